@@ -1,0 +1,1 @@
+"""Gradeflow gateway: the public HTTP API."""

@@ -1,0 +1,25 @@
+"""Who may do what in a course, decided from the caller's enrollment role alone."""
+
+from gateway.domain.errors import Forbidden
+
+TEACHER = "teacher"
+STUDENT = "student"
+PARENT = "parent"
+
+
+def require_teacher(role: str | None) -> None:
+    if role != TEACHER:
+        raise Forbidden("only a teacher of this course may do this")
+
+
+def require_student(role: str | None) -> None:
+    if role != STUDENT:
+        raise Forbidden("only a student enrolled in this course may submit", field="assignment_id")
+
+
+def may_view_submission(
+    viewer_id: object, student_id: object, role: str | None, followed_student: object
+) -> bool:
+    if viewer_id == student_id or role == TEACHER:
+        return True
+    return role == PARENT and followed_student == student_id

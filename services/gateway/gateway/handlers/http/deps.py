@@ -1,0 +1,36 @@
+"""FastAPI dependencies: the use-case context and the authenticated caller, from app state."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from gateway.adapters.tokens import Tokens
+from gateway.domain.errors import Unauthenticated
+from gateway.usecases.context import Context
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.context
+    return ctx
+
+
+def tokens(request: Request) -> Tokens:
+    t: Tokens = request.app.state.tokens
+    return t
+
+
+def current_user(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    issuer: Annotated[Tokens, Depends(tokens)],
+) -> UUID:
+    if credentials is None:
+        raise Unauthenticated("missing bearer token", field="Authorization")
+    return issuer.verify(credentials.credentials)
+
+
+Ctx = Annotated[Context, Depends(context)]
+User = Annotated[UUID, Depends(current_user)]

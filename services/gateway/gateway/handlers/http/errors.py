@@ -1,0 +1,11 @@
+"""The gateway's error table: each domain error to one HTTP status and error code."""
+
+from gateway.domain.errors import Conflict, Forbidden, GatewayError, NotFound, Unauthenticated
+
+ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    Forbidden: (403, "forbidden"),
+    Unauthenticated: (401, "unauthenticated"),
+    Conflict: (409, "conflict"),
+    GatewayError: (422, "invalid"),
+}

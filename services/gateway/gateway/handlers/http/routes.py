@@ -1,0 +1,61 @@
+"""The public API's routes: each turns a request into one use-case call and its result back."""
+
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, status
+
+from gateway import schemas as s
+from gateway.adapters.tokens import Tokens
+from gateway.handlers.http.deps import Ctx, User, tokens
+from gateway.usecases import catalogue, submissions
+
+router = APIRouter(prefix="/v1")
+
+
+@router.post("/auth/dev-login", response_model=s.TokenOut, tags=["auth"])
+async def dev_login(body: s.DevLogin, ctx: Ctx, issuer: Tokens = Depends(tokens)) -> s.TokenOut:
+    user = await catalogue.dev_login(ctx, body)
+    return s.TokenOut(token=issuer.issue(user.id), user_id=user.id)
+
+
+@router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=s.CourseOut)
+async def create_course(body: s.CourseIn, ctx: Ctx, user: User) -> object:
+    return await catalogue.create_course(ctx, user, body)
+
+
+@router.post(
+    "/courses/{course_id}/enrollments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=s.EnrollmentOut,
+)
+async def enroll(course_id: UUID, body: s.EnrollmentIn, ctx: Ctx, user: User) -> object:
+    return await catalogue.enroll(ctx, user, course_id, body)
+
+
+@router.post(
+    "/courses/{course_id}/assignments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=s.AssignmentOut,
+)
+async def create_assignment(
+    course_id: UUID, body: s.AssignmentIn, ctx: Ctx, user: User
+) -> s.AssignmentOut:
+    assignment, _ = await catalogue.create_assignment(ctx, user, course_id, body)
+    return await catalogue.view_assignment(ctx, user, assignment.id)
+
+
+@router.get("/assignments/{assignment_id}", response_model=s.AssignmentOut)
+async def get_assignment(assignment_id: UUID, ctx: Ctx, user: User) -> s.AssignmentOut:
+    return await catalogue.view_assignment(ctx, user, assignment_id)
+
+
+@router.post(
+    "/submissions", status_code=status.HTTP_202_ACCEPTED, response_model=s.SubmissionAccepted
+)
+async def submit(body: s.SubmissionIn, ctx: Ctx, user: User) -> s.SubmissionAccepted:
+    return await submissions.submit(ctx, user, body)
+
+
+@router.get("/submissions/{submission_id}", response_model=s.SubmissionOut)
+async def get_submission(submission_id: UUID, ctx: Ctx, user: User) -> s.SubmissionOut:
+    return await submissions.view(ctx, user, submission_id)

@@ -1,0 +1,125 @@
+"""Request and response bodies of the public API. Validation errors name the field at fault."""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from gradeflow_shared.languages import LANGUAGES
+
+MAX_SOURCE_BYTES = 64 * 1024
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class DevLogin(Strict):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TokenOut(BaseModel):
+    token: str
+    user_id: UUID
+
+
+class UserOut(BaseModel):
+    id: UUID
+    email: str
+    name: str
+
+
+class CourseIn(Strict):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class CourseOut(BaseModel):
+    id: UUID
+    title: str
+    created_by: UUID
+
+
+class EnrollmentIn(Strict):
+    user_id: UUID
+    role: Literal["student", "teacher", "parent"]
+    student_id: UUID | None = Field(default=None, description="For a parent: the student followed")
+
+
+class EnrollmentOut(BaseModel):
+    course_id: UUID
+    user_id: UUID
+    role: str
+    student_id: UUID | None
+
+
+class TestCaseIn(Strict):
+    stdin: str = Field(default="", max_length=1_000_000)
+    expected_stdout: str = Field(max_length=1_000_000)
+    weight: int = Field(default=1, ge=0, le=1000)
+    hidden: bool = False
+
+
+class AssignmentIn(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    time_limit_ms: int = Field(default=2000, ge=100, le=15_000)
+    memory_limit_mb: int = Field(default=256, ge=16, le=1024)
+    tests: list[TestCaseIn] = Field(min_length=1, max_length=200)
+
+
+class TestCaseOut(BaseModel):
+    id: UUID
+    position: int
+    weight: int
+    hidden: bool
+    stdin: str | None
+    expected_stdout: str | None
+
+
+class AssignmentOut(BaseModel):
+    id: UUID
+    course_id: UUID
+    title: str
+    time_limit_ms: int
+    memory_limit_mb: int
+    tests: list[TestCaseOut]
+
+
+class SubmissionIn(Strict):
+    assignment_id: UUID
+    language: str
+    source: str = Field(min_length=1)
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"unknown language; supported: {', '.join(sorted(LANGUAGES))}")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _source_size(cls, value: str) -> str:
+        if len(value.encode()) > MAX_SOURCE_BYTES:
+            raise ValueError(f"source is over {MAX_SOURCE_BYTES} bytes")
+        return value
+
+
+class SubmissionAccepted(BaseModel):
+    id: UUID
+    status: str
+
+
+class SubmissionOut(BaseModel):
+    id: UUID
+    assignment_id: UUID
+    student_id: UUID
+    language: str
+    status: str
+    verdict: str | None
+    score: int | None
+    max_score: int | None
+    tests: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime

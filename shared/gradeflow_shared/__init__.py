@@ -1,0 +1,1 @@
+"""Gradeflow's common library: contracts, topology and kit code shared by the four services."""

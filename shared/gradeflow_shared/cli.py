@@ -1,0 +1,60 @@
+"""The command line every service exposes: `serve` (the default) and `migrate`."""
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+import uvicorn
+from fastapi import FastAPI
+
+from gradeflow_shared.logs import configure_logging
+from gradeflow_shared.migrations import upgrade
+from gradeflow_shared.provision import provision
+from gradeflow_shared.settings import ServiceSettings
+from gradeflow_shared.tracing import configure_tracing
+
+
+def service_cli(
+    name: str,
+    load_settings: Callable[[], ServiceSettings],
+    create_app: Callable[[], FastAPI],
+    migrations: Path,
+) -> typer.Typer:
+    cli = typer.Typer(name=name, add_completion=False, no_args_is_help=False)
+
+    @cli.callback(invoke_without_command=True)
+    def main(ctx: typer.Context) -> None:
+        if ctx.invoked_subcommand is None:
+            serve()
+
+    @cli.command()
+    def serve() -> None:
+        """Run the service: HTTP API, consumers and outbox relay, until SIGTERM or Ctrl-C."""
+        settings = load_settings()
+        configure_logging(name, settings.log_level)
+        configure_tracing(name)
+        uvicorn.run(
+            create_app(),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            timeout_graceful_shutdown=int(settings.graceful_timeout_seconds),
+        )
+
+    @cli.command()
+    def migrate(
+        admin_url: str = typer.Option(
+            "",
+            envvar="ADMIN_DATABASE_URL",
+            help="A superuser URL; when given, the role, schema (and database) are created first.",
+        ),
+    ) -> None:
+        """Create the service's role and schema (with --admin-url) and upgrade to the latest revision."""
+        settings = load_settings()
+        if admin_url:
+            asyncio.run(provision(admin_url, settings.database_url, name))
+        upgrade(migrations, settings.database_url, name)
+        typer.echo(f"{name}: migrated")
+
+    return cli

@@ -1,0 +1,178 @@
+"""Consumer kit: how every subscriber validates, runs, settles and reports one message.
+
+Settling happens here and only here: success → ack; a transient failure → republish to the next
+delay tier (TTL queue that dead-letters back to the work queue) then ack; a permanent failure or
+the last tier exhausted → republish to `<queue>.dlq` with the error and attempt history, then ack.
+The republish is confirmed before the ack, so a crash in between duplicates, never loses.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from faststream.rabbit import Channel, RabbitBroker, RabbitRouter
+from faststream.rabbit.annotations import RabbitMessage as InjectedMessage
+from faststream.rabbit.message import RabbitMessage
+from faststream.middlewares import AckPolicy
+from pydantic import ValidationError
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradeflow_shared.broker import publish_event, publish_raw
+from gradeflow_shared.envelope import (
+    H_ATTEMPTS,
+    H_ERROR,
+    H_OCCURRED_AT,
+    H_ORIGIN_QUEUE,
+    H_PUBLISHED_AT,
+    H_RETRIES,
+    H_VERSION,
+    Envelope,
+    header_time,
+)
+from gradeflow_shared.errors import disposition
+from gradeflow_shared.events import Event, JobObserved
+from gradeflow_shared.topology import EXCHANGE, RETRY_DELAYS_MS, Route
+
+log = logging.getLogger(__name__)
+E = TypeVar("E", bound=Event)
+Handler = Callable[[E, Envelope], Awaitable[None]]
+
+
+async def claim(session: AsyncSession, inbox: Table, message_id: str, queue: str) -> bool:
+    """Record `message_id` as processed in the caller's transaction; False if it already was."""
+    result = await session.execute(
+        pg_insert(inbox)
+        .values(message_id=message_id, queue=queue)
+        .on_conflict_do_nothing()
+        .returning(inbox.c.message_id)
+    )
+    return result.first() is not None
+
+
+def envelope_of(msg: RabbitMessage) -> Envelope:
+    headers = msg.headers or {}
+    trace = {k: str(headers[k]) for k in ("traceparent", "tracestate") if k in headers}
+    return Envelope(
+        message_id=str(msg.message_id),
+        type=str(msg.raw_message.type or ""),
+        version=int(headers.get(H_VERSION, 1)),
+        occurred_at=header_time(headers, H_OCCURRED_AT) or datetime.now(UTC),
+        correlation_id=str(msg.correlation_id or msg.message_id),
+        trace=trace,
+    )
+
+
+class Consumer(Generic[E]):
+    """Runs `handler` for each message on `route`'s queue, with retry, dead-lettering and timing."""
+
+    def __init__(
+        self,
+        broker: RabbitBroker,
+        route: Route,
+        model: type[E],
+        handler: Handler[E],
+        timeout_seconds: float = 300.0,
+        report: bool = True,
+    ) -> None:
+        self.broker = broker
+        self.route = route
+        self.model = model
+        self.handler = handler
+        self.timeout = timeout_seconds
+        self.report = report
+
+    async def __call__(self, msg: RabbitMessage) -> None:
+        started = datetime.now(UTC)
+        headers = dict(msg.headers or {})
+        retries = int(headers.get(H_RETRIES, 0))
+        error: BaseException | None = None
+        try:
+            event = self.model.model_validate_json(msg.body)
+            await asyncio.wait_for(self.handler(event, envelope_of(msg)), self.timeout)
+            outcome = "processed"
+        except Exception as exc:  # every failure is settled below, none escapes
+            error = exc
+            outcome = await self._settle_failure(msg, headers, retries, exc)
+        await msg.ack()
+        if self.report:
+            await self._report(msg, headers, started, outcome, retries + 1, error)
+
+    async def _settle_failure(
+        self, msg: RabbitMessage, headers: dict[str, Any], retries: int, exc: BaseException
+    ) -> str:
+        action = disposition(exc)
+        reason = _describe(exc)
+        history = json.loads(headers.get(H_ATTEMPTS, "[]"))
+        history.append({"at": datetime.now(UTC).isoformat(), "error": reason})
+        headers.update({H_ERROR: reason, H_ATTEMPTS: json.dumps(history)})
+        headers.setdefault(H_ORIGIN_QUEUE, self.route.queue)
+        headers.setdefault("x-original-routing-key", self.route.routing_key)
+        envelope = envelope_of(msg)
+        if action == "retry" and retries < len(RETRY_DELAYS_MS):
+            headers[H_RETRIES] = retries + 1
+            target, outcome = self.route.retry_queue(retries), "retried"
+            log.warning("%s: retry %d for %s: %s", self.route.queue, retries + 1, msg.message_id, reason)
+        else:
+            target, outcome = self.route.dlq, "dead_lettered"
+            log.error("%s: dead-lettering %s: %s", self.route.queue, msg.message_id, reason)
+        await publish_raw(self.broker, msg.body, envelope, "", headers=headers, to_queue=target)
+        return outcome
+
+    async def _report(
+        self,
+        msg: RabbitMessage,
+        headers: dict[str, Any],
+        started: datetime,
+        outcome: str,
+        attempt: int,
+        error: BaseException | None,
+    ) -> None:
+        event = JobObserved(
+            queue=self.route.queue,
+            message_id=str(msg.message_id),
+            message_type=str(msg.raw_message.type or self.route.routing_key),
+            published_at=header_time(headers, H_PUBLISHED_AT),
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            outcome=outcome,  # type: ignore[arg-type]
+            attempt=attempt,
+            error=_describe(error) if error else None,
+        )
+        try:
+            await publish_event(self.broker, event, Envelope.for_event(event))
+        except Exception:
+            # Telemetry must never fail the work it describes; the loss shows as a gap in metrics.
+            log.exception("could not publish job telemetry for %s", msg.message_id)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        return f"ValidationError: {exc.errors(include_url=False, include_input=False)}"[:2000]
+    if isinstance(exc, TimeoutError):
+        return "TimeoutError: handler exceeded its time limit"
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def subscribe(
+    router: RabbitRouter,
+    consumer: Consumer[Any],
+    prefetch: int,
+) -> None:
+    """Register `consumer` on its route's queue; concurrency is bounded by the channel prefetch."""
+    route = consumer.route
+
+    async def consume(msg: InjectedMessage) -> None:
+        await consumer(msg)
+
+    router.subscriber(
+        route.work_queue(),
+        EXCHANGE,
+        channel=Channel(prefetch_count=prefetch),
+        ack_policy=AckPolicy.MANUAL,
+        title=route.queue,
+    )(consume)

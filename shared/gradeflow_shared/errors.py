@@ -1,0 +1,36 @@
+"""Errors every service shares, and the one table that says what a consumer does with each."""
+
+from typing import Literal
+
+from pydantic import ValidationError
+
+
+class GradeflowError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class PermanentError(GradeflowError):
+    """The message can never succeed (bad content, unknown reference that will never exist)."""
+
+
+class TransientError(GradeflowError):
+    """The message may succeed later (a dependency is down, a referenced row has not arrived yet)."""
+
+
+Disposition = Literal["retry", "dead_letter"]
+
+# Read top to bottom; the first matching class decides. Anything unlisted is treated as transient:
+# retrying a bug a few times costs little, dead-lettering a blip loses work until someone replays it.
+DISPOSITIONS: tuple[tuple[type[BaseException], Disposition], ...] = (
+    (ValidationError, "dead_letter"),
+    (PermanentError, "dead_letter"),
+    (TransientError, "retry"),
+    (Exception, "retry"),
+)
+
+
+def disposition(exc: BaseException) -> Disposition:
+    for cls, action in DISPOSITIONS:
+        if isinstance(exc, cls):
+            return action
+    return "retry"

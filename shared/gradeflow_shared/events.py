@@ -1,0 +1,133 @@
+"""The event catalogue: every message that crosses a service boundary, as frozen, versioned models.
+
+A change that would break a deployed consumer must bump `version` and keep the old shape readable;
+tests/shared/unit/test_contracts.py pins the JSON schema of every event to catch it.
+"""
+
+from datetime import datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["student", "teacher", "parent"]
+Verdict = Literal[
+    "accepted",
+    "wrong_answer",
+    "time_limit_exceeded",
+    "compilation_error",
+    "runtime_error",
+    "memory_limit_exceeded",
+    "output_limit_exceeded",
+    "internal_error",
+]
+
+
+class Event(BaseModel):
+    """Base of every message body. `type` is also the routing key on the events exchange."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    type: ClassVar[str]
+    version: ClassVar[int] = 1
+
+
+class TestCaseSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    test_id: UUID
+    position: int
+    stdin: str
+    expected_stdout: str
+    weight: int = Field(ge=0)
+    hidden: bool
+
+
+class AssignmentPublished(Event):
+    """Gateway → grader: the assignment's test suite, copied into the grader's own schema."""
+
+    type: ClassVar[str] = "assignment.published"
+    assignment_id: UUID
+    course_id: UUID
+    title: str
+    time_limit_ms: int
+    memory_limit_mb: int
+    tests: tuple[TestCaseSpec, ...]
+
+
+class SubmissionCreated(Event):
+    type: ClassVar[str] = "submission.created"
+    submission_id: UUID
+    assignment_id: UUID
+    course_id: UUID
+    student_id: UUID
+    language: str
+    source: str
+    created_at: datetime
+
+
+class GradingStarted(Event):
+    type: ClassVar[str] = "grading.started"
+    submission_id: UUID
+    started_at: datetime
+
+
+class TestOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    test_id: UUID
+    position: int
+    verdict: Verdict
+    weight: int
+    hidden: bool
+    time_ms: float
+    exit_code: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+
+
+class SubmissionGraded(Event):
+    type: ClassVar[str] = "submission.graded"
+    submission_id: UUID
+    assignment_id: UUID
+    course_id: UUID
+    student_id: UUID
+    verdict: Verdict
+    score: int
+    max_score: int
+    tests: tuple[TestOutcome, ...]
+    graded_at: datetime
+
+
+class EnrollmentChanged(Event):
+    """Gateway → notifier: who belongs to a course, so the notifier keeps its own recipients."""
+
+    type: ClassVar[str] = "enrollment.changed"
+    course_id: UUID
+    user_id: UUID
+    email: str
+    name: str
+    role: Role
+    active: bool
+
+
+class JobObserved(Event):
+    """Every consumer → metrics: one message's life on one queue (job-lifecycle telemetry)."""
+
+    type: ClassVar[str] = "telemetry.job"
+    queue: str
+    message_id: str
+    message_type: str
+    published_at: datetime | None
+    started_at: datetime
+    finished_at: datetime
+    outcome: Literal["processed", "duplicate", "retried", "dead_lettered"]
+    attempt: int
+    error: str | None = None
+
+
+CATALOGUE: tuple[type[Event], ...] = (
+    AssignmentPublished,
+    SubmissionCreated,
+    GradingStarted,
+    SubmissionGraded,
+    EnrollmentChanged,
+    JobObserved,
+)

@@ -1,0 +1,84 @@
+"""One JSON error shape for every service's HTTP API, and the table from exceptions to statuses.
+
+Body: {"error": code, "message": text, "fields": [{"field": "source", "message": ...}]}.
+"""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+log = logging.getLogger(__name__)
+
+# A dependency that cannot be reached: the request is refused whole (nothing was committed).
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"error": code, "message": message, "fields": fields or []}
+
+
+def install_error_handlers(app: FastAPI, table: dict[type[Exception], tuple[int, str]]) -> None:
+    """`table` maps a service's own errors (with `.message` and `.field`) to (status, code)."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(
+                error_body("malformed_json", "the body is not valid JSON", [
+                    {"field": "body", "message": str(errors[0].get("msg"))}
+                ]),
+                status_code=400,
+            )
+        fields = [{"field": _field(tuple(e["loc"])), "message": str(e["msg"])} for e in errors]
+        names = ", ".join(f["field"] for f in fields)
+        return JSONResponse(
+            error_body("validation_failed", f"invalid fields: {names}", fields), status_code=422
+        )
+
+    for cls, (status, code) in table.items():
+
+        async def _mapped(_: Request, exc: Exception, status: int = status, code: str = code) -> JSONResponse:
+            field = getattr(exc, "field", None)
+            message = getattr(exc, "message", str(exc))
+            fields = [{"field": field, "message": message}] if field else []
+            return JSONResponse(error_body(code, message, fields), status_code=status)
+
+        app.add_exception_handler(cls, _mapped)
+
+    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("dependency unavailable: %r", exc)
+        return JSONResponse(
+            error_body("unavailable", "a dependency is unavailable; retry shortly"),
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
+    for cls in UNAVAILABLE:
+        app.add_exception_handler(cls, _unavailable)
+
+    async def _db_error(request: Request, exc: Exception) -> JSONResponse:
+        orig = getattr(exc, "orig", None)
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated or isinstance(orig, OSError):
+            return await _unavailable(request, exc)
+        log.exception("database error", exc_info=exc)
+        return JSONResponse(error_body("internal", "internal error"), status_code=500)
+
+    app.add_exception_handler(DBAPIError, _db_error)

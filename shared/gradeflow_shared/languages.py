@@ -1,0 +1,3 @@
+"""Language identifiers the gateway accepts and the grader runs: a contract between the two."""
+
+LANGUAGES: frozenset[str] = frozenset({"python"})

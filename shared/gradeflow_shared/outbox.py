@@ -1,0 +1,131 @@
+"""Transactional outbox: an event is written in the same transaction as the state it describes,
+and a relay publishes it afterwards with publisher confirms. The broker being down never loses a
+write; a crash between publish and mark only means a duplicate, which consumers absorb.
+"""
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from faststream.rabbit import RabbitBroker
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradeflow_shared.broker import publish_raw
+from gradeflow_shared.db import SessionFactory
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.events import Event
+
+log = logging.getLogger(__name__)
+
+
+async def add_event(
+    session: AsyncSession, outbox: Table, event: Event, correlation_id: str | None = None
+) -> Envelope:
+    """Stage `event` for publishing when (and only if) the session's transaction commits."""
+    envelope = Envelope.for_event(event, correlation_id)
+    await session.execute(
+        insert(outbox).values(
+            id=envelope.message_id,
+            routing_key=event.type,
+            message_type=event.type,
+            correlation_id=envelope.correlation_id,
+            body=event.model_dump_json(),
+            headers=envelope.headers(),
+        )
+    )
+    return envelope
+
+
+class OutboxRelay:
+    """Publishes unpublished outbox rows in order; safe with several replicas (SKIP LOCKED)."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        broker: RabbitBroker,
+        outbox: Table,
+        poll_seconds: float = 0.2,
+        batch_size: int = 200,
+    ) -> None:
+        self._sessions = sessions
+        self._broker = broker
+        self._outbox = outbox
+        self._poll = poll_seconds
+        self._batch = batch_size
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Called after a commit that staged events, so they go out now rather than at next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                sent = await self.relay_once()
+            except Exception:
+                log.exception("outbox relay pass failed; retrying after the poll interval")
+                sent = 0
+            if sent < self._batch:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                except TimeoutError:
+                    pass
+
+    async def stop(self) -> None:
+        """Flush what is pending, then stop the loop (graceful shutdown)."""
+        self._stopping = True
+        self._wake.set()
+        try:
+            while await self.relay_once() > 0:
+                pass
+        except Exception:
+            log.exception("outbox flush at shutdown failed; rows stay for the next start")
+
+    async def relay_once(self) -> int:
+        """One pass: lock a batch, publish it with confirms, mark what the broker confirmed."""
+        o = self._outbox
+        async with self._sessions.begin() as session:
+            rows = (
+                await session.execute(
+                    select(o)
+                    .where(o.c.published_at.is_(None))
+                    .order_by(o.c.id)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            results = await asyncio.gather(
+                *(self._publish(row) for row in rows), return_exceptions=True
+            )
+            confirmed = [row.id for row, res in zip(rows, results, strict=True) if res is None]
+            for res in results:
+                if isinstance(res, BaseException):
+                    log.warning("outbox publish not confirmed: %r", res)
+            if confirmed:
+                await session.execute(
+                    update(o).where(o.c.id.in_(confirmed)).values(published_at=datetime.now(UTC))
+                )
+            return len(confirmed)
+
+    async def _publish(self, row: object) -> None:
+        headers = dict(row.headers)  # type: ignore[attr-defined]
+        envelope = Envelope(
+            message_id=str(row.id),  # type: ignore[attr-defined]
+            type=row.message_type,  # type: ignore[attr-defined]
+            version=int(headers.get("x-schema-version", 1)),
+            occurred_at=row.created_at,  # type: ignore[attr-defined]
+            correlation_id=row.correlation_id,  # type: ignore[attr-defined]
+            trace={},
+        )
+        await publish_raw(
+            self._broker,
+            row.body.encode(),  # type: ignore[attr-defined]
+            envelope,
+            row.routing_key,  # type: ignore[attr-defined]
+            headers=headers,
+        )

@@ -1,0 +1,34 @@
+"""Typed settings shared by every service, read from the environment (names in docs/configuration.md)."""
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where the broker and its database are, and how to serve HTTP.
+
+    Each service subclasses this with its own defaults and groups; pydantic-settings fails fast on a
+    bad value at start-up rather than at first use.
+    """
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    amqp_url: str = "amqp://guest:guest@localhost:5672/"
+    database_url: str = Field(default="", description="postgresql+asyncpg://ROLE:PASSWORD@HOST/DB")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    prefetch: int = Field(default=16, ge=1, le=1000)
+    outbox_poll_seconds: float = Field(default=0.2, gt=0)
+    graceful_timeout_seconds: float = Field(default=20.0, gt=0)
+
+    @model_validator(mode="after")
+    def _database_url_given(self) -> "ServiceSettings":
+        if not self.database_url:
+            raise ValueError("DATABASE_URL must be set (postgresql+asyncpg://role:password@host/db)")
+        return self

@@ -1,0 +1,85 @@
+"""The broker topology as code: one durable topic exchange, a work queue per consumer purpose,
+each with retry delay tiers and a dead-letter queue. Every service declares all of it at start-up
+(idempotent), so a message published before its consumer ever ran is queued, not unroutable.
+"""
+
+from dataclasses import dataclass
+
+from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
+
+EXCHANGE = RabbitExchange("gradeflow.events", type=ExchangeType.TOPIC, durable=True)
+
+# Delay before each retry; a message past the last tier goes to the dead-letter queue.
+RETRY_DELAYS_MS: tuple[int, ...] = (1_000, 10_000, 60_000, 300_000)
+# Guard against crash loops: quorum queues dead-letter a message redelivered this many times.
+DELIVERY_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Route:
+    """A work queue `<service>.<purpose>` bound to one event type."""
+
+    queue: str
+    routing_key: str
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.queue}.dlq"
+
+    def retry_queue(self, tier: int) -> str:
+        return f"{self.queue}.retry.{tier}"
+
+    def work_queue(self) -> RabbitQueue:
+        return RabbitQueue(
+            self.queue,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key=self.routing_key,
+            arguments={
+                "x-delivery-limit": DELIVERY_LIMIT,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": self.dlq,
+            },
+        )
+
+    def side_queues(self) -> list[RabbitQueue]:
+        """The delay tiers (TTL, then dead-lettered back to the work queue) and the DLQ."""
+        tiers = [
+            RabbitQueue(
+                self.retry_queue(i),
+                durable=True,
+                arguments={
+                    "x-message-ttl": delay,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": self.queue,
+                },
+            )
+            for i, delay in enumerate(RETRY_DELAYS_MS)
+        ]
+        return [*tiers, RabbitQueue(self.dlq, durable=True)]
+
+
+GATEWAY_GRADING_STARTED = Route("gateway.grading-started", "grading.started")
+GATEWAY_SUBMISSION_GRADED = Route("gateway.submission-graded", "submission.graded")
+GRADER_ASSIGNMENTS = Route("grader.assignments", "assignment.published")
+GRADER_SUBMISSIONS = Route("grader.submissions", "submission.created")
+NOTIFIER_GRADES = Route("notifier.grades", "submission.graded")
+NOTIFIER_RECIPIENTS = Route("notifier.recipients", "enrollment.changed")
+METRICS_TELEMETRY = Route("metrics.telemetry", "telemetry.job")
+
+ROUTES: tuple[Route, ...] = (
+    GATEWAY_GRADING_STARTED,
+    GATEWAY_SUBMISSION_GRADED,
+    GRADER_ASSIGNMENTS,
+    GRADER_SUBMISSIONS,
+    NOTIFIER_GRADES,
+    NOTIFIER_RECIPIENTS,
+    METRICS_TELEMETRY,
+)
+
+
+def route_for(queue: str) -> Route:
+    for route in ROUTES:
+        if route.queue == queue:
+            return route
+    raise KeyError(queue)
