@@ -40,14 +40,17 @@ def run_env(metadata: MetaData) -> None:
             target_metadata=metadata,
             version_table_schema=schema,
             include_schemas=False,
+            # Alembic's own table is not in the metadata: never autogenerate a drop for it.
+            include_name=lambda name, type_, _: not (type_ == "table" and name == "alembic_version"),
         )
         with context.begin_transaction():
             context.run_migrations()
 
     async def _main() -> None:
-        engine = create_async_engine(url, poolclass=pool.NullPool)
+        engine = create_async_engine(url, poolclass=pool.NullPool, echo=bool(__import__("os").environ.get("MIGRATIONS_ECHO")))
         async with engine.connect() as conn:
             await conn.run_sync(_run)
+            await conn.commit()
         await engine.dispose()
 
     asyncio.run(_main())

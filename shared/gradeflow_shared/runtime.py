@@ -1,26 +1,40 @@
-"""The life of a service process: connect, declare the topology, consume, relay the outbox; and on
-SIGTERM stop consuming, let in-flight messages finish, flush the outbox, close connections."""
+"""The life of a service process, shared by all four: build engine, broker and outbox relay from
+settings; on start connect, declare the topology, consume and relay; on SIGTERM stop consuming, let
+in-flight messages finish (broker graceful timeout), flush the outbox, close connections."""
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
+from fastapi import APIRouter, FastAPI
 from faststream.rabbit import RabbitBroker
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gradeflow_shared.broker import declare_topology
-from gradeflow_shared.db import ping
-from gradeflow_shared.health import Check
+from gradeflow_shared.broker import declare_topology, make_broker
+from gradeflow_shared.db import SessionFactory, make_engine, make_sessions, ping
+from gradeflow_shared.health import Check, health_router
+from gradeflow_shared.http_errors import install_error_handlers
 from gradeflow_shared.outbox import OutboxRelay
+from gradeflow_shared.settings import ServiceSettings
 
 
 @dataclass
 class Runtime:
     broker: RabbitBroker
     engine: AsyncEngine
-    relay: OutboxRelay | None = None
+    sessions: SessionFactory
+    relay: OutboxRelay
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: ServiceSettings, schema: str, outbox: Table) -> "Runtime":
+        engine = make_engine(settings.database_url, schema)
+        sessions = make_sessions(engine)
+        broker = make_broker(settings.amqp_url, settings.graceful_timeout_seconds)
+        relay = OutboxRelay(sessions, broker, outbox, settings.outbox_poll_seconds)
+        return cls(broker=broker, engine=engine, sessions=sessions, relay=relay)
 
     def checks(self) -> dict[str, Check]:
         return {
@@ -33,16 +47,33 @@ class Runtime:
         await self.broker.connect()
         await declare_topology(self.broker)
         await self.broker.start()
-        if self.relay is not None:
-            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         try:
             yield
         finally:
             # broker.stop() cancels consumers and waits (graceful_timeout) for in-flight handlers.
             await self.broker.stop()
-            if self.relay is not None:
-                await self.relay.stop()
+            await self.relay.stop()
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.engine.dispose()
+
+    def http_app(
+        self,
+        title: str,
+        routers: Iterable[APIRouter] = (),
+        error_table: dict[type[Exception], tuple[int, str]] | None = None,
+    ) -> FastAPI:
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            async with self.running():
+                yield
+
+        app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+        app.state.runtime = self
+        install_error_handlers(app, error_table or {})
+        app.include_router(health_router(self.checks()))
+        for router in routers:
+            app.include_router(router)
+        return app

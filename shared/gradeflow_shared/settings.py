@@ -26,9 +26,13 @@ class ServiceSettings(BaseSettings):
     prefetch: int = Field(default=16, ge=1, le=1000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
     graceful_timeout_seconds: float = Field(default=20.0, gt=0)
+    # Verifies (and, in the gateway, signs) bearer tokens; must be a real secret in production.
+    auth_secret: str = DEV_SECRET
 
     @model_validator(mode="after")
     def _database_url_given(self) -> "ServiceSettings":
         if not self.database_url:
             raise ValueError("DATABASE_URL must be set (postgresql+asyncpg://role:password@host/db)")
+        if self.environment == "production" and self.auth_secret == DEV_SECRET:
+            raise ValueError("AUTH_SECRET must be set to a real secret in production")
         return self

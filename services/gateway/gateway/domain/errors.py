@@ -20,9 +20,5 @@ class Forbidden(GatewayError):
     pass
 
 
-class Unauthenticated(GatewayError):
-    pass
-
-
 class Conflict(GatewayError):
     pass

@@ -5,7 +5,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, status
 
 from gateway import schemas as s
-from gateway.adapters.tokens import Tokens
+from gradeflow_shared.auth import Tokens
 from gateway.handlers.http.deps import Ctx, User, tokens
 from gateway.usecases import catalogue, submissions
 

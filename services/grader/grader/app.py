@@ -1,0 +1,24 @@
+"""The grader's composition root: runtime, sandbox and subscribers; tests may pass a sandbox."""
+
+from fastapi import FastAPI
+
+from grader.adapters.db.tables import SCHEMA, outbox
+from grader.adapters.sandbox import ProcessSandbox
+from grader.domain.grading import Sandbox
+from grader.handlers.messages import build_router
+from grader.settings import GraderSettings
+from grader.usecases.grading import GraderContext
+from gradeflow_shared.runtime import Runtime
+
+
+def create_app(settings: GraderSettings | None = None, sandbox: Sandbox | None = None) -> FastAPI:
+    settings = settings or GraderSettings()
+    runtime = Runtime.build(settings, SCHEMA, outbox)
+    ctx = GraderContext(
+        sessions=runtime.sessions,
+        sandbox=sandbox or ProcessSandbox(settings.python_executable),
+        wake_relay=runtime.relay.wake,
+        max_output_bytes=settings.max_output_bytes,
+    )
+    runtime.broker.include_router(build_router(runtime.broker, ctx, settings.concurrency))
+    return runtime.http_app("Gradeflow grader")

@@ -1,0 +1,85 @@
+"""Grading rules, pure: how an execution becomes a verdict, and tests become a score."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from gradeflow_shared.events import Verdict
+
+
+@dataclass(frozen=True)
+class Limits:
+    time_ms: int
+    memory_mb: int
+    output_bytes: int
+
+
+@dataclass(frozen=True)
+class TestCase:
+    test_id: UUID
+    position: int
+    stdin: str
+    expected_stdout: str
+    weight: int
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What the sandbox observed of one run."""
+
+    exit_code: int | None
+    signal: int | None
+    time_ms: float
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    output_exceeded: bool = False
+    memory_exceeded: bool = False
+
+
+@dataclass(frozen=True)
+class TestResult:
+    case: TestCase
+    verdict: Verdict
+    execution: Execution
+
+
+class Sandbox(Protocol):
+    async def run(self, language: str, source: str, stdin: str, limits: Limits) -> Execution: ...
+
+
+def outputs_match(actual: str, expected: str) -> bool:
+    """Judge0's default: trailing whitespace on each line and trailing blank lines are ignored."""
+
+    def norm(text: str) -> list[str]:
+        return [line.rstrip() for line in text.rstrip().splitlines()]
+
+    return norm(actual) == norm(expected)
+
+
+def verdict_of(execution: Execution, expected_stdout: str) -> Verdict:
+    if execution.timed_out:
+        return "time_limit_exceeded"
+    if execution.output_exceeded:
+        return "output_limit_exceeded"
+    if execution.memory_exceeded:
+        return "memory_limit_exceeded"
+    if execution.signal is not None or execution.exit_code != 0:
+        return "runtime_error"
+    return "accepted" if outputs_match(execution.stdout, expected_stdout) else "wrong_answer"
+
+
+def overall_verdict(results: Sequence[TestResult]) -> Verdict:
+    """Accepted when every test is; otherwise the verdict of the first failing test."""
+    for result in sorted(results, key=lambda r: r.case.position):
+        if result.verdict != "accepted":
+            return result.verdict
+    return "accepted"
+
+
+def score(results: Sequence[TestResult]) -> tuple[int, int]:
+    """(points earned, points possible): partial credit is the sum of passed tests' weights."""
+    earned = sum(r.case.weight for r in results if r.verdict == "accepted")
+    return earned, sum(r.case.weight for r in results)

@@ -1,0 +1,19 @@
+"""The grader's typed settings (environment variables listed in docs/configuration.md)."""
+
+import os
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from gradeflow_shared.settings import ServiceSettings
+
+
+class GraderSettings(ServiceSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    http_port: int = Field(default=8001, ge=1, le=65535)
+    database_url: str = "postgresql+asyncpg://gradeflow_grader:grader-dev@localhost:5432/gradeflow"
+    # Submissions graded at once; the queue prefetch is tied to it (one unacked message per slot).
+    concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    max_output_bytes: int = Field(default=64 * 1024, ge=1024)
+    python_executable: str = "/usr/bin/python3"

@@ -1,0 +1,109 @@
+"""Grading a submission: record the run, run every test in the sandbox, store and announce the
+outcome — idempotent by submission id, so a redelivered submission is not graded twice."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from grader.adapters.db import repositories as repo
+from grader.adapters.db.tables import inbox, outbox
+from grader.domain.grading import (
+    Limits,
+    Sandbox,
+    TestCase,
+    TestResult,
+    overall_verdict,
+    score,
+    verdict_of,
+)
+from gradeflow_shared.consumer import claim
+from gradeflow_shared.db import SessionFactory
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.errors import TransientError
+from gradeflow_shared.events import (
+    AssignmentPublished,
+    GradingStarted,
+    SubmissionCreated,
+    SubmissionGraded,
+    TestOutcome,
+)
+from gradeflow_shared.outbox import add_event
+from gradeflow_shared.topology import GRADER_ASSIGNMENTS
+
+OUTPUT_EXCERPT = 4096
+
+
+@dataclass(frozen=True)
+class GraderContext:
+    sessions: SessionFactory
+    sandbox: Sandbox
+    wake_relay: Callable[[], None]
+    max_output_bytes: int
+
+
+async def copy_suite(ctx: GraderContext, event: AssignmentPublished, envelope: Envelope) -> None:
+    async with ctx.sessions.begin() as session:
+        if await claim(session, inbox, envelope.message_id, GRADER_ASSIGNMENTS.queue):
+            await repo.save_suite(session, event)
+
+
+async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope) -> None:
+    async with ctx.sessions.begin() as session:
+        if await repo.run_finished(session, event.submission_id):
+            return  # graded already: this is a redelivery
+        suite = await repo.load_suite(session, event.assignment_id)
+        if suite is None:
+            # The suite travels in its own event and may not have been copied yet: retry later.
+            raise TransientError(f"test suite of assignment {event.assignment_id} not received yet")
+        assignment, cases = suite
+        if await repo.start_run(
+            session, event.submission_id, event.assignment_id, event.student_id, event.language
+        ):
+            started = GradingStarted(submission_id=event.submission_id, started_at=datetime.now(UTC))
+            await add_event(session, outbox, started, envelope.correlation_id)
+    ctx.wake_relay()
+
+    limits = Limits(assignment.time_limit_ms, assignment.memory_limit_mb, ctx.max_output_bytes)
+    results = [await _run_test(ctx.sandbox, event, case, limits) for case in cases]
+    verdict = overall_verdict(results)
+    earned, possible = score(results)
+
+    async with ctx.sessions.begin() as session:
+        if await repo.finish_run(session, event.submission_id, verdict, earned, possible, results):
+            graded = SubmissionGraded(
+                submission_id=event.submission_id,
+                assignment_id=event.assignment_id,
+                course_id=event.course_id,
+                student_id=event.student_id,
+                verdict=verdict,
+                score=earned,
+                max_score=possible,
+                tests=tuple(_outcome(r) for r in results),
+                graded_at=datetime.now(UTC),
+            )
+            await add_event(session, outbox, graded, envelope.correlation_id)
+    ctx.wake_relay()
+
+
+async def _run_test(
+    sandbox: Sandbox, event: SubmissionCreated, case: TestCase, limits: Limits
+) -> TestResult:
+    execution = await sandbox.run(event.language, event.source, case.stdin, limits)
+    return TestResult(case, verdict_of(execution, case.expected_stdout), execution)
+
+
+def _outcome(result: TestResult) -> TestOutcome:
+    ex = result.execution
+    return TestOutcome(
+        test_id=result.case.test_id,
+        position=result.case.position,
+        verdict=result.verdict,
+        weight=result.case.weight,
+        hidden=result.case.hidden,
+        time_ms=round(ex.time_ms, 2),
+        exit_code=ex.exit_code,
+        stdout=ex.stdout[:OUTPUT_EXCERPT],
+        stderr=ex.stderr[:OUTPUT_EXCERPT],
+    )
+
+

@@ -1,0 +1,1 @@
+"""Gradeflow metrics: measures every queue, scores its health and raises alerts."""

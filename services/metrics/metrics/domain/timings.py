@@ -1,0 +1,13 @@
+"""Timing arithmetic, pure: wait (published → started) and processing (started → finished)."""
+
+from gradeflow_shared.events import JobObserved
+
+
+def wait_ms(job: JobObserved) -> float | None:
+    if job.published_at is None:
+        return None
+    return max(0.0, (job.started_at - job.published_at).total_seconds() * 1000)
+
+
+def processing_ms(job: JobObserved) -> float:
+    return max(0.0, (job.finished_at - job.started_at).total_seconds() * 1000)

@@ -1,0 +1,1 @@
+"""Developer tools: local stack control (make run, tests, benchmarks) and the demo."""

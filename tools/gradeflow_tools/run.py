@@ -1,0 +1,84 @@
+"""`make run`: migrate, start the four services as local processes, print the URLs; Ctrl-C stops."""
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import typer
+
+from gradeflow_tools.stack import SERVICES, Stack, StackConfig, reachable
+
+HOW_TO_START = (
+    "start them with `docker compose up -d rabbitmq postgres`, or your distribution's packages "
+    "(e.g. `pg_ctlcluster 15 main start` and `rabbitmq-server -detached`)"
+)
+
+
+def _docker_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
+def _ensure_dependencies(config: StackConfig) -> None:
+    missing = [
+        name
+        for name, url, port in (
+            ("RabbitMQ", config.amqp_url, 5672),
+            ("PostgreSQL", config.postgres_url, 5432),
+        )
+        if not reachable(url, port)
+    ]
+    if not missing:
+        return
+    if _docker_available():
+        typer.echo(f"{' and '.join(missing)} not answering; starting them with docker compose")
+        subprocess.run(["docker", "compose", "up", "-d", "rabbitmq", "postgres"], check=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if reachable(config.amqp_url, 5672) and reachable(config.postgres_url, 5432):
+                return
+            time.sleep(1)
+    typer.echo(f"error: {' and '.join(missing)} not answering; {HOW_TO_START}", err=True)
+    raise typer.Exit(1)
+
+
+def run(log_dir: Path = typer.Option(Path(".run/logs"), help="Where each service logs")) -> None:
+    config = StackConfig.from_environment()
+    config = StackConfig(config.amqp_url, config.postgres_url, log_dir=log_dir)
+    _ensure_dependencies(config)
+    stack = Stack(config)
+    stack.migrate()
+
+    def _stop(signum: int, _: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+        typer.echo("Gradeflow is running (logs in %s):" % log_dir)
+        for service in SERVICES:
+            typer.echo(f"  {service:9} {config.url(service)}   (docs: {config.url(service)}/docs)")
+        typer.echo("Ctrl-C stops all four.")
+        while all(p.proc is not None and p.proc.poll() is None for p in stack.processes.values()):
+            time.sleep(0.5)
+        dead = [s for s, p in stack.processes.items() if p.proc and p.proc.poll() is not None]
+        typer.echo(f"error: {', '.join(dead)} exited; see {log_dir}", err=True)
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        typer.echo("stopping…")
+    finally:
+        codes = stack.stop()
+        typer.echo("stopped: " + ", ".join(f"{s}={c}" for s, c in codes.items()))
+
+
+def main() -> None:
+    typer.run(run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
