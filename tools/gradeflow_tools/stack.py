@@ -71,6 +71,11 @@ def reachable(url: str, default_port: int) -> bool:
         return False
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def migrate(config: StackConfig, service: str) -> None:
     subprocess.run(
         [sys.executable, "-m", service, "migrate", "--admin-url", config.postgres_url],
@@ -138,6 +143,9 @@ class Stack:
             migrate(self.config, service)
 
     def start(self, timeout: float = 60.0) -> None:
+        busy = [f"{s}:{p}" for s, p in self.config.ports.items() if port_in_use(p)]
+        if busy:
+            raise RuntimeError(f"ports already in use ({', '.join(busy)}): is Gradeflow running?")
         for process in self.processes.values():
             process.start()
         for process in self.processes.values():

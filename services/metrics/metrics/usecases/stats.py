@@ -1,7 +1,6 @@
 """Recording job telemetry and answering per-queue statistics."""
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -52,7 +51,7 @@ _AGGREGATES = text(
            percentile_cont(0.95) WITHIN GROUP (ORDER BY processing_ms) AS processing_p95,
            percentile_cont(0.99) WITHIN GROUP (ORDER BY processing_ms) AS processing_p99
       FROM job_timings
-     WHERE finished_at >= now() - :window
+     WHERE finished_at >= now() - make_interval(secs => :window)
      GROUP BY queue
     """
 )
@@ -74,7 +73,7 @@ async def queue_stats(
     async with sessions() as session:
         rows = {
             r.queue: r
-            for r in await session.execute(_AGGREGATES, {"window": timedelta(seconds=window_seconds)})
+            for r in await session.execute(_AGGREGATES, {"window": float(window_seconds)})
         }
     states = await asyncio.gather(*(_depths(broker, r.queue) for r in ROUTES))
     minutes = window_seconds / 60
