@@ -1,6 +1,7 @@
 """Broker kit: a RabbitBroker whose publishes are confirmed and whose unroutable messages raise,
 topology declaration, and publishing an event with its envelope."""
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,9 @@ def make_broker(amqp_url: str, graceful_timeout: float = 20.0) -> RabbitBroker:
         graceful_timeout=graceful_timeout,
         fail_fast=True,
         reconnect_interval=1.0,
-        log_level=30,
+        # Per-message "received/processed" lines are debug detail; errors still log at ERROR.
+        logger=logging.getLogger("faststream"),
+        log_level=logging.DEBUG,
     )
 
 

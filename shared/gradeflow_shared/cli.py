@@ -1,6 +1,8 @@
 """The command line every service exposes: `serve` (the default) and `migrate`."""
 
 import asyncio
+import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +36,8 @@ def service_cli(
         settings = load_settings()
         configure_logging(name, settings.log_level)
         configure_tracing(name)
+        # uvicorn re-raises SIGTERM after its graceful shutdown; turn that into a clean exit 0.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.run(
             create_app(),
             host=settings.http_host,

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-secret-change-me"
+DEV_SECRET = "development-only-secret-change-me-0123456789"
 
 
 class ServiceSettings(BaseSettings):

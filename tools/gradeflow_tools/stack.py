@@ -116,15 +116,23 @@ class ServiceProcess:
             time.sleep(0.2)
         raise TimeoutError(f"{self.service} not ready after {timeout}s")
 
-    def stop(self, grace: float = 30.0) -> int | None:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(signal.SIGTERM)
+    def terminate(self) -> None:
+        """SIGTERM once: the service stops consuming, finishes in-flight work, exits."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self, grace: float = 30.0) -> int | None:
+        if self.proc is None:
+            return None
         try:
             return self.proc.wait(grace)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait()
+
+    def stop(self, grace: float = 30.0) -> int | None:
+        self.terminate()
+        return self.wait(grace)
 
     def kill(self) -> None:
         """SIGKILL: the crash a fault test wants, with no chance to finish or clean up."""
@@ -153,6 +161,5 @@ class Stack:
 
     def stop(self) -> dict[str, int | None]:
         for process in self.processes.values():
-            if process.proc is not None and process.proc.poll() is None:
-                process.proc.send_signal(signal.SIGTERM)
-        return {s: p.stop() for s, p in self.processes.items()}
+            process.terminate()
+        return {s: p.wait() for s, p in self.processes.items()}

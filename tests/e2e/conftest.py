@@ -1,0 +1,42 @@
+"""The four services as real processes on free ports, against this test run's vhost and database."""
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gradeflow_tools.stack import SERVICES, Stack
+from tests.support.infra import Infra
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    logs: Path = tmp_path_factory.mktemp("service-logs")
+    config = infra.stack_config(
+        ports={s: _free_port() for s in SERVICES},
+        extra_env={"ENVIRONMENT": "test", "GRACEFUL_TIMEOUT_SECONDS": "10"},
+        log_dir=logs,
+    )
+    running = Stack(config)
+    running.start()
+    yield running
+    codes = running.stop()
+    for service in SERVICES:
+        log = logs / f"{service}.log"
+        if log.exists():
+            print(f"--- {service} (exit {codes[service]}) last lines ---")
+            print("\n".join(log.read_text(errors="replace").splitlines()[-5:]))
+
+
+@pytest.fixture(scope="session")
+async def gateway(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.config.url("gateway"), timeout=10) as client:
+        yield client

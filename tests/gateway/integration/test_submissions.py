@@ -1,0 +1,81 @@
+"""A valid submission is stored with its outbox row in one transaction and answered 202 at once;
+the relay publishes it to the grader's queue with an explicit, persistent message id."""
+
+import asyncio
+
+import aio_pika
+import asyncpg
+import httpx
+import pytest
+
+from gradeflow_shared.events import SubmissionCreated
+from tests.support.api import CORRECT, classroom
+from tests.support.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+
+async def _wait_published(infra: Infra, submission_id: str) -> asyncpg.Record:
+    conn = await asyncpg.connect(infra.admin_url)
+    try:
+        for _ in range(100):
+            row = await conn.fetchrow(
+                "SELECT id, published_at FROM gateway.outbox "
+                "WHERE routing_key = 'submission.created' AND body::jsonb->>'submission_id' = $1",
+                submission_id,
+            )
+            if row and row["published_at"]:
+                return row
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+    raise AssertionError("outbox row was not published")
+
+
+async def test_submit_answers_202_queued_and_publishes_submission_created(
+    gateway: httpx.AsyncClient, infra: Infra
+) -> None:
+    room = await classroom(gateway)
+    _, student = room.students[0]
+    body = {"assignment_id": room.assignment_id, "language": "python", "source": CORRECT}
+    r = await gateway.post("/v1/submissions", json=body, headers=student)
+    assert r.status_code == 202, r.text
+    accepted = r.json()
+    assert accepted["status"] == "queued"
+
+    view = await gateway.get(f"/v1/submissions/{accepted['id']}", headers=student)
+    assert view.status_code == 200
+    assert view.json()["status"] == "queued"
+
+    row = await _wait_published(infra, accepted["id"])
+    connection = await aio_pika.connect(infra.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue("grader.submissions", passive=True)
+        found = None
+        for _ in range(200):  # the grader is not running here: the message waits in its queue
+            message = await queue.get(fail=False)
+            if message is None:
+                break
+            if message.message_id == str(row["id"]):
+                found = message
+                await message.ack()
+                break
+            await message.reject(requeue=True)
+        assert found is not None, "submission.created was not queued for the grader"
+        assert found.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+        assert found.type == "submission.created"
+        event = SubmissionCreated.model_validate_json(found.body)
+        assert str(event.submission_id) == accepted["id"]
+        assert found.correlation_id == accepted["id"]
+        assert "x-published-at" in found.headers
+
+
+async def test_another_student_cannot_see_a_submission(gateway: httpx.AsyncClient) -> None:
+    room = await classroom(gateway, students=2)
+    (_, alice), (_, bob) = room.students
+    body = {"assignment_id": room.assignment_id, "language": "python", "source": CORRECT}
+    accepted = (await gateway.post("/v1/submissions", json=body, headers=alice)).json()
+    assert (await gateway.get(f"/v1/submissions/{accepted['id']}", headers=bob)).status_code == 404
+    teacher_view = await gateway.get(f"/v1/submissions/{accepted['id']}", headers=room.teacher)
+    assert teacher_view.status_code == 200

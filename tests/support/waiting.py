@@ -1,0 +1,26 @@
+"""Polling helpers for asynchronous outcomes: bounded in time, failing with what was last seen."""
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+
+async def wait_graded(
+    client: httpx.AsyncClient, submissions: dict[str, dict[str, str]], timeout: float = 120
+) -> dict[str, dict[str, Any]]:
+    """Poll each submission (id → auth headers) until graded; return the final views."""
+    done: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    while len(done) < len(submissions) and time.monotonic() < deadline:
+        for sid, auth in submissions.items():
+            if sid in done:
+                continue
+            view = (await client.get(f"/v1/submissions/{sid}", headers=auth)).json()
+            if view.get("status") == "graded":
+                done[sid] = view
+        await asyncio.sleep(0.25)
+    missing = set(submissions) - set(done)
+    assert not missing, f"{len(missing)} of {len(submissions)} not graded within {timeout}s"
+    return done
