@@ -47,12 +47,17 @@ def _ensure_dependencies(config: StackConfig) -> None:
     raise typer.Exit(1)
 
 
-def run(log_dir: Path = typer.Option(Path(".run/logs"), help="Where each service logs")) -> None:
+def run(
+    log_dir: Path = typer.Option(Path(".run/logs"), help="Where each service logs"),
+    migrate_only: bool = typer.Option(False, "--migrate-only", help="Migrate, then exit"),
+) -> None:
     config = StackConfig.from_environment()
     config = StackConfig(config.amqp_url, config.postgres_url, log_dir=log_dir)
     _ensure_dependencies(config)
     stack = Stack(config)
     stack.migrate()
+    if migrate_only:
+        return
 
     def _stop(signum: int, _: FrameType | None) -> None:
         raise KeyboardInterrupt

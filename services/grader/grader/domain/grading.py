@@ -17,6 +17,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class TestCase:
+    __test__ = False  # a domain type, not a pytest class
+
     test_id: UUID
     position: int
     stdin: str
@@ -41,6 +43,8 @@ class Execution:
 
 @dataclass(frozen=True)
 class TestResult:
+    __test__ = False
+
     case: TestCase
     verdict: Verdict
     execution: Execution

@@ -1,0 +1,40 @@
+# One task runner. `make run` starts the system, `make test` runs the whole suite.
+export UV_PYTHON_DOWNLOADS := never
+UV ?= uv
+
+.PHONY: install run demo test test-fast lint format bench migrate clean
+
+install:
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen --all-packages
+
+run: install
+	$(UV) run --frozen gradeflow-run
+
+demo:
+	$(UV) run --frozen gradeflow-demo
+
+migrate: install
+	$(UV) run --frozen gradeflow-run --migrate-only
+
+test: install
+	$(UV) run --frozen pytest
+
+test-fast: install
+	$(UV) run --frozen pytest -m "not e2e"
+
+lint: install
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen lint-imports
+	$(UV) run --frozen mypy shared services tools
+
+format: install
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+bench: install
+	$(UV) run --frozen python -m bench.pipeline
+
+clean:
+	rm -rf .run .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,70 @@
+"""compose.yaml cannot run here (no Docker engine): parse it and check that its services, ports
+and environment names match the services' settings classes and Dockerfiles."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from gateway.settings import GatewaySettings
+from grader.settings import GraderSettings
+from metrics.settings import MetricsSettings
+from notifier.settings import NotifierSettings
+from tests.support.infra import ROOT
+
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "gateway": GatewaySettings,
+    "grader": GraderSettings,
+    "notifier": NotifierSettings,
+    "metrics": MetricsSettings,
+}
+# Read by libraries or commands rather than the settings classes.
+OTHER_KNOWN = {"ADMIN_DATABASE_URL"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    return data
+
+
+def _env_names(service: dict[str, Any]) -> set[str]:
+    env = service.get("environment", {})
+    return set(env) if isinstance(env, dict) else {e.split("=", 1)[0] for e in env}
+
+
+def test_compose_has_broker_database_and_the_four_services(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {"rabbitmq", "postgres", *SETTINGS} <= set(services)
+    assert "management" in services["rabbitmq"]["image"]
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+def test_service_port_and_environment_match_its_settings(compose: dict[str, Any], name: str) -> None:
+    service = compose["services"][name]
+    fields = {f.upper() for f in SETTINGS[name].model_fields}
+    env = _env_names(service)
+    unknown = {e for e in env if e not in fields and e not in OTHER_KNOWN and not e.startswith("OTEL_")}
+    assert not unknown, f"{name}: compose sets variables no setting reads: {unknown}"
+    assert {"AMQP_URL", "DATABASE_URL", "HTTP_PORT"} <= env
+    port = str(SETTINGS[name].model_fields["http_port"].default)
+    assert service["environment"]["HTTP_PORT"] == port
+    assert f"{port}:{port}" in service["ports"]
+    assert f"gradeflow_{name}:" in service["environment"]["DATABASE_URL"], "own role per service"
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+def test_each_service_builds_from_its_own_dockerfile_and_migrates_first(
+    compose: dict[str, Any], name: str
+) -> None:
+    service = compose["services"][name]
+    dockerfile = Path(ROOT / service["build"]["dockerfile"])
+    assert dockerfile.exists()
+    text = dockerfile.read_text()
+    assert f"--package gradeflow-{name}" in text
+    assert f'"-m", "{name}"' in text
+    migrate = compose["services"][f"{name}-migrate"]
+    assert migrate["command"] == ["migrate"]
+    assert service["depends_on"][f"{name}-migrate"]["condition"] == "service_completed_successfully"

@@ -1,0 +1,79 @@
+"""Grading rules: output comparison, verdict per execution, overall verdict and partial credit."""
+
+import signal
+import uuid
+
+import pytest
+
+from grader.domain.grading import (
+    Execution,
+    TestCase,
+    TestResult,
+    outputs_match,
+    overall_verdict,
+    score,
+    verdict_of,
+)
+
+
+def run(**kw: object) -> Execution:
+    base: dict[str, object] = {"exit_code": 0, "signal": None, "time_ms": 1.0, "stdout": "", "stderr": ""}
+    base.update(kw)
+    return Execution(**base)  # type: ignore[arg-type]
+
+
+def case(position: int, weight: int = 1) -> TestCase:
+    return TestCase(uuid.uuid4(), position, "", "", weight, hidden=False)
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "match"),
+    [
+        ("3\n", "3\n", True),
+        ("3", "3\n", True),
+        ("3   \n\n\n", "3\n", True),
+        ("1 2 \n3\n", "1 2\n3", True),
+        ("3\n", "4\n", False),
+        ("1 2\n", "1  2\n", False),
+        ("", "0\n", False),
+    ],
+)
+def test_trailing_whitespace_is_ignored_but_content_is_not(
+    actual: str, expected: str, match: bool
+) -> None:
+    assert outputs_match(actual, expected) is match
+
+
+@pytest.mark.parametrize(
+    ("execution", "verdict"),
+    [
+        (run(stdout="3\n"), "accepted"),
+        (run(stdout="4\n"), "wrong_answer"),
+        (run(exit_code=1), "runtime_error"),
+        (run(exit_code=None, signal=signal.SIGSEGV), "runtime_error"),
+        (run(timed_out=True, exit_code=None, signal=signal.SIGKILL), "time_limit_exceeded"),
+        (run(output_exceeded=True, stdout="3\n"), "output_limit_exceeded"),
+        (run(memory_exceeded=True, exit_code=1), "memory_limit_exceeded"),
+    ],
+)
+def test_verdict_of_an_execution(execution: Execution, verdict: str) -> None:
+    assert verdict_of(execution, "3\n") == verdict
+
+
+def test_overall_verdict_is_the_first_failing_test_in_position_order() -> None:
+    results = [
+        TestResult(case(3), "time_limit_exceeded", run()),
+        TestResult(case(1), "accepted", run()),
+        TestResult(case(2), "wrong_answer", run()),
+    ]
+    assert overall_verdict(results) == "wrong_answer"
+    assert overall_verdict([TestResult(case(1), "accepted", run())]) == "accepted"
+
+
+def test_score_is_the_sum_of_passed_weights() -> None:
+    results = [
+        TestResult(case(1, weight=1), "accepted", run()),
+        TestResult(case(2, weight=3), "wrong_answer", run()),
+        TestResult(case(3, weight=5), "accepted", run()),
+    ]
+    assert score(results) == (6, 9)
