@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage as InjectedMessage
 from faststream.rabbit.message import RabbitMessage
-from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -139,7 +139,7 @@ class Consumer(Generic[E]):
             published_at=header_time(headers, H_PUBLISHED_AT),
             started_at=started,
             finished_at=datetime.now(UTC),
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             attempt=attempt,
             error=_describe(error) if error else None,
         )

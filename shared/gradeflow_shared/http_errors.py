@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 log = logging.getLogger(__name__)
 
 # A dependency that cannot be reached: the request is refused whole (nothing was committed).
-UNAVAILABLE: tuple[type[BaseException], ...] = (
+UNAVAILABLE: tuple[type[Exception], ...] = (
     OperationalError,
     InterfaceError,
     PoolTimeout,
@@ -42,9 +42,11 @@ def install_error_handlers(app: FastAPI, table: dict[type[Exception], tuple[int,
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return JSONResponse(
-                error_body("malformed_json", "the body is not valid JSON", [
-                    {"field": "body", "message": str(errors[0].get("msg"))}
-                ]),
+                error_body(
+                    "malformed_json",
+                    "the body is not valid JSON",
+                    [{"field": "body", "message": str(errors[0].get("msg"))}],
+                ),
                 status_code=400,
             )
         fields = [{"field": _field(tuple(e["loc"])), "message": str(e["msg"])} for e in errors]
@@ -76,7 +78,7 @@ def install_error_handlers(app: FastAPI, table: dict[type[Exception], tuple[int,
 
     async def _db_error(request: Request, exc: Exception) -> JSONResponse:
         orig = getattr(exc, "orig", None)
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated or isinstance(orig, OSError):
+        if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or isinstance(orig, OSError):
             return await _unavailable(request, exc)
         log.exception("database error", exc_info=exc)
         return JSONResponse(error_body("internal", "internal error"), status_code=500)

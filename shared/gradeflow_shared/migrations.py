@@ -47,7 +47,9 @@ def run_env(metadata: MetaData) -> None:
             context.run_migrations()
 
     async def _main() -> None:
-        engine = create_async_engine(url, poolclass=pool.NullPool, echo=bool(__import__("os").environ.get("MIGRATIONS_ECHO")))
+        engine = create_async_engine(
+            url, poolclass=pool.NullPool, echo=bool(__import__("os").environ.get("MIGRATIONS_ECHO"))
+        )
         async with engine.connect() as conn:
             await conn.run_sync(_run)
             await conn.commit()

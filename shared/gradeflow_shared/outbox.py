@@ -4,6 +4,7 @@ write; a crash between publish and mark only means a duplicate, which consumers 
 """
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -69,10 +70,8 @@ class OutboxRelay:
                 sent = 0
             if sent < self._batch:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll)
-                except TimeoutError:
-                    pass
 
     async def stop(self) -> None:
         """Flush what is pending, then stop the loop (graceful shutdown)."""
@@ -99,9 +98,7 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            results = await asyncio.gather(
-                *(self._publish(row) for row in rows), return_exceptions=True
-            )
+            results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
             confirmed = [row.id for row, res in zip(rows, results, strict=True) if res is None]
             for res in results:
                 if isinstance(res, BaseException):

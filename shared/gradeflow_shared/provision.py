@@ -43,11 +43,9 @@ async def provision(admin_url: str, service_url: str, schema: str) -> None:
     try:
         async with conn.transaction():
             await conn.execute(f"REVOKE ALL ON DATABASE {_ident(database)} FROM PUBLIC")
-            await conn.execute(f"REVOKE ALL ON SCHEMA public FROM PUBLIC")
+            await conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
             await conn.execute(f"GRANT CONNECT ON DATABASE {_ident(database)} TO {_ident(role)}")
-            await conn.execute(
-                f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)} AUTHORIZATION {_ident(role)}"
-            )
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)} AUTHORIZATION {_ident(role)}")
             await conn.execute(f"REVOKE ALL ON SCHEMA {_ident(schema)} FROM PUBLIC")
             await conn.execute(f"ALTER ROLE {_ident(role)} SET search_path = {_ident(schema)}")
     finally:

@@ -5,9 +5,9 @@ import asyncio
 import asyncpg
 import pytest
 from alembic.script import ScriptDirectory
-
 from gradeflow_shared.migrations import alembic_config, downgrade, upgrade
 from gradeflow_tools.stack import SERVICES
+
 from tests.support.infra import Infra, migrations_of
 
 pytestmark = pytest.mark.integration
@@ -25,9 +25,7 @@ async def _tables(infra: Infra, schema: str) -> set[str]:
 @pytest.mark.parametrize("service", SERVICES)
 async def test_migrations_upgrade_downgrade_upgrade(infra: Infra, service: str) -> None:
     url, location = infra.database_url(service), migrations_of(service)
-    revisions = list(
-        ScriptDirectory.from_config(alembic_config(location, url, service)).walk_revisions()
-    )
+    revisions = list(ScriptDirectory.from_config(alembic_config(location, url, service)).walk_revisions())
     assert revisions, "each service has at least one revision"
     full = await _tables(infra, service)
     assert {"outbox", "inbox", "alembic_version"} <= full

@@ -4,8 +4,8 @@ import itertools
 
 import asyncpg
 import pytest
-
 from gradeflow_tools.stack import SERVICES
+
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -36,9 +36,7 @@ async def test_service_role_reads_and_writes_its_own_schema(infra: Infra, servic
         await conn.close()
 
 
-@pytest.mark.parametrize(
-    ("service", "other"), [p for p in itertools.permutations(SERVICES, 2)]
-)
+@pytest.mark.parametrize(("service", "other"), [p for p in itertools.permutations(SERVICES, 2)])
 async def test_service_role_is_refused_on_another_services_tables(
     infra: Infra, service: str, other: str
 ) -> None:

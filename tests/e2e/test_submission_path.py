@@ -5,8 +5,8 @@ import asyncio
 import asyncpg
 import httpx
 import pytest
-
 from gradeflow_tools.stack import Stack
+
 from tests.support.api import CORRECT, WRONG, classroom
 from tests.support.infra import Infra
 from tests.support.waiting import wait_graded
@@ -21,9 +21,7 @@ async def _submit(client: httpx.AsyncClient, assignment_id: str, auth: dict[str,
     return str(r.json()["id"])
 
 
-async def test_submissions_are_graded_notified_and_measured(
-    gateway: httpx.AsyncClient, stack: Stack
-) -> None:
+async def test_submissions_are_graded_notified_and_measured(gateway: httpx.AsyncClient, stack: Stack) -> None:
     room = await classroom(gateway, students=4)
     sources = {}
     for i, (_, auth) in enumerate(room.students):
@@ -89,7 +87,8 @@ async def test_submissions_wait_while_the_grader_is_down_and_none_is_lost(
     conn = await asyncpg.connect(infra.admin_url)
     try:
         runs = await conn.fetchval(
-            "SELECT count(*) FROM grader.runs WHERE submission_id = ANY($1::uuid[])", list(submitted)
+            "SELECT count(*) FROM grader.runs WHERE submission_id = ANY($1::uuid[])",
+            list(submitted),
         )
         results = await conn.fetchval(
             "SELECT count(*) FROM grader.test_results WHERE submission_id = ANY($1::uuid[])",

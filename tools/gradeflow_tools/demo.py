@@ -56,7 +56,11 @@ async def demo(base_url: str, timeout: float) -> int:
         )
         await asyncio.gather(
             *(
-                api.post(f"/v1/courses/{course['id']}/enrollments", teacher, {"user_id": uid, "role": "student"})
+                api.post(
+                    f"/v1/courses/{course['id']}/enrollments",
+                    teacher,
+                    {"user_id": uid, "role": "student"},
+                )
                 for uid, _ in students
             )
         )
@@ -67,7 +71,11 @@ async def demo(base_url: str, timeout: float) -> int:
             sub = await api.post(
                 "/v1/submissions",
                 auth,
-                {"assignment_id": assignment["id"], "language": "python", "source": CORRECT if correct else WRONG},
+                {
+                    "assignment_id": assignment["id"],
+                    "language": "python",
+                    "source": CORRECT if correct else WRONG,
+                },
             )
             expected[sub["id"]] = "accepted" if correct else "wrong_answer"
             auth_of[sub["id"]] = auth

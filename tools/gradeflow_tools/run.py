@@ -3,7 +3,6 @@
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from types import FrameType
@@ -65,7 +64,7 @@ def run(
     signal.signal(signal.SIGTERM, _stop)
     try:
         stack.start()
-        typer.echo("Gradeflow is running (logs in %s):" % log_dir)
+        typer.echo(f"Gradeflow is running (logs in {log_dir}):")
         for service in SERVICES:
             typer.echo(f"  {service:9} {config.url(service)}   (docs: {config.url(service)}/docs)")
         typer.echo("Ctrl-C stops all four.")
@@ -86,4 +85,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

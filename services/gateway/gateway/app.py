@@ -1,15 +1,15 @@
 """The gateway's composition root: builds the runtime, use-case context and routes."""
 
 from fastapi import FastAPI
+from gradeflow_shared.auth import Tokens
+from gradeflow_shared.runtime import Runtime
 
 from gateway.adapters.db.tables import SCHEMA, outbox
-from gradeflow_shared.auth import Tokens
 from gateway.handlers.http.errors import ERROR_TABLE
 from gateway.handlers.http.routes import router as api_router
 from gateway.handlers.messages import build_router
 from gateway.settings import GatewaySettings
 from gateway.usecases.context import Context
-from gradeflow_shared.runtime import Runtime
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:

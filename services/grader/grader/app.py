@@ -1,6 +1,7 @@
 """The grader's composition root: runtime, sandbox and subscribers; tests may pass a sandbox."""
 
 from fastapi import FastAPI
+from gradeflow_shared.runtime import Runtime
 
 from grader.adapters.db.tables import SCHEMA, outbox
 from grader.adapters.sandbox import ProcessSandbox
@@ -8,7 +9,6 @@ from grader.domain.grading import Sandbox
 from grader.handlers.messages import build_router
 from grader.settings import GraderSettings
 from grader.usecases.grading import GraderContext
-from gradeflow_shared.runtime import Runtime
 
 
 def create_app(settings: GraderSettings | None = None, sandbox: Sandbox | None = None) -> FastAPI:

@@ -1,8 +1,8 @@
 """The metrics service's composition root."""
 
 from fastapi import FastAPI
-
 from gradeflow_shared.runtime import Runtime
+
 from metrics.adapters.broker_stats import BrokerStats
 from metrics.adapters.db.tables import SCHEMA, outbox
 from metrics.handlers.http.routes import router as api_router

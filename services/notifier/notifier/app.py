@@ -1,9 +1,9 @@
 """The notifier's composition root."""
 
 from fastapi import FastAPI
-
 from gradeflow_shared.auth import Tokens, Unauthenticated
 from gradeflow_shared.runtime import Runtime
+
 from notifier.adapters.db.tables import SCHEMA, outbox
 from notifier.domain.errors import NotFound
 from notifier.handlers.http.routes import router as api_router

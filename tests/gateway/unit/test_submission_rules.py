@@ -15,7 +15,13 @@ def test_status_only_moves_forward() -> None:
 def test_a_student_sees_only_the_verdict_of_a_hidden_test() -> None:
     results = [
         {"position": 1, "hidden": False, "verdict": "accepted", "stdout": "3\n"},
-        {"position": 2, "hidden": True, "verdict": "wrong_answer", "stdout": "secret\n", "stderr": "x"},
+        {
+            "position": 2,
+            "hidden": True,
+            "verdict": "wrong_answer",
+            "stdout": "secret\n",
+            "stderr": "x",
+        },
     ]
     student = results_for_viewer(results, sees_hidden=False)
     assert student[0]["stdout"] == "3\n"

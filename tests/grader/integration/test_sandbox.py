@@ -2,7 +2,6 @@
 worker stays healthy after each (the next run is graded normally)."""
 
 import pytest
-
 from grader.adapters.sandbox import ProcessSandbox
 from grader.domain.grading import Limits, verdict_of
 
@@ -36,7 +35,9 @@ async def test_program_gets_its_verdict_and_the_next_run_is_normal(
     assert verdict_of(after, "55\n") == "accepted"
 
 
-async def test_uncaught_exception_is_a_runtime_error_with_its_stderr(sandbox: ProcessSandbox) -> None:
+async def test_uncaught_exception_is_a_runtime_error_with_its_stderr(
+    sandbox: ProcessSandbox,
+) -> None:
     execution = await sandbox.run("python", "raise ValueError('boom')\n", "", LIMITS)
     assert verdict_of(execution, "") == "runtime_error"
     assert execution.exit_code == 1

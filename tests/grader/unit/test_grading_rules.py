@@ -4,7 +4,6 @@ import signal
 import uuid
 
 import pytest
-
 from grader.domain.grading import (
     Execution,
     TestCase,
@@ -17,7 +16,13 @@ from grader.domain.grading import (
 
 
 def run(**kw: object) -> Execution:
-    base: dict[str, object] = {"exit_code": 0, "signal": None, "time_ms": 1.0, "stdout": "", "stderr": ""}
+    base: dict[str, object] = {
+        "exit_code": 0,
+        "signal": None,
+        "time_ms": 1.0,
+        "stdout": "",
+        "stderr": "",
+    }
     base.update(kw)
     return Execution(**base)  # type: ignore[arg-type]
 
@@ -38,9 +43,7 @@ def case(position: int, weight: int = 1) -> TestCase:
         ("", "0\n", False),
     ],
 )
-def test_trailing_whitespace_is_ignored_but_content_is_not(
-    actual: str, expected: str, match: bool
-) -> None:
+def test_trailing_whitespace_is_ignored_but_content_is_not(actual: str, expected: str, match: bool) -> None:
     assert outputs_match(actual, expected) is match
 
 

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from gradeflow_shared.events import CATALOGUE, Event
 
 SNAPSHOTS = Path(__file__).parent / "contracts"

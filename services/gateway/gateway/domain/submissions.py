@@ -20,7 +20,4 @@ def results_for_viewer(results: list[dict[str, Any]] | None, sees_hidden: bool) 
         return []
     if sees_hidden:
         return results
-    return [
-        {k: v for k, v in r.items() if k not in HIDDEN_FIELDS} if r.get("hidden") else r
-        for r in results
-    ]
+    return [{k: v for k, v in r.items() if k not in HIDDEN_FIELDS} if r.get("hidden") else r for r in results]

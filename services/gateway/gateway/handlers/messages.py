@@ -1,13 +1,13 @@
 """The gateway's subscribers: grading progress from the grader updates the submissions read model."""
 
 from faststream.rabbit import RabbitBroker, RabbitRouter
-
-from gateway.usecases import submissions
-from gateway.usecases.context import Context
 from gradeflow_shared.consumer import Consumer, subscribe
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted, SubmissionGraded
 from gradeflow_shared.topology import GATEWAY_GRADING_STARTED, GATEWAY_SUBMISSION_GRADED
+
+from gateway.usecases import submissions
+from gateway.usecases.context import Context
 
 
 def build_router(broker: RabbitBroker, ctx: Context, prefetch: int) -> RabbitRouter:

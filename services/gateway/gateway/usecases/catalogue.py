@@ -3,14 +3,15 @@
 from typing import Any
 from uuid import UUID
 
+from gradeflow_shared.events import AssignmentPublished, EnrollmentChanged, TestCaseSpec
+from gradeflow_shared.outbox import add_event
+
+from gateway import schemas as s
 from gateway.adapters.db import repositories as repo
 from gateway.adapters.db.tables import outbox
 from gateway.domain.access import PARENT, STUDENT, TEACHER, require_teacher
 from gateway.domain.errors import GatewayError, NotFound
-from gateway import schemas as s
 from gateway.usecases.context import Context
-from gradeflow_shared.events import AssignmentPublished, EnrollmentChanged, TestCaseSpec
-from gradeflow_shared.outbox import add_event
 
 
 async def dev_login(ctx: Context, cmd: s.DevLogin) -> Any:
@@ -38,7 +39,11 @@ async def enroll(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.Enrollmen
         if cmd.role == PARENT:
             await _require_student(session, course_id, cmd.student_id)
         row = await repo.upsert_enrollment(
-            session, course_id, cmd.user_id, cmd.role, cmd.student_id if cmd.role == PARENT else None
+            session,
+            course_id,
+            cmd.user_id,
+            cmd.role,
+            cmd.student_id if cmd.role == PARENT else None,
         )
         await add_event(session, outbox, _enrollment_event(course_id, user, cmd.role))
         return row
@@ -123,5 +128,10 @@ async def _require_student(session: Any, course_id: UUID, student_id: UUID | Non
 
 def _enrollment_event(course_id: UUID, user: Any, role: str) -> EnrollmentChanged:
     return EnrollmentChanged(
-        course_id=course_id, user_id=user.id, email=user.email, name=user.name, role=role, active=True
+        course_id=course_id,
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=role,
+        active=True,
     )

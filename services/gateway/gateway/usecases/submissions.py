@@ -2,6 +2,12 @@
 
 from uuid import UUID
 
+from gradeflow_shared.consumer import claim
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.events import GradingStarted, SubmissionCreated, SubmissionGraded
+from gradeflow_shared.outbox import add_event
+from gradeflow_shared.topology import GATEWAY_GRADING_STARTED, GATEWAY_SUBMISSION_GRADED
+
 from gateway import schemas as s
 from gateway.adapters.db import repositories as repo
 from gateway.adapters.db.tables import inbox, outbox
@@ -9,11 +15,6 @@ from gateway.domain.access import may_view_submission, require_student
 from gateway.domain.errors import NotFound
 from gateway.domain.submissions import earlier_than, results_for_viewer
 from gateway.usecases.context import Context
-from gradeflow_shared.consumer import claim
-from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import GradingStarted, SubmissionCreated, SubmissionGraded
-from gradeflow_shared.outbox import add_event
-from gradeflow_shared.topology import GATEWAY_GRADING_STARTED, GATEWAY_SUBMISSION_GRADED
 
 
 async def submit(ctx: Context, student_id: UUID, cmd: s.SubmissionIn) -> s.SubmissionAccepted:
@@ -24,9 +25,7 @@ async def submit(ctx: Context, student_id: UUID, cmd: s.SubmissionIn) -> s.Submi
             raise NotFound("assignment not found", field="assignment_id")
         membership = await repo.enrollment(session, assignment.course_id, student_id)
         require_student(membership.role if membership else None)
-        row = await repo.add_submission(
-            session, student_id, cmd.assignment_id, cmd.language, cmd.source
-        )
+        row = await repo.add_submission(session, student_id, cmd.assignment_id, cmd.language, cmd.source)
         event = SubmissionCreated(
             submission_id=row.id,
             assignment_id=row.assignment_id,

@@ -86,7 +86,7 @@ class ProcessSandbox:
             time_ms=elapsed_ms,
             stdout=stdout.decode(errors="replace"),
             stderr=text_err,
-            timed_out=timed_out or sig in (signal.SIGXCPU, signal.SIGKILL) and not out_over,
+            timed_out=timed_out or (sig in (signal.SIGXCPU, signal.SIGKILL) and not out_over),
             output_exceeded=out_over,
             memory_exceeded="MemoryError" in text_err,
         )

@@ -1,13 +1,13 @@
 """The grader's subscribers: test suites to copy, submissions to grade."""
 
 from faststream.rabbit import RabbitBroker, RabbitRouter
-
-from grader.usecases import grading
-from grader.usecases.grading import GraderContext
 from gradeflow_shared.consumer import Consumer, subscribe
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import AssignmentPublished, SubmissionCreated
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS, GRADER_SUBMISSIONS
+
+from grader.usecases import grading
+from grader.usecases.grading import GraderContext
 
 
 def build_router(broker: RabbitBroker, ctx: GraderContext, concurrency: int) -> RabbitRouter:

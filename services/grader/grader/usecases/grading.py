@@ -5,17 +5,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from grader.adapters.db import repositories as repo
-from grader.adapters.db.tables import inbox, outbox
-from grader.domain.grading import (
-    Limits,
-    Sandbox,
-    TestCase,
-    TestResult,
-    overall_verdict,
-    score,
-    verdict_of,
-)
 from gradeflow_shared.consumer import claim
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
@@ -29,6 +18,18 @@ from gradeflow_shared.events import (
 )
 from gradeflow_shared.outbox import add_event
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS
+
+from grader.adapters.db import repositories as repo
+from grader.adapters.db.tables import inbox, outbox
+from grader.domain.grading import (
+    Limits,
+    Sandbox,
+    TestCase,
+    TestResult,
+    overall_verdict,
+    score,
+    verdict_of,
+)
 
 OUTPUT_EXCERPT = 4096
 
@@ -85,9 +86,7 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
     ctx.wake_relay()
 
 
-async def _run_test(
-    sandbox: Sandbox, event: SubmissionCreated, case: TestCase, limits: Limits
-) -> TestResult:
+async def _run_test(sandbox: Sandbox, event: SubmissionCreated, case: TestCase, limits: Limits) -> TestResult:
     execution = await sandbox.run(event.language, event.source, case.stdin, limits)
     return TestResult(case, verdict_of(execution, case.expected_stdout), execution)
 
@@ -105,5 +104,3 @@ def _outcome(result: TestResult) -> TestOutcome:
         stdout=ex.stdout[:OUTPUT_EXCERPT],
         stderr=ex.stderr[:OUTPUT_EXCERPT],
     )
-
-

@@ -1,12 +1,12 @@
 """The metrics service's subscriber: job telemetry from every other consumer."""
 
 from faststream.rabbit import RabbitBroker, RabbitRouter
-
 from gradeflow_shared.consumer import Consumer, subscribe
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import JobObserved
 from gradeflow_shared.topology import METRICS_TELEMETRY
+
 from metrics.usecases import stats
 
 

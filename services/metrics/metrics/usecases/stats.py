@@ -4,13 +4,13 @@ import asyncio
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import JobObserved
 from gradeflow_shared.topology import RETRY_DELAYS_MS, ROUTES
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
 from metrics.adapters.broker_stats import BrokerStats
 from metrics.adapters.db.tables import job_timings
 from metrics.domain.timings import processing_ms, wait_ms
@@ -71,10 +71,7 @@ async def queue_stats(
     sessions: SessionFactory, broker: BrokerStats, window_seconds: int
 ) -> list[dict[str, Any]]:
     async with sessions() as session:
-        rows = {
-            r.queue: r
-            for r in await session.execute(_AGGREGATES, {"window": float(window_seconds)})
-        }
+        rows = {r.queue: r for r in await session.execute(_AGGREGATES, {"window": float(window_seconds)})}
     states = await asyncio.gather(*(_depths(broker, r.queue) for r in ROUTES))
     minutes = window_seconds / 60
     report = []

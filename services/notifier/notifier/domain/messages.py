@@ -18,7 +18,5 @@ def graded_message(event: SubmissionGraded) -> tuple[str, str]:
     verdict = VERDICT_TEXT[event.verdict]
     title = f"Your submission was graded: {verdict}"
     passed = sum(1 for t in event.tests if t.verdict == "accepted")
-    body = (
-        f"Score {event.score}/{event.max_score}; {passed} of {len(event.tests)} tests passed."
-    )
+    body = f"Score {event.score}/{event.max_score}; {passed} of {len(event.tests)} tests passed."
     return title, body

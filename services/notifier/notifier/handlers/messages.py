@@ -1,12 +1,12 @@
 """The notifier's subscribers: enrollment changes keep recipients current; grades fill the inbox."""
 
 from faststream.rabbit import RabbitBroker, RabbitRouter
-
 from gradeflow_shared.consumer import Consumer, subscribe
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import EnrollmentChanged, SubmissionGraded
 from gradeflow_shared.topology import NOTIFIER_GRADES, NOTIFIER_RECIPIENTS
+
 from notifier.usecases import notify
 
 

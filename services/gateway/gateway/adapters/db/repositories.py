@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from gradeflow_shared.ids import new_id
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,6 @@ from gateway.adapters.db.tables import (
     test_cases,
     users,
 )
-from gradeflow_shared.ids import new_id
 
 
 async def upsert_user(session: AsyncSession, email: str, name: str) -> Row[Any]:
@@ -26,7 +26,8 @@ async def upsert_user(session: AsyncSession, email: str, name: str) -> Row[Any]:
         .on_conflict_do_update(index_elements=[users.c.email], set_={"name": name})
         .returning(users)
     )
-    return (await session.execute(stmt)).one()
+    row: Row[Any] = (await session.execute(stmt)).one()
+    return row
 
 
 async def get_user(session: AsyncSession, user_id: UUID) -> Row[Any] | None:
@@ -35,7 +36,8 @@ async def get_user(session: AsyncSession, user_id: UUID) -> Row[Any] | None:
 
 async def add_course(session: AsyncSession, title: str, teacher_id: UUID) -> Row[Any]:
     stmt = insert(courses).values(id=new_id(), title=title, created_by=teacher_id).returning(courses)
-    return (await session.execute(stmt)).one()
+    row: Row[Any] = (await session.execute(stmt)).one()
+    return row
 
 
 async def get_course(session: AsyncSession, course_id: UUID) -> Row[Any] | None:
@@ -52,13 +54,12 @@ async def upsert_enrollment(
         .on_conflict_do_update(index_elements=[enrollments.c.course_id, enrollments.c.user_id], set_=values)
         .returning(enrollments)
     )
-    return (await session.execute(stmt)).one()
+    row: Row[Any] = (await session.execute(stmt)).one()
+    return row
 
 
 async def enrollment(session: AsyncSession, course_id: UUID, user_id: UUID) -> Row[Any] | None:
-    stmt = select(enrollments).where(
-        enrollments.c.course_id == course_id, enrollments.c.user_id == user_id
-    )
+    stmt = select(enrollments).where(enrollments.c.course_id == course_id, enrollments.c.user_id == user_id)
     return (await session.execute(stmt)).first()
 
 
@@ -76,7 +77,8 @@ async def add_assignment(
         )
         .returning(assignments)
     )
-    return (await session.execute(stmt)).one()
+    row: Row[Any] = (await session.execute(stmt)).one()
+    return row
 
 
 async def add_test_cases(
@@ -98,9 +100,7 @@ async def get_assignment(session: AsyncSession, assignment_id: UUID) -> Row[Any]
 
 async def list_test_cases(session: AsyncSession, assignment_id: UUID) -> Sequence[Row[Any]]:
     stmt = (
-        select(test_cases)
-        .where(test_cases.c.assignment_id == assignment_id)
-        .order_by(test_cases.c.position)
+        select(test_cases).where(test_cases.c.assignment_id == assignment_id).order_by(test_cases.c.position)
     )
     return (await session.execute(stmt)).all()
 
@@ -120,12 +120,15 @@ async def add_submission(
         )
         .returning(submissions)
     )
-    return (await session.execute(stmt)).one()
+    row: Row[Any] = (await session.execute(stmt)).one()
+    return row
 
 
 async def get_submission(session: AsyncSession, submission_id: UUID) -> Row[Any] | None:
-    stmt = select(submissions, assignments.c.course_id).join(assignments).where(
-        submissions.c.id == submission_id
+    stmt = (
+        select(submissions, assignments.c.course_id)
+        .join(assignments)
+        .where(submissions.c.id == submission_id)
     )
     return (await session.execute(stmt)).first()
 
@@ -141,4 +144,3 @@ async def advance_submission(
     )
     result = await session.execute(stmt)
     return int(result.rowcount)  # type: ignore[attr-defined]
-

@@ -5,8 +5,8 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
 from gradeflow_shared.auth import Tokens
+
 from gateway.usecases.context import Context
 
 _bearer = HTTPBearer(auto_error=False)

@@ -1,7 +1,8 @@
 """The gateway's error table: each domain error to one HTTP status and error code."""
 
-from gateway.domain.errors import Conflict, Forbidden, GatewayError, NotFound
 from gradeflow_shared.auth import Unauthenticated
+
+from gateway.domain.errors import Conflict, Forbidden, GatewayError, NotFound
 
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     NotFound: (404, "not_found"),

@@ -3,9 +3,9 @@
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, status
+from gradeflow_shared.auth import Tokens
 
 from gateway import schemas as s
-from gradeflow_shared.auth import Tokens
 from gateway.handlers.http.deps import Ctx, User, tokens
 from gateway.usecases import catalogue, submissions
 
@@ -37,9 +37,7 @@ async def enroll(course_id: UUID, body: s.EnrollmentIn, ctx: Ctx, user: User) ->
     status_code=status.HTTP_201_CREATED,
     response_model=s.AssignmentOut,
 )
-async def create_assignment(
-    course_id: UUID, body: s.AssignmentIn, ctx: Ctx, user: User
-) -> s.AssignmentOut:
+async def create_assignment(course_id: UUID, body: s.AssignmentIn, ctx: Ctx, user: User) -> s.AssignmentOut:
     assignment, _ = await catalogue.create_assignment(ctx, user, course_id, body)
     return await catalogue.view_assignment(ctx, user, assignment.id)
 
@@ -49,9 +47,7 @@ async def get_assignment(assignment_id: UUID, ctx: Ctx, user: User) -> s.Assignm
     return await catalogue.view_assignment(ctx, user, assignment_id)
 
 
-@router.post(
-    "/submissions", status_code=status.HTTP_202_ACCEPTED, response_model=s.SubmissionAccepted
-)
+@router.post("/submissions", status_code=status.HTTP_202_ACCEPTED, response_model=s.SubmissionAccepted)
 async def submit(body: s.SubmissionIn, ctx: Ctx, user: User) -> s.SubmissionAccepted:
     return await submissions.submit(ctx, user, body)
 

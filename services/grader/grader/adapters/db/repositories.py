@@ -4,13 +4,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from gradeflow_shared.events import AssignmentPublished
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.adapters.db.tables import assignments, runs, test_cases, test_results
 from grader.domain.grading import TestCase, TestResult
-from gradeflow_shared.events import AssignmentPublished
 
 
 async def save_suite(session: AsyncSession, event: AssignmentPublished) -> bool:
@@ -31,16 +31,21 @@ async def save_suite(session: AsyncSession, event: AssignmentPublished) -> bool:
     if event.tests:
         await session.execute(
             insert(test_cases).values(
-                [{"assignment_id": event.assignment_id, "id": t.test_id, **t.model_dump(exclude={"test_id"})} for t in event.tests]
+                [
+                    {
+                        "assignment_id": event.assignment_id,
+                        "id": t.test_id,
+                        **t.model_dump(exclude={"test_id"}),
+                    }
+                    for t in event.tests
+                ]
             )
         )
     return True
 
 
 async def load_suite(session: AsyncSession, assignment_id: UUID) -> tuple[Row[Any], list[TestCase]] | None:
-    assignment = (
-        await session.execute(select(assignments).where(assignments.c.id == assignment_id))
-    ).first()
+    assignment = (await session.execute(select(assignments).where(assignments.c.id == assignment_id))).first()
     if assignment is None:
         return None
     rows = (
@@ -50,9 +55,7 @@ async def load_suite(session: AsyncSession, assignment_id: UUID) -> tuple[Row[An
             .order_by(test_cases.c.position)
         )
     ).all()
-    cases = [
-        TestCase(r.id, r.position, r.stdin, r.expected_stdout, r.weight, r.hidden) for r in rows
-    ]
+    cases = [TestCase(r.id, r.position, r.stdin, r.expected_stdout, r.weight, r.hidden) for r in rows]
     return assignment, cases
 
 

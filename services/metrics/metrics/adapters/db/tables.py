@@ -1,5 +1,6 @@
 """The metrics schema: one row per message handled on a queue (job timings)."""
 
+from gradeflow_shared.kit_tables import inbox_table, outbox_table
 from sqlalchemy import (
     Column,
     DateTime,
@@ -12,8 +13,6 @@ from sqlalchemy import (
     Text,
     Uuid,
 )
-
-from gradeflow_shared.kit_tables import inbox_table, outbox_table
 
 SCHEMA = "metrics"
 metadata = MetaData(schema=SCHEMA)
