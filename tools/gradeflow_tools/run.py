@@ -61,7 +61,9 @@ def run(
     def _stop(signum: int, _: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    # Explicit handlers: a runner started in the background inherits SIGINT ignored.
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         stack.start()
         typer.echo(f"Gradeflow is running (logs in {log_dir}):")

@@ -100,6 +100,8 @@ class ServiceProcess:
             env=self.config.env(self.service),
             stdout=out,  # type: ignore[arg-type]
             stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C reaches only the runner, which sends one SIGTERM to each.
+            start_new_session=True,
         )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
