@@ -1,0 +1,1 @@
+"""Benchmarks: load and throughput runs that print figures and write JSON reports to bench/results/."""

@@ -1,0 +1,146 @@
+"""Pipeline benchmark: the four services as processes on a scratch vhost and database; N
+submissions sent by concurrent clients; figures for the API (POST latency) and the whole path
+(accepted → graded, from the read model's timestamps). Prints them and writes JSON.
+
+    uv run python -m bench.pipeline --submissions 300 --clients 20
+"""
+
+import asyncio
+import json
+import platform
+import socket
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import typer
+
+from gradeflow_tools.scratch import Infra, provisioned_infra
+from gradeflow_tools.stack import SERVICES, Stack
+
+RESULTS = Path(__file__).parent / "results"
+SUM_TESTS = [
+    {"stdin": f"{n}\n", "expected_stdout": f"{n * (n + 1) // 2}\n", "weight": 1, "hidden": n > 50}
+    for n in (1, 2, 10, 100, 1000)
+]
+CORRECT = "n = int(input())\nprint(sum(range(1, n + 1)))\n"
+WRONG = "n = int(input())\nprint(n * n)\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+async def _login(client: httpx.AsyncClient, who: str) -> tuple[str, dict[str, str]]:
+    r = await client.post("/v1/auth/dev-login", json={"email": f"{who}@example.com", "name": who})
+    r.raise_for_status()
+    return r.json()["user_id"], {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+async def _setup(client: httpx.AsyncClient, students: int) -> tuple[str, list[dict[str, str]]]:
+    tag = str(time.time_ns())
+    _, teacher = await _login(client, f"teacher-{tag}")
+    course = (await client.post("/v1/courses", json={"title": "Bench"}, headers=teacher)).json()
+    assignment = (
+        await client.post(
+            f"/v1/courses/{course['id']}/assignments",
+            json={"title": "Sum", "tests": SUM_TESTS},
+            headers=teacher,
+        )
+    ).json()
+    auths = []
+    for i in range(students):
+        uid, auth = await _login(client, f"s{i}-{tag}")
+        await client.post(
+            f"/v1/courses/{course['id']}/enrollments",
+            json={"user_id": uid, "role": "student"},
+            headers=teacher,
+        )
+        auths.append(auth)
+    return assignment["id"], auths
+
+
+async def _load(
+    gateway: str, submissions: int, clients: int, infra: Infra, timeout: float
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+        assignment_id, auths = await _setup(client, students=clients)
+        latencies: list[float] = []
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(submissions):
+            queue.put_nowait(i)
+
+        async def worker(auth: dict[str, str]) -> None:
+            while not queue.empty():
+                i = queue.get_nowait()
+                body = {"assignment_id": assignment_id, "language": "python", "source": CORRECT if i % 3 else WRONG}
+                started = time.perf_counter()
+                r = await client.post("/v1/submissions", json=body, headers=auth)
+                latencies.append((time.perf_counter() - started) * 1000)
+                assert r.status_code == 202, r.text
+
+        sent_at = time.perf_counter()
+        await asyncio.gather(*(worker(a) for a in auths))
+        send_seconds = time.perf_counter() - sent_at
+
+    conn = await asyncpg.connect(infra.admin_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            graded = await conn.fetchval("SELECT count(*) FROM gateway.submissions WHERE status = 'graded'")
+            if graded >= submissions:
+                break
+            await asyncio.sleep(0.5)
+        rows = await conn.fetch(
+            "SELECT extract(epoch FROM updated_at - created_at) * 1000 AS ms, created_at, updated_at "
+            "FROM gateway.submissions WHERE status = 'graded'"
+        )
+    finally:
+        await conn.close()
+    path_ms = [float(r["ms"]) for r in rows]
+    span = (max(r["updated_at"] for r in rows) - min(r["created_at"] for r in rows)).total_seconds()
+    return {
+        "submissions": submissions,
+        "clients": clients,
+        "graded": len(rows),
+        "post_latency_ms": {"p50": _pct(latencies, 0.5), "p95": _pct(latencies, 0.95), "p99": _pct(latencies, 0.99)},
+        "accepted_per_second": round(submissions / send_seconds, 1),
+        "accepted_to_graded_ms": {"p50": _pct(path_ms, 0.5), "p95": _pct(path_ms, 0.95), "max": round(max(path_ms), 1)},
+        "graded_per_second": round(len(rows) / span, 2) if span else None,
+        "tests_per_submission": len(SUM_TESTS),
+    }
+
+
+def main(
+    submissions: int = typer.Option(300),
+    clients: int = typer.Option(20),
+    timeout: float = typer.Option(600.0),
+) -> None:
+    with provisioned_infra("gradeflow_bench") as infra:
+        stack = Stack(infra.stack_config(ports={s: _free_port() for s in SERVICES}))
+        stack.start()
+        try:
+            report = asyncio.run(_load(stack.config.url("gateway"), submissions, clients, infra, timeout))
+        finally:
+            stack.stop()
+    report["machine"] = {"cpus": __import__("os").cpu_count(), "python": platform.python_version()}
+    report["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "pipeline.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,82 @@
+"""Scratch infrastructure on the real RabbitMQ and PostgreSQL: a vhost and a migrated database with
+unique names, removed afterwards, so tests and benchmarks never touch a running development system."""
+
+import asyncio
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from gradeflow_shared.migrations import upgrade
+from gradeflow_shared.provision import provision
+from gradeflow_tools.stack import SERVICES, StackConfig
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository (tools/ is an editable member)
+ADMIN_BASE = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+AMQP_BASE = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+
+
+def migrations_of(service: str) -> Path:
+    return ROOT / "services" / service / service / "adapters" / "db" / "migrations"
+
+
+@dataclass(frozen=True)
+class Infra:
+    vhost: str
+    database: str
+
+    @property
+    def amqp_url(self) -> str:
+        return f"{AMQP_BASE}/{self.vhost}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"{ADMIN_BASE}/{self.database}"
+
+    def stack_config(self, ports: dict[str, int] | None = None, **kw: object) -> StackConfig:
+        return StackConfig(
+            amqp_url=self.amqp_url,
+            postgres_url=self.admin_url,
+            ports=ports or {},
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def database_url(self, service: str) -> str:
+        return self.stack_config().database_url(service)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True)
+
+
+def migrate_all(infra: Infra) -> None:
+    for service in SERVICES:
+        url = infra.database_url(service)
+        asyncio.run(provision(infra.admin_url, url, service))
+        upgrade(migrations_of(service), url, service)
+
+
+@contextmanager
+def provisioned_infra(prefix: str = "gradeflow_test") -> Iterator[Infra]:
+    tag = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    infra = Infra(vhost=tag, database=tag)
+    _rabbitmqctl("add_vhost", tag)
+    _rabbitmqctl("set_permissions", "-p", tag, "guest", ".*", ".*", ".*")
+    try:
+        migrate_all(infra)
+        yield infra
+    finally:
+        _rabbitmqctl("delete_vhost", tag)
+        asyncio.run(_drop_database(tag))
+
+
+async def _drop_database(name: str) -> None:
+    conn = await asyncpg.connect(f"{ADMIN_BASE}/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
