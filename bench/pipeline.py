@@ -9,7 +9,6 @@ import asyncio
 import json
 import platform
 import socket
-import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -70,9 +69,7 @@ async def _setup(client: httpx.AsyncClient, students: int) -> tuple[str, list[di
     return assignment["id"], auths
 
 
-async def _load(
-    gateway: str, submissions: int, clients: int, infra: Infra, timeout: float
-) -> dict[str, Any]:
+async def _load(gateway: str, submissions: int, clients: int, infra: Infra, timeout: float) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
         assignment_id, auths = await _setup(client, students=clients)
         latencies: list[float] = []
@@ -83,7 +80,11 @@ async def _load(
         async def worker(auth: dict[str, str]) -> None:
             while not queue.empty():
                 i = queue.get_nowait()
-                body = {"assignment_id": assignment_id, "language": "python", "source": CORRECT if i % 3 else WRONG}
+                body = {
+                    "assignment_id": assignment_id,
+                    "language": "python",
+                    "source": CORRECT if i % 3 else WRONG,
+                }
                 started = time.perf_counter()
                 r = await client.post("/v1/submissions", json=body, headers=auth)
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -113,9 +114,17 @@ async def _load(
         "submissions": submissions,
         "clients": clients,
         "graded": len(rows),
-        "post_latency_ms": {"p50": _pct(latencies, 0.5), "p95": _pct(latencies, 0.95), "p99": _pct(latencies, 0.99)},
+        "post_latency_ms": {
+            "p50": _pct(latencies, 0.5),
+            "p95": _pct(latencies, 0.95),
+            "p99": _pct(latencies, 0.99),
+        },
         "accepted_per_second": round(submissions / send_seconds, 1),
-        "accepted_to_graded_ms": {"p50": _pct(path_ms, 0.5), "p95": _pct(path_ms, 0.95), "max": round(max(path_ms), 1)},
+        "accepted_to_graded_ms": {
+            "p50": _pct(path_ms, 0.5),
+            "p95": _pct(path_ms, 0.95),
+            "max": round(max(path_ms), 1),
+        },
         "graded_per_second": round(len(rows) / span, 2) if span else None,
         "tests_per_submission": len(SUM_TESTS),
     }

@@ -5,6 +5,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import aio_pika
 from faststream.rabbit import Channel, RabbitBroker
 
 from gradeflow_shared.envelope import H_PUBLISHED_AT, Envelope
@@ -27,14 +28,23 @@ def make_broker(amqp_url: str, graceful_timeout: float = 20.0) -> RabbitBroker:
     )
 
 
-async def declare_topology(broker: RabbitBroker) -> None:
-    """Declare the exchange, every work queue with its binding, its delay tiers and its DLQ."""
-    exchange = await broker.declare_exchange(EXCHANGE)
-    for route in ROUTES:
-        queue = await broker.declare_queue(route.work_queue())
-        await queue.bind(exchange, routing_key=route.routing_key)
-        for side in route.side_queues():
-            await broker.declare_queue(side)
+async def declare_topology(amqp_url: str, retry_delays_ms: tuple[int, ...]) -> None:
+    """Declare the exchange, every work queue with its binding, its delay tiers and its DLQ.
+
+    On a connection of its own: FastStream caches declared queues, and a subscriber that found its
+    queue in that cache would consume on the default channel, without its own prefetch.
+    """
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            EXCHANGE.name, type=EXCHANGE.type.value, durable=EXCHANGE.durable
+        )
+        for route in ROUTES:
+            for spec in (route.work_queue(), *route.side_queues(retry_delays_ms)):
+                await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+            work = await channel.get_queue(route.queue, ensure=False)
+            await work.bind(exchange, routing_key=route.routing_key)
 
 
 async def publish_raw(

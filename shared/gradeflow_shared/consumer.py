@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -36,7 +37,7 @@ from gradeflow_shared.envelope import (
 )
 from gradeflow_shared.errors import disposition
 from gradeflow_shared.events import Event, JobObserved
-from gradeflow_shared.topology import EXCHANGE, RETRY_DELAYS_MS, Route
+from gradeflow_shared.topology import EXCHANGE, Route
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
@@ -67,6 +68,15 @@ def envelope_of(msg: RabbitMessage) -> Envelope:
     )
 
 
+@dataclass(frozen=True)
+class MessagingPolicy:
+    """Settings, not code: how long a handler may run, how retries are spaced, how many at once."""
+
+    retry_delays_ms: tuple[int, ...]
+    handler_timeout_seconds: float
+    prefetch: int
+
+
 class Consumer(Generic[E]):
     """Runs `handler` for each message on `route`'s queue, with retry, dead-lettering and timing."""
 
@@ -76,14 +86,14 @@ class Consumer(Generic[E]):
         route: Route,
         model: type[E],
         handler: Handler[E],
-        timeout_seconds: float = 300.0,
+        policy: MessagingPolicy,
         report: bool = True,
     ) -> None:
         self.broker = broker
         self.route = route
         self.model = model
         self.handler = handler
-        self.timeout = timeout_seconds
+        self.policy = policy
         self.report = report
 
     async def __call__(self, msg: RabbitMessage) -> None:
@@ -93,7 +103,7 @@ class Consumer(Generic[E]):
         error: BaseException | None = None
         try:
             event = self.model.model_validate_json(msg.body)
-            await asyncio.wait_for(self.handler(event, envelope_of(msg)), self.timeout)
+            await asyncio.wait_for(self.handler(event, envelope_of(msg)), self.policy.handler_timeout_seconds)
             outcome = "processed"
         except Exception as exc:  # every failure is settled below, none escapes
             error = exc
@@ -113,7 +123,7 @@ class Consumer(Generic[E]):
         headers.setdefault(H_ORIGIN_QUEUE, self.route.queue)
         headers.setdefault("x-original-routing-key", self.route.routing_key)
         envelope = envelope_of(msg)
-        if action == "retry" and retries < len(RETRY_DELAYS_MS):
+        if action == "retry" and retries < len(self.policy.retry_delays_ms):
             headers[H_RETRIES] = retries + 1
             target, outcome = self.route.retry_queue(retries), "retried"
             log.warning("%s: retry %d for %s: %s", self.route.queue, retries + 1, msg.message_id, reason)
@@ -158,21 +168,33 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
-def subscribe(
-    router: RabbitRouter,
-    consumer: Consumer[Any],
-    prefetch: int,
-) -> None:
-    """Register `consumer` on its route's queue; concurrency is bounded by the channel prefetch."""
-    route = consumer.route
+@dataclass
+class Subscriptions:
+    """A service's subscribers, registered with its messaging policy on one router."""
 
-    async def consume(msg: InjectedMessage) -> None:
-        await consumer(msg)
+    broker: RabbitBroker
+    policy: MessagingPolicy
+    router: RabbitRouter = field(default_factory=RabbitRouter)
 
-    router.subscriber(
-        route.work_queue(),
-        EXCHANGE,
-        channel=Channel(prefetch_count=prefetch),
-        ack_policy=AckPolicy.MANUAL,
-        title=route.queue,
-    )(consume)
+    def add(
+        self,
+        route: Route,
+        model: type[E],
+        handler: Handler[E],
+        *,
+        prefetch: int | None = None,
+        report: bool = True,
+    ) -> None:
+        """Consume `route`'s queue; concurrency is bounded by the channel prefetch."""
+        consumer = Consumer(self.broker, route, model, handler, self.policy, report)
+
+        async def consume(msg: InjectedMessage) -> None:
+            await consumer(msg)
+
+        self.router.subscriber(
+            route.work_queue(),
+            EXCHANGE,
+            channel=Channel(prefetch_count=prefetch or self.policy.prefetch),
+            ack_policy=AckPolicy.MANUAL,
+            title=route.queue,
+        )(consume)

@@ -13,6 +13,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gradeflow_shared.broker import declare_topology, make_broker
+from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
 from gradeflow_shared.db import SessionFactory, make_engine, make_sessions, ping
 from gradeflow_shared.health import Check, health_router
 from gradeflow_shared.http_errors import install_error_handlers
@@ -26,6 +27,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: SessionFactory
     relay: OutboxRelay
+    settings: ServiceSettings
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -34,7 +36,15 @@ class Runtime:
         sessions = make_sessions(engine)
         broker = make_broker(settings.amqp_url, settings.graceful_timeout_seconds)
         relay = OutboxRelay(sessions, broker, outbox, settings.outbox_poll_seconds)
-        return cls(broker=broker, engine=engine, sessions=sessions, relay=relay)
+        return cls(broker, engine, sessions, relay, settings)
+
+    def subscriptions(self) -> Subscriptions:
+        policy = MessagingPolicy(
+            retry_delays_ms=self.settings.retry_delays_ms,
+            handler_timeout_seconds=self.settings.handler_timeout_seconds,
+            prefetch=self.settings.prefetch,
+        )
+        return Subscriptions(self.broker, policy)
 
     def checks(self) -> dict[str, Check]:
         return {
@@ -44,8 +54,7 @@ class Runtime:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        await self.broker.connect()
-        await declare_topology(self.broker)
+        await declare_topology(self.settings.amqp_url, self.settings.retry_delays_ms)
         await self.broker.start()
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         try:

@@ -5,6 +5,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gradeflow_shared.topology import DEFAULT_RETRY_DELAYS_MS
+
 DEV_SECRET = "development-only-secret-change-me-0123456789"
 
 
@@ -26,6 +28,10 @@ class ServiceSettings(BaseSettings):
     prefetch: int = Field(default=16, ge=1, le=1000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
     graceful_timeout_seconds: float = Field(default=20.0, gt=0)
+    # A handler running longer is cancelled and its message retried (the seeds use 5 minutes).
+    handler_timeout_seconds: float = Field(default=300.0, gt=0)
+    # JSON list, e.g. RETRY_DELAYS_MS='[1000, 10000, 60000, 300000]'; the same in every service.
+    retry_delays_ms: tuple[int, ...] = Field(default=DEFAULT_RETRY_DELAYS_MS, min_length=1)
     # Verifies (and, in the gateway, signs) bearer tokens; must be a real secret in production.
     auth_secret: str = DEV_SECRET
 

@@ -9,8 +9,9 @@ from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQue
 
 EXCHANGE = RabbitExchange("gradeflow.events", type=ExchangeType.TOPIC, durable=True)
 
-# Delay before each retry; a message past the last tier goes to the dead-letter queue.
-RETRY_DELAYS_MS: tuple[int, ...] = (1_000, 10_000, 60_000, 300_000)
+# Delay before each retry (a setting, RETRY_DELAYS_MS; every service of a deployment must use the
+# same, since they all declare the tiers); a message past the last tier goes to the DLQ.
+DEFAULT_RETRY_DELAYS_MS: tuple[int, ...] = (1_000, 10_000, 60_000, 300_000)
 # Guard against crash loops: quorum queues dead-letter a message redelivered this many times.
 DELIVERY_LIMIT = 10
 
@@ -42,7 +43,7 @@ class Route:
             },
         )
 
-    def side_queues(self) -> list[RabbitQueue]:
+    def side_queues(self, retry_delays_ms: tuple[int, ...]) -> list[RabbitQueue]:
         """The delay tiers (TTL, then dead-lettered back to the work queue) and the DLQ."""
         tiers = [
             RabbitQueue(
@@ -54,7 +55,7 @@ class Route:
                     "x-dead-letter-routing-key": self.queue,
                 },
             )
-            for i, delay in enumerate(RETRY_DELAYS_MS)
+            for i, delay in enumerate(retry_delays_ms)
         ]
         return [*tiers, RabbitQueue(self.dlq, durable=True)]
 

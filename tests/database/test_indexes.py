@@ -3,8 +3,8 @@ this out as the key to speed at scale): read the catalogue of every schema, fail
 
 import asyncpg
 import pytest
-from gradeflow_tools.stack import SERVICES
 
+from gradeflow_tools.stack import SERVICES
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration

@@ -5,9 +5,9 @@ import asyncio
 import asyncpg
 import pytest
 from alembic.script import ScriptDirectory
+
 from gradeflow_shared.migrations import alembic_config, downgrade, upgrade
 from gradeflow_tools.stack import SERVICES
-
 from tests.support.infra import Infra, migrations_of
 
 pytestmark = pytest.mark.integration

@@ -4,8 +4,8 @@ import itertools
 
 import asyncpg
 import pytest
-from gradeflow_tools.stack import SERVICES
 
+from gradeflow_tools.stack import SERVICES
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic_settings import BaseSettings
+
 from gateway.settings import GatewaySettings
 from grader.settings import GraderSettings
 from metrics.settings import MetricsSettings
 from notifier.settings import NotifierSettings
-from pydantic_settings import BaseSettings
-
 from tests.support.infra import ROOT
 
 SETTINGS: dict[str, type[BaseSettings]] = {

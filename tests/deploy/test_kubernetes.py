@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
+
 from gradeflow_shared.settings import ServiceSettings
 from gradeflow_shared.topology import ROUTES
-
 from tests.deploy.test_compose import SETTINGS
 from tests.support.infra import ROOT
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gradeflow_tools.stack import SERVICES, Stack
 
+from gradeflow_tools.stack import SERVICES, Stack
 from tests.support.infra import Infra
 
 

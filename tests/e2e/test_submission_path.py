@@ -5,8 +5,8 @@ import asyncio
 import asyncpg
 import httpx
 import pytest
-from gradeflow_tools.stack import Stack
 
+from gradeflow_tools.stack import Stack
 from tests.support.api import CORRECT, WRONG, classroom
 from tests.support.infra import Infra
 from tests.support.waiting import wait_graded

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+
 from gradeflow_shared.migrations import upgrade
 from gradeflow_shared.provision import provision
 from gradeflow_tools.stack import SERVICES, StackConfig

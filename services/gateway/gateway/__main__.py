@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-from gradeflow_shared.cli import service_cli
-
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from gradeflow_shared.cli import service_cli
 
 cli = service_cli(
     "gateway",

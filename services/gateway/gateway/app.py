@@ -1,22 +1,24 @@
 """The gateway's composition root: builds the runtime, use-case context and routes."""
 
 from fastapi import FastAPI
-from gradeflow_shared.auth import Tokens
-from gradeflow_shared.runtime import Runtime
 
 from gateway.adapters.db.tables import SCHEMA, outbox
 from gateway.handlers.http.errors import ERROR_TABLE
 from gateway.handlers.http.routes import router as api_router
-from gateway.handlers.messages import build_router
+from gateway.handlers.messages import register
 from gateway.settings import GatewaySettings
 from gateway.usecases.context import Context
+from gradeflow_shared.auth import Tokens
+from gradeflow_shared.runtime import Runtime
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     runtime = Runtime.build(settings, SCHEMA, outbox)
     ctx = Context(sessions=runtime.sessions, relay=runtime.relay)
-    runtime.broker.include_router(build_router(runtime.broker, ctx, settings.prefetch))
+    subs = runtime.subscriptions()
+    register(subs, ctx)
+    runtime.broker.include_router(subs.router)
     app = runtime.http_app("Gradeflow gateway", [api_router], ERROR_TABLE)
     app.state.context = ctx
     app.state.tokens = Tokens(settings.auth_secret, settings.token_ttl_seconds)

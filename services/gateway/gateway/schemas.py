@@ -4,8 +4,9 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from gradeflow_shared.languages import LANGUAGES
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from gradeflow_shared.languages import LANGUAGES
 
 MAX_SOURCE_BYTES = 64 * 1024
 

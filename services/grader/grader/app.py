@@ -1,12 +1,12 @@
 """The grader's composition root: runtime, sandbox and subscribers; tests may pass a sandbox."""
 
 from fastapi import FastAPI
-from gradeflow_shared.runtime import Runtime
 
+from gradeflow_shared.runtime import Runtime
 from grader.adapters.db.tables import SCHEMA, outbox
 from grader.adapters.sandbox import ProcessSandbox
 from grader.domain.grading import Sandbox
-from grader.handlers.messages import build_router
+from grader.handlers.messages import register
 from grader.settings import GraderSettings
 from grader.usecases.grading import GraderContext
 
@@ -20,5 +20,7 @@ def create_app(settings: GraderSettings | None = None, sandbox: Sandbox | None =
         wake_relay=runtime.relay.wake,
         max_output_bytes=settings.max_output_bytes,
     )
-    runtime.broker.include_router(build_router(runtime.broker, ctx, settings.concurrency))
+    subs = runtime.subscriptions()
+    register(subs, ctx, settings.concurrency)
+    runtime.broker.include_router(subs.router)
     return runtime.http_app("Gradeflow grader")

@@ -2,9 +2,10 @@
 
 import os
 
-from gradeflow_shared.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from gradeflow_shared.settings import ServiceSettings
 
 
 class GraderSettings(ServiceSettings):

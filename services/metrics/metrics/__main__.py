@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from gradeflow_shared.cli import service_cli
-
 from metrics.app import create_app
 from metrics.settings import MetricsSettings
 

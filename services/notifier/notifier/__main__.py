@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from gradeflow_shared.cli import service_cli
-
 from notifier.app import create_app
 from notifier.settings import NotifierSettings
 

@@ -1,13 +1,13 @@
 """The notifier's composition root."""
 
 from fastapi import FastAPI
+
 from gradeflow_shared.auth import Tokens, Unauthenticated
 from gradeflow_shared.runtime import Runtime
-
 from notifier.adapters.db.tables import SCHEMA, outbox
 from notifier.domain.errors import NotFound
 from notifier.handlers.http.routes import router as api_router
-from notifier.handlers.messages import build_router
+from notifier.handlers.messages import register
 from notifier.settings import NotifierSettings
 
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
@@ -19,7 +19,9 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or NotifierSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox)
-    runtime.broker.include_router(build_router(runtime.broker, runtime.sessions, settings.prefetch))
+    subs = runtime.subscriptions()
+    register(subs, runtime.sessions)
+    runtime.broker.include_router(subs.router)
     app = runtime.http_app("Gradeflow notifier", [api_router], ERROR_TABLE)
     app.state.tokens = Tokens(settings.auth_secret)
     return app

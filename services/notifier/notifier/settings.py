@@ -1,8 +1,9 @@
 """The notifier's typed settings (environment variables listed in docs/configuration.md)."""
 
-from gradeflow_shared.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from gradeflow_shared.settings import ServiceSettings
 
 
 class NotifierSettings(ServiceSettings):

@@ -2,9 +2,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
-
 from tests.support.apps import serving
 from tests.support.infra import Infra
 

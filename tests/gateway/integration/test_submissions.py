@@ -7,8 +7,8 @@ import aio_pika
 import asyncpg
 import httpx
 import pytest
-from gradeflow_shared.events import SubmissionCreated
 
+from gradeflow_shared.events import SubmissionCreated
 from tests.support.api import CORRECT, classroom
 from tests.support.infra import Infra
 

@@ -2,6 +2,7 @@
 worker stays healthy after each (the next run is graded normally)."""
 
 import pytest
+
 from grader.adapters.sandbox import ProcessSandbox
 from grader.domain.grading import Limits, verdict_of
 

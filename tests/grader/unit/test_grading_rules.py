@@ -4,6 +4,7 @@ import signal
 import uuid
 
 import pytest
+
 from grader.domain.grading import (
     Execution,
     TestCase,

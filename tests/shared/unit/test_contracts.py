@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from gradeflow_shared.events import CATALOGUE, Event
 
 SNAPSHOTS = Path(__file__).parent / "contracts"

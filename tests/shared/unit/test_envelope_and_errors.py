@@ -3,11 +3,12 @@
 import uuid
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from gradeflow_shared.envelope import H_OCCURRED_AT, H_VERSION, Envelope
 from gradeflow_shared.errors import PermanentError, TransientError, disposition
 from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.topology import ROUTES, route_for
-from pydantic import ValidationError
 
 
 def test_envelope_has_a_uuid7_message_id_and_the_event_metadata() -> None:

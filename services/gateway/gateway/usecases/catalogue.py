@@ -3,15 +3,14 @@
 from typing import Any
 from uuid import UUID
 
-from gradeflow_shared.events import AssignmentPublished, EnrollmentChanged, TestCaseSpec
-from gradeflow_shared.outbox import add_event
-
 from gateway import schemas as s
 from gateway.adapters.db import repositories as repo
 from gateway.adapters.db.tables import outbox
 from gateway.domain.access import PARENT, STUDENT, TEACHER, require_teacher
 from gateway.domain.errors import GatewayError, NotFound
 from gateway.usecases.context import Context
+from gradeflow_shared.events import AssignmentPublished, EnrollmentChanged, TestCaseSpec
+from gradeflow_shared.outbox import add_event
 
 
 async def dev_login(ctx: Context, cmd: s.DevLogin) -> Any:

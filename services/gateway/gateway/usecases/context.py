@@ -4,9 +4,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.outbox import OutboxRelay
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass(frozen=True)

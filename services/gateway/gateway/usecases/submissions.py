@@ -2,12 +2,6 @@
 
 from uuid import UUID
 
-from gradeflow_shared.consumer import claim
-from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import GradingStarted, SubmissionCreated, SubmissionGraded
-from gradeflow_shared.outbox import add_event
-from gradeflow_shared.topology import GATEWAY_GRADING_STARTED, GATEWAY_SUBMISSION_GRADED
-
 from gateway import schemas as s
 from gateway.adapters.db import repositories as repo
 from gateway.adapters.db.tables import inbox, outbox
@@ -15,6 +9,11 @@ from gateway.domain.access import may_view_submission, require_student
 from gateway.domain.errors import NotFound
 from gateway.domain.submissions import earlier_than, results_for_viewer
 from gateway.usecases.context import Context
+from gradeflow_shared.consumer import claim
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.events import GradingStarted, SubmissionCreated, SubmissionGraded
+from gradeflow_shared.outbox import add_event
+from gradeflow_shared.topology import GATEWAY_GRADING_STARTED, GATEWAY_SUBMISSION_GRADED
 
 
 async def submit(ctx: Context, student_id: UUID, cmd: s.SubmissionIn) -> s.SubmissionAccepted:

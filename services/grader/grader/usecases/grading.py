@@ -18,7 +18,6 @@ from gradeflow_shared.events import (
 )
 from gradeflow_shared.outbox import add_event
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS
-
 from grader.adapters.db import repositories as repo
 from grader.adapters.db.tables import inbox, outbox
 from grader.domain.grading import (

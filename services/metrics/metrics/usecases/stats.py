@@ -4,13 +4,13 @@ import asyncio
 from typing import Any
 from uuid import UUID
 
-from gradeflow_shared.db import SessionFactory
-from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import JobObserved
-from gradeflow_shared.topology import RETRY_DELAYS_MS, ROUTES
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from gradeflow_shared.db import SessionFactory
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.events import JobObserved
+from gradeflow_shared.topology import ROUTES
 from metrics.adapters.broker_stats import BrokerStats
 from metrics.adapters.db.tables import job_timings
 from metrics.domain.timings import processing_ms, wait_ms
@@ -68,11 +68,11 @@ def _round(value: float | None) -> float | None:
 
 
 async def queue_stats(
-    sessions: SessionFactory, broker: BrokerStats, window_seconds: int
+    sessions: SessionFactory, broker: BrokerStats, window_seconds: int, retry_tiers: int
 ) -> list[dict[str, Any]]:
     async with sessions() as session:
         rows = {r.queue: r for r in await session.execute(_AGGREGATES, {"window": float(window_seconds)})}
-    states = await asyncio.gather(*(_depths(broker, r.queue) for r in ROUTES))
+    states = await asyncio.gather(*(_depths(broker, r.queue, retry_tiers) for r in ROUTES))
     minutes = window_seconds / 60
     report = []
     for route, (depth, consumers, retrying, dead) in zip(ROUTES, states, strict=True):
@@ -97,10 +97,12 @@ async def queue_stats(
     return report
 
 
-async def _depths(broker: BrokerStats, queue: str) -> tuple[int | None, int | None, int, int | None]:
+async def _depths(
+    broker: BrokerStats, queue: str, retry_tiers: int
+) -> tuple[int | None, int | None, int, int | None]:
     route = next(r for r in ROUTES if r.queue == queue)
     main = await broker.state(queue)
-    tiers = [await broker.state(route.retry_queue(i)) for i in range(len(RETRY_DELAYS_MS))]
+    tiers = [await broker.state(route.retry_queue(i)) for i in range(retry_tiers)]
     dlq = await broker.state(route.dlq)
     return (
         main.depth if main else None,

@@ -4,15 +4,15 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
 from gradeflow_shared.consumer import claim
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import EnrollmentChanged, SubmissionGraded
 from gradeflow_shared.ids import new_id
 from gradeflow_shared.topology import NOTIFIER_GRADES, NOTIFIER_RECIPIENTS
-from sqlalchemy import Row, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-
 from notifier.adapters.db.tables import inbox, memberships, notifications, recipients
 from notifier.domain.messages import graded_message
 

@@ -4,7 +4,6 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from gradeflow_shared.ids import new_id
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +16,7 @@ from gateway.adapters.db.tables import (
     test_cases,
     users,
 )
+from gradeflow_shared.ids import new_id
 
 
 async def upsert_user(session: AsyncSession, email: str, name: str) -> Row[Any]:

@@ -1,7 +1,6 @@
 """The gateway's schema: catalogue (users, courses, enrollments, assignments, tests), the
 submissions read model, and the kit's outbox and inbox."""
 
-from gradeflow_shared.kit_tables import inbox_table, outbox_table
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -18,6 +17,8 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+
+from gradeflow_shared.kit_tables import inbox_table, outbox_table
 
 SCHEMA = "gateway"
 metadata = MetaData(schema=SCHEMA)

@@ -5,9 +5,9 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from gradeflow_shared.auth import Tokens
 
 from gateway.usecases.context import Context
+from gradeflow_shared.auth import Tokens
 
 _bearer = HTTPBearer(auto_error=False)
 

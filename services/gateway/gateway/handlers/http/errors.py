@@ -1,8 +1,7 @@
 """The gateway's error table: each domain error to one HTTP status and error code."""
 
-from gradeflow_shared.auth import Unauthenticated
-
 from gateway.domain.errors import Conflict, Forbidden, GatewayError, NotFound
+from gradeflow_shared.auth import Unauthenticated
 
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     NotFound: (404, "not_found"),

@@ -3,11 +3,11 @@
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, status
-from gradeflow_shared.auth import Tokens
 
 from gateway import schemas as s
 from gateway.handlers.http.deps import Ctx, User, tokens
 from gateway.usecases import catalogue, submissions
+from gradeflow_shared.auth import Tokens
 
 router = APIRouter(prefix="/v1")
 

@@ -4,11 +4,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from gradeflow_shared.events import AssignmentPublished
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gradeflow_shared.events import AssignmentPublished
 from grader.adapters.db.tables import assignments, runs, test_cases, test_results
 from grader.domain.grading import TestCase, TestResult
 

@@ -1,6 +1,5 @@
 """The grader's schema: test suites copied from `assignment.published`, runs and per-test results."""
 
-from gradeflow_shared.kit_tables import inbox_table, outbox_table
 from sqlalchemy import (
     Boolean,
     Column,
@@ -15,6 +14,8 @@ from sqlalchemy import (
     Uuid,
     func,
 )
+
+from gradeflow_shared.kit_tables import inbox_table, outbox_table
 
 SCHEMA = "grader"
 metadata = MetaData(schema=SCHEMA)

@@ -1,6 +1,5 @@
 """The metrics schema: one row per message handled on a queue (job timings)."""
 
-from gradeflow_shared.kit_tables import inbox_table, outbox_table
 from sqlalchemy import (
     Column,
     DateTime,
@@ -13,6 +12,8 @@ from sqlalchemy import (
     Text,
     Uuid,
 )
+
+from gradeflow_shared.kit_tables import inbox_table, outbox_table
 
 SCHEMA = "metrics"
 metadata = MetaData(schema=SCHEMA)

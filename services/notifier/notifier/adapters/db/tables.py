@@ -1,7 +1,6 @@
 """The notifier's schema: recipients and course memberships copied from enrollment events, and
 the in-app inbox."""
 
-from gradeflow_shared.kit_tables import inbox_table, outbox_table
 from sqlalchemy import (
     Column,
     DateTime,
@@ -15,6 +14,8 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+
+from gradeflow_shared.kit_tables import inbox_table, outbox_table
 
 SCHEMA = "notifier"
 metadata = MetaData(schema=SCHEMA)

@@ -6,10 +6,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from gradeflow_shared.auth import Tokens
-from gradeflow_shared.db import SessionFactory
 from pydantic import BaseModel
 
+from gradeflow_shared.auth import Tokens
+from gradeflow_shared.db import SessionFactory
 from notifier.domain.errors import NotFound
 from notifier.usecases import notify
 
