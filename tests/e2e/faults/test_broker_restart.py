@@ -1,0 +1,42 @@
+"""RabbitMQ restarted while 2,000 submissions arrive: the gateway keeps answering 202 (the outbox
+holds them), and after the broker is back every one is graded once."""
+
+import asyncio
+import subprocess
+
+import httpx
+import pytest
+
+from gradeflow_tools.scratch import Infra
+from gradeflow_tools.stack import Stack
+from tests.e2e.faults.conftest import LOAD, ONE_TEST
+from tests.support.api import classroom
+from tests.support.load import submit_many, tally, wait_all_done
+
+pytestmark = pytest.mark.e2e
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=180)
+
+
+async def test_broker_restart_under_load_loses_and_repeats_nothing(
+    fault_gateway: httpx.AsyncClient, fault_stack: Stack, fault_infra: Infra
+) -> None:
+    room = await classroom(fault_gateway, students=8, tests=ONE_TEST)
+    load = asyncio.create_task(
+        submit_many(fault_gateway, room.assignment_id, room.students, LOAD, pause=0.01)
+    )
+    await asyncio.sleep(3)  # a part of the load is in, the rest arrives during the restart
+    await asyncio.to_thread(_rabbitmqctl, "stop_app")
+    await asyncio.sleep(5)
+    await asyncio.to_thread(_rabbitmqctl, "start_app")
+    await asyncio.to_thread(_rabbitmqctl, "await_startup")
+    sent = await load
+
+    assert sent.statuses[202] == LOAD, f"refused while the broker was down: {sent.statuses}"
+    row = await wait_all_done(fault_infra.admin_url, sent.accepted, timeout=900)
+    result = tally(sent, row)
+    print(result.line("RabbitMQ restarted"))
+    assert (result.lost, result.duplicated) == (0, 0)
+    assert result.processed == LOAD

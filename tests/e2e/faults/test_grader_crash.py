@@ -1,0 +1,44 @@
+"""2,000 submissions while the grader is SIGKILLed twice mid-run: every one graded exactly once."""
+
+import asyncio
+
+import httpx
+import pytest
+
+from gradeflow_tools.scratch import Infra
+from gradeflow_tools.stack import Stack
+from tests.e2e.faults.conftest import LOAD, ONE_TEST
+from tests.support.api import classroom
+from tests.support.load import counts, submit_many, tally, wait_all_done
+
+pytestmark = pytest.mark.e2e
+
+
+async def _wait_graded_at_least(infra: Infra, ids: list[str], n: int) -> None:
+    for _ in range(600):
+        if (await counts(infra.admin_url, ids))["runs"] >= n:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"fewer than {n} graded")
+
+
+async def test_grader_killed_twice_mid_run_loses_and_repeats_nothing(
+    fault_gateway: httpx.AsyncClient, fault_stack: Stack, fault_infra: Infra
+) -> None:
+    room = await classroom(fault_gateway, students=8, tests=ONE_TEST)
+    sent = await submit_many(fault_gateway, room.assignment_id, room.students, LOAD)
+    assert len(sent.accepted) == LOAD, sent.statuses
+
+    grader = fault_stack.processes["grader"]
+    for threshold in (LOAD // 5, LOAD // 2):
+        await _wait_graded_at_least(fault_infra, sent.accepted, threshold)
+        grader.kill()  # SIGKILL: in-flight submissions are left unacknowledged
+        await asyncio.sleep(1)
+        grader.start()
+        grader.wait_ready()
+
+    row = await wait_all_done(fault_infra.admin_url, sent.accepted, timeout=900)
+    result = tally(sent, row)
+    print(result.line("grader SIGKILLed twice"))
+    assert (result.lost, result.duplicated) == (0, 0)
+    assert result.processed == result.accepted == LOAD
