@@ -2,6 +2,7 @@
 every service's own tables, what was processed, lost and done twice."""
 
 import asyncio
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -17,6 +18,16 @@ class Sent:
     accepted: list[str] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def merge(self, other: "Sent") -> "Sent":
+        return Sent(
+            self.sent + other.sent,
+            self.accepted + other.accepted,
+            self.statuses + other.statuses,
+            self.errors + other.errors,
+            self.elapsed + other.elapsed,
+        )
 
 
 async def submit_many(
@@ -37,7 +48,11 @@ async def submit_many(
         while not queue.empty():
             i = queue.get_nowait()
             _, auth = students[(i + w) % len(students)]
-            body = {"assignment_id": assignment_id, "language": "python", "source": WRONG if i % 3 == 2 else CORRECT}
+            body = {
+                "assignment_id": assignment_id,
+                "language": "python",
+                "source": WRONG if i % 3 == 2 else CORRECT,
+            }
             result.sent += 1
             try:
                 r = await client.post("/v1/submissions", json=body, headers=auth, timeout=30)
@@ -53,7 +68,9 @@ async def submit_many(
             if pause:
                 await asyncio.sleep(pause)
 
+    started = time.monotonic()
     await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    result.elapsed = time.monotonic() - started
     return result
 
 

@@ -20,6 +20,10 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=180)
 
 
+async def _ready(client: httpx.AsyncClient) -> int:
+    return (await client.get("/health/ready")).status_code
+
+
 async def test_broker_restart_under_load_loses_and_repeats_nothing(
     fault_gateway: httpx.AsyncClient, fault_stack: Stack, fault_infra: Infra
 ) -> None:
@@ -29,9 +33,17 @@ async def test_broker_restart_under_load_loses_and_repeats_nothing(
     )
     await asyncio.sleep(3)  # a part of the load is in, the rest arrives during the restart
     await asyncio.to_thread(_rabbitmqctl, "stop_app")
-    await asyncio.sleep(5)
+    assert not load.done(), "the restart happens while submissions arrive"
+    await asyncio.sleep(2)
+    assert await _ready(fault_gateway) == 503, "readiness turns false while the broker is down"
+    await asyncio.sleep(3)
     await asyncio.to_thread(_rabbitmqctl, "start_app")
     await asyncio.to_thread(_rabbitmqctl, "await_startup")
+    for _ in range(100):
+        if await _ready(fault_gateway) == 200:
+            break
+        await asyncio.sleep(0.2)
+    assert await _ready(fault_gateway) == 200, "readiness comes back with the broker"
     sent = await load
 
     assert sent.statuses[202] == LOAD, f"refused while the broker was down: {sent.statuses}"
