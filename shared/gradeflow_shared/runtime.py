@@ -60,12 +60,14 @@ class Runtime:
         try:
             yield
         finally:
-            # broker.stop() cancels consumers and waits (graceful_timeout) for in-flight handlers.
-            await self.broker.stop()
+            # Stop consuming and wait (graceful_timeout) for in-flight handlers; the relay still
+            # runs meanwhile, then flushes what they staged before the connection closes.
+            await asyncio.gather(*(sub.stop() for sub in self.broker.subscribers))
             await self.relay.stop()
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.broker.stop()
             await self.engine.dispose()
 
     def http_app(

@@ -165,7 +165,8 @@ async def test_failure_past_the_last_tier_is_dead_lettered_and_replay_processes_
     assert len(letter["attempts"]) == len(RETRY_DELAYS_MS) + 1
     assert letter["headers"]["x-original-queue"] == QUEUE
 
-    cli = subprocess.run(
+    cli = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "metrics", "dlq", "list", QUEUE],
         env=fault_stack.config.env("metrics"),
         capture_output=True,

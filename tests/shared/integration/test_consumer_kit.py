@@ -1,0 +1,137 @@
+"""The consumer kit and outbox relay against the real broker and database: a hanging handler is
+cancelled and retried; an unroutable publish is an error, never silence; two relays on one outbox
+publish each row exactly once."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aio_pika
+import pytest
+from aio_pika.exceptions import DeliveryError
+from sqlalchemy import func, select
+
+from gateway.adapters.db.tables import SCHEMA, outbox
+from gradeflow_shared.broker import make_broker, publish_raw
+from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
+from gradeflow_shared.db import make_engine, make_sessions
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.events import GradingStarted
+from gradeflow_shared.outbox import OutboxRelay, add_event
+from gradeflow_shared.topology import EXCHANGE, Route
+from tests.support.infra import Infra
+
+pytestmark = pytest.mark.integration
+DELAYS = (200, 400)
+
+
+async def _declare(infra: Infra, route: Route) -> None:
+    connection = await aio_pika.connect(infra.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(EXCHANGE.name, type="topic", durable=True)
+        for spec in (route.work_queue(), *route.side_queues(DELAYS)):
+            await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+        work = await channel.get_queue(route.queue, ensure=False)
+        await work.bind(exchange, routing_key=route.routing_key)
+
+
+@pytest.fixture
+async def route(infra: Infra) -> AsyncIterator[Route]:
+    tag = uuid.uuid4().hex[:8]
+    route = Route(f"kit.probe-{tag}", f"kit.probe.{tag}")
+    await _declare(infra, route)
+    yield route
+
+
+def _event() -> GradingStarted:
+    return GradingStarted(submission_id=uuid.uuid4(), started_at=datetime.now(UTC))
+
+
+async def test_a_hanging_handler_is_cancelled_and_its_message_retried(infra: Infra, route: Route) -> None:
+    broker = make_broker(infra.amqp_url)
+    calls: list[int] = []
+    done = asyncio.Event()
+
+    async def handler(event: GradingStarted, envelope: Envelope) -> None:
+        calls.append(len(calls) + 1)
+        if len(calls) == 1:
+            await asyncio.sleep(3600)  # hangs: the policy's timeout must cancel it
+        done.set()
+
+    subs = Subscriptions(broker, MessagingPolicy(DELAYS, handler_timeout_seconds=0.5, prefetch=4))
+    subs.add(route, GradingStarted, handler, report=False)
+    broker.include_router(subs.router)
+    await broker.start()
+    try:
+        event = _event()
+        envelope = Envelope.for_event(event)
+        await broker.publish(
+            event.model_dump_json().encode(),
+            exchange=EXCHANGE,
+            routing_key=route.routing_key,
+            message_id=envelope.message_id,
+            persist=True,
+        )
+        await asyncio.wait_for(done.wait(), 10)
+        await asyncio.sleep(0.5)
+    finally:
+        await broker.stop()
+    assert calls == [1, 2], "cancelled once after the timeout, then processed once"
+
+
+async def test_an_unroutable_publish_raises(infra: Infra) -> None:
+    broker = make_broker(infra.amqp_url)
+    await broker.connect()
+    try:
+        event = _event()
+        body, envelope = event.model_dump_json().encode(), Envelope.for_event(event)
+        with pytest.raises(DeliveryError):
+            await publish_raw(broker, body, envelope, f"nobody.listens.{uuid.uuid4().hex}")
+    finally:
+        await broker.stop()
+
+
+async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(infra: Infra, route: Route) -> None:
+    engine = make_engine(infra.database_url("gateway"), SCHEMA)
+    sessions = make_sessions(engine)
+    brokers = [make_broker(infra.amqp_url), make_broker(infra.amqp_url)]
+    connection = await aio_pika.connect(infra.amqp_url)
+    try:
+        channel = await connection.channel()
+        probe = await channel.declare_queue(exclusive=True)
+        await probe.bind(EXCHANGE.name, routing_key=GradingStarted.type)
+        for broker in brokers:
+            await broker.connect()
+        async with sessions.begin() as session:
+            await session.execute(
+                outbox.update().values(published_at=func.now()).where(outbox.c.published_at.is_(None))
+            )
+            ids = [(await add_event(session, outbox, _event())).message_id for _ in range(300)]
+        relays = [OutboxRelay(sessions, b, outbox, poll_seconds=0.05, batch_size=25) for b in brokers]
+        passes = await asyncio.gather(*(_drain(r) for r in relays))
+        assert all(p > 0 for p in passes), "both relays took a share"
+
+        seen: list[str] = []
+        while (message := await probe.get(no_ack=True, fail=False)) is not None:
+            seen.append(str(message.message_id))
+        assert sorted(m for m in seen if m in set(ids)) == sorted(ids)
+        async with sessions() as session:
+            left = await session.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            )
+        assert left == 0
+    finally:
+        await connection.close()
+        for broker in brokers:
+            await broker.stop()
+        await engine.dispose()
+
+
+async def _drain(relay: OutboxRelay) -> int:
+    published = 0
+    while (n := await relay.relay_once()) > 0:
+        published += n
+        await asyncio.sleep(0)
+    return published
