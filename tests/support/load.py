@@ -74,6 +74,10 @@ async def submit_many(
     return result
 
 
+# Filled by the fault tests, printed at the end of the run (tests/conftest.py) for the record.
+REPORT: list[str] = []
+
+
 @dataclass(frozen=True)
 class Tally:
     sent: int
@@ -83,10 +87,11 @@ class Tally:
     lost: int
     duplicated: int
 
-    def line(self, name: str) -> str:
-        return (
+    def record(self, name: str, extra: str = "") -> None:
+        """Add this tally to the run's fault report (printed at the end of the run)."""
+        REPORT.append(
             f"{name}: sent={self.sent} accepted={self.accepted} stored={self.stored} "
-            f"processed={self.processed} lost={self.lost} duplicated={self.duplicated}"
+            f"processed={self.processed} lost={self.lost} duplicated={self.duplicated} {extra}".rstrip()
         )
 
 

@@ -49,6 +49,6 @@ async def test_broker_restart_under_load_loses_and_repeats_nothing(
     assert sent.statuses[202] == LOAD, f"refused while the broker was down: {sent.statuses}"
     row = await wait_all_done(fault_infra.admin_url, sent.accepted, timeout=900)
     result = tally(sent, row)
-    print(result.line("RabbitMQ restarted"))
+    result.record("RabbitMQ restarted")
     assert (result.lost, result.duplicated) == (0, 0)
     assert result.processed == LOAD

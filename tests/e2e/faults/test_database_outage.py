@@ -64,6 +64,6 @@ async def test_database_outage_refuses_cleanly_and_loses_nothing(
     sent = before.merge(during).merge(after)
     row = await wait_all_done(fault_infra.admin_url, sent.accepted, timeout=600)
     result = tally(sent, row)
-    print(result.line("PostgreSQL unreachable 10 s") + f" refused_503={during.statuses[503]}")
+    result.record("PostgreSQL unreachable 10 s", f"refused_503={during.statuses[503]}")
     assert result.stored == result.accepted == 2 * PHASE, "every 202 was stored, no 503 was"
     assert (result.lost, result.duplicated) == (0, 0)

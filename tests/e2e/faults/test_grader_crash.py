@@ -39,6 +39,6 @@ async def test_grader_killed_twice_mid_run_loses_and_repeats_nothing(
 
     row = await wait_all_done(fault_infra.admin_url, sent.accepted, timeout=900)
     result = tally(sent, row)
-    print(result.line("grader SIGKILLed twice"))
+    result.record("grader SIGKILLed twice")
     assert (result.lost, result.duplicated) == (0, 0)
     assert result.processed == result.accepted == LOAD
