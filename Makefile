@@ -2,7 +2,10 @@
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 
-.PHONY: install run demo test test-fast lint format bench migrate clean
+toolchains:
+	bash scripts/install-toolchains.sh
+
+.PHONY: toolchains install run demo test test-fast lint format bench migrate clean
 
 install:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet uv

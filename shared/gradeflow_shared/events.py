@@ -77,8 +77,11 @@ class TestOutcome(BaseModel):
     verdict: Verdict
     weight: int
     hidden: bool
-    time_ms: float
+    time_ms: float  # CPU time
+    wall_ms: float = 0.0
+    memory_kb: int = 0  # peak resident memory
     exit_code: int | None = None
+    signal: int | None = None  # the signal that ended the program (Runtime Error), if any
     stdout: str = ""
     stderr: str = ""
 
@@ -93,6 +96,7 @@ class SubmissionGraded(Event):
     score: int
     max_score: int
     tests: tuple[TestOutcome, ...]
+    compile_output: str = ""
     graded_at: datetime
 
 

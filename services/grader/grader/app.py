@@ -1,10 +1,12 @@
 """The grader's composition root: runtime, sandbox and subscribers; tests may pass a sandbox."""
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from gradeflow_shared.runtime import Runtime
 from grader.adapters.db.tables import SCHEMA, outbox
-from grader.adapters.sandbox import ProcessSandbox
+from grader.adapters.sandbox import BwrapSandbox
 from grader.domain.grading import Sandbox
 from grader.handlers.messages import register
 from grader.settings import GraderSettings
@@ -16,7 +18,8 @@ def create_app(settings: GraderSettings | None = None, sandbox: Sandbox | None =
     runtime = Runtime.build(settings, SCHEMA, outbox)
     ctx = GraderContext(
         sessions=runtime.sessions,
-        sandbox=sandbox or ProcessSandbox(settings.python_executable),
+        sandbox=sandbox
+        or BwrapSandbox(Path(settings.sandbox_root), settings.sandbox_uid_base, settings.concurrency),
         wake_relay=runtime.relay.wake,
         max_output_bytes=settings.max_output_bytes,
     )

@@ -16,4 +16,7 @@ class GraderSettings(ServiceSettings):
     # Submissions graded at once; the queue prefetch is tied to it (one unacked message per slot).
     concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
     max_output_bytes: int = Field(default=64 * 1024, ge=1024)
-    python_executable: str = "/usr/bin/python3"
+    # The sandbox: its working directory, and the first of the unprivileged uids it runs code as
+    # (one per concurrent submission: CONCURRENCY uids from SANDBOX_UID_BASE on).
+    sandbox_root: str = "/tmp/gradeflow-sandbox"
+    sandbox_uid_base: int = Field(default=60_000, ge=1000)

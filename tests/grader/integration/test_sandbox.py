@@ -1,55 +1,113 @@
-"""The process sandbox against real programs: verdicts for well-behaved and hostile code, and the
-worker stays healthy after each (the next run is graded normally)."""
+"""The sandbox against real programs in every language: correctness verdicts, with CPU time and
+peak memory measured, and one compile serving every run."""
+
+from collections.abc import AsyncIterator
 
 import pytest
 
-from grader.adapters.sandbox import ProcessSandbox
+from grader.adapters.sandbox import BwrapSandbox
 from grader.domain.grading import Limits, verdict_of
 
 pytestmark = pytest.mark.integration
 
 LIMITS = Limits(time_ms=1000, memory_mb=128, output_bytes=64 * 1024)
-SUM = "n = int(input())\nprint(sum(range(1, n + 1)))\n"
 
-PROGRAMS = {
-    "accepted": SUM,
-    "wrong_answer": "print(42)\n",
-    "runtime_error": "raise SystemExit(3)\n",
-    "time_limit_exceeded": "while True:\n    pass\n",
-    "output_limit_exceeded": "while True:\n    print('x' * 1000)\n",
-    "memory_limit_exceeded": "blob = bytearray(1024 * 1024 * 1024)\n",
+SUM = {
+    "python": "n = int(input())\nprint(sum(range(1, n + 1)))\n",
+    "c": '#include <stdio.h>\nint main(){long n;scanf("%ld",&n);printf("%ld\\n",n*(n+1)/2);return 0;}\n',
+    "cpp": "#include <iostream>\nint main(){long n;std::cin>>n;std::cout<<n*(n+1)/2<<std::endl;}\n",
+    "javascript": "const n = parseInt(require('fs').readFileSync(0, 'utf8'));\nconsole.log(n * (n + 1) / 2);\n",
+    "java": "import java.util.*;\npublic class Main { public static void main(String[] a) {"
+    " long n = new Scanner(System.in).nextLong(); System.out.println(n * (n + 1) / 2); } }\n",
 }
+
+# language → verdict → program. Each program's verdict is asserted exactly.
+PROGRAMS: dict[str, dict[str, str]] = {
+    "python": {
+        "wrong_answer": "print(42)\n",
+        "runtime_error": "raise ValueError('boom')\n",
+        "time_limit_exceeded": "while True:\n    pass\n",
+        "memory_limit_exceeded": "blob = bytearray(1024 * 1024 * 1024)\n",
+        "output_limit_exceeded": "while True:\n    print('x' * 1000)\n",
+        "compilation_error": "def f(:\n    pass\n",
+    },
+    "c": {
+        "wrong_answer": '#include <stdio.h>\nint main(){puts("42");}\n',
+        "runtime_error": "int main(){int *p=0; return *p;}\n",
+        "time_limit_exceeded": "int main(){volatile long i=0; for(;;) i++;}\n",
+        "memory_limit_exceeded": "#include <stdlib.h>\n#include <string.h>\n"
+        "int main(){for(;;){char*p=malloc(1<<20); if(!p) return 3; memset(p,1,1<<20);}}\n",
+        "output_limit_exceeded": '#include <stdio.h>\nint main(){for(;;) puts("xxxxxxxxxxxxxxxxxxxxxxx");}\n',
+        "compilation_error": "int main( { return 0 }\n",
+    },
+    "cpp": {
+        "wrong_answer": "#include <iostream>\nint main(){std::cout<<42<<std::endl;}\n",
+        "runtime_error": '#include <stdexcept>\nint main(){throw std::runtime_error("boom");}\n',
+        "time_limit_exceeded": "int main(){volatile long i=0; for(;;) i++;}\n",
+        "memory_limit_exceeded": "#include <vector>\nint main(){std::vector<char*> v; for(;;) v.push_back(new char[1<<20]());}\n",
+        "compilation_error": "int main() { undefined_thing(); }\n",
+    },
+    "javascript": {
+        "wrong_answer": "console.log(42)\n",
+        "runtime_error": "throw new Error('boom')\n",
+        "time_limit_exceeded": "for(;;){}\n",
+        "memory_limit_exceeded": "const a = []; for(;;) a.push(new Array(1e6).fill(1));\n",
+    },
+    "java": {
+        "wrong_answer": "public class Main { public static void main(String[] a) { System.out.println(42); } }\n",
+        "runtime_error": "public class Main { public static void main(String[] a) { int[] x = new int[1]; x[2] = 1; } }\n",
+        "time_limit_exceeded": "public class Main { public static void main(String[] a) { for(;;){} } }\n",
+        "memory_limit_exceeded": "import java.util.*;\npublic class Main { public static void main(String[] a) {"
+        " List<long[]> l = new ArrayList<>(); for(;;) l.add(new long[1<<20]); } }\n",
+        "compilation_error": 'public class Main { public static void main(String[] a) { int x = "s"; } }\n',
+    },
+}
+CASES = [(lang, verdict, src) for lang, progs in PROGRAMS.items() for verdict, src in progs.items()]
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> ProcessSandbox:
-    return ProcessSandbox("/usr/bin/python3")
+async def sandbox() -> AsyncIterator[BwrapSandbox]:
+    yield BwrapSandbox(slots=2)
 
 
-@pytest.mark.parametrize(("expected", "source"), PROGRAMS.items(), ids=list(PROGRAMS))
-async def test_program_gets_its_verdict_and_the_next_run_is_normal(
-    sandbox: ProcessSandbox, expected: str, source: str
+async def _judge(sandbox: BwrapSandbox, language: str, source: str, stdin: str, expected: str) -> str:
+    build = await sandbox.prepare(language, source)
+    try:
+        if build.compile_error is not None:
+            return "compilation_error"
+        return verdict_of(await sandbox.run(build, stdin, LIMITS), expected)
+    finally:
+        await sandbox.discard(build)
+
+
+@pytest.mark.parametrize("language", list(SUM))
+async def test_a_correct_program_is_accepted_and_measured(sandbox: BwrapSandbox, language: str) -> None:
+    build = await sandbox.prepare(language, SUM[language])
+    try:
+        assert build.compile_error is None
+        for n in (1, 10, 1000):  # one build, several runs
+            execution = await sandbox.run(build, f"{n}\n", LIMITS)
+            assert verdict_of(execution, f"{n * (n + 1) // 2}\n") == "accepted", execution
+            assert execution.memory_kb > 0 and execution.time_ms >= 0
+    finally:
+        await sandbox.discard(build)
+
+
+@pytest.mark.parametrize(("language", "expected", "source"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+async def test_program_gets_its_exact_verdict(
+    sandbox: BwrapSandbox, language: str, expected: str, source: str
 ) -> None:
-    execution = await sandbox.run("python", source, "10\n", LIMITS)
-    assert verdict_of(execution, "55\n") == expected, execution
-    after = await sandbox.run("python", SUM, "10\n", LIMITS)
-    assert verdict_of(after, "55\n") == "accepted"
+    assert await _judge(sandbox, language, source, "10\n", "55\n") == expected
+    # ...and the worker stays healthy: the next submission is graded normally.
+    assert await _judge(sandbox, language, SUM[language], "10\n", "55\n") == "accepted"
 
 
-async def test_uncaught_exception_is_a_runtime_error_with_its_stderr(
-    sandbox: ProcessSandbox,
-) -> None:
-    execution = await sandbox.run("python", "raise ValueError('boom')\n", "", LIMITS)
-    assert verdict_of(execution, "") == "runtime_error"
-    assert execution.exit_code == 1
-    assert "ValueError: boom" in execution.stderr
-
-
-async def test_the_services_environment_is_not_visible(
-    sandbox: ProcessSandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", "postgresql://secret")
-    source = "import os\nprint(sorted(os.environ))\n"
-    execution = await sandbox.run("python", source, "", LIMITS)
-    assert "DATABASE_URL" not in execution.stdout
-    assert "secret" not in execution.stdout
+async def test_runtime_error_names_its_signal_or_exit_code(sandbox: BwrapSandbox) -> None:
+    build = await sandbox.prepare("c", "int main(){int *p=0; return *p;}\n")
+    segv = await sandbox.run(build, "", LIMITS)
+    await sandbox.discard(build)
+    assert segv.signal == 11 and segv.exit_code is None
+    build = await sandbox.prepare("python", "raise SystemExit(3)\n")
+    exit3 = await sandbox.run(build, "", LIMITS)
+    await sandbox.discard(build)
+    assert exit3.exit_code == 3 and exit3.signal is None

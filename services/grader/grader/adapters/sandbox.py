@@ -1,122 +1,306 @@
-"""Process sandbox: each run in a fresh temporary directory, with a clean environment, rlimits on
-CPU, memory, file size and processes, its own session (so the whole process group is killed on
-timeout), and a cap on captured output. docs/sandbox.md says what this does and does not isolate.
+"""The bubblewrap sandbox: every compile and every run in fresh namespaces (user, PID, network,
+IPC, UTS, mount), as an unprivileged user of its own, with a clean environment, a read-only view of
+the system, the submission's directory as its only writable place, and rlimits on CPU, memory,
+processes, file size, stack and open files. When the run's first process ends, the PID namespace
+ends with it: nothing the program started outlives it. docs/sandbox.md says what this does and does
+not isolate.
 """
 
 import asyncio
 import contextlib
 import os
 import resource
+import shutil
 import signal
+import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from grader.domain.grading import Execution, Limits
+from grader.domain.grading import Build, Execution, Limits
+from grader.domain.languages import LANGUAGES, Language
 
-CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
-FILE_SIZE_LIMIT = 16 * 1024 * 1024
+BOX = "/box"
+RUNNER = "/.gradeflow-runner"
+REPORT_FD = "{report_fd}"  # replaced by the pipe on which the runner reports status, memory, CPU
+RUNNER_SOURCE = Path(__file__).parent / "runner" / "runner.c"
+CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": BOX}
+READ_ONLY = (
+    "/usr",
+    "/etc/alternatives",
+    "/etc/java-17-openjdk",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+)
+COMPILE_LIMITS = Limits(time_ms=15_000, memory_mb=1024, output_bytes=256 * 1024, processes=64)
 
 
-def _limiter(limits: Limits) -> Callable[[], None]:
-    cpu_seconds = max(1, -(-limits.time_ms // 1000))
+class SandboxError(Exception):
+    """The sandbox itself failed (not the program): an Internal Error, and worth a retry."""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: int  # the program's wait status (the sandbox's, when the runner could not report)
+    memory_kb: int
+    cpu_ms: float
+    wall_ms: float
+    killed_by_wall: bool
+    reported: bool
+
+
+def _build_runner(root: Path) -> Path:
+    """Compile the in-sandbox runner once per grader start (a few ms of gcc)."""
+    target = root / "runner"
+    if not target.exists() or target.stat().st_mtime < RUNNER_SOURCE.stat().st_mtime:
+        tmp = root / f"runner.{os.getpid()}"
+        subprocess.run(
+            ["gcc", "-O2", "-static-pie", "-o", str(tmp), str(RUNNER_SOURCE)],
+            check=False,
+            capture_output=True,
+        )
+        if not tmp.exists():
+            subprocess.run(
+                ["gcc", "-O2", "-o", str(tmp), str(RUNNER_SOURCE)], check=True, capture_output=True
+            )
+        tmp.chmod(0o755)
+        tmp.replace(target)
+    return target
+
+
+class BwrapSandbox:
+    def __init__(
+        self, root: Path | None = None, uid_base: int = 60_000, slots: int = 8, bwrap: str = "/usr/bin/bwrap"
+    ) -> None:
+        if shutil.which(bwrap) is None:
+            raise SandboxError(f"{bwrap} not found: install bubblewrap (see README)")
+        self._bwrap = bwrap
+        self._root = root or Path(tempfile.gettempdir()) / "gradeflow-sandbox"
+        self._root.mkdir(mode=0o711, parents=True, exist_ok=True)
+        # One unprivileged uid per concurrent build: a process limit or a stray file of one
+        # submission never touches another's.
+        self._uids: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(slots):
+            self._uids.put_nowait(uid_base + i)
+        self._read_only = [p for p in READ_ONLY if os.path.exists(p)]
+        self._runner = _build_runner(self._root)
+
+    async def prepare(self, language_id: str, source: str) -> Build:
+        """Write the source into a fresh directory and compile it once (for compiled languages)."""
+        language = LANGUAGES[language_id]
+        uid = await self._uids.get()
+        workdir = await asyncio.to_thread(self._new_workdir, language, source, uid)
+        build = Build(language_id=language_id, path=str(workdir), uid=uid)
+        if language.compile is None:
+            return build
+        result = await self._execute(build, language.compile, "", COMPILE_LIMITS, language, compiling=True)
+        if result.exit_code != 0 or result.signal is not None:
+            message = (result.stderr or result.stdout or "compilation failed").strip()
+            if result.timed_out:
+                message = "compilation exceeded its time limit"
+            return Build(language_id, str(workdir), uid, compile_error=message[:8192])
+        return build
+
+    def _new_workdir(self, language: Language, source: str, uid: int) -> Path:
+        workdir = Path(tempfile.mkdtemp(prefix="build-", dir=self._root))
+        workdir.chmod(0o711)  # the sandbox user may pass through to its box, not list or write
+        box = workdir / "box"
+        box.mkdir()
+        (box / language.source_file).write_text(source)
+        if os.geteuid() == 0:
+            os.chown(box, uid, uid)
+            os.chown(box / language.source_file, uid, uid)
+        return workdir
+
+    async def run(self, build: Build, stdin: str, limits: Limits) -> Execution:
+        language = LANGUAGES[build.language_id]
+        argv = tuple(a.format(memory_mb=limits.memory_mb) for a in language.run)
+        return await self._execute(build, argv, stdin, limits, language, compiling=False)
+
+    async def discard(self, build: Build) -> None:
+        try:
+            await asyncio.to_thread(shutil.rmtree, build.path, True)
+        finally:
+            self._uids.put_nowait(build.uid)
+
+    async def _execute(
+        self,
+        build: Build,
+        argv: tuple[str, ...],
+        stdin: str,
+        limits: Limits,
+        language: Language,
+        compiling: bool,
+    ) -> Execution:
+        io_dir = Path(build.path) / f"io-{time.monotonic_ns()}"
+        io_dir.mkdir()
+        try:
+            (io_dir / "stdin").write_text(stdin)
+            command = self._command(Path(build.path) / "box", argv, writable=True)
+            preexec = _limiter(limits, language, build.uid, compiling)
+            outcome = await asyncio.to_thread(_spawn_and_wait, command, io_dir, preexec, limits)
+            return _execution(outcome, io_dir, limits, language)
+        finally:
+            shutil.rmtree(io_dir, ignore_errors=True)
+
+    def _command(self, box: Path, argv: tuple[str, ...], writable: bool) -> list[str]:
+        command = [
+            self._bwrap,
+            "--unshare-all",  # user, PID, network, IPC, UTS, cgroup namespaces
+            "--die-with-parent",
+            "--new-session",
+            "--clearenv",
+            "--hostname",
+            "sandbox",
+        ]
+        for path in self._read_only:
+            command += ["--ro-bind", path, path]
+        command += [
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+            "--symlink",
+            "usr/lib64",
+            "/lib64",
+        ]
+        command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        command += ["--ro-bind", str(self._runner), RUNNER]
+        command += ["--bind" if writable else "--ro-bind", str(box), BOX, "--chdir", BOX]
+        for key, value in CLEAN_ENV.items():
+            command += ["--setenv", key, value]
+        return [*command, "--", RUNNER, REPORT_FD, *argv]
+
+
+def _limiter(limits: Limits, language: Language, uid: int, compiling: bool) -> Callable[[], None]:
+    cpu_seconds = max(1, -(-limits.time_ms // 1000)) + 1
+    memory = limits.memory_mb * 1024 * 1024
+    # bwrap's own two processes count against the process limit too.
+    processes = limits.processes + language.extra_processes + (64 if compiling else 0) + 4
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-        memory = limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+        if language.limit_address_space:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        # Output goes to files too: the cap must let it pass the output limit to be measured.
+        file_bytes = max(limits.file_bytes, limits.output_bytes + 1)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+        resource.setrlimit(resource.RLIMIT_STACK, (limits.stack_bytes, limits.stack_bytes))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+        if os.geteuid() == 0:  # else: already unprivileged, and the user namespace isolates it
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
 
     return apply
 
 
-class ProcessSandbox:
-    def __init__(self, python_executable: str) -> None:
-        self._python = python_executable
-
-    def command(self, language: str, source_file: Path) -> list[str]:
-        if language == "python":
-            # -I: ignore PYTHON* variables and the user's site; -S: no site-packages either.
-            return [self._python, "-I", "-S", str(source_file)]
-        raise ValueError(f"unsupported language: {language}")
-
-    async def run(self, language: str, source: str, stdin: str, limits: Limits) -> Execution:
-        with tempfile.TemporaryDirectory(prefix="gradeflow-run-") as workdir:
-            source_file = Path(workdir) / "main.py"
-            source_file.write_text(source)
-            return await self._execute(self.command(language, source_file), workdir, stdin, limits)
-
-    async def _execute(self, argv: list[str], workdir: str, stdin: str, limits: Limits) -> Execution:
-        started = time.perf_counter()
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=workdir,
-            env=CLEAN_ENV,
-            start_new_session=True,
-            preexec_fn=_limiter(limits),
-        )
-        wall_seconds = limits.time_ms / 1000 * 2 + 1
-        timed_out = False
-        try:
-            (stdout, out_over), (stderr, _), _ = await asyncio.wait_for(
-                asyncio.gather(
-                    _read_capped(proc.stdout, limits.output_bytes, proc),
-                    _read_capped(proc.stderr, limits.output_bytes, proc),
-                    _feed(proc, stdin),
-                ),
-                wall_seconds,
+def _spawn_and_wait(
+    command: list[str], io_dir: Path, preexec: Callable[[], None], limits: Limits
+) -> _Outcome:
+    report_r, report_w = os.pipe()
+    try:
+        with _files(io_dir) as (stdin, stdout, stderr):
+            started = time.perf_counter()
+            command = [str(report_w) if part == REPORT_FD else part for part in command]
+            proc = subprocess.Popen(
+                command,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                preexec_fn=preexec,
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=(report_w,),
+                env={},
             )
-        except TimeoutError:
-            timed_out, stdout, stderr, out_over = True, b"", b"", False
+        os.close(report_w)
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(limits.time_ms / 1000 * 2 + 1, kill)
+        timer.start()
+        try:
+            _, status, rusage = os.wait4(proc.pid, 0)
         finally:
-            _kill_group(proc.pid)
-            await proc.wait()
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        code = proc.returncode
-        sig = -code if code is not None and code < 0 else None
-        text_err = stderr.decode(errors="replace")
-        return Execution(
-            exit_code=code if sig is None else None,
-            signal=sig,
-            time_ms=elapsed_ms,
-            stdout=stdout.decode(errors="replace"),
-            stderr=text_err,
-            timed_out=timed_out or (sig in (signal.SIGXCPU, signal.SIGKILL) and not out_over),
-            output_exceeded=out_over,
-            memory_exceeded="MemoryError" in text_err,
-        )
+            timer.cancel()
+        wall_ms = (time.perf_counter() - started) * 1000
+        proc.returncode = status  # reaped here: keep Popen from waiting again
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        report = os.read(report_r, 256).split()
+    finally:
+        os.close(report_r)
+    if len(report) == 3:
+        program_status, memory_kb, cpu_us = (int(x) for x in report)
+        return _Outcome(program_status, memory_kb, cpu_us / 1000, wall_ms, killed.is_set(), True)
+    cpu_ms = (rusage.ru_utime + rusage.ru_stime) * 1000
+    return _Outcome(status, 0, cpu_ms, wall_ms, killed.is_set(), False)
 
 
-async def _feed(proc: asyncio.subprocess.Process, data: str) -> None:
-    assert proc.stdin is not None
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        proc.stdin.write(data.encode())
-        await proc.stdin.drain()
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        proc.stdin.close()
+@contextlib.contextmanager
+def _files(io_dir: Path) -> Iterator[tuple[int, int, int]]:
+    fds = (
+        os.open(io_dir / "stdin", os.O_RDONLY),
+        os.open(io_dir / "stdout", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+        os.open(io_dir / "stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+    )
+    try:
+        yield fds
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
-async def _read_capped(
-    stream: asyncio.StreamReader | None, cap: int, proc: asyncio.subprocess.Process
-) -> tuple[bytes, bool]:
-    """Read up to `cap` bytes; past it, kill the run instead of buffering a flood."""
-    assert stream is not None
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await stream.read(65536):
-        size += len(chunk)
-        if size > cap:
-            _kill_group(proc.pid)
-            return b"".join(chunks), True
-        chunks.append(chunk)
-    return b"".join(chunks), False
+def _read(path: Path, limit: int) -> tuple[str, int]:
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        return f.read(limit).decode(errors="replace"), size
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+def _execution(outcome: _Outcome, io_dir: Path, limits: Limits, language: Language) -> Execution:
+    stdout, out_size = _read(io_dir / "stdout", limits.output_bytes)
+    stderr, _ = _read(io_dir / "stderr", limits.output_bytes)
+    if not outcome.reported and stderr.startswith("bwrap:"):
+        raise SandboxError(stderr.strip())
+    if os.WIFSIGNALED(outcome.status):
+        code, sig = None, os.WTERMSIG(outcome.status)
+    else:
+        code, sig = os.WEXITSTATUS(outcome.status), None
+    if not outcome.reported and not outcome.killed_by_wall and sig is None:
+        # The runner died before reporting: the program killed its own supervisor.
+        code, sig = None, signal.SIGKILL
+    limit_kb = limits.memory_mb * 1024
+    failed = sig is not None or code != 0
+    # Under RLIMIT_AS an allocation fails a little below the limit (code and libraries share the
+    # address space): a failed run that peaked within 10 % of it ran out of memory.
+    memory_exceeded = (
+        outcome.memory_kb >= limit_kb
+        or (failed and outcome.memory_kb >= 0.9 * limit_kb)
+        or any(m in stderr for m in language.memory_markers)
+    )
+    return Execution(
+        exit_code=code,
+        signal=sig,
+        time_ms=round(outcome.cpu_ms, 2),
+        wall_ms=round(outcome.wall_ms, 2),
+        memory_kb=outcome.memory_kb,
+        stdout=stdout,
+        stderr=stderr,
+        timed_out=outcome.killed_by_wall or outcome.cpu_ms > limits.time_ms or sig == signal.SIGXCPU,
+        output_exceeded=out_size > limits.output_bytes
+        or (sig == signal.SIGXFSZ and out_size >= limits.output_bytes),
+        memory_exceeded=memory_exceeded,
+    )

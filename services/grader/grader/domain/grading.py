@@ -10,9 +10,24 @@ from gradeflow_shared.events import Verdict
 
 @dataclass(frozen=True)
 class Limits:
+    """Per-run limits. Defaults and maxima follow Judge0's (see docs/sandbox.md)."""
+
     time_ms: int
     memory_mb: int
     output_bytes: int
+    processes: int = 16
+    file_bytes: int = 1024 * 1024
+    stack_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Build:
+    """A submission prepared once (written, compiled) and run against every test."""
+
+    language_id: str
+    path: str
+    uid: int
+    compile_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,12 +48,18 @@ class Execution:
 
     exit_code: int | None
     signal: int | None
-    time_ms: float
+    time_ms: float  # CPU time
     stdout: str
     stderr: str
+    wall_ms: float = 0.0
+    memory_kb: int = 0  # peak resident memory
     timed_out: bool = False
     output_exceeded: bool = False
     memory_exceeded: bool = False
+
+
+# Stands in for the execution of every test of a submission that did not compile.
+COMPILE_FAILED = Execution(exit_code=None, signal=None, time_ms=0.0, stdout="", stderr="")
 
 
 @dataclass(frozen=True)
@@ -51,7 +72,11 @@ class TestResult:
 
 
 class Sandbox(Protocol):
-    async def run(self, language: str, source: str, stdin: str, limits: Limits) -> Execution: ...
+    async def prepare(self, language_id: str, source: str) -> Build: ...
+
+    async def run(self, build: Build, stdin: str, limits: Limits) -> Execution: ...
+
+    async def discard(self, build: Build) -> None: ...
 
 
 def outputs_match(actual: str, expected: str) -> bool:

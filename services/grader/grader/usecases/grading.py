@@ -21,6 +21,8 @@ from gradeflow_shared.topology import GRADER_ASSIGNMENTS
 from grader.adapters.db import repositories as repo
 from grader.adapters.db.tables import inbox, outbox
 from grader.domain.grading import (
+    COMPILE_FAILED,
+    Build,
     Limits,
     Sandbox,
     TestCase,
@@ -64,7 +66,11 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
     ctx.wake_relay()
 
     limits = Limits(assignment.time_limit_ms, assignment.memory_limit_mb, ctx.max_output_bytes)
-    results = [await _run_test(ctx.sandbox, event, case, limits) for case in cases]
+    build = await ctx.sandbox.prepare(event.language, event.source)  # compiled once
+    try:
+        results = [await _run_test(ctx.sandbox, build, case, limits) for case in cases]
+    finally:
+        await ctx.sandbox.discard(build)
     verdict = overall_verdict(results)
     earned, possible = score(results)
 
@@ -79,14 +85,17 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
                 score=earned,
                 max_score=possible,
                 tests=tuple(_outcome(r) for r in results),
+                compile_output=(build.compile_error or "")[:OUTPUT_EXCERPT],
                 graded_at=datetime.now(UTC),
             )
             await add_event(session, outbox, graded, envelope.correlation_id)
     ctx.wake_relay()
 
 
-async def _run_test(sandbox: Sandbox, event: SubmissionCreated, case: TestCase, limits: Limits) -> TestResult:
-    execution = await sandbox.run(event.language, event.source, case.stdin, limits)
+async def _run_test(sandbox: Sandbox, build: Build, case: TestCase, limits: Limits) -> TestResult:
+    if build.compile_error is not None:
+        return TestResult(case, "compilation_error", COMPILE_FAILED)
+    execution = await sandbox.run(build, case.stdin, limits)
     return TestResult(case, verdict_of(execution, case.expected_stdout), execution)
 
 
@@ -99,7 +108,10 @@ def _outcome(result: TestResult) -> TestOutcome:
         weight=result.case.weight,
         hidden=result.case.hidden,
         time_ms=round(ex.time_ms, 2),
+        wall_ms=round(ex.wall_ms, 2),
+        memory_kb=ex.memory_kb,
         exit_code=ex.exit_code,
+        signal=ex.signal,
         stdout=ex.stdout[:OUTPUT_EXCERPT],
         stderr=ex.stderr[:OUTPUT_EXCERPT],
     )

@@ -1,0 +1,91 @@
+"""The languages the grader runs, as data: file names, compile and run commands (inside the
+sandbox, where the submission's directory is /box), and how each reports running out of memory."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Language:
+    id: str
+    name: str
+    source_file: str
+    run: tuple[str, ...]
+    compile: tuple[str, ...] | None = None
+    version_command: tuple[str, ...] = ()
+    # Runtimes that reserve far more address space than they use (JVM, V8) cannot live under
+    # RLIMIT_AS; their heap is capped by a flag instead and memory is judged on peak RSS.
+    limit_address_space: bool = True
+    memory_markers: tuple[str, ...] = ()
+    extra_processes: int = 0
+    env: dict[str, str] = field(default_factory=dict)
+
+
+LANGUAGES: dict[str, Language] = {
+    lang.id: lang
+    for lang in (
+        Language(
+            id="python",
+            name="Python 3",
+            source_file="main.py",
+            # A syntax check up front turns a syntax error into Compilation Error, once.
+            compile=(
+                "/usr/bin/python3",
+                "-I",
+                "-S",
+                "-c",
+                "compile(open('main.py').read(), 'main.py', 'exec')",
+            ),
+            run=("/usr/bin/python3", "-I", "-S", "main.py"),
+            version_command=("/usr/bin/python3", "--version"),
+            memory_markers=("MemoryError",),
+        ),
+        Language(
+            id="c",
+            name="C (gcc)",
+            source_file="main.c",
+            compile=("/usr/bin/gcc", "-O2", "-std=gnu17", "-pipe", "-o", "main", "main.c", "-lm"),
+            run=("./main",),
+            version_command=("/usr/bin/gcc", "-dumpfullversion"),
+        ),
+        Language(
+            id="cpp",
+            name="C++ (g++)",
+            source_file="main.cpp",
+            compile=("/usr/bin/g++", "-O2", "-std=gnu++17", "-pipe", "-o", "main", "main.cpp"),
+            run=("./main",),
+            version_command=("/usr/bin/g++", "-dumpfullversion"),
+            memory_markers=("std::bad_alloc",),
+        ),
+        Language(
+            id="javascript",
+            name="JavaScript (Node.js)",
+            source_file="main.js",
+            run=("/usr/bin/node", "--max-old-space-size={memory_mb}", "--stack-size=65500", "main.js"),
+            version_command=("/usr/bin/node", "--version"),
+            limit_address_space=False,
+            memory_markers=("heap out of memory", "Allocation failed"),
+            extra_processes=16,
+        ),
+        Language(
+            id="java",
+            name="Java (OpenJDK)",
+            source_file="Main.java",
+            compile=("/usr/bin/javac", "-J-Xmx512m", "-J-XX:+UseSerialGC", "-encoding", "UTF-8", "Main.java"),
+            run=(
+                "/usr/bin/java",
+                "-Xmx{memory_mb}m",
+                "-Xss64m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-Xshare:auto",
+                "-cp",
+                ".",
+                "Main",
+            ),
+            version_command=("/usr/bin/java", "-version"),
+            limit_address_space=False,
+            memory_markers=("OutOfMemoryError",),
+            extra_processes=32,
+        ),
+    )
+}
