@@ -53,6 +53,48 @@ class _Outcome:
     reported: bool
 
 
+def _become_subreaper() -> None:
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+
+
+def _reap_orphans(uids: range, killed_uid: int | None = None) -> None:
+    """Reap zombie children of this process that belong to the sandbox's users, and only those.
+    After a kill, the namespace's processes die asynchronously: wait (bounded) until they have."""
+    deadline = time.monotonic() + (1.0 if killed_uid is not None else 0)
+    while True:
+        remaining = _reap_once(uids, killed_uid)
+        if not remaining or time.monotonic() > deadline:
+            return
+        time.sleep(0.005)
+
+
+def _reap_once(uids: range, watch_uid: int | None) -> int:
+    """One pass; returns how many processes of `watch_uid` were still seen."""
+    seen = 0
+    for children in Path("/proc/self/task").glob("*/children"):
+        try:
+            pids = children.read_text().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                status = (Path("/proc") / pid / "status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            uid = int(fields["Uid"].split()[0])
+            if uid not in uids:
+                continue
+            seen += uid == watch_uid
+            if fields.get("State", "").strip().startswith("Z"):
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(int(pid), os.WNOHANG)
+    return seen
+
+
 def _build_runner(root: Path) -> Path:
     """Compile the in-sandbox runner once per grader start (a few ms of gcc)."""
     target = root / "runner"
@@ -88,6 +130,10 @@ class BwrapSandbox:
             self._uids.put_nowait(uid_base + i)
         self._read_only = [p for p in READ_ONLY if os.path.exists(p)]
         self._runner = _build_runner(self._root)
+        self._uid_range = range(uid_base, uid_base + slots)
+        # Orphans of a killed sandbox come back to the grader, to be reaped (_reap_orphans)
+        # rather than linger as zombies counted against the next run's process limit.
+        _become_subreaper()
 
     async def prepare(self, language_id: str, source: str) -> Build:
         """Write the source into a fresh directory and compile it once (for compiled languages)."""
@@ -143,6 +189,9 @@ class BwrapSandbox:
             command = self._command(Path(build.path) / "box", argv, writable=True)
             preexec = _limiter(limits, language, build.uid, compiling)
             outcome = await asyncio.to_thread(_spawn_and_wait, command, io_dir, preexec, limits)
+            await asyncio.to_thread(
+                _reap_orphans, self._uid_range, build.uid if outcome.killed_by_wall else None
+            )
             return _execution(outcome, io_dir, limits, language)
         finally:
             shutil.rmtree(io_dir, ignore_errors=True)
@@ -153,6 +202,7 @@ class BwrapSandbox:
             "--unshare-all",  # user, PID, network, IPC, UTS, cgroup namespaces
             "--die-with-parent",
             "--new-session",
+            "--as-pid-1",  # the runner is PID 1: when it ends, the namespace and all in it end
             "--clearenv",
             "--hostname",
             "sandbox",
@@ -285,10 +335,10 @@ def _execution(outcome: _Outcome, io_dir: Path, limits: Limits, language: Langua
     limit_kb = limits.memory_mb * 1024
     failed = sig is not None or code != 0
     # Under RLIMIT_AS an allocation fails a little below the limit (code and libraries share the
-    # address space): a failed run that peaked within 10 % of it ran out of memory.
+    # address space): a failed run that peaked within 20 % of it ran out of memory.
     memory_exceeded = (
         outcome.memory_kb >= limit_kb
-        or (failed and outcome.memory_kb >= 0.9 * limit_kb)
+        or (failed and outcome.memory_kb >= 0.8 * limit_kb)
         or any(m in stderr for m in language.memory_markers)
     )
     return Execution(

@@ -1,0 +1,137 @@
+"""Hostile programs against the real sandbox: each gets its verdict, nothing it started survives the
+run, and the next submission on the same worker is graded normally."""
+
+import subprocess
+from collections.abc import AsyncIterator
+
+import pytest
+
+from grader.adapters.sandbox import BwrapSandbox
+from grader.domain.grading import Limits, verdict_of
+
+pytestmark = pytest.mark.integration
+
+LIMITS = Limits(time_ms=1000, memory_mb=128, output_bytes=64 * 1024, processes=16)
+SUM_PY = "n = int(input())\nprint(sum(range(1, n + 1)))\n"
+SUM_C = '#include <stdio.h>\nint main(){long n;scanf("%ld",&n);printf("%ld\\n",n*(n+1)/2);}\n'
+BLOCKED = "import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), 1)\n    print('connected')\nexcept OSError:\n    print('blocked')\n"
+
+# (language, program, expected stdout or None, expected verdict)
+HOSTILE: dict[str, tuple[str, str, str, str]] = {
+    "python fork bomb": ("python", "import os\nwhile True:\n    os.fork()\n", "", "runtime_error"),
+    "c fork bomb": ("c", "#include <unistd.h>\nint main(){for(;;) fork();}\n", "", "time_limit_exceeded"),
+    "python memory bomb": (
+        "python",
+        "a = []\nwhile True:\n    a.append(' ' * 10**7)\n",
+        "",
+        "memory_limit_exceeded",
+    ),
+    "c memory bomb": (
+        "c",
+        "#include <stdlib.h>\n#include <string.h>\nint main(){for(;;){char*p=malloc(1<<24); if(!p) return 1; memset(p,7,1<<24);}}\n",
+        "",
+        "memory_limit_exceeded",
+    ),
+    "infinite loop": ("c", "int main(){volatile int i=0; for(;;) i++;}\n", "", "time_limit_exceeded"),
+    "sleep forever": ("python", "import time\ntime.sleep(10**6)\n", "", "time_limit_exceeded"),
+    "1 GB of output": (
+        "c",
+        "#include <stdio.h>\n#include <string.h>\nint main(){static char b[1<<20]; memset(b,'x',sizeof b); for(int i=0;i<1024;i++) fwrite(b,1,sizeof b,stdout);}\n",
+        "",
+        "output_limit_exceeded",
+    ),
+    "a huge file": (
+        "python",
+        "with open('big', 'wb') as f:\n    for _ in range(1024):\n        f.write(b'x' * 2**20)\n",
+        "",
+        "runtime_error",
+    ),
+    "c huge file": (
+        "c",
+        '#include <stdio.h>\nint main(){FILE*f=fopen("big","w"); static char b[1<<20]; for(int i=0;i<1024;i++) fwrite(b,1,sizeof b,f); fclose(f);}\n',
+        "",
+        "runtime_error",
+    ),
+    "connect to 127.0.0.1:8000": ("python", BLOCKED.format(port=8000), "blocked\n", "accepted"),
+    "connect to the broker": ("python", BLOCKED.format(port=5672), "blocked\n", "accepted"),
+    "background process left running": (
+        "python",
+        "import subprocess\nsubprocess.Popen(['sleep', '1000'])\nprint('done')\n",
+        "done\n",
+        "accepted",
+    ),
+    "double-forked daemon": (
+        "python",
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(1000)\n    os._exit(0)\nprint('done')\n",
+        "done\n",
+        "accepted",
+    ),
+    "killing its parent": (
+        "python",
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nprint('55')\n",
+        "55\n",
+        "accepted",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+async def sandbox() -> AsyncIterator[BwrapSandbox]:
+    yield BwrapSandbox(slots=1)
+
+
+def _processes_of(uid: int) -> list[str]:
+    result = subprocess.run(["ps", "-o", "pid=,args=", "-u", str(uid)], capture_output=True, text=True)
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+async def test_hostile_program_is_contained(sandbox: BwrapSandbox, case: str) -> None:
+    language, source, stdout, expected = HOSTILE[case]
+    build = await sandbox.prepare(language, source)
+    try:
+        assert build.compile_error is None, build.compile_error
+        execution = await sandbox.run(build, "", LIMITS)
+        assert verdict_of(execution, stdout) == expected, execution
+        assert _processes_of(build.uid) == [], "nothing it started outlives the run"
+    finally:
+        await sandbox.discard(build)
+    for language, program in (("python", SUM_PY), ("c", SUM_C)):
+        after = await sandbox.prepare(language, program)
+        try:
+            assert verdict_of(await sandbox.run(after, "10\n", LIMITS), "55\n") == "accepted"
+        finally:
+            await sandbox.discard(after)
+
+
+async def test_the_graders_environment_and_secrets_are_not_visible(
+    sandbox: BwrapSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://grader:s3cret@db/gradeflow")
+    source = "import os\nprint(sorted(os.environ))\nprint(open('/proc/1/environ').read())\n"
+    build = await sandbox.prepare("python", source)
+    execution = await sandbox.run(build, "", LIMITS)
+    await sandbox.discard(build)
+    assert "s3cret" not in execution.stdout + execution.stderr
+    assert "DATABASE_URL" not in execution.stdout
+
+
+async def test_other_processes_are_invisible(sandbox: BwrapSandbox) -> None:
+    source = "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
+    build = await sandbox.prepare("python", source)
+    execution = await sandbox.run(build, "", LIMITS)
+    await sandbox.discard(build)
+    pids = eval(execution.stdout)  # a list of ints printed by the program above
+    assert max(pids) < 10, f"the sandbox sees only its own few processes: {pids}"
+
+
+async def test_the_system_is_read_only_and_the_user_unprivileged(sandbox: BwrapSandbox) -> None:
+    source = (
+        "import os\nprint(os.getuid() != 0)\n"
+        "try:\n    open('/usr/evil', 'w')\n    print('wrote')\nexcept OSError:\n    print('refused')\n"
+        "try:\n    open('/etc/shadow').read()\n    print('read')\nexcept OSError:\n    print('refused')\n"
+    )
+    build = await sandbox.prepare("python", source)
+    execution = await sandbox.run(build, "", LIMITS)
+    await sandbox.discard(build)
+    assert execution.stdout.split() == ["True", "refused", "refused"]
