@@ -5,7 +5,7 @@ UV ?= uv
 toolchains:
 	bash scripts/install-toolchains.sh
 
-.PHONY: toolchains install run demo test test-fast lint format bench migrate clean
+.PHONY: toolchains install run demo test test-fast lint format bench bench-grader migrate clean
 
 install:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -38,6 +38,9 @@ format: install
 
 bench: install
 	$(UV) run --frozen python -m bench.pipeline
+
+bench-grader: install
+	$(UV) run --frozen python -m bench.grader
 
 clean:
 	rm -rf .run .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,8 @@ from grader.domain.languages import LANGUAGES, Language
 BOX = "/box"
 RUNNER = "/.gradeflow-runner"
 REPORT_FD = "{report_fd}"  # replaced by the pipe on which the runner reports status, memory, CPU
+TESTS = "{tests}"  # replaced by the descriptors of each test's stdin, stdout and stderr
+BATCH = 50  # tests per sandbox: three descriptors each
 RUNNER_SOURCE = Path(__file__).parent / "runner" / "runner.c"
 CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": BOX}
 READ_ONLY = (
@@ -45,11 +47,13 @@ class SandboxError(Exception):
 
 @dataclass(frozen=True)
 class _Outcome:
-    status: int  # the program's wait status (the sandbox's, when the runner could not report)
+    """One test's run as the runner reported it (or as the grader saw it, when it could not)."""
+
+    status: int
     memory_kb: int
     cpu_ms: float
     wall_ms: float
-    killed_by_wall: bool
+    timed_out: bool
     reported: bool
 
 
@@ -58,6 +62,11 @@ def _become_subreaper() -> None:
 
     pr_set_child_subreaper = 36
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+
+
+# Sandboxes this process started and is waiting for itself: never reaped as orphans.
+_OWN: set[int] = set()
+_OWN_LOCK = threading.Lock()
 
 
 def _reap_orphans(uids: range, killed_uid: int | None = None) -> None:
@@ -80,6 +89,9 @@ def _reap_once(uids: range, watch_uid: int | None) -> int:
         except OSError:
             continue
         for pid in pids:
+            with _OWN_LOCK:
+                if int(pid) in _OWN:
+                    continue
             try:
                 status = (Path("/proc") / pid / "status").read_text()
             except OSError:
@@ -143,7 +155,9 @@ class BwrapSandbox:
         build = Build(language_id=language_id, path=str(workdir), uid=uid)
         if language.compile is None:
             return build
-        result = await self._execute(build, language.compile, "", COMPILE_LIMITS, language, compiling=True)
+        [result] = await self._execute(
+            build, language.compile, [""], COMPILE_LIMITS, language, compiling=True
+        )
         if result.exit_code != 0 or result.signal is not None:
             message = (result.stderr or result.stdout or "compilation failed").strip()
             if result.timed_out:
@@ -163,9 +177,18 @@ class BwrapSandbox:
         return workdir
 
     async def run(self, build: Build, stdin: str, limits: Limits) -> Execution:
+        return (await self.run_all(build, [stdin], limits))[0]
+
+    async def run_all(self, build: Build, stdins: list[str], limits: Limits) -> list[Execution]:
+        """Run the build once per stdin, all inside one sandbox (namespaces built once)."""
         language = LANGUAGES[build.language_id]
         argv = tuple(a.format(memory_mb=limits.memory_mb) for a in language.run)
-        return await self._execute(build, argv, stdin, limits, language, compiling=False)
+        results: list[Execution] = []
+        for start in range(0, len(stdins), BATCH):
+            results += await self._execute(
+                build, argv, stdins[start : start + BATCH], limits, language, False
+            )
+        return results
 
     async def discard(self, build: Build) -> None:
         try:
@@ -177,26 +200,26 @@ class BwrapSandbox:
         self,
         build: Build,
         argv: tuple[str, ...],
-        stdin: str,
+        stdins: list[str],
         limits: Limits,
         language: Language,
         compiling: bool,
-    ) -> Execution:
+    ) -> list[Execution]:
         io_dir = Path(build.path) / f"io-{time.monotonic_ns()}"
-        io_dir.mkdir()
         try:
-            (io_dir / "stdin").write_text(stdin)
-            command = self._command(Path(build.path) / "box", argv, writable=True)
-            preexec = _limiter(limits, language, build.uid, compiling)
-            outcome = await asyncio.to_thread(_spawn_and_wait, command, io_dir, preexec, limits)
+            command = self._command(Path(build.path) / "box", argv, limits, language, compiling)
+            preexec = _dropper(build.uid, len(stdins))
+            outcomes = await asyncio.to_thread(_spawn_and_wait, command, io_dir, stdins, preexec, limits)
             await asyncio.to_thread(
-                _reap_orphans, self._uid_range, build.uid if outcome.killed_by_wall else None
+                _reap_orphans, self._uid_range, build.uid if any(o.timed_out for o in outcomes) else None
             )
-            return _execution(outcome, io_dir, limits, language)
+            return [_execution(o, io_dir, i, limits, language) for i, o in enumerate(outcomes)]
         finally:
-            shutil.rmtree(io_dir, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, io_dir, True)
 
-    def _command(self, box: Path, argv: tuple[str, ...], writable: bool) -> list[str]:
+    def _command(
+        self, box: Path, argv: tuple[str, ...], limits: Limits, language: Language, compiling: bool
+    ) -> list[str]:
         command = [
             self._bwrap,
             "--unshare-all",  # user, PID, network, IPC, UTS, cgroup namespaces
@@ -222,29 +245,39 @@ class BwrapSandbox:
         ]
         command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         command += ["--ro-bind", str(self._runner), RUNNER]
-        command += ["--bind" if writable else "--ro-bind", str(box), BOX, "--chdir", BOX]
+        command += ["--bind", str(box), BOX, "--chdir", BOX]
         for key, value in CLEAN_ENV.items():
             command += ["--setenv", key, value]
-        return [*command, "--", RUNNER, REPORT_FD, *argv]
+        return [
+            *command,
+            "--",
+            RUNNER,
+            REPORT_FD,
+            _runner_limits(limits, language, compiling),
+            TESTS,
+            "--",
+            *argv,
+        ]
 
 
-def _limiter(limits: Limits, language: Language, uid: int, compiling: bool) -> Callable[[], None]:
-    cpu_seconds = max(1, -(-limits.time_ms // 1000)) + 1
-    memory = limits.memory_mb * 1024 * 1024
-    # bwrap's own two processes count against the process limit too.
-    processes = limits.processes + language.extra_processes + (64 if compiling else 0) + 4
+def _runner_limits(limits: Limits, language: Language, compiling: bool) -> str:
+    """The per-test limits the runner applies to each run (see runner.c)."""
+    address_space = limits.memory_mb * 1024 * 1024 if language.limit_address_space else 0
+    # The runner and bwrap count against the process limit too.
+    processes = limits.processes + language.extra_processes + (64 if compiling else 0) + 3
+    # Output goes to files too: the cap must let it pass the output limit to be measured.
+    file_bytes = max(limits.file_bytes, limits.output_bytes + 1)
+    wall_ms = limits.time_ms * 2 + 1000
+    return f"{limits.time_ms},{wall_ms},{address_space},{processes},{file_bytes},{limits.stack_bytes}"
+
+
+def _dropper(uid: int, tests: int) -> Callable[[], None]:
+    """In the forked child, before bwrap: become the slot's unprivileged user."""
+    descriptors = 3 * tests + 64
 
     def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-        if language.limit_address_space:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        # Output goes to files too: the cap must let it pass the output limit to be measured.
-        file_bytes = max(limits.file_bytes, limits.output_bytes + 1)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
-        resource.setrlimit(resource.RLIMIT_STACK, (limits.stack_bytes, limits.stack_bytes))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
         if os.geteuid() == 0:  # else: already unprivileged, and the user namespace isolates it
             os.setgroups([])
             os.setgid(uid)
@@ -254,64 +287,81 @@ def _limiter(limits: Limits, language: Language, uid: int, compiling: bool) -> C
 
 
 def _spawn_and_wait(
-    command: list[str], io_dir: Path, preexec: Callable[[], None], limits: Limits
-) -> _Outcome:
+    command: list[str], io_dir: Path, stdins: list[str], preexec: Callable[[], None], limits: Limits
+) -> list[_Outcome]:
+    io_dir.mkdir()
     report_r, report_w = os.pipe()
-    try:
-        with _files(io_dir) as (stdin, stdout, stderr):
-            started = time.perf_counter()
-            command = [str(report_w) if part == REPORT_FD else part for part in command]
+    with _test_files(io_dir, stdins) as triples:
+        tests = ";".join(",".join(str(fd) for fd in triple) for triple in triples)
+        command = [str(report_w) if p == REPORT_FD else tests if p == TESTS else p for p in command]
+        passed = (report_w, *(fd for triple in triples for fd in triple))
+        started = time.perf_counter()
+        with _OWN_LOCK:  # registered before a concurrent reaper pass could see it exit
             proc = subprocess.Popen(
                 command,
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
                 preexec_fn=preexec,
                 start_new_session=True,
                 close_fds=True,
-                pass_fds=(report_w,),
+                pass_fds=passed,
                 env={},
             )
-        os.close(report_w)
-        killed = threading.Event()
+            _OWN.add(proc.pid)
+    os.close(report_w)
+    killed = threading.Event()
 
-        def kill() -> None:
-            killed.set()
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-
-        timer = threading.Timer(limits.time_ms / 1000 * 2 + 1, kill)
-        timer.start()
-        try:
-            _, status, rusage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        wall_ms = (time.perf_counter() - started) * 1000
-        proc.returncode = status  # reaped here: keep Popen from waiting again
+    def kill() -> None:
+        killed.set()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        report = os.read(report_r, 256).split()
+
+    # A safety net over the runner's own per-test wall clock.
+    timer = threading.Timer(len(stdins) * (limits.time_ms * 2 + 1000) / 1000 + 5, kill)
+    timer.start()
+    try:
+        assert proc.stderr is not None
+        sandbox_errors = proc.stderr.read(4096).decode(errors="replace")
+        _, status, _ = os.wait4(proc.pid, 0)
     finally:
-        os.close(report_r)
-    if len(report) == 3:
-        program_status, memory_kb, cpu_us = (int(x) for x in report)
-        return _Outcome(program_status, memory_kb, cpu_us / 1000, wall_ms, killed.is_set(), True)
-    cpu_ms = (rusage.ru_utime + rusage.ru_stime) * 1000
-    return _Outcome(status, 0, cpu_ms, wall_ms, killed.is_set(), False)
+        timer.cancel()
+        with _OWN_LOCK:
+            _OWN.discard(proc.pid)
+    proc.returncode = status  # reaped here: keep Popen from waiting again
+    proc.stderr.close()
+    wall_ms = (time.perf_counter() - started) * 1000
+    with os.fdopen(report_r, "rb") as report:
+        lines = report.read().decode().splitlines()
+    if not lines and sandbox_errors.startswith("bwrap:"):
+        raise SandboxError(sandbox_errors.strip())
+    outcomes = []
+    for line in lines:
+        st, mem, cpu_us, wall_us, timed_out = (int(x) for x in line.split())
+        outcomes.append(_Outcome(st, mem, cpu_us / 1000, wall_us / 1000, bool(timed_out), True))
+    # Tests the runner never reported (the sandbox was killed): the run died with it.
+    missing = _Outcome(signal.SIGKILL, 0, 0.0, wall_ms, killed.is_set(), False)
+    return outcomes + [missing] * (len(stdins) - len(outcomes))
 
 
 @contextlib.contextmanager
-def _files(io_dir: Path) -> Iterator[tuple[int, int, int]]:
-    fds = (
-        os.open(io_dir / "stdin", os.O_RDONLY),
-        os.open(io_dir / "stdout", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-        os.open(io_dir / "stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-    )
+def _test_files(io_dir: Path, stdins: list[str]) -> Iterator[list[tuple[int, int, int]]]:
+    triples: list[tuple[int, int, int]] = []
     try:
-        yield fds
+        for i, stdin in enumerate(stdins):
+            (io_dir / f"{i}.in").write_text(stdin)
+            triples.append(
+                (
+                    os.open(io_dir / f"{i}.in", os.O_RDONLY),
+                    os.open(io_dir / f"{i}.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                    os.open(io_dir / f"{i}.err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                )
+            )
+        yield triples
     finally:
-        for fd in fds:
-            os.close(fd)
+        for triple in triples:
+            for fd in triple:
+                os.close(fd)
 
 
 def _read(path: Path, limit: int) -> tuple[str, int]:
@@ -320,18 +370,13 @@ def _read(path: Path, limit: int) -> tuple[str, int]:
         return f.read(limit).decode(errors="replace"), size
 
 
-def _execution(outcome: _Outcome, io_dir: Path, limits: Limits, language: Language) -> Execution:
-    stdout, out_size = _read(io_dir / "stdout", limits.output_bytes)
-    stderr, _ = _read(io_dir / "stderr", limits.output_bytes)
-    if not outcome.reported and stderr.startswith("bwrap:"):
-        raise SandboxError(stderr.strip())
-    if os.WIFSIGNALED(outcome.status):
-        code, sig = None, os.WTERMSIG(outcome.status)
+def _execution(outcome: _Outcome, io_dir: Path, index: int, limits: Limits, language: Language) -> Execution:
+    stdout, out_size = _read(io_dir / f"{index}.out", limits.output_bytes)
+    stderr, _ = _read(io_dir / f"{index}.err", limits.output_bytes)
+    if os.WIFSIGNALED(outcome.status) or not outcome.reported:
+        code, sig = None, os.WTERMSIG(outcome.status) if outcome.reported else signal.SIGKILL
     else:
         code, sig = os.WEXITSTATUS(outcome.status), None
-    if not outcome.reported and not outcome.killed_by_wall and sig is None:
-        # The runner died before reporting: the program killed its own supervisor.
-        code, sig = None, signal.SIGKILL
     limit_kb = limits.memory_mb * 1024
     failed = sig is not None or code != 0
     # Under RLIMIT_AS an allocation fails a little below the limit (code and libraries share the
@@ -349,7 +394,7 @@ def _execution(outcome: _Outcome, io_dir: Path, limits: Limits, language: Langua
         memory_kb=outcome.memory_kb,
         stdout=stdout,
         stderr=stderr,
-        timed_out=outcome.killed_by_wall or outcome.cpu_ms > limits.time_ms or sig == signal.SIGXCPU,
+        timed_out=outcome.timed_out or outcome.cpu_ms > limits.time_ms or sig == signal.SIGXCPU,
         output_exceeded=out_size > limits.output_bytes
         or (sig == signal.SIGXFSZ and out_size >= limits.output_bytes),
         memory_exceeded=memory_exceeded,

@@ -68,7 +68,7 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
     limits = Limits(assignment.time_limit_ms, assignment.memory_limit_mb, ctx.max_output_bytes)
     build = await ctx.sandbox.prepare(event.language, event.source)  # compiled once
     try:
-        results = [await _run_test(ctx.sandbox, build, case, limits) for case in cases]
+        results = await _run_tests(ctx.sandbox, build, cases, limits)
     finally:
         await ctx.sandbox.discard(build)
     verdict = overall_verdict(results)
@@ -92,11 +92,17 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
     ctx.wake_relay()
 
 
-async def _run_test(sandbox: Sandbox, build: Build, case: TestCase, limits: Limits) -> TestResult:
+async def _run_tests(
+    sandbox: Sandbox, build: Build, cases: list[TestCase], limits: Limits
+) -> list[TestResult]:
+    """Every test against the one build, in one sandbox; a build that failed fails every test."""
     if build.compile_error is not None:
-        return TestResult(case, "compilation_error", COMPILE_FAILED)
-    execution = await sandbox.run(build, case.stdin, limits)
-    return TestResult(case, verdict_of(execution, case.expected_stdout), execution)
+        return [TestResult(case, "compilation_error", COMPILE_FAILED) for case in cases]
+    executions = await sandbox.run_all(build, [case.stdin for case in cases], limits)
+    return [
+        TestResult(case, verdict_of(execution, case.expected_stdout), execution)
+        for case, execution in zip(cases, executions, strict=True)
+    ]
 
 
 def _outcome(result: TestResult) -> TestOutcome:
