@@ -1,12 +1,14 @@
-"""Broker kit: a RabbitBroker whose publishes are confirmed and whose unroutable messages raise,
-topology declaration, and publishing an event with its envelope."""
+"""Broker kit: the consuming broker (FastStream), the publisher (confirmed, mandatory, persistent),
+the topology declaration, and publishing an event with its envelope."""
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
-from faststream.rabbit import Channel, RabbitBroker
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from faststream.rabbit import RabbitBroker
 
 from gradeflow_shared.envelope import H_PUBLISHED_AT, Envelope
 from gradeflow_shared.events import Event
@@ -14,11 +16,9 @@ from gradeflow_shared.topology import EXCHANGE, ROUTES
 
 
 def make_broker(amqp_url: str, graceful_timeout: float = 20.0) -> RabbitBroker:
-    # on_return_raises: a mandatory message no queue takes is an error, never silence.
-    channel = Channel(publisher_confirms=True, on_return_raises=True)
+    """The consuming side (FastStream); publishing goes through `Publisher`."""
     return RabbitBroker(
         amqp_url,
-        default_channel=channel,
         graceful_timeout=graceful_timeout,
         fail_fast=True,
         reconnect_interval=1.0,
@@ -47,8 +47,58 @@ async def declare_topology(amqp_url: str, retry_delays_ms: tuple[int, ...]) -> N
             await work.bind(exchange, routing_key=route.routing_key)
 
 
+class Publisher:
+    """Every publish of a service: persistent, mandatory (a returned message raises
+    `DeliveryError`), confirmed within a timeout, on a channel of its own.
+
+    Its own robust connection rather than FastStream's publishing channel: after a broker restart
+    that channel could stay closed for good, and publishes on it hang or fail forever. Here any
+    channel-level failure drops the channel, and the next publish opens a fresh one.
+    """
+
+    def __init__(self, amqp_url: str, timeout: float = 10.0) -> None:
+        self._url = amqp_url
+        self._timeout = timeout
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._lock = asyncio.Lock()
+
+    async def connect(self) -> None:
+        if self._connection is None:
+            self._connection = await aio_pika.connect_robust(self._url, timeout=self._timeout)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def _channel_and_exchange(self) -> tuple[AbstractChannel, AbstractExchange]:
+        async with self._lock:
+            if self._channel is None or self._channel.is_closed or self._exchange is None:
+                await self.connect()
+                assert self._connection is not None
+                self._channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+                self._exchange = await self._channel.get_exchange(EXCHANGE.name, ensure=False)
+            return self._channel, self._exchange
+
+    async def publish(self, message: aio_pika.Message, routing_key: str, to_queue: bool = False) -> None:
+        try:
+            channel, exchange = await asyncio.wait_for(self._channel_and_exchange(), self._timeout)
+            target = channel.default_exchange if to_queue else exchange
+            await asyncio.wait_for(
+                target.publish(message, routing_key=routing_key, mandatory=True, timeout=self._timeout),
+                self._timeout + 1,
+            )
+        except aio_pika.exceptions.DeliveryError:
+            raise  # unroutable: the channel itself is fine
+        except BaseException:
+            self._channel = None  # whatever went wrong, the next publish starts on a new channel
+            raise
+
+
 async def publish_raw(
-    broker: RabbitBroker,
+    publisher: Publisher,
     body: bytes,
     envelope: Envelope,
     routing_key: str,
@@ -58,21 +108,17 @@ async def publish_raw(
     """Publish persistent, confirmed and mandatory; to the events exchange, or straight to a queue."""
     all_headers = {**envelope.headers(), **(headers or {})}
     all_headers[H_PUBLISHED_AT] = datetime.now(UTC).isoformat()
-    await broker.publish(
-        body,
-        queue=to_queue or "",
-        exchange=None if to_queue else EXCHANGE,
-        routing_key="" if to_queue else routing_key,
-        persist=True,
-        mandatory=True,
+    message = aio_pika.Message(
+        body=body,
+        headers=all_headers,
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         message_id=envelope.message_id,
         correlation_id=envelope.correlation_id,
-        message_type=envelope.type,
-        content_type="application/json",
-        headers=all_headers,
-        timeout=10,
+        type=envelope.type,
     )
+    await publisher.publish(message, to_queue or routing_key, to_queue=to_queue is not None)
 
 
-async def publish_event(broker: RabbitBroker, event: Event, envelope: Envelope) -> None:
-    await publish_raw(broker, event.model_dump_json().encode(), envelope, event.type)
+async def publish_event(publisher: Publisher, event: Event, envelope: Envelope) -> None:
+    await publish_raw(publisher, event.model_dump_json().encode(), envelope, event.type)

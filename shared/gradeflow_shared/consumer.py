@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from faststream.middlewares import AckPolicy
-from faststream.rabbit import Channel, RabbitBroker, RabbitRouter
+from faststream.rabbit import Channel, RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage as InjectedMessage
 from faststream.rabbit.message import RabbitMessage
 from pydantic import ValidationError
@@ -23,7 +23,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gradeflow_shared.broker import publish_event, publish_raw
+from gradeflow_shared.broker import Publisher, publish_event, publish_raw
 from gradeflow_shared.envelope import (
     H_ATTEMPTS,
     H_ERROR,
@@ -82,14 +82,14 @@ class Consumer(Generic[E]):
 
     def __init__(
         self,
-        broker: RabbitBroker,
+        publisher: Publisher,
         route: Route,
         model: type[E],
         handler: Handler[E],
         policy: MessagingPolicy,
         report: bool = True,
     ) -> None:
-        self.broker = broker
+        self.publisher = publisher
         self.route = route
         self.model = model
         self.handler = handler
@@ -130,7 +130,7 @@ class Consumer(Generic[E]):
         else:
             target, outcome = self.route.dlq, "dead_lettered"
             log.error("%s: dead-lettering %s: %s", self.route.queue, msg.message_id, reason)
-        await publish_raw(self.broker, msg.body, envelope, "", headers=headers, to_queue=target)
+        await publish_raw(self.publisher, msg.body, envelope, "", headers=headers, to_queue=target)
         return outcome
 
     async def _report(
@@ -154,7 +154,7 @@ class Consumer(Generic[E]):
             error=_describe(error) if error else None,
         )
         try:
-            await publish_event(self.broker, event, Envelope.for_event(event))
+            await publish_event(self.publisher, event, Envelope.for_event(event))
         except Exception:
             # Telemetry must never fail the work it describes; the loss shows as a gap in metrics.
             log.exception("could not publish job telemetry for %s", msg.message_id)
@@ -172,7 +172,7 @@ def _describe(exc: BaseException) -> str:
 class Subscriptions:
     """A service's subscribers, registered with its messaging policy on one router."""
 
-    broker: RabbitBroker
+    publisher: Publisher
     policy: MessagingPolicy
     router: RabbitRouter = field(default_factory=RabbitRouter)
 
@@ -186,7 +186,7 @@ class Subscriptions:
         report: bool = True,
     ) -> None:
         """Consume `route`'s queue; concurrency is bounded by the channel prefetch."""
-        consumer = Consumer(self.broker, route, model, handler, self.policy, report)
+        consumer = Consumer(self.publisher, route, model, handler, self.policy, report)
 
         async def consume(msg: InjectedMessage) -> None:
             await consumer(msg)

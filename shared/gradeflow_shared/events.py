@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["student", "teacher", "parent"]
+Comparison = Literal["exact", "trailing_whitespace", "tokens", "numeric"]
 Verdict = Literal[
     "accepted",
     "wrong_answer",
@@ -39,6 +40,9 @@ class TestCaseSpec(BaseModel):
     expected_stdout: str
     weight: int = Field(ge=0)
     hidden: bool
+    # How output is compared: whitespace-insensitive at line ends by default (as Judge0).
+    comparison: Comparison = "trailing_whitespace"
+    tolerance: float = 1e-6  # numeric comparison: absolute or relative
 
 
 class AssignmentPublished(Event):
@@ -51,6 +55,8 @@ class AssignmentPublished(Event):
     time_limit_ms: int
     memory_limit_mb: int
     tests: tuple[TestCaseSpec, ...]
+    max_processes: int = 16
+    max_output_kb: int = 64
 
 
 class SubmissionCreated(Event):

@@ -8,16 +8,16 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
-from faststream.rabbit import RabbitBroker
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gradeflow_shared.broker import publish_raw
+from gradeflow_shared.broker import Publisher, publish_raw
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import Event
 
 log = logging.getLogger(__name__)
+PASS_TIMEOUT_SECONDS = 30.0
 
 
 async def add_event(
@@ -44,13 +44,13 @@ class OutboxRelay:
     def __init__(
         self,
         sessions: SessionFactory,
-        broker: RabbitBroker,
+        publisher: Publisher,
         outbox: Table,
         poll_seconds: float = 0.2,
         batch_size: int = 200,
     ) -> None:
         self._sessions = sessions
-        self._broker = broker
+        self._publisher = publisher
         self._outbox = outbox
         self._poll = poll_seconds
         self._batch = batch_size
@@ -64,7 +64,8 @@ class OutboxRelay:
     async def run(self) -> None:
         while not self._stopping:
             try:
-                sent = await self.relay_once()
+                # Bounded: a pass stuck on a broker that stopped answering releases its row locks.
+                sent = await asyncio.wait_for(self.relay_once(), PASS_TIMEOUT_SECONDS)
             except Exception:
                 log.exception("outbox relay pass failed; retrying after the poll interval")
                 sent = 0
@@ -120,7 +121,7 @@ class OutboxRelay:
             trace={},
         )
         await publish_raw(
-            self._broker,
+            self._publisher,
             row.body.encode(),  # type: ignore[attr-defined]
             envelope,
             row.routing_key,  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from faststream.rabbit import RabbitBroker
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gradeflow_shared.broker import declare_topology, make_broker
+from gradeflow_shared.broker import Publisher, declare_topology, make_broker
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
 from gradeflow_shared.db import SessionFactory, make_engine, make_sessions, ping
 from gradeflow_shared.health import Check, health_router
@@ -24,6 +24,7 @@ from gradeflow_shared.settings import ServiceSettings
 @dataclass
 class Runtime:
     broker: RabbitBroker
+    publisher: Publisher
     engine: AsyncEngine
     sessions: SessionFactory
     relay: OutboxRelay
@@ -35,8 +36,9 @@ class Runtime:
         engine = make_engine(settings.database_url, schema)
         sessions = make_sessions(engine)
         broker = make_broker(settings.amqp_url, settings.graceful_timeout_seconds)
-        relay = OutboxRelay(sessions, broker, outbox, settings.outbox_poll_seconds)
-        return cls(broker, engine, sessions, relay, settings)
+        publisher = Publisher(settings.amqp_url)
+        relay = OutboxRelay(sessions, publisher, outbox, settings.outbox_poll_seconds)
+        return cls(broker, publisher, engine, sessions, relay, settings)
 
     def subscriptions(self) -> Subscriptions:
         policy = MessagingPolicy(
@@ -44,7 +46,7 @@ class Runtime:
             handler_timeout_seconds=self.settings.handler_timeout_seconds,
             prefetch=self.settings.prefetch,
         )
-        return Subscriptions(self.broker, policy)
+        return Subscriptions(self.publisher, policy)
 
     def checks(self) -> dict[str, Check]:
         return {
@@ -55,6 +57,7 @@ class Runtime:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         await declare_topology(self.settings.amqp_url, self.settings.retry_delays_ms)
+        await self.publisher.connect()
         await self.broker.start()
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         try:
@@ -68,6 +71,7 @@ class Runtime:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.broker.stop()
+            await self.publisher.close()
             await self.engine.dispose()
 
     def http_app(

@@ -98,3 +98,12 @@ async def test_submissions_wait_while_the_grader_is_down_and_none_is_lost(
         await conn.close()
     assert runs == 20, "each submission graded exactly once"
     assert results == 20 * 5
+
+
+async def test_the_grader_lists_its_languages_with_versions(gateway: httpx.AsyncClient, stack: Stack) -> None:
+    response = await gateway.get(f"{stack.config.url('grader')}/v1/languages")
+    assert response.status_code == 200
+    languages = {lang["id"]: lang for lang in response.json()}
+    assert set(languages) == {"python", "c", "cpp", "javascript", "java"}
+    assert all(lang["version"] not in ("unavailable", "unknown") for lang in languages.values()), languages
+    assert languages["c"]["compiled"] and not languages["javascript"]["compiled"]

@@ -59,12 +59,19 @@ class TestCaseIn(Strict):
     expected_stdout: str = Field(max_length=1_000_000)
     weight: int = Field(default=1, ge=0, le=1000)
     hidden: bool = False
+    comparison: Literal["exact", "trailing_whitespace", "tokens", "numeric"] = "trailing_whitespace"
+    tolerance: float = Field(default=1e-6, ge=0, le=1)
 
 
 class AssignmentIn(Strict):
+    """Limits per assignment: defaults and maxima after Judge0's (CPU 2 s ≤ 15 s, memory 256 MB ≤
+    1 GB, processes 16 ≤ 64, output 64 KB ≤ 4 MB)."""
+
     title: str = Field(min_length=1, max_length=200)
     time_limit_ms: int = Field(default=2000, ge=100, le=15_000)
     memory_limit_mb: int = Field(default=256, ge=16, le=1024)
+    max_processes: int = Field(default=16, ge=1, le=64)
+    max_output_kb: int = Field(default=64, ge=1, le=4096)
     tests: list[TestCaseIn] = Field(min_length=1, max_length=200)
 
 
@@ -73,6 +80,7 @@ class TestCaseOut(BaseModel):
     position: int
     weight: int
     hidden: bool
+    comparison: str
     stdin: str | None
     expected_stdout: str | None
 
@@ -83,6 +91,8 @@ class AssignmentOut(BaseModel):
     title: str
     time_limit_ms: int
     memory_limit_mb: int
+    max_processes: int
+    max_output_kb: int
     tests: list[TestCaseOut]
 
 

@@ -8,6 +8,7 @@ from gradeflow_shared.runtime import Runtime
 from grader.adapters.db.tables import SCHEMA, outbox
 from grader.adapters.sandbox import BwrapSandbox
 from grader.domain.grading import Sandbox
+from grader.handlers.http.routes import router as api_router
 from grader.handlers.messages import register
 from grader.settings import GraderSettings
 from grader.usecases.grading import GraderContext
@@ -26,4 +27,4 @@ def create_app(settings: GraderSettings | None = None, sandbox: Sandbox | None =
     subs = runtime.subscriptions()
     register(subs, ctx, settings.concurrency)
     runtime.broker.include_router(subs.router)
-    return runtime.http_app("Gradeflow grader")
+    return runtime.http_app("Gradeflow grader", [api_router])

@@ -81,3 +81,22 @@ def test_score_is_the_sum_of_passed_weights() -> None:
         TestResult(case(3, weight=5), "accepted", run()),
     ]
     assert score(results) == (6, 9)
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "mode", "match"),
+    [
+        ("3 \n", "3\n", "exact", False),
+        ("3\n", "3\n", "exact", True),
+        ("1   2\n3", "1 2 3\n", "tokens", True),
+        ("1 2\n", "1 3\n", "tokens", False),
+        ("0.3333333\n", "0.33333333333\n", "numeric", True),
+        ("0.34\n", "0.33333333333\n", "numeric", False),
+        ("1000001\n", "1000000\n", "numeric", True),  # relative 1e-6
+        ("yes 2.0000001\n", "yes 2\n", "numeric", True),
+        ("no 2\n", "yes 2\n", "numeric", False),
+        ("1 2\n", "1 2 3\n", "numeric", False),
+    ],
+)
+def test_comparison_modes(actual: str, expected: str, mode: str, match: bool) -> None:
+    assert outputs_match(actual, expected, mode, 1e-6) is match

@@ -13,7 +13,7 @@ from aio_pika.exceptions import DeliveryError
 from sqlalchemy import func, select
 
 from gateway.adapters.db.tables import SCHEMA, outbox
-from gradeflow_shared.broker import make_broker, publish_raw
+from gradeflow_shared.broker import Publisher, make_broker, publish_raw
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
 from gradeflow_shared.db import make_engine, make_sessions
 from gradeflow_shared.envelope import Envelope
@@ -60,7 +60,8 @@ async def test_a_hanging_handler_is_cancelled_and_its_message_retried(infra: Inf
             await asyncio.sleep(3600)  # hangs: the policy's timeout must cancel it
         done.set()
 
-    subs = Subscriptions(broker, MessagingPolicy(DELAYS, handler_timeout_seconds=0.5, prefetch=4))
+    publisher = Publisher(infra.amqp_url)
+    subs = Subscriptions(publisher, MessagingPolicy(DELAYS, handler_timeout_seconds=0.5, prefetch=4))
     subs.add(route, GradingStarted, handler, report=False)
     broker.include_router(subs.router)
     await broker.start()
@@ -78,38 +79,39 @@ async def test_a_hanging_handler_is_cancelled_and_its_message_retried(infra: Inf
         await asyncio.sleep(0.5)
     finally:
         await broker.stop()
+        await publisher.close()
     assert calls == [1, 2], "cancelled once after the timeout, then processed once"
 
 
 async def test_an_unroutable_publish_raises(infra: Infra) -> None:
-    broker = make_broker(infra.amqp_url)
-    await broker.connect()
+    publisher = Publisher(infra.amqp_url)
     try:
         event = _event()
         body, envelope = event.model_dump_json().encode(), Envelope.for_event(event)
         with pytest.raises(DeliveryError):
-            await publish_raw(broker, body, envelope, f"nobody.listens.{uuid.uuid4().hex}")
+            await publish_raw(publisher, body, envelope, f"nobody.listens.{uuid.uuid4().hex}")
+        # The channel survives a returned message: the next one is answered the same way.
+        with pytest.raises(DeliveryError):
+            await publish_raw(publisher, body, envelope, f"nobody.listens.{uuid.uuid4().hex}")
     finally:
-        await broker.stop()
+        await publisher.close()
 
 
 async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(infra: Infra, route: Route) -> None:
     engine = make_engine(infra.database_url("gateway"), SCHEMA)
     sessions = make_sessions(engine)
-    brokers = [make_broker(infra.amqp_url), make_broker(infra.amqp_url)]
+    publishers = [Publisher(infra.amqp_url), Publisher(infra.amqp_url)]
     connection = await aio_pika.connect(infra.amqp_url)
     try:
         channel = await connection.channel()
         probe = await channel.declare_queue(exclusive=True)
         await probe.bind(EXCHANGE.name, routing_key=GradingStarted.type)
-        for broker in brokers:
-            await broker.connect()
         async with sessions.begin() as session:
             await session.execute(
                 outbox.update().values(published_at=func.now()).where(outbox.c.published_at.is_(None))
             )
             ids = [(await add_event(session, outbox, _event())).message_id for _ in range(300)]
-        relays = [OutboxRelay(sessions, b, outbox, poll_seconds=0.05, batch_size=25) for b in brokers]
+        relays = [OutboxRelay(sessions, p, outbox, poll_seconds=0.05, batch_size=25) for p in publishers]
         passes = await asyncio.gather(*(_drain(r) for r in relays))
         assert all(p > 0 for p in passes), "both relays took a share"
 
@@ -124,8 +126,8 @@ async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(infra: Inf
         assert left == 0
     finally:
         await connection.close()
-        for broker in brokers:
-            await broker.stop()
+        for publisher in publishers:
+            await publisher.close()
         await engine.dispose()
 
 

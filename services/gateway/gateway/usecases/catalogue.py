@@ -54,7 +54,11 @@ async def create_assignment(
     async with ctx.unit_of_work() as session:
         await _role_in(session, course_id, actor_id, require=TEACHER)
         assignment = await repo.add_assignment(
-            session, course_id, cmd.title, cmd.time_limit_ms, cmd.memory_limit_mb
+            session,
+            course_id,
+            cmd.model_dump(
+                include={"title", "time_limit_ms", "memory_limit_mb", "max_processes", "max_output_kb"}
+            ),
         )
         tests = await repo.add_test_cases(session, assignment.id, [t.model_dump() for t in cmd.tests])
         event = AssignmentPublished(
@@ -63,6 +67,8 @@ async def create_assignment(
             title=assignment.title,
             time_limit_ms=assignment.time_limit_ms,
             memory_limit_mb=assignment.memory_limit_mb,
+            max_processes=assignment.max_processes,
+            max_output_kb=assignment.max_output_kb,
             tests=tuple(
                 TestCaseSpec(
                     test_id=t.id,
@@ -71,6 +77,8 @@ async def create_assignment(
                     expected_stdout=t.expected_stdout,
                     weight=t.weight,
                     hidden=t.hidden,
+                    comparison=t.comparison,
+                    tolerance=t.tolerance,
                 )
                 for t in tests
             ),
@@ -93,12 +101,15 @@ async def view_assignment(ctx: Context, viewer_id: UUID, assignment_id: UUID) ->
         title=assignment.title,
         time_limit_ms=assignment.time_limit_ms,
         memory_limit_mb=assignment.memory_limit_mb,
+        max_processes=assignment.max_processes,
+        max_output_kb=assignment.max_output_kb,
         tests=[
             s.TestCaseOut(
                 id=t.id,
                 position=t.position,
                 weight=t.weight,
                 hidden=t.hidden,
+                comparison=t.comparison,
                 stdin=t.stdin if sees_hidden or not t.hidden else None,
                 expected_stdout=t.expected_stdout if sees_hidden or not t.hidden else None,
             )

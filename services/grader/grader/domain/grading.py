@@ -1,5 +1,6 @@
 """Grading rules, pure: how an execution becomes a verdict, and tests become a score."""
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -40,6 +41,8 @@ class TestCase:
     expected_stdout: str
     weight: int
     hidden: bool
+    comparison: str = "trailing_whitespace"
+    tolerance: float = 1e-6
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,22 @@ class Sandbox(Protocol):
     async def discard(self, build: Build) -> None: ...
 
 
-def outputs_match(actual: str, expected: str) -> bool:
-    """Judge0's default: trailing whitespace on each line and trailing blank lines are ignored."""
+def outputs_match(
+    actual: str, expected: str, comparison: str = "trailing_whitespace", tolerance: float = 1e-6
+) -> bool:
+    """Compare program output with the expected output in the test's mode:
+    exact (byte for byte), trailing_whitespace (Judge0's default: trailing whitespace on each line
+    and trailing blank lines ignored), tokens (any whitespace separates), numeric (tokens, numbers
+    equal within an absolute or relative tolerance)."""
+    if comparison == "exact":
+        return actual == expected
+    if comparison == "tokens":
+        return actual.split() == expected.split()
+    if comparison == "numeric":
+        got, want = actual.split(), expected.split()
+        return len(got) == len(want) and all(
+            _same_token(g, w, tolerance) for g, w in zip(got, want, strict=True)
+        )
 
     def norm(text: str) -> list[str]:
         return [line.rstrip() for line in text.rstrip().splitlines()]
@@ -90,7 +107,22 @@ def outputs_match(actual: str, expected: str) -> bool:
     return norm(actual) == norm(expected)
 
 
-def verdict_of(execution: Execution, expected_stdout: str) -> Verdict:
+def _same_token(got: str, want: str, tolerance: float) -> bool:
+    try:
+        g, w = float(got), float(want)
+    except ValueError:
+        return got == want
+    if math.isnan(g) or math.isnan(w):
+        return math.isnan(g) and math.isnan(w)
+    return abs(g - w) <= tolerance or abs(g - w) <= tolerance * abs(w)
+
+
+def verdict_of(
+    execution: Execution,
+    expected_stdout: str,
+    comparison: str = "trailing_whitespace",
+    tolerance: float = 1e-6,
+) -> Verdict:
     if execution.timed_out:
         return "time_limit_exceeded"
     if execution.output_exceeded:
@@ -99,7 +131,11 @@ def verdict_of(execution: Execution, expected_stdout: str) -> Verdict:
         return "memory_limit_exceeded"
     if execution.signal is not None or execution.exit_code != 0:
         return "runtime_error"
-    return "accepted" if outputs_match(execution.stdout, expected_stdout) else "wrong_answer"
+    return (
+        "accepted"
+        if outputs_match(execution.stdout, expected_stdout, comparison, tolerance)
+        else "wrong_answer"
+    )
 
 
 def overall_verdict(results: Sequence[TestResult]) -> Verdict:

@@ -65,7 +65,12 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
             await add_event(session, outbox, started, envelope.correlation_id)
     ctx.wake_relay()
 
-    limits = Limits(assignment.time_limit_ms, assignment.memory_limit_mb, ctx.max_output_bytes)
+    limits = Limits(
+        time_ms=assignment.time_limit_ms,
+        memory_mb=assignment.memory_limit_mb,
+        output_bytes=min(assignment.max_output_kb * 1024, ctx.max_output_bytes),
+        processes=assignment.max_processes,
+    )
     build = await ctx.sandbox.prepare(event.language, event.source)  # compiled once
     try:
         results = await _run_tests(ctx.sandbox, build, cases, limits)
@@ -100,7 +105,9 @@ async def _run_tests(
         return [TestResult(case, "compilation_error", COMPILE_FAILED) for case in cases]
     executions = await sandbox.run_all(build, [case.stdin for case in cases], limits)
     return [
-        TestResult(case, verdict_of(execution, case.expected_stdout), execution)
+        TestResult(
+            case, verdict_of(execution, case.expected_stdout, case.comparison, case.tolerance), execution
+        )
         for case, execution in zip(cases, executions, strict=True)
     ]
 

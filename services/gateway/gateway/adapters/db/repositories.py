@@ -63,20 +63,9 @@ async def enrollment(session: AsyncSession, course_id: UUID, user_id: UUID) -> R
     return (await session.execute(stmt)).first()
 
 
-async def add_assignment(
-    session: AsyncSession, course_id: UUID, title: str, time_limit_ms: int, memory_limit_mb: int
-) -> Row[Any]:
-    stmt = (
-        insert(assignments)
-        .values(
-            id=new_id(),
-            course_id=course_id,
-            title=title,
-            time_limit_ms=time_limit_ms,
-            memory_limit_mb=memory_limit_mb,
-        )
-        .returning(assignments)
-    )
+async def add_assignment(session: AsyncSession, course_id: UUID, fields: dict[str, Any]) -> Row[Any]:
+    """`fields`: title, time and memory limits, max processes, max output."""
+    stmt = insert(assignments).values(id=new_id(), course_id=course_id, **fields).returning(assignments)
     row: Row[Any] = (await session.execute(stmt)).one()
     return row
 

@@ -6,6 +6,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -66,6 +67,8 @@ assignments = Table(
     Column("title", String(200), nullable=False),
     Column("time_limit_ms", Integer, nullable=False),
     Column("memory_limit_mb", Integer, nullable=False),
+    Column("max_processes", Integer, nullable=False, server_default="16"),
+    Column("max_output_kb", Integer, nullable=False, server_default="64"),
     _created(),
 )
 
@@ -79,6 +82,8 @@ test_cases = Table(
     Column("expected_stdout", Text, nullable=False),
     Column("weight", Integer, nullable=False),
     Column("hidden", Boolean, nullable=False),
+    Column("comparison", String(24), nullable=False, server_default="trailing_whitespace"),
+    Column("tolerance", Float, nullable=False, server_default="1e-06"),
 )
 
 submissions = Table(

@@ -22,6 +22,8 @@ async def save_suite(session: AsyncSession, event: AssignmentPublished) -> bool:
             course_id=event.course_id,
             time_limit_ms=event.time_limit_ms,
             memory_limit_mb=event.memory_limit_mb,
+            max_processes=event.max_processes,
+            max_output_kb=event.max_output_kb,
         )
         .on_conflict_do_nothing()
         .returning(assignments.c.id)
@@ -55,7 +57,10 @@ async def load_suite(session: AsyncSession, assignment_id: UUID) -> tuple[Row[An
             .order_by(test_cases.c.position)
         )
     ).all()
-    cases = [TestCase(r.id, r.position, r.stdin, r.expected_stdout, r.weight, r.hidden) for r in rows]
+    cases = [
+        TestCase(r.id, r.position, r.stdin, r.expected_stdout, r.weight, r.hidden, r.comparison, r.tolerance)
+        for r in rows
+    ]
     return assignment, cases
 
 

@@ -27,6 +27,8 @@ assignments = Table(
     Column("course_id", Uuid, nullable=False, index=True),
     Column("time_limit_ms", Integer, nullable=False),
     Column("memory_limit_mb", Integer, nullable=False),
+    Column("max_processes", Integer, nullable=False, server_default="16"),
+    Column("max_output_kb", Integer, nullable=False, server_default="64"),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -40,6 +42,8 @@ test_cases = Table(
     Column("expected_stdout", Text, nullable=False),
     Column("weight", Integer, nullable=False),
     Column("hidden", Boolean, nullable=False),
+    Column("comparison", String(24), nullable=False, server_default="trailing_whitespace"),
+    Column("tolerance", Float, nullable=False, server_default="1e-06"),
 )
 
 runs = Table(
