@@ -18,6 +18,7 @@ from gradeflow_shared.events import Event
 
 log = logging.getLogger(__name__)
 PASS_TIMEOUT_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 5.0
 
 
 async def add_event(
@@ -56,19 +57,28 @@ class OutboxRelay:
         self._batch = batch_size
         self._wake = asyncio.Event()
         self._stopping = False
+        self._unconfirmed = 0  # rows the last pass could not publish
 
     def wake(self) -> None:
         """Called after a commit that staged events, so they go out now rather than at next poll."""
         self._wake.set()
 
     async def run(self) -> None:
+        failing = 0  # consecutive passes that failed or left rows unconfirmed
         while not self._stopping:
             try:
                 # Bounded: a pass stuck on a broker that stopped answering releases its row locks.
                 sent = await asyncio.wait_for(self.relay_once(), PASS_TIMEOUT_SECONDS)
             except Exception:
-                log.exception("outbox relay pass failed; retrying after the poll interval")
-                sent = 0
+                log.exception("outbox relay pass failed; retrying after a pause")
+                sent, self._unconfirmed = 0, 1
+            if self._unconfirmed:
+                # The broker (or database) is down: back off, and do not let every new write's
+                # wake() turn the relay into a busy loop of failing publishes.
+                failing += 1
+                await asyncio.sleep(min(MAX_BACKOFF_SECONDS, self._poll * 2**failing))
+                continue
+            failing = 0
             if sent < self._batch:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -98,12 +108,14 @@ class OutboxRelay:
                 )
             ).all()
             if not rows:
+                self._unconfirmed = 0
                 return 0
             results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
             confirmed = [row.id for row, res in zip(rows, results, strict=True) if res is None]
-            for res in results:
-                if isinstance(res, BaseException):
-                    log.warning("outbox publish not confirmed: %r", res)
+            errors = [res for res in results if isinstance(res, BaseException)]
+            self._unconfirmed = len(errors)
+            if errors:  # one line per pass, not per row: an outage would flood the log
+                log.warning("outbox: %d of %d publishes not confirmed: %r", len(errors), len(rows), errors[0])
             if confirmed:
                 await session.execute(
                     update(o).where(o.c.id.in_(confirmed)).values(published_at=datetime.now(UTC))

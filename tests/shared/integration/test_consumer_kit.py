@@ -137,3 +137,33 @@ async def _drain(relay: OutboxRelay) -> int:
         published += n
         await asyncio.sleep(0)
     return published
+
+
+async def test_a_relay_backs_off_while_the_broker_is_unreachable(
+    infra: Infra, caplog: pytest.LogCaptureFixture
+) -> None:
+    """New writes keep waking the relay; with the broker gone it must not spin on failing publishes."""
+    engine = make_engine(infra.database_url("gateway"), SCHEMA)
+    sessions = make_sessions(engine)
+    dead = Publisher("amqp://guest:guest@127.0.0.1:1/", timeout=0.5)  # nothing listens on port 1
+    relay = OutboxRelay(sessions, dead, outbox, poll_seconds=0.05)
+    async with sessions.begin() as session:
+        envelope = await add_event(session, outbox, _event())
+    task = asyncio.create_task(relay.run())
+    try:
+        for _ in range(200):  # two seconds of writes waking the relay
+            relay.wake()
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    failed_passes = [r for r in caplog.records if "not confirmed" in r.getMessage()]
+    try:
+        assert 1 <= len(failed_passes) <= 8, f"{len(failed_passes)} failing passes in two seconds"
+        async with sessions() as session:
+            row = (await session.execute(select(outbox).where(outbox.c.id == envelope.message_id))).one()
+        assert row.published_at is None, "an unconfirmed row stays to be published later"
+    finally:
+        async with sessions.begin() as session:
+            await session.execute(outbox.delete().where(outbox.c.id == envelope.message_id))
+        await engine.dispose()
