@@ -97,7 +97,7 @@ async def throughput(sandbox: BwrapSandbox, language: str, submissions: int, con
 
 
 async def _main(runs: int, submissions: int) -> dict[str, Any]:
-    sandbox = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-bench-sandbox", slots=2)
+    sandbox = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-bench-sandbox", 61_200, slots=2)
     report: dict[str, Any] = {"overhead": {}, "submissions_per_second": {}}
     for language in PROGRAMS:
         report["overhead"][language] = await overhead(sandbox, language, runs)

@@ -2,7 +2,9 @@
 run, and the next submission on the same worker is graded normally."""
 
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -77,7 +79,7 @@ HOSTILE: dict[str, tuple[str, str, str, str]] = {
 
 @pytest.fixture(scope="module")
 async def sandbox() -> AsyncIterator[BwrapSandbox]:
-    yield BwrapSandbox(slots=1)
+    yield BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-hostile", 61_000, slots=1)
 
 
 def _processes_of(uid: int) -> list[str]:

@@ -1,7 +1,9 @@
 """The sandbox against real programs in every language: correctness verdicts, with CPU time and
 peak memory measured, and one compile serving every run."""
 
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -67,7 +69,7 @@ CASES = [(lang, verdict, src) for lang, progs in PROGRAMS.items() for verdict, s
 
 @pytest.fixture(scope="module")
 async def sandbox() -> AsyncIterator[BwrapSandbox]:
-    yield BwrapSandbox(slots=2)
+    yield BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-sandbox", 61_100, slots=2)
 
 
 async def _judge(sandbox: BwrapSandbox, language: str, source: str, stdin: str, expected: str) -> str:

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 import aio_pika
 import pytest
 from aio_pika.exceptions import DeliveryError
-from sqlalchemy import func, select
+from sqlalchemy import MetaData, Table, func, select, text
 
-from gateway.adapters.db.tables import SCHEMA, outbox
 from gradeflow_shared.broker import Publisher, make_broker, publish_raw
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
-from gradeflow_shared.db import make_engine, make_sessions
+from gradeflow_shared.db import SessionFactory, make_engine, make_sessions
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted
+from gradeflow_shared.kit_tables import outbox_table
 from gradeflow_shared.outbox import OutboxRelay, add_event
 from gradeflow_shared.topology import EXCHANGE, Route
 from tests.support.infra import Infra
@@ -43,6 +43,23 @@ async def route(infra: Infra) -> AsyncIterator[Route]:
     route = Route(f"kit.probe-{tag}", f"kit.probe.{tag}")
     await _declare(infra, route)
     yield route
+
+
+@pytest.fixture
+async def private_outbox(infra: Infra) -> AsyncIterator[tuple[SessionFactory, Table]]:
+    """An outbox in a schema of its own: no relay of a running service shares its rows."""
+    schema = f"kit_{uuid.uuid4().hex[:8]}"
+    engine = make_engine(infra.admin_url.replace("postgresql://", "postgresql+asyncpg://"), schema)
+    table = outbox_table(MetaData(schema=schema))
+    async with engine.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+        await connection.run_sync(table.metadata.create_all)
+    try:
+        yield make_sessions(engine), table
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await engine.dispose()
 
 
 def _event() -> GradingStarted:
@@ -97,9 +114,11 @@ async def test_an_unroutable_publish_raises(infra: Infra) -> None:
         await publisher.close()
 
 
-async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(infra: Infra, route: Route) -> None:
-    engine = make_engine(infra.database_url("gateway"), SCHEMA)
-    sessions = make_sessions(engine)
+async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(
+    infra: Infra, route: Route, private_outbox: tuple[SessionFactory, Table]
+) -> None:
+    # `route` declares the events exchange the probe binds to.
+    sessions, outbox = private_outbox
     publishers = [Publisher(infra.amqp_url), Publisher(infra.amqp_url)]
     connection = await aio_pika.connect(infra.amqp_url)
     try:
@@ -107,9 +126,6 @@ async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(infra: Inf
         probe = await channel.declare_queue(exclusive=True)
         await probe.bind(EXCHANGE.name, routing_key=GradingStarted.type)
         async with sessions.begin() as session:
-            await session.execute(
-                outbox.update().values(published_at=func.now()).where(outbox.c.published_at.is_(None))
-            )
             ids = [(await add_event(session, outbox, _event())).message_id for _ in range(300)]
         relays = [OutboxRelay(sessions, p, outbox, poll_seconds=0.05, batch_size=25) for p in publishers]
         passes = await asyncio.gather(*(_drain(r) for r in relays))
@@ -128,7 +144,6 @@ async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(infra: Inf
         await connection.close()
         for publisher in publishers:
             await publisher.close()
-        await engine.dispose()
 
 
 async def _drain(relay: OutboxRelay) -> int:
@@ -140,11 +155,10 @@ async def _drain(relay: OutboxRelay) -> int:
 
 
 async def test_a_relay_backs_off_while_the_broker_is_unreachable(
-    infra: Infra, caplog: pytest.LogCaptureFixture
+    private_outbox: tuple[SessionFactory, Table], caplog: pytest.LogCaptureFixture
 ) -> None:
     """New writes keep waking the relay; with the broker gone it must not spin on failing publishes."""
-    engine = make_engine(infra.database_url("gateway"), SCHEMA)
-    sessions = make_sessions(engine)
+    sessions, outbox = private_outbox
     dead = Publisher("amqp://guest:guest@127.0.0.1:1/", timeout=0.5)  # nothing listens on port 1
     relay = OutboxRelay(sessions, dead, outbox, poll_seconds=0.05)
     async with sessions.begin() as session:
@@ -158,12 +172,7 @@ async def test_a_relay_backs_off_while_the_broker_is_unreachable(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     failed_passes = [r for r in caplog.records if "not confirmed" in r.getMessage()]
-    try:
-        assert 1 <= len(failed_passes) <= 8, f"{len(failed_passes)} failing passes in two seconds"
-        async with sessions() as session:
-            row = (await session.execute(select(outbox).where(outbox.c.id == envelope.message_id))).one()
-        assert row.published_at is None, "an unconfirmed row stays to be published later"
-    finally:
-        async with sessions.begin() as session:
-            await session.execute(outbox.delete().where(outbox.c.id == envelope.message_id))
-        await engine.dispose()
+    assert 1 <= len(failed_passes) <= 8, f"{len(failed_passes)} failing passes in two seconds"
+    async with sessions() as session:
+        row = (await session.execute(select(outbox).where(outbox.c.id == envelope.message_id))).one()
+    assert row.published_at is None, "an unconfirmed row stays to be published later"
