@@ -19,7 +19,7 @@ from faststream.rabbit import Channel, RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage as InjectedMessage
 from faststream.rabbit.message import RabbitMessage
 from pydantic import ValidationError
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +53,12 @@ async def claim(session: AsyncSession, inbox: Table, message_id: str, queue: str
         .returning(inbox.c.message_id)
     )
     return result.first() is not None
+
+
+async def processed(session: AsyncSession, inbox: Table, message_id: str) -> bool:
+    """Whether `message_id` was claimed already: lets a costly handler skip a redelivery up front."""
+    found = await session.execute(select(inbox.c.message_id).where(inbox.c.message_id == message_id))
+    return found.first() is not None
 
 
 def envelope_of(msg: RabbitMessage) -> Envelope:

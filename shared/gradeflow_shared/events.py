@@ -11,7 +11,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["student", "teacher", "parent"]
-Comparison = Literal["exact", "trailing_whitespace", "tokens", "numeric"]
+# "checker": the assignment's checker program decides (see CheckerSpec).
+Comparison = Literal["exact", "trailing_whitespace", "tokens", "numeric", "checker"]
 Verdict = Literal[
     "accepted",
     "wrong_answer",
@@ -45,6 +46,16 @@ class TestCaseSpec(BaseModel):
     tolerance: float = 1e-6  # numeric comparison: absolute or relative
 
 
+class CheckerSpec(BaseModel):
+    """A teacher's checker program, run sandboxed as `checker input output expected` (testlib's
+    order) in a directory holding those three files: exit 0 accepts, 1 or 2 rejects (wrong answer),
+    anything else is the checker's own failure (internal error)."""
+
+    model_config = ConfigDict(frozen=True)
+    language: str
+    source: str
+
+
 class AssignmentPublished(Event):
     """Gateway → grader: the assignment's test suite, copied into the grader's own schema."""
 
@@ -57,6 +68,7 @@ class AssignmentPublished(Event):
     tests: tuple[TestCaseSpec, ...]
     max_processes: int = 16
     max_output_kb: int = 64
+    checker: CheckerSpec | None = None
 
 
 class SubmissionCreated(Event):
@@ -106,6 +118,40 @@ class SubmissionGraded(Event):
     graded_at: datetime
 
 
+class RunRequested(Event):
+    """Gateway → grader: run a program once on one input, outside any assignment (a "run" button,
+    the Judge0-compatible API). With `expected_stdout` the run is judged, as one test."""
+
+    type: ClassVar[str] = "run.requested"
+    run_id: UUID
+    user_id: UUID
+    language: str
+    source: str
+    stdin: str = ""
+    expected_stdout: str | None = None
+    time_limit_ms: int
+    memory_limit_mb: int
+    requested_at: datetime
+
+
+class RunCompleted(Event):
+    """Grader → gateway: what the run did."""
+
+    type: ClassVar[str] = "run.completed"
+    run_id: UUID
+    user_id: UUID
+    verdict: Verdict
+    stdout: str = ""
+    stderr: str = ""
+    compile_output: str = ""
+    time_ms: float = 0.0  # CPU time
+    wall_ms: float = 0.0
+    memory_kb: int = 0
+    exit_code: int | None = None
+    signal: int | None = None
+    completed_at: datetime
+
+
 class EnrollmentChanged(Event):
     """Gateway → notifier: who belongs to a course, so the notifier keeps its own recipients."""
 
@@ -138,6 +184,8 @@ CATALOGUE: tuple[type[Event], ...] = (
     SubmissionCreated,
     GradingStarted,
     SubmissionGraded,
+    RunRequested,
+    RunCompleted,
     EnrollmentChanged,
     JobObserved,
 )

@@ -64,6 +64,9 @@ GATEWAY_GRADING_STARTED = Route("gateway.grading-started", "grading.started")
 GATEWAY_SUBMISSION_GRADED = Route("gateway.submission-graded", "submission.graded")
 GRADER_ASSIGNMENTS = Route("grader.assignments", "assignment.published")
 GRADER_SUBMISSIONS = Route("grader.submissions", "submission.created")
+# Ad-hoc runs on a queue of their own: a "run" click never waits behind a class's submissions.
+GRADER_RUNS = Route("grader.runs", "run.requested")
+GATEWAY_RUNS_COMPLETED = Route("gateway.runs-completed", "run.completed")
 NOTIFIER_GRADES = Route("notifier.grades", "submission.graded")
 NOTIFIER_RECIPIENTS = Route("notifier.recipients", "enrollment.changed")
 METRICS_TELEMETRY = Route("metrics.telemetry", "telemetry.job")
@@ -73,6 +76,8 @@ ROUTES: tuple[Route, ...] = (
     GATEWAY_SUBMISSION_GRADED,
     GRADER_ASSIGNMENTS,
     GRADER_SUBMISSIONS,
+    GRADER_RUNS,
+    GATEWAY_RUNS_COMPLETED,
     NOTIFIER_GRADES,
     NOTIFIER_RECIPIENTS,
     METRICS_TELEMETRY,

@@ -9,6 +9,7 @@ from grader.domain.grading import (
     Execution,
     TestCase,
     TestResult,
+    checker_verdict,
     outputs_match,
     overall_verdict,
     score,
@@ -100,3 +101,21 @@ def test_score_is_the_sum_of_passed_weights() -> None:
 )
 def test_comparison_modes(actual: str, expected: str, mode: str, match: bool) -> None:
     assert outputs_match(actual, expected, mode, 1e-6) is match
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        (run(exit_code=0), "accepted"),
+        (run(exit_code=1), "wrong_answer"),
+        (run(exit_code=2), "wrong_answer"),  # testlib's presentation error
+        (run(exit_code=3), "internal_error"),  # testlib's "checker failed"
+        (run(exit_code=None, signal=signal.SIGSEGV), "internal_error"),
+        (run(exit_code=0, timed_out=True), "internal_error"),
+        (run(exit_code=1, stderr="Traceback (most recent call last):\n  ..."), "internal_error"),
+    ],
+)
+def test_a_checkers_exit_decides_and_its_own_failure_is_never_the_students(
+    check: Execution, expected: str
+) -> None:
+    assert checker_verdict(check, ("Traceback (most recent call last)",)) == expected

@@ -9,7 +9,7 @@ from gateway.adapters.db.tables import outbox
 from gateway.domain.access import PARENT, STUDENT, TEACHER, require_teacher
 from gateway.domain.errors import GatewayError, NotFound
 from gateway.usecases.context import Context
-from gradeflow_shared.events import AssignmentPublished, EnrollmentChanged, TestCaseSpec
+from gradeflow_shared.events import AssignmentPublished, CheckerSpec, EnrollmentChanged, TestCaseSpec
 from gradeflow_shared.outbox import add_event
 
 
@@ -56,9 +56,13 @@ async def create_assignment(
         assignment = await repo.add_assignment(
             session,
             course_id,
-            cmd.model_dump(
-                include={"title", "time_limit_ms", "memory_limit_mb", "max_processes", "max_output_kb"}
-            ),
+            {
+                **cmd.model_dump(
+                    include={"title", "time_limit_ms", "memory_limit_mb", "max_processes", "max_output_kb"}
+                ),
+                "checker_language": cmd.checker.language if cmd.checker else None,
+                "checker_source": cmd.checker.source if cmd.checker else None,
+            },
         )
         tests = await repo.add_test_cases(session, assignment.id, [t.model_dump() for t in cmd.tests])
         event = AssignmentPublished(
@@ -69,6 +73,9 @@ async def create_assignment(
             memory_limit_mb=assignment.memory_limit_mb,
             max_processes=assignment.max_processes,
             max_output_kb=assignment.max_output_kb,
+            checker=CheckerSpec(language=cmd.checker.language, source=cmd.checker.source)
+            if cmd.checker
+            else None,
             tests=tuple(
                 TestCaseSpec(
                     test_id=t.id,
@@ -103,6 +110,7 @@ async def view_assignment(ctx: Context, viewer_id: UUID, assignment_id: UUID) ->
         memory_limit_mb=assignment.memory_limit_mb,
         max_processes=assignment.max_processes,
         max_output_kb=assignment.max_output_kb,
+        checker_language=assignment.checker_language,
         tests=[
             s.TestCaseOut(
                 id=t.id,

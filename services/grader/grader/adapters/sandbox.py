@@ -17,10 +17,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.domain.grading import Build, Execution, Limits
+from grader.domain.grading import Build, CheckInput, Execution, Limits
 from grader.domain.languages import LANGUAGES, Language
 
 BOX = "/box"
@@ -38,6 +38,7 @@ READ_ONLY = (
     "/etc/ld.so.conf",
     "/etc/ld.so.conf.d",
 )
+CHECK_ARGS = ("input", "output", "expected")  # testlib's order, as file names in the test's folder
 COMPILE_LIMITS = Limits(time_ms=15_000, memory_mb=1024, output_bytes=256 * 1024, processes=64)
 
 
@@ -147,12 +148,15 @@ class BwrapSandbox:
         # rather than linger as zombies counted against the next run's process limit.
         _become_subreaper()
 
-    async def prepare(self, language_id: str, source: str) -> Build:
-        """Write the source into a fresh directory and compile it once (for compiled languages)."""
+    async def prepare(self, language_id: str, source: str, within: Build | None = None) -> Build:
+        """Write the source into a fresh directory and compile it once (for compiled languages).
+        `within`: a checker, prepared inside its submission's directory and slot (one uid per
+        submission, so a checker never waits for a slot its own submission holds)."""
         language = LANGUAGES[language_id]
-        uid = await self._uids.get()
-        workdir = await asyncio.to_thread(self._new_workdir, language, source, uid)
-        build = Build(language_id=language_id, path=str(workdir), uid=uid)
+        uid = within.uid if within else await self._uids.get()
+        parent = Path(within.path) if within else self._root
+        workdir = await asyncio.to_thread(self._new_workdir, parent, language, source, uid)
+        build = Build(language_id=language_id, path=str(workdir), uid=uid, owns_slot=within is None)
         if language.compile is None:
             return build
         [result] = await self._execute(
@@ -162,11 +166,11 @@ class BwrapSandbox:
             message = (result.stderr or result.stdout or "compilation failed").strip()
             if result.timed_out:
                 message = "compilation exceeded its time limit"
-            return Build(language_id, str(workdir), uid, compile_error=message[:8192])
+            return replace(build, compile_error=message[:8192])
         return build
 
-    def _new_workdir(self, language: Language, source: str, uid: int) -> Path:
-        workdir = Path(tempfile.mkdtemp(prefix="build-", dir=self._root))
+    def _new_workdir(self, parent: Path, language: Language, source: str, uid: int) -> Path:
+        workdir = Path(tempfile.mkdtemp(prefix="build-", dir=parent))
         workdir.chmod(0o711)  # the sandbox user may pass through to its box, not list or write
         box = workdir / "box"
         box.mkdir()
@@ -190,11 +194,25 @@ class BwrapSandbox:
             )
         return results
 
+    async def check_all(self, checker: Build, cases: list[CheckInput], limits: Limits) -> list[Execution]:
+        """Run the checker once per case, as `checker input output expected` in a directory of the
+        case's three files (t0, t1, … under its box), all inside one sandbox."""
+        language = LANGUAGES[checker.language_id]
+        box = Path(checker.path) / "box"
+        dirs = await asyncio.to_thread(_write_check_files, box, cases)
+        argv = (*(a.format(memory_mb=limits.memory_mb) for a in language.run), *CHECK_ARGS)
+        results: list[Execution] = []
+        for start in range(0, len(cases), BATCH):
+            chunk = dirs[start : start + BATCH]
+            results += await self._execute(checker, argv, [""] * len(chunk), limits, language, False, chunk)
+        return results
+
     async def discard(self, build: Build) -> None:
         try:
             await asyncio.to_thread(shutil.rmtree, build.path, True)
         finally:
-            self._uids.put_nowait(build.uid)
+            if build.owns_slot:  # a checker's slot is its submission's, returned with it
+                self._uids.put_nowait(build.uid)
 
     async def _execute(
         self,
@@ -204,12 +222,15 @@ class BwrapSandbox:
         limits: Limits,
         language: Language,
         compiling: bool,
+        dirs: list[str] | None = None,
     ) -> list[Execution]:
         io_dir = Path(build.path) / f"io-{time.monotonic_ns()}"
         try:
             command = self._command(Path(build.path) / "box", argv, limits, language, compiling)
             preexec = _dropper(build.uid, len(stdins))
-            outcomes = await asyncio.to_thread(_spawn_and_wait, command, io_dir, stdins, preexec, limits)
+            outcomes = await asyncio.to_thread(
+                _spawn_and_wait, command, io_dir, stdins, preexec, limits, dirs
+            )
             await asyncio.to_thread(
                 _reap_orphans, self._uid_range, build.uid if any(o.timed_out for o in outcomes) else None
             )
@@ -287,12 +308,20 @@ def _dropper(uid: int, tests: int) -> Callable[[], None]:
 
 
 def _spawn_and_wait(
-    command: list[str], io_dir: Path, stdins: list[str], preexec: Callable[[], None], limits: Limits
+    command: list[str],
+    io_dir: Path,
+    stdins: list[str],
+    preexec: Callable[[], None],
+    limits: Limits,
+    dirs: list[str] | None = None,
 ) -> list[_Outcome]:
     io_dir.mkdir()
     report_r, report_w = os.pipe()
     with _test_files(io_dir, stdins) as triples:
-        tests = ";".join(",".join(str(fd) for fd in triple) for triple in triples)
+        specs = [",".join(str(fd) for fd in triple) for triple in triples]
+        tests = (
+            ";".join(f"{spec},{d}" for spec, d in zip(specs, dirs, strict=True)) if dirs else ";".join(specs)
+        )
         command = [str(report_w) if p == REPORT_FD else tests if p == TESTS else p for p in command]
         passed = (report_w, *(fd for triple in triples for fd in triple))
         started = time.perf_counter()
@@ -342,6 +371,17 @@ def _spawn_and_wait(
     # Tests the runner never reported (the sandbox was killed): the run died with it.
     missing = _Outcome(signal.SIGKILL, 0, 0.0, wall_ms, killed.is_set(), False)
     return outcomes + [missing] * (len(stdins) - len(outcomes))
+
+
+def _write_check_files(box: Path, cases: list[CheckInput]) -> list[str]:
+    dirs = []
+    for i, case in enumerate(cases):
+        folder = box / f"t{i}"
+        folder.mkdir(mode=0o755)
+        for name, text in zip(CHECK_ARGS, case, strict=True):
+            (folder / name).write_text(text)
+        dirs.append(folder.name)
+    return dirs
 
 
 @contextlib.contextmanager

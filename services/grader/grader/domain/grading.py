@@ -3,7 +3,7 @@
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from gradeflow_shared.events import Verdict
@@ -29,6 +29,7 @@ class Build:
     path: str
     uid: int
     compile_error: str | None = None
+    owns_slot: bool = True  # False for a checker, which runs in its submission's slot
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class Execution:
     memory_exceeded: bool = False
 
 
+# A checker's own limits: the teacher's program, not the student's, so they are generous and fixed.
+CHECKER_LIMITS = Limits(time_ms=5000, memory_mb=512, output_bytes=64 * 1024, processes=16)
+
 # Stands in for the execution of every test of a submission that did not compile.
 COMPILE_FAILED = Execution(exit_code=None, signal=None, time_ms=0.0, stdout="", stderr="")
 
@@ -74,12 +78,22 @@ class TestResult:
     execution: Execution
 
 
+class CheckInput(NamedTuple):
+    """What a checker is given for one test: the test's input, the program's output, the expected."""
+
+    input: str
+    output: str
+    expected: str
+
+
 class Sandbox(Protocol):
-    async def prepare(self, language_id: str, source: str) -> Build: ...
+    async def prepare(self, language_id: str, source: str, within: Build | None = None) -> Build: ...
 
     async def run(self, build: Build, stdin: str, limits: Limits) -> Execution: ...
 
     async def run_all(self, build: Build, stdins: list[str], limits: Limits) -> list[Execution]: ...
+
+    async def check_all(self, checker: Build, cases: list[CheckInput], limits: Limits) -> list[Execution]: ...
 
     async def discard(self, build: Build) -> None: ...
 
@@ -123,6 +137,15 @@ def verdict_of(
     comparison: str = "trailing_whitespace",
     tolerance: float = 1e-6,
 ) -> Verdict:
+    return failure_of(execution) or (
+        "accepted"
+        if outputs_match(execution.stdout, expected_stdout, comparison, tolerance)
+        else "wrong_answer"
+    )
+
+
+def failure_of(execution: Execution) -> Verdict | None:
+    """The verdict of a run that did not end cleanly, whatever its output; None if it did."""
     if execution.timed_out:
         return "time_limit_exceeded"
     if execution.output_exceeded:
@@ -131,11 +154,21 @@ def verdict_of(
         return "memory_limit_exceeded"
     if execution.signal is not None or execution.exit_code != 0:
         return "runtime_error"
-    return (
-        "accepted"
-        if outputs_match(execution.stdout, expected_stdout, comparison, tolerance)
-        else "wrong_answer"
-    )
+    return None
+
+
+def checker_verdict(check: Execution, crash_markers: Sequence[str] = ()) -> Verdict:
+    """A checker's say on a cleanly-ended run: exit 0 accepts, 1 or 2 (testlib's wrong answer and
+    presentation error) reject; a checker that fails otherwise — killed, over its limits, another
+    exit code, or an uncaught exception (which exits 1 too) — is an internal error, never the
+    student's fault."""
+    if check.signal is not None or check.timed_out or check.memory_exceeded:
+        return "internal_error"
+    if check.exit_code == 0:
+        return "accepted"
+    if check.exit_code in (1, 2) and not any(m in check.stderr for m in crash_markers):
+        return "wrong_answer"
+    return "internal_error"
 
 
 def overall_verdict(results: Sequence[TestResult]) -> Verdict:

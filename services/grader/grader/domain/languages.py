@@ -1,5 +1,6 @@
 """The languages the grader runs, as data: file names, compile and run commands (inside the
-sandbox, where the submission's directory is /box), and how each reports running out of memory."""
+sandbox, where the submission's directory is /box), and how each reports running out of memory.
+Run commands name /box absolutely: a checker runs in a per-test directory below it."""
 
 from dataclasses import dataclass, field
 
@@ -16,6 +17,9 @@ class Language:
     # RLIMIT_AS; their heap is capped by a flag instead and memory is judged on peak RSS.
     limit_address_space: bool = True
     memory_markers: tuple[str, ...] = ()
+    # How an uncaught exception shows on stderr: it exits 1, which a checker must not pass off as
+    # its "wrong answer".
+    crash_markers: tuple[str, ...] = ()
     extra_processes: int = 0
     env: dict[str, str] = field(default_factory=dict)
 
@@ -35,16 +39,17 @@ LANGUAGES: dict[str, Language] = {
                 "-c",
                 "compile(open('main.py').read(), 'main.py', 'exec')",
             ),
-            run=("/usr/bin/python3", "-I", "-S", "main.py"),
+            run=("/usr/bin/python3", "-I", "-S", "/box/main.py"),
             version_command=("/usr/bin/python3", "--version"),
             memory_markers=("MemoryError",),
+            crash_markers=("Traceback (most recent call last)",),
         ),
         Language(
             id="c",
             name="C (gcc)",
             source_file="main.c",
             compile=("/usr/bin/gcc", "-O2", "-std=gnu17", "-pipe", "-o", "main", "main.c", "-lm"),
-            run=("./main",),
+            run=("/box/main",),
             version_command=("/usr/bin/gcc", "-dumpfullversion"),
         ),
         Language(
@@ -52,7 +57,7 @@ LANGUAGES: dict[str, Language] = {
             name="C++ (g++)",
             source_file="main.cpp",
             compile=("/usr/bin/g++", "-O2", "-std=gnu++17", "-pipe", "-o", "main", "main.cpp"),
-            run=("./main",),
+            run=("/box/main",),
             version_command=("/usr/bin/g++", "-dumpfullversion"),
             memory_markers=("std::bad_alloc",),
         ),
@@ -60,10 +65,11 @@ LANGUAGES: dict[str, Language] = {
             id="javascript",
             name="JavaScript (Node.js)",
             source_file="main.js",
-            run=("/usr/bin/node", "--max-old-space-size={memory_mb}", "--stack-size=65500", "main.js"),
+            run=("/usr/bin/node", "--max-old-space-size={memory_mb}", "--stack-size=65500", "/box/main.js"),
             version_command=("/usr/bin/node", "--version"),
             limit_address_space=False,
             memory_markers=("heap out of memory", "Allocation failed"),
+            crash_markers=("\n    at ",),
             extra_processes=16,
         ),
         Language(
@@ -79,12 +85,13 @@ LANGUAGES: dict[str, Language] = {
                 "-XX:TieredStopAtLevel=1",
                 "-Xshare:auto",
                 "-cp",
-                ".",
+                "/box",
                 "Main",
             ),
             version_command=("/usr/bin/java", "-version"),
             limit_address_space=False,
             memory_markers=("OutOfMemoryError",),
+            crash_markers=("Exception in thread",),
             extra_processes=32,
         ),
     )

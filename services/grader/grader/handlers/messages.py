@@ -1,10 +1,10 @@
-"""The grader's subscribers: test suites to copy, submissions to grade."""
+"""The grader's subscribers: test suites to copy, submissions to grade, ad-hoc runs."""
 
 from gradeflow_shared.consumer import Subscriptions
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import AssignmentPublished, SubmissionCreated
-from gradeflow_shared.topology import GRADER_ASSIGNMENTS, GRADER_SUBMISSIONS
-from grader.usecases import grading
+from gradeflow_shared.events import AssignmentPublished, RunRequested, SubmissionCreated
+from gradeflow_shared.topology import GRADER_ASSIGNMENTS, GRADER_RUNS, GRADER_SUBMISSIONS
+from grader.usecases import grading, runs
 from grader.usecases.grading import GraderContext
 
 
@@ -15,6 +15,12 @@ def register(subs: Subscriptions, ctx: GraderContext, concurrency: int) -> None:
     async def on_submission(event: SubmissionCreated, envelope: Envelope) -> None:
         await grading.grade(ctx, event, envelope)
 
+    async def on_run(event: RunRequested, envelope: Envelope) -> None:
+        await runs.execute_run(ctx, event, envelope)
+
     subs.add(GRADER_ASSIGNMENTS, AssignmentPublished, on_assignment)
     # Prefetch = concurrency: each slot holds one unacknowledged submission, no more.
     subs.add(GRADER_SUBMISSIONS, SubmissionCreated, on_submission, prefetch=concurrency)
+    # Runs share the sandbox's slots with submissions; their own queue keeps them from waiting
+    # behind a backlog of submissions.
+    subs.add(GRADER_RUNS, RunRequested, on_run, prefetch=concurrency)

@@ -4,6 +4,7 @@ outcome — idempotent by submission id, so a redelivered submission is not grad
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from gradeflow_shared.consumer import claim
 from gradeflow_shared.db import SessionFactory
@@ -20,17 +21,8 @@ from gradeflow_shared.outbox import add_event
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS
 from grader.adapters.db import repositories as repo
 from grader.adapters.db.tables import inbox, outbox
-from grader.domain.grading import (
-    COMPILE_FAILED,
-    Build,
-    Limits,
-    Sandbox,
-    TestCase,
-    TestResult,
-    overall_verdict,
-    score,
-    verdict_of,
-)
+from grader.domain.grading import Limits, Sandbox, TestResult, overall_verdict, score
+from grader.usecases.judging import Checker, judge
 
 OUTPUT_EXCERPT = 4096
 
@@ -73,7 +65,7 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
     )
     build = await ctx.sandbox.prepare(event.language, event.source)  # compiled once
     try:
-        results = await _run_tests(ctx.sandbox, build, cases, limits)
+        results = await judge(ctx.sandbox, build, cases, limits, _checker_of(assignment))
     finally:
         await ctx.sandbox.discard(build)
     verdict = overall_verdict(results)
@@ -97,19 +89,10 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
     ctx.wake_relay()
 
 
-async def _run_tests(
-    sandbox: Sandbox, build: Build, cases: list[TestCase], limits: Limits
-) -> list[TestResult]:
-    """Every test against the one build, in one sandbox; a build that failed fails every test."""
-    if build.compile_error is not None:
-        return [TestResult(case, "compilation_error", COMPILE_FAILED) for case in cases]
-    executions = await sandbox.run_all(build, [case.stdin for case in cases], limits)
-    return [
-        TestResult(
-            case, verdict_of(execution, case.expected_stdout, case.comparison, case.tolerance), execution
-        )
-        for case, execution in zip(cases, executions, strict=True)
-    ]
+def _checker_of(assignment: Any) -> Checker | None:
+    if assignment.checker_language is None:
+        return None
+    return Checker(assignment.checker_language, assignment.checker_source)
 
 
 def _outcome(result: TestResult) -> TestOutcome:

@@ -1,5 +1,5 @@
 """The gateway's schema: catalogue (users, courses, enrollments, assignments, tests), the
-submissions read model, and the kit's outbox and inbox."""
+submissions read model, ad-hoc runs, and the kit's outbox and inbox."""
 
 from sqlalchemy import (
     Boolean,
@@ -69,6 +69,9 @@ assignments = Table(
     Column("memory_limit_mb", Integer, nullable=False),
     Column("max_processes", Integer, nullable=False, server_default="16"),
     Column("max_output_kb", Integer, nullable=False, server_default="64"),
+    # The teacher's checker program, for tests compared by "checker".
+    Column("checker_language", String(32)),
+    Column("checker_source", Text),
     _created(),
 )
 
@@ -102,6 +105,25 @@ submissions = Table(
     _created(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_submissions_student_created", "student_id", "created_at"),
+)
+
+# Ad-hoc runs (the "run" button, the Judge0-compatible API): request and, once run, result.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id"), nullable=False, index=True),
+    Column("language", String(32), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("stdin", Text, nullable=False),
+    Column("expected_stdout", Text),
+    Column("time_limit_ms", Integer, nullable=False),
+    Column("memory_limit_mb", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("verdict", String(32)),
+    Column("result", JSONB),
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 outbox = outbox_table(metadata)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, status
 
 from gateway import schemas as s
 from gateway.handlers.http.deps import Ctx, User, tokens
-from gateway.usecases import catalogue, submissions
+from gateway.usecases import catalogue, runs, submissions
 from gradeflow_shared.auth import Tokens
 
 router = APIRouter(prefix="/v1")
@@ -55,3 +55,13 @@ async def submit(body: s.SubmissionIn, ctx: Ctx, user: User) -> s.SubmissionAcce
 @router.get("/submissions/{submission_id}", response_model=s.SubmissionOut)
 async def get_submission(submission_id: UUID, ctx: Ctx, user: User) -> s.SubmissionOut:
     return await submissions.view(ctx, user, submission_id)
+
+
+@router.post("/runs", status_code=status.HTTP_202_ACCEPTED, response_model=s.RunAccepted, tags=["runs"])
+async def request_run(body: s.RunIn, ctx: Ctx, user: User) -> s.RunAccepted:
+    return await runs.request_run(ctx, user, body)
+
+
+@router.get("/runs/{run_id}", response_model=s.RunOut, tags=["runs"])
+async def get_run(run_id: UUID, ctx: Ctx, user: User) -> s.RunOut:
+    return await runs.view_run(ctx, user, run_id)

@@ -24,6 +24,8 @@ async def save_suite(session: AsyncSession, event: AssignmentPublished) -> bool:
             memory_limit_mb=event.memory_limit_mb,
             max_processes=event.max_processes,
             max_output_kb=event.max_output_kb,
+            checker_language=event.checker.language if event.checker else None,
+            checker_source=event.checker.source if event.checker else None,
         )
         .on_conflict_do_nothing()
         .returning(assignments.c.id)

@@ -29,6 +29,9 @@ assignments = Table(
     Column("memory_limit_mb", Integer, nullable=False),
     Column("max_processes", Integer, nullable=False, server_default="16"),
     Column("max_output_kb", Integer, nullable=False, server_default="64"),
+    # The teacher's checker program, for tests compared by "checker".
+    Column("checker_language", String(32)),
+    Column("checker_source", Text),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

@@ -3,7 +3,8 @@
  *
  *   runner REPORT_FD LIMITS TESTS -- PROGRAM [ARGS...]
  *   LIMITS = cpu_ms,wall_ms,address_space_bytes(0 = none),processes,file_bytes,stack_bytes
- *   TESTS  = in,out,err;in,out,err;...   (descriptors opened by the grader, one triple per test)
+ *   TESTS  = in,out,err[,dir];...   (descriptors opened by the grader, one triple per test, and
+ *            optionally a directory under /box to run that test in: a checker's per-test files)
  *
  * For each test: fork; the child takes its triple as 0/1/2, closes every other descriptor, sets
  * the rlimits and execs the program. The runner waits (wall clock bounded), then kills whatever
@@ -60,7 +61,8 @@ int main(int argc, char **argv) {
     char *tests = argv[3], *saveptr = NULL;
     for (char *test = strtok_r(tests, ";", &saveptr); test; test = strtok_r(NULL, ";", &saveptr)) {
         int in, out, err;
-        if (sscanf(test, "%d,%d,%d", &in, &out, &err) != 3) return 125;
+        char dir[64] = "";
+        if (sscanf(test, "%d,%d,%d,%63[A-Za-z0-9_-]", &in, &out, &err, dir) < 3) return 125;
         long started = now_us();
         pid_t pid = fork();
         if (pid < 0) return 125;
@@ -70,6 +72,7 @@ int main(int argc, char **argv) {
             dup2(out, 1);
             dup2(err, 2);
             syscall(SYS_close_range, 3, ~0U, 0);
+            if (dir[0] && chdir(dir) != 0) _exit(126);
             limit(RLIMIT_CPU, (cpu_ms + 999) / 1000 + 1);
             if (as_bytes) limit(RLIMIT_AS, as_bytes);
             limit(RLIMIT_NPROC, nproc);

@@ -1,0 +1,177 @@
+"""A Judge0-compatible API under /judge0, so existing Judge0 clients work unchanged: submissions
+(single and batch, `base64_encoded`, `wait`, `fields`), languages and statuses. A submission here is
+an ad-hoc run (usecases/runs.py); the token is the run's id. Judge0's X-Auth-Token header carries
+the same token as our Bearer header. Fields beyond those below are refused by name (422), never
+silently ignored. docs/judge0.md lists what is and is not supported."""
+
+import asyncio
+import base64
+import binascii
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway import schemas as s
+from gateway.domain import judge0
+from gateway.domain.errors import GatewayError, NotFound
+from gateway.handlers.http.deps import Ctx, tokens
+from gateway.usecases import runs
+from gradeflow_shared.auth import Tokens
+
+router = APIRouter(prefix="/judge0", tags=["judge0"])
+WAIT_SECONDS = 20.0
+DEFAULT_FIELDS = ("token", "stdout", "stderr", "compile_output", "message", "status", "time", "memory")
+_bearer = HTTPBearer(auto_error=False)
+
+
+def judge0_user(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    issuer: Annotated[Tokens, Depends(tokens)],
+    x_auth_token: Annotated[str | None, Header()] = None,
+) -> UUID:
+    return issuer.verify(credentials.credentials if credentials else x_auth_token)
+
+
+User = Annotated[UUID, Depends(judge0_user)]
+Base64 = Annotated[bool, Query()]
+
+
+class SubmissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source_code: str = Field(min_length=1)
+    language_id: int
+    stdin: str | None = None
+    expected_output: str | None = None
+    cpu_time_limit: float = Field(default=2.0, ge=0.1, le=15.0)  # seconds
+    memory_limit: int = Field(default=262_144, ge=16_384, le=1_048_576)  # KB
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    submissions: list[SubmissionIn] = Field(min_length=1, max_length=20)
+
+
+@router.get("/languages")
+async def list_languages() -> list[dict[str, Any]]:
+    return [{"id": i, "name": name} for i, (_, name) in sorted(judge0.LANGUAGE_IDS.items())]
+
+
+@router.get("/statuses")
+async def list_statuses() -> list[dict[str, Any]]:
+    return [{"id": i, "description": d} for i, d in judge0.STATUSES.items()]
+
+
+@router.post("/submissions", status_code=status.HTTP_201_CREATED)
+async def create_submission(
+    body: SubmissionIn,
+    ctx: Ctx,
+    user: User,
+    base64_encoded: Base64 = False,
+    wait: Annotated[bool, Query()] = False,
+    fields: str | None = None,
+) -> dict[str, Any]:
+    accepted = await runs.request_run(ctx, user, _run_in(body, base64_encoded, "body"))
+    if not wait:
+        return {"token": str(accepted.id)}
+    run = await _await_done(ctx, user, accepted.id)
+    return _render(run, base64_encoded, fields)
+
+
+@router.post("/submissions/batch", status_code=status.HTTP_201_CREATED)
+async def create_batch(
+    body: BatchIn, ctx: Ctx, user: User, base64_encoded: Base64 = False
+) -> list[dict[str, str]]:
+    commands = [_run_in(sub, base64_encoded, f"submissions.{i}") for i, sub in enumerate(body.submissions)]
+    return [{"token": str((await runs.request_run(ctx, user, cmd)).id)} for cmd in commands]
+
+
+@router.get("/submissions/batch")
+async def get_batch(
+    tokens: str, ctx: Ctx, user: User, base64_encoded: Base64 = False, fields: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    ids = [_token(t) for t in tokens.split(",") if t]
+    return {"submissions": [_render(await runs.view_run(ctx, user, i), base64_encoded, fields) for i in ids]}
+
+
+@router.get("/submissions/{token}")
+async def get_submission(
+    token: str, ctx: Ctx, user: User, base64_encoded: Base64 = False, fields: str | None = None
+) -> dict[str, Any]:
+    return _render(await runs.view_run(ctx, user, _token(token)), base64_encoded, fields)
+
+
+def _token(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise NotFound("submission not found", field="token") from None
+
+
+def _run_in(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
+    if body.language_id not in judge0.LANGUAGE_IDS:
+        raise GatewayError(f"language with id {body.language_id} doesn't exist", field=f"{where}.language_id")
+    return s.RunIn(
+        language=judge0.LANGUAGE_IDS[body.language_id][0],
+        source=_decode(body.source_code, encoded, f"{where}.source_code"),
+        stdin=_decode(body.stdin or "", encoded, f"{where}.stdin"),
+        expected_stdout=None
+        if body.expected_output is None
+        else _decode(body.expected_output, encoded, f"{where}.expected_output"),
+        time_limit_ms=round(body.cpu_time_limit * 1000),
+        memory_limit_mb=max(16, body.memory_limit // 1024),
+    )
+
+
+def _decode(value: str, encoded: bool, field: str) -> str:
+    if not encoded:
+        return value
+    try:
+        return base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise GatewayError("not valid base64 of UTF-8 text", field=field) from None
+
+
+async def _await_done(ctx: Ctx, user: UUID, run_id: UUID) -> s.RunOut:
+    """`wait=true`: answer when the run is done (bounded; a queued run is returned as it stands)."""
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while True:
+        run = await runs.view_run(ctx, user, run_id)
+        if run.status == "done" or asyncio.get_running_loop().time() > deadline:
+            return run
+        await asyncio.sleep(0.05)
+
+
+def _render(run: s.RunOut, encoded: bool, fields: str | None) -> dict[str, Any]:
+    def text(value: str | None) -> str | None:
+        if value is None or value == "":
+            return None  # Judge0 answers null for an empty stream
+        return base64.b64encode(value.encode()).decode() if encoded else value
+
+    status_id = judge0.status_id(run.status, run.verdict, run.signal)
+    language_id = next(i for i, (lang, _) in judge0.LANGUAGE_IDS.items() if lang == run.language)
+    done = run.status == "done"
+    full: dict[str, Any] = {
+        "token": str(run.id),
+        "stdout": text(run.stdout),
+        "stderr": text(run.stderr),
+        "compile_output": text(run.compile_output),
+        "message": text(judge0.message(run.verdict, run.signal)),
+        "status": {"id": status_id, "description": judge0.STATUSES[status_id]},
+        "time": f"{run.time_ms / 1000:.3f}" if done and run.time_ms is not None else None,
+        "wall_time": f"{run.wall_ms / 1000:.3f}" if done and run.wall_ms is not None else None,
+        "memory": run.memory_kb if done else None,
+        "exit_code": run.exit_code,
+        "exit_signal": run.signal,
+        "language_id": language_id,
+        "created_at": run.created_at.isoformat(),
+        "finished_at": run.updated_at.isoformat() if done else None,
+    }
+    wanted = list(full) if fields == "*" else (fields.split(",") if fields else DEFAULT_FIELDS)
+    unknown = [f for f in wanted if f not in full]
+    if unknown:
+        raise GatewayError(f"unknown or unsupported fields: {', '.join(unknown)}", field="fields")
+    return {f: full[f] for f in wanted}

@@ -1,0 +1,68 @@
+"""Judging one build against test cases: every test run in one sandbox, outputs compared in each
+test's mode, and tests compared by "checker" handed to the teacher's checker program (compiled once,
+run sandboxed in the submission's own slot)."""
+
+from dataclasses import dataclass
+
+from gradeflow_shared.events import Verdict
+from grader.domain.grading import (
+    CHECKER_LIMITS,
+    COMPILE_FAILED,
+    Build,
+    CheckInput,
+    Limits,
+    Sandbox,
+    TestCase,
+    TestResult,
+    checker_verdict,
+    failure_of,
+    verdict_of,
+)
+from grader.domain.languages import LANGUAGES
+
+
+@dataclass(frozen=True)
+class Checker:
+    language: str
+    source: str
+
+
+async def judge(
+    sandbox: Sandbox, build: Build, cases: list[TestCase], limits: Limits, checker: Checker | None
+) -> list[TestResult]:
+    """Every test against the one build; a build that failed to compile fails every test."""
+    if build.compile_error is not None:
+        return [TestResult(case, "compilation_error", COMPILE_FAILED) for case in cases]
+    executions = await sandbox.run_all(build, [case.stdin for case in cases], limits)
+    verdicts: list[Verdict | None] = [
+        failure_of(ex)
+        if case.comparison == "checker"
+        else verdict_of(ex, case.expected_stdout, case.comparison, case.tolerance)
+        for case, ex in zip(cases, executions, strict=True)
+    ]
+    # Only runs that ended cleanly reach the checker; the others keep their own verdict.
+    pending = [i for i, v in enumerate(verdicts) if v is None]
+    if pending:
+        inputs = [CheckInput(cases[i].stdin, executions[i].stdout, cases[i].expected_stdout) for i in pending]
+        for i, verdict in zip(pending, await _check(sandbox, build, checker, inputs), strict=True):
+            verdicts[i] = verdict
+    return [
+        TestResult(case, verdict or "internal_error", ex)
+        for case, verdict, ex in zip(cases, verdicts, executions, strict=True)
+    ]
+
+
+async def _check(
+    sandbox: Sandbox, build: Build, checker: Checker | None, inputs: list[CheckInput]
+) -> list[Verdict]:
+    if checker is None:  # the gateway refuses such a suite; an old one must not pass by default
+        return ["internal_error"] * len(inputs)
+    compiled = await sandbox.prepare(checker.language, checker.source, within=build)
+    try:
+        if compiled.compile_error is not None:
+            return ["internal_error"] * len(inputs)
+        markers = LANGUAGES[checker.language].crash_markers
+        checks = await sandbox.check_all(compiled, inputs, CHECKER_LIMITS)
+        return [checker_verdict(c, markers) for c in checks]
+    finally:
+        await sandbox.discard(compiled)
