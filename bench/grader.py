@@ -1,6 +1,7 @@
 """Grader benchmark: the sandbox's overhead per run against the same program started bare, and
 graded submissions per second (compile once + 10 tests + clean-up) for Python and C at
-concurrency 1 and 2. Prints the figures and writes bench/results/grader.json.
+concurrency 1 and 2; Python both forked from the fork server (the default) and started afresh per
+test. Prints the figures and writes bench/results/grader.json.
 
     make bench-grader        # = uv run python -m bench.grader
 """
@@ -51,7 +52,7 @@ async def overhead(sandbox: BwrapSandbox, language: str, runs: int) -> dict[str,
     divided by 10 (what grading pays), beside a single-run sandbox (what an ad-hoc run pays)."""
     build = await sandbox.prepare(language, PROGRAMS[language])
     box = Path(build.path) / "box"
-    argv = [a.replace("./main", str(box / "main")) for a in LANGUAGES[language].run]
+    argv = [a.replace("/box", str(box)) for a in LANGUAGES[language].run]
     bare, batched, single = [], [], []
     try:
         for _ in range(runs // 10):
@@ -97,13 +98,22 @@ async def throughput(sandbox: BwrapSandbox, language: str, submissions: int, con
 
 
 async def _main(runs: int, submissions: int) -> dict[str, Any]:
-    sandbox = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-bench-sandbox", 61_200, slots=2)
+    root = Path(tempfile.gettempdir())
+    sandbox = BwrapSandbox(root / "gradeflow-bench-sandbox", 61_200, slots=2)
+    # The other route, for comparison: Python started afresh for every test instead of forked
+    # from the per-submission fork server.
+    exec_each = BwrapSandbox(root / "gradeflow-bench-exec", 61_210, slots=2, zygote=False)
     report: dict[str, Any] = {"overhead": {}, "submissions_per_second": {}}
-    for language in PROGRAMS:
-        report["overhead"][language] = await overhead(sandbox, language, runs)
+    routes = [
+        ("python", sandbox, "python"),
+        ("python, started per test", exec_each, "python"),
+        ("c", sandbox, "c"),
+    ]
+    for name, box, language in routes:
+        report["overhead"][name] = await overhead(box, language, runs)
         for concurrency in (1, 2):
-            rate = await throughput(sandbox, language, submissions, concurrency)
-            report["submissions_per_second"][f"{language}, 10 tests, concurrency {concurrency}"] = rate
+            rate = await throughput(box, language, submissions, concurrency)
+            report["submissions_per_second"][f"{name}, 10 tests, concurrency {concurrency}"] = rate
     return report
 
 

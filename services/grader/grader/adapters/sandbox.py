@@ -25,10 +25,13 @@ from grader.domain.languages import LANGUAGES, Language
 
 BOX = "/box"
 RUNNER = "/.gradeflow-runner"
+ZYGOTE = "/.gradeflow-zygote.py"
+ZYGOTE_FROM = 3  # tests
 REPORT_FD = "{report_fd}"  # replaced by the pipe on which the runner reports status, memory, CPU
 TESTS = "{tests}"  # replaced by the descriptors of each test's stdin, stdout and stderr
 BATCH = 50  # tests per sandbox: three descriptors each
 RUNNER_SOURCE = Path(__file__).parent / "runner" / "runner.c"
+ZYGOTE_SOURCE = Path(__file__).parent / "runner" / "zygote.py"
 CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": BOX}
 READ_ONLY = (
     "/usr",
@@ -127,9 +130,24 @@ def _build_runner(root: Path) -> Path:
     return target
 
 
+def _install_zygote(root: Path) -> Path:
+    """A copy the sandbox's users can read, wherever the grader's own files live."""
+    target = root / "zygote.py"
+    tmp = root / f"zygote.{os.getpid()}"
+    shutil.copyfile(ZYGOTE_SOURCE, tmp)
+    tmp.chmod(0o644)
+    tmp.replace(target)
+    return target
+
+
 class BwrapSandbox:
     def __init__(
-        self, root: Path | None = None, uid_base: int = 60_000, slots: int = 8, bwrap: str = "/usr/bin/bwrap"
+        self,
+        root: Path | None = None,
+        uid_base: int = 60_000,
+        slots: int = 8,
+        bwrap: str = "/usr/bin/bwrap",
+        zygote: bool = True,
     ) -> None:
         if shutil.which(bwrap) is None:
             raise SandboxError(f"{bwrap} not found: install bubblewrap (see README)")
@@ -143,6 +161,7 @@ class BwrapSandbox:
             self._uids.put_nowait(uid_base + i)
         self._read_only = [p for p in READ_ONLY if os.path.exists(p)]
         self._runner = _build_runner(self._root)
+        self._zygote = _install_zygote(self._root) if zygote else None
         self._uid_range = range(uid_base, uid_base + slots)
         # Orphans of a killed sandbox come back to the grader, to be reaped (_reap_orphans)
         # rather than linger as zombies counted against the next run's process limit.
@@ -186,11 +205,14 @@ class BwrapSandbox:
     async def run_all(self, build: Build, stdins: list[str], limits: Limits) -> list[Execution]:
         """Run the build once per stdin, all inside one sandbox (namespaces built once)."""
         language = LANGUAGES[build.language_id]
-        argv = tuple(a.format(memory_mb=limits.memory_mb) for a in language.run)
+        # The fork server costs one interpreter start-up plus a little: it pays from 3 tests on.
+        forked = self._zygote is not None and language.zygote is not None and len(stdins) >= ZYGOTE_FROM
+        command = language.zygote if forked and language.zygote else language.run
+        argv = tuple(a.format(memory_mb=limits.memory_mb) for a in command)
         results: list[Execution] = []
         for start in range(0, len(stdins), BATCH):
             results += await self._execute(
-                build, argv, stdins[start : start + BATCH], limits, language, False
+                build, argv, stdins[start : start + BATCH], limits, language, False, zygote=forked
             )
         return results
 
@@ -223,10 +245,11 @@ class BwrapSandbox:
         language: Language,
         compiling: bool,
         dirs: list[str] | None = None,
+        zygote: bool = False,
     ) -> list[Execution]:
         io_dir = Path(build.path) / f"io-{time.monotonic_ns()}"
         try:
-            command = self._command(Path(build.path) / "box", argv, limits, language, compiling)
+            command = self._command(Path(build.path) / "box", argv, limits, language, compiling, zygote)
             preexec = _dropper(build.uid, len(stdins))
             outcomes = await asyncio.to_thread(
                 _spawn_and_wait, command, io_dir, stdins, preexec, limits, dirs
@@ -239,7 +262,13 @@ class BwrapSandbox:
             await asyncio.to_thread(shutil.rmtree, io_dir, True)
 
     def _command(
-        self, box: Path, argv: tuple[str, ...], limits: Limits, language: Language, compiling: bool
+        self,
+        box: Path,
+        argv: tuple[str, ...],
+        limits: Limits,
+        language: Language,
+        compiling: bool,
+        zygote: bool = False,
     ) -> list[str]:
         command = [
             self._bwrap,
@@ -266,6 +295,8 @@ class BwrapSandbox:
         ]
         command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         command += ["--ro-bind", str(self._runner), RUNNER]
+        if zygote and self._zygote is not None:
+            command += ["--ro-bind", str(self._zygote), ZYGOTE]
         command += ["--bind", str(box), BOX, "--chdir", BOX]
         for key, value in CLEAN_ENV.items():
             command += ["--setenv", key, value]
@@ -276,6 +307,7 @@ class BwrapSandbox:
             REPORT_FD,
             _runner_limits(limits, language, compiling),
             TESTS,
+            *(["--zygote"] if zygote else []),
             "--",
             *argv,
         ]

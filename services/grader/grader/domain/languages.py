@@ -21,6 +21,9 @@ class Language:
     # its "wrong answer".
     crash_markers: tuple[str, ...] = ()
     extra_processes: int = 0
+    # A fork server for the tests (adapters/runner/zygote.py): started once per submission, forked
+    # once per test; the interpreter's start-up is paid once instead of once per test.
+    zygote: tuple[str, ...] | None = None
     env: dict[str, str] = field(default_factory=dict)
 
 
@@ -40,6 +43,7 @@ LANGUAGES: dict[str, Language] = {
                 "compile(open('main.py').read(), 'main.py', 'exec')",
             ),
             run=("/usr/bin/python3", "-I", "-S", "/box/main.py"),
+            zygote=("/usr/bin/python3", "-I", "-S", "/.gradeflow-zygote.py", "/box/main.py"),
             version_command=("/usr/bin/python3", "--version"),
             memory_markers=("MemoryError",),
             crash_markers=("Traceback (most recent call last)",),

@@ -1,7 +1,7 @@
 /* The sandbox's PID 1: runs the program once per test case inside one sandbox, so the cost of
  * building namespaces is paid once per submission, not once per test.
  *
- *   runner REPORT_FD LIMITS TESTS -- PROGRAM [ARGS...]
+ *   runner REPORT_FD LIMITS TESTS [--zygote] -- PROGRAM [ARGS...]
  *   LIMITS = cpu_ms,wall_ms,address_space_bytes(0 = none),processes,file_bytes,stack_bytes
  *   TESTS  = in,out,err[,dir];...   (descriptors opened by the grader, one triple per test, and
  *            optionally a directory under /box to run that test in: a checker's per-test files)
@@ -12,7 +12,13 @@
  * reports "status maxrss_kb cpu_us wall_us timed_out" per test on REPORT_FD — a descriptor the
  * program cannot reach (close-on-exec, closed in the child, and the runner is not dumpable, so its
  * /proc/1/fd is closed to the program). Measured here rather than from the grader because a
- * process forked from the grader would carry the grader's own memory peak in its accounting. */
+ * process forked from the grader would carry the grader's own memory peak in its accounting.
+ *
+ * With --zygote, PROGRAM is started once, with the limits, as a fork server (zygote.py: an
+ * interpreter already started, holding no secret): per test the runner hands it the test's three
+ * descriptors over a socket (fd 3 in the zygote), it double-forks a child that runs the code, and
+ * answers the child's pid. The child is thereby orphaned to PID 1, the runner, which waits for it,
+ * measures it and sweeps away everything but the zygote, exactly as for an exec'd program. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <dirent.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,8 +52,84 @@ static void reap_all(void) {
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
 }
 
+/* Kill every process of the namespace but PID 1 and `keep`; returns how many were seen. */
+static int kill_others(pid_t keep) {
+    DIR *proc = opendir("/proc");
+    if (!proc) return 0;
+    int seen = 0;
+    for (struct dirent *e; (e = readdir(proc));) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid > 1 && pid != keep) {
+            kill(pid, SIGKILL);
+            seen++;
+        }
+    }
+    closedir(proc);
+    return seen;
+}
+
+/* After a test in zygote mode: nothing of it may remain, and the zygote must stay. */
+static void sweep_but(pid_t keep) {
+    long deadline = now_us() + 2000000;
+    for (;;) {
+        int seen = kill_others(keep);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+        if (!seen || now_us() > deadline) return;
+        usleep(500);
+    }
+}
+
+static void apply_limits(long cpu_ms, unsigned long long as_bytes, long nproc, unsigned long long file_bytes,
+                         unsigned long long stack_bytes) {
+    limit(RLIMIT_CPU, (cpu_ms + 999) / 1000 + 1);
+    if (as_bytes) limit(RLIMIT_AS, as_bytes);
+    limit(RLIMIT_NPROC, nproc);
+    limit(RLIMIT_FSIZE, file_bytes);
+    limit(RLIMIT_STACK, stack_bytes);
+    limit(RLIMIT_CORE, 0);
+    limit(RLIMIT_NOFILE, 64);
+}
+
+/* Start the zygote: its end of the socket as fd 3, stdin from /dev/null, the limits set. */
+static pid_t start_zygote(char **argv, int sock, unsigned long long as_bytes, long nproc, long cpu_ms,
+                          unsigned long long file_bytes, unsigned long long stack_bytes, sigset_t *chld) {
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    sigprocmask(SIG_UNBLOCK, chld, NULL);
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    dup2(sock, 3);
+    syscall(SYS_close_range, 4, ~0U, 0);
+    /* A test's CPU clock starts at its fork; the zygote's own limit bounds the zygote alone. */
+    apply_limits(cpu_ms, as_bytes, nproc, file_bytes, stack_bytes);
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
+/* Hand one test's descriptors to the zygote; returns the pid of the child running it, or -1. */
+static pid_t zygote_spawn(int sock, int in, int out, int err) {
+    char byte = 't';
+    struct iovec iov = {&byte, 1};
+    union { struct cmsghdr h; char buf[CMSG_SPACE(3 * sizeof(int))]; } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                         .msg_controllen = sizeof ctl.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(3 * sizeof(int));
+    int fds[3] = {in, out, err};
+    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) return -1;
+    char answer[32] = {0};
+    ssize_t n = read(sock, answer, sizeof answer - 1);
+    return n > 0 ? (pid_t)atoi(answer) : -1;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 6 || strcmp(argv[4], "--") != 0) return 125;
+    int zygote_mode = argc > 6 && strcmp(argv[4], "--zygote") == 0;
+    int program = zygote_mode ? 6 : 5;
+    if (argc <= program || strcmp(argv[program - 1], "--") != 0) return 125;
     int report = atoi(argv[1]);
     long cpu_ms, wall_ms, nproc;
     unsigned long long as_bytes, file_bytes, stack_bytes;
@@ -58,14 +142,36 @@ int main(int argc, char **argv) {
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
 
+    int socks[2] = {-1, -1};
+    pid_t zygote = -1;
+    if (zygote_mode) {
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, socks) != 0) return 125;
+        /* The runner and the zygote count against the process limit too: two more. */
+        zygote = start_zygote(argv + program, socks[1], as_bytes, nproc + 2, cpu_ms, file_bytes,
+                              stack_bytes, &chld);
+        close(socks[1]);
+        if (zygote < 0) return 125;
+        char ready[8];  /* wait for its start-up, which no test's clock should count */
+        if (read(socks[0], ready, sizeof ready) <= 0) {}  /* it failed: every test then says so */
+    }
+
     char *tests = argv[3], *saveptr = NULL;
     for (char *test = strtok_r(tests, ";", &saveptr); test; test = strtok_r(NULL, ";", &saveptr)) {
         int in, out, err;
         char dir[64] = "";
         if (sscanf(test, "%d,%d,%d,%63[A-Za-z0-9_-]", &in, &out, &err, dir) < 3) return 125;
         long started = now_us();
-        pid_t pid = fork();
-        if (pid < 0) return 125;
+        pid_t pid;
+        if (zygote_mode) {
+            pid = zygote_spawn(socks[0], in, out, err);
+            if (pid <= 0) {  /* the zygote is gone (the program may have killed it) */
+                dprintf(report, "%d 0 0 %ld 0\n", 125 << 8, now_us() - started);
+                continue;
+            }
+        } else {
+            pid = fork();
+            if (pid < 0) return 125;
+        }
         if (pid == 0) {
             sigprocmask(SIG_UNBLOCK, &chld, NULL);
             dup2(in, 0);
@@ -73,14 +179,8 @@ int main(int argc, char **argv) {
             dup2(err, 2);
             syscall(SYS_close_range, 3, ~0U, 0);
             if (dir[0] && chdir(dir) != 0) _exit(126);
-            limit(RLIMIT_CPU, (cpu_ms + 999) / 1000 + 1);
-            if (as_bytes) limit(RLIMIT_AS, as_bytes);
-            limit(RLIMIT_NPROC, nproc);
-            limit(RLIMIT_FSIZE, file_bytes);
-            limit(RLIMIT_STACK, stack_bytes);
-            limit(RLIMIT_CORE, 0);
-            limit(RLIMIT_NOFILE, 64);
-            execvp(argv[5], argv + 5);
+            apply_limits(cpu_ms, as_bytes, nproc, file_bytes, stack_bytes);
+            execvp(argv[program], argv + program);
             _exit(127);
         }
         int status = 0, timed_out = 0;
@@ -100,9 +200,11 @@ int main(int argc, char **argv) {
             sigtimedwait(&chld, NULL, &ts);  /* a child changed state, or time is up */
         }
         long wall = now_us() - started;
-        reap_all();
+        if (zygote_mode) sweep_but(zygote);
+        else reap_all();
         long cpu_us = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000L + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
         dprintf(report, "%d %ld %ld %ld %d\n", status, ru.ru_maxrss, cpu_us, wall, timed_out);
     }
+    if (zygote_mode) reap_all();
     return 0;
 }

@@ -1,0 +1,123 @@
+"""The Python fork server inside the sandbox (see runner.c, --zygote): an interpreter started once
+per submission, forked once per test, so a test pays a fork (about 1 ms) instead of an interpreter
+start-up (about 9 ms).
+
+It holds nothing secret: it runs in the sandbox as the sandbox's user, with the sandbox's clean
+environment, and it never sees a test's data but the descriptors of the test it is forking for. It
+is not dumpable, so a test's program can neither trace it nor read its memory or descriptors. Its
+limits were set by the runner before it started; a test's program inherits them and cannot raise
+them. What the program sees is what `python3 -I -S main.py` would show: a fresh __main__ module,
+sys.argv and sys.path as for a script (-I: the script's folder is not on the path), the same
+flags, and the interpreter's normal exit (atexit handlers, non-daemon threads joined, streams
+flushed).
+
+    python3 -I -S zygote.py /box/main.py     (fd 3: the runner's socket)
+"""
+
+import ctypes
+import os
+import socket
+import sys
+
+PR_SET_DUMPABLE = 4
+_libc = ctypes.CDLL(None, use_errno=True)
+
+PATH = sys.argv[1]
+with open(PATH, "rb") as f:
+    SOURCE = f.read()
+try:
+    CODE = compile(SOURCE, PATH, "exec")  # once for every test
+except (SyntaxError, ValueError):
+    CODE = None  # each test reports the error, as a fresh interpreter would
+
+
+def _serve(control: socket.socket) -> None:
+    """Fork a child per request; return (in the child only) once its descriptors are in place."""
+    while True:
+        try:
+            _, fds, _, _ = socket.recv_fds(control, 1, 3)
+        except OSError:
+            os._exit(0)
+        if len(fds) != 3:
+            os._exit(0)  # the runner closed its end: no more tests
+        pid_r, pid_w = os.pipe()
+        intermediate = os.fork()
+        if intermediate == 0:
+            try:
+                child = os.fork()
+            except OSError:
+                os._exit(1)
+            if child == 0:
+                os.close(pid_r)
+                os.close(pid_w)
+                control.close()
+                for target, fd in enumerate(fds):
+                    os.dup2(fd, target)
+                os.closerange(3, 1024)
+                return
+            os.write(pid_w, str(child).encode())
+            os._exit(0)
+        os.close(pid_w)
+        pid = os.read(pid_r, 32) or b"-1"
+        os.close(pid_r)
+        os.waitpid(intermediate, 0)  # by now the child is an orphan, adopted by the runner (PID 1)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(pid + b"\n")
+
+
+def _exit_status(stop: SystemExit) -> int:
+    """What the interpreter makes of SystemExit: None is 0, an int is itself, else printed and 1."""
+    if stop.code is None:
+        return 0
+    if isinstance(stop.code, int):
+        return stop.code & 0xFF
+    print(stop.code, file=sys.stderr)
+    return 1
+
+
+def _finish(status: int) -> int:
+    """The interpreter's exit, less the teardown of every module (milliseconds, and unobservable):
+    non-daemon threads joined, atexit handlers run, the standard streams flushed."""
+    import atexit
+
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()  # type: ignore[attr-defined]
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            status = status or 120  # as Python does when flushing stdout fails at exit
+    return status
+
+
+_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # before the first fork: no test may trace the zygote
+_control = socket.socket(fileno=3)
+_control.sendall(b"ready\n")
+_serve(_control)
+del _control
+
+# The child: become the script, as `python3 -I -S /box/main.py` would have.
+_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+del _libc
+sys.argv = [PATH]
+if CODE is None:
+    CODE = compile(SOURCE, PATH, "exec")  # raises the SyntaxError, reported as Python would
+main = type(sys)("__main__")
+main.__file__ = PATH
+main.__builtins__ = __builtins__
+sys.modules["__main__"] = main
+status = 0
+try:
+    exec(CODE, main.__dict__)
+except SystemExit as stop:
+    status = _exit_status(stop)
+except BaseException as error:
+    # As the interpreter would print it, without this file's frame.
+    if error.__traceback__ is not None:
+        error = error.with_traceback(error.__traceback__.tb_next)
+    sys.excepthook(type(error), error, error.__traceback__)
+    status = 1
+os._exit(_finish(status))
