@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.adapters.sandbox import BwrapSandbox
+from grader.adapters.sandbox import ZYGOTE_FROM, BwrapSandbox
 from grader.domain.grading import Limits, verdict_of
 
 pytestmark = pytest.mark.integration
@@ -73,11 +73,17 @@ async def sandbox() -> AsyncIterator[BwrapSandbox]:
 
 
 async def _judge(sandbox: BwrapSandbox, language: str, source: str, stdin: str, expected: str) -> str:
+    """The verdict of a run alone and of the same run in a batch (Python's fork-server route):
+    both must agree."""
     build = await sandbox.prepare(language, source)
     try:
         if build.compile_error is not None:
             return "compilation_error"
-        return verdict_of(await sandbox.run(build, stdin, LIMITS), expected)
+        alone = verdict_of(await sandbox.run(build, stdin, LIMITS), expected)
+        if language == "python":
+            batch = await sandbox.run_all(build, [stdin] * ZYGOTE_FROM, LIMITS)
+            assert {verdict_of(e, expected) for e in batch} == {alone}, batch
+        return alone
     finally:
         await sandbox.discard(build)
 
