@@ -34,6 +34,7 @@ class Event(BaseModel):
 
 
 class TestCaseSpec(BaseModel):
+    __test__ = False  # a contract, not a pytest class
     model_config = ConfigDict(frozen=True)
     test_id: UUID
     position: int
