@@ -23,11 +23,13 @@ SUM = {
     " long n = new Scanner(System.in).nextLong(); System.out.println(n * (n + 1) / 2); } }\n",
 }
 
-# language → verdict → program. Each program's verdict is asserted exactly.
+# language → verdict (with what provokes it, after a colon) → program. Each verdict is asserted exactly.
 PROGRAMS: dict[str, dict[str, str]] = {
     "python": {
         "wrong_answer": "print(42)\n",
         "runtime_error": "raise ValueError('boom')\n",
+        "runtime_error: exit code": "import sys\nsys.exit(3)\n",
+        "runtime_error: segfault": "import ctypes\nctypes.string_at(0)\n",
         "time_limit_exceeded": "while True:\n    pass\n",
         "memory_limit_exceeded": "blob = bytearray(1024 * 1024 * 1024)\n",
         "output_limit_exceeded": "while True:\n    print('x' * 1000)\n",
@@ -36,6 +38,8 @@ PROGRAMS: dict[str, dict[str, str]] = {
     "c": {
         "wrong_answer": '#include <stdio.h>\nint main(){puts("42");}\n',
         "runtime_error": "int main(){int *p=0; return *p;}\n",
+        "runtime_error: exit code": "int main(){return 3;}\n",
+        "runtime_error: division by zero": "int main(int c, char **v){volatile int z = c - 1; return (c + 6) / z;}\n",
         "time_limit_exceeded": "int main(){volatile long i=0; for(;;) i++;}\n",
         "memory_limit_exceeded": "#include <stdlib.h>\n#include <string.h>\n"
         "int main(){for(;;){char*p=malloc(1<<20); if(!p) return 3; memset(p,1,1<<20);}}\n",
@@ -45,26 +49,35 @@ PROGRAMS: dict[str, dict[str, str]] = {
     "cpp": {
         "wrong_answer": "#include <iostream>\nint main(){std::cout<<42<<std::endl;}\n",
         "runtime_error": '#include <stdexcept>\nint main(){throw std::runtime_error("boom");}\n',
+        "runtime_error: exit code": "int main(){return 3;}\n",
+        "runtime_error: segfault": "int main(){int *p=nullptr; return *p;}\n",
         "time_limit_exceeded": "int main(){volatile long i=0; for(;;) i++;}\n",
         "memory_limit_exceeded": "#include <vector>\nint main(){std::vector<char*> v; for(;;) v.push_back(new char[1<<20]());}\n",
+        "output_limit_exceeded": '#include <iostream>\nint main(){for(;;) std::cout << "xxxxxxxxxxxxxxxx\\n";}\n',
         "compilation_error": "int main() { undefined_thing(); }\n",
     },
     "javascript": {
         "wrong_answer": "console.log(42)\n",
         "runtime_error": "throw new Error('boom')\n",
+        "runtime_error: exit code": "process.exit(3)\n",
         "time_limit_exceeded": "for(;;){}\n",
         "memory_limit_exceeded": "const a = []; for(;;) a.push(new Array(1e6).fill(1));\n",
+        "output_limit_exceeded": "const s = 'x'.repeat(1000) + '\\n'; for(;;) process.stdout.write(s);\n",
+        "compilation_error": "function f( {\n",
     },
     "java": {
         "wrong_answer": "public class Main { public static void main(String[] a) { System.out.println(42); } }\n",
         "runtime_error": "public class Main { public static void main(String[] a) { int[] x = new int[1]; x[2] = 1; } }\n",
+        "runtime_error: exit code": "public class Main { public static void main(String[] a) { System.exit(3); } }\n",
         "time_limit_exceeded": "public class Main { public static void main(String[] a) { for(;;){} } }\n",
+        "output_limit_exceeded": "public class Main { public static void main(String[] a) {"
+        ' for(;;) System.out.println("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"); } }\n',
         "memory_limit_exceeded": "import java.util.*;\npublic class Main { public static void main(String[] a) {"
         " List<long[]> l = new ArrayList<>(); for(;;) l.add(new long[1<<20]); } }\n",
         "compilation_error": 'public class Main { public static void main(String[] a) { int x = "s"; } }\n',
     },
 }
-CASES = [(lang, verdict, src) for lang, progs in PROGRAMS.items() for verdict, src in progs.items()]
+CASES = [(lang, case, src) for lang, progs in PROGRAMS.items() for case, src in progs.items()]
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +118,7 @@ async def test_a_correct_program_is_accepted_and_measured(sandbox: BwrapSandbox,
 async def test_program_gets_its_exact_verdict(
     sandbox: BwrapSandbox, language: str, expected: str, source: str
 ) -> None:
-    assert await _judge(sandbox, language, source, "10\n", "55\n") == expected
+    assert await _judge(sandbox, language, source, "10\n", "55\n") == expected.split(":")[0]
     # ...and the worker stays healthy: the next submission is graded normally.
     assert await _judge(sandbox, language, SUM[language], "10\n", "55\n") == "accepted"
 

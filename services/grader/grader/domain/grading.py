@@ -145,11 +145,13 @@ def verdict_of(
 
 
 def failure_of(execution: Execution) -> Verdict | None:
-    """The verdict of a run that did not end cleanly, whatever its output; None if it did."""
-    if execution.timed_out:
-        return "time_limit_exceeded"
+    """The verdict of a run that did not end cleanly, whatever its output; None if it did.
+    Too much output is a fact however the run ended: a runtime that ignores the file-size signal
+    (the JVM) or swallows the write error (Java's PrintStream) then spins until its time is up."""
     if execution.output_exceeded:
         return "output_limit_exceeded"
+    if execution.timed_out:
+        return "time_limit_exceeded"
     if execution.memory_exceeded:
         return "memory_limit_exceeded"
     if execution.signal is not None or execution.exit_code != 0:

@@ -69,6 +69,8 @@ LANGUAGES: dict[str, Language] = {
             id="javascript",
             name="JavaScript (Node.js)",
             source_file="main.js",
+            # A syntax check up front, as for Python: a syntax error is a Compilation Error.
+            compile=("/usr/bin/node", "--check", "main.js"),
             run=("/usr/bin/node", "--max-old-space-size={memory_mb}", "--stack-size=65500", "/box/main.js"),
             version_command=("/usr/bin/node", "--version"),
             limit_address_space=False,

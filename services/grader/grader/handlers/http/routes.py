@@ -19,7 +19,9 @@ async def list_languages() -> list[dict[str, Any]]:
             "name": lang.name,
             "version": found[lang.id],
             "source_file": lang.source_file,
-            "compiled": lang.compile is not None,
+            # As Judge0 shows them: what runs, inside the sandbox (where /box is the submission).
+            "compile_command": " ".join(lang.compile) if lang.compile else None,
+            "run_command": " ".join(lang.run),
         }
         for lang in LANGUAGES.values()
     ]
