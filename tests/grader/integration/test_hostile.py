@@ -68,6 +68,102 @@ HOSTILE: dict[str, tuple[str, str, str, str]] = {
         "done\n",
         "accepted",
     ),
+    # The same attacks in the other languages.
+    "javascript process bomb": (
+        "javascript",
+        "const {spawn} = require('child_process');\nfor (;;) { try { spawn('/bin/sleep', ['100']); } catch (e) {} }\n",
+        "",
+        "time_limit_exceeded",
+    ),
+    "java process bomb": (
+        "java",
+        "public class Main { public static void main(String[] a) { for(;;) { try {"
+        ' new ProcessBuilder("/bin/sleep", "100").start(); } catch (Exception e) {} } } }\n',
+        "",
+        "time_limit_exceeded",
+    ),
+    "c sleep forever": (
+        "c",
+        "#include <unistd.h>\nint main(){for(;;) sleep(1000);}\n",
+        "",
+        "time_limit_exceeded",
+    ),
+    "javascript sleep forever": (
+        "javascript",
+        "setInterval(() => {}, 1000000);\n",
+        "",
+        "time_limit_exceeded",
+    ),
+    "python 1 GB of output": (
+        "python",
+        "import sys\nfor _ in range(1024):\n    sys.stdout.write('x' * 2**20)\n",
+        "",
+        "output_limit_exceeded",
+    ),
+    "java 1 GB of output": (
+        "java",
+        'public class Main { public static void main(String[] a) { String s = "x".repeat(1 << 20);'
+        " for (int i = 0; i < 1024; i++) System.out.print(s); } }\n",
+        "",
+        "output_limit_exceeded",
+    ),
+    "javascript huge file": (
+        "javascript",
+        "const fs = require('fs'); const b = Buffer.alloc(1 << 20);\n"
+        "const f = fs.openSync('big', 'w'); for (let i = 0; i < 1024; i++) fs.writeSync(f, b);\n",
+        "",
+        "runtime_error",
+    ),
+    "c connect to the broker": (
+        "c",
+        "#include <stdio.h>\n#include <arpa/inet.h>\n#include <sys/socket.h>\n"
+        "int main(){int s=socket(AF_INET,SOCK_STREAM,0); struct sockaddr_in a={0}; a.sin_family=AF_INET;"
+        " a.sin_port=htons(5672); a.sin_addr.s_addr=htonl(0x7f000001);"
+        ' puts(connect(s,(struct sockaddr*)&a,sizeof a)==0 ? "connected" : "blocked");}\n',
+        "blocked\n",
+        "accepted",
+    ),
+    "javascript connect to the broker": (
+        "javascript",
+        "const s = require('net').connect(5672, '127.0.0.1');\n"
+        "s.on('connect', () => { console.log('connected'); process.exit(0); });\n"
+        "s.on('error', () => console.log('blocked'));\n",
+        "blocked\n",
+        "accepted",
+    ),
+    "java connect to the broker": (
+        "java",
+        "public class Main { public static void main(String[] a) { try {"
+        ' new java.net.Socket("127.0.0.1", 5672); System.out.println("connected"); }'
+        ' catch (Exception e) { System.out.println("blocked"); } } }\n',
+        "blocked\n",
+        "accepted",
+    ),
+    "javascript reads the environment": (
+        "javascript",
+        "console.log(Object.keys(process.env).filter(k => !['PATH', 'LANG', 'HOME', 'PWD'].includes(k)).length)\n",
+        "0\n",
+        "accepted",
+    ),
+    "c background process left running": (
+        "c",
+        '#include <stdio.h>\n#include <unistd.h>\nint main(){if(fork()==0){setsid(); for(;;) sleep(1000);} puts("done");}\n',
+        "done\n",
+        "accepted",
+    ),
+    "javascript background process left running": (
+        "javascript",
+        "require('child_process').spawn('/bin/sleep', ['1000'], {detached: true, stdio: 'ignore'}).unref();\n"
+        "console.log('done');\n",
+        "done\n",
+        "accepted",
+    ),
+    "c killing its parent": (
+        "c",
+        '#include <stdio.h>\n#include <signal.h>\n#include <unistd.h>\nint main(){kill(getppid(), SIGKILL); kill(1, SIGKILL); puts("55");}\n',
+        "55\n",
+        "accepted",
+    ),
     "killing its parent": (
         "python",
         "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nprint('55')\n",
