@@ -70,6 +70,9 @@ class AssignmentPublished(Event):
     max_processes: int = 16
     max_output_kb: int = 64
     checker: CheckerSpec | None = None
+    wall_limit_ms: int | None = None  # None: twice the CPU time plus 1 s
+    max_file_kb: int = 1024
+    stack_limit_mb: int = 64
 
 
 class SubmissionCreated(Event):
@@ -132,6 +135,10 @@ class RunRequested(Event):
     expected_stdout: str | None = None
     time_limit_ms: int
     memory_limit_mb: int
+    wall_limit_ms: int | None = None
+    max_processes: int = 16
+    max_file_kb: int = 1024
+    stack_limit_mb: int = 64
     requested_at: datetime
 
 

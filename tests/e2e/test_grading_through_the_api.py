@@ -112,3 +112,35 @@ async def test_a_checker_test_without_a_checker_is_refused_by_field(gateway: htt
         headers=teacher,
     )
     assert r.status_code == 422 and "tests" in r.text and "checker" in r.text, r.text
+
+
+async def test_every_limit_is_set_per_assignment_within_its_maximum(gateway: httpx.AsyncClient) -> None:
+    _, teacher = await login(gateway, "limits")
+    course = (await gateway.post("/v1/courses", json={"title": "Limits"}, headers=teacher)).json()["id"]
+    limits = {
+        "time_limit_ms": 1000,
+        "wall_limit_ms": 1500,
+        "memory_limit_mb": 128,
+        "max_processes": 4,
+        "max_output_kb": 16,
+        "max_file_kb": 2048,
+        "stack_limit_mb": 32,
+    }
+    body = {"title": "T", "tests": [{"expected_stdout": "1"}], **limits}
+    r = await gateway.post(f"/v1/courses/{course}/assignments", json=body, headers=teacher)
+    assert r.status_code == 201, r.text
+    assert {k: r.json()[k] for k in limits} == limits
+
+    for field, value in [("wall_limit_ms", 10**6), ("stack_limit_mb", 1024), ("max_file_kb", 10**6)]:
+        r = await gateway.post(
+            f"/v1/courses/{course}/assignments", json={**body, field: value}, headers=teacher
+        )
+        assert r.status_code == 422 and field in r.text, (field, r.text)
+
+
+async def test_a_wall_time_limit_stops_a_sleeping_run(gateway: httpx.AsyncClient) -> None:
+    _, auth = await login(gateway, "sleeper")
+    body = {"source_code": "import time\ntime.sleep(3)\n", "language_id": 71, "wall_time_limit": 0.5}
+    r = await gateway.post("/judge0/submissions?wait=true", json=body, headers=auth)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"]["description"] == "Time Limit Exceeded"

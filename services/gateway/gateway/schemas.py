@@ -86,14 +86,23 @@ class ProgramIn(Strict):
         return value
 
 
-class AssignmentIn(Strict):
-    """Limits per assignment: defaults and maxima after Judge0's (CPU 2 s ≤ 15 s, memory 256 MB ≤
-    1 GB, processes 16 ≤ 64, output 64 KB ≤ 4 MB)."""
+class LimitsIn(Strict):
+    """Limits of every run, with defaults and maxima after Judge0's (docs/grading.md): CPU time,
+    wall time (default twice the CPU time plus 1 s), memory, processes and threads, file size, stack."""
 
-    title: str = Field(min_length=1, max_length=200)
     time_limit_ms: int = Field(default=2000, ge=100, le=15_000)
+    wall_limit_ms: int | None = Field(default=None, ge=100, le=30_000)
     memory_limit_mb: int = Field(default=256, ge=16, le=1024)
     max_processes: int = Field(default=16, ge=1, le=64)
+    max_file_kb: int = Field(default=1024, ge=1, le=4096)
+    stack_limit_mb: int = Field(default=64, ge=1, le=128)
+
+
+LIMIT_FIELDS = set(LimitsIn.model_fields)
+
+
+class AssignmentIn(LimitsIn):
+    title: str = Field(min_length=1, max_length=200)
     max_output_kb: int = Field(default=64, ge=1, le=4096)
     # Decides the tests compared by "checker": run as `checker input output expected` (see
     # docs/grading.md). Declared before `tests`, which are validated against it.
@@ -125,9 +134,12 @@ class AssignmentOut(BaseModel):
     course_id: UUID
     title: str
     time_limit_ms: int
+    wall_limit_ms: int | None
     memory_limit_mb: int
     max_processes: int
     max_output_kb: int
+    max_file_kb: int
+    stack_limit_mb: int
     checker_language: str | None = None
     tests: list[TestCaseOut]
 
@@ -155,13 +167,11 @@ class SubmissionOut(BaseModel):
     updated_at: datetime
 
 
-class RunIn(ProgramIn):
+class RunIn(ProgramIn, LimitsIn):
     """An ad-hoc run: the program, its input, and optionally the output it should print."""
 
     stdin: str = Field(default="", max_length=1_000_000)
     expected_stdout: str | None = Field(default=None, max_length=1_000_000)
-    time_limit_ms: int = Field(default=2000, ge=100, le=15_000)
-    memory_limit_mb: int = Field(default=256, ge=16, le=1024)
 
 
 class RunAccepted(BaseModel):

@@ -3,6 +3,7 @@ peak memory measured, and one compile serving every run."""
 
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,40 @@ async def test_runtime_error_names_its_signal_or_exit_code(sandbox: BwrapSandbox
     exit3 = await sandbox.run(build, "", LIMITS)
     await sandbox.discard(build)
     assert exit3.exit_code == 3 and exit3.signal is None
+
+
+@pytest.mark.parametrize(
+    ("source", "tight", "loose"),
+    [
+        # wall time: a program that sleeps uses no CPU; only the wall clock stops it
+        ("import time\ntime.sleep(1.5)\nprint(55)\n", {"wall_ms": 1000}, {"wall_ms": 2500}),
+        # file size: a 2 MiB file
+        (
+            "with open('f', 'wb') as f:\n    f.write(b'x' * 2**21)\nprint(55)\n",
+            {"file_bytes": 1024 * 1024},
+            {"file_bytes": 4 * 1024 * 1024},
+        ),
+        # stack: 200 frames of 64 KiB each, about 13 MiB
+        (
+            "#include <stdio.h>\n#include <string.h>\n"
+            "int f(int n){ volatile char pad[65536]; memset((char*)pad, n, sizeof pad);"
+            " return n ? f(n - 1) + pad[7] : 0; }\n"
+            'int main(){ printf("%d\\n", f(200) * 0 + 55); }\n',
+            {"stack_bytes": 4 * 1024 * 1024},
+            {"stack_bytes": 64 * 1024 * 1024},
+        ),
+    ],
+    ids=["wall time", "file size", "stack"],
+)
+async def test_each_limit_is_the_assignments_own(
+    sandbox: BwrapSandbox, source: str, tight: dict[str, int], loose: dict[str, int]
+) -> None:
+    build = await sandbox.prepare("c" if "#include" in source else "python", source)
+    try:
+        assert build.compile_error is None, build.compile_error
+        strict = await sandbox.run(build, "", replace(LIMITS, **tight))
+        generous = await sandbox.run(build, "", replace(LIMITS, **loose))
+    finally:
+        await sandbox.discard(build)
+    assert verdict_of(strict, "55\n") != "accepted", strict
+    assert verdict_of(generous, "55\n") == "accepted", generous

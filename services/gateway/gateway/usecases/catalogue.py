@@ -57,9 +57,7 @@ async def create_assignment(
             session,
             course_id,
             {
-                **cmd.model_dump(
-                    include={"title", "time_limit_ms", "memory_limit_mb", "max_processes", "max_output_kb"}
-                ),
+                **cmd.model_dump(include={"title", "max_output_kb", *s.LIMIT_FIELDS}),
                 "checker_language": cmd.checker.language if cmd.checker else None,
                 "checker_source": cmd.checker.source if cmd.checker else None,
             },
@@ -73,6 +71,9 @@ async def create_assignment(
             memory_limit_mb=assignment.memory_limit_mb,
             max_processes=assignment.max_processes,
             max_output_kb=assignment.max_output_kb,
+            wall_limit_ms=assignment.wall_limit_ms,
+            max_file_kb=assignment.max_file_kb,
+            stack_limit_mb=assignment.stack_limit_mb,
             checker=CheckerSpec(language=cmd.checker.language, source=cmd.checker.source)
             if cmd.checker
             else None,
@@ -110,6 +111,9 @@ async def view_assignment(ctx: Context, viewer_id: UUID, assignment_id: UUID) ->
         memory_limit_mb=assignment.memory_limit_mb,
         max_processes=assignment.max_processes,
         max_output_kb=assignment.max_output_kb,
+        wall_limit_ms=assignment.wall_limit_ms,
+        max_file_kb=assignment.max_file_kb,
+        stack_limit_mb=assignment.stack_limit_mb,
         checker_language=assignment.checker_language,
         tests=[
             s.TestCaseOut(

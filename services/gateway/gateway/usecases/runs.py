@@ -30,6 +30,10 @@ async def request_run(ctx: Context, user_id: UUID, cmd: s.RunIn) -> s.RunAccepte
             expected_stdout=row.expected_stdout,
             time_limit_ms=row.time_limit_ms,
             memory_limit_mb=row.memory_limit_mb,
+            wall_limit_ms=row.wall_limit_ms,
+            max_processes=row.max_processes,
+            max_file_kb=row.max_file_kb,
+            stack_limit_mb=row.stack_limit_mb,
             requested_at=row.created_at,
         )
         await add_event(session, outbox, event, correlation_id=str(row.id))

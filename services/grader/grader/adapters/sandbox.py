@@ -320,8 +320,8 @@ def _runner_limits(limits: Limits, language: Language, compiling: bool) -> str:
     processes = limits.processes + language.extra_processes + (64 if compiling else 0) + 3
     # Output goes to files too: the cap must let it pass the output limit to be measured.
     file_bytes = max(limits.file_bytes, limits.output_bytes + 1)
-    wall_ms = limits.time_ms * 2 + 1000
-    return f"{limits.time_ms},{wall_ms},{address_space},{processes},{file_bytes},{limits.stack_bytes}"
+    values = (limits.time_ms, limits.wall_clock_ms, address_space, processes, file_bytes, limits.stack_bytes)
+    return ",".join(str(v) for v in values)
 
 
 def _dropper(uid: int, tests: int) -> Callable[[], None]:
@@ -379,7 +379,7 @@ def _spawn_and_wait(
             os.killpg(proc.pid, signal.SIGKILL)
 
     # A safety net over the runner's own per-test wall clock.
-    timer = threading.Timer(len(stdins) * (limits.time_ms * 2 + 1000) / 1000 + 5, kill)
+    timer = threading.Timer(len(stdins) * limits.wall_clock_ms / 1000 + 5, kill)
     timer.start()
     try:
         assert proc.stderr is not None

@@ -19,6 +19,11 @@ class Limits:
     processes: int = 16
     file_bytes: int = 1024 * 1024
     stack_bytes: int = 64 * 1024 * 1024
+    wall_ms: int | None = None  # None: twice the CPU time plus 1 s
+
+    @property
+    def wall_clock_ms(self) -> int:
+        return self.wall_ms or self.time_ms * 2 + 1000
 
 
 @dataclass(frozen=True)

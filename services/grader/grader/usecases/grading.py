@@ -57,12 +57,7 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
             await add_event(session, outbox, started, envelope.correlation_id)
     ctx.wake_relay()
 
-    limits = Limits(
-        time_ms=assignment.time_limit_ms,
-        memory_mb=assignment.memory_limit_mb,
-        output_bytes=min(assignment.max_output_kb * 1024, ctx.max_output_bytes),
-        processes=assignment.max_processes,
-    )
+    limits = limits_of(assignment, min(assignment.max_output_kb * 1024, ctx.max_output_bytes))
     build = await ctx.sandbox.prepare(event.language, event.source)  # compiled once
     try:
         results = await judge(ctx.sandbox, build, cases, limits, _checker_of(assignment))
@@ -87,6 +82,19 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
             )
             await add_event(session, outbox, graded, envelope.correlation_id)
     ctx.wake_relay()
+
+
+def limits_of(spec: Any, output_bytes: int) -> Limits:
+    """The run limits an assignment (or a run request) asks for: both carry the same fields."""
+    return Limits(
+        time_ms=spec.time_limit_ms,
+        memory_mb=spec.memory_limit_mb,
+        output_bytes=output_bytes,
+        processes=spec.max_processes,
+        file_bytes=spec.max_file_kb * 1024,
+        stack_bytes=spec.stack_limit_mb * 1024 * 1024,
+        wall_ms=spec.wall_limit_ms,
+    )
 
 
 def _checker_of(assignment: Any) -> Checker | None:

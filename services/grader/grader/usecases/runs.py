@@ -13,7 +13,7 @@ from gradeflow_shared.topology import GRADER_RUNS
 from grader.adapters.db.tables import inbox, outbox
 from grader.domain.grading import COMPILE_FAILED, Build, Execution, Limits, failure_of, verdict_of
 from grader.domain.languages import LANGUAGES
-from grader.usecases.grading import OUTPUT_EXCERPT, GraderContext
+from grader.usecases.grading import OUTPUT_EXCERPT, GraderContext, limits_of
 
 
 async def execute_run(ctx: GraderContext, event: RunRequested, envelope: Envelope) -> None:
@@ -22,9 +22,7 @@ async def execute_run(ctx: GraderContext, event: RunRequested, envelope: Envelop
     async with ctx.sessions() as session:
         if await processed(session, inbox, envelope.message_id):
             return  # a redelivery of a run already done
-    limits = Limits(
-        time_ms=event.time_limit_ms, memory_mb=event.memory_limit_mb, output_bytes=ctx.max_output_bytes
-    )
+    limits = limits_of(event, ctx.max_output_bytes)
     build = await ctx.sandbox.prepare(event.language, event.source)
     try:
         execution, verdict = await _run(ctx, build, event, limits)

@@ -29,6 +29,15 @@ def _created() -> Column[object]:
     return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
+def _more_limits() -> list[Column[object]]:
+    """Wall time (NULL: twice the CPU time plus 1 s), file size and stack."""
+    return [
+        Column("wall_limit_ms", Integer),
+        Column("max_file_kb", Integer, nullable=False, server_default="1024"),
+        Column("stack_limit_mb", Integer, nullable=False, server_default="64"),
+    ]
+
+
 users = Table(
     "users",
     metadata,
@@ -69,6 +78,7 @@ assignments = Table(
     Column("memory_limit_mb", Integer, nullable=False),
     Column("max_processes", Integer, nullable=False, server_default="16"),
     Column("max_output_kb", Integer, nullable=False, server_default="64"),
+    *_more_limits(),
     # The teacher's checker program, for tests compared by "checker".
     Column("checker_language", String(32)),
     Column("checker_source", Text),
@@ -119,6 +129,8 @@ runs = Table(
     Column("expected_stdout", Text),
     Column("time_limit_ms", Integer, nullable=False),
     Column("memory_limit_mb", Integer, nullable=False),
+    Column("max_processes", Integer, nullable=False, server_default="16"),
+    *_more_limits(),
     Column("status", String(16), nullable=False),
     Column("verdict", String(32)),
     Column("result", JSONB),

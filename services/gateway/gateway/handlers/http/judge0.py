@@ -12,7 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway import schemas as s
 from gateway.domain import judge0
@@ -47,7 +47,11 @@ class SubmissionIn(BaseModel):
     stdin: str | None = None
     expected_output: str | None = None
     cpu_time_limit: float = Field(default=2.0, ge=0.1, le=15.0)  # seconds
+    wall_time_limit: float | None = Field(default=None, ge=0.1, le=30.0)  # seconds
     memory_limit: int = Field(default=262_144, ge=16_384, le=1_048_576)  # KB
+    stack_limit: int = Field(default=65_536, ge=1024, le=131_072)  # KB
+    max_processes_and_or_threads: int = Field(default=16, ge=1, le=64)
+    max_file_size: int = Field(default=1024, ge=1, le=4096)  # KB
 
 
 class BatchIn(BaseModel):
@@ -114,6 +118,14 @@ def _token(value: str) -> UUID:
 def _run_in(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
     if body.language_id not in judge0.LANGUAGE_IDS:
         raise GatewayError(f"language with id {body.language_id} doesn't exist", field=f"{where}.language_id")
+    try:
+        return _translate(body, encoded, where)
+    except ValidationError as error:  # a value valid for Judge0's field but not once translated
+        first = error.errors()[0]
+        raise GatewayError(first["msg"], field=f"{where}.{first['loc'][0]}") from None
+
+
+def _translate(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
     return s.RunIn(
         language=judge0.LANGUAGE_IDS[body.language_id][0],
         source=_decode(body.source_code, encoded, f"{where}.source_code"),
@@ -122,7 +134,11 @@ def _run_in(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
         if body.expected_output is None
         else _decode(body.expected_output, encoded, f"{where}.expected_output"),
         time_limit_ms=round(body.cpu_time_limit * 1000),
+        wall_limit_ms=None if body.wall_time_limit is None else round(body.wall_time_limit * 1000),
         memory_limit_mb=max(16, body.memory_limit // 1024),
+        stack_limit_mb=max(1, body.stack_limit // 1024),
+        max_processes=body.max_processes_and_or_threads,
+        max_file_kb=body.max_file_size,
     )
 
 

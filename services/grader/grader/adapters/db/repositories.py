@@ -24,6 +24,9 @@ async def save_suite(session: AsyncSession, event: AssignmentPublished) -> bool:
             memory_limit_mb=event.memory_limit_mb,
             max_processes=event.max_processes,
             max_output_kb=event.max_output_kb,
+            wall_limit_ms=event.wall_limit_ms,
+            max_file_kb=event.max_file_kb,
+            stack_limit_mb=event.stack_limit_mb,
             checker_language=event.checker.language if event.checker else None,
             checker_source=event.checker.source if event.checker else None,
         )

@@ -29,6 +29,9 @@ assignments = Table(
     Column("memory_limit_mb", Integer, nullable=False),
     Column("max_processes", Integer, nullable=False, server_default="16"),
     Column("max_output_kb", Integer, nullable=False, server_default="64"),
+    Column("wall_limit_ms", Integer),  # NULL: twice the CPU time plus 1 s
+    Column("max_file_kb", Integer, nullable=False, server_default="1024"),
+    Column("stack_limit_mb", Integer, nullable=False, server_default="64"),
     # The teacher's checker program, for tests compared by "checker".
     Column("checker_language", String(32)),
     Column("checker_source", Text),

@@ -18,6 +18,7 @@ import ctypes
 import os
 import socket
 import sys
+import types
 
 PR_SET_DUMPABLE = 4
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -25,6 +26,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 PATH = sys.argv[1]
 with open(PATH, "rb") as f:
     SOURCE = f.read()
+CODE: types.CodeType | None
 try:
     CODE = compile(SOURCE, PATH, "exec")  # once for every test
 except (SyntaxError, ValueError):
@@ -83,7 +85,7 @@ def _finish(status: int) -> int:
 
     threading = sys.modules.get("threading")
     if threading is not None:
-        threading._shutdown()  # type: ignore[attr-defined]
+        threading._shutdown()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -105,9 +107,9 @@ del _libc
 sys.argv = [PATH]
 if CODE is None:
     CODE = compile(SOURCE, PATH, "exec")  # raises the SyntaxError, reported as Python would
-main = type(sys)("__main__")
+main = types.ModuleType("__main__")
 main.__file__ = PATH
-main.__builtins__ = __builtins__
+main.__dict__["__builtins__"] = __builtins__
 sys.modules["__main__"] = main
 status = 0
 try:

@@ -1,5 +1,5 @@
-"""The assignment's checker program (language and source), for tests compared by "checker"; ad-hoc
-runs (request and result).
+"""The assignment's checker program (language and source), for tests compared by "checker"; the
+limits of wall time, file size and stack; ad-hoc runs (request, limits and result).
 
 Revision ID: 0003
 Revises: 0002
@@ -19,9 +19,19 @@ depends_on: str | Sequence[str] | None = None
 SCHEMA = "gateway"
 
 
+def _limits() -> list[sa.Column]:  # type: ignore[type-arg]
+    return [
+        sa.Column("wall_limit_ms", sa.Integer()),
+        sa.Column("max_file_kb", sa.Integer(), server_default="1024", nullable=False),
+        sa.Column("stack_limit_mb", sa.Integer(), server_default="64", nullable=False),
+    ]
+
+
 def upgrade() -> None:
     op.add_column("assignments", sa.Column("checker_language", sa.String(length=32)), schema=SCHEMA)
     op.add_column("assignments", sa.Column("checker_source", sa.Text()), schema=SCHEMA)
+    for column in _limits():
+        op.add_column("assignments", column, schema=SCHEMA)
     op.create_table(
         "runs",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -32,6 +42,8 @@ def upgrade() -> None:
         sa.Column("expected_stdout", sa.Text()),
         sa.Column("time_limit_ms", sa.Integer(), nullable=False),
         sa.Column("memory_limit_mb", sa.Integer(), nullable=False),
+        sa.Column("max_processes", sa.Integer(), server_default="16", nullable=False),
+        *_limits(),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("verdict", sa.String(length=32)),
         sa.Column("result", postgresql.JSONB(astext_type=sa.Text())),
@@ -45,6 +57,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for column in _limits():
+        op.drop_column("assignments", column.name, schema=SCHEMA)
     op.drop_index("ix_gateway_runs_user_id", table_name="runs", schema=SCHEMA)
     op.drop_table("runs", schema=SCHEMA)
     op.drop_column("assignments", "checker_source", schema=SCHEMA)
