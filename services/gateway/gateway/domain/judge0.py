@@ -6,7 +6,12 @@ Judge0 has no Memory or Output Limit Exceeded status: those read as "Runtime Err
 the Gradeflow verdict in `message`, as Judge0 itself reports them.
 """
 
+import base64
 import signal as signals
+from typing import Any
+
+from gateway.domain.errors import GatewayError
+from gateway.schemas import RunOut
 
 # Judge0 CE id → (Gradeflow language, Judge0's name for it)
 LANGUAGE_IDS: dict[int, tuple[str, str]] = {
@@ -33,6 +38,8 @@ STATUSES: dict[int, str] = {
     13: "Internal Error",
     14: "Exec Format Error",
 }
+
+DEFAULT_FIELDS = ("token", "stdout", "stderr", "compile_output", "message", "status", "time", "memory")
 
 _BY_VERDICT = {
     "accepted": 3,
@@ -66,3 +73,38 @@ def message(verdict: str | None, signal: int | None) -> str | None:
         except ValueError:
             return f"Exited with signal {signal}"
     return None
+
+
+def render(run: RunOut, encoded: bool, fields: str | None) -> dict[str, Any]:
+    """A run as Judge0 shows a submission: its fields (Judge0's defaults, a list, or `*`), streams
+    base64-encoded on request, empty streams as null, times in seconds as strings."""
+
+    def text(value: str | None) -> str | None:
+        if value is None or value == "":
+            return None  # Judge0 answers null for an empty stream
+        return base64.b64encode(value.encode()).decode() if encoded else value
+
+    status = status_id(run.status, run.verdict, run.signal)
+    language_id = next(i for i, (lang, _) in LANGUAGE_IDS.items() if lang == run.language)
+    done = run.status == "done"
+    full: dict[str, Any] = {
+        "token": str(run.id),
+        "stdout": text(run.stdout),
+        "stderr": text(run.stderr),
+        "compile_output": text(run.compile_output),
+        "message": text(message(run.verdict, run.signal)),
+        "status": {"id": status, "description": STATUSES[status]},
+        "time": f"{run.time_ms / 1000:.3f}" if done and run.time_ms is not None else None,
+        "wall_time": f"{run.wall_ms / 1000:.3f}" if done and run.wall_ms is not None else None,
+        "memory": run.memory_kb if done else None,
+        "exit_code": run.exit_code,
+        "exit_signal": run.signal,
+        "language_id": language_id,
+        "created_at": run.created_at.isoformat(),
+        "finished_at": run.updated_at.isoformat() if done else None,
+    }
+    wanted = list(full) if fields == "*" else (fields.split(",") if fields else DEFAULT_FIELDS)
+    unknown = [f for f in wanted if f not in full]
+    if unknown:
+        raise GatewayError(f"unknown or unsupported fields: {', '.join(unknown)}", field="fields")
+    return {f: full[f] for f in wanted}

@@ -23,7 +23,6 @@ from gradeflow_shared.auth import Tokens
 
 router = APIRouter(prefix="/judge0", tags=["judge0"])
 WAIT_SECONDS = 20.0
-DEFAULT_FIELDS = ("token", "stdout", "stderr", "compile_output", "message", "status", "time", "memory")
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -82,7 +81,7 @@ async def create_submission(
     if not wait:
         return {"token": str(accepted.id)}
     run = await _await_done(ctx, user, accepted.id)
-    return _render(run, base64_encoded, fields)
+    return judge0.render(run, base64_encoded, fields)
 
 
 @router.post("/submissions/batch", status_code=status.HTTP_201_CREATED)
@@ -98,14 +97,16 @@ async def get_batch(
     tokens: str, ctx: Ctx, user: User, base64_encoded: Base64 = False, fields: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     ids = [_token(t) for t in tokens.split(",") if t]
-    return {"submissions": [_render(await runs.view_run(ctx, user, i), base64_encoded, fields) for i in ids]}
+    return {
+        "submissions": [judge0.render(await runs.view_run(ctx, user, i), base64_encoded, fields) for i in ids]
+    }
 
 
 @router.get("/submissions/{token}")
 async def get_submission(
     token: str, ctx: Ctx, user: User, base64_encoded: Base64 = False, fields: str | None = None
 ) -> dict[str, Any]:
-    return _render(await runs.view_run(ctx, user, _token(token)), base64_encoded, fields)
+    return judge0.render(await runs.view_run(ctx, user, _token(token)), base64_encoded, fields)
 
 
 def _token(value: str) -> UUID:
@@ -159,35 +160,3 @@ async def _await_done(ctx: Ctx, user: UUID, run_id: UUID) -> s.RunOut:
         if run.status == "done" or asyncio.get_running_loop().time() > deadline:
             return run
         await asyncio.sleep(0.05)
-
-
-def _render(run: s.RunOut, encoded: bool, fields: str | None) -> dict[str, Any]:
-    def text(value: str | None) -> str | None:
-        if value is None or value == "":
-            return None  # Judge0 answers null for an empty stream
-        return base64.b64encode(value.encode()).decode() if encoded else value
-
-    status_id = judge0.status_id(run.status, run.verdict, run.signal)
-    language_id = next(i for i, (lang, _) in judge0.LANGUAGE_IDS.items() if lang == run.language)
-    done = run.status == "done"
-    full: dict[str, Any] = {
-        "token": str(run.id),
-        "stdout": text(run.stdout),
-        "stderr": text(run.stderr),
-        "compile_output": text(run.compile_output),
-        "message": text(judge0.message(run.verdict, run.signal)),
-        "status": {"id": status_id, "description": judge0.STATUSES[status_id]},
-        "time": f"{run.time_ms / 1000:.3f}" if done and run.time_ms is not None else None,
-        "wall_time": f"{run.wall_ms / 1000:.3f}" if done and run.wall_ms is not None else None,
-        "memory": run.memory_kb if done else None,
-        "exit_code": run.exit_code,
-        "exit_signal": run.signal,
-        "language_id": language_id,
-        "created_at": run.created_at.isoformat(),
-        "finished_at": run.updated_at.isoformat() if done else None,
-    }
-    wanted = list(full) if fields == "*" else (fields.split(",") if fields else DEFAULT_FIELDS)
-    unknown = [f for f in wanted if f not in full]
-    if unknown:
-        raise GatewayError(f"unknown or unsupported fields: {', '.join(unknown)}", field="fields")
-    return {f: full[f] for f in wanted}
