@@ -45,6 +45,9 @@ async def test_a_run_returns_output_and_is_judged_when_an_expected_output_is_giv
     broken = await _run_to_completion(gateway, auth, {"language": "c", "source": "int main( {"})
     assert broken["verdict"] == "compilation_error" and "error" in broken["compile_output"]
 
+    unparsable = await _run_to_completion(gateway, auth, {"language": "python", "source": "def f(:\n"})
+    assert unparsable["verdict"] == "compilation_error" and "SyntaxError" in unparsable["compile_output"]
+
     crash = await _run_to_completion(
         gateway, auth, {"language": "c", "source": "int main(){return *(int*)0;}"}
     )

@@ -78,8 +78,10 @@ async def test_a_run_that_fails_keeps_its_own_verdict(sandbox: BwrapSandbox) -> 
 async def test_a_failing_or_missing_checker_is_an_internal_error(sandbox: BwrapSandbox) -> None:
     crashing = Checker("python", "raise RuntimeError('bug in the checker')\n")
     broken = Checker("c", "int main( {\n")
+    unparsable = Checker("python", "def check(:\n")
     assert await _verdicts(sandbox, SPLIT_ONE, crashing, "10\n") == ["internal_error"]
     assert await _verdicts(sandbox, SPLIT_ONE, broken, "10\n") == ["internal_error"]
+    assert await _verdicts(sandbox, SPLIT_ONE, unparsable, "10\n") == ["internal_error"]
     assert await _verdicts(sandbox, SPLIT_ONE, None, "10\n") == ["internal_error"]
 
 

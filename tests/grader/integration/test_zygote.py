@@ -20,6 +20,8 @@ PROGRAMS = {
     "exit code": "raise SystemExit(7)\n",
     "uncaught exception": "def f():\n    raise ValueError('boom')\nf()\n",
     "syntax error at run time": "exec('1 +')\n",
+    "syntax error": "def f(:\n    pass\n",
+    "indentation error": "if True:\nprint(1)\n",
     "atexit and threads": (
         "import atexit, threading\n"
         "atexit.register(lambda: print('atexit'))\n"
@@ -63,6 +65,9 @@ async def test_a_forked_program_behaves_as_a_started_one(
         assert (a.exit_code, a.signal, a.stdout) == (b.exit_code, b.signal, b.stdout)
         # The last line of a traceback, or the whole of a shorter stderr, is the same.
         assert a.stderr.strip().splitlines()[-1:] == b.stderr.strip().splitlines()[-1:]
+        assert verdict_of(a, "") == verdict_of(b, "")
+        if name in ("syntax error", "indentation error"):
+            assert verdict_of(a, "") == "compilation_error" and a.stderr == b.stderr
         if name == "uncaught exception":
             assert a.stderr == b.stderr, "the same traceback, without the fork server's frame"
 

@@ -113,9 +113,14 @@ def test_comparison_modes(actual: str, expected: str, mode: str, match: bool) ->
         (run(exit_code=None, signal=signal.SIGSEGV), "internal_error"),
         (run(exit_code=0, timed_out=True), "internal_error"),
         (run(exit_code=1, stderr="Traceback (most recent call last):\n  ..."), "internal_error"),
+        (run(exit_code=1, parse_failed=True), "internal_error"),
     ],
 )
 def test_a_checkers_exit_decides_and_its_own_failure_is_never_the_students(
     check: Execution, expected: str
 ) -> None:
     assert checker_verdict(check, ("Traceback (most recent call last)",)) == expected
+
+
+def test_a_source_that_does_not_parse_is_a_compilation_error_whatever_else() -> None:
+    assert verdict_of(run(exit_code=1, parse_failed=True, stderr="SyntaxError: x"), "") == "compilation_error"

@@ -220,4 +220,11 @@ def execution_of(outcome: Outcome, io_dir: Path, index: int, limits: Limits, lan
         output_exceeded=out_size > limits.output_bytes
         or (sig == signal.SIGXFSZ and out_size >= limits.output_bytes),
         memory_exceeded=memory_exceeded,
+        parse_failed=code == 1 and _parse_error(stderr, language.parse_errors),
     )
+
+
+def _parse_error(stderr: str, markers: tuple[str, ...]) -> bool:
+    """A parse error is reported without a traceback (an exception raised while running has one)."""
+    lines = stderr.strip().splitlines()
+    return bool(markers and lines) and not lines[0].startswith("Traceback") and lines[-1].startswith(markers)

@@ -65,6 +65,7 @@ class Execution:
     timed_out: bool = False
     output_exceeded: bool = False
     memory_exceeded: bool = False
+    parse_failed: bool = False  # the source did not parse: the run never started
 
 
 # A checker's own limits: the teacher's program, not the student's, so they are generous and fixed.
@@ -153,6 +154,8 @@ def failure_of(execution: Execution) -> Verdict | None:
     """The verdict of a run that did not end cleanly, whatever its output; None if it did.
     Too much output is a fact however the run ended: a runtime that ignores the file-size signal
     (the JVM) or swallows the write error (Java's PrintStream) then spins until its time is up."""
+    if execution.parse_failed:
+        return "compilation_error"
     if execution.output_exceeded:
         return "output_limit_exceeded"
     if execution.timed_out:
@@ -169,7 +172,7 @@ def checker_verdict(check: Execution, crash_markers: Sequence[str] = ()) -> Verd
     presentation error) reject; a checker that fails otherwise — killed, over its limits, another
     exit code, or an uncaught exception (which exits 1 too) — is an internal error, never the
     student's fault."""
-    if check.signal is not None or check.timed_out or check.memory_exceeded:
+    if check.signal is not None or check.timed_out or check.memory_exceeded or check.parse_failed:
         return "internal_error"
     if check.exit_code == 0:
         return "accepted"

@@ -21,7 +21,7 @@ from gradeflow_shared.outbox import add_event
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS
 from grader.adapters.db import repositories as repo
 from grader.adapters.db.tables import inbox, outbox
-from grader.domain.grading import Limits, Sandbox, TestResult, overall_verdict, score
+from grader.domain.grading import Build, Limits, Sandbox, TestResult, overall_verdict, score
 from grader.usecases.judging import Checker, judge
 
 OUTPUT_EXCERPT = 4096
@@ -77,11 +77,19 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
                 score=earned,
                 max_score=possible,
                 tests=tuple(_outcome(r) for r in results),
-                compile_output=(build.compile_error or "")[:OUTPUT_EXCERPT],
+                compile_output=compile_output(build, results)[:OUTPUT_EXCERPT],
                 graded_at=datetime.now(UTC),
             )
             await add_event(session, outbox, graded, envelope.correlation_id)
     ctx.wake_relay()
+
+
+def compile_output(build: Build, results: list[TestResult]) -> str:
+    """The compiler's message; for an interpreter that parses as it runs, the first parse error."""
+    if build.compile_error is not None:
+        return build.compile_error
+    failed = (r.execution.stderr for r in results if r.verdict == "compilation_error")
+    return next(failed, "")
 
 
 def limits_of(spec: Any, output_bytes: int) -> Limits:

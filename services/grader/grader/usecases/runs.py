@@ -37,7 +37,9 @@ async def execute_run(ctx: GraderContext, event: RunRequested, envelope: Envelop
                 verdict=verdict,
                 stdout=execution.stdout[:OUTPUT_EXCERPT],
                 stderr=execution.stderr[:OUTPUT_EXCERPT],
-                compile_output=(build.compile_error or "")[:OUTPUT_EXCERPT],
+                compile_output=(
+                    build.compile_error or (execution.stderr if verdict == "compilation_error" else "")
+                )[:OUTPUT_EXCERPT],
                 time_ms=round(execution.time_ms, 2),
                 wall_ms=round(execution.wall_ms, 2),
                 memory_kb=execution.memory_kb,

@@ -106,7 +106,11 @@ _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
 del _libc
 sys.argv = [PATH]
 if CODE is None:
-    CODE = compile(SOURCE, PATH, "exec")  # raises the SyntaxError, reported as Python would
+    try:
+        CODE = compile(SOURCE, PATH, "exec")
+    except (SyntaxError, ValueError) as error:
+        sys.excepthook(type(error), error.with_traceback(None), None)  # as Python: no traceback
+        os._exit(1)
 main = types.ModuleType("__main__")
 main.__file__ = PATH
 main.__dict__["__builtins__"] = __builtins__
