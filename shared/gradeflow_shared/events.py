@@ -106,6 +106,7 @@ class TestOutcome(BaseModel):
     signal: int | None = None  # the signal that ended the program (Runtime Error), if any
     stdout: str = ""
     stderr: str = ""
+    message: str = ""  # a checker's comment on the answer
 
 
 class SubmissionGraded(Event):

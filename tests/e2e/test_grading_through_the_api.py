@@ -101,6 +101,8 @@ async def test_a_checker_accepts_any_right_answer_through_the_api(gateway: httpx
     views = await wait_graded(gateway, dict.fromkeys(ids, auth))
     for sid, source in ids.items():
         assert (views[sid]["verdict"], views[sid]["score"]) == answers[source], views[sid]
+        hidden = [t for t in views[sid]["tests"] if t["hidden"]]
+        assert hidden and all("message" not in t for t in hidden), "a checker's comment is hidden data too"
 
 
 async def test_a_checker_test_without_a_checker_is_refused_by_field(gateway: httpx.AsyncClient) -> None:

@@ -103,3 +103,21 @@ async def test_the_slot_is_free_after_a_checked_submission(sandbox: BwrapSandbox
         assert await _verdicts(sandbox, SPLIT_ONE, C_CHECKER, "5\n") == ["accepted"]
     leftovers = list((Path(tempfile.gettempdir()) / "gradeflow-test-checker").glob("build-*"))
     assert leftovers == [], "every build directory, the checker's included, is removed"
+
+
+async def test_the_checkers_comment_comes_with_its_verdict(sandbox: BwrapSandbox) -> None:
+    talkative = Checker(
+        "python",
+        "import sys\nn = int(open(sys.argv[1]).read())\na, b = map(int, open(sys.argv[2]).read().split())\n"
+        "print(f'{a} + {b} = {a + b}, not {n}' if a + b != n else 'ok')\nsys.exit(0 if a + b == n else 1)\n",
+    )
+    build = await sandbox.prepare("python", WRONG)
+    try:
+        [wrong] = await judge(sandbox, build, _cases("10\n"), LIMITS, talkative)
+        [failed] = await judge(
+            sandbox, build, _cases("10\n"), LIMITS, Checker("python", "raise SystemExit(7)\n")
+        )
+    finally:
+        await sandbox.discard(build)
+    assert (wrong.verdict, wrong.message) == ("wrong_answer", "10 + 1 = 11, not 10")
+    assert failed.verdict == "internal_error" and "exit code 7" in failed.message

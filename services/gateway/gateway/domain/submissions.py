@@ -6,7 +6,8 @@ Status = Literal["queued", "running", "graded"]
 # A status only moves forward: a late "grading started" never hides a grade already stored.
 ORDER: dict[str, int] = {"queued": 0, "running": 1, "graded": 2}
 
-HIDDEN_FIELDS = ("stdout", "stderr", "stdin", "expected_stdout")
+# A checker's message may quote the expected answer: hidden with the rest.
+HIDDEN_FIELDS = ("stdout", "stderr", "stdin", "expected_stdout", "message")
 
 
 def earlier_than(status: Status) -> list[str]:

@@ -82,6 +82,7 @@ class TestResult:
     case: TestCase
     verdict: Verdict
     execution: Execution
+    message: str = ""  # a checker's comment on this test, for whoever may see the test's data
 
 
 class CheckInput(NamedTuple):
@@ -179,6 +180,18 @@ def checker_verdict(check: Execution, crash_markers: Sequence[str] = ()) -> Verd
     if check.exit_code in (1, 2) and not any(m in check.stderr for m in crash_markers):
         return "wrong_answer"
     return "internal_error"
+
+
+MESSAGE_BYTES = 1024
+
+
+def checker_message(check: Execution, verdict: Verdict) -> str:
+    """What the checker said of the answer (its stdout, as testlib's checkers print it), or, when
+    the checker itself failed, how: for the teacher, and never a reason to fail the student."""
+    if verdict == "internal_error":
+        how = f"signal {check.signal}" if check.signal is not None else f"exit code {check.exit_code}"
+        return f"the checker failed ({'over its limits' if check.timed_out else how})"
+    return check.stdout.strip()[:MESSAGE_BYTES]
 
 
 def overall_verdict(results: Sequence[TestResult]) -> Verdict:

@@ -126,4 +126,5 @@ def _outcome(result: TestResult) -> TestOutcome:
         signal=ex.signal,
         stdout=ex.stdout[:OUTPUT_EXCERPT],
         stderr=ex.stderr[:OUTPUT_EXCERPT],
+        message=result.message,
     )

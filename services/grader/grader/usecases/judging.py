@@ -14,6 +14,7 @@ from grader.domain.grading import (
     Sandbox,
     TestCase,
     TestResult,
+    checker_message,
     checker_verdict,
     failure_of,
     verdict_of,
@@ -40,29 +41,33 @@ async def judge(
         else verdict_of(ex, case.expected_stdout, case.comparison, case.tolerance)
         for case, ex in zip(cases, executions, strict=True)
     ]
+    messages = [""] * len(cases)
     # Only runs that ended cleanly reach the checker; the others keep their own verdict.
     pending = [i for i, v in enumerate(verdicts) if v is None]
     if pending:
         inputs = [CheckInput(cases[i].stdin, executions[i].stdout, cases[i].expected_stdout) for i in pending]
-        for i, verdict in zip(pending, await _check(sandbox, build, checker, inputs), strict=True):
-            verdicts[i] = verdict
+        checked = await _check(sandbox, build, checker, inputs)
+        for i, (verdict, message) in zip(pending, checked, strict=True):
+            verdicts[i], messages[i] = verdict, message
     return [
-        TestResult(case, verdict or "internal_error", ex)
-        for case, verdict, ex in zip(cases, verdicts, executions, strict=True)
+        TestResult(case, verdict or "internal_error", ex, message)
+        for case, verdict, ex, message in zip(cases, verdicts, executions, messages, strict=True)
     ]
 
 
 async def _check(
     sandbox: Sandbox, build: Build, checker: Checker | None, inputs: list[CheckInput]
-) -> list[Verdict]:
+) -> list[tuple[Verdict, str]]:
+    """(verdict, message) per input."""
     if checker is None:  # the gateway refuses such a suite; an old one must not pass by default
-        return ["internal_error"] * len(inputs)
+        return [("internal_error", "the assignment has no checker")] * len(inputs)
     compiled = await sandbox.prepare(checker.language, checker.source, within=build)
     try:
         if compiled.compile_error is not None:
-            return ["internal_error"] * len(inputs)
+            return [("internal_error", "the checker does not compile")] * len(inputs)
         markers = LANGUAGES[checker.language].crash_markers
         checks = await sandbox.check_all(compiled, inputs, CHECKER_LIMITS)
-        return [checker_verdict(c, markers) for c in checks]
+        verdicts = [checker_verdict(c, markers) for c in checks]
+        return [(v, checker_message(c, v)) for c, v in zip(checks, verdicts, strict=True)]
     finally:
         await sandbox.discard(compiled)
