@@ -20,7 +20,12 @@ def create_app(settings: GraderSettings | None = None, sandbox: Sandbox | None =
     ctx = GraderContext(
         sessions=runtime.sessions,
         sandbox=sandbox
-        or BwrapSandbox(Path(settings.sandbox_root), settings.sandbox_uid_base, settings.concurrency),
+        or BwrapSandbox(
+            Path(settings.sandbox_root),
+            settings.sandbox_uid_base,
+            settings.concurrency,
+            zygote=settings.sandbox_fork_server,
+        ),
         wake_relay=runtime.relay.wake,
         max_output_bytes=settings.max_output_bytes,
     )

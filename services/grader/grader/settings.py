@@ -20,3 +20,5 @@ class GraderSettings(ServiceSettings):
     # (one per concurrent submission: CONCURRENCY uids from SANDBOX_UID_BASE on).
     sandbox_root: str = "/tmp/gradeflow-sandbox"
     sandbox_uid_base: int = Field(default=60_000, ge=1000)
+    # Python tests forked from a fork server started once per submission (docs/sandbox.md).
+    sandbox_fork_server: bool = True
