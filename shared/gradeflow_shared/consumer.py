@@ -109,7 +109,9 @@ class Consumer(Generic[E]):
         error: BaseException | None = None
         try:
             event = self.model.model_validate_json(msg.body)
-            await asyncio.wait_for(self.handler(event, envelope_of(msg)), self.policy.handler_timeout_seconds)
+            final = retries >= len(self.policy.retry_delays_ms)
+            envelope = envelope_of(msg).model_copy(update={"final_attempt": final})
+            await asyncio.wait_for(self.handler(event, envelope), self.policy.handler_timeout_seconds)
             outcome = "processed"
         except Exception as exc:  # every failure is settled below, none escapes
             error = exc

@@ -32,6 +32,9 @@ class Envelope(BaseModel):
     occurred_at: datetime
     correlation_id: str
     trace: dict[str, str]
+    # Set by the consumer on the last delivery its retry policy allows: a handler may then settle a
+    # failure of its own making (an Internal Error verdict, say) rather than see it dead-lettered.
+    final_attempt: bool = False
 
     @classmethod
     def for_event(cls, event: Event, correlation_id: str | None = None) -> "Envelope":

@@ -18,14 +18,13 @@ from pathlib import Path
 from grader.adapters.sandbox_processes import (
     REPORT_FD,
     TESTS,
-    SandboxError,
     become_subreaper,
     dropper,
     execution_of,
     reap_orphans,
     spawn_and_wait,
 )
-from grader.domain.grading import Build, CheckInput, Execution, Limits
+from grader.domain.grading import Build, CheckInput, Execution, Limits, SandboxError
 from grader.domain.languages import LANGUAGES, Language
 
 __all__ = ["ZYGOTE_FROM", "BwrapSandbox", "SandboxError"]

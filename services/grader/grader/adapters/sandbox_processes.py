@@ -12,15 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.domain.grading import Execution, Limits
+from grader.domain.grading import Execution, Limits, SandboxError
 from grader.domain.languages import Language
 
 REPORT_FD = "{report_fd}"  # replaced by the pipe on which the runner reports status, memory, CPU
 TESTS = "{tests}"  # replaced by the descriptors of each test's stdin, stdout and stderr
-
-
-class SandboxError(Exception):
-    """The sandbox itself failed (not the program): an Internal Error, and worth a retry."""
 
 
 @dataclass(frozen=True)

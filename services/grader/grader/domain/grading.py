@@ -9,6 +9,11 @@ from uuid import UUID
 from gradeflow_shared.events import Verdict
 
 
+class SandboxError(Exception):
+    """The sandbox itself failed (not the program): worth a retry, and an Internal Error verdict
+    when retries are exhausted."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-run limits. Defaults and maxima follow Judge0's (see docs/sandbox.md)."""

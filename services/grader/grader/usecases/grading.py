@@ -21,7 +21,16 @@ from gradeflow_shared.outbox import add_event
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS
 from grader.adapters.db import repositories as repo
 from grader.adapters.db.tables import inbox, outbox
-from grader.domain.grading import Build, Limits, Sandbox, TestResult, overall_verdict, score
+from grader.domain.grading import (
+    COMPILE_FAILED,
+    Build,
+    Limits,
+    Sandbox,
+    SandboxError,
+    TestResult,
+    overall_verdict,
+    score,
+)
 from grader.usecases.judging import Checker, judge
 
 OUTPUT_EXCERPT = 4096
@@ -58,11 +67,19 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
     ctx.wake_relay()
 
     limits = limits_of(assignment, min(assignment.max_output_kb * 1024, ctx.max_output_bytes))
-    build = await ctx.sandbox.prepare(event.language, event.source)  # compiled once
     try:
-        results = await judge(ctx.sandbox, build, cases, limits, _checker_of(assignment))
-    finally:
-        await ctx.sandbox.discard(build)
+        build = await ctx.sandbox.prepare(event.language, event.source)  # compiled once
+        try:
+            results = await judge(ctx.sandbox, build, cases, limits, _checker_of(assignment))
+        finally:
+            await ctx.sandbox.discard(build)
+        compiler_says = compile_output(build, results)
+    except SandboxError as error:
+        if not envelope.final_attempt:
+            raise  # retried through the delay tiers: the sandbox may work again
+        # Retries are exhausted: the student is told (Internal Error), rather than left waiting.
+        results = [TestResult(case, "internal_error", COMPILE_FAILED, f"sandbox: {error}") for case in cases]
+        compiler_says = ""
     verdict = overall_verdict(results)
     earned, possible = score(results)
 
@@ -77,7 +94,7 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
                 score=earned,
                 max_score=possible,
                 tests=tuple(_outcome(r) for r in results),
-                compile_output=compile_output(build, results)[:OUTPUT_EXCERPT],
+                compile_output=compiler_says[:OUTPUT_EXCERPT],
                 graded_at=datetime.now(UTC),
             )
             await add_event(session, outbox, graded, envelope.correlation_id)
