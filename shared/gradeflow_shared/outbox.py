@@ -25,18 +25,30 @@ async def add_event(
     session: AsyncSession, outbox: Table, event: Event, correlation_id: str | None = None
 ) -> Envelope:
     """Stage `event` for publishing when (and only if) the session's transaction commits."""
-    envelope = Envelope.for_event(event, correlation_id)
-    await session.execute(
-        insert(outbox).values(
-            id=envelope.message_id,
-            routing_key=event.type,
-            message_type=event.type,
-            correlation_id=envelope.correlation_id,
-            body=event.model_dump_json(),
-            headers=envelope.headers(),
-        )
-    )
+    [envelope] = await add_events(session, outbox, [(event, correlation_id)])
     return envelope
+
+
+async def add_events(
+    session: AsyncSession, outbox: Table, events: list[tuple[Event, str | None]]
+) -> list[Envelope]:
+    """Stage several (event, correlation id) pairs in one statement."""
+    envelopes = [Envelope.for_event(event, correlation_id) for event, correlation_id in events]
+    await session.execute(
+        insert(outbox),
+        [
+            {
+                "id": envelope.message_id,
+                "routing_key": event.type,
+                "message_type": event.type,
+                "correlation_id": envelope.correlation_id,
+                "body": event.model_dump_json(),
+                "headers": envelope.headers(),
+            }
+            for (event, _), envelope in zip(events, envelopes, strict=True)
+        ],
+    )
+    return envelopes
 
 
 class OutboxRelay:

@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -142,6 +143,9 @@ async def test_judge0_bad_input_is_refused_by_field(gateway: httpx.AsyncClient) 
     assert (
         await gateway.post("/judge0/submissions", json={"source_code": "x", "language_id": 71})
     ).status_code == 401
+    many = ",".join(str(uuid.uuid4()) for _ in range(21))
+    r = await gateway.get(f"/judge0/submissions/batch?tokens={many}", headers=auth)
+    assert r.status_code == 422 and "tokens" in r.text, "a batch is at most 20, as Judge0's"
 
 
 async def _judge0_done(

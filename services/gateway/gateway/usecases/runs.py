@@ -12,49 +12,69 @@ from gateway.usecases.context import Context
 from gradeflow_shared.consumer import claim
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import RunCompleted, RunRequested
-from gradeflow_shared.outbox import add_event
+from gradeflow_shared.outbox import add_events
 from gradeflow_shared.topology import GATEWAY_RUNS_COMPLETED
 
 
 async def request_run(ctx: Context, user_id: UUID, cmd: s.RunIn) -> s.RunAccepted:
+    [accepted] = await request_runs(ctx, user_id, [cmd])
+    return accepted
+
+
+async def request_runs(ctx: Context, user_id: UUID, cmds: list[s.RunIn]) -> list[s.RunAccepted]:
+    """Store the runs and stage their `run.requested` in one transaction: a batch is accepted whole."""
     async with ctx.unit_of_work() as session:
         if await get_user(session, user_id) is None:
             raise NotFound("user not found")
-        row = await repo.add_run(session, user_id, cmd.model_dump())
-        event = RunRequested(
-            run_id=row.id,
-            user_id=user_id,
-            language=row.language,
-            source=row.source,
-            stdin=row.stdin,
-            expected_stdout=row.expected_stdout,
-            time_limit_ms=row.time_limit_ms,
-            memory_limit_mb=row.memory_limit_mb,
-            wall_limit_ms=row.wall_limit_ms,
-            max_processes=row.max_processes,
-            max_file_kb=row.max_file_kb,
-            stack_limit_mb=row.stack_limit_mb,
-            requested_at=row.created_at,
-        )
-        await add_event(session, outbox, event, correlation_id=str(row.id))
-    return s.RunAccepted(id=row.id, status=row.status)
+        rows = await repo.add_runs(session, user_id, [cmd.model_dump() for cmd in cmds])
+        events = [
+            RunRequested(
+                run_id=row.id,
+                user_id=user_id,
+                language=row.language,
+                source=row.source,
+                stdin=row.stdin,
+                expected_stdout=row.expected_stdout,
+                time_limit_ms=row.time_limit_ms,
+                memory_limit_mb=row.memory_limit_mb,
+                wall_limit_ms=row.wall_limit_ms,
+                max_processes=row.max_processes,
+                max_file_kb=row.max_file_kb,
+                stack_limit_mb=row.stack_limit_mb,
+                requested_at=row.created_at,
+            )
+            for row in rows
+        ]
+        await add_events(session, outbox, [(event, str(event.run_id)) for event in events])
+    return [s.RunAccepted(id=row.id, status=row.status) for row in rows]
 
 
 async def view_run(ctx: Context, user_id: UUID, run_id: UUID) -> s.RunOut:
-    """Only the one who asked sees a run (its source and input are theirs)."""
+    [run] = await view_runs(ctx, user_id, [run_id])
+    return run
+
+
+async def view_runs(ctx: Context, user_id: UUID, run_ids: list[UUID]) -> list[s.RunOut]:
+    """Only the one who asked sees a run (its source and input are theirs); one query for all."""
     async with ctx.sessions() as session:
-        row = await repo.get_run(session, run_id)
-    if row is None or row.user_id != user_id:
-        raise NotFound("run not found", field="run_id")
-    return s.RunOut(
-        id=row.id,
-        language=row.language,
-        status=row.status,
-        verdict=row.verdict,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        **(row.result or {}),
-    )
+        found = await repo.get_runs(session, run_ids)
+    views = []
+    for run_id in run_ids:
+        row = found.get(run_id)
+        if row is None or row.user_id != user_id:
+            raise NotFound("run not found", field="run_id")
+        views.append(
+            s.RunOut(
+                id=row.id,
+                language=row.language,
+                status=row.status,
+                verdict=row.verdict,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                **(row.result or {}),
+            )
+        )
+    return views
 
 
 async def run_completed(ctx: Context, event: RunCompleted, envelope: Envelope) -> None:

@@ -10,14 +10,17 @@ from gateway.adapters.db.tables import runs
 from gradeflow_shared.ids import new_id
 
 
-async def add_run(session: AsyncSession, user_id: UUID, fields: dict[str, Any]) -> Row[Any]:
-    stmt = insert(runs).values(id=new_id(), user_id=user_id, status="queued", **fields).returning(runs)
-    row: Row[Any] = (await session.execute(stmt)).one()
-    return row
+async def add_runs(session: AsyncSession, user_id: UUID, many: list[dict[str, Any]]) -> list[Row[Any]]:
+    """Insert the runs in one round trip; rows come back in the order given."""
+    stmt = insert(runs).returning(runs, sort_by_parameter_order=True)
+    params = [{"id": new_id(), "user_id": user_id, "status": "queued", **fields} for fields in many]
+    return list((await session.execute(stmt, params)).all())
 
 
-async def get_run(session: AsyncSession, run_id: UUID) -> Row[Any] | None:
-    return (await session.execute(select(runs).where(runs.c.id == run_id))).first()
+async def get_runs(session: AsyncSession, run_ids: list[UUID]) -> dict[UUID, Row[Any]]:
+    """The runs of `run_ids` that exist, by id: one query however many."""
+    rows = (await session.execute(select(runs).where(runs.c.id.in_(run_ids)))).all()
+    return {row.id: row for row in rows}
 
 
 async def complete_run(session: AsyncSession, run_id: UUID, verdict: str, result: dict[str, Any]) -> int:

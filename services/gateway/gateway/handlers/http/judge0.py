@@ -23,6 +23,7 @@ from gradeflow_shared.auth import Tokens
 
 router = APIRouter(prefix="/judge0", tags=["judge0"])
 WAIT_SECONDS = 20.0
+MAX_BATCH = 20  # Judge0's own bound on a batch
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -55,7 +56,7 @@ class SubmissionIn(BaseModel):
 
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    submissions: list[SubmissionIn] = Field(min_length=1, max_length=20)
+    submissions: list[SubmissionIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 @router.get("/languages")
@@ -89,7 +90,7 @@ async def create_batch(
     body: BatchIn, ctx: Ctx, user: User, base64_encoded: Base64 = False
 ) -> list[dict[str, str]]:
     commands = [_run_in(sub, base64_encoded, f"submissions.{i}") for i, sub in enumerate(body.submissions)]
-    return [{"token": str((await runs.request_run(ctx, user, cmd)).id)} for cmd in commands]
+    return [{"token": str(accepted.id)} for accepted in await runs.request_runs(ctx, user, commands)]
 
 
 @router.get("/submissions/batch")
@@ -97,9 +98,10 @@ async def get_batch(
     tokens: str, ctx: Ctx, user: User, base64_encoded: Base64 = False, fields: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     ids = [_token(t) for t in tokens.split(",") if t]
-    return {
-        "submissions": [judge0.render(await runs.view_run(ctx, user, i), base64_encoded, fields) for i in ids]
-    }
+    if not 1 <= len(ids) <= MAX_BATCH:
+        raise GatewayError(f"between 1 and {MAX_BATCH} tokens", field="tokens")
+    found = await runs.view_runs(ctx, user, ids)
+    return {"submissions": [judge0.render(run, base64_encoded, fields) for run in found]}
 
 
 @router.get("/submissions/{token}")
