@@ -19,9 +19,6 @@ from faststream.rabbit import Channel, RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage as InjectedMessage
 from faststream.rabbit.message import RabbitMessage
 from pydantic import ValidationError
-from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.broker import Publisher, publish_event, publish_raw
 from gradeflow_shared.envelope import (
@@ -38,27 +35,12 @@ from gradeflow_shared.envelope import (
 from gradeflow_shared.errors import disposition
 from gradeflow_shared.events import Event, JobObserved
 from gradeflow_shared.topology import EXCHANGE, Route
+from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork, claimed
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
+R = TypeVar("R")
 Handler = Callable[[E, Envelope], Awaitable[None]]
-
-
-async def claim(session: AsyncSession, inbox: Table, message_id: str, queue: str) -> bool:
-    """Record `message_id` as processed in the caller's transaction; False if it already was."""
-    result = await session.execute(
-        pg_insert(inbox)
-        .values(message_id=message_id, queue=queue)
-        .on_conflict_do_nothing()
-        .returning(inbox.c.message_id)
-    )
-    return result.first() is not None
-
-
-async def processed(session: AsyncSession, inbox: Table, message_id: str) -> bool:
-    """Whether `message_id` was claimed already: lets a costly handler skip a redelivery up front."""
-    found = await session.execute(select(inbox.c.message_id).where(inbox.c.message_id == message_id))
-    return found.first() is not None
 
 
 def envelope_of(msg: RabbitMessage) -> Envelope:
@@ -206,3 +188,15 @@ class Subscriptions:
             ack_policy=AckPolicy.MANUAL,
             title=route.queue,
         )(consume)
+
+    def add_claimed(
+        self,
+        route: Route,
+        model: type[E],
+        units: UnitsOfWork[R],
+        use_case: Callable[[UnitOfWork[R], E, Envelope], Awaitable[None]],
+        **options: Any,
+    ) -> None:
+        """Consume `route`'s queue with `use_case` run in one unit of work that claims each message
+        first: a redelivery is a no-op (unit_of_work.claimed)."""
+        self.add(route, model, claimed(units, route, use_case), **options)

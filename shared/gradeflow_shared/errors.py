@@ -17,6 +17,15 @@ class TransientError(GradeflowError):
     """The message may succeed later (a dependency is down, a referenced row has not arrived yet)."""
 
 
+class Unavailable(TransientError):
+    """A dependency (the database, the broker) cannot be reached: the request is refused whole,
+    nothing was committed; an HTTP client is told to retry shortly (503), a message is retried."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 Disposition = Literal["retry", "dead_letter"]
 
 # Read top to bottom; the first matching class decides. Anything unlisted is treated as transient:

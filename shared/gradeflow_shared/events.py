@@ -10,6 +10,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gradeflow_shared.limits import RunLimits
+
 Role = Literal["student", "teacher", "parent"]
 # "checker": the assignment's checker program decides (see CheckerSpec).
 Comparison = Literal["exact", "trailing_whitespace", "tokens", "numeric", "checker"]
@@ -57,22 +59,15 @@ class CheckerSpec(BaseModel):
     source: str
 
 
-class AssignmentPublished(Event):
-    """Gateway → grader: the assignment's test suite, copied into the grader's own schema."""
+class AssignmentPublished(Event, RunLimits):
+    """Gateway → grader: the assignment's test suite and limits, copied into the grader's schema."""
 
     type: ClassVar[str] = "assignment.published"
     assignment_id: UUID
     course_id: UUID
     title: str
-    time_limit_ms: int
-    memory_limit_mb: int
     tests: tuple[TestCaseSpec, ...]
-    max_processes: int = 16
-    max_output_kb: int = 64
     checker: CheckerSpec | None = None
-    wall_limit_ms: int | None = None  # None: twice the CPU time plus 1 s
-    max_file_kb: int = 1024
-    stack_limit_mb: int = 64
 
 
 class SubmissionCreated(Event):
@@ -123,7 +118,7 @@ class SubmissionGraded(Event):
     graded_at: datetime
 
 
-class RunRequested(Event):
+class RunRequested(Event, RunLimits):
     """Gateway → grader: run a program once on one input, outside any assignment (a "run" button,
     the Judge0-compatible API). With `expected_stdout` the run is judged, as one test."""
 
@@ -134,12 +129,6 @@ class RunRequested(Event):
     source: str
     stdin: str = ""
     expected_stdout: str | None = None
-    time_limit_ms: int
-    memory_limit_mb: int
-    wall_limit_ms: int | None = None
-    max_processes: int = 16
-    max_file_kb: int = 1024
-    stack_limit_mb: int = 64
     requested_at: datetime
 
 

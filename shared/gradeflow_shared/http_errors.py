@@ -12,16 +12,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from gradeflow_shared.errors import Unavailable
+
 log = logging.getLogger(__name__)
 
-# A dependency that cannot be reached: the request is refused whole (nothing was committed).
+# A dependency that really cannot be reached: the request is refused whole (nothing was
+# committed) and may be retried. Any other error — an OSError such as FileNotFoundError included —
+# is a bug: 500, logged with its traceback.
 UNAVAILABLE: tuple[type[Exception], ...] = (
+    Unavailable,
     OperationalError,
     InterfaceError,
     PoolTimeout,
     ConnectionError,
-    OSError,
-    TimeoutError,
 )
 
 
@@ -76,11 +79,15 @@ def install_error_handlers(app: FastAPI, table: dict[type[Exception], tuple[int,
     for cls in UNAVAILABLE:
         app.add_exception_handler(cls, _unavailable)
 
-    async def _db_error(request: Request, exc: Exception) -> JSONResponse:
-        orig = getattr(exc, "orig", None)
-        if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or isinstance(orig, OSError):
-            return await _unavailable(request, exc)
-        log.exception("database error", exc_info=exc)
+    async def _internal(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
         return JSONResponse(error_body("internal", "internal error"), status_code=500)
 
+    async def _db_error(request: Request, exc: Exception) -> JSONResponse:
+        orig = getattr(exc, "orig", None)
+        if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or isinstance(orig, ConnectionError):
+            return await _unavailable(request, exc)
+        return await _internal(request, exc)
+
     app.add_exception_handler(DBAPIError, _db_error)
+    app.add_exception_handler(Exception, _internal)

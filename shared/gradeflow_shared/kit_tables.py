@@ -1,10 +1,12 @@
 """Tables every service keeps in its own schema: the outbox (events to publish) and the inbox
-(message ids already processed, for idempotent consumers)."""
+(message ids already processed, for idempotent consumers); and the columns of a run's limits, for
+the services that store them."""
 
 from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -14,6 +16,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+
+from gradeflow_shared.limits import SPECS
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -41,3 +45,13 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("queue", String(200), nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+
+
+def limit_columns() -> list[Column[int]]:
+    """One integer column per limit of shared/limits.py, NULL only where the limit may be derived."""
+    return [
+        Column(spec.name, Integer, nullable=spec.default is None)
+        if spec.default is None
+        else Column(spec.name, Integer, nullable=False, server_default=str(spec.default))
+        for spec in SPECS.values()
+    ]

@@ -1,3 +1,25 @@
-"""Language identifiers the gateway accepts and the grader runs: a contract between the two."""
+"""The languages of the system, as one contract: the id the gateway accepts and the grader runs,
+and the Judge0 CE id and name the Judge0-compatible API shows for it (existing clients keep their
+ids). The grader's own table (how to compile and run each) must cover exactly these ids."""
 
-LANGUAGES: frozenset[str] = frozenset({"python", "c", "cpp", "javascript", "java"})
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LanguageRef:
+    id: str
+    judge0_id: int
+    judge0_name: str
+
+
+REFS: tuple[LanguageRef, ...] = (
+    LanguageRef("c", 50, "C (GCC)"),
+    LanguageRef("cpp", 54, "C++ (GCC)"),
+    LanguageRef("java", 62, "Java (OpenJDK)"),
+    LanguageRef("javascript", 63, "JavaScript (Node.js)"),
+    LanguageRef("python", 71, "Python (3)"),
+)
+
+LANGUAGES: frozenset[str] = frozenset(ref.id for ref in REFS)
+BY_JUDGE0_ID: dict[int, LanguageRef] = {ref.judge0_id: ref for ref in REFS}
+BY_ID: dict[str, LanguageRef] = {ref.id: ref for ref in REFS}

@@ -21,18 +21,12 @@ PASS_TIMEOUT_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 5.0
 
 
-async def add_event(
-    session: AsyncSession, outbox: Table, event: Event, correlation_id: str | None = None
-) -> Envelope:
-    """Stage `event` for publishing when (and only if) the session's transaction commits."""
-    [envelope] = await add_events(session, outbox, [(event, correlation_id)])
-    return envelope
-
-
-async def add_events(
+async def stage_events(
     session: AsyncSession, outbox: Table, events: list[tuple[Event, str | None]]
 ) -> list[Envelope]:
-    """Stage several (event, correlation id) pairs in one statement."""
+    """Write (event, correlation id) pairs to the outbox in one statement, in the session's
+    transaction: they are published when (and only if) it commits. Use cases stage events through
+    their unit of work (unit_of_work.py), which calls this at commit."""
     envelopes = [Envelope.for_event(event, correlation_id) for event, correlation_id in events]
     await session.execute(
         insert(outbox),

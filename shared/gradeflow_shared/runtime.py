@@ -4,7 +4,7 @@ in-flight messages finish (broker graceful timeout), flush the outbox, close con
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI
@@ -79,9 +79,15 @@ class Runtime:
         title: str,
         routers: Iterable[APIRouter] = (),
         error_table: dict[type[Exception], tuple[int, str]] | None = None,
+        on_start: Iterable[Callable[[], Awaitable[None]]] = (),
     ) -> FastAPI:
+        """The service's app; `on_start`: the service's own start-up work (a sandbox to prepare),
+        done before it consumes anything."""
+
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            for start in on_start:
+                await start()
             async with self.running():
                 yield
 

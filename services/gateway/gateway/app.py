@@ -1,26 +1,29 @@
-"""The gateway's composition root: builds the runtime, use-case context and routes."""
+"""The gateway's composition root: builds the runtime, the units of work and the routes; tests
+may pass their own units of work (a fake store) instead of the database's."""
 
 from fastapi import FastAPI
 
-from gateway.adapters.db.tables import SCHEMA, outbox
+from gateway.adapters.db.repositories import SqlGatewayStore
+from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.handlers.http.errors import ERROR_TABLE
 from gateway.handlers.http.judge0 import router as judge0_router
 from gateway.handlers.http.routes import router as api_router
 from gateway.handlers.messages import register
 from gateway.settings import GatewaySettings
-from gateway.usecases.context import Context
+from gateway.usecases.ports import Context, Units
 from gradeflow_shared.auth import Tokens
 from gradeflow_shared.runtime import Runtime
+from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+def create_app(settings: GatewaySettings | None = None, units: Units | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     runtime = Runtime.build(settings, SCHEMA, outbox)
-    ctx = Context(sessions=runtime.sessions, relay=runtime.relay)
+    units = units or SqlUnitsOfWork(runtime.sessions, SqlGatewayStore, outbox, inbox, runtime.relay.wake)
     subs = runtime.subscriptions()
-    register(subs, ctx)
+    register(subs, units)
     runtime.broker.include_router(subs.router)
     app = runtime.http_app("Gradeflow gateway", [api_router, judge0_router], ERROR_TABLE)
-    app.state.context = ctx
+    app.state.context = Context(units)
     app.state.tokens = Tokens(settings.auth_secret, settings.token_ttl_seconds)
     return app

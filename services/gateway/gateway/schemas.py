@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from gradeflow_shared.languages import LANGUAGES
+from gradeflow_shared.limits import RunLimits
 
 MAX_SOURCE_BYTES = 64 * 1024
 
@@ -86,24 +87,14 @@ class ProgramIn(Strict):
         return value
 
 
-class LimitsIn(Strict):
-    """Limits of every run, with defaults and maxima after Judge0's (docs/grading.md): CPU time,
-    wall time (default twice the CPU time plus 1 s), memory, processes and threads, file size, stack."""
+class LimitsIn(RunLimits):
+    """Limits of every run (shared/limits.py has their defaults and maxima)."""
 
-    time_limit_ms: int = Field(default=2000, ge=100, le=15_000)
-    wall_limit_ms: int | None = Field(default=None, ge=100, le=30_000)
-    memory_limit_mb: int = Field(default=256, ge=16, le=1024)
-    max_processes: int = Field(default=16, ge=1, le=64)
-    max_file_kb: int = Field(default=1024, ge=1, le=4096)
-    stack_limit_mb: int = Field(default=64, ge=1, le=128)
-
-
-LIMIT_FIELDS = set(LimitsIn.model_fields)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class AssignmentIn(LimitsIn):
     title: str = Field(min_length=1, max_length=200)
-    max_output_kb: int = Field(default=64, ge=1, le=4096)
     # Decides the tests compared by "checker": run as `checker input output expected` (see
     # docs/grading.md). Declared before `tests`, which are validated against it.
     checker: ProgramIn | None = None
@@ -129,17 +120,10 @@ class TestCaseOut(BaseModel):
     expected_stdout: str | None
 
 
-class AssignmentOut(BaseModel):
+class AssignmentOut(RunLimits):
     id: UUID
     course_id: UUID
     title: str
-    time_limit_ms: int
-    wall_limit_ms: int | None
-    memory_limit_mb: int
-    max_processes: int
-    max_output_kb: int
-    max_file_kb: int
-    stack_limit_mb: int
     checker_language: str | None = None
     tests: list[TestCaseOut]
 

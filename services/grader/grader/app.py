@@ -1,35 +1,52 @@
-"""The grader's composition root: runtime, sandbox and subscribers; tests may pass a sandbox."""
+"""The grader's composition root: runtime, sandbox, units of work and subscribers; tests may pass
+their own sandbox, units of work or clock."""
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from gradeflow_shared.runtime import Runtime
-from grader.adapters.db.tables import SCHEMA, outbox
+from gradeflow_shared.unit_of_work import SqlUnitsOfWork
+from grader.adapters.db.repositories import SqlGraderStore
+from grader.adapters.db.tables import SCHEMA, inbox, outbox
 from grader.adapters.sandbox import BwrapSandbox
+from grader.adapters.toolchains import versions
 from grader.domain.grading import Sandbox
 from grader.handlers.http.routes import router as api_router
 from grader.handlers.messages import register
 from grader.settings import GraderSettings
-from grader.usecases.grading import GraderContext
+from grader.usecases.ports import GraderContext, Units
 
 
-def create_app(settings: GraderSettings | None = None, sandbox: Sandbox | None = None) -> FastAPI:
+def create_app(
+    settings: GraderSettings | None = None,
+    sandbox: Sandbox | None = None,
+    units: Units | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
     settings = settings or GraderSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox)
-    ctx = GraderContext(
-        sessions=runtime.sessions,
-        sandbox=sandbox
-        or BwrapSandbox(
+    starting = []
+    if sandbox is None:
+        bwrap = BwrapSandbox(
             Path(settings.sandbox_root),
             settings.sandbox_uid_base,
             settings.concurrency,
             zygote=settings.sandbox_fork_server,
-        ),
-        wake_relay=runtime.relay.wake,
+        )
+        starting.append(bwrap.start)
+        sandbox = bwrap
+    ctx = GraderContext(
+        units=units or SqlUnitsOfWork(runtime.sessions, SqlGraderStore, outbox, inbox, runtime.relay.wake),
+        sandbox=sandbox,
         max_output_bytes=settings.max_output_bytes,
+        **({"clock": clock} if clock else {}),
     )
     subs = runtime.subscriptions()
     register(subs, ctx, settings.concurrency)
     runtime.broker.include_router(subs.router)
-    return runtime.http_app("Gradeflow grader", [api_router])
+    app = runtime.http_app("Gradeflow grader", [api_router], on_start=starting)
+    app.state.toolchains = versions
+    return app

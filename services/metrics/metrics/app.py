@@ -1,28 +1,33 @@
-"""The metrics service's composition root."""
+"""The metrics service's composition root; tests may pass their own units of work."""
 
 from fastapi import FastAPI
 
 from gradeflow_shared.runtime import Runtime
+from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 from metrics.adapters.broker_stats import BrokerStats
-from metrics.adapters.db.tables import SCHEMA, outbox
+from metrics.adapters.db.repositories import SqlMetricsStore
+from metrics.adapters.db.tables import SCHEMA, inbox, outbox
 from metrics.adapters.dead_letters import DeadLetters
 from metrics.domain.errors import NotFound
 from metrics.handlers.http.dead_letters import router as dead_letters_router
 from metrics.handlers.http.routes import router as api_router
 from metrics.handlers.messages import register
 from metrics.settings import MetricsSettings
+from metrics.usecases.ports import Units
 
 
-def create_app(settings: MetricsSettings | None = None) -> FastAPI:
+def create_app(settings: MetricsSettings | None = None, units: Units | None = None) -> FastAPI:
     settings = settings or MetricsSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox)
+    units = units or SqlUnitsOfWork(runtime.sessions, SqlMetricsStore, outbox, inbox, runtime.relay.wake)
     subs = runtime.subscriptions()
-    register(subs, runtime.sessions)
+    register(subs, units)
     runtime.broker.include_router(subs.router)
     app = runtime.http_app(
         "Gradeflow metrics", [api_router, dead_letters_router], {NotFound: (404, "not_found")}
     )
     app.state.settings = settings
+    app.state.units = units
     app.state.broker_stats = BrokerStats(settings.amqp_url)
     app.state.dead_letters = DeadLetters(settings.amqp_url)
     return app

@@ -1,14 +1,17 @@
-"""The notifier's composition root."""
+"""The notifier's composition root; tests may pass their own units of work."""
 
 from fastapi import FastAPI
 
 from gradeflow_shared.auth import Tokens, Unauthenticated
 from gradeflow_shared.runtime import Runtime
-from notifier.adapters.db.tables import SCHEMA, outbox
+from gradeflow_shared.unit_of_work import SqlUnitsOfWork
+from notifier.adapters.db.repositories import SqlNotifierStore
+from notifier.adapters.db.tables import SCHEMA, inbox, outbox
 from notifier.domain.errors import NotFound
 from notifier.handlers.http.routes import router as api_router
 from notifier.handlers.messages import register
 from notifier.settings import NotifierSettings
+from notifier.usecases.ports import Units
 
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     NotFound: (404, "not_found"),
@@ -16,12 +19,14 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
 }
 
 
-def create_app(settings: NotifierSettings | None = None) -> FastAPI:
+def create_app(settings: NotifierSettings | None = None, units: Units | None = None) -> FastAPI:
     settings = settings or NotifierSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox)
+    units = units or SqlUnitsOfWork(runtime.sessions, SqlNotifierStore, outbox, inbox, runtime.relay.wake)
     subs = runtime.subscriptions()
-    register(subs, runtime.sessions)
+    register(subs, units)
     runtime.broker.include_router(subs.router)
     app = runtime.http_app("Gradeflow notifier", [api_router], ERROR_TABLE)
+    app.state.units = units
     app.state.tokens = Tokens(settings.auth_secret)
     return app

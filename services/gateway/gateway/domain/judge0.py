@@ -1,7 +1,8 @@
 """Judge0's vocabulary, for the Judge0-compatible API: its language ids and statuses, and how a
 Gradeflow verdict reads as a Judge0 status. Pure data and rules; no I/O.
 
-Language ids are Judge0 CE's (so existing clients keep their ids); statuses are its fourteen.
+Language ids are Judge0 CE's (shared/languages.py, so existing clients keep their ids); statuses
+are its fourteen.
 Judge0 has no Memory or Output Limit Exceeded status: those read as "Runtime Error (Other)" with
 the Gradeflow verdict in `message`, as Judge0 itself reports them.
 """
@@ -12,15 +13,7 @@ from typing import Any
 
 from gateway.domain.errors import GatewayError
 from gateway.schemas import RunOut
-
-# Judge0 CE id → (Gradeflow language, Judge0's name for it)
-LANGUAGE_IDS: dict[int, tuple[str, str]] = {
-    50: ("c", "C (GCC)"),
-    54: ("cpp", "C++ (GCC)"),
-    62: ("java", "Java (OpenJDK)"),
-    63: ("javascript", "JavaScript (Node.js)"),
-    71: ("python", "Python (3)"),
-}
+from gradeflow_shared.languages import BY_ID
 
 STATUSES: dict[int, str] = {
     1: "In Queue",
@@ -85,7 +78,7 @@ def render(run: RunOut, encoded: bool, fields: str | None) -> dict[str, Any]:
         return base64.b64encode(value.encode()).decode() if encoded else value
 
     status = status_id(run.status, run.verdict, run.signal)
-    language_id = next(i for i, (lang, _) in LANGUAGE_IDS.items() if lang == run.language)
+    language_id = BY_ID[run.language].judge0_id
     done = run.status == "done"
     full: dict[str, Any] = {
         "token": str(run.id),

@@ -1,9 +1,9 @@
-"""The gateway's subscribers: grading progress and run results from the grader update the read models."""
+"""The gateway's subscribers: grading progress and run results from the grader update the read
+models, each in one unit of work that claims the message first (a redelivery is a no-op)."""
 
 from gateway.usecases import runs, submissions
-from gateway.usecases.context import Context
+from gateway.usecases.ports import Units
 from gradeflow_shared.consumer import Subscriptions
-from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted, RunCompleted, SubmissionGraded
 from gradeflow_shared.topology import (
     GATEWAY_GRADING_STARTED,
@@ -12,16 +12,7 @@ from gradeflow_shared.topology import (
 )
 
 
-def register(subs: Subscriptions, ctx: Context) -> None:
-    async def on_started(event: GradingStarted, envelope: Envelope) -> None:
-        await submissions.grading_started(ctx, event, envelope)
-
-    async def on_graded(event: SubmissionGraded, envelope: Envelope) -> None:
-        await submissions.submission_graded(ctx, event, envelope)
-
-    async def on_run_completed(event: RunCompleted, envelope: Envelope) -> None:
-        await runs.run_completed(ctx, event, envelope)
-
-    subs.add(GATEWAY_GRADING_STARTED, GradingStarted, on_started)
-    subs.add(GATEWAY_SUBMISSION_GRADED, SubmissionGraded, on_graded)
-    subs.add(GATEWAY_RUNS_COMPLETED, RunCompleted, on_run_completed)
+def register(subs: Subscriptions, units: Units) -> None:
+    subs.add_claimed(GATEWAY_GRADING_STARTED, GradingStarted, units, submissions.grading_started)
+    subs.add_claimed(GATEWAY_SUBMISSION_GRADED, SubmissionGraded, units, submissions.submission_graded)
+    subs.add_claimed(GATEWAY_RUNS_COMPLETED, RunCompleted, units, runs.run_completed)

@@ -1,119 +1,108 @@
-"""Users, courses, enrollments and assignments: the catalogue a submission needs."""
+"""The catalogue: users, courses, enrollments and assignments with their tests — the state a
+submission needs. Each change that another service keeps a copy of is announced in the same unit
+of work."""
 
 from typing import Any
 from uuid import UUID
 
 from gateway import schemas as s
-from gateway.adapters.db import repositories as repo
-from gateway.adapters.db.tables import outbox
 from gateway.domain.access import PARENT, STUDENT, TEACHER, require_teacher
 from gateway.domain.errors import GatewayError, NotFound
-from gateway.usecases.context import Context
+from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.events import AssignmentPublished, CheckerSpec, EnrollmentChanged, TestCaseSpec
-from gradeflow_shared.outbox import add_event
+from gradeflow_shared.limits import LIMIT_FIELDS
 
 
 async def dev_login(ctx: Context, cmd: s.DevLogin) -> Any:
-    async with ctx.unit_of_work() as session:
-        return await repo.upsert_user(session, cmd.email, cmd.name)
+    async with ctx.units() as uow:
+        user = await uow.repos.upsert_user(cmd.email, cmd.name)
+        await uow.commit()
+    return user
 
 
 async def create_course(ctx: Context, teacher_id: UUID, cmd: s.CourseIn) -> Any:
-    async with ctx.unit_of_work() as session:
-        teacher = await repo.get_user(session, teacher_id)
+    async with ctx.units() as uow:
+        teacher = await uow.repos.get_user(teacher_id)
         if teacher is None:
             raise NotFound("user not found")
-        course = await repo.add_course(session, cmd.title, teacher_id)
-        await repo.upsert_enrollment(session, course.id, teacher_id, TEACHER, None)
-        await add_event(session, outbox, _enrollment_event(course.id, teacher, TEACHER))
-        return course
+        course = await uow.repos.add_course(cmd.title, teacher_id)
+        await uow.repos.upsert_enrollment(course.id, teacher_id, TEACHER, None)
+        uow.add_event(_enrollment_event(course.id, teacher, TEACHER))
+        await uow.commit()
+    return course
 
 
 async def enroll(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.EnrollmentIn) -> Any:
-    async with ctx.unit_of_work() as session:
-        await _role_in(session, course_id, actor_id, require=TEACHER)
-        user = await repo.get_user(session, cmd.user_id)
+    async with ctx.units() as uow:
+        await _role_in(uow, course_id, actor_id, require=TEACHER)
+        user = await uow.repos.get_user(cmd.user_id)
         if user is None:
             raise NotFound("user not found", field="user_id")
+        followed = cmd.student_id if cmd.role == PARENT else None
         if cmd.role == PARENT:
-            await _require_student(session, course_id, cmd.student_id)
-        row = await repo.upsert_enrollment(
-            session,
-            course_id,
-            cmd.user_id,
-            cmd.role,
-            cmd.student_id if cmd.role == PARENT else None,
-        )
-        await add_event(session, outbox, _enrollment_event(course_id, user, cmd.role))
-        return row
+            await _require_student(uow, course_id, followed)
+        row = await uow.repos.upsert_enrollment(course_id, cmd.user_id, cmd.role, followed)
+        uow.add_event(_enrollment_event(course_id, user, cmd.role))
+        await uow.commit()
+    return row
 
 
 async def create_assignment(
     ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.AssignmentIn
-) -> tuple[Any, Any]:
-    async with ctx.unit_of_work() as session:
-        await _role_in(session, course_id, actor_id, require=TEACHER)
-        assignment = await repo.add_assignment(
-            session,
+) -> s.AssignmentOut:
+    """Store the assignment and its tests, and publish the suite to the grader, in one unit."""
+    async with ctx.units() as uow:
+        await _role_in(uow, course_id, actor_id, require=TEACHER)
+        checker = cmd.checker
+        assignment = await uow.repos.add_assignment(
             course_id,
             {
-                **cmd.model_dump(include={"title", "max_output_kb", *s.LIMIT_FIELDS}),
-                "checker_language": cmd.checker.language if cmd.checker else None,
-                "checker_source": cmd.checker.source if cmd.checker else None,
+                **cmd.model_dump(include={"title", *LIMIT_FIELDS}),
+                "checker_language": checker.language if checker else None,
+                "checker_source": checker.source if checker else None,
             },
         )
-        tests = await repo.add_test_cases(session, assignment.id, [t.model_dump() for t in cmd.tests])
-        event = AssignmentPublished(
-            assignment_id=assignment.id,
-            course_id=course_id,
-            title=assignment.title,
-            time_limit_ms=assignment.time_limit_ms,
-            memory_limit_mb=assignment.memory_limit_mb,
-            max_processes=assignment.max_processes,
-            max_output_kb=assignment.max_output_kb,
-            wall_limit_ms=assignment.wall_limit_ms,
-            max_file_kb=assignment.max_file_kb,
-            stack_limit_mb=assignment.stack_limit_mb,
-            checker=CheckerSpec(language=cmd.checker.language, source=cmd.checker.source)
-            if cmd.checker
-            else None,
-            tests=tuple(
-                TestCaseSpec(
-                    test_id=t.id,
-                    position=t.position,
-                    stdin=t.stdin,
-                    expected_stdout=t.expected_stdout,
-                    weight=t.weight,
-                    hidden=t.hidden,
-                    comparison=t.comparison,
-                    tolerance=t.tolerance,
-                )
-                for t in tests
-            ),
+        tests = await uow.repos.add_test_cases(assignment.id, [t.model_dump() for t in cmd.tests])
+        uow.add_event(
+            AssignmentPublished(
+                assignment_id=assignment.id,
+                course_id=course_id,
+                title=assignment.title,
+                **_limits(assignment),
+                checker=CheckerSpec(language=checker.language, source=checker.source) if checker else None,
+                tests=tuple(
+                    TestCaseSpec(test_id=t.id, **{f: getattr(t, f) for f in _TEST_FIELDS}) for t in tests
+                ),
+            )
         )
-        await add_event(session, outbox, event)
-        return assignment, tests
+        await uow.commit()
+    return _assignment_view(assignment, tests, sees_hidden=True)
 
 
 async def view_assignment(ctx: Context, viewer_id: UUID, assignment_id: UUID) -> s.AssignmentOut:
-    async with ctx.sessions() as session:
-        assignment = await repo.get_assignment(session, assignment_id)
+    async with ctx.units() as uow:
+        assignment = await uow.repos.get_assignment(assignment_id)
         if assignment is None:
             raise NotFound("assignment not found", field="assignment_id")
-        role = await _role_in(session, assignment.course_id, viewer_id)
-        tests = await repo.list_test_cases(session, assignment_id)
-    sees_hidden = role == TEACHER
+        role = await _role_in(uow, assignment.course_id, viewer_id)
+        tests = await uow.repos.list_test_cases(assignment_id)
+    return _assignment_view(assignment, tests, sees_hidden=role == TEACHER)
+
+
+_TEST_FIELDS = ("position", "stdin", "expected_stdout", "weight", "hidden", "comparison", "tolerance")
+
+
+def _limits(row: Any) -> dict[str, Any]:
+    return {f: getattr(row, f) for f in LIMIT_FIELDS}
+
+
+def _assignment_view(assignment: Any, tests: Any, sees_hidden: bool) -> s.AssignmentOut:
+    """A student sees a hidden test's weight, never its input or expected output."""
     return s.AssignmentOut(
         id=assignment.id,
         course_id=assignment.course_id,
         title=assignment.title,
-        time_limit_ms=assignment.time_limit_ms,
-        memory_limit_mb=assignment.memory_limit_mb,
-        max_processes=assignment.max_processes,
-        max_output_kb=assignment.max_output_kb,
-        wall_limit_ms=assignment.wall_limit_ms,
-        max_file_kb=assignment.max_file_kb,
-        stack_limit_mb=assignment.stack_limit_mb,
+        **_limits(assignment),
         checker_language=assignment.checker_language,
         tests=[
             s.TestCaseOut(
@@ -130,10 +119,11 @@ async def view_assignment(ctx: Context, viewer_id: UUID, assignment_id: UUID) ->
     )
 
 
-async def _role_in(session: Any, course_id: UUID, user_id: UUID, require: str | None = None) -> str:
-    if await repo.get_course(session, course_id) is None:
+async def _role_in(uow: Uow, course_id: UUID, user_id: UUID, require: str | None = None) -> str:
+    """The user's role in the course; a course the user is not in does not exist for them."""
+    if await uow.repos.get_course(course_id) is None:
         raise NotFound("course not found", field="course_id")
-    row = await repo.enrollment(session, course_id, user_id)
+    row = await uow.repos.enrollment(course_id, user_id)
     role = row.role if row else None
     if require == TEACHER:
         require_teacher(role)
@@ -142,18 +132,13 @@ async def _role_in(session: Any, course_id: UUID, user_id: UUID, require: str | 
     return str(role)
 
 
-async def _require_student(session: Any, course_id: UUID, student_id: UUID | None) -> None:
-    row = await repo.enrollment(session, course_id, student_id) if student_id else None
+async def _require_student(uow: Uow, course_id: UUID, student_id: UUID | None) -> None:
+    row = await uow.repos.enrollment(course_id, student_id) if student_id else None
     if row is None or row.role != STUDENT:
         raise GatewayError("a parent must follow a student of this course", field="student_id")
 
 
 def _enrollment_event(course_id: UUID, user: Any, role: str) -> EnrollmentChanged:
     return EnrollmentChanged(
-        course_id=course_id,
-        user_id=user.id,
-        email=user.email,
-        name=user.name,
-        role=role,
-        active=True,
+        course_id=course_id, user_id=user.id, email=user.email, name=user.name, role=role, active=True
     )

@@ -7,6 +7,7 @@ not isolate.
 """
 
 import asyncio
+import hashlib
 import os
 import shutil
 import subprocess
@@ -15,19 +16,20 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from grader.adapters.runner.protocol import RunnerLimits, compile_flags
 from grader.adapters.sandbox_processes import (
-    REPORT_FD,
-    TESTS,
+    Invocation,
     become_subreaper,
     dropper,
     execution_of,
     reap_orphans,
     spawn_and_wait,
 )
-from grader.domain.grading import Build, CheckInput, Execution, Limits, SandboxError
+from grader.domain.errors import SandboxError
+from grader.domain.grading import Build, CheckInput, Execution, Limits
 from grader.domain.languages import LANGUAGES, Language
 
-__all__ = ["ZYGOTE_FROM", "BwrapSandbox", "SandboxError"]
+__all__ = ["ZYGOTE_FROM", "BwrapSandbox"]
 
 BOX = "/box"
 RUNNER = "/.gradeflow-runner"
@@ -50,19 +52,22 @@ COMPILE_LIMITS = Limits(time_ms=15_000, memory_mb=1024, output_bytes=256 * 1024,
 
 
 def _build_runner(root: Path) -> Path:
-    """Compile the in-sandbox runner once per grader start (a few ms of gcc)."""
-    target = root / "runner"
-    if not target.exists() or target.stat().st_mtime < RUNNER_SOURCE.stat().st_mtime:
+    """Compile the in-sandbox runner with the protocol's constants, once per source and flags."""
+    flags = compile_flags()
+    digest = hashlib.sha256(RUNNER_SOURCE.read_bytes() + " ".join(flags).encode()).hexdigest()[:12]
+    target = root / f"runner-{digest}"
+    if not target.exists():
         tmp = root / f"runner.{os.getpid()}"
-        subprocess.run(
-            ["gcc", "-O2", "-static-pie", "-o", str(tmp), str(RUNNER_SOURCE)],
-            check=False,
-            capture_output=True,
-        )
-        if not tmp.exists():
+        for static in (["-static-pie"], []):  # static where the toolchain can, else dynamic
             subprocess.run(
-                ["gcc", "-O2", "-o", str(tmp), str(RUNNER_SOURCE)], check=True, capture_output=True
+                ["gcc", "-O2", *static, *flags, "-o", str(tmp), str(RUNNER_SOURCE)],
+                check=False,
+                capture_output=True,
             )
+            if tmp.exists():
+                break
+        else:
+            raise SandboxError(f"the runner ({RUNNER_SOURCE}) does not compile")
         tmp.chmod(0o755)
         tmp.replace(target)
     return target
@@ -79,6 +84,9 @@ def _install_zygote(root: Path) -> Path:
 
 
 class BwrapSandbox:
+    """Construction only records the settings; `start()` (at the service's start-up) checks
+    bubblewrap, compiles the runner and makes the grader the subreaper of what it starts."""
+
     def __init__(
         self,
         root: Path | None = None,
@@ -87,20 +95,25 @@ class BwrapSandbox:
         bwrap: str = "/usr/bin/bwrap",
         zygote: bool = True,
     ) -> None:
-        if shutil.which(bwrap) is None:
-            raise SandboxError(f"{bwrap} not found: install bubblewrap (see README)")
         self._bwrap = bwrap
         self._root = root or Path(tempfile.gettempdir()) / "gradeflow-sandbox"
-        self._root.mkdir(mode=0o711, parents=True, exist_ok=True)
         # One unprivileged uid per concurrent build: a process limit or a stray file of one
         # submission never touches another's.
         self._uids: asyncio.Queue[int] = asyncio.Queue()
         for i in range(slots):
             self._uids.put_nowait(uid_base + i)
-        self._read_only = [p for p in READ_ONLY if os.path.exists(p)]
-        self._runner = _build_runner(self._root)
-        self._zygote = _install_zygote(self._root) if zygote else None
         self._uid_range = range(uid_base, uid_base + slots)
+        self._read_only = [p for p in READ_ONLY if os.path.exists(p)]
+        self._with_zygote = zygote
+        self._runner: Path | None = None
+        self._zygote: Path | None = None
+
+    async def start(self) -> None:
+        if shutil.which(self._bwrap) is None:
+            raise SandboxError(f"{self._bwrap} not found: install bubblewrap (see README)")
+        self._root.mkdir(mode=0o711, parents=True, exist_ok=True)
+        self._runner = await asyncio.to_thread(_build_runner, self._root)
+        self._zygote = _install_zygote(self._root) if self._with_zygote else None
         # Orphans of a killed sandbox come back to the grader, to be reaped (reap_orphans)
         # rather than linger as zombies counted against the next run's process limit.
         become_subreaper()
@@ -185,11 +198,21 @@ class BwrapSandbox:
         dirs: list[str] | None = None,
         zygote: bool = False,
     ) -> list[Execution]:
+        if self._runner is None:
+            raise SandboxError("the sandbox was not started")
         io_dir = Path(build.path) / f"io-{time.monotonic_ns()}"
         try:
-            command = self._command(Path(build.path) / "box", argv, limits, language, compiling, zygote)
+            invocation = Invocation(
+                self._bwrap_args(Path(build.path) / "box", zygote),
+                RUNNER,
+                _runner_limits(limits, language, compiling),
+                list(argv),
+                zygote,
+            )
             preexec = dropper(build.uid, len(stdins))
-            outcomes = await asyncio.to_thread(spawn_and_wait, command, io_dir, stdins, preexec, limits, dirs)
+            outcomes = await asyncio.to_thread(
+                spawn_and_wait, invocation, io_dir, stdins, preexec, limits, dirs
+            )
             await asyncio.to_thread(
                 reap_orphans, self._uid_range, build.uid if any(o.timed_out for o in outcomes) else None
             )
@@ -197,15 +220,9 @@ class BwrapSandbox:
         finally:
             await asyncio.to_thread(shutil.rmtree, io_dir, True)
 
-    def _command(
-        self,
-        box: Path,
-        argv: tuple[str, ...],
-        limits: Limits,
-        language: Language,
-        compiling: bool,
-        zygote: bool = False,
-    ) -> list[str]:
+    def _bwrap_args(self, box: Path, zygote: bool) -> list[str]:
+        """bubblewrap's own arguments: the namespaces, the read-only system, the box."""
+        assert self._runner is not None
         command = [
             self._bwrap,
             "--unshare-all",  # user, PID, network, IPC, UTS, cgroup namespaces
@@ -236,28 +253,19 @@ class BwrapSandbox:
         command += ["--bind", str(box), BOX, "--chdir", BOX]
         for key, value in CLEAN_ENV.items():
             command += ["--setenv", key, value]
-        return [
-            *command,
-            "--",
-            RUNNER,
-            REPORT_FD,
-            _runner_limits(limits, language, compiling),
-            TESTS,
-            *(["--zygote"] if zygote else []),
-            "--",
-            *argv,
-        ]
+        return command
 
 
-def _runner_limits(limits: Limits, language: Language, compiling: bool) -> str:
-    """The per-test limits the runner applies to each run (see runner.c)."""
+def _runner_limits(limits: Limits, language: Language, compiling: bool) -> RunnerLimits:
+    """The per-test limits the runner applies to each run."""
     address_space = limits.memory_mb * 1024 * 1024 if language.limit_address_space else 0
     # The runner and bwrap count against the process limit too.
     processes = limits.processes + language.extra_processes + (64 if compiling else 0) + 3
     # Output goes to files too: the cap must let it pass the output limit to be measured.
     file_bytes = max(limits.file_bytes, limits.output_bytes + 1)
-    values = (limits.time_ms, limits.wall_clock_ms, address_space, processes, file_bytes, limits.stack_bytes)
-    return ",".join(str(v) for v in values)
+    return RunnerLimits(
+        limits.time_ms, limits.wall_clock_ms, address_space, processes, file_bytes, limits.stack_bytes
+    )
 
 
 def _write_check_files(box: Path, cases: list[CheckInput]) -> list[str]:

@@ -12,11 +12,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.domain.grading import Execution, Limits, SandboxError
+from grader.adapters.runner import protocol
+from grader.adapters.runner.protocol import Report, RunnerLimits, TestIO
+from grader.domain.errors import SandboxError
+from grader.domain.grading import Execution, Limits
 from grader.domain.languages import Language
 
-REPORT_FD = "{report_fd}"  # replaced by the pipe on which the runner reports status, memory, CPU
-TESTS = "{tests}"  # replaced by the descriptors of each test's stdin, stdout and stderr
+
+@dataclass(frozen=True)
+class Invocation:
+    """One sandbox: bwrap's own arguments, then the runner inside it with the limits and program."""
+
+    bwrap: list[str]
+    runner: str
+    limits: RunnerLimits
+    program: list[str]
+    zygote: bool
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,7 @@ def dropper(uid: int, tests: int) -> Callable[[], None]:
 
 
 def spawn_and_wait(
-    command: list[str],
+    invocation: Invocation,
     io_dir: Path,
     stdins: list[str],
     preexec: Callable[[], None],
@@ -107,11 +118,11 @@ def spawn_and_wait(
     io_dir.mkdir()
     report_r, report_w = os.pipe()
     with _test_files(io_dir, stdins) as triples:
-        specs = [",".join(str(fd) for fd in triple) for triple in triples]
-        tests = (
-            ";".join(f"{spec},{d}" for spec, d in zip(specs, dirs, strict=True)) if dirs else ";".join(specs)
+        tests = [TestIO(*triple, directory=dirs[i] if dirs else None) for i, triple in enumerate(triples)]
+        inside = protocol.argv(
+            invocation.runner, report_w, invocation.limits, tests, invocation.zygote, invocation.program
         )
-        command = [str(report_w) if p == REPORT_FD else tests if p == TESTS else p for p in command]
+        command = [*invocation.bwrap, "--", *inside]
         passed = (report_w, *(fd for triple in triples for fd in triple))
         started = time.perf_counter()
         with _OWN_LOCK:  # registered before a concurrent reaper pass could see it exit
@@ -155,8 +166,8 @@ def spawn_and_wait(
         raise SandboxError(sandbox_errors.strip())
     outcomes = []
     for line in lines:
-        st, mem, cpu_us, wall_us, timed_out = (int(x) for x in line.split())
-        outcomes.append(Outcome(st, mem, cpu_us / 1000, wall_us / 1000, bool(timed_out), True))
+        r = Report.decode(line)
+        outcomes.append(Outcome(r.status, r.maxrss_kb, r.cpu_us / 1000, r.wall_us / 1000, r.timed_out, True))
     # Tests the runner never reported (the sandbox was killed): the run died with it.
     missing = Outcome(signal.SIGKILL, 0, 0.0, wall_ms, killed.is_set(), False)
     return outcomes + [missing] * (len(stdins) - len(outcomes))

@@ -7,11 +7,7 @@ from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from gradeflow_shared.events import Verdict
-
-
-class SandboxError(Exception):
-    """The sandbox itself failed (not the program): worth a retry, and an Internal Error verdict
-    when retries are exhausted."""
+from gradeflow_shared.limits import RunLimits
 
 
 @dataclass(frozen=True)
@@ -73,10 +69,41 @@ class Execution:
     parse_failed: bool = False  # the source did not parse: the run never started
 
 
+@dataclass(frozen=True)
+class Checker:
+    """The teacher's program that decides the tests compared by "checker"."""
+
+    language: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    """An assignment as the grader keeps it: its limits, its checker and its tests in order."""
+
+    limits: RunLimits
+    checker: Checker | None
+    cases: list[TestCase]
+
+
+def limits_of(spec: RunLimits, max_output_bytes: int) -> Limits:
+    """The sandbox's limits for an assignment's or a run's, the output capped by the grader's own."""
+    return Limits(
+        time_ms=spec.time_limit_ms,
+        memory_mb=spec.memory_limit_mb,
+        output_bytes=min(spec.max_output_kb * 1024, max_output_bytes),
+        processes=spec.max_processes,
+        file_bytes=spec.max_file_kb * 1024,
+        stack_bytes=spec.stack_limit_mb * 1024 * 1024,
+        wall_ms=spec.wall_limit_ms,
+    )
+
+
 # A checker's own limits: the teacher's program, not the student's, so they are generous and fixed.
 CHECKER_LIMITS = Limits(time_ms=5000, memory_mb=512, output_bytes=64 * 1024, processes=16)
 
-# Stands in for the execution of every test of a submission that did not compile.
+# Stands in for the execution of every test of a submission that did not compile (or whose sandbox
+# failed for good).
 COMPILE_FAILED = Execution(exit_code=None, signal=None, time_ms=0.0, stdout="", stderr="")
 
 

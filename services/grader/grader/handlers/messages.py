@@ -5,21 +5,19 @@ from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import AssignmentPublished, RunRequested, SubmissionCreated
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS, GRADER_RUNS, GRADER_SUBMISSIONS
 from grader.usecases import grading, runs
-from grader.usecases.grading import GraderContext
+from grader.usecases.ports import GraderContext
 
 
 def register(subs: Subscriptions, ctx: GraderContext, concurrency: int) -> None:
-    async def on_assignment(event: AssignmentPublished, envelope: Envelope) -> None:
-        await grading.copy_suite(ctx, event, envelope)
-
     async def on_submission(event: SubmissionCreated, envelope: Envelope) -> None:
         await grading.grade(ctx, event, envelope)
 
     async def on_run(event: RunRequested, envelope: Envelope) -> None:
         await runs.execute_run(ctx, event, envelope)
 
-    subs.add(GRADER_ASSIGNMENTS, AssignmentPublished, on_assignment)
-    # Prefetch = concurrency: each slot holds one unacknowledged submission, no more.
+    subs.add_claimed(GRADER_ASSIGNMENTS, AssignmentPublished, ctx.units, grading.copy_suite)
+    # Prefetch = concurrency: each slot holds one unacknowledged submission, no more. Grading and
+    # runs are idempotent by business key and by message id, around the sandbox (see use cases).
     subs.add(GRADER_SUBMISSIONS, SubmissionCreated, on_submission, prefetch=concurrency)
     # Runs share the sandbox's slots with submissions; their own queue keeps them from waiting
     # behind a backlog of submissions.

@@ -1,15 +1,8 @@
 """Grading a submission: record the run, run every test in the sandbox, store and announce the
-outcome — idempotent by submission id, so a redelivered submission is not graded twice."""
+outcome — idempotent by submission id, so a redelivered submission is not graded twice. The
+sandbox runs between two units of work: no transaction is held open while student code runs."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
-
-from gradeflow_shared.consumer import claim
-from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.errors import TransientError
 from gradeflow_shared.events import (
     AssignmentPublished,
     GradingStarted,
@@ -17,74 +10,44 @@ from gradeflow_shared.events import (
     SubmissionGraded,
     TestOutcome,
 )
-from gradeflow_shared.outbox import add_event
-from gradeflow_shared.topology import GRADER_ASSIGNMENTS
-from grader.adapters.db import repositories as repo
-from grader.adapters.db.tables import inbox, outbox
+from grader.domain.errors import SandboxError, SuiteNotReceived
 from grader.domain.grading import (
     COMPILE_FAILED,
     Build,
-    Limits,
-    Sandbox,
-    SandboxError,
+    Suite,
     TestResult,
+    limits_of,
     overall_verdict,
     score,
 )
-from grader.usecases.judging import Checker, judge
+from grader.usecases.judging import judge
+from grader.usecases.ports import GraderContext, Uow
 
 OUTPUT_EXCERPT = 4096
 
 
-@dataclass(frozen=True)
-class GraderContext:
-    sessions: SessionFactory
-    sandbox: Sandbox
-    wake_relay: Callable[[], None]
-    max_output_bytes: int
-
-
-async def copy_suite(ctx: GraderContext, event: AssignmentPublished, envelope: Envelope) -> None:
-    async with ctx.sessions.begin() as session:
-        if await claim(session, inbox, envelope.message_id, GRADER_ASSIGNMENTS.queue):
-            await repo.save_suite(session, event)
+async def copy_suite(uow: Uow, event: AssignmentPublished, _: Envelope) -> None:
+    await uow.repos.save_suite(event)
 
 
 async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope) -> None:
-    async with ctx.sessions.begin() as session:
-        if await repo.run_finished(session, event.submission_id):
-            return  # graded already: this is a redelivery
-        suite = await repo.load_suite(session, event.assignment_id)
-        if suite is None:
-            # The suite travels in its own event and may not have been copied yet: retry later.
-            raise TransientError(f"test suite of assignment {event.assignment_id} not received yet")
-        assignment, cases = suite
-        if await repo.start_run(
-            session, event.submission_id, event.assignment_id, event.student_id, event.language
-        ):
-            started = GradingStarted(submission_id=event.submission_id, started_at=datetime.now(UTC))
-            await add_event(session, outbox, started, envelope.correlation_id)
-    ctx.wake_relay()
-
-    limits = limits_of(assignment, min(assignment.max_output_kb * 1024, ctx.max_output_bytes))
+    suite = await _start(ctx, event, envelope)
+    if suite is None:
+        return  # graded already: this is a redelivery
     try:
-        build = await ctx.sandbox.prepare(event.language, event.source)  # compiled once
-        try:
-            results = await judge(ctx.sandbox, build, cases, limits, _checker_of(assignment))
-        finally:
-            await ctx.sandbox.discard(build)
-        compiler_says = compile_output(build, results)
+        results, compiler_says = await _judge(ctx, event, suite)
     except SandboxError as error:
         if not envelope.final_attempt:
             raise  # retried through the delay tiers: the sandbox may work again
         # Retries are exhausted: the student is told (Internal Error), rather than left waiting.
-        results = [TestResult(case, "internal_error", COMPILE_FAILED, f"sandbox: {error}") for case in cases]
+        results = [
+            TestResult(case, "internal_error", COMPILE_FAILED, f"sandbox: {error}") for case in suite.cases
+        ]
         compiler_says = ""
     verdict = overall_verdict(results)
     earned, possible = score(results)
-
-    async with ctx.sessions.begin() as session:
-        if await repo.finish_run(session, event.submission_id, verdict, earned, possible, results):
+    async with ctx.units() as uow:
+        if await uow.repos.finish_run(event.submission_id, verdict, earned, possible, results):
             graded = SubmissionGraded(
                 submission_id=event.submission_id,
                 assignment_id=event.assignment_id,
@@ -95,10 +58,39 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
                 max_score=possible,
                 tests=tuple(_outcome(r) for r in results),
                 compile_output=compiler_says[:OUTPUT_EXCERPT],
-                graded_at=datetime.now(UTC),
+                graded_at=ctx.clock(),
             )
-            await add_event(session, outbox, graded, envelope.correlation_id)
-    ctx.wake_relay()
+            uow.add_event(graded, envelope.correlation_id)
+            await uow.commit()
+
+
+async def _start(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope) -> Suite | None:
+    """The suite to grade against, with the run recorded and `grading.started` announced; None
+    when this submission was graded already."""
+    async with ctx.units() as uow:
+        if await uow.repos.run_finished(event.submission_id):
+            return None
+        suite = await uow.repos.load_suite(event.assignment_id)
+        if suite is None:
+            raise SuiteNotReceived(f"test suite of assignment {event.assignment_id} not received yet")
+        if await uow.repos.start_run(
+            event.submission_id, event.assignment_id, event.student_id, event.language
+        ):
+            started = GradingStarted(submission_id=event.submission_id, started_at=ctx.clock())
+            uow.add_event(started, envelope.correlation_id)
+        await uow.commit()
+    return suite
+
+
+async def _judge(ctx: GraderContext, event: SubmissionCreated, suite: Suite) -> tuple[list[TestResult], str]:
+    """Compile once, run every test against the build; (results, what the compiler said)."""
+    limits = limits_of(suite.limits, ctx.max_output_bytes)
+    build = await ctx.sandbox.prepare(event.language, event.source)
+    try:
+        results = await judge(ctx.sandbox, build, suite.cases, limits, suite.checker)
+    finally:
+        await ctx.sandbox.discard(build)
+    return results, compile_output(build, results)
 
 
 def compile_output(build: Build, results: list[TestResult]) -> str:
@@ -107,25 +99,6 @@ def compile_output(build: Build, results: list[TestResult]) -> str:
         return build.compile_error
     failed = (r.execution.stderr for r in results if r.verdict == "compilation_error")
     return next(failed, "")
-
-
-def limits_of(spec: Any, output_bytes: int) -> Limits:
-    """The run limits an assignment (or a run request) asks for: both carry the same fields."""
-    return Limits(
-        time_ms=spec.time_limit_ms,
-        memory_mb=spec.memory_limit_mb,
-        output_bytes=output_bytes,
-        processes=spec.max_processes,
-        file_bytes=spec.max_file_kb * 1024,
-        stack_bytes=spec.stack_limit_mb * 1024 * 1024,
-        wall_ms=spec.wall_limit_ms,
-    )
-
-
-def _checker_of(assignment: Any) -> Checker | None:
-    if assignment.checker_language is None:
-        return None
-    return Checker(assignment.checker_language, assignment.checker_source)
 
 
 def _outcome(result: TestResult) -> TestOutcome:

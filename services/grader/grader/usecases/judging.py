@@ -2,13 +2,12 @@
 test's mode, and tests compared by "checker" handed to the teacher's checker program (compiled once,
 run sandboxed in the submission's own slot)."""
 
-from dataclasses import dataclass
-
 from gradeflow_shared.events import Verdict
 from grader.domain.grading import (
     CHECKER_LIMITS,
     COMPILE_FAILED,
     Build,
+    Checker,
     CheckInput,
     Limits,
     Sandbox,
@@ -20,12 +19,6 @@ from grader.domain.grading import (
     verdict_of,
 )
 from grader.domain.languages import LANGUAGES
-
-
-@dataclass(frozen=True)
-class Checker:
-    language: str
-    source: str
 
 
 async def judge(

@@ -2,61 +2,71 @@
 Judge0-compatible API). Judged like one test when an expected output is given. Idempotent by
 message id: a redelivered request is not run again once its result has been staged."""
 
-from datetime import UTC, datetime
+from dataclasses import replace
 
-from gradeflow_shared.consumer import claim, processed
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.errors import PermanentError
 from gradeflow_shared.events import RunCompleted, RunRequested, Verdict
-from gradeflow_shared.outbox import add_event
 from gradeflow_shared.topology import GRADER_RUNS
-from grader.adapters.db.tables import inbox, outbox
-from grader.domain.grading import COMPILE_FAILED, Build, Execution, Limits, failure_of, verdict_of
+from grader.domain.errors import SandboxError, UnsupportedLanguage
+from grader.domain.grading import COMPILE_FAILED, Execution, failure_of, limits_of, verdict_of
 from grader.domain.languages import LANGUAGES
-from grader.usecases.grading import OUTPUT_EXCERPT, GraderContext, limits_of
+from grader.usecases.grading import OUTPUT_EXCERPT
+from grader.usecases.ports import GraderContext
 
 
 async def execute_run(ctx: GraderContext, event: RunRequested, envelope: Envelope) -> None:
     if event.language not in LANGUAGES:
-        raise PermanentError(f"language {event.language!r} is not supported")
-    async with ctx.sessions() as session:
-        if await processed(session, inbox, envelope.message_id):
+        raise UnsupportedLanguage(f"language {event.language!r} is not supported")
+    async with ctx.units() as uow:
+        if await uow.seen(envelope.message_id):
             return  # a redelivery of a run already done
-    limits = limits_of(event, ctx.max_output_bytes)
+    try:
+        execution, verdict, compiler_says = await _run(ctx, event)
+    except SandboxError as error:
+        if not envelope.final_attempt:
+            raise  # retried through the delay tiers: the sandbox may work again
+        # Retries are exhausted: the one who asked is told (Internal Error), not left "queued".
+        execution, verdict, compiler_says = (
+            replace(COMPILE_FAILED, stderr=f"sandbox: {error}"),
+            "internal_error",
+            "",
+        )
+    async with ctx.units() as uow:
+        if await uow.claim(envelope.message_id, GRADER_RUNS.queue):
+            uow.add_event(_completed(ctx, event, execution, verdict, compiler_says), envelope.correlation_id)
+            await uow.commit()
+
+
+async def _run(ctx: GraderContext, event: RunRequested) -> tuple[Execution, Verdict, str]:
+    """(what the run did, its verdict, what the compiler said)."""
     build = await ctx.sandbox.prepare(event.language, event.source)
     try:
-        execution, verdict = await _run(ctx, build, event, limits)
+        if build.compile_error is not None:
+            return COMPILE_FAILED, "compilation_error", build.compile_error
+        execution = await ctx.sandbox.run(build, event.stdin, limits_of(event, ctx.max_output_bytes))
     finally:
         await ctx.sandbox.discard(build)
-
-    async with ctx.sessions.begin() as session:
-        if await claim(session, inbox, envelope.message_id, GRADER_RUNS.queue):
-            completed = RunCompleted(
-                run_id=event.run_id,
-                user_id=event.user_id,
-                verdict=verdict,
-                stdout=execution.stdout[:OUTPUT_EXCERPT],
-                stderr=execution.stderr[:OUTPUT_EXCERPT],
-                compile_output=(
-                    build.compile_error or (execution.stderr if verdict == "compilation_error" else "")
-                )[:OUTPUT_EXCERPT],
-                time_ms=round(execution.time_ms, 2),
-                wall_ms=round(execution.wall_ms, 2),
-                memory_kb=execution.memory_kb,
-                exit_code=execution.exit_code,
-                signal=execution.signal,
-                completed_at=datetime.now(UTC),
-            )
-            await add_event(session, outbox, completed, envelope.correlation_id)
-    ctx.wake_relay()
-
-
-async def _run(
-    ctx: GraderContext, build: Build, event: RunRequested, limits: Limits
-) -> tuple[Execution, Verdict]:
-    if build.compile_error is not None:
-        return COMPILE_FAILED, "compilation_error"
-    execution = await ctx.sandbox.run(build, event.stdin, limits)
     if event.expected_stdout is None:  # not judged: only how it ended
-        return execution, failure_of(execution) or "accepted"
-    return execution, verdict_of(execution, event.expected_stdout)
+        verdict = failure_of(execution) or "accepted"
+    else:
+        verdict = verdict_of(execution, event.expected_stdout)
+    return execution, verdict, execution.stderr if verdict == "compilation_error" else ""
+
+
+def _completed(
+    ctx: GraderContext, event: RunRequested, execution: Execution, verdict: Verdict, compiler_says: str
+) -> RunCompleted:
+    return RunCompleted(
+        run_id=event.run_id,
+        user_id=event.user_id,
+        verdict=verdict,
+        stdout=execution.stdout[:OUTPUT_EXCERPT],
+        stderr=execution.stderr[:OUTPUT_EXCERPT],
+        compile_output=compiler_says[:OUTPUT_EXCERPT],
+        time_ms=round(execution.time_ms, 2),
+        wall_ms=round(execution.wall_ms, 2),
+        memory_kb=execution.memory_kb,
+        exit_code=execution.exit_code,
+        signal=execution.signal,
+        completed_at=ctx.clock(),
+    )

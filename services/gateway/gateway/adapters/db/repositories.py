@@ -1,4 +1,5 @@
-"""The gateway's queries: each does one round trip, through the caller's session (unit of work)."""
+"""The gateway's repository on one unit of work's session: each method one round trip; bulk writes
+are single multi-row statements. Implements usecases.ports.GatewayStore."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -8,128 +9,139 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.adapters.db.tables import (
-    assignments,
-    courses,
-    enrollments,
-    submissions,
-    test_cases,
-    users,
-)
+from gateway.adapters.db.tables import assignments, courses, enrollments, runs, submissions, test_cases, users
 from gradeflow_shared.ids import new_id
 
 
-async def upsert_user(session: AsyncSession, email: str, name: str) -> Row[Any]:
-    stmt = (
-        pg_insert(users)
-        .values(id=new_id(), email=email.lower(), name=name)
-        .on_conflict_do_update(index_elements=[users.c.email], set_={"name": name})
-        .returning(users)
-    )
-    row: Row[Any] = (await session.execute(stmt)).one()
-    return row
+class SqlGatewayStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
 
-
-async def get_user(session: AsyncSession, user_id: UUID) -> Row[Any] | None:
-    return (await session.execute(select(users).where(users.c.id == user_id))).first()
-
-
-async def add_course(session: AsyncSession, title: str, teacher_id: UUID) -> Row[Any]:
-    stmt = insert(courses).values(id=new_id(), title=title, created_by=teacher_id).returning(courses)
-    row: Row[Any] = (await session.execute(stmt)).one()
-    return row
-
-
-async def get_course(session: AsyncSession, course_id: UUID) -> Row[Any] | None:
-    return (await session.execute(select(courses).where(courses.c.id == course_id))).first()
-
-
-async def upsert_enrollment(
-    session: AsyncSession, course_id: UUID, user_id: UUID, role: str, student_id: UUID | None
-) -> Row[Any]:
-    values = {"role": role, "student_id": student_id}
-    stmt = (
-        pg_insert(enrollments)
-        .values(course_id=course_id, user_id=user_id, **values)
-        .on_conflict_do_update(index_elements=[enrollments.c.course_id, enrollments.c.user_id], set_=values)
-        .returning(enrollments)
-    )
-    row: Row[Any] = (await session.execute(stmt)).one()
-    return row
-
-
-async def enrollment(session: AsyncSession, course_id: UUID, user_id: UUID) -> Row[Any] | None:
-    stmt = select(enrollments).where(enrollments.c.course_id == course_id, enrollments.c.user_id == user_id)
-    return (await session.execute(stmt)).first()
-
-
-async def add_assignment(session: AsyncSession, course_id: UUID, fields: dict[str, Any]) -> Row[Any]:
-    """`fields`: title, time and memory limits, max processes, max output."""
-    stmt = insert(assignments).values(id=new_id(), course_id=course_id, **fields).returning(assignments)
-    row: Row[Any] = (await session.execute(stmt)).one()
-    return row
-
-
-async def add_test_cases(
-    session: AsyncSession, assignment_id: UUID, tests: Sequence[dict[str, Any]]
-) -> Sequence[Row[Any]]:
-    rows = [
-        {"id": new_id(), "assignment_id": assignment_id, "position": i, **t}
-        for i, t in enumerate(tests, start=1)
-    ]
-    # One multi-row statement, not a round trip per test.
-    result = await session.execute(insert(test_cases).values(rows).returning(test_cases))
-    return sorted(result.all(), key=lambda r: r.position)
-
-
-async def get_assignment(session: AsyncSession, assignment_id: UUID) -> Row[Any] | None:
-    stmt = select(assignments).where(assignments.c.id == assignment_id)
-    return (await session.execute(stmt)).first()
-
-
-async def list_test_cases(session: AsyncSession, assignment_id: UUID) -> Sequence[Row[Any]]:
-    stmt = (
-        select(test_cases).where(test_cases.c.assignment_id == assignment_id).order_by(test_cases.c.position)
-    )
-    return (await session.execute(stmt)).all()
-
-
-async def add_submission(
-    session: AsyncSession, student_id: UUID, assignment_id: UUID, language: str, source: str
-) -> Row[Any]:
-    stmt = (
-        insert(submissions)
-        .values(
-            id=new_id(),
-            assignment_id=assignment_id,
-            student_id=student_id,
-            language=language,
-            source=source,
-            status="queued",
+    async def upsert_user(self, email: str, name: str) -> Row[Any]:
+        stmt = (
+            pg_insert(users)
+            .values(id=new_id(), email=email.lower(), name=name)
+            .on_conflict_do_update(index_elements=[users.c.email], set_={"name": name})
+            .returning(users)
         )
-        .returning(submissions)
-    )
-    row: Row[Any] = (await session.execute(stmt)).one()
-    return row
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
 
+    async def get_user(self, user_id: UUID) -> Row[Any] | None:
+        return (await self._session.execute(select(users).where(users.c.id == user_id))).first()
 
-async def get_submission(session: AsyncSession, submission_id: UUID) -> Row[Any] | None:
-    stmt = (
-        select(submissions, assignments.c.course_id)
-        .join(assignments)
-        .where(submissions.c.id == submission_id)
-    )
-    return (await session.execute(stmt)).first()
+    async def add_course(self, title: str, teacher_id: UUID) -> Row[Any]:
+        stmt = insert(courses).values(id=new_id(), title=title, created_by=teacher_id).returning(courses)
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
 
+    async def get_course(self, course_id: UUID) -> Row[Any] | None:
+        return (await self._session.execute(select(courses).where(courses.c.id == course_id))).first()
 
-async def advance_submission(
-    session: AsyncSession, submission_id: UUID, allowed_from: Sequence[str], **values: Any
-) -> int:
-    """Move a submission forward; statuses not in `allowed_from` are left alone (late events)."""
-    stmt = (
-        update(submissions)
-        .where(submissions.c.id == submission_id, submissions.c.status.in_(allowed_from))
-        .values(updated_at=func.now(), **values)
-    )
-    result = await session.execute(stmt)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    async def upsert_enrollment(
+        self, course_id: UUID, user_id: UUID, role: str, student_id: UUID | None
+    ) -> Row[Any]:
+        values = {"role": role, "student_id": student_id}
+        stmt = (
+            pg_insert(enrollments)
+            .values(course_id=course_id, user_id=user_id, **values)
+            .on_conflict_do_update(
+                index_elements=[enrollments.c.course_id, enrollments.c.user_id], set_=values
+            )
+            .returning(enrollments)
+        )
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+    async def enrollment(self, course_id: UUID, user_id: UUID) -> Row[Any] | None:
+        stmt = select(enrollments).where(
+            enrollments.c.course_id == course_id, enrollments.c.user_id == user_id
+        )
+        return (await self._session.execute(stmt)).first()
+
+    async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Row[Any]:
+        """`fields`: title, time and memory limits, max processes, max output."""
+        stmt = insert(assignments).values(id=new_id(), course_id=course_id, **fields).returning(assignments)
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+    async def add_test_cases(
+        self, assignment_id: UUID, tests: Sequence[dict[str, Any]]
+    ) -> Sequence[Row[Any]]:
+        rows = [
+            {"id": new_id(), "assignment_id": assignment_id, "position": i, **t}
+            for i, t in enumerate(tests, start=1)
+        ]
+        # One multi-row statement, not a round trip per test.
+        result = await self._session.execute(insert(test_cases).values(rows).returning(test_cases))
+        return sorted(result.all(), key=lambda r: r.position)
+
+    async def get_assignment(self, assignment_id: UUID) -> Row[Any] | None:
+        stmt = select(assignments).where(assignments.c.id == assignment_id)
+        return (await self._session.execute(stmt)).first()
+
+    async def list_test_cases(self, assignment_id: UUID) -> Sequence[Row[Any]]:
+        stmt = (
+            select(test_cases)
+            .where(test_cases.c.assignment_id == assignment_id)
+            .order_by(test_cases.c.position)
+        )
+        return (await self._session.execute(stmt)).all()
+
+    async def add_submission(
+        self, student_id: UUID, assignment_id: UUID, language: str, source: str
+    ) -> Row[Any]:
+        stmt = (
+            insert(submissions)
+            .values(
+                id=new_id(),
+                assignment_id=assignment_id,
+                student_id=student_id,
+                language=language,
+                source=source,
+                status="queued",
+            )
+            .returning(submissions)
+        )
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+    async def get_submission(self, submission_id: UUID) -> Row[Any] | None:
+        stmt = (
+            select(submissions, assignments.c.course_id)
+            .join(assignments)
+            .where(submissions.c.id == submission_id)
+        )
+        return (await self._session.execute(stmt)).first()
+
+    async def advance_submission(
+        self, submission_id: UUID, allowed_from: Sequence[str], **values: Any
+    ) -> int:
+        """Move a submission forward; statuses not in `allowed_from` are left alone (late events)."""
+        stmt = (
+            update(submissions)
+            .where(submissions.c.id == submission_id, submissions.c.status.in_(allowed_from))
+            .values(updated_at=func.now(), **values)
+        )
+        result = await self._session.execute(stmt)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Row[Any]]:
+        """Insert the runs in one round trip; rows come back in the order given."""
+        stmt = insert(runs).returning(runs, sort_by_parameter_order=True)
+        params = [{"id": new_id(), "user_id": user_id, "status": "queued", **fields} for fields in many]
+        return list((await self._session.execute(stmt, params)).all())
+
+    async def get_runs(self, run_ids: list[UUID]) -> dict[UUID, Row[Any]]:
+        """The runs of `run_ids` that exist, by id: one query however many."""
+        rows = (await self._session.execute(select(runs).where(runs.c.id.in_(run_ids)))).all()
+        return {row.id: row for row in rows}
+
+    async def complete_run(self, run_id: UUID, verdict: str, result: dict[str, Any]) -> int:
+        """Record the result once; a run already done is left alone (a duplicate event)."""
+        stmt = (
+            update(runs)
+            .where(runs.c.id == run_id, runs.c.status != "done")
+            .values(status="done", verdict=verdict, result=result, updated_at=func.now())
+        )
+        return int((await self._session.execute(stmt)).rowcount)  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from gradeflow_shared.kit_tables import inbox_table, outbox_table
+from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table
 
 SCHEMA = "gateway"
 metadata = MetaData(schema=SCHEMA)
@@ -27,15 +27,6 @@ metadata = MetaData(schema=SCHEMA)
 
 def _created() -> Column[object]:
     return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
-
-
-def _more_limits() -> list[Column[object]]:
-    """Wall time (NULL: twice the CPU time plus 1 s), file size and stack."""
-    return [
-        Column("wall_limit_ms", Integer),
-        Column("max_file_kb", Integer, nullable=False, server_default="1024"),
-        Column("stack_limit_mb", Integer, nullable=False, server_default="64"),
-    ]
 
 
 users = Table(
@@ -74,11 +65,7 @@ assignments = Table(
     Column("id", Uuid, primary_key=True),
     Column("course_id", Uuid, ForeignKey("courses.id"), nullable=False, index=True),
     Column("title", String(200), nullable=False),
-    Column("time_limit_ms", Integer, nullable=False),
-    Column("memory_limit_mb", Integer, nullable=False),
-    Column("max_processes", Integer, nullable=False, server_default="16"),
-    Column("max_output_kb", Integer, nullable=False, server_default="64"),
-    *_more_limits(),
+    *limit_columns(),
     # The teacher's checker program, for tests compared by "checker".
     Column("checker_language", String(32)),
     Column("checker_source", Text),
@@ -127,10 +114,7 @@ runs = Table(
     Column("source", Text, nullable=False),
     Column("stdin", Text, nullable=False),
     Column("expected_stdout", Text),
-    Column("time_limit_ms", Integer, nullable=False),
-    Column("memory_limit_mb", Integer, nullable=False),
-    Column("max_processes", Integer, nullable=False, server_default="16"),
-    *_more_limits(),
+    *limit_columns(),
     Column("status", String(16), nullable=False),
     Column("verdict", String(32)),
     Column("result", JSONB),

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.usecases.context import Context
+from gateway.usecases.ports import Context
 from gradeflow_shared.auth import Tokens
 
 _bearer = HTTPBearer(auto_error=False)

@@ -2,7 +2,7 @@
 (single and batch, `base64_encoded`, `wait`, `fields`), languages and statuses. A submission here is
 an ad-hoc run (usecases/runs.py); the token is the run's id. Judge0's X-Auth-Token header carries
 the same token as our Bearer header. Fields beyond those below are refused by name (422), never
-silently ignored. docs/judge0.md lists what is and is not supported."""
+silently ignored. docs/grading.md lists what is and is not supported."""
 
 import asyncio
 import base64
@@ -20,6 +20,8 @@ from gateway.domain.errors import GatewayError, NotFound
 from gateway.handlers.http.deps import Ctx, tokens
 from gateway.usecases import runs
 from gradeflow_shared.auth import Tokens
+from gradeflow_shared.languages import BY_JUDGE0_ID
+from gradeflow_shared.limits import SPECS
 
 router = APIRouter(prefix="/judge0", tags=["judge0"])
 WAIT_SECONDS = 20.0
@@ -40,18 +42,20 @@ Base64 = Annotated[bool, Query()]
 
 
 class SubmissionIn(BaseModel):
+    """Judge0's submission body; its limits in Judge0's names and units, bounded as ours are."""
+
     model_config = ConfigDict(extra="forbid")
 
     source_code: str = Field(min_length=1)
     language_id: int
     stdin: str | None = None
     expected_output: str | None = None
-    cpu_time_limit: float = Field(default=2.0, ge=0.1, le=15.0)  # seconds
-    wall_time_limit: float | None = Field(default=None, ge=0.1, le=30.0)  # seconds
-    memory_limit: int = Field(default=262_144, ge=16_384, le=1_048_576)  # KB
-    stack_limit: int = Field(default=65_536, ge=1024, le=131_072)  # KB
-    max_processes_and_or_threads: int = Field(default=16, ge=1, le=64)
-    max_file_size: int = Field(default=1024, ge=1, le=4096)  # KB
+    cpu_time_limit: float = SPECS["time_limit_ms"].judge0_field()  # seconds
+    wall_time_limit: float | None = SPECS["wall_limit_ms"].judge0_field()  # seconds
+    memory_limit: int = SPECS["memory_limit_mb"].judge0_field()  # KB
+    stack_limit: int = SPECS["stack_limit_mb"].judge0_field()  # KB
+    max_processes_and_or_threads: int = SPECS["max_processes"].judge0_field()
+    max_file_size: int = SPECS["max_file_kb"].judge0_field()  # KB
 
 
 class BatchIn(BaseModel):
@@ -61,7 +65,7 @@ class BatchIn(BaseModel):
 
 @router.get("/languages")
 async def list_languages() -> list[dict[str, Any]]:
-    return [{"id": i, "name": name} for i, (_, name) in sorted(judge0.LANGUAGE_IDS.items())]
+    return [{"id": i, "name": ref.judge0_name} for i, ref in sorted(BY_JUDGE0_ID.items())]
 
 
 @router.get("/statuses")
@@ -119,7 +123,7 @@ def _token(value: str) -> UUID:
 
 
 def _run_in(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
-    if body.language_id not in judge0.LANGUAGE_IDS:
+    if body.language_id not in BY_JUDGE0_ID:
         raise GatewayError(f"language with id {body.language_id} doesn't exist", field=f"{where}.language_id")
     try:
         return _translate(body, encoded, where)
@@ -129,19 +133,17 @@ def _run_in(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
 
 
 def _translate(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
+    limits = {
+        spec.name: spec.from_judge0(getattr(body, spec.judge0)) for spec in SPECS.values() if spec.judge0
+    }
     return s.RunIn(
-        language=judge0.LANGUAGE_IDS[body.language_id][0],
+        language=BY_JUDGE0_ID[body.language_id].id,
         source=_decode(body.source_code, encoded, f"{where}.source_code"),
         stdin=_decode(body.stdin or "", encoded, f"{where}.stdin"),
         expected_stdout=None
         if body.expected_output is None
         else _decode(body.expected_output, encoded, f"{where}.expected_output"),
-        time_limit_ms=round(body.cpu_time_limit * 1000),
-        wall_limit_ms=None if body.wall_time_limit is None else round(body.wall_time_limit * 1000),
-        memory_limit_mb=max(16, body.memory_limit // 1024),
-        stack_limit_mb=max(1, body.stack_limit // 1024),
-        max_processes=body.max_processes_and_or_threads,
-        max_file_kb=body.max_file_size,
+        **limits,
     )
 
 

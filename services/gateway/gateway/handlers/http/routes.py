@@ -38,8 +38,7 @@ async def enroll(course_id: UUID, body: s.EnrollmentIn, ctx: Ctx, user: User) ->
     response_model=s.AssignmentOut,
 )
 async def create_assignment(course_id: UUID, body: s.AssignmentIn, ctx: Ctx, user: User) -> s.AssignmentOut:
-    assignment, _ = await catalogue.create_assignment(ctx, user, course_id, body)
-    return await catalogue.view_assignment(ctx, user, assignment.id)
+    return await catalogue.create_assignment(ctx, user, course_id, body)
 
 
 @router.get("/assignments/{assignment_id}", response_model=s.AssignmentOut)

@@ -15,7 +15,7 @@ from sqlalchemy import (
     func,
 )
 
-from gradeflow_shared.kit_tables import inbox_table, outbox_table
+from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table
 
 SCHEMA = "grader"
 metadata = MetaData(schema=SCHEMA)
@@ -25,13 +25,7 @@ assignments = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("course_id", Uuid, nullable=False, index=True),
-    Column("time_limit_ms", Integer, nullable=False),
-    Column("memory_limit_mb", Integer, nullable=False),
-    Column("max_processes", Integer, nullable=False, server_default="16"),
-    Column("max_output_kb", Integer, nullable=False, server_default="64"),
-    Column("wall_limit_ms", Integer),  # NULL: twice the CPU time plus 1 s
-    Column("max_file_kb", Integer, nullable=False, server_default="1024"),
-    Column("stack_limit_mb", Integer, nullable=False, server_default="64"),
+    *limit_columns(),
     # The teacher's checker program, for tests compared by "checker".
     Column("checker_language", String(32)),
     Column("checker_source", Text),

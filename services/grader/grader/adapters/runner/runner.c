@@ -2,9 +2,10 @@
  * building namespaces is paid once per submission, not once per test.
  *
  *   runner REPORT_FD LIMITS TESTS [--zygote] -- PROGRAM [ARGS...]
- *   LIMITS = cpu_ms,wall_ms,address_space_bytes(0 = none),processes,file_bytes,stack_bytes
- *   TESTS  = in,out,err[,dir];...   (descriptors opened by the grader, one triple per test, and
- *            optionally a directory under /box to run that test in: a checker's per-test files)
+ *
+ * The arguments, the report and the exit codes are defined once, in protocol.py (which passes the
+ * exit codes as -D flags): TESTS holds the descriptors the grader opened for each test, and
+ * optionally a directory under /box to run that test in (a checker's per-test files).
  *
  * For each test: fork; the child takes its triple as 0/1/2, closes every other descriptor, sets
  * the rlimits and execs the program. The runner waits (wall clock bounded), then kills whatever
@@ -34,6 +35,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#if !defined(EXIT_USAGE) || !defined(EXIT_CHDIR) || !defined(EXIT_EXEC)
+#error "compile with the flags of protocol.compile_flags()"
+#endif
 
 static long now_us(void) {
     struct timespec ts;
@@ -103,7 +108,7 @@ static pid_t start_zygote(char **argv, int sock, unsigned long long as_bytes, lo
     /* A test's CPU clock starts at its fork; the zygote's own limit bounds the zygote alone. */
     apply_limits(cpu_ms, as_bytes, nproc, file_bytes, stack_bytes);
     execvp(argv[0], argv);
-    _exit(127);
+    _exit(EXIT_EXEC);
 }
 
 /* Hand one test's descriptors to the zygote; returns the pid of the child running it, or -1. */
@@ -129,12 +134,12 @@ static pid_t zygote_spawn(int sock, int in, int out, int err) {
 int main(int argc, char **argv) {
     int zygote_mode = argc > 6 && strcmp(argv[4], "--zygote") == 0;
     int program = zygote_mode ? 6 : 5;
-    if (argc <= program || strcmp(argv[program - 1], "--") != 0) return 125;
+    if (argc <= program || strcmp(argv[program - 1], "--") != 0) return EXIT_USAGE;
     int report = atoi(argv[1]);
     long cpu_ms, wall_ms, nproc;
     unsigned long long as_bytes, file_bytes, stack_bytes;
     if (sscanf(argv[2], "%ld,%ld,%llu,%ld,%llu,%llu", &cpu_ms, &wall_ms, &as_bytes, &nproc, &file_bytes,
-               &stack_bytes) != 6) return 125;
+               &stack_bytes) != 6) return EXIT_USAGE;
     prctl(PR_SET_DUMPABLE, 0);
     fcntl(report, F_SETFD, FD_CLOEXEC);
     sigset_t chld;
@@ -145,12 +150,12 @@ int main(int argc, char **argv) {
     int socks[2] = {-1, -1};
     pid_t zygote = -1;
     if (zygote_mode) {
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, socks) != 0) return 125;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, socks) != 0) return EXIT_USAGE;
         /* The runner and the zygote count against the process limit too: two more. */
         zygote = start_zygote(argv + program, socks[1], as_bytes, nproc + 2, cpu_ms, file_bytes,
                               stack_bytes, &chld);
         close(socks[1]);
-        if (zygote < 0) return 125;
+        if (zygote < 0) return EXIT_USAGE;
         char ready[8];  /* wait for its start-up, which no test's clock should count */
         if (read(socks[0], ready, sizeof ready) <= 0) {}  /* it failed: every test then says so */
     }
@@ -159,18 +164,18 @@ int main(int argc, char **argv) {
     for (char *test = strtok_r(tests, ";", &saveptr); test; test = strtok_r(NULL, ";", &saveptr)) {
         int in, out, err;
         char dir[64] = "";
-        if (sscanf(test, "%d,%d,%d,%63[A-Za-z0-9_-]", &in, &out, &err, dir) < 3) return 125;
+        if (sscanf(test, "%d,%d,%d,%63[A-Za-z0-9_-]", &in, &out, &err, dir) < 3) return EXIT_USAGE;
         long started = now_us();
         pid_t pid;
         if (zygote_mode) {
             pid = zygote_spawn(socks[0], in, out, err);
             if (pid <= 0) {  /* the zygote is gone (the program may have killed it) */
-                dprintf(report, "%d 0 0 %ld 0\n", 125 << 8, now_us() - started);
+                dprintf(report, "%d 0 0 %ld 0\n", EXIT_USAGE << 8, now_us() - started);
                 continue;
             }
         } else {
             pid = fork();
-            if (pid < 0) return 125;
+            if (pid < 0) return EXIT_USAGE;
         }
         if (pid == 0) {
             sigprocmask(SIG_UNBLOCK, &chld, NULL);
@@ -178,10 +183,10 @@ int main(int argc, char **argv) {
             dup2(out, 1);
             dup2(err, 2);
             syscall(SYS_close_range, 3, ~0U, 0);
-            if (dir[0] && chdir(dir) != 0) _exit(126);
+            if (dir[0] && chdir(dir) != 0) _exit(EXIT_CHDIR);
             apply_limits(cpu_ms, as_bytes, nproc, file_bytes, stack_bytes);
             execvp(argv[program], argv + program);
-            _exit(127);
+            _exit(EXIT_EXEC);
         }
         int status = 0, timed_out = 0;
         struct rusage ru;

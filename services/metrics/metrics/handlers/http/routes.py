@@ -16,6 +16,6 @@ async def list_queues(
     state = request.app.state
     window = window_seconds or state.settings.stats_window_seconds
     queues = await stats.queue_stats(
-        state.runtime.sessions, state.broker_stats, window, len(state.settings.retry_delays_ms)
+        state.units, state.broker_stats, window, len(state.settings.retry_delays_ms)
     )
     return {"queues": queues}

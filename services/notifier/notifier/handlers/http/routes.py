@@ -9,9 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from gradeflow_shared.auth import Tokens
-from gradeflow_shared.db import SessionFactory
-from notifier.domain.errors import NotFound
 from notifier.usecases import notify
+from notifier.usecases.ports import Units
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
 _bearer = HTTPBearer(auto_error=False)
@@ -27,9 +26,9 @@ class NotificationOut(BaseModel):
     read_at: datetime | None
 
 
-def _sessions(request: Request) -> SessionFactory:
-    sessions: SessionFactory = request.app.state.runtime.sessions
-    return sessions
+def _units(request: Request) -> Units:
+    units: Units = request.app.state.units
+    return units
 
 
 def _user(
@@ -40,18 +39,17 @@ def _user(
     return tokens.verify(credentials.credentials if credentials else None)
 
 
-Sessions = Annotated[SessionFactory, Depends(_sessions)]
+UnitsDep = Annotated[Units, Depends(_units)]
 User = Annotated[UUID, Depends(_user)]
 
 
 @router.get("/notifications", response_model=list[NotificationOut])
 async def list_notifications(
-    sessions: Sessions, user: User, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    units: UnitsDep, user: User, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[Any]:
-    return list(await notify.list_inbox(sessions, user, limit))
+    return list(await notify.list_inbox(units, user, limit))
 
 
 @router.post("/notifications/{notification_id}/read", status_code=204)
-async def mark_read(notification_id: UUID, sessions: Sessions, user: User) -> None:
-    if not await notify.mark_read(sessions, user, notification_id):
-        raise NotFound("notification not found", field="notification_id")
+async def mark_read(notification_id: UUID, units: UnitsDep, user: User) -> None:
+    await notify.mark_read(units, user, notification_id)

@@ -1,0 +1,101 @@
+"""The runner's protocol, defined once: how the grader calls the in-sandbox runner (runner.c) and
+reads its report. The C side gets the exit codes from here as -D flags at compile time.
+
+    runner REPORT_FD LIMITS TESTS [--zygote] -- PROGRAM [ARGS...]
+    LIMITS  cpu_ms,wall_ms,address_space_bytes(0: none),processes,file_bytes,stack_bytes
+    TESTS   in,out,err[,dir];...  descriptors per test, and the directory under /box to run it in
+    REPORT  one line per test: "status maxrss_kb cpu_us wall_us timed_out"
+"""
+
+from dataclasses import astuple, dataclass
+
+# The runner's own exit codes (a program's exit code never reaches the grader this way: it is in
+# the report's wait status). In a report's status they mean the test never ran its program.
+EXIT_USAGE = 125  # called wrongly, or could not set itself up (or the fork server is gone)
+EXIT_CHDIR = 126  # could not enter a test's directory
+EXIT_EXEC = 127  # could not start the program
+EXIT_CODES = {"EXIT_USAGE": EXIT_USAGE, "EXIT_CHDIR": EXIT_CHDIR, "EXIT_EXEC": EXIT_EXEC}
+
+
+def compile_flags() -> list[str]:
+    return [f"-D{name}={value}" for name, value in EXIT_CODES.items()]
+
+
+@dataclass(frozen=True)
+class RunnerLimits:
+    cpu_ms: int
+    wall_ms: int
+    address_space_bytes: int  # 0: not limited (runtimes that reserve far more than they use)
+    processes: int
+    file_bytes: int
+    stack_bytes: int
+
+    def encode(self) -> str:
+        return ",".join(str(v) for v in astuple(self))
+
+    @classmethod
+    def decode(cls, text: str) -> "RunnerLimits":
+        return cls(*(int(v) for v in text.split(",")))
+
+
+@dataclass(frozen=True)
+class TestIO:
+    __test__ = False  # not a pytest class
+
+    stdin: int
+    stdout: int
+    stderr: int
+    directory: str | None = None  # a checker's per-test folder, relative to /box
+
+    def descriptors(self) -> tuple[int, int, int]:
+        return self.stdin, self.stdout, self.stderr
+
+
+def encode_tests(tests: list[TestIO]) -> str:
+    return ";".join(
+        ",".join([*(str(fd) for fd in t.descriptors()), *([t.directory] if t.directory else [])])
+        for t in tests
+    )
+
+
+def decode_tests(text: str) -> list[TestIO]:
+    tests = []
+    for part in text.split(";"):
+        values = part.split(",")
+        tests.append(
+            TestIO(int(values[0]), int(values[1]), int(values[2]), values[3] if len(values) > 3 else None)
+        )
+    return tests
+
+
+@dataclass(frozen=True)
+class Report:
+    """One test as the runner saw it."""
+
+    status: int  # the wait status of the test's program
+    maxrss_kb: int
+    cpu_us: int
+    wall_us: int
+    timed_out: bool
+
+    def encode(self) -> str:
+        return " ".join(str(int(v)) for v in astuple(self))
+
+    @classmethod
+    def decode(cls, line: str) -> "Report":
+        status, maxrss, cpu, wall, timed_out = (int(x) for x in line.split())
+        return cls(status, maxrss, cpu, wall, bool(timed_out))
+
+
+def argv(
+    runner: str, report_fd: int, limits: RunnerLimits, tests: list[TestIO], zygote: bool, program: list[str]
+) -> list[str]:
+    return [
+        runner,
+        str(report_fd),
+        limits.encode(),
+        encode_tests(tests),
+        *(["--zygote"] if zygote else []),
+        "--",
+        *program,
+    ]

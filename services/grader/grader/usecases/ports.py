@@ -1,0 +1,49 @@
+"""What the grader's use cases need from the outside: its store, the unit of work around it, the
+sandbox (domain.grading.Sandbox) and a clock. Adapters implement them; unit tests pass fakes."""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+from uuid import UUID
+
+from gradeflow_shared.events import AssignmentPublished
+from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
+from grader.domain.grading import Sandbox, Suite, TestResult
+
+
+class GraderStore(Protocol):
+    async def save_suite(self, event: AssignmentPublished) -> bool:
+        """Copy an assignment's suite; False when it was already copied."""
+        ...
+
+    async def load_suite(self, assignment_id: UUID) -> Suite | None: ...
+    async def run_finished(self, submission_id: UUID) -> bool: ...
+    async def start_run(
+        self, submission_id: UUID, assignment_id: UUID, student_id: UUID, language: str
+    ) -> bool:
+        """Record the run; False if one was already started (a redelivery after a crash mid-grade)."""
+        ...
+
+    async def finish_run(
+        self, submission_id: UUID, verdict: str, earned: int, possible: int, results: Sequence[TestResult]
+    ) -> bool:
+        """Store the outcome once; False if another worker finished this run first."""
+        ...
+
+
+Uow = UnitOfWork[GraderStore]
+Units = UnitsOfWork[GraderStore]
+Toolchains = Callable[[], Awaitable[dict[str, str]]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class GraderContext:
+    units: Units
+    sandbox: Sandbox
+    max_output_bytes: int
+    clock: Callable[[], datetime] = field(default=_now)

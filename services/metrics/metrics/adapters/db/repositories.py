@@ -1,0 +1,62 @@
+"""The metrics service's repository on one unit of work's session. Implements
+usecases.ports.MetricsStore."""
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradeflow_shared.events import JobObserved
+from metrics.adapters.db.tables import job_timings
+
+_AGGREGATES = text(
+    """
+    SELECT queue,
+           count(*) FILTER (WHERE outcome IN ('processed', 'duplicate')) AS processed,
+           count(*) FILTER (WHERE outcome IN ('retried', 'dead_lettered')) AS failed,
+           count(*) FILTER (WHERE outcome = 'dead_lettered') AS dead_lettered,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_ms) AS wait_p50,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY wait_ms) AS wait_p95,
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY wait_ms) AS wait_p99,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_ms) AS processing_p50,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY processing_ms) AS processing_p95,
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY processing_ms) AS processing_p99
+      FROM job_timings
+     WHERE finished_at >= now() - make_interval(secs => :window)
+     GROUP BY queue
+    """
+)
+
+
+class SqlMetricsStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_timing(
+        self, telemetry_id: UUID, job: JobObserved, wait_ms: float | None, processing_ms: float
+    ) -> None:
+        """One row per telemetry message, keyed by its id: a redelivery is a no-op."""
+        await self._session.execute(
+            pg_insert(job_timings)
+            .values(
+                id=telemetry_id,
+                queue=job.queue,
+                message_id=job.message_id,
+                message_type=job.message_type,
+                outcome=job.outcome,
+                attempt=job.attempt,
+                wait_ms=wait_ms,
+                processing_ms=processing_ms,
+                started_at=job.started_at,
+                finished_at=job.finished_at,
+                error=job.error,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def aggregates(self, window_seconds: int) -> dict[str, Any]:
+        """Per queue: counts and percentiles of wait and processing time over the window."""
+        rows = await self._session.execute(_AGGREGATES, {"window": float(window_seconds)})
+        return {row.queue: row for row in rows}

@@ -1,0 +1,140 @@
+"""One unit of work per HTTP request or message: the only way a use case touches the database.
+
+It holds one transaction and the service's repositories on it, stages events for the outbox, claims
+the inbox (a redelivery is a no-op), and commits them together; it wakes the outbox relay after a
+commit that staged events, and rolls back unless committed, so nothing is ever published for
+rolled-back state. Use cases see the `UnitOfWork` protocol only: unit tests hand them a fake.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Generic, Protocol, TypeVar
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradeflow_shared.db import SessionFactory
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.errors import Unavailable
+from gradeflow_shared.events import Event
+from gradeflow_shared.outbox import stage_events
+from gradeflow_shared.topology import Route
+
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+E = TypeVar("E", bound=Event)
+
+
+class UnitOfWork(Protocol[R_co]):
+    @property
+    def repos(self) -> R_co:
+        """The service's repositories, all on this unit's transaction."""
+        ...
+
+    async def claim(self, message_id: str, queue: str) -> bool:
+        """Record `message_id` as handled, with this commit; False if it already was."""
+        ...
+
+    async def seen(self, message_id: str) -> bool:
+        """Whether `message_id` was claimed already: lets a costly handler skip a redelivery early."""
+        ...
+
+    def add_event(self, event: Event, correlation_id: str | None = None) -> None:
+        """Stage `event`: written to the outbox by the commit, published only if it commits."""
+        ...
+
+    async def commit(self) -> None: ...
+
+
+UnitsOfWork = Callable[[], AbstractAsyncContextManager[UnitOfWork[R]]]
+
+
+class SqlUnitOfWork(Generic[R]):
+    def __init__(self, session: AsyncSession, repos: R, outbox: Table, inbox: Table) -> None:
+        self._session = session
+        self._repos = repos
+        self._outbox = outbox
+        self._inbox = inbox
+        self._staged: list[tuple[Event, str | None]] = []
+        self.published = False  # a commit wrote events to the outbox
+
+    @property
+    def repos(self) -> R:
+        return self._repos
+
+    async def claim(self, message_id: str, queue: str) -> bool:
+        result = await self._session.execute(
+            pg_insert(self._inbox)
+            .values(message_id=message_id, queue=queue)
+            .on_conflict_do_nothing()
+            .returning(self._inbox.c.message_id)
+        )
+        return result.first() is not None
+
+    async def seen(self, message_id: str) -> bool:
+        inbox = self._inbox
+        found = await self._session.execute(
+            select(inbox.c.message_id).where(inbox.c.message_id == message_id)
+        )
+        return found.first() is not None
+
+    def add_event(self, event: Event, correlation_id: str | None = None) -> None:
+        self._staged.append((event, correlation_id))
+
+    async def commit(self) -> None:
+        staged, self._staged = self._staged, []
+        if staged:
+            await stage_events(self._session, self._outbox, staged)
+        await self._session.commit()
+        self.published = self.published or bool(staged)
+
+
+class SqlUnitsOfWork(Generic[R]):
+    """Opens units of work on a service's database: `async with units() as uow: ...`."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        repos: Callable[[AsyncSession], R],
+        outbox: Table,
+        inbox: Table,
+        wake_relay: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions = sessions
+        self._repos = repos
+        self._outbox = outbox
+        self._inbox = inbox
+        self._wake_relay = wake_relay
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[SqlUnitOfWork[R]]:
+        # Closing the session rolls back whatever was not committed.
+        async with self._sessions() as session:
+            try:
+                await session.connection()
+            except (OSError, DBAPIError, PoolTimeout) as e:
+                raise Unavailable("the database is unavailable") from e
+            uow = SqlUnitOfWork(session, self._repos(session), self._outbox, self._inbox)
+            yield uow
+        if uow.published:
+            self._wake_relay()
+
+
+def claimed(
+    units: UnitsOfWork[R],
+    route: Route,
+    use_case: Callable[[UnitOfWork[R], E, Envelope], Awaitable[None]],
+) -> Callable[[E, Envelope], Awaitable[None]]:
+    """A message handler that runs `use_case` in one unit of work which first claims the message
+    in the inbox, then commits: a redelivered message is a no-op."""
+
+    async def handle(event: E, envelope: Envelope) -> None:
+        async with units() as uow:
+            if await uow.claim(envelope.message_id, route.queue):
+                await use_case(uow, event, envelope)
+                await uow.commit()
+
+    return handle
