@@ -18,7 +18,7 @@ from gradeflow_shared.db import SessionFactory, make_engine, make_sessions
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.kit_tables import outbox_table
-from gradeflow_shared.outbox import OutboxRelay, add_event
+from gradeflow_shared.outbox import OutboxRelay, stage_events
 from gradeflow_shared.topology import EXCHANGE, Route
 from tests.support.infra import Infra
 
@@ -126,7 +126,7 @@ async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(
         probe = await channel.declare_queue(exclusive=True)
         await probe.bind(EXCHANGE.name, routing_key=GradingStarted.type)
         async with sessions.begin() as session:
-            ids = [(await add_event(session, outbox, _event())).message_id for _ in range(300)]
+            ids = [e.message_id for e in await stage_events(session, outbox, [(_event(), None)] * 300)]
         relays = [OutboxRelay(sessions, p, outbox, poll_seconds=0.05, batch_size=25) for p in publishers]
         passes = await asyncio.gather(*(_drain(r) for r in relays))
         assert all(p > 0 for p in passes), "both relays took a share"
@@ -162,7 +162,7 @@ async def test_a_relay_backs_off_while_the_broker_is_unreachable(
     dead = Publisher("amqp://guest:guest@127.0.0.1:1/", timeout=0.5)  # nothing listens on port 1
     relay = OutboxRelay(sessions, dead, outbox, poll_seconds=0.05)
     async with sessions.begin() as session:
-        envelope = await add_event(session, outbox, _event())
+        [envelope] = await stage_events(session, outbox, [(_event(), None)])
     task = asyncio.create_task(relay.run())
     try:
         for _ in range(200):  # two seconds of writes waking the relay

@@ -3,10 +3,11 @@
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from pydantic import ValidationError
 
 from gradeflow_shared.envelope import H_OCCURRED_AT, H_VERSION, Envelope
-from gradeflow_shared.errors import PermanentError, TransientError, disposition
+from gradeflow_shared.errors import PermanentError, TransientError, Unavailable, disposition
 from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.topology import ROUTES, route_for
 
@@ -24,13 +25,13 @@ def test_envelope_has_a_uuid7_message_id_and_the_event_metadata() -> None:
 
 
 def test_failures_are_classified_in_one_table() -> None:
-    try:
+    with pytest.raises(ValidationError) as invalid:
         GradingStarted.model_validate({"submission_id": "nope"})
-    except ValidationError as exc:
-        assert disposition(exc) == "dead_letter"
+    assert disposition(invalid.value) == "dead_letter"
     assert disposition(PermanentError("bad")) == "dead_letter"
     assert disposition(TransientError("later")) == "retry"
     assert disposition(ConnectionError()) == "retry"
+    assert disposition(Unavailable("database")) == "retry"
 
 
 def test_every_queue_is_named_service_dot_purpose_with_its_dlq() -> None:

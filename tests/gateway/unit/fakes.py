@@ -1,0 +1,137 @@
+"""An in-memory GatewayStore: the gateway's tables as dicts, rows as records."""
+
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from gradeflow_shared.ids import new_id
+from tests.support.fakes import FakeUnits, record
+
+
+class FakeGatewayStore:
+    def __init__(self) -> None:
+        self.users: dict[UUID, Any] = {}
+        self.courses: dict[UUID, Any] = {}
+        self.enrollments: dict[tuple[UUID, UUID], Any] = {}
+        self.assignments: dict[UUID, Any] = {}
+        self.tests: dict[UUID, list[Any]] = {}
+        self.submissions: dict[UUID, Any] = {}
+        self.runs: dict[UUID, Any] = {}
+        self._tick = itertools.count()
+
+    def _now(self) -> datetime:
+        return datetime(2026, 1, 5, tzinfo=UTC).replace(microsecond=next(self._tick))
+
+    async def upsert_user(self, email: str, name: str) -> Any:
+        found = next((u for u in self.users.values() if u.email == email.lower()), None)
+        if found:
+            found.name = name
+            return found
+        user = record(id=new_id(), email=email.lower(), name=name, created_at=self._now())
+        self.users[user.id] = user
+        return user
+
+    async def get_user(self, user_id: UUID) -> Any | None:
+        return self.users.get(user_id)
+
+    async def add_course(self, title: str, teacher_id: UUID) -> Any:
+        course = record(id=new_id(), title=title, created_by=teacher_id, created_at=self._now())
+        self.courses[course.id] = course
+        return course
+
+    async def get_course(self, course_id: UUID) -> Any | None:
+        return self.courses.get(course_id)
+
+    async def upsert_enrollment(
+        self, course_id: UUID, user_id: UUID, role: str, student_id: UUID | None
+    ) -> Any:
+        row = record(course_id=course_id, user_id=user_id, role=role, student_id=student_id)
+        self.enrollments[(course_id, user_id)] = row
+        return row
+
+    async def enrollment(self, course_id: UUID, user_id: UUID) -> Any | None:
+        return self.enrollments.get((course_id, user_id))
+
+    async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Any:
+        row = record(id=new_id(), course_id=course_id, created_at=self._now(), **fields)
+        self.assignments[row.id] = row
+        return row
+
+    async def add_test_cases(self, assignment_id: UUID, tests: Sequence[dict[str, Any]]) -> Sequence[Any]:
+        rows = [
+            record(id=new_id(), assignment_id=assignment_id, position=i, **t) for i, t in enumerate(tests, 1)
+        ]
+        self.tests[assignment_id] = rows
+        return rows
+
+    async def get_assignment(self, assignment_id: UUID) -> Any | None:
+        return self.assignments.get(assignment_id)
+
+    async def list_test_cases(self, assignment_id: UUID) -> Sequence[Any]:
+        return self.tests.get(assignment_id, [])
+
+    async def add_submission(self, student_id: UUID, assignment_id: UUID, language: str, source: str) -> Any:
+        now = self._now()
+        row = record(
+            id=new_id(),
+            assignment_id=assignment_id,
+            course_id=self.assignments[assignment_id].course_id,
+            student_id=student_id,
+            language=language,
+            source=source,
+            status="queued",
+            verdict=None,
+            score=None,
+            max_score=None,
+            results=None,
+            created_at=now,
+            updated_at=now,
+        )
+        self.submissions[row.id] = row
+        return row
+
+    async def get_submission(self, submission_id: UUID) -> Any | None:
+        return self.submissions.get(submission_id)
+
+    async def advance_submission(
+        self, submission_id: UUID, allowed_from: Sequence[str], **values: Any
+    ) -> int:
+        row = self.submissions.get(submission_id)
+        if row is None or row.status not in allowed_from:
+            return 0
+        row.__dict__.update(values, updated_at=self._now())
+        return 1
+
+    async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Any]:
+        rows = []
+        for fields in many:
+            now = self._now()
+            row = record(
+                id=new_id(),
+                user_id=user_id,
+                status="queued",
+                verdict=None,
+                result=None,
+                created_at=now,
+                updated_at=now,
+                **fields,
+            )
+            self.runs[row.id] = row
+            rows.append(row)
+        return rows
+
+    async def get_runs(self, run_ids: list[UUID]) -> dict[UUID, Any]:
+        return {i: self.runs[i] for i in run_ids if i in self.runs}
+
+    async def complete_run(self, run_id: UUID, verdict: str, result: dict[str, Any]) -> int:
+        row = self.runs.get(run_id)
+        if row is None or row.status == "done":
+            return 0
+        row.__dict__.update(status="done", verdict=verdict, result=result, updated_at=self._now())
+        return 1
+
+
+def fake_units() -> FakeUnits[FakeGatewayStore]:
+    return FakeUnits(FakeGatewayStore())

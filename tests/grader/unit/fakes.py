@@ -1,0 +1,104 @@
+"""In-memory stand-ins for the grader's store and sandbox."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from gradeflow_shared.events import AssignmentPublished
+from gradeflow_shared.limits import LIMIT_FIELDS, RunLimits
+from grader.domain.errors import SandboxError
+from grader.domain.grading import Build, Checker, CheckInput, Execution, Limits, Suite, TestCase, TestResult
+from tests.support.fakes import FakeUnits
+
+
+class FakeGraderStore:
+    def __init__(self) -> None:
+        self.suites: dict[UUID, Suite] = {}
+        self.runs: dict[UUID, dict[str, Any]] = {}
+
+    async def save_suite(self, event: AssignmentPublished) -> bool:
+        if event.assignment_id in self.suites:
+            return False
+        cases = [
+            TestCase(
+                t.test_id,
+                t.position,
+                t.stdin,
+                t.expected_stdout,
+                t.weight,
+                t.hidden,
+                t.comparison,
+                t.tolerance,
+            )
+            for t in event.tests
+        ]
+        checker = Checker(event.checker.language, event.checker.source) if event.checker else None
+        limits = RunLimits.model_validate(event.model_dump(include=set(LIMIT_FIELDS)))
+        self.suites[event.assignment_id] = Suite(limits, checker, cases)
+        return True
+
+    async def load_suite(self, assignment_id: UUID) -> Suite | None:
+        return self.suites.get(assignment_id)
+
+    async def run_finished(self, submission_id: UUID) -> bool:
+        return self.runs.get(submission_id, {}).get("verdict") is not None
+
+    async def start_run(
+        self, submission_id: UUID, assignment_id: UUID, student_id: UUID, language: str
+    ) -> bool:
+        if submission_id in self.runs:
+            return False
+        self.runs[submission_id] = {"assignment_id": assignment_id, "verdict": None}
+        return True
+
+    async def finish_run(
+        self, submission_id: UUID, verdict: str, earned: int, possible: int, results: Sequence[TestResult]
+    ) -> bool:
+        run = self.runs[submission_id]
+        if run["verdict"] is not None:
+            return False
+        run.update(verdict=verdict, score=earned, max_score=possible, results=list(results))
+        return True
+
+
+def ran(stdout: str = "", **kw: Any) -> Execution:
+    return Execution(**{"exit_code": 0, "signal": None, "time_ms": 1.0, "stdout": stdout, "stderr": "", **kw})
+
+
+@dataclass
+class FakeSandbox:
+    """Runs nothing: each stdin is answered by `program` (stdin → Execution); `failing` makes every
+    preparation fail as a broken sandbox does; `compile_error` makes the build fail to compile."""
+
+    program: Callable[[str], Execution] = lambda stdin: ran(stdin)
+    failing: bool = False
+    compile_error: str | None = None
+    limits_seen: list[Limits] = field(default_factory=list)
+    live: set[str] = field(default_factory=set)
+    _count: int = 0
+
+    async def prepare(self, language_id: str, source: str, within: Build | None = None) -> Build:
+        if self.failing:
+            raise SandboxError("bwrap: No permissions to create new namespace")
+        self._count += 1
+        build = Build(language_id, f"/fake/{self._count}", 60_000, self.compile_error)
+        self.live.add(build.path)
+        return build
+
+    async def run(self, build: Build, stdin: str, limits: Limits) -> Execution:
+        return (await self.run_all(build, [stdin], limits))[0]
+
+    async def run_all(self, build: Build, stdins: list[str], limits: Limits) -> list[Execution]:
+        self.limits_seen.append(limits)
+        return [self.program(stdin) for stdin in stdins]
+
+    async def check_all(self, checker: Build, cases: list[CheckInput], limits: Limits) -> list[Execution]:
+        return [ran(exit_code=0 if c.output.strip() == c.expected.strip() else 1) for c in cases]
+
+    async def discard(self, build: Build) -> None:
+        self.live.discard(build.path)
+
+
+def fake_units() -> FakeUnits[FakeGraderStore]:
+    return FakeUnits(FakeGraderStore())

@@ -1,0 +1,35 @@
+"""The runner's protocol round-trips: what the grader encodes is what the runner reads, and what
+the runner reports is what the grader decodes; its exit codes reach the C side as flags."""
+
+from grader.adapters.runner import protocol
+from grader.adapters.runner.protocol import Report, RunnerLimits, TestIO, decode_tests, encode_tests
+from grader.adapters.sandbox import RUNNER_SOURCE
+
+
+def test_limits_round_trip() -> None:
+    limits = RunnerLimits(2000, 5000, 268_435_456, 19, 1_048_576, 67_108_864)
+    assert RunnerLimits.decode(limits.encode()) == limits
+    assert limits.encode() == "2000,5000,268435456,19,1048576,67108864"
+
+
+def test_tests_round_trip_with_and_without_a_directory() -> None:
+    tests = [TestIO(5, 6, 7), TestIO(8, 9, 10, "t1")]
+    assert encode_tests(tests) == "5,6,7;8,9,10,t1"
+    assert decode_tests(encode_tests(tests)) == tests
+
+
+def test_a_report_line_round_trips() -> None:
+    report = Report(status=9, maxrss_kb=1234, cpu_us=5678, wall_us=91011, timed_out=True)
+    assert Report.decode(report.encode()) == report
+    assert Report.decode("256 10 20 30 0") == Report(256, 10, 20, 30, False)
+
+
+def test_the_runner_takes_its_exit_codes_from_the_protocol() -> None:
+    source = RUNNER_SOURCE.read_text()
+    for name in protocol.EXIT_CODES:
+        assert name in source
+    assert not any(str(code) in source for code in protocol.EXIT_CODES.values()), "no literal exit code in C"
+    flags = protocol.compile_flags()
+    assert "-DEXIT_USAGE=125" in flags and len(flags) == len(protocol.EXIT_CODES)
+    argv = protocol.argv("/r", 3, RunnerLimits(1, 2, 0, 4, 5, 6), [TestIO(7, 8, 9)], True, ["/bin/true"])
+    assert argv == ["/r", "3", "1,2,0,4,5,6", "7,8,9", "--zygote", "--", "/bin/true"]

@@ -1,0 +1,202 @@
+"""The grader's use cases in memory: a fake store, unit of work, sandbox and clock. Grading and
+ad-hoc runs, their idempotency, and what a sandbox failure becomes on the last attempt."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.errors import PermanentError, TransientError, disposition
+from gradeflow_shared.events import (
+    AssignmentPublished,
+    GradingStarted,
+    RunCompleted,
+    RunRequested,
+    SubmissionCreated,
+    SubmissionGraded,
+    TestCaseSpec,
+)
+from gradeflow_shared.topology import GRADER_ASSIGNMENTS
+from gradeflow_shared.unit_of_work import claimed
+from grader.domain.errors import SandboxError, SuiteNotReceived, UnsupportedLanguage
+from grader.usecases import grading, languages, runs
+from grader.usecases.ports import GraderContext
+from tests.grader.unit.fakes import FakeGraderStore, FakeSandbox, fake_units, ran
+from tests.support.fakes import FakeClock, FakeUnits
+
+
+def _suite(weights: tuple[int, ...] = (1, 2, 3)) -> AssignmentPublished:
+    tests = tuple(
+        TestCaseSpec(
+            test_id=uuid.uuid4(),
+            position=i,
+            stdin=f"{i}\n",
+            expected_stdout=f"{i}\n",
+            weight=w,
+            hidden=i == 3,
+        )
+        for i, w in enumerate(weights, 1)
+    )
+    return AssignmentPublished(
+        assignment_id=uuid.uuid4(),
+        course_id=uuid.uuid4(),
+        title="echo",
+        tests=tests,
+        time_limit_ms=700,
+        max_output_kb=2,
+    )
+
+
+def _submission(suite: AssignmentPublished, language: str = "python") -> SubmissionCreated:
+    return SubmissionCreated(
+        submission_id=uuid.uuid4(),
+        assignment_id=suite.assignment_id,
+        course_id=suite.course_id,
+        student_id=uuid.uuid4(),
+        language=language,
+        source="print(input())",
+        created_at=datetime.now(UTC),
+    )
+
+
+def _last(envelope: Envelope) -> Envelope:
+    return envelope.model_copy(update={"final_attempt": True})
+
+
+async def _ready(
+    sandbox: FakeSandbox,
+) -> tuple[GraderContext, FakeUnits[FakeGraderStore], AssignmentPublished]:
+    units = fake_units()
+    ctx = GraderContext(units, sandbox, max_output_bytes=64 * 1024, clock=FakeClock())
+    suite = _suite()
+    await claimed(units, GRADER_ASSIGNMENTS, grading.copy_suite)(suite, Envelope.for_event(suite))
+    return ctx, units, suite
+
+
+async def test_a_suite_is_copied_once_however_often_it_is_delivered() -> None:
+    units = fake_units()
+    suite = _suite()
+    handler = claimed(units, GRADER_ASSIGNMENTS, grading.copy_suite)
+    envelope = Envelope.for_event(suite)
+    await handler(suite, envelope)
+    await handler(suite, envelope)
+    assert list(units.repos.suites) == [suite.assignment_id] and units.commits == 1
+
+
+async def test_a_submission_is_graded_with_partial_credit_within_its_limits() -> None:
+    sandbox = FakeSandbox(program=lambda stdin: ran(stdin if stdin != "2\n" else "wrong\n"))
+    ctx, units, suite = await _ready(sandbox)
+    event = _submission(suite)
+    await grading.grade(ctx, event, Envelope.for_event(event, correlation_id="c-1"))
+    [started], [graded] = units.events(GradingStarted), units.events(SubmissionGraded)
+    assert started.submission_id == graded.submission_id == event.submission_id
+    assert (graded.verdict, graded.score, graded.max_score) == ("wrong_answer", 4, 6)
+    assert [t.verdict for t in graded.tests] == ["accepted", "wrong_answer", "accepted"]
+    assert graded.graded_at == datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    assert all(p.correlation_id == "c-1" for p in units.published[1:])
+    [limits] = sandbox.limits_seen
+    assert (limits.time_ms, limits.output_bytes) == (700, 2048)
+    assert sandbox.live == set(), "every build is discarded"
+
+
+async def test_a_submission_graded_already_is_not_graded_again() -> None:
+    sandbox = FakeSandbox()
+    ctx, units, suite = await _ready(sandbox)
+    event = _submission(suite)
+    envelope = Envelope.for_event(event)
+    await grading.grade(ctx, event, envelope)
+    await grading.grade(ctx, event, envelope)
+    assert len(units.events(SubmissionGraded)) == 1 and len(sandbox.limits_seen) == 1
+
+
+async def test_a_submission_before_its_suite_is_retried_later() -> None:
+    ctx = GraderContext(fake_units(), FakeSandbox(), max_output_bytes=1024)
+    with pytest.raises(SuiteNotReceived) as error:
+        await grading.grade(ctx, _submission(_suite()), Envelope.for_event(_suite()))
+    assert disposition(error.value) == "retry"
+
+
+async def test_a_failing_sandbox_is_retried_then_graded_internal_error_on_the_last_attempt() -> None:
+    ctx, units, suite = await _ready(FakeSandbox(failing=True))
+    event = _submission(suite)
+    envelope = Envelope.for_event(event)
+    with pytest.raises(SandboxError) as error:
+        await grading.grade(ctx, event, envelope)
+    assert isinstance(error.value, TransientError) and units.events(SubmissionGraded) == []
+    await grading.grade(ctx, event, _last(envelope))
+    [graded] = units.events(SubmissionGraded)
+    assert graded.verdict == "internal_error" and graded.score == 0
+    assert all("No permissions" in t.message for t in graded.tests)
+
+
+def _run(expected: str | None = "hi\n", language: str = "python") -> RunRequested:
+    return RunRequested(
+        run_id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        language=language,
+        source="print(input())",
+        stdin="hi\n",
+        expected_stdout=expected,
+        requested_at=datetime.now(UTC),
+        memory_limit_mb=64,
+    )
+
+
+async def test_a_run_is_judged_when_an_expected_output_is_given() -> None:
+    units = fake_units()
+    ctx = GraderContext(units, FakeSandbox(), max_output_bytes=1024, clock=FakeClock())
+    for expected, verdict in (("hi\n", "accepted"), ("bye\n", "wrong_answer"), (None, "accepted")):
+        event = _run(expected)
+        await runs.execute_run(ctx, event, Envelope.for_event(event))
+        assert units.events(RunCompleted)[-1].verdict == verdict
+
+
+async def test_a_run_redelivered_after_it_completed_is_not_run_again() -> None:
+    units = fake_units()
+    sandbox = FakeSandbox()
+    ctx = GraderContext(units, sandbox, max_output_bytes=1024)
+    event = _run()
+    envelope = Envelope.for_event(event)
+    await runs.execute_run(ctx, event, envelope)
+    await runs.execute_run(ctx, event, envelope)
+    assert len(units.events(RunCompleted)) == 1 and len(sandbox.limits_seen) == 1
+
+
+async def test_a_run_in_an_unknown_language_is_dead_lettered() -> None:
+    ctx = GraderContext(fake_units(), FakeSandbox(), max_output_bytes=1024)
+    with pytest.raises(UnsupportedLanguage) as error:
+        await runs.execute_run(ctx, _run(language="cobol"), Envelope.for_event(_run()))
+    assert isinstance(error.value, PermanentError) and disposition(error.value) == "dead_letter"
+
+
+async def test_a_run_whose_sandbox_fails_on_the_last_attempt_completes_as_internal_error() -> None:
+    units = fake_units()
+    ctx = GraderContext(units, FakeSandbox(failing=True), max_output_bytes=1024)
+    event = _run()
+    envelope = Envelope.for_event(event)
+    with pytest.raises(SandboxError):
+        await runs.execute_run(ctx, event, envelope)
+    assert units.events(RunCompleted) == []
+    await runs.execute_run(ctx, event, _last(envelope))
+    [completed] = units.events(RunCompleted)
+    assert completed.run_id == event.run_id and completed.verdict == "internal_error"
+    assert "No permissions" in completed.stderr
+
+
+async def test_a_run_that_does_not_compile_says_what_the_compiler_said() -> None:
+    units = fake_units()
+    ctx = GraderContext(units, FakeSandbox(compile_error="main.c:1: error"), max_output_bytes=1024)
+    event = _run(language="c")
+    await runs.execute_run(ctx, event, Envelope.for_event(event))
+    [completed] = units.events(RunCompleted)
+    assert (completed.verdict, completed.compile_output) == ("compilation_error", "main.c:1: error")
+
+
+async def test_languages_show_each_toolchain_version_and_unavailable_when_missing() -> None:
+    async def toolchains() -> dict[str, str]:
+        return {"python": "Python 3.11.7"}
+
+    listed = {lang["id"]: lang for lang in await languages.describe(toolchains)}
+    assert listed["python"]["version"] == "Python 3.11.7" and listed["java"]["version"] == "unavailable"
+    assert "gcc" in listed["c"]["compile_command"] and listed["python"]["compile_command"] is None

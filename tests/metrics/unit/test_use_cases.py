@@ -1,0 +1,120 @@
+"""The metrics service's use cases in memory: telemetry recorded once, per-queue statistics from
+the store and the broker's view, and dead-letter operations by queue name."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.events import JobObserved
+from gradeflow_shared.topology import GRADER_SUBMISSIONS, ROUTES, Route
+from metrics.domain.errors import NotFound
+from metrics.usecases import dead_letters, stats
+from tests.support.fakes import FakeUnits, record
+
+
+class FakeMetricsStore:
+    def __init__(self) -> None:
+        self.timings: dict[UUID, Any] = {}
+
+    async def add_timing(
+        self, telemetry_id: UUID, job: JobObserved, wait_ms: float | None, processing_ms: float
+    ) -> None:
+        self.timings.setdefault(
+            telemetry_id, record(queue=job.queue, wait_ms=wait_ms, processing_ms=processing_ms)
+        )
+
+    async def aggregates(self, window_seconds: int) -> dict[str, Any]:
+        by_queue: dict[str, list[Any]] = {}
+        for t in self.timings.values():
+            by_queue.setdefault(t.queue, []).append(t)
+        pct = {f"{k}_{p}": None for k in ("wait", "processing") for p in ("p50", "p95", "p99")}
+        return {
+            q: record(queue=q, processed=len(ts), failed=0, dead_lettered=0, **pct)
+            for q, ts in by_queue.items()
+        }
+
+
+@dataclass
+class State:
+    depth: int
+    consumers: int
+
+
+class FakeProbe:
+    def __init__(self, depths: dict[str, int]) -> None:
+        self.depths = depths
+
+    async def state(self, queue: str) -> State | None:
+        return State(self.depths[queue], 1) if queue in self.depths else None
+
+
+class FakeDeadLetters:
+    def __init__(self, letters: dict[str, list[str]]) -> None:
+        self.letters = letters
+
+    async def list(self, route: Route, limit: int) -> tuple[int, list[Any]]:
+        found = self.letters.get(route.dlq, [])
+        return len(found), found[:limit]
+
+    async def replay(self, route: Route, message_id: str | None = None) -> int:
+        found = self.letters.get(route.dlq, [])
+        chosen = [m for m in found if message_id in (None, m)]
+        self.letters[route.dlq] = [m for m in found if m not in chosen]
+        return len(chosen)
+
+    async def purge(self, route: Route) -> int:
+        return len(self.letters.pop(route.dlq, []))
+
+
+def _job(queue: str) -> JobObserved:
+    now = datetime.now(UTC)
+    return JobObserved(
+        queue=queue,
+        message_id="m",
+        message_type="submission.created",
+        published_at=now - timedelta(seconds=2),
+        started_at=now,
+        finished_at=now + timedelta(milliseconds=250),
+        outcome="processed",
+        attempt=1,
+    )
+
+
+async def test_telemetry_is_recorded_once_with_its_wait_and_processing_times() -> None:
+    units = FakeUnits(FakeMetricsStore())
+    job = _job(GRADER_SUBMISSIONS.queue)
+    envelope = Envelope.for_event(job)
+    await stats.record(units, job, envelope)
+    await stats.record(units, job, envelope)
+    [timing] = units.repos.timings.values()
+    assert timing.wait_ms == pytest.approx(2000) and timing.processing_ms == pytest.approx(250)
+
+
+async def test_queue_stats_cover_every_queue_with_depth_retries_and_dead_letters() -> None:
+    units = FakeUnits(FakeMetricsStore())
+    await stats.record(units, _job(GRADER_SUBMISSIONS.queue), Envelope.for_event(_job("x")))
+    q = GRADER_SUBMISSIONS
+    probe = FakeProbe({q.queue: 7, q.retry_queue(0): 2, q.retry_queue(1): 1, q.dlq: 3})
+    report = {r["queue"]: r for r in await stats.queue_stats(units, probe, 60, retry_tiers=2)}
+    assert set(report) == {r.queue for r in ROUTES}
+    row = report[q.queue]
+    assert (row["depth"], row["retrying"], row["dead_letters"], row["processed"]) == (7, 3, 3, 1)
+    assert row["throughput_per_min"] == 1.0
+    assert report["notifier.grades"]["depth"] is None, "a queue the broker does not know shows no depth"
+
+
+async def test_dead_letters_are_operated_by_queue_name_and_unknown_names_are_refused() -> None:
+    ops = FakeDeadLetters({GRADER_SUBMISSIONS.dlq: ["a", "b"]})
+    assert await dead_letters.list_letters(ops, GRADER_SUBMISSIONS.queue, 1) == (2, ["a"])
+    with pytest.raises(NotFound) as unknown:
+        await dead_letters.list_letters(ops, "grader.nothing", 10)
+    assert unknown.value.field == "queue" and GRADER_SUBMISSIONS.queue in unknown.value.message
+    with pytest.raises(NotFound):
+        await dead_letters.replay(ops, GRADER_SUBMISSIONS.queue, str(uuid.uuid4()))
+    assert await dead_letters.replay(ops, GRADER_SUBMISSIONS.queue, "a") == 1
+    assert await dead_letters.purge(ops, GRADER_SUBMISSIONS.queue) == 1

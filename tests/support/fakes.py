@@ -1,0 +1,91 @@
+"""In-memory fakes for unit tests: a unit of work with the semantics of the real one (events and
+inbox claims take effect only on commit; a unit left uncommitted leaves nothing), a clock, and a
+scripted sandbox. Each service's fake store is in tests/<service>/unit/fakes.py."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from gradeflow_shared.events import Event
+
+R = TypeVar("R")
+
+
+@dataclass
+class Published:
+    event: Event
+    correlation_id: str | None
+
+
+class FakeUnitOfWork(Generic[R]):
+    def __init__(self, owner: "FakeUnits[R]") -> None:
+        self._owner = owner
+        self._staged: list[Published] = []
+        self._claims: set[str] = set()
+
+    @property
+    def repos(self) -> R:
+        return self._owner.repos
+
+    async def claim(self, message_id: str, queue: str) -> bool:
+        if message_id in self._owner.inbox or message_id in self._claims:
+            return False
+        self._claims.add(message_id)
+        return True
+
+    async def seen(self, message_id: str) -> bool:
+        return message_id in self._owner.inbox
+
+    def add_event(self, event: Event, correlation_id: str | None = None) -> None:
+        self._staged.append(Published(event, correlation_id))
+
+    async def commit(self) -> None:
+        self._owner.published += self._staged
+        self._owner.inbox |= self._claims
+        self._owner.commits += 1
+        self._staged, self._claims = [], set()
+
+
+@dataclass
+class FakeUnits(Generic[R]):
+    """Opens fake units of work on one in-memory store; what they committed is kept here."""
+
+    repos: R
+    published: list[Published] = field(default_factory=list)
+    inbox: set[str] = field(default_factory=set)
+    commits: int = 0
+    opened: int = 0
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[FakeUnitOfWork[R]]:
+        self.opened += 1
+        yield FakeUnitOfWork(self)
+
+    def events(self, kind: type[Event]) -> list[Any]:
+        return [p.event for p in self.published if isinstance(p.event, kind)]
+
+
+@dataclass
+class FakeClock:
+    now: datetime = field(default_factory=lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def record(**fields: Any) -> Any:
+    """A row-like record: attributes named as the table's columns."""
+    return _Record(**fields)
+
+
+class _Record:
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+
+    def __repr__(self) -> str:
+        return f"record({self.__dict__})"
