@@ -103,6 +103,8 @@ async def _main(runs: int, submissions: int) -> dict[str, Any]:
     # The other route, for comparison: Python started afresh for every test instead of forked
     # from the per-submission fork server.
     exec_each = BwrapSandbox(root / "gradeflow-bench-exec", 61_210, slots=2, zygote=False)
+    for each in (sandbox, exec_each):
+        await each.start()
     report: dict[str, Any] = {"overhead": {}, "submissions_per_second": {}}
     routes = [
         ("python", sandbox, "python"),

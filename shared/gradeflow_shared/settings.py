@@ -4,10 +4,13 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from gradeflow_shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 DEV_SECRET = "development-only-secret-change-me-0123456789"
+# The passwords of the services' default DATABASE_URLs: fine on a laptop, refused anywhere else.
+DEV_PASSWORDS = frozenset(f"{service}-dev" for service in ("gateway", "grader", "notifier", "metrics"))
 
 
 class ServiceSettings(BaseSettings):
@@ -36,9 +39,15 @@ class ServiceSettings(BaseSettings):
     auth_secret: str = DEV_SECRET
 
     @model_validator(mode="after")
-    def _database_url_given(self) -> "ServiceSettings":
+    def _no_development_secrets_elsewhere(self) -> "ServiceSettings":
         if not self.database_url:
             raise ValueError("DATABASE_URL must be set (postgresql+asyncpg://role:password@host/db)")
-        if self.environment == "production" and self.auth_secret == DEV_SECRET:
-            raise ValueError("AUTH_SECRET must be set to a real secret in production")
+        if self.environment == "development":
+            return self
+        if self.auth_secret == DEV_SECRET:
+            raise ValueError(f"AUTH_SECRET must be set to a secret of its own outside development ({self.environment})")
+        if make_url(self.database_url).password in DEV_PASSWORDS:
+            raise ValueError(f"DATABASE_URL carries a development password outside development ({self.environment})")
+        if self.environment == "production" and "guest:guest@" in self.amqp_url:
+            raise ValueError("AMQP_URL must not use RabbitMQ's guest account in production")
         return self

@@ -1,4 +1,5 @@
-"""Stairway: every service's migrations upgrade, downgrade to nothing, and upgrade again."""
+"""Stairway: every revision of every service upgrades, downgrades and upgrades again, one step at
+a time from the base, each step leaving exactly the tables it found."""
 
 import asyncio
 
@@ -13,24 +14,38 @@ from tests.support.infra import Infra, migrations_of
 pytestmark = pytest.mark.integration
 
 
-async def _tables(infra: Infra, schema: str) -> set[str]:
+async def _columns(infra: Infra, schema: str) -> set[tuple[str, str]]:
+    """(table, column) of every table in the schema but Alembic's own."""
     conn = await asyncpg.connect(infra.admin_url)
     try:
-        rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1", schema)
+        rows = await conn.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = $1 AND table_name <> 'alembic_version'",
+            schema,
+        )
     finally:
         await conn.close()
-    return {r["tablename"] for r in rows}
+    return {(r["table_name"], r["column_name"]) for r in rows}
 
 
 @pytest.mark.parametrize("service", SERVICES)
-async def test_migrations_upgrade_downgrade_upgrade(infra: Infra, service: str) -> None:
+async def test_each_revision_upgrades_downgrades_and_upgrades_again(infra: Infra, service: str) -> None:
     url, location = infra.database_url(service), migrations_of(service)
-    revisions = list(ScriptDirectory.from_config(alembic_config(location, url, service)).walk_revisions())
+    script = ScriptDirectory.from_config(alembic_config(location, url, service))
+    revisions = list(reversed(list(script.walk_revisions())))  # oldest first
     assert revisions, "each service has at least one revision"
-    full = await _tables(infra, service)
-    assert {"outbox", "inbox", "alembic_version"} <= full
-    for revision in revisions:  # newest first: step down one at a time
+    head = await _columns(infra, service)
+    assert {"outbox", "inbox"} <= {table for table, _ in head}
+    await asyncio.to_thread(downgrade, location, url, service, "base")
+    below = await _columns(infra, service)
+    assert below == set(), "the base is an empty schema"
+    for revision in revisions:
+        await asyncio.to_thread(upgrade, location, url, service, revision.revision)
+        up = await _columns(infra, service)
+        assert up != below, f"{revision.revision} changes the schema"
         await asyncio.to_thread(downgrade, location, url, service, revision.down_revision or "base")
-    assert await _tables(infra, service) == {"alembic_version"}
-    await asyncio.to_thread(upgrade, location, url, service)
-    assert await _tables(infra, service) == full
+        assert await _columns(infra, service) == below, f"{revision.revision} downgrades to what it found"
+        await asyncio.to_thread(upgrade, location, url, service, revision.revision)
+        assert await _columns(infra, service) == up, f"{revision.revision} upgrades again the same"
+        below = up
+    assert below == head, "step by step ends where the migrated database is"

@@ -28,9 +28,11 @@ async def test_service_role_reads_and_writes_its_own_schema(infra: Infra, servic
     conn = await asyncpg.connect(_dsn(infra, service))
     try:
         for table in TABLES[service]:
-            count = await conn.fetchval(f"SELECT count(*) FROM {service}.{table}")
-            assert count >= 0
+            for right in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+                assert await conn.fetchval("SELECT has_table_privilege($1, $2)", f"{service}.{table}", right)
         await conn.execute(f"CREATE TABLE {service}.scratch_probe (id int)")
+        await conn.execute(f"INSERT INTO {service}.scratch_probe VALUES (7)")
+        assert await conn.fetchval(f"SELECT id FROM {service}.scratch_probe") == 7
         await conn.execute(f"DROP TABLE {service}.scratch_probe")
     finally:
         await conn.close()

@@ -1,4 +1,5 @@
-"""The four services as real processes on free ports, against this test run's vhost and database."""
+"""The four services as real processes on free ports, on a vhost and database of their own: what
+the in-process tests do elsewhere never reaches these services' queues, and the other way round."""
 
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -8,13 +9,20 @@ import httpx
 import pytest
 
 from gradeflow_tools.stack import SERVICES, Stack
-from tests.support.infra import Infra
+from tests.support.infra import Infra, provisioned_infra
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    """Overrides the suite's `infra` for the end-to-end tests: the stack's own."""
+    with provisioned_infra("gradeflow_e2e") as value:
+        yield value
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ unique names, removed afterwards, so tests and benchmarks never touch a running 
 
 import asyncio
 import os
+import secrets
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -27,8 +28,12 @@ def migrations_of(service: str) -> Path:
 
 @dataclass(frozen=True)
 class Infra:
+    """A vhost, a database and the services' roles (`<database>_<service>`, with passwords and an
+    auth secret of its own), never those of a development system on the same servers."""
+
     vhost: str
     database: str
+    secret: str
 
     @property
     def amqp_url(self) -> str:
@@ -38,11 +43,15 @@ class Infra:
     def admin_url(self) -> str:
         return f"{ADMIN_BASE}/{self.database}"
 
-    def stack_config(self, ports: dict[str, int] | None = None, **kw: object) -> StackConfig:
+    def stack_config(
+        self, ports: dict[str, int] | None = None, postgres_url: str | None = None, **kw: object
+    ) -> StackConfig:
         return StackConfig(
             amqp_url=self.amqp_url,
-            postgres_url=self.admin_url,
+            postgres_url=postgres_url or self.admin_url,
             ports=ports or {},
+            role_prefix=self.database,
+            secret=self.secret,
             **kw,  # type: ignore[arg-type]
         )
 
@@ -64,7 +73,7 @@ def migrate_all(infra: Infra) -> None:
 @contextmanager
 def provisioned_infra(prefix: str = "gradeflow_test") -> Iterator[Infra]:
     tag = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    infra = Infra(vhost=tag, database=tag)
+    infra = Infra(vhost=tag, database=tag, secret=secrets.token_hex(16))
     _rabbitmqctl("add_vhost", tag)
     _rabbitmqctl("set_permissions", "-p", tag, "guest", ".*", ".*", ".*")
     try:
@@ -76,8 +85,11 @@ def provisioned_infra(prefix: str = "gradeflow_test") -> Iterator[Infra]:
 
 
 async def _drop_database(name: str) -> None:
+    """The database, then the roles made for it (they own nothing else)."""
     conn = await asyncpg.connect(f"{ADMIN_BASE}/postgres")
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for service in SERVICES:
+            await conn.execute(f'DROP ROLE IF EXISTS "{name}_{service}"')
     finally:
         await conn.close()

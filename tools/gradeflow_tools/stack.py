@@ -28,6 +28,11 @@ class StackConfig:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     extra_env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
+    # Each service connects as `<role_prefix>_<service>`. Without a secret: the development
+    # passwords (`<service>-dev`) and auth secret; with one (tests, benchmarks): passwords and an
+    # auth secret of its own, which settings outside development insist on.
+    role_prefix: str = "gradeflow"
+    secret: str | None = None
 
     @classmethod
     def from_environment(cls) -> "StackConfig":
@@ -37,13 +42,10 @@ class StackConfig:
         )
 
     def database_url(self, service: str) -> str:
-        """The service's own role on the shared database (dev password: `<service>-dev`)."""
+        """The service's own role on the shared database."""
         admin = make_url(self.postgres_url)
-        url = admin.set(
-            drivername="postgresql+asyncpg",
-            username=f"gradeflow_{service}",
-            password=f"{service}-dev",
-        )
+        password = f"{service}-dev" if self.secret is None else f"{self.secret}-{service}"
+        url = admin.set(drivername="postgresql+asyncpg", username=f"{self.role_prefix}_{service}", password=password)
         return url.render_as_string(hide_password=False)
 
     def env(self, service: str) -> dict[str, str]:
@@ -55,6 +57,8 @@ class StackConfig:
             OTEL_SERVICE_NAME=service,
             PYTHONUNBUFFERED="1",
         )
+        if self.secret is not None:
+            env["AUTH_SECRET"] = self.secret
         env.update(self.extra_env)
         return env
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from gradeflow_tools.scratch import Infra, provisioned_infra
-from gradeflow_tools.stack import SERVICES, Stack, StackConfig
+from gradeflow_tools.stack import SERVICES, Stack
 from tests.support.tcp_proxy import TcpProxy
 
 RETRY_DELAYS_MS = [500, 2000, 5000, 15000]
@@ -43,8 +43,7 @@ def fault_stack(
     fault_infra: Infra, pg_proxy: TcpProxy, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     logs: Path = tmp_path_factory.mktemp("fault-logs")
-    config = StackConfig(
-        amqp_url=fault_infra.amqp_url,
+    config = fault_infra.stack_config(
         postgres_url=f"postgresql://postgres@127.0.0.1:{pg_proxy.port}/{fault_infra.database}",
         ports={s: _free_port() for s in SERVICES},
         extra_env={

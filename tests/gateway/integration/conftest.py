@@ -12,7 +12,10 @@ from tests.support.infra import Infra
 @pytest.fixture(scope="session")
 async def gateway(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
     settings = GatewaySettings(
-        amqp_url=infra.amqp_url, database_url=infra.database_url("gateway"), environment="test"
+        amqp_url=infra.amqp_url,
+        database_url=infra.database_url("gateway"),
+        environment="test",
+        auth_secret=infra.secret,
     )
     async with serving(create_app(settings)) as client:
         yield client

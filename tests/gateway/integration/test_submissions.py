@@ -51,7 +51,8 @@ async def test_submit_answers_202_queued_and_publishes_submission_created(
         assert accepted["status"] == "queued"
         view = await gateway.get(f"/v1/submissions/{accepted['id']}", headers=student)
         assert view.status_code == 200
-        assert view.json()["status"] in ("queued", "running", "graded")
+        # Nothing grades on this test run's vhost (the end-to-end stack has its own): still queued.
+        assert view.json()["status"] == "queued"
 
         row = await _wait_published(infra, accepted["id"])
         found = None

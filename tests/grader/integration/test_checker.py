@@ -11,7 +11,8 @@ import pytest
 
 from grader.adapters.sandbox import BwrapSandbox
 from grader.domain.grading import Limits, TestCase
-from grader.usecases.judging import Checker, judge
+from grader.domain.grading import Checker
+from grader.usecases.judging import judge
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +51,9 @@ def _cases(*inputs: str) -> list[TestCase]:
 
 @pytest.fixture(scope="module")
 async def sandbox() -> AsyncIterator[BwrapSandbox]:
-    yield BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-checker", 61_300, slots=1)
+    sandbox = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-checker", 61_300, slots=1)
+    await sandbox.start()
+    yield sandbox
 
 
 async def _verdicts(sandbox: BwrapSandbox, source: str, checker: Checker | None, *inputs: str) -> list[str]:

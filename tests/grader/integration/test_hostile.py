@@ -1,6 +1,8 @@
 """Hostile programs against the real sandbox: each gets its verdict, nothing it started survives the
 run, and the next submission on the same worker is graded normally."""
 
+import json
+import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -54,7 +56,6 @@ HOSTILE: dict[str, tuple[str, str, str, str]] = {
         "",
         "runtime_error",
     ),
-    "connect to 127.0.0.1:8000": ("python", BLOCKED.format(port=8000), "blocked\n", "accepted"),
     "connect to the broker": ("python", BLOCKED.format(port=5672), "blocked\n", "accepted"),
     "background process left running": (
         "python",
@@ -175,7 +176,9 @@ HOSTILE: dict[str, tuple[str, str, str, str]] = {
 
 @pytest.fixture(scope="module")
 async def sandbox() -> AsyncIterator[BwrapSandbox]:
-    yield BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-hostile", 61_000, slots=1)
+    sandbox = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-hostile", 61_000, slots=1)
+    await sandbox.start()
+    yield sandbox
 
 
 def _processes_of(uid: int) -> list[str]:
@@ -218,11 +221,11 @@ async def test_the_graders_environment_and_secrets_are_not_visible(
 
 
 async def test_other_processes_are_invisible(sandbox: BwrapSandbox) -> None:
-    source = "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
+    source = "import json, os\nprint(json.dumps(sorted(int(p) for p in os.listdir('/proc') if p.isdigit())))\n"
     build = await sandbox.prepare("python", source)
     execution = await sandbox.run(build, "", LIMITS)
     await sandbox.discard(build)
-    pids = eval(execution.stdout)  # a list of ints printed by the program above
+    pids = json.loads(execution.stdout)
     assert max(pids) < 10, f"the sandbox sees only its own few processes: {pids}"
 
 
@@ -236,3 +239,24 @@ async def test_the_system_is_read_only_and_the_user_unprivileged(sandbox: BwrapS
     execution = await sandbox.run(build, "", LIMITS)
     await sandbox.discard(build)
     assert execution.stdout.split() == ["True", "refused", "refused"]
+
+
+async def test_a_server_listening_on_the_host_cannot_be_reached(sandbox: BwrapSandbox) -> None:
+    """A real listener on 127.0.0.1: the program is refused, and the listener sees no connection."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        build = await sandbox.prepare("python", BLOCKED.format(port=port))
+        try:
+            execution = await sandbox.run(build, "", LIMITS)
+        finally:
+            await sandbox.discard(build)
+        assert verdict_of(execution, "blocked\n") == "accepted", execution
+        with pytest.raises(TimeoutError):
+            listener.accept()
+        # The listener works: the same connection made from outside the sandbox arrives.
+        with socket.create_connection(("127.0.0.1", port), 1):
+            conn, _ = listener.accept()
+            conn.close()

@@ -83,7 +83,9 @@ CASES = [(lang, case, src) for lang, progs in PROGRAMS.items() for case, src in 
 
 @pytest.fixture(scope="module")
 async def sandbox() -> AsyncIterator[BwrapSandbox]:
-    yield BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-sandbox", 61_100, slots=2)
+    sandbox = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-sandbox", 61_100, slots=2)
+    await sandbox.start()
+    yield sandbox
 
 
 async def _judge(sandbox: BwrapSandbox, language: str, source: str, stdin: str, expected: str) -> str:
@@ -110,7 +112,8 @@ async def test_a_correct_program_is_accepted_and_measured(sandbox: BwrapSandbox,
         for n in (1, 10, 1000):  # one build, several runs
             execution = await sandbox.run(build, f"{n}\n", LIMITS)
             assert verdict_of(execution, f"{n * (n + 1) // 2}\n") == "accepted", execution
-            assert execution.memory_kb > 0 and execution.time_ms >= 0
+            assert execution.memory_kb > 0 and execution.wall_ms > 0
+            assert execution.time_ms < LIMITS.time_ms and execution.time_ms <= execution.wall_ms + 1
     finally:
         await sandbox.discard(build)
 

@@ -1,6 +1,7 @@
-"""When the sandbox itself fails (not the program), a submission is retried; on the last attempt
-its policy allows, the student gets an Internal Error verdict rather than a submission left waiting.
-The failure is real: a `bwrap` that refuses as bwrap does where user namespaces are forbidden."""
+"""When the sandbox itself fails (not the program), a submission or an ad-hoc run is retried; on
+the last attempt its policy allows, it ends with an Internal Error verdict rather than being left
+waiting ("queued" for ever). The failure is real: a `bwrap` that refuses as bwrap does where user
+namespaces are forbidden; the database is the real one."""
 
 import shutil
 import tempfile
@@ -14,11 +15,23 @@ from sqlalchemy import select
 
 from gradeflow_shared.db import make_engine, make_sessions
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import AssignmentPublished, SubmissionCreated, SubmissionGraded, TestCaseSpec
-from grader.adapters.db.tables import SCHEMA, outbox, runs
+from gradeflow_shared.events import (
+    AssignmentPublished,
+    RunCompleted,
+    RunRequested,
+    SubmissionCreated,
+    SubmissionGraded,
+    TestCaseSpec,
+)
+from gradeflow_shared.topology import GRADER_ASSIGNMENTS
+from gradeflow_shared.unit_of_work import SqlUnitsOfWork, claimed
+from grader.adapters.db.repositories import SqlGraderStore
+from grader.adapters.db.tables import SCHEMA, inbox, outbox, runs
 from grader.adapters.sandbox import BwrapSandbox
-from grader.domain.grading import SandboxError
-from grader.usecases.grading import GraderContext, copy_suite, grade
+from grader.domain.errors import SandboxError
+from grader.usecases.grading import copy_suite, grade
+from grader.usecases.ports import GraderContext
+from grader.usecases.runs import execute_run
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -41,7 +54,9 @@ async def test_a_sandbox_that_keeps_failing_ends_in_an_internal_error(
 ) -> None:
     engine = make_engine(infra.database_url("grader"), SCHEMA)
     sandbox = BwrapSandbox(refusing_bwrap.parent / "root", 61_700, slots=1, bwrap=str(refusing_bwrap))
-    ctx = GraderContext(make_sessions(engine), sandbox, wake_relay=lambda: None, max_output_bytes=65_536)
+    await sandbox.start()
+    units = SqlUnitsOfWork(make_sessions(engine), SqlGraderStore, outbox, inbox)
+    ctx = GraderContext(units, sandbox, max_output_bytes=65_536)
     tests = tuple(
         TestCaseSpec(
             test_id=uuid.uuid4(), position=i, stdin="1\n", expected_stdout="1\n", weight=1, hidden=False
@@ -56,7 +71,7 @@ async def test_a_sandbox_that_keeps_failing_ends_in_an_internal_error(
         memory_limit_mb=128,
         tests=tests,
     )
-    await copy_suite(ctx, published, Envelope.for_event(published))
+    await claimed(units, GRADER_ASSIGNMENTS, copy_suite)(published, Envelope.for_event(published))
     submission = SubmissionCreated(
         submission_id=uuid.uuid4(),
         assignment_id=published.assignment_id,
@@ -72,7 +87,7 @@ async def test_a_sandbox_that_keeps_failing_ends_in_an_internal_error(
             await grade(ctx, submission, envelope)  # an early attempt: left to the retry tiers
 
         await grade(ctx, submission, envelope.model_copy(update={"final_attempt": True}))
-        async with ctx.sessions() as session:
+        async with make_sessions(engine)() as session:
             verdict = await session.scalar(
                 select(runs.c.verdict).where(runs.c.submission_id == submission.submission_id)
             )
@@ -91,3 +106,36 @@ async def test_a_sandbox_that_keeps_failing_ends_in_an_internal_error(
     ]
     assert graded.verdict == "internal_error" and graded.score == 0
     assert all(t.verdict == "internal_error" and REFUSAL in t.message for t in graded.tests)
+
+
+async def test_an_ad_hoc_run_whose_sandbox_keeps_failing_completes_as_internal_error(
+    infra: Infra, refusing_bwrap: Path
+) -> None:
+    engine = make_engine(infra.database_url("grader"), SCHEMA)
+    sandbox = BwrapSandbox(refusing_bwrap.parent / "root", 61_710, slots=1, bwrap=str(refusing_bwrap))
+    await sandbox.start()
+    ctx = GraderContext(SqlUnitsOfWork(make_sessions(engine), SqlGraderStore, outbox, inbox), sandbox, 65_536)
+    run = RunRequested(
+        run_id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        language="c",
+        source="int main(){}",
+        requested_at=datetime.now(UTC),
+    )
+    envelope = Envelope.for_event(run)
+    try:
+        with pytest.raises(SandboxError, match="No permissions"):
+            await execute_run(ctx, run, envelope)  # an early attempt: left to the retry tiers
+        await execute_run(ctx, run, envelope.model_copy(update={"final_attempt": True}))
+        async with make_sessions(engine)() as session:
+            bodies = (
+                await session.scalars(select(outbox.c.body).where(outbox.c.message_type == "run.completed"))
+            ).all()
+            claimed_once = await session.scalar(
+                select(inbox.c.message_id).where(inbox.c.message_id == envelope.message_id)
+            )
+    finally:
+        await engine.dispose()
+    [completed] = [c for c in map(RunCompleted.model_validate_json, bodies) if c.run_id == run.run_id]
+    assert completed.verdict == "internal_error" and REFUSAL in completed.stderr
+    assert claimed_once == envelope.message_id, "a redelivery of this request is now a no-op"

@@ -38,10 +38,11 @@ PROGRAMS = {
 @pytest.fixture(scope="module")
 async def sandboxes() -> AsyncIterator[tuple[BwrapSandbox, BwrapSandbox]]:
     root = Path(tempfile.gettempdir())
-    yield (
-        BwrapSandbox(root / "gradeflow-test-zygote", 61_500, slots=1, zygote=True),
-        BwrapSandbox(root / "gradeflow-test-exec", 61_600, slots=1, zygote=False),
-    )
+    forked = BwrapSandbox(root / "gradeflow-test-zygote", 61_500, slots=1, zygote=True)
+    started = BwrapSandbox(root / "gradeflow-test-exec", 61_600, slots=1, zygote=False)
+    for sandbox in (forked, started):
+        await sandbox.start()
+    yield forked, started
 
 
 async def _run(sandbox: BwrapSandbox, source: str, stdins: list[str]) -> list[Execution]:

@@ -125,13 +125,20 @@ class BwrapSandbox:
         language = LANGUAGES[language_id]
         uid = within.uid if within else await self._uids.get()
         parent = Path(within.path) if within else self._root
-        workdir = await asyncio.to_thread(self._new_workdir, parent, language, source, uid)
+        try:
+            workdir = await asyncio.to_thread(self._new_workdir, parent, language, source, uid)
+        except BaseException:
+            if within is None:
+                self._uids.put_nowait(uid)
+            raise
         build = Build(language_id=language_id, path=str(workdir), uid=uid, owns_slot=within is None)
         if language.compile is None:
             return build
-        [result] = await self._execute(
-            build, language.compile, [""], COMPILE_LIMITS, language, compiling=True
-        )
+        try:
+            [result] = await self._execute(build, language.compile, [""], COMPILE_LIMITS, language, compiling=True)
+        except BaseException:
+            await self.discard(build)  # a sandbox that failed to compile must not keep its slot
+            raise
         if result.exit_code != 0 or result.signal is not None:
             message = (result.stderr or result.stdout or "compilation failed").strip()
             if result.timed_out:
