@@ -13,7 +13,9 @@ LINTER = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint
 
 
 def _contracts(pyproject: Path) -> list[dict[str, object]]:
-    contracts: list[dict[str, object]] = tomllib.loads(pyproject.read_text())["tool"]["importlinter"]["contracts"]
+    contracts: list[dict[str, object]] = tomllib.loads(pyproject.read_text())["tool"]["importlinter"][
+        "contracts"
+    ]
     return contracts
 
 
@@ -41,6 +43,10 @@ def test_a_handler_importing_an_adapter_breaks_a_contract(tmp_path: Path) -> Non
         "source_modules = gateway.handlers\nforbidden_modules = gateway.adapters\n"
     )
     result = subprocess.run(
-        [LINTER, "--config", str(config)], cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+        [LINTER, "--config", str(config)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode != 0 and "1 kept, 1 broken" in result.stdout, result.stdout + result.stderr

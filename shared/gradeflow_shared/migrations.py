@@ -1,12 +1,15 @@
 """Alembic per service: the version table lives in the service's own schema, and every service's
-env.py is the same few lines calling `run_env`."""
+env.py is the same few lines calling `run_env`; and the DDL the services' revisions share."""
 
 import asyncio
+import os
 from pathlib import Path
 
-from alembic import command, context
+import sqlalchemy as sa
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, pool
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -48,7 +51,7 @@ def run_env(metadata: MetaData) -> None:
 
     async def _main() -> None:
         engine = create_async_engine(
-            url, poolclass=pool.NullPool, echo=bool(__import__("os").environ.get("MIGRATIONS_ECHO"))
+            url, poolclass=pool.NullPool, echo=bool(os.environ.get("MIGRATIONS_ECHO"))
         )
         async with engine.connect() as conn:
             await conn.run_sync(_run)
@@ -56,3 +59,84 @@ def run_env(metadata: MetaData) -> None:
         await engine.dispose()
 
     asyncio.run(_main())
+
+
+# The migration kit: DDL that several services' revisions share, frozen as written. A revision
+# that ran must keep doing exactly what it did, so these never change; a new shape is a new helper
+# (and a new revision in each service that wants it).
+
+
+def now_column(name: str) -> sa.Column:  # type: ignore[type-arg]
+    """A timestamp column set by the database when the row is written."""
+    return sa.Column(name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False)
+
+
+def create_kit_tables(schema: str) -> None:
+    """The inbox (message ids handled) and the outbox (events to publish) of kit_tables.py."""
+    op.create_table(
+        "inbox",
+        sa.Column("message_id", sa.String(length=100), primary_key=True),
+        sa.Column("queue", sa.String(length=200), nullable=False),
+        now_column("processed_at"),
+        schema=schema,
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("routing_key", sa.String(length=200), nullable=False),
+        sa.Column("message_type", sa.String(length=200), nullable=False),
+        sa.Column("correlation_id", sa.String(length=100), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("headers", JSONB(astext_type=sa.Text()), nullable=False),
+        now_column("created_at"),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_outbox_unpublished",
+        "outbox",
+        ["id"],
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+
+
+def drop_kit_tables(schema: str) -> None:
+    op.drop_table("outbox", schema=schema)
+    op.drop_table("inbox", schema=schema)
+
+
+def index_columns(schema: str, table: str, *columns: str) -> None:
+    """One index per column, named as SQLAlchemy's `index=True` names it."""
+    for column in columns:
+        op.create_index(f"ix_{schema}_{table}_{column}", table, [column], schema=schema)
+
+
+def limit_columns_v1() -> list[sa.Column]:  # type: ignore[type-arg]
+    """The limits of a run as first stored (the output limit came later, where it did)."""
+    return [
+        sa.Column("time_limit_ms", sa.Integer(), nullable=False),
+        sa.Column("memory_limit_mb", sa.Integer(), nullable=False),
+        sa.Column("max_processes", sa.Integer(), server_default="16", nullable=False),
+        sa.Column("wall_limit_ms", sa.Integer(), nullable=True),
+        sa.Column("max_file_kb", sa.Integer(), server_default="1024", nullable=False),
+        sa.Column("stack_limit_mb", sa.Integer(), server_default="64", nullable=False),
+    ]
+
+
+def test_case_table_v1(schema: str) -> None:
+    """A test case of an assignment's suite (events.TestCaseSpec), in `schema`.assignments."""
+    op.create_table(
+        "test_cases",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("assignment_id", sa.Uuid(), sa.ForeignKey(f"{schema}.assignments.id"), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("stdin", sa.Text(), nullable=False),
+        sa.Column("expected_stdout", sa.Text(), nullable=False),
+        sa.Column("weight", sa.Integer(), nullable=False),
+        sa.Column("hidden", sa.Boolean(), nullable=False),
+        sa.Column("comparison", sa.String(length=24), server_default="trailing_whitespace", nullable=False),
+        sa.Column("tolerance", sa.Float(), server_default="1e-06", nullable=False),
+        schema=schema,
+    )
+    index_columns(schema, "test_cases", "assignment_id")

@@ -45,9 +45,13 @@ class ServiceSettings(BaseSettings):
         if self.environment == "development":
             return self
         if self.auth_secret == DEV_SECRET:
-            raise ValueError(f"AUTH_SECRET must be set to a secret of its own outside development ({self.environment})")
+            raise ValueError(
+                f"AUTH_SECRET must be set to a secret of its own outside development ({self.environment})"
+            )
         if make_url(self.database_url).password in DEV_PASSWORDS:
-            raise ValueError(f"DATABASE_URL carries a development password outside development ({self.environment})")
+            raise ValueError(
+                f"DATABASE_URL carries a development password outside development ({self.environment})"
+            )
         if self.environment == "production" and "guest:guest@" in self.amqp_url:
             raise ValueError("AMQP_URL must not use RabbitMQ's guest account in production")
         return self

@@ -45,7 +45,9 @@ class StackConfig:
         """The service's own role on the shared database."""
         admin = make_url(self.postgres_url)
         password = f"{service}-dev" if self.secret is None else f"{self.secret}-{service}"
-        url = admin.set(drivername="postgresql+asyncpg", username=f"{self.role_prefix}_{service}", password=password)
+        url = admin.set(
+            drivername="postgresql+asyncpg", username=f"{self.role_prefix}_{service}", password=password
+        )
         return url.render_as_string(hide_password=False)
 
     def env(self, service: str) -> dict[str, str]:

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.adapters.sandbox import BwrapSandbox
-from grader.domain.grading import Limits, TestCase
-from grader.domain.grading import Checker
+from grader.domain.grading import Checker, Limits, TestCase
 from grader.usecases.judging import judge
 
 pytestmark = pytest.mark.integration

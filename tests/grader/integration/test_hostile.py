@@ -221,7 +221,9 @@ async def test_the_graders_environment_and_secrets_are_not_visible(
 
 
 async def test_other_processes_are_invisible(sandbox: BwrapSandbox) -> None:
-    source = "import json, os\nprint(json.dumps(sorted(int(p) for p in os.listdir('/proc') if p.isdigit())))\n"
+    source = (
+        "import json, os\nprint(json.dumps(sorted(int(p) for p in os.listdir('/proc') if p.isdigit())))\n"
+    )
     build = await sandbox.prepare("python", source)
     execution = await sandbox.run(build, "", LIMITS)
     await sandbox.discard(build)

@@ -21,15 +21,21 @@ def test_the_development_secret_and_passwords_are_refused_elsewhere(environment:
         ServiceSettings(environment=environment, database_url=REAL_DB)
     with pytest.raises(ValidationError, match="development password"):
         ServiceSettings(environment=environment, database_url=DEV_DB, auth_secret="s3cret-of-its-own")
-    ok = ServiceSettings(environment=environment, database_url=REAL_DB, auth_secret="s3cret-of-its-own",
-                         amqp_url="amqp://gradeflow:pw@mq:5672/")
+    ok = ServiceSettings(
+        environment=environment,
+        database_url=REAL_DB,
+        auth_secret="s3cret-of-its-own",
+        amqp_url="amqp://gradeflow:pw@mq:5672/",
+    )
     assert ok.environment == environment
 
 
 def test_production_refuses_the_guest_broker_account() -> None:
     with pytest.raises(ValidationError, match="guest"):
         ServiceSettings(environment="production", database_url=REAL_DB, auth_secret="s3cret-of-its-own")
-    assert ServiceSettings(environment="test", database_url=REAL_DB, auth_secret="x" * 32).amqp_url.startswith("amqp://guest")
+    assert ServiceSettings(
+        environment="test", database_url=REAL_DB, auth_secret="x" * 32
+    ).amqp_url.startswith("amqp://guest")
 
 
 def test_a_missing_database_url_fails_at_start_up() -> None:

@@ -135,7 +135,9 @@ class BwrapSandbox:
         if language.compile is None:
             return build
         try:
-            [result] = await self._execute(build, language.compile, [""], COMPILE_LIMITS, language, compiling=True)
+            [result] = await self._execute(
+                build, language.compile, [""], COMPILE_LIMITS, language, compiling=True
+            )
         except BaseException:
             await self.discard(build)  # a sandbox that failed to compile must not keep its slot
             raise

@@ -1,0 +1,116 @@
+"""Baseline: the gateway's schema as revisions 0001-0003 left it (squashed; the head keeps its id,
+so a database at 0003 goes on from here). Catalogue, submissions read model, ad-hoc runs, kit tables.
+
+Revision ID: 0003
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+from gradeflow_shared.migrations import (
+    create_kit_tables,
+    drop_kit_tables,
+    index_columns,
+    limit_columns_v1,
+    now_column,
+    test_case_table_v1,
+)
+
+revision, down_revision = "0003", None
+branch_labels = depends_on = None
+S = "gateway"
+TABLES = ("runs", "test_cases", "submissions", "enrollments", "assignments", "courses", "users")
+
+
+def _ref(table: str, column: str = "id", **kw: object) -> sa.Column:  # type: ignore[type-arg]
+    target = {"course_id": "courses", "assignment_id": "assignments"}.get(column, "users")
+    return sa.Column(column, sa.Uuid(), sa.ForeignKey(f"{S}.{target}.id"), nullable=False, **kw)
+
+
+def upgrade() -> None:
+    create_kit_tables(S)
+    text, string = sa.Text(), sa.String
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("email", string(320), nullable=False, unique=True),
+        sa.Column("name", string(200), nullable=False),
+        now_column("created_at"),
+        schema=S,
+    )
+    op.create_table(
+        "courses",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("title", string(200), nullable=False),
+        _ref("courses", "created_by"),
+        now_column("created_at"),
+        schema=S,
+    )
+    op.create_table(
+        "assignments",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        _ref("assignments", "course_id"),
+        sa.Column("title", string(200), nullable=False),
+        *limit_columns_v1(),
+        sa.Column("max_output_kb", sa.Integer(), server_default="64", nullable=False),
+        sa.Column("checker_language", string(32)),
+        sa.Column("checker_source", text),
+        now_column("created_at"),
+        schema=S,
+    )
+    op.create_table(
+        "enrollments",
+        _ref("enrollments", "course_id", primary_key=True),
+        _ref("enrollments", "user_id", primary_key=True),
+        sa.Column("role", string(16), nullable=False),
+        sa.Column("student_id", sa.Uuid(), sa.ForeignKey(f"{S}.users.id"), nullable=True),
+        now_column("created_at"),
+        sa.CheckConstraint("role IN ('student', 'teacher', 'parent')", name="ck_enrollments_role"),
+        schema=S,
+    )
+    test_case_table_v1(S)
+    op.create_table(
+        "submissions",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        _ref("submissions", "assignment_id"),
+        _ref("submissions", "student_id"),
+        sa.Column("language", string(32), nullable=False),
+        sa.Column("source", text, nullable=False),
+        sa.Column("status", string(16), nullable=False),
+        sa.Column("verdict", string(32)),
+        sa.Column("score", sa.Integer()),
+        sa.Column("max_score", sa.Integer()),
+        sa.Column("results", JSONB(astext_type=text)),
+        now_column("created_at"),
+        now_column("updated_at"),
+        schema=S,
+    )
+    op.create_table(
+        "runs",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        _ref("runs", "user_id"),
+        sa.Column("language", string(32), nullable=False),
+        sa.Column("source", text, nullable=False),
+        sa.Column("stdin", text, nullable=False),
+        sa.Column("expected_stdout", text),
+        *limit_columns_v1(),
+        sa.Column("status", string(16), nullable=False),
+        sa.Column("verdict", string(32)),
+        sa.Column("result", JSONB(astext_type=text)),
+        now_column("created_at"),
+        now_column("updated_at"),
+        schema=S,
+    )
+    index_columns(S, "courses", "created_by")
+    index_columns(S, "assignments", "course_id")
+    index_columns(S, "enrollments", "user_id", "student_id")
+    index_columns(S, "submissions", "assignment_id", "student_id")
+    index_columns(S, "runs", "user_id")
+    op.create_index("ix_submissions_student_created", "submissions", ["student_id", "created_at"], schema=S)
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        op.drop_table(table, schema=S)
+    drop_kit_tables(S)
