@@ -6,14 +6,12 @@ from uuid import UUID
 
 import jwt
 
-from gradeflow_shared.errors import GradeflowError
+from gradeflow_shared.errors import FieldError
 
 
-class Unauthenticated(GradeflowError):
-    def __init__(self, message: str, field: str | None = "Authorization") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class Unauthenticated(FieldError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="Authorization")
 
 
 class Tokens:

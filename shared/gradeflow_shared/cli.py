@@ -1,6 +1,7 @@
 """The command line every service exposes: `serve` (the default) and `migrate`."""
 
 import asyncio
+import importlib
 import signal
 import sys
 from collections.abc import Callable
@@ -21,8 +22,9 @@ def service_cli(
     name: str,
     load_settings: Callable[[], ServiceSettings],
     create_app: Callable[[], FastAPI],
-    migrations: Path,
 ) -> typer.Typer:
+    """The service's command line; its migrations are where every service keeps them."""
+    migrations = Path(str(importlib.import_module(name).__file__)).parent / "adapters" / "db" / "migrations"
     cli = typer.Typer(name=name, add_completion=False, no_args_is_help=False)
 
     @cli.callback(invoke_without_command=True)

@@ -9,6 +9,16 @@ class GradeflowError(Exception):
     """Base of every error this project raises on purpose."""
 
 
+class FieldError(GradeflowError):
+    """An error about a request, which `field` names when one input is at fault: HTTP answers
+    carry both (http_errors.py)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
 class PermanentError(GradeflowError):
     """The message can never succeed (bad content, unknown reference that will never exist)."""
 

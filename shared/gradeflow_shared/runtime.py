@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gradeflow_shared.broker import Publisher, declare_topology, make_broker
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
@@ -19,6 +20,9 @@ from gradeflow_shared.health import Check, health_router
 from gradeflow_shared.http_errors import install_error_handlers
 from gradeflow_shared.outbox import OutboxRelay
 from gradeflow_shared.settings import ServiceSettings
+from gradeflow_shared.unit_of_work import SqlUnitsOfWork
+
+R = TypeVar("R")
 
 
 @dataclass
@@ -29,24 +33,33 @@ class Runtime:
     sessions: SessionFactory
     relay: OutboxRelay
     settings: ServiceSettings
+    kit: tuple[Table, Table]  # the service's outbox and inbox
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, settings: ServiceSettings, schema: str, outbox: Table) -> "Runtime":
+    def build(cls, settings: ServiceSettings, schema: str, outbox: Table, inbox: Table) -> "Runtime":
         engine = make_engine(settings.database_url, schema)
         sessions = make_sessions(engine)
         broker = make_broker(settings.amqp_url, settings.graceful_timeout_seconds)
         publisher = Publisher(settings.amqp_url)
         relay = OutboxRelay(sessions, publisher, outbox, settings.outbox_poll_seconds)
-        return cls(broker, publisher, engine, sessions, relay, settings)
+        return cls(broker, publisher, engine, sessions, relay, settings, (outbox, inbox))
 
-    def subscriptions(self) -> Subscriptions:
+    def units_of_work(self, repos: Callable[[AsyncSession], R]) -> SqlUnitsOfWork[R]:
+        """Units of work on the service's database, with `repos` on each one's session."""
+        outbox, inbox = self.kit
+        return SqlUnitsOfWork(self.sessions, repos, outbox, inbox, self.relay.wake)
+
+    def consume(self, register: Callable[[Subscriptions], None]) -> None:
+        """Let `register` add the service's subscribers, with its messaging policy."""
         policy = MessagingPolicy(
             retry_delays_ms=self.settings.retry_delays_ms,
             handler_timeout_seconds=self.settings.handler_timeout_seconds,
             prefetch=self.settings.prefetch,
         )
-        return Subscriptions(self.publisher, policy)
+        subs = Subscriptions(self.publisher, policy)
+        register(subs)
+        self.broker.include_router(subs.router)
 
     def checks(self) -> dict[str, Check]:
         return {

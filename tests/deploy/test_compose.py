@@ -56,15 +56,16 @@ def test_service_port_and_environment_match_its_settings(compose: dict[str, Any]
 
 
 @pytest.mark.parametrize("name", SETTINGS)
-def test_each_service_builds_from_its_own_dockerfile_and_migrates_first(
-    compose: dict[str, Any], name: str
-) -> None:
+def test_each_service_builds_its_own_image_and_migrates_first(compose: dict[str, Any], name: str) -> None:
     service = compose["services"][name]
-    dockerfile = Path(ROOT / service["build"]["dockerfile"])
-    assert dockerfile.exists()
-    text = dockerfile.read_text()
-    assert f"--package gradeflow-{name}" in text
-    assert f'"-m", "{name}"' in text
+    build = service["build"]
+    text = Path(ROOT / build["dockerfile"]).read_text()
+    assert build["args"]["SERVICE"] == name and build["args"]["PORT"] == service["environment"]["HTTP_PORT"]
+    assert '--package "gradeflow-${SERVICE}"' in text and "GRADEFLOW_SERVICE=${SERVICE}" in text
+    assert (ROOT / "services" / name / "pyproject.toml").read_text().count(f'name = "gradeflow-{name}"') == 1
+    # Only the grader's image carries the sandbox and toolchains (and runs as root to start it).
+    assert (build.get("target") == "grader") is (name == "grader")
+    assert compose["services"][f"{name}-migrate"]["build"] == build
     migrate = compose["services"][f"{name}-migrate"]
     assert migrate["command"] == ["migrate"]
     assert service["depends_on"][f"{name}-migrate"]["condition"] == "service_completed_successfully"

@@ -13,16 +13,13 @@ from gateway.settings import GatewaySettings
 from gateway.usecases.ports import Context, Units
 from gradeflow_shared.auth import Tokens
 from gradeflow_shared.runtime import Runtime
-from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 
 
 def create_app(settings: GatewaySettings | None = None, units: Units | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    runtime = Runtime.build(settings, SCHEMA, outbox)
-    units = units or SqlUnitsOfWork(runtime.sessions, SqlGatewayStore, outbox, inbox, runtime.relay.wake)
-    subs = runtime.subscriptions()
-    register(subs, units)
-    runtime.broker.include_router(subs.router)
+    runtime = Runtime.build(settings, SCHEMA, outbox, inbox)
+    units = units or runtime.units_of_work(SqlGatewayStore)
+    runtime.consume(lambda subs: register(subs, units))
     app = runtime.http_app("Gradeflow gateway", [api_router, judge0_router], ERROR_TABLE)
     app.state.context = Context(units)
     app.state.tokens = Tokens(settings.auth_secret, settings.token_ttl_seconds)

@@ -8,7 +8,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from gradeflow_shared.runtime import Runtime
-from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 from grader.adapters.db.repositories import SqlGraderStore
 from grader.adapters.db.tables import SCHEMA, inbox, outbox
 from grader.adapters.sandbox import BwrapSandbox
@@ -27,7 +26,7 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
     settings = settings or GraderSettings()
-    runtime = Runtime.build(settings, SCHEMA, outbox)
+    runtime = Runtime.build(settings, SCHEMA, outbox, inbox)
     starting = []
     if sandbox is None:
         bwrap = BwrapSandbox(
@@ -39,14 +38,12 @@ def create_app(
         starting.append(bwrap.start)
         sandbox = bwrap
     ctx = GraderContext(
-        units=units or SqlUnitsOfWork(runtime.sessions, SqlGraderStore, outbox, inbox, runtime.relay.wake),
+        units=units or runtime.units_of_work(SqlGraderStore),
         sandbox=sandbox,
         max_output_bytes=settings.max_output_bytes,
         **({"clock": clock} if clock else {}),
     )
-    subs = runtime.subscriptions()
-    register(subs, ctx, settings.concurrency)
-    runtime.broker.include_router(subs.router)
+    runtime.consume(lambda subs: register(subs, ctx, settings.concurrency))
     app = runtime.http_app("Gradeflow grader", [api_router], on_start=starting)
     app.state.toolchains = versions
     return app

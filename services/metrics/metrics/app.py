@@ -3,7 +3,6 @@
 from fastapi import FastAPI
 
 from gradeflow_shared.runtime import Runtime
-from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 from metrics.adapters.broker_stats import BrokerStats
 from metrics.adapters.db.repositories import SqlMetricsStore
 from metrics.adapters.db.tables import SCHEMA, inbox, outbox
@@ -18,11 +17,9 @@ from metrics.usecases.ports import Units
 
 def create_app(settings: MetricsSettings | None = None, units: Units | None = None) -> FastAPI:
     settings = settings or MetricsSettings()
-    runtime = Runtime.build(settings, SCHEMA, outbox)
-    units = units or SqlUnitsOfWork(runtime.sessions, SqlMetricsStore, outbox, inbox, runtime.relay.wake)
-    subs = runtime.subscriptions()
-    register(subs, units)
-    runtime.broker.include_router(subs.router)
+    runtime = Runtime.build(settings, SCHEMA, outbox, inbox)
+    units = units or runtime.units_of_work(SqlMetricsStore)
+    runtime.consume(lambda subs: register(subs, units))
     app = runtime.http_app(
         "Gradeflow metrics", [api_router, dead_letters_router], {NotFound: (404, "not_found")}
     )

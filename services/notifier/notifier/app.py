@@ -4,7 +4,6 @@ from fastapi import FastAPI
 
 from gradeflow_shared.auth import Tokens, Unauthenticated
 from gradeflow_shared.runtime import Runtime
-from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 from notifier.adapters.db.repositories import SqlNotifierStore
 from notifier.adapters.db.tables import SCHEMA, inbox, outbox
 from notifier.domain.errors import NotFound
@@ -21,11 +20,9 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
 
 def create_app(settings: NotifierSettings | None = None, units: Units | None = None) -> FastAPI:
     settings = settings or NotifierSettings()
-    runtime = Runtime.build(settings, SCHEMA, outbox)
-    units = units or SqlUnitsOfWork(runtime.sessions, SqlNotifierStore, outbox, inbox, runtime.relay.wake)
-    subs = runtime.subscriptions()
-    register(subs, units)
-    runtime.broker.include_router(subs.router)
+    runtime = Runtime.build(settings, SCHEMA, outbox, inbox)
+    units = units or runtime.units_of_work(SqlNotifierStore)
+    runtime.consume(lambda subs: register(subs, units))
     app = runtime.http_app("Gradeflow notifier", [api_router], ERROR_TABLE)
     app.state.units = units
     app.state.tokens = Tokens(settings.auth_secret)

@@ -1,13 +1,10 @@
 """The metrics service's errors; app.py maps each to one HTTP status."""
 
-from gradeflow_shared.errors import GradeflowError
+from gradeflow_shared.errors import FieldError
 
 
-class MetricsError(GradeflowError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class MetricsError(FieldError):
+    """Base of the metrics service's own errors."""
 
 
 class NotFound(MetricsError):

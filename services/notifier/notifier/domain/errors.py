@@ -1,13 +1,10 @@
 """The notifier's errors; app.py maps each to one HTTP status."""
 
-from gradeflow_shared.errors import GradeflowError
+from gradeflow_shared.errors import FieldError
 
 
-class NotifierError(GradeflowError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class NotifierError(FieldError):
+    """Base of the notifier's own errors."""
 
 
 class NotFound(NotifierError):

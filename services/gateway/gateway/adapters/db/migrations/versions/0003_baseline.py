@@ -23,9 +23,11 @@ S = "gateway"
 TABLES = ("runs", "test_cases", "submissions", "enrollments", "assignments", "courses", "users")
 
 
-def _ref(table: str, column: str = "id", **kw: object) -> sa.Column:  # type: ignore[type-arg]
-    target = {"course_id": "courses", "assignment_id": "assignments"}.get(column, "users")
-    return sa.Column(column, sa.Uuid(), sa.ForeignKey(f"{S}.{target}.id"), nullable=False, **kw)
+def _ref(column: str, target: str, primary_key: bool = False) -> sa.Column:  # type: ignore[type-arg]
+    """A required reference to `target`.id."""
+    return sa.Column(
+        column, sa.Uuid(), sa.ForeignKey(f"{S}.{target}.id"), nullable=False, primary_key=primary_key
+    )
 
 
 def upgrade() -> None:
@@ -43,14 +45,14 @@ def upgrade() -> None:
         "courses",
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("title", string(200), nullable=False),
-        _ref("courses", "created_by"),
+        _ref("created_by", "users"),
         now_column("created_at"),
         schema=S,
     )
     op.create_table(
         "assignments",
         sa.Column("id", sa.Uuid(), primary_key=True),
-        _ref("assignments", "course_id"),
+        _ref("course_id", "courses"),
         sa.Column("title", string(200), nullable=False),
         *limit_columns_v1(),
         sa.Column("max_output_kb", sa.Integer(), server_default="64", nullable=False),
@@ -61,8 +63,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "enrollments",
-        _ref("enrollments", "course_id", primary_key=True),
-        _ref("enrollments", "user_id", primary_key=True),
+        _ref("course_id", "courses", primary_key=True),
+        _ref("user_id", "users", primary_key=True),
         sa.Column("role", string(16), nullable=False),
         sa.Column("student_id", sa.Uuid(), sa.ForeignKey(f"{S}.users.id"), nullable=True),
         now_column("created_at"),
@@ -73,8 +75,8 @@ def upgrade() -> None:
     op.create_table(
         "submissions",
         sa.Column("id", sa.Uuid(), primary_key=True),
-        _ref("submissions", "assignment_id"),
-        _ref("submissions", "student_id"),
+        _ref("assignment_id", "assignments"),
+        _ref("student_id", "users"),
         sa.Column("language", string(32), nullable=False),
         sa.Column("source", text, nullable=False),
         sa.Column("status", string(16), nullable=False),
@@ -89,7 +91,7 @@ def upgrade() -> None:
     op.create_table(
         "runs",
         sa.Column("id", sa.Uuid(), primary_key=True),
-        _ref("runs", "user_id"),
+        _ref("user_id", "users"),
         sa.Column("language", string(32), nullable=False),
         sa.Column("source", text, nullable=False),
         sa.Column("stdin", text, nullable=False),
