@@ -65,24 +65,16 @@ class MessagingPolicy:
     prefetch: int
 
 
+@dataclass(frozen=True)
 class Consumer(Generic[E]):
     """Runs `handler` for each message on `route`'s queue, with retry, dead-lettering and timing."""
 
-    def __init__(
-        self,
-        publisher: Publisher,
-        route: Route,
-        model: type[E],
-        handler: Handler[E],
-        policy: MessagingPolicy,
-        report: bool = True,
-    ) -> None:
-        self.publisher = publisher
-        self.route = route
-        self.model = model
-        self.handler = handler
-        self.policy = policy
-        self.report = report
+    publisher: Publisher
+    route: Route
+    model: type[E]
+    handler: Handler[E]
+    policy: MessagingPolicy
+    report: bool = True
 
     async def __call__(self, msg: RabbitMessage) -> None:
         started = datetime.now(UTC)

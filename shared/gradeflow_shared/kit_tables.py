@@ -2,56 +2,44 @@
 (message ids already processed, for idempotent consumers); and the columns of a run's limits, for
 the services that store them."""
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    Uuid,
-    func,
-    text,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gradeflow_shared.limits import SPECS
 
 
-def outbox_table(metadata: MetaData) -> Table:
-    return Table(
+def outbox_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
         "outbox",
         metadata,
-        Column("id", Uuid, primary_key=True),  # the message id (UUIDv7: ordered by creation)
-        Column("routing_key", String(200), nullable=False),
-        Column("message_type", String(200), nullable=False),
-        Column("correlation_id", String(100), nullable=False),
-        Column("body", Text, nullable=False),
-        Column("headers", JSONB, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        Column("published_at", DateTime(timezone=True)),
+        sa.Column("id", sa.Uuid, primary_key=True),  # the message id (UUIDv7: ordered by creation)
+        sa.Column("routing_key", sa.String(200), nullable=False),
+        sa.Column("message_type", sa.String(200), nullable=False),
+        sa.Column("correlation_id", sa.String(100), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("headers", JSONB, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
         # The relay's only lookup: unpublished rows in creation order.
-        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+        sa.Index("ix_outbox_unpublished", "id", postgresql_where=sa.text("published_at IS NULL")),
     )
 
 
-def inbox_table(metadata: MetaData) -> Table:
-    return Table(
+def inbox_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
         "inbox",
         metadata,
-        Column("message_id", String(100), primary_key=True),
-        Column("queue", String(200), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        sa.Column("message_id", sa.String(100), primary_key=True),
+        sa.Column("queue", sa.String(200), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
 
 
-def limit_columns() -> list[Column[int]]:
+def limit_columns() -> list[sa.Column[int]]:
     """One integer column per limit of shared/limits.py, NULL only where the limit may be derived."""
     return [
-        Column(spec.name, Integer, nullable=spec.default is None)
+        sa.Column(spec.name, sa.Integer, nullable=spec.default is None)
         if spec.default is None
-        else Column(spec.name, Integer, nullable=False, server_default=str(spec.default))
+        else sa.Column(spec.name, sa.Integer, nullable=False, server_default=str(spec.default))
         for spec in SPECS.values()
     ]

@@ -8,6 +8,7 @@ rolled-back state. Use cases see the `UnitOfWork` protocol only: unit tests hand
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import Table, select
@@ -92,35 +93,28 @@ class SqlUnitOfWork(Generic[R]):
         self.published = self.published or bool(staged)
 
 
+@dataclass(frozen=True)
 class SqlUnitsOfWork(Generic[R]):
     """Opens units of work on a service's database: `async with units() as uow: ...`."""
 
-    def __init__(
-        self,
-        sessions: SessionFactory,
-        repos: Callable[[AsyncSession], R],
-        outbox: Table,
-        inbox: Table,
-        wake_relay: Callable[[], None] = lambda: None,
-    ) -> None:
-        self._sessions = sessions
-        self._repos = repos
-        self._outbox = outbox
-        self._inbox = inbox
-        self._wake_relay = wake_relay
+    sessions: SessionFactory
+    repos: Callable[[AsyncSession], R]
+    outbox: Table
+    inbox: Table
+    wake_relay: Callable[[], None] = lambda: None
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlUnitOfWork[R]]:
         # Closing the session rolls back whatever was not committed.
-        async with self._sessions() as session:
+        async with self.sessions() as session:
             try:
                 await session.connection()
             except (OSError, DBAPIError, PoolTimeout) as e:
                 raise Unavailable("the database is unavailable") from e
-            uow = SqlUnitOfWork(session, self._repos(session), self._outbox, self._inbox)
+            uow = SqlUnitOfWork(session, self.repos(session), self.outbox, self.inbox)
             yield uow
         if uow.published:
-            self._wake_relay()
+            self.wake_relay()
 
 
 def claimed(

@@ -1,125 +1,110 @@
 """The gateway's schema: catalogue (users, courses, enrollments, assignments, tests), the
 submissions read model, ad-hoc runs, and the kit's outbox and inbox."""
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Column,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    Uuid,
-    func,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table
 
 SCHEMA = "gateway"
-metadata = MetaData(schema=SCHEMA)
+metadata = sa.MetaData(schema=SCHEMA)
 
 
-def _created() -> Column[object]:
-    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+def _created() -> sa.Column[object]:
+    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
 
 
-users = Table(
+users = sa.Table(
     "users",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("email", String(320), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
     _created(),
 )
 
-courses = Table(
+courses = sa.Table(
     "courses",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("title", String(200), nullable=False),
-    Column("created_by", Uuid, ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("created_by", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
     _created(),
 )
 
-enrollments = Table(
+enrollments = sa.Table(
     "enrollments",
     metadata,
-    Column("course_id", Uuid, ForeignKey("courses.id"), primary_key=True),
-    Column("user_id", Uuid, ForeignKey("users.id"), primary_key=True, index=True),
-    Column("role", String(16), nullable=False),
+    sa.Column("course_id", sa.Uuid, sa.ForeignKey("courses.id"), primary_key=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), primary_key=True, index=True),
+    sa.Column("role", sa.String(16), nullable=False),
     # For a parent: the student they follow.
-    Column("student_id", Uuid, ForeignKey("users.id"), index=True),
+    sa.Column("student_id", sa.Uuid, sa.ForeignKey("users.id"), index=True),
     _created(),
-    CheckConstraint("role IN ('student', 'teacher', 'parent')", name="ck_enrollments_role"),
+    sa.CheckConstraint("role IN ('student', 'teacher', 'parent')", name="ck_enrollments_role"),
 )
 
-assignments = Table(
+assignments = sa.Table(
     "assignments",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("course_id", Uuid, ForeignKey("courses.id"), nullable=False, index=True),
-    Column("title", String(200), nullable=False),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("course_id", sa.Uuid, sa.ForeignKey("courses.id"), nullable=False, index=True),
+    sa.Column("title", sa.String(200), nullable=False),
     *limit_columns(),
     # The teacher's checker program, for tests compared by "checker".
-    Column("checker_language", String(32)),
-    Column("checker_source", Text),
+    sa.Column("checker_language", sa.String(32)),
+    sa.Column("checker_source", sa.Text),
     _created(),
 )
 
-test_cases = Table(
+test_cases = sa.Table(
     "test_cases",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("assignment_id", Uuid, ForeignKey("assignments.id"), nullable=False, index=True),
-    Column("position", Integer, nullable=False),
-    Column("stdin", Text, nullable=False),
-    Column("expected_stdout", Text, nullable=False),
-    Column("weight", Integer, nullable=False),
-    Column("hidden", Boolean, nullable=False),
-    Column("comparison", String(24), nullable=False, server_default="trailing_whitespace"),
-    Column("tolerance", Float, nullable=False, server_default="1e-06"),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("stdin", sa.Text, nullable=False),
+    sa.Column("expected_stdout", sa.Text, nullable=False),
+    sa.Column("weight", sa.Integer, nullable=False),
+    sa.Column("hidden", sa.Boolean, nullable=False),
+    sa.Column("comparison", sa.String(24), nullable=False, server_default="trailing_whitespace"),
+    sa.Column("tolerance", sa.Float, nullable=False, server_default="1e-06"),
 )
 
-submissions = Table(
+submissions = sa.Table(
     "submissions",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("assignment_id", Uuid, ForeignKey("assignments.id"), nullable=False, index=True),
-    Column("student_id", Uuid, ForeignKey("users.id"), nullable=False, index=True),
-    Column("language", String(32), nullable=False),
-    Column("source", Text, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("verdict", String(32)),
-    Column("score", Integer),
-    Column("max_score", Integer),
-    Column("results", JSONB),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
+    sa.Column("student_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("language", sa.String(32), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("verdict", sa.String(32)),
+    sa.Column("score", sa.Integer),
+    sa.Column("max_score", sa.Integer),
+    sa.Column("results", JSONB),
     _created(),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Index("ix_submissions_student_created", "student_id", "created_at"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_submissions_student_created", "student_id", "created_at"),
 )
 
 # Ad-hoc runs (the "run" button, the Judge0-compatible API): request and, once run, result.
-runs = Table(
+runs = sa.Table(
     "runs",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, ForeignKey("users.id"), nullable=False, index=True),
-    Column("language", String(32), nullable=False),
-    Column("source", Text, nullable=False),
-    Column("stdin", Text, nullable=False),
-    Column("expected_stdout", Text),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("language", sa.String(32), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("stdin", sa.Text, nullable=False),
+    sa.Column("expected_stdout", sa.Text),
     *limit_columns(),
-    Column("status", String(16), nullable=False),
-    Column("verdict", String(32)),
-    Column("result", JSONB),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("verdict", sa.String(32)),
+    sa.Column("result", JSONB),
     _created(),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
 outbox = outbox_table(metadata)

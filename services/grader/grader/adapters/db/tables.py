@@ -1,73 +1,60 @@
 """The grader's schema: test suites copied from `assignment.published`, runs and per-test results."""
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    Uuid,
-    func,
-)
+import sqlalchemy as sa
 
 from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table
 
 SCHEMA = "grader"
-metadata = MetaData(schema=SCHEMA)
+metadata = sa.MetaData(schema=SCHEMA)
 
-assignments = Table(
+assignments = sa.Table(
     "assignments",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("course_id", Uuid, nullable=False, index=True),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("course_id", sa.Uuid, nullable=False, index=True),
     *limit_columns(),
     # The teacher's checker program, for tests compared by "checker".
-    Column("checker_language", String(32)),
-    Column("checker_source", Text),
-    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    sa.Column("checker_language", sa.String(32)),
+    sa.Column("checker_source", sa.Text),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
-test_cases = Table(
+test_cases = sa.Table(
     "test_cases",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("assignment_id", Uuid, ForeignKey("assignments.id"), nullable=False, index=True),
-    Column("position", Integer, nullable=False),
-    Column("stdin", Text, nullable=False),
-    Column("expected_stdout", Text, nullable=False),
-    Column("weight", Integer, nullable=False),
-    Column("hidden", Boolean, nullable=False),
-    Column("comparison", String(24), nullable=False, server_default="trailing_whitespace"),
-    Column("tolerance", Float, nullable=False, server_default="1e-06"),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("stdin", sa.Text, nullable=False),
+    sa.Column("expected_stdout", sa.Text, nullable=False),
+    sa.Column("weight", sa.Integer, nullable=False),
+    sa.Column("hidden", sa.Boolean, nullable=False),
+    sa.Column("comparison", sa.String(24), nullable=False, server_default="trailing_whitespace"),
+    sa.Column("tolerance", sa.Float, nullable=False, server_default="1e-06"),
 )
 
-runs = Table(
+runs = sa.Table(
     "runs",
     metadata,
-    Column("submission_id", Uuid, primary_key=True),
-    Column("assignment_id", Uuid, ForeignKey("assignments.id"), nullable=False, index=True),
-    Column("student_id", Uuid, nullable=False, index=True),
-    Column("language", String(32), nullable=False),
-    Column("verdict", String(32)),
-    Column("score", Integer),
-    Column("max_score", Integer),
-    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("finished_at", DateTime(timezone=True)),
+    sa.Column("submission_id", sa.Uuid, primary_key=True),
+    sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
+    sa.Column("student_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("language", sa.String(32), nullable=False),
+    sa.Column("verdict", sa.String(32)),
+    sa.Column("score", sa.Integer),
+    sa.Column("max_score", sa.Integer),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
 )
 
-test_results = Table(
+test_results = sa.Table(
     "test_results",
     metadata,
-    Column("submission_id", Uuid, ForeignKey("runs.submission_id"), primary_key=True),
-    Column("test_id", Uuid, ForeignKey("test_cases.id"), primary_key=True, index=True),
-    Column("verdict", String(32), nullable=False),
-    Column("time_ms", Float, nullable=False),
-    Column("exit_code", Integer),
+    sa.Column("submission_id", sa.Uuid, sa.ForeignKey("runs.submission_id"), primary_key=True),
+    sa.Column("test_id", sa.Uuid, sa.ForeignKey("test_cases.id"), primary_key=True, index=True),
+    sa.Column("verdict", sa.String(32), nullable=False),
+    sa.Column("time_ms", sa.Float, nullable=False),
+    sa.Column("exit_code", sa.Integer),
 )
 
 outbox = outbox_table(metadata)

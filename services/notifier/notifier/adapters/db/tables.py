@@ -1,55 +1,44 @@
 """The notifier's schema: recipients and course memberships copied from enrollment events, and
 the in-app inbox."""
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    MetaData,
-    String,
-    Table,
-    Text,
-    Uuid,
-    func,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gradeflow_shared.kit_tables import inbox_table, outbox_table
 
 SCHEMA = "notifier"
-metadata = MetaData(schema=SCHEMA)
+metadata = sa.MetaData(schema=SCHEMA)
 
-recipients = Table(
+recipients = sa.Table(
     "recipients",
     metadata,
-    Column("user_id", Uuid, primary_key=True),
-    Column("email", String(320), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    sa.Column("user_id", sa.Uuid, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
-memberships = Table(
+memberships = sa.Table(
     "memberships",
     metadata,
-    Column("course_id", Uuid, primary_key=True),
-    Column("user_id", Uuid, ForeignKey("recipients.user_id"), primary_key=True, index=True),
-    Column("role", String(16), nullable=False),
+    sa.Column("course_id", sa.Uuid, primary_key=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("recipients.user_id"), primary_key=True, index=True),
+    sa.Column("role", sa.String(16), nullable=False),
 )
 
-notifications = Table(
+notifications = sa.Table(
     "notifications",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, nullable=False),
-    Column("kind", String(64), nullable=False),
-    Column("title", String(300), nullable=False),
-    Column("body", Text, nullable=False),
-    Column("data", JSONB, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("read_at", DateTime(timezone=True)),
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("user_id", sa.Uuid, nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("data", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("read_at", sa.DateTime(timezone=True)),
     # The inbox API lists a user's newest notifications first.
-    Index("ix_notifications_user_created", "user_id", "created_at"),
+    sa.Index("ix_notifications_user_created", "user_id", "created_at"),
 )
 
 outbox = outbox_table(metadata)
