@@ -2,14 +2,15 @@
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 
-toolchains:
-	bash scripts/install-toolchains.sh
+.PHONY: install run demo test test-fast test-unit lint format bench bench-grader migrate clean
 
-.PHONY: toolchains install run demo test test-fast lint format bench bench-grader migrate clean
-
+# What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
+# sandbox and toolchains; each step installs only what is missing.
 install:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --all-packages
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/install-toolchains.sh; \
+	else echo "not root: skipping the sandbox and toolchains (as root: bash scripts/install-toolchains.sh)"; fi
 
 run: install
 	$(UV) run --frozen gradeflow-run
@@ -25,6 +26,9 @@ test: install
 
 test-fast: install
 	$(UV) run --frozen pytest -m "not e2e"
+
+test-unit: install
+	$(UV) run --frozen pytest -m "not e2e and not integration"
 
 lint: install
 	$(UV) run --frozen ruff format --check .
