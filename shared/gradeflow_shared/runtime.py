@@ -37,11 +37,19 @@ class Runtime:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, settings: ServiceSettings, schema: str, outbox: Table, inbox: Table) -> "Runtime":
+    def build(
+        cls,
+        settings: ServiceSettings,
+        schema: str,
+        outbox: Table,
+        inbox: Table,
+        publisher: Publisher | None = None,
+    ) -> "Runtime":
+        """`publisher`: tests may pass one that records instead of publishing."""
         engine = make_engine(settings.database_url, schema)
         sessions = make_sessions(engine)
         broker = make_broker(settings.amqp_url, settings.graceful_timeout_seconds)
-        publisher = Publisher(settings.amqp_url)
+        publisher = publisher or Publisher(settings.amqp_url)
         relay = OutboxRelay(sessions, publisher, outbox, settings.outbox_poll_seconds)
         return cls(broker, publisher, engine, sessions, relay, settings, (outbox, inbox))
 

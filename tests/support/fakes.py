@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+import aio_pika
+
+from gradeflow_shared.broker import Publisher
 from gradeflow_shared.events import Event
 
 R = TypeVar("R")
@@ -89,3 +92,24 @@ class _Record:
 
     def __repr__(self) -> str:
         return f"record({self.__dict__})"
+
+
+class RecordingPublisher(Publisher):
+    """A publisher that keeps what it is given instead of sending it: the consumer kit's retries,
+    dead letters and telemetry, in unit tests run on FastStream's in-memory TestRabbitBroker."""
+
+    def __init__(self) -> None:
+        super().__init__("amqp://in-memory.invalid/")
+        self.sent: list[tuple[str, aio_pika.Message]] = []
+
+    async def connect(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def publish(self, message: aio_pika.Message, routing_key: str, to_queue: bool = False) -> None:
+        self.sent.append((routing_key, message))
+
+    def to(self, routing_key: str) -> list[aio_pika.Message]:
+        return [m for key, m in self.sent if key == routing_key]

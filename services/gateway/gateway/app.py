@@ -12,12 +12,15 @@ from gateway.handlers.messages import register
 from gateway.settings import GatewaySettings
 from gateway.usecases.ports import Context, Units
 from gradeflow_shared.auth import Tokens
+from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 
 
-def create_app(settings: GatewaySettings | None = None, units: Units | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings | None = None, units: Units | None = None, publisher: Publisher | None = None
+) -> FastAPI:
     settings = settings or GatewaySettings()
-    runtime = Runtime.build(settings, SCHEMA, outbox, inbox)
+    runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     units = units or runtime.units_of_work(SqlGatewayStore)
     runtime.consume(lambda subs: register(subs, units))
     app = runtime.http_app("Gradeflow gateway", [api_router, judge0_router], ERROR_TABLE)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from grader.adapters.db.repositories import SqlGraderStore
 from grader.adapters.db.tables import SCHEMA, inbox, outbox
@@ -24,9 +25,10 @@ def create_app(
     sandbox: Sandbox | None = None,
     units: Units | None = None,
     clock: Callable[[], datetime] | None = None,
+    publisher: Publisher | None = None,
 ) -> FastAPI:
     settings = settings or GraderSettings()
-    runtime = Runtime.build(settings, SCHEMA, outbox, inbox)
+    runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     starting = []
     if sandbox is None:
         bwrap = BwrapSandbox(

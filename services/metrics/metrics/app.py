@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from metrics.adapters.broker_stats import BrokerStats
 from metrics.adapters.db.repositories import SqlMetricsStore
@@ -15,9 +16,11 @@ from metrics.settings import MetricsSettings
 from metrics.usecases.ports import Units
 
 
-def create_app(settings: MetricsSettings | None = None, units: Units | None = None) -> FastAPI:
+def create_app(
+    settings: MetricsSettings | None = None, units: Units | None = None, publisher: Publisher | None = None
+) -> FastAPI:
     settings = settings or MetricsSettings()
-    runtime = Runtime.build(settings, SCHEMA, outbox, inbox)
+    runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     units = units or runtime.units_of_work(SqlMetricsStore)
     runtime.consume(lambda subs: register(subs, units))
     app = runtime.http_app(

@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from gradeflow_shared.auth import Tokens, Unauthenticated
+from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from notifier.adapters.db.repositories import SqlNotifierStore
 from notifier.adapters.db.tables import SCHEMA, inbox, outbox
@@ -18,9 +19,11 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
 }
 
 
-def create_app(settings: NotifierSettings | None = None, units: Units | None = None) -> FastAPI:
+def create_app(
+    settings: NotifierSettings | None = None, units: Units | None = None, publisher: Publisher | None = None
+) -> FastAPI:
     settings = settings or NotifierSettings()
-    runtime = Runtime.build(settings, SCHEMA, outbox, inbox)
+    runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     units = units or runtime.units_of_work(SqlNotifierStore)
     runtime.consume(lambda subs: register(subs, units))
     app = runtime.http_app("Gradeflow notifier", [api_router], ERROR_TABLE)

@@ -1,0 +1,105 @@
+"""The gateway's composition root with its overrides: fake units of work and a recording
+publisher, FastStream's in-memory TestRabbitBroker for routing, the HTTP app without a server.
+What real RabbitMQ alone can show (dead-lettering by TTL, redelivery) is tested on it, elsewhere."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from faststream.rabbit import TestRabbitBroker
+
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.events import SubmissionGraded
+from gradeflow_shared.topology import EXCHANGE, GATEWAY_SUBMISSION_GRADED
+from tests.gateway.unit.fakes import FakeGatewayStore, fake_units
+from tests.support.fakes import FakeUnits, RecordingPublisher
+
+SECRET = "unit-test-secret-0123456789abcdef"
+
+
+def _app(units: Any) -> tuple[Any, RecordingPublisher]:
+    publisher = RecordingPublisher()
+    settings = GatewaySettings(
+        database_url="postgresql+asyncpg://gateway:unused@127.0.0.1:1/none",
+        environment="test",
+        auth_secret=SECRET,
+    )
+    return create_app(settings, units=units, publisher=publisher), publisher
+
+
+@pytest.fixture
+async def client_and_units() -> AsyncIterator[tuple[httpx.AsyncClient, FakeUnits[FakeGatewayStore]]]:
+    units = fake_units()
+    app, _ = _app(units)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client, units
+
+
+async def test_a_submission_through_the_http_app_in_memory(
+    client_and_units: tuple[httpx.AsyncClient, FakeUnits[FakeGatewayStore]],
+) -> None:
+    client, units = client_and_units
+    login = (await client.post("/v1/auth/dev-login", json={"email": "t@example.com", "name": "T"})).json()
+    auth = {"Authorization": f"Bearer {login['token']}"}
+    course = (await client.post("/v1/courses", json={"title": "C"}, headers=auth)).json()
+    assert course["created_by"] == login["user_id"]
+    refused = await client.post(
+        "/v1/submissions",
+        json={"assignment_id": str(uuid.uuid4()), "language": "c", "source": "x"},
+        headers=auth,
+    )
+    assert refused.status_code == 404 and refused.json()["fields"][0]["field"] == "assignment_id"
+    assert len(units.published) == 1, "only the course's enrollment event; nothing for the refused submission"
+
+
+async def test_a_missing_file_in_a_handler_is_a_500_not_a_503() -> None:
+    class Broken(FakeUnits[FakeGatewayStore]):
+        def __call__(self) -> Any:
+            raise FileNotFoundError("/etc/gradeflow/missing.pem")
+
+    app, _ = _app(Broken(FakeGatewayStore()))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post("/v1/auth/dev-login", json={"email": "t@example.com", "name": "T"})
+    assert response.status_code == 500 and response.json()["error"] == "internal"
+    assert "Retry-After" not in response.headers
+
+
+async def test_grades_are_routed_to_their_use_case_once_and_bad_ones_dead_lettered() -> None:
+    units = fake_units()
+    app, publisher = _app(units)
+    store = units.repos
+    assignment = await store.add_assignment(uuid.uuid4(), {"title": "t"})
+    submission = await store.add_submission(uuid.uuid4(), assignment.id, "c", "x")
+    graded = SubmissionGraded(
+        submission_id=submission.id,
+        assignment_id=assignment.id,
+        course_id=assignment.course_id,
+        student_id=submission.student_id,
+        verdict="accepted",
+        score=1,
+        max_score=1,
+        tests=(),
+        graded_at=datetime.now(UTC),
+    )
+    envelope = Envelope.for_event(graded)
+    body = graded.model_dump_json().encode()
+    async with TestRabbitBroker(app.state.runtime.broker) as broker:
+        for _ in range(2):  # the second is a redelivery of the same message
+            await broker.publish(
+                body, exchange=EXCHANGE, routing_key=graded.type, message_id=envelope.message_id
+            )
+        await broker.publish(
+            b'{"submission_id": "not a uuid"}', exchange=EXCHANGE, routing_key=graded.type, message_id="bad-1"
+        )
+    assert (submission.status, submission.verdict) == ("graded", "accepted")
+    assert units.commits == 1, "the redelivery was a no-op"
+    [dead] = publisher.to(GATEWAY_SUBMISSION_GRADED.dlq)
+    assert dead.message_id == "bad-1" and "ValidationError" in str(dead.headers["x-last-error"])
+    assert len(publisher.to("telemetry.job")) == 3, "every message's life is reported to metrics"
