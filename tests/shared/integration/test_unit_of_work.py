@@ -1,0 +1,98 @@
+"""The unit of work on the real PostgreSQL: events reach the outbox and claims the inbox only when
+it commits; uncommitted or failed, nothing stays; the relay is woken only after a commit that
+staged events; a database it cannot reach is `Unavailable`."""
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import MetaData, Table, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradeflow_shared.db import make_engine, make_sessions
+from gradeflow_shared.errors import Unavailable
+from gradeflow_shared.events import GradingStarted
+from gradeflow_shared.kit_tables import inbox_table, outbox_table
+from gradeflow_shared.unit_of_work import SqlUnitsOfWork
+from tests.support.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Kit:
+    units: SqlUnitsOfWork[AsyncSession]
+    outbox: Table
+    inbox: Table
+    wakes: list[int]
+
+    async def count(self, table: Table) -> int:
+        async with self.units.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+@pytest.fixture
+async def kit(infra: Infra) -> AsyncIterator[Kit]:
+    """The kit's tables in a schema of their own; the repositories are the bare session."""
+    schema = f"uow_{uuid.uuid4().hex[:8]}"
+    engine = make_engine(infra.admin_url.replace("postgresql://", "postgresql+asyncpg://"), schema)
+    metadata = MetaData(schema=schema)
+    outbox, inbox = outbox_table(metadata), inbox_table(metadata)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+        await connection.run_sync(metadata.create_all)
+    wakes: list[int] = []
+    units = SqlUnitsOfWork(make_sessions(engine), lambda s: s, outbox, inbox, lambda: wakes.append(1))
+    try:
+        yield Kit(units, outbox, inbox, wakes)
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await engine.dispose()
+
+
+def _event() -> GradingStarted:
+    return GradingStarted(submission_id=uuid.uuid4(), started_at=datetime.now(UTC))
+
+
+async def test_a_commit_writes_events_and_claims_together_then_wakes_the_relay(kit: Kit) -> None:
+    async with kit.units() as uow:
+        assert await uow.claim("m-1", "q")
+        uow.add_event(_event(), "c-1")
+        uow.add_event(_event())
+        await uow.commit()
+    assert (await kit.count(kit.outbox), await kit.count(kit.inbox), kit.wakes) == (2, 1, [1])
+    async with kit.units() as uow:
+        assert await uow.seen("m-1") and not await uow.claim("m-1", "q"), "a redelivery is a no-op"
+
+
+async def test_nothing_stays_of_a_unit_left_uncommitted_or_failed(kit: Kit) -> None:
+    async with kit.units() as uow:
+        await uow.claim("m-2", "q")
+        uow.add_event(_event())
+    with pytest.raises(RuntimeError):
+        async with kit.units() as uow:
+            await uow.claim("m-3", "q")
+            uow.add_event(_event())
+            raise RuntimeError("the use case failed")
+    assert (await kit.count(kit.outbox), await kit.count(kit.inbox), kit.wakes) == (0, 0, [])
+
+
+async def test_a_commit_without_events_does_not_wake_the_relay(kit: Kit) -> None:
+    async with kit.units() as uow:
+        await uow.claim("m-4", "q")
+        await uow.commit()
+    assert (await kit.count(kit.inbox), kit.wakes) == (1, [])
+
+
+async def test_an_unreachable_database_is_unavailable(kit: Kit) -> None:
+    engine = make_engine("postgresql+asyncpg://nobody:pw@127.0.0.1:1/none", "x")
+    units = SqlUnitsOfWork(make_sessions(engine), lambda s: s, kit.outbox, kit.inbox)
+    try:
+        with pytest.raises(Unavailable):
+            async with units():
+                pass
+    finally:
+        await engine.dispose()
