@@ -247,7 +247,13 @@ async def test_a_completed_run_is_shown_to_its_owner_only() -> None:
     async with units() as uow:
         await runs.run_completed(uow, done, _envelope(done))
         await uow.commit()
+    again = done.model_copy(update={"verdict": "accepted", "stderr": ""})
+    async with units() as uow:
+        await runs.run_completed(uow, again, _envelope(again))  # a second result for the same run
+        await uow.commit()
     view = await runs.view_run(ctx, owner, accepted.id)
-    assert (view.status, view.verdict, view.stderr) == ("done", "internal_error", "sandbox: down")
+    assert (view.status, view.verdict, view.stderr) == ("done", "internal_error", "sandbox: down"), (
+        "the first stays"
+    )
     with pytest.raises(NotFound):
         await runs.view_run(ctx, other, accepted.id)

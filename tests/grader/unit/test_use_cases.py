@@ -17,10 +17,13 @@ from gradeflow_shared.events import (
     SubmissionGraded,
     TestCaseSpec,
 )
+from gradeflow_shared.limits import RunLimits
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS
 from gradeflow_shared.unit_of_work import claimed
 from grader.domain.errors import SandboxError, SuiteNotReceived, UnsupportedLanguage
+from grader.domain.grading import Checker, TestCase, limits_of
 from grader.usecases import grading, languages, runs
+from grader.usecases.judging import judge
 from grader.usecases.ports import GraderContext
 from tests.grader.unit.fakes import FakeGraderStore, FakeSandbox, fake_units, ran
 from tests.support.fakes import FakeClock, FakeUnits
@@ -200,3 +203,19 @@ async def test_languages_show_each_toolchain_version_and_unavailable_when_missin
     listed = {lang["id"]: lang for lang in await languages.describe(toolchains)}
     assert listed["python"]["version"] == "Python 3.11.7" and listed["java"]["version"] == "unavailable"
     assert "gcc" in listed["c"]["compile_command"] and listed["python"]["compile_command"] is None
+
+
+async def test_a_checker_decides_its_tests_and_a_build_that_does_not_compile_fails_them_all() -> None:
+    cases = [
+        TestCase(uuid.uuid4(), 1, "1\n", "one\n", 1, False, comparison="checker"),
+        TestCase(uuid.uuid4(), 2, "2\n", "two\n", 1, False, comparison="checker"),
+    ]
+    limits = limits_of(RunLimits(), 1024)
+    sandbox = FakeSandbox(program=lambda stdin: ran("one\n"))
+    build = await sandbox.prepare("python", "print('one')")
+    results = await judge(sandbox, build, cases, limits, Checker("python", "checker"))
+    assert [r.verdict for r in results] == ["accepted", "wrong_answer"]
+    without = await judge(sandbox, build, cases, limits, None)
+    assert [r.verdict for r in without] == ["internal_error"] * 2, "no checker: never passed by default"
+    broken = await FakeSandbox(compile_error="error").prepare("c", "x")
+    assert [r.verdict for r in await judge(sandbox, broken, cases, limits, None)] == ["compilation_error"] * 2
