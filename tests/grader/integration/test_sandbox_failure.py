@@ -6,12 +6,13 @@ namespaces are forbidden; the database is the real one."""
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gradeflow_shared.db import make_engine, make_sessions
 from gradeflow_shared.envelope import Envelope
@@ -49,14 +50,28 @@ def refusing_bwrap() -> Iterator[Path]:
     shutil.rmtree(folder)
 
 
-async def test_a_sandbox_that_keeps_failing_ends_in_an_internal_error(
-    infra: Infra, refusing_bwrap: Path
-) -> None:
+@pytest.fixture
+async def grader(infra: Infra, refusing_bwrap: Path) -> AsyncIterator[tuple[GraderContext, AsyncEngine]]:
+    """The grader's use cases on the real database, with a sandbox whose bwrap always refuses."""
     engine = make_engine(infra.database_url("grader"), SCHEMA)
     sandbox = BwrapSandbox(refusing_bwrap.parent / "root", 61_700, slots=1, bwrap=str(refusing_bwrap))
     await sandbox.start()
-    units = SqlUnitsOfWork(make_sessions(engine), SqlGraderStore, outbox, inbox)
-    ctx = GraderContext(units, sandbox, max_output_bytes=65_536)
+    try:
+        yield (
+            GraderContext(
+                SqlUnitsOfWork(make_sessions(engine), SqlGraderStore, outbox, inbox), sandbox, 65_536
+            ),
+            engine,
+        )
+    finally:
+        await engine.dispose()
+
+
+async def test_a_sandbox_that_keeps_failing_ends_in_an_internal_error(
+    grader: tuple[GraderContext, AsyncEngine],
+) -> None:
+    ctx, engine = grader
+    units = ctx.units
     tests = tuple(
         TestCaseSpec(
             test_id=uuid.uuid4(), position=i, stdin="1\n", expected_stdout="1\n", weight=1, hidden=False
@@ -82,22 +97,17 @@ async def test_a_sandbox_that_keeps_failing_ends_in_an_internal_error(
         created_at=datetime.now(UTC),
     )
     envelope = Envelope.for_event(submission)
-    try:
-        with pytest.raises(SandboxError, match="No permissions"):
-            await grade(ctx, submission, envelope)  # an early attempt: left to the retry tiers
+    with pytest.raises(SandboxError, match="No permissions"):
+        await grade(ctx, submission, envelope)  # an early attempt: left to the retry tiers
 
-        await grade(ctx, submission, envelope.model_copy(update={"final_attempt": True}))
-        async with make_sessions(engine)() as session:
-            verdict = await session.scalar(
-                select(runs.c.verdict).where(runs.c.submission_id == submission.submission_id)
-            )
-            bodies = (
-                await session.scalars(
-                    select(outbox.c.body).where(outbox.c.message_type == "submission.graded")
-                )
-            ).all()
-    finally:
-        await engine.dispose()
+    await grade(ctx, submission, envelope.model_copy(update={"final_attempt": True}))
+    async with make_sessions(engine)() as session:
+        verdict = await session.scalar(
+            select(runs.c.verdict).where(runs.c.submission_id == submission.submission_id)
+        )
+        bodies = (
+            await session.scalars(select(outbox.c.body).where(outbox.c.message_type == "submission.graded"))
+        ).all()
     assert verdict == "internal_error"
     [graded] = [
         g
@@ -109,12 +119,9 @@ async def test_a_sandbox_that_keeps_failing_ends_in_an_internal_error(
 
 
 async def test_an_ad_hoc_run_whose_sandbox_keeps_failing_completes_as_internal_error(
-    infra: Infra, refusing_bwrap: Path
+    grader: tuple[GraderContext, AsyncEngine],
 ) -> None:
-    engine = make_engine(infra.database_url("grader"), SCHEMA)
-    sandbox = BwrapSandbox(refusing_bwrap.parent / "root", 61_710, slots=1, bwrap=str(refusing_bwrap))
-    await sandbox.start()
-    ctx = GraderContext(SqlUnitsOfWork(make_sessions(engine), SqlGraderStore, outbox, inbox), sandbox, 65_536)
+    ctx, engine = grader
     run = RunRequested(
         run_id=uuid.uuid4(),
         user_id=uuid.uuid4(),
@@ -123,19 +130,16 @@ async def test_an_ad_hoc_run_whose_sandbox_keeps_failing_completes_as_internal_e
         requested_at=datetime.now(UTC),
     )
     envelope = Envelope.for_event(run)
-    try:
-        with pytest.raises(SandboxError, match="No permissions"):
-            await execute_run(ctx, run, envelope)  # an early attempt: left to the retry tiers
-        await execute_run(ctx, run, envelope.model_copy(update={"final_attempt": True}))
-        async with make_sessions(engine)() as session:
-            bodies = (
-                await session.scalars(select(outbox.c.body).where(outbox.c.message_type == "run.completed"))
-            ).all()
-            claimed_once = await session.scalar(
-                select(inbox.c.message_id).where(inbox.c.message_id == envelope.message_id)
-            )
-    finally:
-        await engine.dispose()
+    with pytest.raises(SandboxError, match="No permissions"):
+        await execute_run(ctx, run, envelope)  # an early attempt: left to the retry tiers
+    await execute_run(ctx, run, envelope.model_copy(update={"final_attempt": True}))
+    async with make_sessions(engine)() as session:
+        bodies = (
+            await session.scalars(select(outbox.c.body).where(outbox.c.message_type == "run.completed"))
+        ).all()
+        claimed_once = await session.scalar(
+            select(inbox.c.message_id).where(inbox.c.message_id == envelope.message_id)
+        )
     [completed] = [c for c in map(RunCompleted.model_validate_json, bodies) if c.run_id == run.run_id]
     assert completed.verdict == "internal_error" and REFUSAL in completed.stderr
     assert claimed_once == envelope.message_id, "a redelivery of this request is now a no-op"

@@ -10,17 +10,18 @@ from datetime import UTC, datetime
 import aio_pika
 import pytest
 from aio_pika.exceptions import DeliveryError
-from sqlalchemy import MetaData, Table, func, select, text
+from sqlalchemy import Table, func, select
 
 from gradeflow_shared.broker import Publisher, make_broker, publish_raw
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
-from gradeflow_shared.db import SessionFactory, make_engine, make_sessions
+from gradeflow_shared.db import SessionFactory, make_sessions
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.kit_tables import outbox_table
 from gradeflow_shared.outbox import OutboxRelay, stage_events
 from gradeflow_shared.topology import EXCHANGE, Route
 from tests.support.infra import Infra
+from tests.support.schemas import private_schema
 
 pytestmark = pytest.mark.integration
 DELAYS = (200, 400)
@@ -48,18 +49,8 @@ async def route(infra: Infra) -> AsyncIterator[Route]:
 @pytest.fixture
 async def private_outbox(infra: Infra) -> AsyncIterator[tuple[SessionFactory, Table]]:
     """An outbox in a schema of its own: no relay of a running service shares its rows."""
-    schema = f"kit_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(infra.admin_url.replace("postgresql://", "postgresql+asyncpg://"), schema)
-    table = outbox_table(MetaData(schema=schema))
-    async with engine.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {schema}"))
-        await connection.run_sync(table.metadata.create_all)
-    try:
-        yield make_sessions(engine), table
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        await engine.dispose()
+    async with private_schema(infra, outbox_table) as (engine, metadata):
+        yield make_sessions(engine), metadata.tables[f"{metadata.schema}.outbox"]
 
 
 def _event() -> GradingStarted:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import MetaData, Table, func, select, text
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.db import make_engine, make_sessions
@@ -17,6 +17,7 @@ from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.kit_tables import inbox_table, outbox_table
 from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 from tests.support.infra import Infra
+from tests.support.schemas import private_schema
 
 pytestmark = pytest.mark.integration
 
@@ -36,21 +37,11 @@ class Kit:
 @pytest.fixture
 async def kit(infra: Infra) -> AsyncIterator[Kit]:
     """The kit's tables in a schema of their own; the repositories are the bare session."""
-    schema = f"uow_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(infra.admin_url.replace("postgresql://", "postgresql+asyncpg://"), schema)
-    metadata = MetaData(schema=schema)
-    outbox, inbox = outbox_table(metadata), inbox_table(metadata)
-    async with engine.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {schema}"))
-        await connection.run_sync(metadata.create_all)
-    wakes: list[int] = []
-    units = SqlUnitsOfWork(make_sessions(engine), lambda s: s, outbox, inbox, lambda: wakes.append(1))
-    try:
+    async with private_schema(infra, lambda m: (outbox_table(m), inbox_table(m))) as (engine, metadata):
+        outbox, inbox = (metadata.tables[f"{metadata.schema}.{name}"] for name in ("outbox", "inbox"))
+        wakes: list[int] = []
+        units = SqlUnitsOfWork(make_sessions(engine), lambda s: s, outbox, inbox, lambda: wakes.append(1))
         yield Kit(units, outbox, inbox, wakes)
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        await engine.dispose()
 
 
 def _event() -> GradingStarted:
