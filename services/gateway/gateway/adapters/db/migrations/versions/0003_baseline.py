@@ -8,14 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from gradeflow_shared.migrations import (
-    create_kit_tables,
-    drop_kit_tables,
-    index_columns,
-    limit_columns_v1,
-    now_column,
-    test_case_table_v1,
-)
+import gradeflow_shared.migrations as kit
 
 revision, down_revision = "0003", None
 branch_labels = depends_on = None
@@ -31,14 +24,14 @@ def _ref(column: str, target: str, primary_key: bool = False) -> sa.Column:  # t
 
 
 def upgrade() -> None:
-    create_kit_tables(S)
+    kit.create_kit_tables(S)
     text, string = sa.Text(), sa.String
     op.create_table(
         "users",
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("email", string(320), nullable=False, unique=True),
         sa.Column("name", string(200), nullable=False),
-        now_column("created_at"),
+        kit.now_column("created_at"),
         schema=S,
     )
     op.create_table(
@@ -46,7 +39,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("title", string(200), nullable=False),
         _ref("created_by", "users"),
-        now_column("created_at"),
+        kit.now_column("created_at"),
         schema=S,
     )
     op.create_table(
@@ -54,11 +47,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), primary_key=True),
         _ref("course_id", "courses"),
         sa.Column("title", string(200), nullable=False),
-        *limit_columns_v1(),
+        *kit.limit_columns_v1(),
         sa.Column("max_output_kb", sa.Integer(), server_default="64", nullable=False),
         sa.Column("checker_language", string(32)),
         sa.Column("checker_source", text),
-        now_column("created_at"),
+        kit.now_column("created_at"),
         schema=S,
     )
     op.create_table(
@@ -67,11 +60,11 @@ def upgrade() -> None:
         _ref("user_id", "users", primary_key=True),
         sa.Column("role", string(16), nullable=False),
         sa.Column("student_id", sa.Uuid(), sa.ForeignKey(f"{S}.users.id"), nullable=True),
-        now_column("created_at"),
+        kit.now_column("created_at"),
         sa.CheckConstraint("role IN ('student', 'teacher', 'parent')", name="ck_enrollments_role"),
         schema=S,
     )
-    test_case_table_v1(S)
+    kit.test_case_table_v1(S)
     op.create_table(
         "submissions",
         sa.Column("id", sa.Uuid(), primary_key=True),
@@ -84,8 +77,8 @@ def upgrade() -> None:
         sa.Column("score", sa.Integer()),
         sa.Column("max_score", sa.Integer()),
         sa.Column("results", JSONB(astext_type=text)),
-        now_column("created_at"),
-        now_column("updated_at"),
+        kit.now_column("created_at"),
+        kit.now_column("updated_at"),
         schema=S,
     )
     op.create_table(
@@ -96,23 +89,23 @@ def upgrade() -> None:
         sa.Column("source", text, nullable=False),
         sa.Column("stdin", text, nullable=False),
         sa.Column("expected_stdout", text),
-        *limit_columns_v1(),
+        *kit.limit_columns_v1(),
         sa.Column("status", string(16), nullable=False),
         sa.Column("verdict", string(32)),
         sa.Column("result", JSONB(astext_type=text)),
-        now_column("created_at"),
-        now_column("updated_at"),
+        kit.now_column("created_at"),
+        kit.now_column("updated_at"),
         schema=S,
     )
-    index_columns(S, "courses", "created_by")
-    index_columns(S, "assignments", "course_id")
-    index_columns(S, "enrollments", "user_id", "student_id")
-    index_columns(S, "submissions", "assignment_id", "student_id")
-    index_columns(S, "runs", "user_id")
+    kit.index_columns(S, "courses", "created_by")
+    kit.index_columns(S, "assignments", "course_id")
+    kit.index_columns(S, "enrollments", "user_id", "student_id")
+    kit.index_columns(S, "submissions", "assignment_id", "student_id")
+    kit.index_columns(S, "runs", "user_id")
     op.create_index("ix_submissions_student_created", "submissions", ["student_id", "created_at"], schema=S)
 
 
 def downgrade() -> None:
     for table in TABLES:
         op.drop_table(table, schema=S)
-    drop_kit_tables(S)
+    kit.drop_kit_tables(S)

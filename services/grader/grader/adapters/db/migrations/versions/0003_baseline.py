@@ -7,14 +7,7 @@ Revision ID: 0003
 import sqlalchemy as sa
 from alembic import op
 
-from gradeflow_shared.migrations import (
-    create_kit_tables,
-    drop_kit_tables,
-    index_columns,
-    limit_columns_v1,
-    now_column,
-    test_case_table_v1,
-)
+import gradeflow_shared.migrations as kit
 
 revision, down_revision = "0003", None
 branch_labels = depends_on = None
@@ -22,19 +15,19 @@ S = "grader"
 
 
 def upgrade() -> None:
-    create_kit_tables(S)
+    kit.create_kit_tables(S)
     op.create_table(
         "assignments",
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("course_id", sa.Uuid(), nullable=False),
-        *limit_columns_v1(),
+        *kit.limit_columns_v1(),
         sa.Column("max_output_kb", sa.Integer(), server_default="64", nullable=False),
         sa.Column("checker_language", sa.String(32)),
         sa.Column("checker_source", sa.Text()),
-        now_column("received_at"),
+        kit.now_column("received_at"),
         schema=S,
     )
-    test_case_table_v1(S)
+    kit.test_case_table_v1(S)
     op.create_table(
         "runs",
         sa.Column("submission_id", sa.Uuid(), primary_key=True),
@@ -44,7 +37,7 @@ def upgrade() -> None:
         sa.Column("verdict", sa.String(32)),
         sa.Column("score", sa.Integer()),
         sa.Column("max_score", sa.Integer()),
-        now_column("started_at"),
+        kit.now_column("started_at"),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
         schema=S,
     )
@@ -57,12 +50,12 @@ def upgrade() -> None:
         sa.Column("exit_code", sa.Integer()),
         schema=S,
     )
-    index_columns(S, "assignments", "course_id")
-    index_columns(S, "runs", "assignment_id", "student_id")
-    index_columns(S, "test_results", "test_id")
+    kit.index_columns(S, "assignments", "course_id")
+    kit.index_columns(S, "runs", "assignment_id", "student_id")
+    kit.index_columns(S, "test_results", "test_id")
 
 
 def downgrade() -> None:
     for table in ("test_results", "runs", "test_cases", "assignments"):
         op.drop_table(table, schema=S)
-    drop_kit_tables(S)
+    kit.drop_kit_tables(S)

@@ -6,7 +6,7 @@ Revision ID: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from gradeflow_shared.migrations import create_kit_tables, drop_kit_tables
+import gradeflow_shared.migrations as kit
 
 revision, down_revision = "0001", None
 branch_labels = depends_on = None
@@ -14,7 +14,7 @@ S = "metrics"
 
 
 def upgrade() -> None:
-    create_kit_tables(S)
+    kit.create_kit_tables(S)
     op.create_table(
         "job_timings",
         sa.Column("id", sa.Uuid(), primary_key=True),
@@ -35,4 +35,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("job_timings", schema=S)
-    drop_kit_tables(S)
+    kit.drop_kit_tables(S)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from gradeflow_shared.migrations import create_kit_tables, drop_kit_tables, index_columns, now_column
+import gradeflow_shared.migrations as kit
 
 revision, down_revision = "0001", None
 branch_labels = depends_on = None
@@ -15,13 +15,13 @@ S = "notifier"
 
 
 def upgrade() -> None:
-    create_kit_tables(S)
+    kit.create_kit_tables(S)
     op.create_table(
         "recipients",
         sa.Column("user_id", sa.Uuid(), primary_key=True),
         sa.Column("email", sa.String(320), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
-        now_column("updated_at"),
+        kit.now_column("updated_at"),
         schema=S,
     )
     op.create_table(
@@ -39,15 +39,15 @@ def upgrade() -> None:
         sa.Column("title", sa.String(300), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("data", JSONB(astext_type=sa.Text()), nullable=False),
-        now_column("created_at"),
+        kit.now_column("created_at"),
         sa.Column("read_at", sa.DateTime(timezone=True)),
         schema=S,
     )
-    index_columns(S, "memberships", "user_id")
+    kit.index_columns(S, "memberships", "user_id")
     op.create_index("ix_notifications_user_created", "notifications", ["user_id", "created_at"], schema=S)
 
 
 def downgrade() -> None:
     for table in ("notifications", "memberships", "recipients"):
         op.drop_table(table, schema=S)
-    drop_kit_tables(S)
+    kit.drop_kit_tables(S)
