@@ -10,7 +10,9 @@ from fastapi.responses import JSONResponse
 Check = Callable[[], Awaitable[object]]
 
 
-def health_router(checks: dict[str, Check], timeout: float = 2.0) -> APIRouter:
+def health_router(
+    checks: dict[str, Check], info: dict[str, Callable[[], str]] | None = None, timeout: float = 2.0
+) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/health/live")
@@ -22,8 +24,9 @@ def health_router(checks: dict[str, Check], timeout: float = 2.0) -> APIRouter:
         results = await asyncio.gather(*(_run(c, timeout) for c in checks.values()))
         report = dict(zip(checks, results, strict=True))
         ok = all(r == "ok" for r in results)
+        facts = {name: fact() for name, fact in (info or {}).items()}
         return JSONResponse(
-            {"status": "ready" if ok else "not_ready", "checks": report},
+            {"status": "ready" if ok else "not_ready", "checks": report, **facts},
             status_code=200 if ok else 503,
         )
 

@@ -101,9 +101,10 @@ class Runtime:
         routers: Iterable[APIRouter] = (),
         error_table: dict[type[Exception], tuple[int, str]] | None = None,
         on_start: Iterable[Callable[[], Awaitable[None]]] = (),
+        info: dict[str, Callable[[], str]] | None = None,
     ) -> FastAPI:
         """The service's app; `on_start`: the service's own start-up work (a sandbox to prepare),
-        done before it consumes anything."""
+        done before it consumes anything; `info`: facts readiness reports (the sandbox's mode)."""
 
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -115,7 +116,7 @@ class Runtime:
         app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
         app.state.runtime = self
         install_error_handlers(app, error_table or {})
-        app.include_router(health_router(self.checks()))
+        app.include_router(health_router(self.checks(), info or {}))
         for router in routers:
             app.include_router(router)
         return app

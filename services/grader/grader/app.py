@@ -30,14 +30,19 @@ def create_app(
     settings = settings or GraderSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     starting = []
+    info: dict[str, Callable[[], str]] = {}
     if sandbox is None:
         bwrap = BwrapSandbox(
             Path(settings.sandbox_root),
             settings.sandbox_uid_base,
             settings.concurrency,
             zygote=settings.sandbox_fork_server,
+            tmpfs_mb=settings.sandbox_tmpfs_mb,
+            cgroup=settings.sandbox_cgroup,
+            allow_no_cgroup=settings.sandbox_allow_no_cgroup,
         )
         starting.append(bwrap.start)
+        info["sandbox"] = bwrap.cgroups.describe
         sandbox = bwrap
     ctx = GraderContext(
         units=units or runtime.units_of_work(SqlGraderStore),
@@ -46,6 +51,6 @@ def create_app(
         **({"clock": clock} if clock else {}),
     )
     runtime.consume(lambda subs: register(subs, ctx, settings.concurrency))
-    app = runtime.http_app("Gradeflow grader", [api_router], on_start=starting)
+    app = runtime.http_app("Gradeflow grader", [api_router], on_start=starting, info=info)
     app.state.toolchains = versions
     return app

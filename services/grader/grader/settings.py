@@ -1,6 +1,7 @@
 """The grader's typed settings (environment variables listed in docs/configuration.md)."""
 
 import os
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -22,3 +23,9 @@ class GraderSettings(ServiceSettings):
     sandbox_uid_base: int = Field(default=60_000, ge=1000)
     # Python tests forked from a fork server started once per submission (docs/sandbox.md).
     sandbox_fork_server: bool = True
+    # Each sandbox's memory and processes are bounded by a cgroup of its own (docs/sandbox.md):
+    # "auto" takes v2, else v1. Without a usable one the grader refuses to start, unless allowed.
+    sandbox_cgroup: Literal["auto", "v2", "v1", "none"] = "auto"
+    sandbox_allow_no_cgroup: bool = False
+    # Size of each tmpfs a run may write in (/tmp, /dev/shm, its working directory /work).
+    sandbox_tmpfs_mb: int = Field(default=20, ge=1, le=1024)

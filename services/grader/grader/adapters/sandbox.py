@@ -8,6 +8,7 @@ not isolate.
 
 import asyncio
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -16,9 +17,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from grader.adapters.cgroups import Cgroups, CgroupWanted, detect
 from grader.adapters.runner.protocol import RunnerLimits, compile_flags
 from grader.adapters.sandbox_processes import (
     Invocation,
+    Outcome,
     become_subreaper,
     dropper,
     execution_of,
@@ -30,15 +33,18 @@ from grader.domain.grading import Build, CheckInput, Execution, Limits
 from grader.domain.languages import LANGUAGES, Language
 
 __all__ = ["ZYGOTE_FROM", "BwrapSandbox"]
+log = logging.getLogger(__name__)
 
 BOX = "/box"
+WORK = "/work"  # a run's working directory
+WRITABLE = ("/tmp", "/dev/shm", WORK)  # as runner.c's WRITABLE
 RUNNER = "/.gradeflow-runner"
 ZYGOTE = "/.gradeflow-zygote.py"
 ZYGOTE_FROM = 3  # tests
 BATCH = 50  # tests per sandbox: three descriptors each
 RUNNER_SOURCE = Path(__file__).parent / "runner" / "runner.c"
 ZYGOTE_SOURCE = Path(__file__).parent / "runner" / "zygote.py"
-CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": BOX}
+CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORK}
 READ_ONLY = (
     "/usr",
     "/etc/alternatives",
@@ -94,6 +100,9 @@ class BwrapSandbox:
         slots: int = 8,
         bwrap: str = "/usr/bin/bwrap",
         zygote: bool = True,
+        tmpfs_mb: int = 20,
+        cgroup: CgroupWanted = "auto",
+        allow_no_cgroup: bool = False,
     ) -> None:
         self._bwrap = bwrap
         self._root = root or Path(tempfile.gettempdir()) / "gradeflow-sandbox"
@@ -105,6 +114,10 @@ class BwrapSandbox:
         self._uid_range = range(uid_base, uid_base + slots)
         self._read_only = [p for p in READ_ONLY if os.path.exists(p)]
         self._with_zygote = zygote
+        self._tmpfs_bytes = tmpfs_mb * 1024 * 1024
+        self._cgroup_wanted: CgroupWanted = cgroup
+        self._allow_no_cgroup = allow_no_cgroup
+        self.cgroups = Cgroups("none", ())
         self._runner: Path | None = None
         self._zygote: Path | None = None
 
@@ -114,6 +127,13 @@ class BwrapSandbox:
         self._root.mkdir(mode=0o711, parents=True, exist_ok=True)
         self._runner = await asyncio.to_thread(_build_runner, self._root)
         self._zygote = _install_zygote(self._root) if self._with_zygote else None
+        self.cgroups = await asyncio.to_thread(detect, self._cgroup_wanted)
+        if self.cgroups.mode == "none" and not self._allow_no_cgroup:
+            raise SandboxError(
+                "no usable cgroup (v2 with memory and pids delegated, or v1 memory and pids writable): "
+                "memory would be bounded by rlimits alone; set SANDBOX_ALLOW_NO_CGROUP=true to accept that"
+            )
+        log.info("sandbox: bubblewrap, %s, tmpfs of %d MB", self.cgroups.describe(), self._tmpfs_bytes >> 20)
         # Orphans of a killed sandbox come back to the grader, to be reaped (reap_orphans)
         # rather than linger as zombies counted against the next run's process limit.
         become_subreaper()
@@ -212,29 +232,53 @@ class BwrapSandbox:
         io_dir = Path(build.path) / f"io-{time.monotonic_ns()}"
         try:
             invocation = Invocation(
-                self._bwrap_args(Path(build.path) / "box", zygote),
+                self._bwrap_args(Path(build.path) / "box", zygote, compiling),
                 RUNNER,
                 _runner_limits(limits, language, compiling),
                 list(argv),
                 zygote,
             )
-            preexec = dropper(build.uid, len(stdins))
-            outcomes = await asyncio.to_thread(
-                spawn_and_wait, invocation, io_dir, stdins, preexec, limits, dirs
-            )
+            outcomes, oom = await self._spawn(build, invocation, io_dir, stdins, limits, language, dirs)
             await asyncio.to_thread(
                 reap_orphans, self._uid_range, build.uid if any(o.timed_out for o in outcomes) else None
             )
-            return [execution_of(o, io_dir, i, limits, language) for i, o in enumerate(outcomes)]
+            return [execution_of(o, io_dir, i, limits, language, oom) for i, o in enumerate(outcomes)]
         finally:
             await asyncio.to_thread(shutil.rmtree, io_dir, True)
 
-    def _bwrap_args(self, box: Path, zygote: bool) -> list[str]:
-        """bubblewrap's own arguments: the namespaces, the read-only system, the box."""
+    async def _spawn(
+        self,
+        build: Build,
+        invocation: Invocation,
+        io_dir: Path,
+        stdins: list[str],
+        limits: Limits,
+        language: Language,
+        dirs: list[str] | None,
+    ) -> tuple[list[Outcome], bool]:
+        """Run one sandbox in a cgroup of its own; (outcomes, whether it saw an out-of-memory kill)."""
+        box = await asyncio.to_thread(
+            self.cgroups.box, _cgroup_bytes(limits, language), invocation.limits.processes
+        )
+        preexec = dropper(build.uid, len(stdins), box.join if box else None)
+        try:
+            outcomes = await asyncio.to_thread(
+                spawn_and_wait, invocation, io_dir, stdins, preexec, limits, dirs
+            )
+            return outcomes, box is not None and box.usage().oom_kills > 0
+        finally:
+            if box is not None:
+                await asyncio.to_thread(box.remove)
+
+    def _bwrap_args(self, box: Path, zygote: bool, compiling: bool) -> list[str]:
+        """bubblewrap's own arguments: the namespaces, the read-only system and root, the box
+        (writable only to the compiler), and size-capped tmpfs for every place a run may write."""
         assert self._runner is not None
         command = [
             self._bwrap,
-            "--unshare-all",  # user, PID, network, IPC, UTS, cgroup namespaces
+            "--unshare-all",  # PID, network, IPC, UTS, cgroup namespaces
+            "--unshare-user",  # (--unshare-all only tries it; --disable-userns needs it for sure)
+            "--disable-userns",  # and no user namespace inside it: the door of most escapes
             "--die-with-parent",
             "--new-session",
             "--as-pid-1",  # the runner is PID 1: when it ends, the namespace and all in it end
@@ -255,14 +299,27 @@ class BwrapSandbox:
             "usr/lib64",
             "/lib64",
         ]
-        command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        command += ["--proc", "/proc", "--dev", "/dev"]
+        # Emptied by the runner after each test; their memory is charged to the sandbox's cgroup.
+        for place in WRITABLE:
+            command += ["--size", str(self._tmpfs_bytes), "--tmpfs", place]
         command += ["--ro-bind", str(self._runner), RUNNER]
         if zygote and self._zygote is not None:
             command += ["--ro-bind", str(self._zygote), ZYGOTE]
-        command += ["--bind", str(box), BOX, "--chdir", BOX]
+        if compiling:
+            command += ["--bind", str(box), BOX, "--chdir", BOX]
+        else:  # the build as the compiler left it, for every test alike
+            command += ["--ro-bind", str(box), BOX, "--chdir", WORK]
+        command += ["--remount-ro", "/"]
         for key, value in CLEAN_ENV.items():
             command += ["--setenv", key, value]
         return command
+
+
+def _cgroup_bytes(limits: Limits, language: Language) -> int:
+    """The sandbox's memory: the run's limit and what its runtime needs beyond the heap it is given
+    (the JVM's metaspace and code, V8's young generation), tmpfs files and shared memory included."""
+    return (limits.memory_mb + language.cgroup_extra_mb) * 1024 * 1024
 
 
 def _runner_limits(limits: Limits, language: Language, compiling: bool) -> RunnerLimits:

@@ -92,11 +92,14 @@ def _reap_once(uids: range, watch_uid: int | None) -> int:
     return seen
 
 
-def dropper(uid: int, tests: int) -> Callable[[], None]:
-    """In the forked child, before bwrap: become the slot's unprivileged user."""
+def dropper(uid: int, tests: int, join_cgroup: Callable[[], None] | None = None) -> Callable[[], None]:
+    """In the forked child, before bwrap: join the sandbox's cgroup (while still privileged to),
+    then become the slot's unprivileged user."""
     descriptors = 3 * tests + 64
 
     def apply() -> None:
+        if join_cgroup is not None:
+            join_cgroup()
         resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if os.geteuid() == 0:  # else: already unprivileged, and the user namespace isolates it
@@ -199,7 +202,11 @@ def _read(path: Path, limit: int) -> tuple[str, int]:
         return f.read(limit).decode(errors="replace"), size
 
 
-def execution_of(outcome: Outcome, io_dir: Path, index: int, limits: Limits, language: Language) -> Execution:
+def execution_of(
+    outcome: Outcome, io_dir: Path, index: int, limits: Limits, language: Language, oom: bool = False
+) -> Execution:
+    """What a test did. `oom`: the sandbox's cgroup saw an out-of-memory kill, which took the
+    tests it ended with SIGKILL (the runner kills only on time, and says so)."""
     stdout, out_size = _read(io_dir / f"{index}.out", limits.output_bytes)
     stderr, _ = _read(io_dir / f"{index}.err", limits.output_bytes)
     if os.WIFSIGNALED(outcome.status) or not outcome.reported:
@@ -211,7 +218,8 @@ def execution_of(outcome: Outcome, io_dir: Path, index: int, limits: Limits, lan
     # Under RLIMIT_AS an allocation fails a little below the limit (code and libraries share the
     # address space): a failed run that peaked within 20 % of it ran out of memory.
     memory_exceeded = (
-        outcome.memory_kb >= limit_kb
+        (oom and sig == signal.SIGKILL and not outcome.timed_out)
+        or outcome.memory_kb >= limit_kb
         or (failed and outcome.memory_kb >= 0.8 * limit_kb)
         or any(m in stderr for m in language.memory_markers)
     )

@@ -24,6 +24,9 @@ class Language:
     # its "wrong answer".
     crash_markers: tuple[str, ...] = ()
     extra_processes: int = 0
+    # Memory the runtime needs beyond the limit given to the program's heap (the sandbox's cgroup
+    # holds the limit plus this): the JVM's metaspace and code, V8's young generation and buffers.
+    cgroup_extra_mb: int = 32
     # A fork server for the tests (adapters/runner/zygote.py): started once per submission, forked
     # once per test; the interpreter's start-up is paid once instead of once per test.
     zygote: tuple[str, ...] | None = None
@@ -75,6 +78,7 @@ LANGUAGES: dict[str, Language] = {
             memory_markers=("heap out of memory", "Allocation failed"),
             crash_markers=("\n    at ",),
             extra_processes=16,
+            cgroup_extra_mb=128,
         ),
         Language(
             id="java",
@@ -97,6 +101,7 @@ LANGUAGES: dict[str, Language] = {
             memory_markers=("OutOfMemoryError",),
             crash_markers=("Exception in thread",),
             extra_processes=32,
+            cgroup_extra_mb=256,
         ),
     )
 }

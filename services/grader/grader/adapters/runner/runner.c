@@ -29,8 +29,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <dirent.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -82,6 +87,62 @@ static void sweep_but(pid_t keep) {
         if (!seen || now_us() > deadline) return;
         usleep(500);
     }
+}
+
+/* Every place a test can write, emptied after each test: the next one starts from the same state
+ * (a hidden test's input saved to /tmp is gone before a visible test runs). */
+static const char *const WRITABLE[] = {"/tmp", "/dev/shm", "/work"};
+
+static void empty_dir(int dirfd) {
+    DIR *dir = fdopendir(dirfd);
+    if (!dir) { close(dirfd); return; }
+    for (struct dirent *e; (e = readdir(dir));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        struct stat st;
+        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            fchmodat(dirfd, e->d_name, 0700, 0);  /* a test may have locked its own folder */
+            int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) empty_dir(sub);
+            unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
+        } else {
+            unlinkat(dirfd, e->d_name, 0);
+        }
+    }
+    closedir(dir);
+}
+
+/* System V IPC objects outlive their processes: remove every one in the sandbox's namespace. */
+static void remove_ipc(void) {
+    struct shm_info shm;
+    int top = shmctl(0, SHM_INFO, (struct shmid_ds *)&shm);
+    for (int i = 0; i <= top; i++) {
+        struct shmid_ds ds;
+        int id = shmctl(i, SHM_STAT, &ds);
+        if (id >= 0) shmctl(id, IPC_RMID, NULL);
+    }
+    struct seminfo sem;
+    top = semctl(0, 0, SEM_INFO, (void *)&sem);
+    for (int i = 0; i <= top; i++) {
+        struct semid_ds ds;
+        int id = semctl(i, 0, SEM_STAT, &ds);
+        if (id >= 0) semctl(id, 0, IPC_RMID);
+    }
+    struct msginfo msg;
+    top = msgctl(0, MSG_INFO, (struct msqid_ds *)&msg);
+    for (int i = 0; i <= top; i++) {
+        struct msqid_ds ds;
+        int id = msgctl(i, MSG_STAT, &ds);
+        if (id >= 0) msgctl(id, IPC_RMID, NULL);
+    }
+}
+
+static void reset_writable(void) {
+    for (size_t i = 0; i < sizeof WRITABLE / sizeof *WRITABLE; i++) {
+        int fd = open(WRITABLE[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) empty_dir(fd);
+    }
+    remove_ipc();
 }
 
 static void apply_limits(long cpu_ms, unsigned long long as_bytes, long nproc, unsigned long long file_bytes,
@@ -183,7 +244,7 @@ int main(int argc, char **argv) {
             dup2(out, 1);
             dup2(err, 2);
             syscall(SYS_close_range, 3, ~0U, 0);
-            if (dir[0] && chdir(dir) != 0) _exit(EXIT_CHDIR);
+            if (dir[0] && (chdir("/box") != 0 || chdir(dir) != 0)) _exit(EXIT_CHDIR);
             apply_limits(cpu_ms, as_bytes, nproc, file_bytes, stack_bytes);
             execvp(argv[program], argv + program);
             _exit(EXIT_EXEC);
@@ -207,6 +268,7 @@ int main(int argc, char **argv) {
         long wall = now_us() - started;
         if (zygote_mode) sweep_but(zygote);
         else reap_all();
+        reset_writable();
         long cpu_us = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000L + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
         dprintf(report, "%d %ld %ld %ld %d\n", status, ru.ru_maxrss, cpu_us, wall, timed_out);
     }

@@ -1,0 +1,194 @@
+"""Memory and process bounds from the kernel's control groups: one cgroup per sandbox, made before
+it starts and removed after, so that everything the program can hide memory in (anonymous memory,
+tmpfs and shared memory, page cache of its files, kernel memory) is charged to it, capped without
+swap, and an out-of-memory kill is seen in its own counters.
+
+Two hierarchies: cgroup v2 (production pods: a delegated, writable /sys/fs/cgroup in a cgroup
+namespace of their own) and cgroup v1 (memory and pids controllers mounted apart, as on this
+project's CI machine). docs/sandbox.md says what a pod needs.
+"""
+
+import contextlib
+import itertools
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from grader.domain.errors import SandboxError
+
+Mode = Literal["v2", "v1", "none"]
+CgroupWanted = Literal["auto", "v2", "v1", "none"]
+ROOT = Path("/sys/fs/cgroup")
+GROUP = "gradeflow-sandboxes"
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Usage:
+    peak_bytes: int
+    oom_kills: int
+
+
+@dataclass(frozen=True)
+class Box:
+    """One sandbox's cgroup(s): the directories its process joins."""
+
+    dirs: tuple[Path, ...]
+    mode: Mode
+
+    def join(self) -> None:
+        """Move the calling process here: called in the sandbox's process before it starts bwrap."""
+        pid = str(os.getpid())
+        for d in self.dirs:
+            (d / "cgroup.procs").write_text(pid)
+
+    def usage(self) -> Usage:
+        memory = self.dirs[0]
+        if self.mode == "v2":
+            events = _keyed(memory / "memory.events")
+            peak = memory / "memory.peak"
+            peak_bytes = int(peak.read_text()) if peak.exists() else 0
+            return Usage(peak_bytes, events.get("oom_kill", 0))
+        control = _keyed(memory / "memory.oom_control")
+        return Usage(int((memory / "memory.max_usage_in_bytes").read_text()), control.get("oom_kill", 0))
+
+    def remove(self) -> None:
+        """Once its processes are gone (those of a killed namespace die a moment after it)."""
+        deadline = time.monotonic() + 2.0
+        for d in self.dirs:
+            while True:
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        break  # left for the next start's sweep
+                    time.sleep(0.002)
+
+
+class Cgroups:
+    """Makes a cgroup per sandbox under the grader's own, in whichever hierarchy this host has."""
+
+    def __init__(self, mode: Mode, parents: tuple[Path, ...]) -> None:
+        self.mode = mode
+        self._parents = parents
+
+    def describe(self) -> str:
+        return {
+            "v2": "cgroup v2 (memory, pids)",
+            "v1": "cgroup v1 (memory, pids)",
+            "none": "no cgroup: rlimits and time only (weaker)",
+        }[self.mode]
+
+    def box(self, memory_bytes: int, processes: int) -> Box | None:
+        """A fresh cgroup capped at `memory_bytes` (no swap) and `processes`; None without cgroups."""
+        if self.mode == "none":
+            return None
+        name = f"box-{os.getpid()}-{next(_counter)}"
+        dirs = tuple(parent / name for parent in self._parents)
+        try:
+            for d in dirs:
+                d.mkdir()
+            if self.mode == "v2":
+                _set(dirs[0], "memory.max", memory_bytes)
+                _set(dirs[0], "memory.swap.max", 0, optional=True)
+                _set(dirs[0], "pids.max", processes)
+            else:
+                memory, pids = dirs
+                _set(memory, "memory.limit_in_bytes", memory_bytes)
+                _set(memory, "memory.memsw.limit_in_bytes", memory_bytes, optional=True)
+                _set(memory, "memory.swappiness", 0, optional=True)
+                _set(pids, "pids.max", processes)
+        except OSError as e:
+            Box(dirs, self.mode).remove()
+            raise SandboxError(f"cannot make the sandbox's cgroup: {e}") from e
+        return Box(dirs, self.mode)
+
+
+def detect(wanted: CgroupWanted = "auto", root: Path = ROOT) -> Cgroups:
+    """The best hierarchy this process can use; `wanted` forces one (and fails if unusable)."""
+    for mode in ("v2", "v1") if wanted == "auto" else (wanted,):
+        if mode == "none":
+            return Cgroups("none", ())
+        try:
+            parents = _prepare_v2(root) if mode == "v2" else _prepare_v1(root)
+        except OSError as e:
+            if wanted != "auto":
+                raise SandboxError(f"cgroup {mode} is not usable here: {e}") from e
+            continue
+        if parents is not None:
+            for stale in (box for parent in parents for box in parent.glob("box-*")):
+                Box((stale,), mode).remove()  # left by a grader that was killed
+            return Cgroups(mode, parents)
+        if wanted != "auto":
+            raise SandboxError(f"cgroup {mode} is not usable here")
+    return Cgroups("none", ())
+
+
+def _prepare_v2(root: Path) -> tuple[Path, ...] | None:
+    """Under the process's own v2 cgroup: a leaf for the grader's processes (a cgroup with
+    children may hold none) and a parent of the sandboxes with memory and pids enabled."""
+    own = _own_v2_path(root)
+    if own is None or not {"memory", "pids"} <= set((own / "cgroup.controllers").read_text().split()):
+        return None
+    group = own / GROUP
+    if not group.exists():
+        service = own / "grader"
+        service.mkdir(exist_ok=True)
+        for pid in (own / "cgroup.procs").read_text().split():
+            with contextlib.suppress(OSError):  # a process may have ended meanwhile
+                (service / "cgroup.procs").write_text(pid)
+        (own / "cgroup.subtree_control").write_text("+memory +pids")
+        group.mkdir()
+    (group / "cgroup.subtree_control").write_text("+memory +pids")
+    return (group,)
+
+
+def _own_v2_path(root: Path) -> Path | None:
+    if not (root / "cgroup.controllers").exists():
+        return None  # the v2 hierarchy is not mounted at the root (a v1 or hybrid host)
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        if line.startswith("0::"):
+            return root / line[3:].lstrip("/")
+    return None
+
+
+def _prepare_v1(root: Path) -> tuple[Path, ...] | None:
+    """Under the process's own memory and pids cgroups, a parent of the sandboxes in each."""
+    own = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(","):
+            own[controller] = path.lstrip("/")
+    parents = []
+    for controller in ("memory", "pids"):
+        hierarchy = root / controller
+        if controller not in own or not (hierarchy / "cgroup.procs").exists():
+            return None
+        group = hierarchy / own[controller] / GROUP
+        group.mkdir(exist_ok=True)
+        if not os.access(group, os.W_OK):
+            return None
+        parents.append(group)
+    return tuple(parents)
+
+
+def _set(directory: Path, name: str, value: int, optional: bool = False) -> None:
+    path = directory / name
+    if optional and not path.exists():
+        return
+    path.write_text(str(value))
+
+
+def _keyed(path: Path) -> dict[str, int]:
+    """A cgroup file of `key value` lines."""
+    values = {}
+    for line in path.read_text().splitlines():
+        key, _, value = line.partition(" ")
+        with contextlib.suppress(ValueError):
+            values[key] = int(value)
+    return values
