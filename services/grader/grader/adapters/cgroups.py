@@ -21,6 +21,7 @@ from grader.domain.errors import SandboxError
 Mode = Literal["v2", "v1", "none"]
 CgroupWanted = Literal["auto", "v2", "v1", "none"]
 ROOT = Path("/sys/fs/cgroup")
+OWN = Path("/proc/self/cgroup")
 GROUP = "gradeflow-sandboxes"
 _counter = itertools.count()
 
@@ -109,13 +110,15 @@ class Cgroups:
         return Box(dirs, self.mode)
 
 
-def detect(wanted: CgroupWanted = "auto", root: Path = ROOT) -> Cgroups:
-    """The best hierarchy this process can use; `wanted` forces one (and fails if unusable)."""
+def detect(wanted: CgroupWanted = "auto", root: Path = ROOT, own: Path = OWN) -> Cgroups:
+    """The best hierarchy this process can use; `wanted` forces one (and fails if unusable).
+    `root` and `own` (the process's cgroup file) are the kernel's, but for tests."""
+    memberships = own.read_text().splitlines()
     for mode in ("v2", "v1") if wanted == "auto" else (wanted,):
         if mode == "none":
             return Cgroups("none", ())
         try:
-            parents = _prepare_v2(root) if mode == "v2" else _prepare_v1(root)
+            parents = _prepare_v2(root, memberships) if mode == "v2" else _prepare_v1(root, memberships)
         except OSError as e:
             if wanted != "auto":
                 raise SandboxError(f"cgroup {mode} is not usable here: {e}") from e
@@ -129,10 +132,10 @@ def detect(wanted: CgroupWanted = "auto", root: Path = ROOT) -> Cgroups:
     return Cgroups("none", ())
 
 
-def _prepare_v2(root: Path) -> tuple[Path, ...] | None:
+def _prepare_v2(root: Path, memberships: list[str]) -> tuple[Path, ...] | None:
     """Under the process's own v2 cgroup: a leaf for the grader's processes (a cgroup with
     children may hold none) and a parent of the sandboxes with memory and pids enabled."""
-    own = _own_v2_path(root)
+    own = _own_v2_path(root, memberships)
     if own is None or not {"memory", "pids"} <= set((own / "cgroup.controllers").read_text().split()):
         return None
     group = own / GROUP
@@ -148,19 +151,19 @@ def _prepare_v2(root: Path) -> tuple[Path, ...] | None:
     return (group,)
 
 
-def _own_v2_path(root: Path) -> Path | None:
+def _own_v2_path(root: Path, memberships: list[str]) -> Path | None:
     if not (root / "cgroup.controllers").exists():
         return None  # the v2 hierarchy is not mounted at the root (a v1 or hybrid host)
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
+    for line in memberships:
         if line.startswith("0::"):
             return root / line[3:].lstrip("/")
     return None
 
 
-def _prepare_v1(root: Path) -> tuple[Path, ...] | None:
+def _prepare_v1(root: Path, memberships: list[str]) -> tuple[Path, ...] | None:
     """Under the process's own memory and pids cgroups, a parent of the sandboxes in each."""
     own = {}
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
+    for line in memberships:
         _, controllers, path = line.split(":", 2)
         for controller in controllers.split(","):
             own[controller] = path.lstrip("/")
