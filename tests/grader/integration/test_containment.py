@@ -188,21 +188,53 @@ async def test_no_test_sees_what_an_earlier_test_wrote(sandbox: BwrapSandbox, la
         assert "SECRET" not in execution.stdout, execution.stdout
 
 
-async def test_the_root_and_the_build_are_read_only_and_no_user_namespace_can_be_made(
-    sandbox: BwrapSandbox,
-) -> None:
+async def test_the_root_and_the_build_are_read_only(sandbox: BwrapSandbox) -> None:
     source = (
-        "import ctypes, json, os\nresult = {}\n"
-        "for path in ('/etc/x', '/box/x', '/box/main.py', '/x'):\n"
+        "import json\nresult = {}\n"
+        "for path in ('/etc/x', '/box/x', '/box/main.py', '/x', '/usr/x'):\n"
         "    try:\n        open(path, 'a').write('x')\n        result[path] = 'wrote'\n"
         "    except OSError:\n        result[path] = 'refused'\n"
-        "libc = ctypes.CDLL(None, use_errno=True)\n"
-        "result['unshare'] = 'made' if libc.unshare(0x10000000) == 0 else 'refused'\n"
         "print(json.dumps(result))\n"
     )
     [execution] = await _run(sandbox, "python", source, [""], MEMORY)
     assert failure_of(execution) is None, execution
     assert set(json.loads(execution.stdout).values()) == {"refused"}, execution.stdout
+
+
+# Each makes a call the seccomp filter refuses: the program is killed by SIGSYS, a Runtime Error.
+FORBIDDEN: dict[str, tuple[str, str]] = {
+    "a nested user namespace": (
+        "python",
+        "import ctypes\nctypes.CDLL(None).unshare(0x10000000)\nprint('made')\n",
+    ),
+    "clone into a new network namespace": (
+        "c",
+        "#define _GNU_SOURCE\n#include <sched.h>\n#include <signal.h>\n#include <stdlib.h>\n"
+        "static int f(void*a){return 0;}\nint main(){char*s=malloc(65536); return clone(f,s+65536,CLONE_NEWNET|SIGCHLD,0) < 0 ? 3 : 0;}\n",
+    ),
+    "ptrace of a sibling": (
+        "c",
+        "#include <sys/ptrace.h>\n#include <unistd.h>\n#include <signal.h>\nint main(){pid_t c=fork(); if(c==0){pause(); return 0;}"
+        " long r=ptrace(PTRACE_ATTACH,c,0,0); kill(c,SIGKILL); return r==0 ? 0 : 3;}\n",
+    ),
+    "a kernel keyring": (
+        "python",
+        "import ctypes\nctypes.CDLL(None).syscall(250, 0, 0, 0, 0)\nprint('called')\n",
+    ),
+    "mount": (
+        "c",
+        '#include <sys/mount.h>\nint main(){return mount("none", "/tmp", "tmpfs", 0, 0) ? 3 : 0;}\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", FORBIDDEN, ids=list(FORBIDDEN))
+async def test_a_forbidden_system_call_kills_the_program(sandbox: BwrapSandbox, case: str) -> None:
+    language, source = FORBIDDEN[case]
+    [execution] = await _run(sandbox, language, source, [""], MEMORY)
+    assert failure_of(execution) == "runtime_error" and execution.signal == signal.SIGSYS, execution
+    [after] = await _run(sandbox, "c", '#include <stdio.h>\nint main(){puts("ok");}\n', [""], MEMORY)
+    assert verdict_of(after, "ok\n") == "accepted", after
 
 
 async def test_an_out_of_memory_kill_is_told_from_a_time_out(roomy: BwrapSandbox) -> None:

@@ -47,6 +47,8 @@ class Box:
 
     def usage(self) -> Usage:
         memory = self.dirs[0]
+        if not memory.exists():
+            return Usage(0, 0)  # removed under us: nothing to tell
         if self.mode == "v2":
             events = _keyed(memory / "memory.events")
             peak = memory / "memory.peak"
@@ -125,7 +127,8 @@ def detect(wanted: CgroupWanted = "auto", root: Path = ROOT, own: Path = OWN) ->
             continue
         if parents is not None:
             for stale in (box for parent in parents for box in parent.glob("box-*")):
-                Box((stale,), mode).remove()  # left by a grader that was killed
+                if not Path(f"/proc/{stale.name.split('-')[1]}").exists():
+                    Box((stale,), mode).remove()  # left by a grader that was killed
             return Cgroups(mode, parents)
         if wanted != "auto":
             raise SandboxError(f"cgroup {mode} is not usable here")

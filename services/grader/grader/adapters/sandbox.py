@@ -17,6 +17,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from grader.adapters import seccomp
 from grader.adapters.cgroups import Cgroups, CgroupWanted, detect
 from grader.adapters.runner.protocol import RunnerLimits, compile_flags
 from grader.adapters.sandbox_processes import (
@@ -118,6 +119,7 @@ class BwrapSandbox:
         self._cgroup_wanted: CgroupWanted = cgroup
         self._allow_no_cgroup = allow_no_cgroup
         self.cgroups = Cgroups("none", ())
+        self._seccomp: bytes | None = None
         self._runner: Path | None = None
         self._zygote: Path | None = None
 
@@ -127,6 +129,7 @@ class BwrapSandbox:
         self._root.mkdir(mode=0o711, parents=True, exist_ok=True)
         self._runner = await asyncio.to_thread(_build_runner, self._root)
         self._zygote = _install_zygote(self._root) if self._with_zygote else None
+        self._seccomp = await asyncio.to_thread(seccomp.program)
         self.cgroups = await asyncio.to_thread(detect, self._cgroup_wanted)
         if self.cgroups.mode == "none" and not self._allow_no_cgroup:
             raise SandboxError(
@@ -237,6 +240,7 @@ class BwrapSandbox:
                 _runner_limits(limits, language, compiling),
                 list(argv),
                 zygote,
+                self._seccomp,
             )
             outcomes, oom = await self._spawn(build, invocation, io_dir, stdins, limits, language, dirs)
             await asyncio.to_thread(

@@ -28,6 +28,7 @@ class Invocation:
     limits: RunnerLimits
     program: list[str]
     zygote: bool
+    seccomp: bytes | None = None  # a BPF program bubblewrap loads before it starts the runner
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,10 @@ def spawn_and_wait(
         inside = protocol.argv(
             invocation.runner, report_w, invocation.limits, tests, invocation.zygote, invocation.program
         )
-        command = [*invocation.bwrap, "--", *inside]
-        passed = (report_w, *(fd for triple in triples for fd in triple))
+        filters = [] if invocation.seccomp is None else [_readable(invocation.seccomp)]
+        seccomp = [arg for fd in filters for arg in ("--seccomp", str(fd))]
+        command = [*invocation.bwrap, *seccomp, "--", *inside]
+        passed = (report_w, *(fd for triple in triples for fd in triple), *filters)
         started = time.perf_counter()
         with _OWN_LOCK:  # registered before a concurrent reaper pass could see it exit
             proc = subprocess.Popen(
@@ -141,7 +144,8 @@ def spawn_and_wait(
                 env={},
             )
             _OWN.add(proc.pid)
-    os.close(report_w)
+    for fd in (report_w, *filters):
+        os.close(fd)
     killed = threading.Event()
 
     def kill() -> None:
@@ -174,6 +178,14 @@ def spawn_and_wait(
     # Tests the runner never reported (the sandbox was killed): the run died with it.
     missing = Outcome(signal.SIGKILL, 0, 0.0, wall_ms, killed.is_set(), False)
     return outcomes + [missing] * (len(stdins) - len(outcomes))
+
+
+def _readable(data: bytes) -> int:
+    """A descriptor to read `data` from (bubblewrap reads its seccomp program so)."""
+    fd = os.memfd_create("gradeflow-seccomp")
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 @contextlib.contextmanager
