@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from gradeflow_tools.stack import Stack
 from tests.support.api import classroom
 from tests.support.waiting import wait_graded
 
@@ -68,3 +69,12 @@ async def test_no_test_finds_another_tests_input_in_any_language(
     assert (student_view["verdict"], student_view["score"]) == ("accepted", 4)
     text = json.dumps(student_view)
     assert not any(secret in text for secret in HIDDEN), "a hidden test's input reached the student"
+
+
+async def test_the_grader_says_how_its_sandbox_is_bounded(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.config.url("grader"), timeout=10) as client:
+        ready = (await client.get("/health/ready")).json()
+    assert ready["status"] == "ready" and ready["sandbox"] in (
+        "cgroup v2 (memory, pids)",
+        "cgroup v1 (memory, pids)",
+    )

@@ -42,7 +42,7 @@ def create_app(
             allow_no_cgroup=settings.sandbox_allow_no_cgroup,
         )
         starting.append(bwrap.start)
-        info["sandbox"] = bwrap.cgroups.describe
+        info["sandbox"] = lambda: bwrap.cgroups.describe()  # known once the sandbox has started
         sandbox = bwrap
     ctx = GraderContext(
         units=units or runtime.units_of_work(SqlGraderStore),

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.adapters.sandbox import ZYGOTE_FROM, BwrapSandbox
+from grader.domain.errors import SandboxError
 from grader.domain.grading import Limits, failure_of, verdict_of
 
 pytestmark = pytest.mark.integration
@@ -50,6 +51,12 @@ HIDDEN_MEMORY: dict[str, tuple[str, str]] = {
     "javascript Buffers off the V8 heap": (
         "javascript",
         "const a = [];\nfor (;;) a.push(Buffer.alloc(1 << 24, 1));\n",
+    ),
+    "java direct ByteBuffers off the heap": (
+        "java",
+        "import java.nio.*; import java.util.*;\npublic class Main { public static void main(String[] a) {"
+        " List<ByteBuffer> l = new ArrayList<>(); for (;;) { ByteBuffer b = ByteBuffer.allocateDirect(1 << 24);"
+        " for (int i = 0; i < b.capacity(); i += 4096) b.put(i, (byte) 1); l.add(b); } } }\n",
     ),
 }
 
@@ -109,11 +116,19 @@ async def _run(sandbox: BwrapSandbox, language: str, source: str, stdins: list[s
         await sandbox.discard(build)
 
 
-async def test_the_grader_found_a_cgroup() -> None:
+async def test_the_grader_found_a_cgroup_and_refuses_to_run_without_one_unless_allowed() -> None:
     """This machine (and CI's) has cgroup v1 memory and pids: the bound is exercised for real."""
-    probe = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-probe", 61_820, slots=1)
+    root = Path(tempfile.gettempdir()) / "gradeflow-test-probe"
+    probe = BwrapSandbox(root, 61_820, slots=1)
     await probe.start()
     assert probe.cgroups.mode in ("v1", "v2"), probe.cgroups.describe()
+    with pytest.raises(SandboxError, match="SANDBOX_ALLOW_NO_CGROUP"):
+        await BwrapSandbox(root, 61_820, slots=1, cgroup="none").start()
+    weaker = BwrapSandbox(root, 61_820, slots=1, cgroup="none", allow_no_cgroup=True)
+    await weaker.start()
+    assert "weaker" in weaker.cgroups.describe()
+    [execution] = await _run(weaker, "python", "print(6 * 7)\n", [""], MEMORY)
+    assert verdict_of(execution, "42\n") == "accepted", execution
 
 
 @pytest.mark.parametrize("case", HIDDEN_MEMORY, ids=list(HIDDEN_MEMORY))
