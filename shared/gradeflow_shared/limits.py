@@ -56,6 +56,10 @@ SPECS: dict[str, LimitSpec] = {
         LimitSpec("max_file_kb", 1024, 1, 4096, "size of a file written", "max_file_size"),
         LimitSpec("stack_limit_mb", 64, 1, 128, "stack", "stack_limit", 1 / 1024),
         LimitSpec("max_output_kb", 64, 1, 4096, "output (stdout) per test"),
+        # As Jobe's default; Judge0 has no such limit (isolate's disk quota is not in its API).
+        LimitSpec(
+            "disk_limit_mb", 20, 1, 512, "each place a run may write: /tmp, /dev/shm, its working directory"
+        ),
     )
 }
 
@@ -73,6 +77,7 @@ class RunLimits(BaseModel):
     max_file_kb: int = SPECS["max_file_kb"].field()
     stack_limit_mb: int = SPECS["stack_limit_mb"].field()
     max_output_kb: int = SPECS["max_output_kb"].field()
+    disk_limit_mb: int = SPECS["disk_limit_mb"].field()
 
 
 LIMIT_FIELDS: frozenset[str] = frozenset(RunLimits.model_fields)

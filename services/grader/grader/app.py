@@ -37,7 +37,6 @@ def create_app(
             settings.sandbox_uid_base,
             settings.concurrency,
             zygote=settings.sandbox_fork_server,
-            tmpfs_mb=settings.sandbox_tmpfs_mb,
             cgroup=settings.sandbox_cgroup,
             allow_no_cgroup=settings.sandbox_allow_no_cgroup,
         )

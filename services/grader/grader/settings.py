@@ -27,5 +27,3 @@ class GraderSettings(ServiceSettings):
     # "auto" takes v2, else v1. Without a usable one the grader refuses to start, unless allowed.
     sandbox_cgroup: Literal["auto", "v2", "v1", "none"] = "auto"
     sandbox_allow_no_cgroup: bool = False
-    # Size of each tmpfs a run may write in (/tmp, /dev/shm, its working directory /work).
-    sandbox_tmpfs_mb: int = Field(default=20, ge=1, le=1024)

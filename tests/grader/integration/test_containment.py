@@ -21,7 +21,8 @@ from grader.domain.grading import Limits, failure_of, verdict_of
 
 pytestmark = pytest.mark.integration
 
-MEMORY = Limits(time_ms=4000, memory_mb=64, output_bytes=64 * 1024, processes=16)
+MEMORY = Limits(time_ms=4000, memory_mb=64, output_bytes=64 * 1024, processes=16, disk_bytes=512 << 20)
+SMALL_DISK = Limits(time_ms=4000, memory_mb=128, output_bytes=4096, disk_bytes=8 << 20)
 # What the host may lose to one run: its memory limit, the runtime's allowance, the tmpfs, slack.
 HOST_BUDGET_MB = 64 + 256 + 3 * 128 + 200
 
@@ -63,19 +64,15 @@ HIDDEN_MEMORY: dict[str, tuple[str, str]] = {
 
 @pytest.fixture(scope="module")
 async def roomy() -> AsyncIterator[BwrapSandbox]:
-    """A sandbox whose tmpfs hold more than a run's memory: memory must be what stops a run."""
-    sandbox = BwrapSandbox(
-        Path(tempfile.gettempdir()) / "gradeflow-test-contain", 61_800, slots=1, tmpfs_mb=512
-    )
+    """Runs whose tmpfs may hold more than their memory (MEMORY): memory must be what stops them."""
+    sandbox = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-contain", 61_800, slots=1)
     await sandbox.start()
     yield sandbox
 
 
 @pytest.fixture(scope="module")
 async def sandbox() -> AsyncIterator[BwrapSandbox]:
-    box = BwrapSandbox(
-        Path(tempfile.gettempdir()) / "gradeflow-test-contain-small", 61_810, slots=1, tmpfs_mb=8
-    )
+    box = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-contain-small", 61_810, slots=1)
     await box.start()
     yield box
 

@@ -99,7 +99,7 @@ async def test_a_submission_is_graded_with_partial_credit_within_its_limits() ->
     assert graded.graded_at == datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     assert all(p.correlation_id == "c-1" for p in units.published[1:])
     [limits] = sandbox.limits_seen
-    assert (limits.time_ms, limits.output_bytes) == (700, 2048)
+    assert (limits.time_ms, limits.output_bytes, limits.disk_bytes) == (700, 2048, 5 << 20)
     assert sandbox.live == set(), "every build is discarded"
 
 

@@ -101,7 +101,6 @@ class BwrapSandbox:
         slots: int = 8,
         bwrap: str = "/usr/bin/bwrap",
         zygote: bool = True,
-        tmpfs_mb: int = 20,
         cgroup: CgroupWanted = "auto",
         allow_no_cgroup: bool = False,
     ) -> None:
@@ -115,7 +114,6 @@ class BwrapSandbox:
         self._uid_range = range(uid_base, uid_base + slots)
         self._read_only = [p for p in READ_ONLY if os.path.exists(p)]
         self._with_zygote = zygote
-        self._tmpfs_bytes = tmpfs_mb * 1024 * 1024
         self._cgroup_wanted: CgroupWanted = cgroup
         self._allow_no_cgroup = allow_no_cgroup
         self.cgroups = Cgroups("none", ())
@@ -136,7 +134,7 @@ class BwrapSandbox:
                 "no usable cgroup (v2 with memory and pids delegated, or v1 memory and pids writable): "
                 "memory would be bounded by rlimits alone; set SANDBOX_ALLOW_NO_CGROUP=true to accept that"
             )
-        log.info("sandbox: bubblewrap, %s, tmpfs of %d MB", self.cgroups.describe(), self._tmpfs_bytes >> 20)
+        log.info("sandbox: bubblewrap, seccomp, %s", self.cgroups.describe())
         # Orphans of a killed sandbox come back to the grader, to be reaped (reap_orphans)
         # rather than linger as zombies counted against the next run's process limit.
         become_subreaper()
@@ -235,7 +233,7 @@ class BwrapSandbox:
         io_dir = Path(build.path) / f"io-{time.monotonic_ns()}"
         try:
             invocation = Invocation(
-                self._bwrap_args(Path(build.path) / "box", zygote, compiling),
+                self._bwrap_args(Path(build.path) / "box", zygote, compiling, limits.disk_bytes),
                 RUNNER,
                 _runner_limits(limits, language, compiling),
                 list(argv),
@@ -274,7 +272,7 @@ class BwrapSandbox:
             if box is not None:
                 await asyncio.to_thread(box.remove)
 
-    def _bwrap_args(self, box: Path, zygote: bool, compiling: bool) -> list[str]:
+    def _bwrap_args(self, box: Path, zygote: bool, compiling: bool, disk_bytes: int) -> list[str]:
         """bubblewrap's own arguments: the namespaces, the read-only system and root, the box
         (writable only to the compiler), and size-capped tmpfs for every place a run may write."""
         assert self._runner is not None
@@ -306,7 +304,7 @@ class BwrapSandbox:
         command += ["--proc", "/proc", "--dev", "/dev"]
         # Emptied by the runner after each test; their memory is charged to the sandbox's cgroup.
         for place in WRITABLE:
-            command += ["--size", str(self._tmpfs_bytes), "--tmpfs", place]
+            command += ["--size", str(disk_bytes), "--tmpfs", place]
         command += ["--ro-bind", str(self._runner), RUNNER]
         if zygote and self._zygote is not None:
             command += ["--ro-bind", str(self._zygote), ZYGOTE]

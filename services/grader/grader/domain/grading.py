@@ -21,6 +21,7 @@ class Limits:
     file_bytes: int = 1024 * 1024
     stack_bytes: int = 64 * 1024 * 1024
     wall_ms: int | None = None  # None: twice the CPU time plus 1 s
+    disk_bytes: int = 20 * 1024 * 1024  # each tmpfs a run writes in (/tmp, /dev/shm, /work)
 
     @property
     def wall_clock_ms(self) -> int:
@@ -96,6 +97,7 @@ def limits_of(spec: RunLimits, max_output_bytes: int) -> Limits:
         file_bytes=spec.max_file_kb * 1024,
         stack_bytes=spec.stack_limit_mb * 1024 * 1024,
         wall_ms=spec.wall_limit_ms,
+        disk_bytes=spec.disk_limit_mb * 1024 * 1024,
     )
 
 
