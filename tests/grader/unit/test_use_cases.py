@@ -48,6 +48,7 @@ def _suite(weights: tuple[int, ...] = (1, 2, 3)) -> AssignmentPublished:
         tests=tests,
         time_limit_ms=700,
         max_output_kb=2,
+        disk_limit_mb=5,
     )
 
 
