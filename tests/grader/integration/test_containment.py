@@ -45,6 +45,20 @@ HIDDEN_MEMORY: dict[str, tuple[str, str]] = {
         "python",
         "b = b'x' * 2**19\nfor i in range(10**6):\n    with open(f'f{i}', 'wb') as f:\n        f.write(b)\n",
     ),
+    "c fills /tmp with files under the file-size cap": (
+        "c",
+        "#include <stdio.h>\n#include <string.h>\nint main(){static char b[1<<19]; memset(b,7,sizeof b); char n[32];"
+        ' for(long i=0;;i++){sprintf(n,"/tmp/f%ld",i); FILE*f=fopen(n,"w"); if(!f) return 3; fwrite(b,1,sizeof b,f); if(fclose(f)) return 4;}}\n',
+    ),
+    "javascript fills /dev/shm": (
+        "javascript",
+        "const fs = require('fs');\nconst b = Buffer.alloc(1 << 19, 1);\nfor (let i = 0; ; i++) fs.writeFileSync('/dev/shm/f' + i, b);\n",
+    ),
+    "java fills /tmp": (
+        "java",
+        "import java.nio.file.*;\npublic class Main { public static void main(String[] a) throws Exception {"
+        ' byte[] b = new byte[1 << 19]; for (int i = 0; ; i++) Files.write(Path.of("/tmp/f" + i), b); } }\n',
+    ),
     "c hides memory in System V shared memory": (
         "c",
         "#include <sys/shm.h>\n#include <string.h>\nint main(){for(int i=0;i<64;i++){int id=shmget(IPC_PRIVATE,16<<20,IPC_CREAT|0600); if(id<0) return 1; char*p=shmat(id,0,0); if(p==(void*)-1) return 2; memset(p,7,16<<20); shmdt(p);} return 0;}\n",
