@@ -241,9 +241,6 @@ class BwrapSandbox:
                 self._seccomp,
             )
             outcomes, oom = await self._spawn(build, invocation, io_dir, stdins, limits, language, dirs)
-            await asyncio.to_thread(
-                reap_orphans, self._uid_range, build.uid if any(o.timed_out for o in outcomes) else None
-            )
             return [execution_of(o, io_dir, i, limits, language, oom) for i, o in enumerate(outcomes)]
         finally:
             await asyncio.to_thread(shutil.rmtree, io_dir, True)
@@ -258,7 +255,9 @@ class BwrapSandbox:
         language: Language,
         dirs: list[str] | None,
     ) -> tuple[list[Outcome], bool]:
-        """Run one sandbox in a cgroup of its own; (outcomes, whether it saw an out-of-memory kill)."""
+        """Run one sandbox in a cgroup of its own; (outcomes, whether it saw an out-of-memory kill).
+        What a killed sandbox leaves comes back to the grader, which reaps it before removing the
+        cgroup (a cgroup with processes, zombies included, cannot be removed)."""
         box = await asyncio.to_thread(
             self.cgroups.box, _cgroup_bytes(limits, language), invocation.limits.processes
         )
@@ -267,7 +266,10 @@ class BwrapSandbox:
             outcomes = await asyncio.to_thread(
                 spawn_and_wait, invocation, io_dir, stdins, preexec, limits, dirs
             )
-            return outcomes, box is not None and box.usage().oom_kills > 0
+            oom = box is not None and box.usage().oom_kills > 0
+            killed = build.uid if any(o.timed_out for o in outcomes) else None
+            await asyncio.to_thread(reap_orphans, self._uid_range, killed)
+            return outcomes, oom
         finally:
             if box is not None:
                 await asyncio.to_thread(box.remove)
