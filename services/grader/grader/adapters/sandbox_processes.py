@@ -131,21 +131,26 @@ def spawn_and_wait(
         command = [*invocation.bwrap, *seccomp, "--", *inside]
         passed = (report_w, *(fd for triple in triples for fd in triple), *filters)
         started = time.perf_counter()
-        with _OWN_LOCK:  # registered before a concurrent reaper pass could see it exit
-            proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                preexec_fn=preexec,
-                start_new_session=True,
-                close_fds=True,
-                pass_fds=passed,
-                env={},
-            )
-            _OWN.add(proc.pid)
-    for fd in (report_w, *filters):
-        os.close(fd)
+        try:
+            with _OWN_LOCK:  # registered before a concurrent reaper pass could see it exit
+                proc = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    preexec_fn=preexec,
+                    start_new_session=True,
+                    close_fds=True,
+                    pass_fds=passed,
+                    env={},
+                )
+                _OWN.add(proc.pid)
+        except BaseException:
+            os.close(report_r)
+            raise
+        finally:  # the sandbox holds its own copies now (or never will)
+            for fd in (report_w, *filters):
+                os.close(fd)
     killed = threading.Event()
 
     def kill() -> None:

@@ -9,8 +9,9 @@
  *
  * For each test: fork; the child takes its triple as 0/1/2, closes every other descriptor, sets
  * the rlimits and execs the program. The runner waits (wall clock bounded), then kills whatever
- * the program left behind (kill(-1) from PID 1 reaches every other process in the namespace) and
- * reports "status maxrss_kb cpu_us wall_us timed_out" per test on REPORT_FD — a descriptor the
+ * the program left behind (kill(-1) from PID 1 reaches every other process in the namespace),
+ * empties every place a test can write (/tmp, /dev/shm, /work) and removes the namespace's System V
+ * IPC objects, so that the next test starts from the same state, and reports "status maxrss_kb cpu_us wall_us timed_out" per test on REPORT_FD — a descriptor the
  * program cannot reach (close-on-exec, closed in the child, and the runner is not dumpable, so its
  * /proc/1/fd is closed to the program). Measured here rather than from the grader because a
  * process forked from the grader would carry the grader's own memory peak in its accounting.
