@@ -5,7 +5,9 @@ read-only; no user namespace can be made inside. Each case also samples the host
 during the run: the host loses no more than the run's limits."""
 
 import json
+import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -98,15 +100,21 @@ def _available_mb() -> int:
     raise AssertionError("no MemAvailable")
 
 
+def _free_disk_mb() -> int:
+    return shutil.disk_usage(tempfile.gettempdir()).free >> 20
+
+
 @contextmanager
 def host_memory() -> Iterator[list[int]]:
-    """[MB available before, least seen during] while the block runs."""
-    seen = [_available_mb(), _available_mb()]
+    """[MB of memory available before, least seen during, MB of disk free before, least seen
+    during] while the block runs."""
+    seen = [_available_mb(), _available_mb(), _free_disk_mb(), _free_disk_mb()]
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
             seen[1] = min(seen[1], _available_mb())
+            seen[3] = min(seen[3], _free_disk_mb())
             time.sleep(0.01)
 
     sampler = threading.Thread(target=sample)
@@ -116,6 +124,13 @@ def host_memory() -> Iterator[list[int]]:
     finally:
         done.set()
         sampler.join()
+
+
+def _processes_of(sandbox: BwrapSandbox) -> list[str]:
+    """Processes of the sandbox's uids still running."""
+    uids = ",".join(str(u) for u in sandbox._uid_range)
+    result = subprocess.run(["ps", "-o", "pid=,args=", "-u", uids], capture_output=True, text=True)
+    return [line for line in result.stdout.splitlines() if line.strip()]
 
 
 async def _run(sandbox: BwrapSandbox, language: str, source: str, stdins: list[str], limits: Limits) -> list:  # type: ignore[type-arg]
@@ -150,8 +165,9 @@ async def test_memory_hidden_outside_the_heap_is_memory_limit_exceeded(
     with host_memory() as seen:
         [execution] = await _run(roomy, language, source, [""], MEMORY)
     assert failure_of(execution) == "memory_limit_exceeded", execution
-    lost = seen[0] - seen[1]
-    assert lost < HOST_BUDGET_MB, f"the host lost {lost} MB"
+    lost, disk = seen[0] - seen[1], seen[2] - seen[3]
+    assert lost < HOST_BUDGET_MB and disk < 64, f"the host lost {lost} MB of memory, {disk} MB of disk"
+    assert _processes_of(roomy) == [], "nothing the run started outlives it"
     # The next submission on the same sandbox is graded normally.
     [after] = await _run(roomy, "python", "print(int(input()) * 2)\n", ["21\n"], MEMORY)
     assert verdict_of(after, "42\n") == "accepted", after
@@ -181,7 +197,8 @@ async def test_the_places_a_run_writes_are_capped(sandbox: BwrapSandbox, languag
             sandbox, language, source, [""], Limits(time_ms=4000, memory_mb=128, output_bytes=4096)
         )
     assert failure_of(execution) == "runtime_error", execution  # out of space: the program's error
-    assert seen[0] - seen[1] < HOST_BUDGET_MB
+    assert seen[0] - seen[1] < HOST_BUDGET_MB and seen[2] - seen[3] < 64
+    assert _processes_of(sandbox) == [], "nothing the run started outlives it"
 
 
 ISOLATION = {

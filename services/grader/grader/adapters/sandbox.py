@@ -267,7 +267,9 @@ class BwrapSandbox:
                 spawn_and_wait, invocation, io_dir, stdins, preexec, limits, dirs
             )
             oom = box is not None and box.usage().oom_kills > 0
-            killed = build.uid if any(o.timed_out for o in outcomes) else None
+            # A sandbox killed on time or by the kernel's OOM killer dies asynchronously, its
+            # processes coming back to the grader: wait (bounded) until they have been reaped.
+            killed = build.uid if oom or any(o.timed_out for o in outcomes) else None
             await asyncio.to_thread(reap_orphans, self._uid_range, killed)
             return outcomes, oom
         finally:
