@@ -89,7 +89,8 @@ async def view_assignment(ctx: Context, viewer_id: UUID, assignment_id: UUID) ->
     return _assignment_view(assignment, tests, sees_hidden=role == TEACHER)
 
 
-_TEST_FIELDS = ("position", "stdin", "expected_stdout", "weight", "hidden", "comparison", "tolerance")
+# A stored test case as the event carries it: the contract's fields but its id.
+_TEST_FIELDS = tuple(f for f in TestCaseSpec.model_fields if f != "test_id")
 
 
 def _limits(row: Any) -> dict[str, Any]:
