@@ -102,16 +102,22 @@ class Runtime:
         error_table: dict[type[Exception], tuple[int, str]] | None = None,
         on_start: Iterable[Callable[[], Awaitable[None]]] = (),
         info: dict[str, Callable[[], str]] | None = None,
+        on_stop: Iterable[Callable[[], Awaitable[None]]] = (),
     ) -> FastAPI:
         """The service's app; `on_start`: the service's own start-up work (a sandbox to prepare),
-        done before it consumes anything; `info`: facts readiness reports (the sandbox's mode)."""
+        done before it consumes anything; `on_stop`: its own shut-down work, once nothing is
+        consumed or in flight; `info`: facts readiness reports (the sandbox's mode)."""
 
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
             for start in on_start:
                 await start()
-            async with self.running():
-                yield
+            try:
+                async with self.running():
+                    yield
+            finally:
+                for stop in on_stop:
+                    await stop()
 
         app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
         app.state.runtime = self

@@ -29,7 +29,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or GraderSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
-    starting = []
+    starting, stopping = [], []
     info: dict[str, Callable[[], str]] = {}
     if sandbox is None:
         bwrap = BwrapSandbox(
@@ -39,8 +39,10 @@ def create_app(
             zygote=settings.sandbox_fork_server,
             cgroup=settings.sandbox_cgroup,
             allow_no_cgroup=settings.sandbox_allow_no_cgroup,
+            ready=settings.sandbox_ready,
         )
         starting.append(bwrap.start)
+        stopping.append(bwrap.close)
         info["sandbox"] = lambda: bwrap.cgroups.describe()  # known once the sandbox has started
         sandbox = bwrap
     ctx = GraderContext(
@@ -50,6 +52,6 @@ def create_app(
         **({"clock": clock} if clock else {}),
     )
     runtime.consume(lambda subs: register(subs, ctx, settings.concurrency))
-    app = runtime.http_app("Gradeflow grader", [api_router], on_start=starting, info=info)
+    app = runtime.http_app("Gradeflow grader", [api_router], on_start=starting, info=info, on_stop=stopping)
     app.state.toolchains = versions
     return app

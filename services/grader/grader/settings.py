@@ -27,3 +27,5 @@ class GraderSettings(ServiceSettings):
     # "auto" takes v2, else v1. Without a usable one the grader refuses to start, unless allowed.
     sandbox_cgroup: Literal["auto", "v2", "v1", "none"] = "auto"
     sandbox_allow_no_cgroup: bool = False
+    # A sandbox started ahead for each slot, so that a run does not wait for its namespaces.
+    sandbox_ready: bool = True

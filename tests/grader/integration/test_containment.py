@@ -7,7 +7,6 @@ during the run: the host loses no more than the run's limits."""
 import json
 import shutil
 import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -20,6 +19,7 @@ import pytest
 from grader.adapters.sandbox import ZYGOTE_FROM, BwrapSandbox
 from grader.domain.errors import SandboxError
 from grader.domain.grading import Limits, failure_of, verdict_of
+from tests.grader.integration.support import leftovers
 
 pytestmark = pytest.mark.integration
 
@@ -84,6 +84,7 @@ async def roomy() -> AsyncIterator[BwrapSandbox]:
     sandbox = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-contain", 61_800, slots=1)
     await sandbox.start()
     yield sandbox
+    await sandbox.close()
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,7 @@ async def sandbox() -> AsyncIterator[BwrapSandbox]:
     box = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-contain-small", 61_810, slots=1)
     await box.start()
     yield box
+    await box.close()
 
 
 def _available_mb() -> int:
@@ -124,13 +126,6 @@ def host_memory() -> Iterator[list[int]]:
     finally:
         done.set()
         sampler.join()
-
-
-def _processes_of(sandbox: BwrapSandbox) -> list[str]:
-    """Processes of the sandbox's uids still running."""
-    uids = ",".join(str(u) for u in sandbox._uid_range)
-    result = subprocess.run(["ps", "-o", "pid=,args=", "-u", uids], capture_output=True, text=True)
-    return [line for line in result.stdout.splitlines() if line.strip()]
 
 
 async def _run(sandbox: BwrapSandbox, language: str, source: str, stdins: list[str], limits: Limits) -> list:  # type: ignore[type-arg]
@@ -167,7 +162,7 @@ async def test_memory_hidden_outside_the_heap_is_memory_limit_exceeded(
     assert failure_of(execution) == "memory_limit_exceeded", execution
     lost, disk = seen[0] - seen[1], seen[2] - seen[3]
     assert lost < HOST_BUDGET_MB and disk < 64, f"the host lost {lost} MB of memory, {disk} MB of disk"
-    assert _processes_of(roomy) == [], "nothing the run started outlives it"
+    assert await leftovers(roomy) == [], "nothing the run started outlives it"
     # The next submission on the same sandbox is graded normally.
     [after] = await _run(roomy, "python", "print(int(input()) * 2)\n", ["21\n"], MEMORY)
     assert verdict_of(after, "42\n") == "accepted", after
@@ -198,7 +193,7 @@ async def test_the_places_a_run_writes_are_capped(sandbox: BwrapSandbox, languag
         )
     assert failure_of(execution) == "runtime_error", execution  # out of space: the program's error
     assert seen[0] - seen[1] < HOST_BUDGET_MB and seen[2] - seen[3] < 64
-    assert _processes_of(sandbox) == [], "nothing the run started outlives it"
+    assert await leftovers(sandbox) == [], "nothing the run started outlives it"
 
 
 ISOLATION = {

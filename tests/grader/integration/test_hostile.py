@@ -3,7 +3,6 @@ run, and the next submission on the same worker is graded normally."""
 
 import json
 import socket
-import subprocess
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from grader.adapters.sandbox import ZYGOTE_FROM, BwrapSandbox
 from grader.domain.grading import Limits, verdict_of
+from tests.grader.integration.support import leftovers
 
 pytestmark = pytest.mark.integration
 
@@ -179,11 +179,7 @@ async def sandbox() -> AsyncIterator[BwrapSandbox]:
     sandbox = BwrapSandbox(Path(tempfile.gettempdir()) / "gradeflow-test-hostile", 61_000, slots=1)
     await sandbox.start()
     yield sandbox
-
-
-def _processes_of(uid: int) -> list[str]:
-    result = subprocess.run(["ps", "-o", "pid=,args=", "-u", str(uid)], capture_output=True, text=True)
-    return [line for line in result.stdout.splitlines() if line.strip()]
+    await sandbox.close()
 
 
 @pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
@@ -197,7 +193,7 @@ async def test_hostile_program_is_contained(sandbox: BwrapSandbox, case: str) ->
         batch = [""] * (ZYGOTE_FROM if language == "python" else 1)
         for execution in await sandbox.run_all(build, batch, LIMITS):
             assert verdict_of(execution, stdout) == expected, execution
-        assert _processes_of(build.uid) == [], "nothing it started outlives the run"
+        assert await leftovers(sandbox, [build.uid]) == [], "nothing it started outlives the run"
     finally:
         await sandbox.discard(build)
     for language, program in (("python", SUM_PY), ("c", SUM_C)):

@@ -39,11 +39,9 @@ class Box:
     dirs: tuple[Path, ...]
     mode: Mode
 
-    def join(self) -> None:
-        """Move the calling process here: called in the sandbox's process before it starts bwrap."""
-        pid = str(os.getpid())
-        for d in self.dirs:
-            (d / "cgroup.procs").write_text(pid)
+    def procs_files(self) -> list[Path]:
+        """What the sandbox's first process writes its pid to, to join (runner/launcher.c)."""
+        return [d / "cgroup.procs" for d in self.dirs]
 
     def usage(self) -> Usage:
         memory = self.dirs[0]
@@ -56,6 +54,23 @@ class Box:
             return Usage(peak_bytes, events.get("oom_kill", 0))
         control = _keyed(memory / "memory.oom_control")
         return Usage(int((memory / "memory.max_usage_in_bytes").read_text()), control.get("oom_kill", 0))
+
+    def limit(self, memory_bytes: int, processes: int) -> None:
+        """Cap memory at `memory_bytes` (no swap) and processes at `processes`: before the job runs
+        (a sandbox started ahead runs uncapped until then: only the runner is in it)."""
+        try:
+            if self.mode == "v2":
+                _set(self.dirs[0], "memory.max", memory_bytes)
+                _set(self.dirs[0], "memory.swap.max", 0, optional=True)
+                _set(self.dirs[0], "pids.max", processes)
+            else:
+                memory, pids = self.dirs
+                _set(memory, "memory.limit_in_bytes", memory_bytes)
+                _set(memory, "memory.memsw.limit_in_bytes", memory_bytes, optional=True)
+                _set(memory, "memory.swappiness", 0, optional=True)
+                _set(pids, "pids.max", processes)
+        except OSError as e:
+            raise SandboxError(f"cannot cap the sandbox's cgroup: {e}") from e
 
     def remove(self) -> None:
         """Once its processes are gone (those of a killed namespace die a moment after it)."""
@@ -87,29 +102,22 @@ class Cgroups:
             "none": "no cgroup: rlimits and time only (weaker)",
         }[self.mode]
 
-    def box(self, memory_bytes: int, processes: int) -> Box | None:
-        """A fresh cgroup capped at `memory_bytes` (no swap) and `processes`; None without cgroups."""
+    def box(self, memory_bytes: int | None = None, processes: int = 0) -> Box | None:
+        """A fresh cgroup, capped at `memory_bytes` (no swap) and `processes` unless None (to be
+        capped by `Box.limit` later); None without cgroups."""
         if self.mode == "none":
             return None
         name = f"box-{os.getpid()}-{next(_counter)}"
-        dirs = tuple(parent / name for parent in self._parents)
+        box = Box(tuple(parent / name for parent in self._parents), self.mode)
         try:
-            for d in dirs:
+            for d in box.dirs:
                 d.mkdir()
-            if self.mode == "v2":
-                _set(dirs[0], "memory.max", memory_bytes)
-                _set(dirs[0], "memory.swap.max", 0, optional=True)
-                _set(dirs[0], "pids.max", processes)
-            else:
-                memory, pids = dirs
-                _set(memory, "memory.limit_in_bytes", memory_bytes)
-                _set(memory, "memory.memsw.limit_in_bytes", memory_bytes, optional=True)
-                _set(memory, "memory.swappiness", 0, optional=True)
-                _set(pids, "pids.max", processes)
-        except OSError as e:
-            Box(dirs, self.mode).remove()
+            if memory_bytes is not None:
+                box.limit(memory_bytes, processes)
+        except (OSError, SandboxError) as e:
+            box.remove()
             raise SandboxError(f"cannot make the sandbox's cgroup: {e}") from e
-        return Box(dirs, self.mode)
+        return box
 
 
 def detect(wanted: CgroupWanted = "auto", root: Path = ROOT, own: Path = OWN) -> Cgroups:

@@ -2,12 +2,14 @@
 IPC, UTS, mount), as an unprivileged user of its own, with a clean environment, a read-only view of
 the system, the submission's directory as its only writable place, and rlimits on CPU, memory,
 processes, file size, stack and open files. When the run's first process ends, the PID namespace
-ends with it: nothing the program started outlives it. docs/sandbox.md says what this does and does
-not isolate.
+ends with it: nothing the program started outlives it. Runs of a slot's build take a sandbox
+started ahead for the slot (sandbox_pool.py). docs/sandbox.md says what this does and does not
+isolate.
 """
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import os
 import shutil
@@ -18,16 +20,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from grader.adapters import seccomp
-from grader.adapters.cgroups import Cgroups, CgroupWanted, detect
+from grader.adapters.cgroups import Box, Cgroups, CgroupWanted, detect
 from grader.adapters.runner.protocol import RunnerLimits, compile_flags
+from grader.adapters.sandbox_pool import Ready, ReadySandboxes
 from grader.adapters.sandbox_processes import (
     Invocation,
+    NotReady,
     Outcome,
     become_subreaper,
-    dropper,
     execution_of,
+    launcher_prefix,
     reap_orphans,
+    serve_and_wait,
     spawn_and_wait,
+    start_serving,
 )
 from grader.domain.errors import SandboxError
 from grader.domain.grading import Build, CheckInput, Execution, Limits
@@ -44,6 +50,7 @@ ZYGOTE = "/.gradeflow-zygote.py"
 ZYGOTE_FROM = 3  # tests
 BATCH = 50  # tests per sandbox: three descriptors each
 RUNNER_SOURCE = Path(__file__).parent / "runner" / "runner.c"
+LAUNCHER_SOURCE = Path(__file__).parent / "runner" / "launcher.c"
 ZYGOTE_SOURCE = Path(__file__).parent / "runner" / "zygote.py"
 CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORK}
 READ_ONLY = (
@@ -56,25 +63,28 @@ READ_ONLY = (
 )
 CHECK_ARGS = ("input", "output", "expected")  # testlib's order, as file names in the test's folder
 COMPILE_LIMITS = Limits(time_ms=15_000, memory_mb=1024, output_bytes=256 * 1024, processes=64)
+DEFAULT_DISK_BYTES = Limits(time_ms=1, memory_mb=1, output_bytes=1).disk_bytes
+_instances = itertools.count()  # slot directories of sandboxes in one process stay apart
 
 
-def _build_runner(root: Path) -> Path:
-    """Compile the in-sandbox runner with the protocol's constants, once per source and flags."""
+def _build(root: Path, source: Path) -> Path:
+    """Compile the in-sandbox runner or the launcher with the protocol's constants, once per source
+    and flags."""
     flags = compile_flags()
-    digest = hashlib.sha256(RUNNER_SOURCE.read_bytes() + " ".join(flags).encode()).hexdigest()[:12]
-    target = root / f"runner-{digest}"
+    digest = hashlib.sha256(source.read_bytes() + " ".join(flags).encode()).hexdigest()[:12]
+    target = root / f"{source.stem}-{digest}"
     if not target.exists():
-        tmp = root / f"runner.{os.getpid()}"
+        tmp = root / f"{source.stem}.{os.getpid()}"
         for static in (["-static-pie"], []):  # static where the toolchain can, else dynamic
             subprocess.run(
-                ["gcc", "-O2", *static, *flags, "-o", str(tmp), str(RUNNER_SOURCE)],
+                ["gcc", "-O2", *static, *flags, "-o", str(tmp), str(source)],
                 check=False,
                 capture_output=True,
             )
             if tmp.exists():
                 break
         else:
-            raise SandboxError(f"the runner ({RUNNER_SOURCE}) does not compile")
+            raise SandboxError(f"{source} does not compile")
         tmp.chmod(0o755)
         tmp.replace(target)
     return target
@@ -103,9 +113,13 @@ class BwrapSandbox:
         zygote: bool = True,
         cgroup: CgroupWanted = "auto",
         allow_no_cgroup: bool = False,
+        ready: bool = True,
     ) -> None:
         self._bwrap = bwrap
         self._root = root or Path(tempfile.gettempdir()) / "gradeflow-sandbox"
+        # A slot's build lives in a directory of its own that outlasts it: a sandbox started ahead
+        # for the slot has its box bound already.
+        self._slots = self._root / f"grader-{os.getpid()}-{next(_instances)}"
         # One unprivileged uid per concurrent build: a process limit or a stray file of one
         # submission never touches another's.
         self._uids: asyncio.Queue[int] = asyncio.Queue()
@@ -119,13 +133,16 @@ class BwrapSandbox:
         self.cgroups = Cgroups("none", ())
         self._seccomp: bytes | None = None
         self._runner: Path | None = None
+        self._launcher: Path | None = None
         self._zygote: Path | None = None
+        self._pool = ReadySandboxes(self._start_ready) if ready else None
 
     async def start(self) -> None:
         if shutil.which(self._bwrap) is None:
             raise SandboxError(f"{self._bwrap} not found: install bubblewrap (see README)")
         self._root.mkdir(mode=0o711, parents=True, exist_ok=True)
-        self._runner = await asyncio.to_thread(_build_runner, self._root)
+        self._runner = await asyncio.to_thread(_build, self._root, RUNNER_SOURCE)
+        self._launcher = await asyncio.to_thread(_build, self._root, LAUNCHER_SOURCE)
         self._zygote = _install_zygote(self._root) if self._with_zygote else None
         self._seccomp = await asyncio.to_thread(seccomp.program)
         self.cgroups = await asyncio.to_thread(detect, self._cgroup_wanted)
@@ -134,10 +151,35 @@ class BwrapSandbox:
                 "no usable cgroup (v2 with memory and pids delegated, or v1 memory and pids writable): "
                 "memory would be bounded by rlimits alone; set SANDBOX_ALLOW_NO_CGROUP=true to accept that"
             )
+        await asyncio.to_thread(self._make_slots)
         log.info("sandbox: bubblewrap, seccomp, %s", self.cgroups.describe())
         # Orphans of a killed sandbox come back to the grader, to be reaped (reap_orphans)
         # rather than linger as zombies counted against the next run's process limit.
         become_subreaper()
+        if self._pool is not None:
+            for uid in self._uid_range:
+                self._pool.refill(uid, DEFAULT_DISK_BYTES)
+
+    async def close(self) -> None:
+        """Let the sandboxes started ahead go (at the service's shutdown)."""
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def ready_pids(self) -> set[int]:
+        """The processes of sandboxes started ahead, waiting for a job (they run as slot users)."""
+        return await self._pool.pids() if self._pool is not None else set()
+
+    def _make_slots(self) -> None:
+        for stale in self._root.glob("grader-*-*"):
+            if stale == self._slots or not Path(f"/proc/{stale.name.split('-')[1]}").exists():
+                shutil.rmtree(stale, ignore_errors=True)  # left by a grader that is gone
+        for uid in self._uid_range:
+            box = self._slots / str(uid) / "box"
+            box.mkdir(parents=True)
+            box.parent.chmod(0o711)  # the sandbox user may pass through to its box, not list or write
+            if os.geteuid() == 0:
+                os.chown(box, uid, uid)
+        self._slots.chmod(0o711)
 
     async def prepare(self, language_id: str, source: str, within: Build | None = None) -> Build:
         """Write the source into a fresh directory and compile it once (for compiled languages).
@@ -147,7 +189,9 @@ class BwrapSandbox:
         uid = within.uid if within else await self._uids.get()
         parent = Path(within.path) if within else self._root
         try:
-            workdir = await asyncio.to_thread(self._new_workdir, parent, language, source, uid)
+            workdir = await asyncio.to_thread(
+                self._new_workdir, parent, language, source, uid, within is None
+            )
         except BaseException:
             if within is None:
                 self._uids.put_nowait(uid)
@@ -169,11 +213,16 @@ class BwrapSandbox:
             return replace(build, compile_error=message[:8192])
         return build
 
-    def _new_workdir(self, parent: Path, language: Language, source: str, uid: int) -> Path:
-        workdir = Path(tempfile.mkdtemp(prefix="build-", dir=parent))
-        workdir.chmod(0o711)  # the sandbox user may pass through to its box, not list or write
+    def _new_workdir(self, parent: Path, language: Language, source: str, uid: int, own: bool) -> Path:
+        """The build's directory: its slot's (emptied by `discard`), or a checker's inside its
+        submission's."""
+        if own:
+            workdir = self._slots / str(uid)
+        else:
+            workdir = Path(tempfile.mkdtemp(prefix="build-", dir=parent))
+            workdir.chmod(0o711)  # the sandbox user may pass through to its box, not list or write
+            (workdir / "box").mkdir()
         box = workdir / "box"
-        box.mkdir()
         (box / language.source_file).write_text(source)
         if os.geteuid() == 0:
             os.chown(box, uid, uid)
@@ -212,7 +261,11 @@ class BwrapSandbox:
 
     async def discard(self, build: Build) -> None:
         try:
-            await asyncio.to_thread(shutil.rmtree, build.path, True)
+            if build.owns_slot:  # its directory and box stay, for the slot's next build
+                await asyncio.to_thread(_empty, Path(build.path), keep="box")
+                await asyncio.to_thread(_empty, Path(build.path) / "box")
+            else:
+                await asyncio.to_thread(shutil.rmtree, build.path, True)
         finally:
             if build.owns_slot:  # a checker's slot is its submission's, returned with it
                 self._uids.put_nowait(build.uid)
@@ -235,12 +288,17 @@ class BwrapSandbox:
             invocation = Invocation(
                 self._bwrap_args(Path(build.path) / "box", zygote, compiling, limits.disk_bytes),
                 RUNNER,
-                _runner_limits(limits, language, compiling),
+                _runner_limits(limits, language, compiling, self._pool is not None),
                 list(argv),
                 zygote,
                 self._seccomp,
             )
-            outcomes, oom = await self._spawn(build, invocation, io_dir, stdins, limits, language, dirs)
+            # A run of the slot's own build (not a compile, not a checker) may take the slot's
+            # ready sandbox, started for exactly that.
+            ready = build.owns_slot and not compiling and dirs is None
+            outcomes, oom = await self._spawn(
+                build, invocation, io_dir, stdins, limits, language, dirs, ready
+            )
             return [execution_of(o, io_dir, i, limits, language, oom) for i, o in enumerate(outcomes)]
         finally:
             await asyncio.to_thread(shutil.rmtree, io_dir, True)
@@ -254,18 +312,34 @@ class BwrapSandbox:
         limits: Limits,
         language: Language,
         dirs: list[str] | None,
+        may_take_ready: bool,
     ) -> tuple[list[Outcome], bool]:
-        """Run one sandbox in a cgroup of its own; (outcomes, whether it saw an out-of-memory kill).
-        What a killed sandbox leaves comes back to the grader, which reaps it before removing the
-        cgroup (a cgroup with processes, zombies included, cannot be removed)."""
-        box = await asyncio.to_thread(
-            self.cgroups.box, _cgroup_bytes(limits, language), invocation.limits.processes
-        )
-        preexec = dropper(build.uid, len(stdins), box.join if box else None)
+        """Run one sandbox in a cgroup of its own, the slot's ready one if it may and can, else one
+        started now; (outcomes, whether it saw an out-of-memory kill). What a killed sandbox leaves
+        comes back to the grader, which reaps it before removing the cgroup (a cgroup with
+        processes, zombies included, cannot be removed)."""
+        memory, processes = _cgroup_bytes(limits, language), invocation.limits.processes
+        pool = self._pool if may_take_ready else None
+        ready = await pool.take(build.uid, limits.disk_bytes) if pool is not None else None
+        box: Box | None = None
         try:
-            outcomes = await asyncio.to_thread(
-                spawn_and_wait, invocation, io_dir, stdins, preexec, limits, dirs
-            )
+            outcomes = None
+            if ready is not None:
+                box = ready.box
+                try:
+                    outcomes = await asyncio.to_thread(
+                        _serve, ready, invocation, io_dir, stdins, limits, memory
+                    )
+                except NotReady as e:
+                    log.warning("%s; starting a sandbox afresh", e)
+                    await asyncio.to_thread(ready.dispose)
+                    box = None
+            if outcomes is None:
+                box = await asyncio.to_thread(self.cgroups.box, memory, processes)
+                launcher = self._launcher_prefix(build.uid, len(stdins), box)
+                outcomes = await asyncio.to_thread(
+                    spawn_and_wait, invocation, io_dir, stdins, launcher, limits, dirs
+                )
             oom = box is not None and box.usage().oom_kills > 0
             # A sandbox killed on time or by the kernel's OOM killer dies asynchronously, its
             # processes coming back to the grader: wait (bounded) until they have been reaped.
@@ -275,6 +349,28 @@ class BwrapSandbox:
         finally:
             if box is not None:
                 await asyncio.to_thread(box.remove)
+            if pool is not None:
+                pool.refill(build.uid, limits.disk_bytes)
+
+    def _start_ready(self, uid: int, disk_bytes: int) -> Ready:
+        """A sandbox for the slot's next run, started ahead (on the pool's thread): the slot's box
+        read-only, the fork server's file, tmpfs of `disk_bytes`; its cgroup capped when the job
+        comes. Its runner waits for the job (runner.c, --serve)."""
+        assert self._runner is not None
+        box = self.cgroups.box()
+        try:
+            bwrap = self._bwrap_args(self._slots / str(uid) / "box", True, False, disk_bytes)
+            launcher = self._launcher_prefix(uid, BATCH, box)
+            proc, control = start_serving(bwrap, RUNNER, self._seccomp, launcher)
+        except BaseException:
+            if box is not None:
+                box.remove()
+            raise
+        return Ready(proc, control, box, disk_bytes)
+
+    def _launcher_prefix(self, uid: int, tests: int, box: Box | None) -> list[str]:
+        assert self._launcher is not None
+        return launcher_prefix(str(self._launcher), uid, tests, box)
 
     def _bwrap_args(self, box: Path, zygote: bool, compiling: bool, disk_bytes: int) -> list[str]:
         """bubblewrap's own arguments: the namespaces, the read-only system and root, the box
@@ -322,17 +418,42 @@ class BwrapSandbox:
         return command
 
 
+def _serve(
+    ready: Ready, invocation: Invocation, io_dir: Path, stdins: list[str], limits: Limits, memory: int
+) -> list[Outcome]:
+    """Cap the ready sandbox's cgroup for this job, then hand the job over."""
+    if ready.box is not None:
+        try:
+            ready.box.limit(memory, invocation.limits.processes)
+        except SandboxError as e:
+            raise NotReady(str(e)) from e
+    return serve_and_wait(ready.proc, ready.control, invocation, io_dir, stdins, limits)
+
+
+def _empty(directory: Path, keep: str | None = None) -> None:
+    for entry in directory.iterdir():
+        if entry.name == keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
 def _cgroup_bytes(limits: Limits, language: Language) -> int:
     """The sandbox's memory: the run's limit and what its runtime needs beyond the heap it is given
     (the JVM's metaspace and code, V8's young generation), tmpfs files and shared memory included."""
     return (limits.memory_mb + language.cgroup_extra_mb) * 1024 * 1024
 
 
-def _runner_limits(limits: Limits, language: Language, compiling: bool) -> RunnerLimits:
+def _runner_limits(limits: Limits, language: Language, compiling: bool, ready: bool) -> RunnerLimits:
     """The per-test limits the runner applies to each run."""
     address_space = limits.memory_mb * 1024 * 1024 if language.limit_address_space else 0
-    # The runner and bwrap count against the process limit too.
-    processes = limits.processes + language.extra_processes + (64 if compiling else 0) + 3
+    # The runner and bwrap count against the process limit too (RLIMIT_NPROC counts the uid's
+    # processes host-wide: a ready sandbox of the same slot, another 3).
+    processes = (
+        limits.processes + language.extra_processes + (64 if compiling else 0) + 3 + (3 if ready else 0)
+    )
     # Output goes to files too: the cap must let it pass the output limit to be measured.
     file_bytes = max(limits.file_bytes, limits.output_bytes + 1)
     return RunnerLimits(

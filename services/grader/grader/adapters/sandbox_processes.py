@@ -1,17 +1,20 @@
-"""Running one sandbox: starting bwrap as the slot's user, waiting for it (with a safety net),
-reading what the runner reported of each test, and reaping what a killed sandbox leaves behind."""
+"""Running one sandbox: starting bwrap as the slot's user (for its job, or ahead of it, to be
+handed the job later), waiting for it (with a safety net), reading what the runner reported of
+each test, and reaping what a killed sandbox leaves behind."""
 
+import array
 import contextlib
 import os
-import resource
 import signal
+import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.adapters.cgroups import Box
 from grader.adapters.runner import protocol
 from grader.adapters.runner.protocol import Report, RunnerLimits, TestIO
 from grader.domain.errors import SandboxError
@@ -93,88 +96,167 @@ def _reap_once(uids: range, watch_uid: int | None) -> int:
     return seen
 
 
-def dropper(uid: int, tests: int, join_cgroup: Callable[[], None] | None = None) -> Callable[[], None]:
-    """In the forked child, before bwrap: join the sandbox's cgroup (while still privileged to),
-    then become the slot's unprivileged user."""
+def launcher_prefix(launcher: str, uid: int, tests: int, box: Box | None) -> list[str]:
+    """What starts bwrap in the sandbox's cgroup as the slot's user (runner/launcher.c)."""
     descriptors = 3 * tests + 64
-
-    def apply() -> None:
-        if join_cgroup is not None:
-            join_cgroup()
-        resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if os.geteuid() == 0:  # else: already unprivileged, and the user namespace isolates it
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-
-    return apply
+    return [launcher, str(uid), str(descriptors), *(str(f) for f in (box.procs_files() if box else [])), "--"]
 
 
 def spawn_and_wait(
     invocation: Invocation,
     io_dir: Path,
     stdins: list[str],
-    preexec: Callable[[], None],
+    launcher: list[str],
     limits: Limits,
     dirs: list[str] | None = None,
 ) -> list[Outcome]:
-    io_dir.mkdir()
+    """Start a sandbox for this job and wait for it."""
+    io_dir.mkdir(exist_ok=True)  # (made already if a ready sandbox was tried first)
     report_r, report_w = os.pipe()
     with _test_files(io_dir, stdins) as triples:
-        tests = [TestIO(*triple, directory=dirs[i] if dirs else None) for i, triple in enumerate(triples)]
+        tests = _tests(triples, dirs)
         inside = protocol.argv(
             invocation.runner, report_w, invocation.limits, tests, invocation.zygote, invocation.program
         )
         filters = [] if invocation.seccomp is None else [_readable(invocation.seccomp)]
-        seccomp = [arg for fd in filters for arg in ("--seccomp", str(fd))]
-        command = [*invocation.bwrap, *seccomp, "--", *inside]
-        passed = (report_w, *(fd for triple in triples for fd in triple), *filters)
         started = time.perf_counter()
         try:
-            with _OWN_LOCK:  # registered before a concurrent reaper pass could see it exit
-                proc = subprocess.Popen(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    preexec_fn=preexec,
-                    start_new_session=True,
-                    close_fds=True,
-                    pass_fds=passed,
-                    env={},
-                )
-                _OWN.add(proc.pid)
+            proc = launch(
+                [*launcher, *invocation.bwrap, *_seccomp_args(filters), "--", *inside],
+                (report_w, *(fd for triple in triples for fd in triple), *filters),
+            )
         except BaseException:
             os.close(report_r)
             raise
         finally:  # the sandbox holds its own copies now (or never will)
             for fd in (report_w, *filters):
                 os.close(fd)
+    return _finish(proc, report_r, len(stdins), limits, started)
+
+
+class NotReady(SandboxError):
+    """A sandbox started ahead is gone (it was killed, or could not start): start one afresh."""
+
+
+def start_serving(
+    bwrap: list[str], runner: str, seccomp: bytes | None, launcher: list[str]
+) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    """Start a sandbox ahead of its job: its runner waits on the socket returned (`serve_and_wait`)."""
+    control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    filters = [] if seccomp is None else [_readable(seccomp)]
+    try:
+        inside = protocol.serve_argv(runner, theirs.fileno())
+        proc = launch(
+            [*launcher, *bwrap, *_seccomp_args(filters), "--", *inside], (theirs.fileno(), *filters)
+        )
+    except BaseException:
+        control.close()
+        raise
+    finally:
+        theirs.close()
+        for fd in filters:
+            os.close(fd)
+    return proc, control
+
+
+def serve_and_wait(
+    proc: subprocess.Popen[bytes],
+    control: socket.socket,
+    invocation: Invocation,
+    io_dir: Path,
+    stdins: list[str],
+    limits: Limits,
+) -> list[Outcome]:
+    """Hand the job to a sandbox started ahead (`start_serving`) and wait for it. Raises NotReady
+    if that sandbox is gone before it took the job."""
+    io_dir.mkdir()
+    report_r, report_w = os.pipe()
+    with _test_files(io_dir, stdins) as triples:
+        tests = _tests(triples, None)
+        message, fds = protocol.job(report_w, invocation.limits, tests, invocation.zygote, invocation.program)
+        started = time.perf_counter()
+        try:
+            control.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+        except OSError as e:
+            os.close(report_r)
+            raise NotReady(f"the ready sandbox is gone: {e}") from e
+        finally:
+            os.close(report_w)
+            control.close()
+    return _finish(proc, report_r, len(stdins), limits, started)
+
+
+def launch(command: list[str], passed: tuple[int, ...]) -> subprocess.Popen[bytes]:
+    """Start it with no Python in the child (so vfork, and no pause of the grader's threads)."""
+    with _OWN_LOCK:  # registered before a concurrent reaper pass could see it exit
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=passed,
+            env={},
+        )
+        _OWN.add(proc.pid)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes], control: socket.socket) -> None:
+    """End a sandbox that never took a job: its runner leaves when the socket closes (killed if
+    it does not within a second), and it is reaped."""
+    control.close()
+    timer = threading.Timer(1.0, _kill_group, (proc.pid,))
+    timer.start()
+    try:
+        _wait(proc)
+    finally:
+        timer.cancel()
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _wait(proc: subprocess.Popen[bytes]) -> int:
+    try:
+        if proc.returncode is not None:
+            return proc.returncode
+        _, status, _ = os.wait4(proc.pid, 0)
+        proc.returncode = status  # reaped here: keep Popen from waiting again
+        return status
+    finally:
+        with _OWN_LOCK:
+            _OWN.discard(proc.pid)
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+def _finish(
+    proc: subprocess.Popen[bytes], report_r: int, tests: int, limits: Limits, started: float
+) -> list[Outcome]:
+    """Wait for the sandbox's end (with a safety net over the runner's own per-test wall clock) and
+    read what the runner reported of each test."""
     killed = threading.Event()
 
     def kill() -> None:
         killed.set()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        _kill_group(proc.pid)
 
-    # A safety net over the runner's own per-test wall clock.
-    timer = threading.Timer(len(stdins) * limits.wall_clock_ms / 1000 + 5, kill)
+    timer = threading.Timer(tests * limits.wall_clock_ms / 1000 + 5, kill)
     timer.start()
     try:
         assert proc.stderr is not None
         sandbox_errors = proc.stderr.read(4096).decode(errors="replace")
-        _, status, _ = os.wait4(proc.pid, 0)
+        _wait(proc)
     finally:
         timer.cancel()
-        with _OWN_LOCK:
-            _OWN.discard(proc.pid)
-    proc.returncode = status  # reaped here: keep Popen from waiting again
-    proc.stderr.close()
     wall_ms = (time.perf_counter() - started) * 1000
     with os.fdopen(report_r, "rb") as report:
         lines = report.read().decode().splitlines()
-    if not lines and sandbox_errors.startswith("bwrap:"):
+    if not lines and sandbox_errors.startswith(("bwrap:", "launcher:")):
         raise SandboxError(sandbox_errors.strip())
     outcomes = []
     for line in lines:
@@ -182,7 +264,15 @@ def spawn_and_wait(
         outcomes.append(Outcome(r.status, r.maxrss_kb, r.cpu_us / 1000, r.wall_us / 1000, r.timed_out, True))
     # Tests the runner never reported (the sandbox was killed): the run died with it.
     missing = Outcome(signal.SIGKILL, 0, 0.0, wall_ms, killed.is_set(), False)
-    return outcomes + [missing] * (len(stdins) - len(outcomes))
+    return outcomes + [missing] * (tests - len(outcomes))
+
+
+def _tests(triples: list[tuple[int, int, int]], dirs: list[str] | None) -> list[TestIO]:
+    return [TestIO(*triple, directory=dirs[i] if dirs else None) for i, triple in enumerate(triples)]
+
+
+def _seccomp_args(filters: list[int]) -> list[str]:
+    return [arg for fd in filters for arg in ("--seccomp", str(fd))]
 
 
 def _readable(data: bytes) -> int:

@@ -5,9 +5,13 @@ reads its report. The C side gets the exit codes from here as -D flags at compil
     LIMITS  cpu_ms,wall_ms,address_space_bytes(0: none),processes,file_bytes,stack_bytes
     TESTS   in,out,err[,dir];...  descriptors per test, and the directory under /box to run it in
     REPORT  one line per test: "status maxrss_kb cpu_us wall_us timed_out"
+
+Or started ahead of its job (a ready sandbox), as `runner --serve FD`; the job then comes as one
+message on FD: the arguments after `runner` above, NUL-separated, with the descriptors attached
+and named by their place among them (`job`).
 """
 
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 
 # The runner's own exit codes (a program's exit code never reaches the grader this way: it is in
 # the report's wait status). In a report's status they mean the test never ran its program.
@@ -99,3 +103,21 @@ def argv(
         "--",
         *program,
     ]
+
+
+def serve_argv(runner: str, control_fd: int) -> list[str]:
+    return [runner, "--serve", str(control_fd)]
+
+
+def job(
+    report_fd: int, limits: RunnerLimits, tests: list[TestIO], zygote: bool, program: list[str]
+) -> tuple[bytes, list[int]]:
+    """The message a ready runner takes: its arguments, and the descriptors they name by index."""
+    fds = [report_fd, *(fd for t in tests for fd in t.descriptors())]
+    indexed = [replace(t, stdin=1 + 3 * i, stdout=2 + 3 * i, stderr=3 + 3 * i) for i, t in enumerate(tests)]
+    args = argv("", 0, limits, indexed, zygote, program)[1:]
+    return "\0".join(args).encode(), fds
+
+
+def decode_job(message: bytes) -> list[str]:
+    return message.decode().split("\0")

@@ -16,6 +16,12 @@
  * /proc/1/fd is closed to the program). Measured here rather than from the grader because a
  * process forked from the grader would carry the grader's own memory peak in its accounting.
  *
+ * Started ahead of its job (`runner --serve FD`, the pool of ready sandboxes: sandbox_pool.py), the
+ * runner waits on FD, a SOCK_SEQPACKET socket, for one message: the rest of the command line above,
+ * NUL-separated, with the report's and the tests' descriptors attached; REPORT and TESTS then name
+ * descriptors by their place among those attached (0, 1, ...). The namespaces were built while no
+ * job was waiting; everything after the message is as above, and one sandbox still serves one job.
+ *
  * With --zygote, PROGRAM is started once, with the limits, as a fork server (zygote.py: an
  * interpreter already started, holding no secret): per test the runner hands it the test's three
  * descriptors over a socket (fd 3 in the zygote), it double-forks a child that runs the code, and
@@ -45,6 +51,17 @@
 #if !defined(EXIT_USAGE) || !defined(EXIT_CHDIR) || !defined(EXIT_EXEC)
 #error "compile with the flags of protocol.compile_flags()"
 #endif
+
+/* Descriptors received with a job (--serve), which REPORT and TESTS name by index; without one,
+ * (nserved < 0), they name descriptors by number. */
+#define MAX_SERVED 253  /* SCM_MAX_FD: the kernel's bound on descriptors in one message */
+static int served[MAX_SERVED];
+static int nserved = -1;
+
+static int fd_of(int n) {
+    if (nserved < 0) return n;
+    return n >= 0 && n < nserved ? served[n] : -1;
+}
 
 static long now_us(void) {
     struct timespec ts;
@@ -193,11 +210,12 @@ static pid_t zygote_spawn(int sock, int in, int out, int err) {
     return n > 0 ? (pid_t)atoi(answer) : -1;
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
     int zygote_mode = argc > 6 && strcmp(argv[4], "--zygote") == 0;
     int program = zygote_mode ? 6 : 5;
     if (argc <= program || strcmp(argv[program - 1], "--") != 0) return EXIT_USAGE;
-    int report = atoi(argv[1]);
+    int report = fd_of(atoi(argv[1]));
+    if (report < 0) return EXIT_USAGE;
     long cpu_ms, wall_ms, nproc;
     unsigned long long as_bytes, file_bytes, stack_bytes;
     if (sscanf(argv[2], "%ld,%ld,%llu,%ld,%llu,%llu", &cpu_ms, &wall_ms, &as_bytes, &nproc, &file_bytes,
@@ -227,6 +245,8 @@ int main(int argc, char **argv) {
         int in, out, err;
         char dir[64] = "";
         if (sscanf(test, "%d,%d,%d,%63[A-Za-z0-9_-]", &in, &out, &err, dir) < 3) return EXIT_USAGE;
+        in = fd_of(in), out = fd_of(out), err = fd_of(err);
+        if (in < 0 || out < 0 || err < 0) return EXIT_USAGE;
         long started = now_us();
         pid_t pid;
         if (zygote_mode) {
@@ -275,4 +295,41 @@ int main(int argc, char **argv) {
     }
     if (zygote_mode) reap_all();
     return 0;
+}
+
+/* Wait for one job on `sock` (see the top of this file), then run it. */
+static int serve(int sock, char *self) {
+    static char text[65536];
+    union { struct cmsghdr h; char buf[CMSG_SPACE(MAX_SERVED * sizeof(int))]; } ctl;
+    struct iovec iov = {text, sizeof text - 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                         .msg_controllen = sizeof ctl.buf};
+    ssize_t n;
+    do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+    if (n <= 0) return 0;  /* the grader closed its end: let go unused */
+    if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return EXIT_USAGE;
+    close(sock);
+    text[n] = 0;
+    nserved = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        if (nserved + count > MAX_SERVED) return EXIT_USAGE;
+        memcpy(served + nserved, CMSG_DATA(c), (size_t)count * sizeof(int));
+        nserved += count;
+    }
+    static char *args[1024];
+    int argc = 0;
+    args[argc++] = self;
+    for (char *p = text; p < text + n; p += strlen(p) + 1) {
+        if (argc == sizeof args / sizeof *args - 1) return EXIT_USAGE;
+        args[argc++] = p;
+    }
+    args[argc] = NULL;
+    return run(argc, args);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--serve") == 0) return serve(atoi(argv[2]), argv[0]);
+    return run(argc, argv);
 }

@@ -1,0 +1,91 @@
+"""Sandboxes started ahead of their job, one per slot (go-judge keeps pre-built sandboxes too):
+building the namespaces and the cgroup (about 10 ms) happens while the slot is idle, so a run pays
+only for handing its job over. Each still serves a single job, in namespaces nothing ran in before;
+the next one is started when it is done.
+
+A ready sandbox is started for what most runs of its slot need (the slot's box read-only at /box,
+tmpfs of the last run's disk limit); a run that needs another (a compile, a checker, another disk
+limit) starts one afresh, as without the pool.
+"""
+
+import asyncio
+import contextlib
+import logging
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from socket import socket
+
+from grader.adapters.cgroups import Box
+from grader.adapters.sandbox_processes import stop
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A sandbox whose runner waits for one job on `control`, in cgroup `box` (capped when the job
+    comes), with tmpfs of `disk_bytes`."""
+
+    proc: "subprocess.Popen[bytes]"
+    control: socket
+    box: Box | None
+    disk_bytes: int
+
+    def alive(self) -> bool:
+        return self.proc.returncode is None and self.proc.poll() is None
+
+    def dispose(self) -> None:
+        stop(self.proc, self.control)
+        if self.box is not None:
+            self.box.remove()
+
+
+class ReadySandboxes:
+    """At most one ready sandbox per slot (uid). `start(uid, disk_bytes)` builds one (blocking);
+    it runs on a thread of the pool's own, which lives as long as the pool: bubblewrap's
+    --die-with-parent is tied to the thread that started it."""
+
+    def __init__(self, start: Callable[[int, int], Ready]) -> None:
+        self._start = start
+        self._ready: dict[int, asyncio.Future[Ready]] = {}
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="ready-sandboxes")
+        self._closed = False
+
+    def refill(self, uid: int, disk_bytes: int) -> None:
+        """Start the slot's next sandbox, unless it has one."""
+        if self._closed or uid in self._ready:
+            return
+        loop = asyncio.get_running_loop()
+        self._ready[uid] = loop.run_in_executor(self._thread, self._start, uid, disk_bytes)
+
+    async def take(self, uid: int, disk_bytes: int) -> Ready | None:
+        """The slot's ready sandbox, if it has one for this disk limit (waiting for it if it is
+        still starting: sooner than a fresh one); None: start one afresh."""
+        future = self._ready.pop(uid, None)
+        if future is None:
+            return None
+        try:
+            ready = await future
+        except Exception:
+            log.exception("a ready sandbox did not start")
+            return None
+        if ready.disk_bytes == disk_bytes and ready.alive():
+            return ready
+        await asyncio.to_thread(ready.dispose)
+        return None
+
+    async def pids(self) -> set[int]:
+        """The bubblewrap processes of the sandboxes waiting for a job (once started)."""
+        if self._ready:
+            await asyncio.wait(list(self._ready.values()))
+        return {f.result().proc.pid for f in self._ready.values() if f.exception() is None}
+
+    async def close(self) -> None:
+        self._closed = True
+        waiting, self._ready = list(self._ready.values()), {}
+        for future in waiting:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread((await future).dispose)
+        self._thread.shutdown(wait=False)
