@@ -80,9 +80,11 @@ async def overhead(sandbox: BwrapSandbox, language: str, runs: int) -> dict[str,
             executions = await sandbox.run_all(build, ["10\n"] * 10, LIMITS)
             batched.append((time.perf_counter() - started) * 1000 / 10)
             assert all(verdict_of(e, "55\n") == "accepted" for e in executions), executions
-            back_to_back.append(await _timed_run(sandbox, build))
+        for _ in range(runs // 2):
+            bare.append(await asyncio.to_thread(_bare_run, argv, str(box), "10\n"))
             await asyncio.sleep(IDLE_S)
             lone.append(await _timed_run(sandbox, build))
+            back_to_back.append(await _timed_run(sandbox, build))
     finally:
         await sandbox.discard(build)
     bare_p50 = statistics.median(bare)

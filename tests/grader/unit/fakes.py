@@ -75,12 +75,16 @@ class FakeSandbox:
     failing: bool = False
     compile_error: str | None = None
     limits_seen: list[Limits] = field(default_factory=list)
+    disk_seen: list[int] = field(default_factory=list)  # what each build's compile may write
     live: set[str] = field(default_factory=set)
     _count: int = 0
 
-    async def prepare(self, language_id: str, source: str, within: Build | None = None) -> Build:
+    async def prepare(
+        self, language_id: str, source: str, within: Build | None = None, disk_bytes: int = 20 << 20
+    ) -> Build:
         if self.failing:
             raise SandboxError("bwrap: No permissions to create new namespace")
+        self.disk_seen.append(disk_bytes)
         self._count += 1
         build = Build(language_id, f"/fake/{self._count}", 60_000, self.compile_error)
         self.live.add(build.path)

@@ -33,3 +33,13 @@ def test_the_runner_takes_its_exit_codes_from_the_protocol() -> None:
     assert "-DEXIT_USAGE=125" in flags and len(flags) == len(protocol.EXIT_CODES)
     argv = protocol.argv("/r", 3, RunnerLimits(1, 2, 0, 4, 5, 6), [TestIO(7, 8, 9)], True, ["/bin/true"])
     assert argv == ["/r", "3", "1,2,0,4,5,6", "7,8,9", "--zygote", "--", "/bin/true"]
+
+
+def test_a_job_for_a_ready_runner_names_its_descriptors_by_place() -> None:
+    limits = RunnerLimits(1, 2, 0, 4, 5, 6)
+    tests = [TestIO(20, 21, 22), TestIO(30, 31, 32)]
+    message, fds = protocol.job(9, limits, tests, True, ["/usr/bin/python3", "/box/main.py"])
+    assert fds == [9, 20, 21, 22, 30, 31, 32]
+    args = protocol.decode_job(message)
+    assert args == ["0", "1,2,0,4,5,6", "1,2,3;4,5,6", "--zygote", "--", "/usr/bin/python3", "/box/main.py"]
+    assert protocol.serve_argv("/r", 3) == ["/r", "--serve", "3"]

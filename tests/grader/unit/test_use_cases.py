@@ -101,6 +101,7 @@ async def test_a_submission_is_graded_with_partial_credit_within_its_limits() ->
     assert all(p.correlation_id == "c-1" for p in units.published[1:])
     [limits] = sandbox.limits_seen
     assert (limits.time_ms, limits.output_bytes, limits.disk_bytes) == (700, 2048, 5 << 20)
+    assert sandbox.disk_seen == [5 << 20], "the compiler's output counts against the disk limit"
     assert sandbox.live == set(), "every build is discarded"
 
 
@@ -154,6 +155,14 @@ async def test_a_run_is_judged_when_an_expected_output_is_given() -> None:
         event = _run(expected)
         await runs.execute_run(ctx, event, Envelope.for_event(event))
         assert units.events(RunCompleted)[-1].verdict == verdict
+
+
+async def test_a_runs_compile_and_run_may_write_what_its_disk_limit_allows() -> None:
+    sandbox = FakeSandbox()
+    ctx = GraderContext(fake_units(), sandbox, max_output_bytes=1024, clock=FakeClock())
+    event = _run("hi\n").model_copy(update={"disk_limit_mb": 7})
+    await runs.execute_run(ctx, event, Envelope.for_event(event))
+    assert sandbox.disk_seen == [7 << 20] and sandbox.limits_seen[0].disk_bytes == 7 << 20
 
 
 async def test_a_run_redelivered_after_it_completed_is_not_run_again() -> None:

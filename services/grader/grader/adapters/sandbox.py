@@ -8,6 +8,7 @@ isolate.
 """
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -135,7 +136,7 @@ class BwrapSandbox:
         self._runner: Path | None = None
         self._launcher: Path | None = None
         self._zygote: Path | None = None
-        self._pool = ReadySandboxes(self._start_ready) if ready else None
+        self._pool: ReadySandboxes[Ready] | None = ReadySandboxes(self._start_ready) if ready else None
 
     async def start(self) -> None:
         if shutil.which(self._bwrap) is None:
@@ -181,10 +182,13 @@ class BwrapSandbox:
                 os.chown(box, uid, uid)
         self._slots.chmod(0o711)
 
-    async def prepare(self, language_id: str, source: str, within: Build | None = None) -> Build:
+    async def prepare(
+        self, language_id: str, source: str, within: Build | None = None, disk_bytes: int = DEFAULT_DISK_BYTES
+    ) -> Build:
         """Write the source into a fresh directory and compile it once (for compiled languages).
         `within`: a checker, prepared inside its submission's directory and slot (one uid per
-        submission, so a checker never waits for a slot its own submission holds)."""
+        submission, so a checker never waits for a slot its own submission holds). What the
+        compiler writes counts against `disk_bytes`, as what a run writes does."""
         language = LANGUAGES[language_id]
         uid = within.uid if within else await self._uids.get()
         parent = Path(within.path) if within else self._root
@@ -200,9 +204,10 @@ class BwrapSandbox:
         if language.compile is None:
             return build
         try:
-            [result] = await self._execute(
-                build, language.compile, [""], COMPILE_LIMITS, language, compiling=True
-            )
+            # What the compiler writes: any one file, and all of them, within the disk limit.
+            limits = replace(COMPILE_LIMITS, file_bytes=disk_bytes, disk_bytes=disk_bytes)
+            [result] = await self._execute(build, language.compile, [""], limits, language, compiling=True)
+            used = await asyncio.to_thread(_disk_used, Path(build.path) / "box")
         except BaseException:
             await self.discard(build)  # a sandbox that failed to compile must not keep its slot
             raise
@@ -211,6 +216,9 @@ class BwrapSandbox:
             if result.timed_out:
                 message = "compilation exceeded its time limit"
             return replace(build, compile_error=message[:8192])
+        if used > disk_bytes:
+            error = f"the build's files take {used >> 10} KB, over the disk limit of {disk_bytes >> 10} KB"
+            return replace(build, compile_error=error)
         return build
 
     def _new_workdir(self, parent: Path, language: Language, source: str, uid: int, own: bool) -> Path:
@@ -321,6 +329,8 @@ class BwrapSandbox:
         memory, processes = _cgroup_bytes(limits, language), invocation.limits.processes
         pool = self._pool if may_take_ready else None
         ready = await pool.take(build.uid, limits.disk_bytes) if pool is not None else None
+        if pool is not None:  # the slot's next, built while this one runs
+            pool.refill(build.uid, limits.disk_bytes)
         box: Box | None = None
         try:
             outcomes = None
@@ -349,8 +359,6 @@ class BwrapSandbox:
         finally:
             if box is not None:
                 await asyncio.to_thread(box.remove)
-            if pool is not None:
-                pool.refill(build.uid, limits.disk_bytes)
 
     def _start_ready(self, uid: int, disk_bytes: int) -> Ready:
         """A sandbox for the slot's next run, started ahead (on the pool's thread): the slot's box
@@ -428,6 +436,16 @@ def _serve(
         except SandboxError as e:
             raise NotReady(str(e)) from e
     return serve_and_wait(ready.proc, ready.control, invocation, io_dir, stdins, limits)
+
+
+def _disk_used(directory: Path) -> int:
+    """Bytes of disk the files under `directory` take (allocated blocks: a sparse file is cheap)."""
+    used = 0
+    for folder, _, files in os.walk(directory):
+        for name in files:
+            with contextlib.suppress(OSError):
+                used += os.lstat(os.path.join(folder, name)).st_blocks * 512
+    return used
 
 
 def _empty(directory: Path, keep: str | None = None) -> None:

@@ -16,11 +16,29 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from socket import socket
+from typing import Generic, Protocol, TypeVar
 
 from grader.adapters.cgroups import Box
 from grader.adapters.sandbox_processes import stop
 
 log = logging.getLogger(__name__)
+
+
+class Waiting(Protocol):
+    """What the pool needs of a sandbox waiting for its job."""
+
+    @property
+    def disk_bytes(self) -> int: ...
+
+    @property
+    def pid(self) -> int: ...
+
+    def alive(self) -> bool: ...
+
+    def dispose(self) -> None: ...
+
+
+W = TypeVar("W", bound=Waiting)
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,10 @@ class Ready:
     box: Box | None
     disk_bytes: int
 
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
     def alive(self) -> bool:
         return self.proc.returncode is None and self.proc.poll() is None
 
@@ -42,14 +64,14 @@ class Ready:
             self.box.remove()
 
 
-class ReadySandboxes:
+class ReadySandboxes(Generic[W]):
     """At most one ready sandbox per slot (uid). `start(uid, disk_bytes)` builds one (blocking);
     it runs on a thread of the pool's own, which lives as long as the pool: bubblewrap's
     --die-with-parent is tied to the thread that started it."""
 
-    def __init__(self, start: Callable[[int, int], Ready]) -> None:
+    def __init__(self, start: Callable[[int, int], W]) -> None:
         self._start = start
-        self._ready: dict[int, asyncio.Future[Ready]] = {}
+        self._ready: dict[int, asyncio.Future[W]] = {}
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="ready-sandboxes")
         self._closed = False
 
@@ -60,7 +82,7 @@ class ReadySandboxes:
         loop = asyncio.get_running_loop()
         self._ready[uid] = loop.run_in_executor(self._thread, self._start, uid, disk_bytes)
 
-    async def take(self, uid: int, disk_bytes: int) -> Ready | None:
+    async def take(self, uid: int, disk_bytes: int) -> W | None:
         """The slot's ready sandbox, if it has one for this disk limit (waiting for it if it is
         still starting: sooner than a fresh one); None: start one afresh."""
         future = self._ready.pop(uid, None)
@@ -80,7 +102,7 @@ class ReadySandboxes:
         """The bubblewrap processes of the sandboxes waiting for a job (once started)."""
         if self._ready:
             await asyncio.wait(list(self._ready.values()))
-        return {f.result().proc.pid for f in self._ready.values() if f.exception() is None}
+        return {f.result().pid for f in self._ready.values() if f.exception() is None}
 
     async def close(self) -> None:
         self._closed = True

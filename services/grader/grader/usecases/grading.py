@@ -85,7 +85,7 @@ async def _start(ctx: GraderContext, event: SubmissionCreated, envelope: Envelop
 async def _judge(ctx: GraderContext, event: SubmissionCreated, suite: Suite) -> tuple[list[TestResult], str]:
     """Compile once, run every test against the build; (results, what the compiler said)."""
     limits = limits_of(suite.limits, ctx.max_output_bytes)
-    build = await ctx.sandbox.prepare(event.language, event.source)
+    build = await ctx.sandbox.prepare(event.language, event.source, disk_bytes=limits.disk_bytes)
     try:
         results = await judge(ctx.sandbox, build, suite.cases, limits, suite.checker)
     finally:

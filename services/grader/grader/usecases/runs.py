@@ -39,11 +39,12 @@ async def execute_run(ctx: GraderContext, event: RunRequested, envelope: Envelop
 
 async def _run(ctx: GraderContext, event: RunRequested) -> tuple[Execution, Verdict, str]:
     """(what the run did, its verdict, what the compiler said)."""
-    build = await ctx.sandbox.prepare(event.language, event.source)
+    limits = limits_of(event, ctx.max_output_bytes)
+    build = await ctx.sandbox.prepare(event.language, event.source, disk_bytes=limits.disk_bytes)
     try:
         if build.compile_error is not None:
             return COMPILE_FAILED, "compilation_error", build.compile_error
-        execution = await ctx.sandbox.run(build, event.stdin, limits_of(event, ctx.max_output_bytes))
+        execution = await ctx.sandbox.run(build, event.stdin, limits)
     finally:
         await ctx.sandbox.discard(build)
     if event.expected_stdout is None:  # not judged: only how it ended

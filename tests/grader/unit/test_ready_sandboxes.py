@@ -1,0 +1,78 @@
+"""The pool of sandboxes started ahead, in memory: one per slot, handed out only for the disk limit
+it was started with, replaced after use, and let go at close."""
+
+import itertools
+from dataclasses import dataclass, field
+
+from grader.adapters.sandbox_pool import ReadySandboxes
+
+_pids = itertools.count(100)
+
+
+@dataclass
+class FakeWaiting:
+    disk_bytes: int
+    pid: int = field(default_factory=lambda: next(_pids))
+    running: bool = True
+    disposed: bool = False
+
+    def alive(self) -> bool:
+        return self.running
+
+    def dispose(self) -> None:
+        self.disposed = True
+
+
+@dataclass
+class Starter:
+    started: list[FakeWaiting] = field(default_factory=list)
+    failing: bool = False
+
+    def __call__(self, uid: int, disk_bytes: int) -> FakeWaiting:
+        if self.failing:
+            raise OSError("bwrap: cannot start")
+        self.started.append(FakeWaiting(disk_bytes))
+        return self.started[-1]
+
+
+async def test_a_slot_takes_the_sandbox_started_for_it_once() -> None:
+    start = Starter()
+    pool = ReadySandboxes(start)
+    pool.refill(60_000, 20 << 20)
+    pool.refill(60_000, 20 << 20)  # it has one: no second
+    assert await pool.pids() == {start.started[0].pid}
+    assert await pool.take(60_000, 20 << 20) is start.started[0]
+    assert await pool.take(60_000, 20 << 20) is None, "each serves one job"
+    assert await pool.take(60_001, 20 << 20) is None, "another slot has none of its own"
+    assert len(start.started) == 1
+
+
+async def test_a_sandbox_for_another_disk_limit_or_gone_is_let_go() -> None:
+    start = Starter()
+    pool = ReadySandboxes(start)
+    pool.refill(60_000, 20 << 20)
+    assert await pool.take(60_000, 64 << 20) is None
+    assert start.started[0].disposed
+    pool.refill(60_000, 64 << 20)
+    await pool.pids()
+    start.started[1].running = False  # killed while waiting
+    assert await pool.take(60_000, 64 << 20) is None
+    assert start.started[1].disposed
+
+
+async def test_a_sandbox_that_did_not_start_means_starting_one_afresh() -> None:
+    pool = ReadySandboxes(Starter(failing=True))
+    pool.refill(60_000, 20 << 20)
+    assert await pool.take(60_000, 20 << 20) is None
+    assert await pool.pids() == set()
+
+
+async def test_close_lets_every_waiting_sandbox_go_and_starts_no_more() -> None:
+    start = Starter()
+    pool = ReadySandboxes(start)
+    for uid in (60_000, 60_001):
+        pool.refill(uid, 20 << 20)
+    await pool.close()
+    assert [w.disposed for w in start.started] == [True, True]
+    pool.refill(60_000, 20 << 20)
+    assert await pool.take(60_000, 20 << 20) is None and len(start.started) == 2
