@@ -231,7 +231,10 @@ class BwrapSandbox:
             workdir.chmod(0o711)  # the sandbox user may pass through to its box, not list or write
             (workdir / "box").mkdir()
         box = workdir / "box"
-        (box / language.source_file).write_text(source)
+        # Created, never followed: the box is the sandbox user's (a link left in it is not ours to follow).
+        fd = os.open(box / language.source_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write(source)
         if os.geteuid() == 0:
             os.chown(box, uid, uid)
             os.chown(box / language.source_file, uid, uid)
@@ -329,8 +332,6 @@ class BwrapSandbox:
         memory, processes = _cgroup_bytes(limits, language), invocation.limits.processes
         pool = self._pool if may_take_ready else None
         ready = await pool.take(build.uid, limits.disk_bytes) if pool is not None else None
-        if pool is not None:  # the slot's next, built while this one runs
-            pool.refill(build.uid, limits.disk_bytes)
         box: Box | None = None
         try:
             outcomes = None
@@ -359,6 +360,10 @@ class BwrapSandbox:
         finally:
             if box is not None:
                 await asyncio.to_thread(box.remove)
+            # The slot's next, started once this one is done: started while it runs, it would
+            # take CPU and the kernel's namespace and cgroup locks from the run being timed.
+            if pool is not None:
+                pool.refill(build.uid, limits.disk_bytes)
 
     def _start_ready(self, uid: int, disk_bytes: int) -> Ready:
         """A sandbox for the slot's next run, started ahead (on the pool's thread): the slot's box
