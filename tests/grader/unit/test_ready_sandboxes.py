@@ -2,6 +2,7 @@
 it was started with, replaced after use, and let go at close."""
 
 import itertools
+import threading
 from dataclasses import dataclass, field
 
 from grader.adapters.sandbox_pool import ReadySandboxes
@@ -51,6 +52,7 @@ async def test_a_sandbox_for_another_disk_limit_or_gone_is_let_go() -> None:
     start = Starter()
     pool = ReadySandboxes(start)
     pool.refill(60_000, 20 << 20)
+    await pool.pids()  # started
     assert await pool.take(60_000, 64 << 20) is None
     assert start.started[0].disposed
     pool.refill(60_000, 64 << 20)
@@ -60,9 +62,26 @@ async def test_a_sandbox_for_another_disk_limit_or_gone_is_let_go() -> None:
     assert start.started[1].disposed
 
 
+async def test_one_still_starting_is_left_for_the_slots_next_run() -> None:
+    release = threading.Event()
+    start = Starter()
+
+    def slow(uid: int, disk_bytes: int) -> FakeWaiting:
+        release.wait(5)
+        return start(uid, disk_bytes)
+
+    pool = ReadySandboxes(slow)
+    pool.refill(60_000, 20 << 20)
+    assert await pool.take(60_000, 20 << 20) is None, "not waited for: a run starts one afresh"
+    release.set()
+    [pid] = await pool.pids()
+    assert (await pool.take(60_000, 20 << 20)) is start.started[0] and start.started[0].pid == pid
+
+
 async def test_a_sandbox_that_did_not_start_means_starting_one_afresh() -> None:
     pool = ReadySandboxes(Starter(failing=True))
     pool.refill(60_000, 20 << 20)
+    await pool.pids()
     assert await pool.take(60_000, 20 << 20) is None
     assert await pool.pids() == set()
 

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.adapters import seccomp
@@ -294,76 +294,61 @@ class BwrapSandbox:
     ) -> list[Execution]:
         if self._runner is None:
             raise SandboxError("the sandbox was not started")
-        io_dir = Path(build.path) / f"io-{time.monotonic_ns()}"
+        invocation = Invocation(
+            self._bwrap_args(Path(build.path) / "box", zygote, compiling, limits.disk_bytes),
+            RUNNER,
+            _runner_limits(limits, language, compiling, self._pool is not None),
+            list(argv),
+            zygote,
+            self._seccomp,
+        )
+        # A run of the slot's own build (not a compile, not a checker) may take the slot's ready
+        # sandbox, started for exactly that.
+        pool = self._pool if build.owns_slot and not compiling and dirs is None else None
+        ready = await pool.take(build.uid, limits.disk_bytes) if pool is not None else None
+        job = _Job(build, invocation, stdins, limits, language, dirs)
         try:
-            invocation = Invocation(
-                self._bwrap_args(Path(build.path) / "box", zygote, compiling, limits.disk_bytes),
-                RUNNER,
-                _runner_limits(limits, language, compiling, self._pool is not None),
-                list(argv),
-                zygote,
-                self._seccomp,
-            )
-            # A run of the slot's own build (not a compile, not a checker) may take the slot's
-            # ready sandbox, started for exactly that.
-            ready = build.owns_slot and not compiling and dirs is None
-            outcomes, oom = await self._spawn(
-                build, invocation, io_dir, stdins, limits, language, dirs, ready
-            )
-            return [execution_of(o, io_dir, i, limits, language, oom) for i, o in enumerate(outcomes)]
+            # One hop to a worker thread for the whole of it: each hop costs a fraction of a
+            # millisecond, which a lone run's few milliseconds feel.
+            return await asyncio.to_thread(self._run_job, job, ready)
         finally:
-            await asyncio.to_thread(shutil.rmtree, io_dir, True)
+            # The slot's next, started once this one is done: started while it runs, it would
+            # take CPU and the kernel's namespace and cgroup locks from the run being timed.
+            if pool is not None:
+                pool.refill(build.uid, limits.disk_bytes)
 
-    async def _spawn(
-        self,
-        build: Build,
-        invocation: Invocation,
-        io_dir: Path,
-        stdins: list[str],
-        limits: Limits,
-        language: Language,
-        dirs: list[str] | None,
-        may_take_ready: bool,
-    ) -> tuple[list[Outcome], bool]:
-        """Run one sandbox in a cgroup of its own, the slot's ready one if it may and can, else one
-        started now; (outcomes, whether it saw an out-of-memory kill). What a killed sandbox leaves
+    def _run_job(self, job: "_Job", ready: Ready | None) -> list[Execution]:
+        """(Blocking.) One sandbox's job: in the ready sandbox if there is one (and it is still
+        there), else in one started now; each in a cgroup of its own. What a killed sandbox leaves
         comes back to the grader, which reaps it before removing the cgroup (a cgroup with
         processes, zombies included, cannot be removed)."""
-        memory, processes = _cgroup_bytes(limits, language), invocation.limits.processes
-        pool = self._pool if may_take_ready else None
-        ready = await pool.take(build.uid, limits.disk_bytes) if pool is not None else None
+        io_dir = Path(job.build.path) / f"io-{time.monotonic_ns()}"
+        memory = _cgroup_bytes(job.limits, job.language)
         box: Box | None = None
         try:
             outcomes = None
             if ready is not None:
                 box = ready.box
                 try:
-                    outcomes = await asyncio.to_thread(
-                        _serve, ready, invocation, io_dir, stdins, limits, memory
-                    )
+                    outcomes = _serve(ready, job.invocation, io_dir, job.stdins, job.limits, memory)
                 except NotReady as e:
                     log.warning("%s; starting a sandbox afresh", e)
-                    await asyncio.to_thread(ready.dispose)
+                    ready.dispose()
                     box = None
             if outcomes is None:
-                box = await asyncio.to_thread(self.cgroups.box, memory, processes)
-                launcher = self._launcher_prefix(build.uid, len(stdins), box)
-                outcomes = await asyncio.to_thread(
-                    spawn_and_wait, invocation, io_dir, stdins, launcher, limits, dirs
-                )
+                box = self.cgroups.box(memory, job.invocation.limits.processes)
+                launcher = self._launcher_prefix(job.build.uid, len(job.stdins), box)
+                outcomes = spawn_and_wait(job.invocation, io_dir, job.stdins, launcher, job.limits, job.dirs)
             oom = box is not None and box.usage().oom_kills > 0
             # A sandbox killed on time or by the kernel's OOM killer dies asynchronously, its
             # processes coming back to the grader: wait (bounded) until they have been reaped.
-            killed = build.uid if oom or any(o.timed_out for o in outcomes) else None
-            await asyncio.to_thread(reap_orphans, self._uid_range, killed)
-            return outcomes, oom
+            killed = job.build.uid if oom or any(o.timed_out for o in outcomes) else None
+            reap_orphans(self._uid_range, killed)
+            return [execution_of(o, io_dir, i, job.limits, job.language, oom) for i, o in enumerate(outcomes)]
         finally:
             if box is not None:
-                await asyncio.to_thread(box.remove)
-            # The slot's next, started once this one is done: started while it runs, it would
-            # take CPU and the kernel's namespace and cgroup locks from the run being timed.
-            if pool is not None:
-                pool.refill(build.uid, limits.disk_bytes)
+                box.remove()
+            shutil.rmtree(io_dir, True)
 
     def _start_ready(self, uid: int, disk_bytes: int) -> Ready:
         """A sandbox for the slot's next run, started ahead (on the pool's thread): the slot's box
@@ -429,6 +414,16 @@ class BwrapSandbox:
         for key, value in CLEAN_ENV.items():
             command += ["--setenv", key, value]
         return command
+
+
+@dataclass(frozen=True)
+class _Job:
+    build: Build
+    invocation: Invocation
+    stdins: list[str]
+    limits: Limits
+    language: Language
+    dirs: list[str] | None
 
 
 def _serve(

@@ -83,11 +83,13 @@ class ReadySandboxes(Generic[W]):
         self._ready[uid] = loop.run_in_executor(self._thread, self._start, uid, disk_bytes)
 
     async def take(self, uid: int, disk_bytes: int) -> W | None:
-        """The slot's ready sandbox, if it has one for this disk limit (waiting for it if it is
-        still starting: sooner than a fresh one); None: start one afresh."""
-        future = self._ready.pop(uid, None)
-        if future is None:
+        """The slot's ready sandbox, if it has one for this disk limit; None: start one afresh.
+        One still starting is left to start (for the slot's next run): waiting for it took
+        longer than starting one afresh beside it."""
+        future = self._ready.get(uid)
+        if future is None or not future.done():
             return None
+        del self._ready[uid]
         try:
             ready = await future
         except Exception:
