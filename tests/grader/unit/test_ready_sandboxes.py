@@ -1,6 +1,7 @@
 """The pool of sandboxes started ahead, in memory: one per slot, handed out only for the disk limit
 it was started with, replaced after use, and let go at close."""
 
+import asyncio
 import itertools
 import threading
 from dataclasses import dataclass, field
@@ -70,12 +71,26 @@ async def test_one_still_starting_is_left_for_the_slots_next_run() -> None:
         release.wait(5)
         return start(uid, disk_bytes)
 
-    pool = ReadySandboxes(slow)
+    pool = ReadySandboxes(slow, delay=0)
     pool.refill(60_000, 20 << 20)
+    await asyncio.sleep(0.01)  # started, not done
     assert await pool.take(60_000, 20 << 20) is None, "not waited for: a run starts one afresh"
     release.set()
     [pid] = await pool.pids()
     assert (await pool.take(60_000, 20 << 20)) is start.started[0] and start.started[0].pid == pid
+
+
+async def test_a_busy_slot_starts_its_next_only_once_it_pauses() -> None:
+    start = Starter()
+    pool = ReadySandboxes(start, delay=0.05)
+    pool.refill(60_000, 20 << 20)
+    assert await pool.take(60_000, 20 << 20) is None, "the next run came at once: started afresh"
+    await asyncio.sleep(0.1)
+    assert start.started == [], "and no sandbox was built beside it"
+    pool.refill(60_000, 20 << 20)
+    await asyncio.sleep(0.1)
+    await pool.pids()
+    assert len(start.started) == 1 and await pool.take(60_000, 20 << 20) is start.started[0]
 
 
 async def test_a_sandbox_that_did_not_start_means_starting_one_afresh() -> None:
@@ -91,6 +106,7 @@ async def test_close_lets_every_waiting_sandbox_go_and_starts_no_more() -> None:
     pool = ReadySandboxes(start)
     for uid in (60_000, 60_001):
         pool.refill(uid, 20 << 20)
+    await pool.pids()
     await pool.close()
     assert [w.disposed for w in start.started] == [True, True]
     pool.refill(60_000, 20 << 20)
