@@ -19,6 +19,7 @@ from gradeflow_shared.db import SessionFactory, make_engine, make_sessions, ping
 from gradeflow_shared.health import Check, health_router
 from gradeflow_shared.http_errors import install_error_handlers
 from gradeflow_shared.outbox import OutboxRelay
+from gradeflow_shared.overload import InFlightLimit
 from gradeflow_shared.settings import ServiceSettings
 from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 
@@ -46,7 +47,7 @@ class Runtime:
         publisher: Publisher | None = None,
     ) -> "Runtime":
         """`publisher`: tests may pass one that records instead of publishing."""
-        engine = make_engine(settings.database_url, schema)
+        engine = make_engine(settings.database_url, schema, settings.db_pool_size)
         sessions = make_sessions(engine)
         broker = make_broker(settings.amqp_url, settings.graceful_timeout_seconds)
         publisher = publisher or Publisher(settings.amqp_url)
@@ -120,6 +121,7 @@ class Runtime:
                     await stop()
 
         app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+        app.add_middleware(InFlightLimit, limit=self.settings.max_in_flight)
         app.state.runtime = self
         install_error_handlers(app, error_table or {})
         app.include_router(health_router(self.checks(), info or {}))

@@ -28,6 +28,11 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
+    # Database connections per process (no overflow: a burst waits for one, briefly, or is refused
+    # by the in-flight bound below). Many replicas: put PgBouncer in front (docs/benchmarks.md).
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    # HTTP requests worked on at once per process; more are refused at once with 503 Retry-After.
+    max_in_flight: int = Field(default=64, ge=0, le=10_000)
     prefetch: int = Field(default=16, ge=1, le=1000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
     graceful_timeout_seconds: float = Field(default=20.0, gt=0)

