@@ -69,6 +69,13 @@ class FakeGatewayStore:
     async def get_assignment(self, assignment_id: UUID) -> Any | None:
         return self.assignments.get(assignment_id)
 
+    async def submit_target(self, assignment_id: UUID, user_id: UUID) -> Any | None:
+        assignment = self.assignments.get(assignment_id)
+        if assignment is None:
+            return None
+        membership = self.enrollments.get((assignment.course_id, user_id))
+        return record(course_id=assignment.course_id, role=membership.role if membership else None)
+
     async def list_test_cases(self, assignment_id: UUID) -> Sequence[Any]:
         return self.tests.get(assignment_id, [])
 

@@ -14,19 +14,18 @@ from gradeflow_shared.events import GradingStarted, SubmissionCreated, Submissio
 async def submit(ctx: Context, student_id: UUID, cmd: s.SubmissionIn) -> s.SubmissionAccepted:
     """Store the submission and stage `submission.created` in one unit; grading is asynchronous."""
     async with ctx.units() as uow:
-        assignment = await uow.repos.get_assignment(cmd.assignment_id)
-        if assignment is None:
+        target = await uow.repos.submit_target(cmd.assignment_id, student_id)
+        if target is None:
             raise NotFound("assignment not found", field="assignment_id")
-        membership = await uow.repos.enrollment(assignment.course_id, student_id)
-        require_student(membership.role if membership else None)
+        require_student(target.role)
         row = await uow.repos.add_submission(student_id, cmd.assignment_id, cmd.language, cmd.source)
         event = SubmissionCreated(
             submission_id=row.id,
-            assignment_id=row.assignment_id,
-            course_id=assignment.course_id,
+            assignment_id=cmd.assignment_id,
+            course_id=target.course_id,
             student_id=student_id,
-            language=row.language,
-            source=row.source,
+            language=cmd.language,
+            source=cmd.source,
             created_at=row.created_at,
         )
         uow.add_event(event, correlation_id=str(row.id))

@@ -88,6 +88,18 @@ class SqlGatewayStore:
         )
         return (await self._session.execute(stmt)).all()
 
+    async def submit_target(self, assignment_id: UUID, user_id: UUID) -> Any | None:
+        joined = assignments.outerjoin(
+            enrollments,
+            (enrollments.c.course_id == assignments.c.course_id) & (enrollments.c.user_id == user_id),
+        )
+        stmt = (
+            select(assignments.c.course_id, enrollments.c.role)
+            .select_from(joined)
+            .where(assignments.c.id == assignment_id)
+        )
+        return (await self._session.execute(stmt)).first()
+
     async def add_submission(
         self, student_id: UUID, assignment_id: UUID, language: str, source: str
     ) -> Row[Any]:
@@ -101,7 +113,7 @@ class SqlGatewayStore:
                 source=source,
                 status="queued",
             )
-            .returning(submissions)
+            .returning(submissions.c.id, submissions.c.status, submissions.c.created_at)
         )
         row: Row[Any] = (await self._session.execute(stmt)).one()
         return row
