@@ -2,6 +2,7 @@
 
 import asyncio
 import importlib
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -16,6 +17,18 @@ from gradeflow_shared.migrations import upgrade
 from gradeflow_shared.provision import provision
 from gradeflow_shared.settings import ServiceSettings
 from gradeflow_shared.tracing import configure_tracing
+
+_APP_ENV = "GRADEFLOW_WORKER_APP"
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of `serve` (uvicorn calls it in each): logging and tracing
+    set up there, then the service's own factory."""
+    name, module, factory = os.environ[_APP_ENV].split(":")
+    configure_logging(name, os.environ.get("LOG_LEVEL", "INFO"))
+    configure_tracing(name)
+    app: FastAPI = getattr(importlib.import_module(module), factory)()
+    return app
 
 
 def service_cli(
@@ -36,17 +49,23 @@ def service_cli(
     def serve() -> None:
         """Run the service: HTTP API, consumers and outbox relay, until SIGTERM or Ctrl-C."""
         settings = load_settings()
-        configure_logging(name, settings.log_level)
-        configure_tracing(name)
         # uvicorn re-raises SIGTERM after its graceful shutdown; turn that into a clean exit 0.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        uvicorn.run(
-            create_app(),
-            host=settings.http_host,
-            port=settings.http_port,
-            log_config=None,
-            timeout_graceful_shutdown=int(settings.graceful_timeout_seconds),
-        )
+        common = {
+            "host": settings.http_host,
+            "port": settings.http_port,
+            "log_config": None,
+            "timeout_graceful_shutdown": int(settings.graceful_timeout_seconds),
+        }
+        if settings.http_workers == 1:
+            configure_logging(name, settings.log_level)
+            configure_tracing(name)
+            uvicorn.run(create_app(), **common)  # type: ignore[arg-type]
+            return
+        # Several processes on one socket (a pod with more cores): each builds the whole service
+        # (its own pool, consumers and relay) through `worker_app`.
+        os.environ[_APP_ENV] = f"{name}:{create_app.__module__}:{create_app.__qualname__}"
+        uvicorn.run("gradeflow_shared.cli:worker_app", factory=True, workers=settings.http_workers, **common)  # type: ignore[arg-type]
 
     @cli.command()
     def migrate(

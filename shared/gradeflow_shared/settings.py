@@ -28,6 +28,9 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
+    # HTTP server processes on the port, each a whole service (its own pool, consumers, relay): as
+    # many as the pod has cores to give the service.
+    http_workers: int = Field(default=1, ge=1, le=64)
     # Database connections per process (no overflow: a burst waits for one, briefly, or is refused
     # by the in-flight bound below). Many replicas: put PgBouncer in front (docs/benchmarks.md).
     db_pool_size: int = Field(default=10, ge=1, le=200)
