@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from grader.adapters.sandbox_processes import (
     Invocation,
     NotReady,
     Outcome,
+    TestFiles,
     become_subreaper,
     execution_of,
     launcher_prefix,
@@ -322,7 +322,7 @@ class BwrapSandbox:
         there), else in one started now; each in a cgroup of its own. What a killed sandbox leaves
         comes back to the grader, which reaps it before removing the cgroup (a cgroup with
         processes, zombies included, cannot be removed)."""
-        io_dir = Path(job.build.path) / f"io-{time.monotonic_ns()}"
+        files = TestFiles(job.stdins)
         memory = _cgroup_bytes(job.limits, job.language)
         box: Box | None = None
         try:
@@ -330,7 +330,7 @@ class BwrapSandbox:
             if ready is not None:
                 box = ready.box
                 try:
-                    outcomes = _serve(ready, job.invocation, io_dir, job.stdins, job.limits, memory)
+                    outcomes = _serve(ready, job.invocation, files, job.limits, memory)
                 except NotReady as e:
                     log.warning("%s; starting a sandbox afresh", e)
                     ready.dispose()
@@ -338,17 +338,17 @@ class BwrapSandbox:
             if outcomes is None:
                 box = self.cgroups.box(memory, job.invocation.limits.processes)
                 launcher = self._launcher_prefix(job.build.uid, len(job.stdins), box)
-                outcomes = spawn_and_wait(job.invocation, io_dir, job.stdins, launcher, job.limits, job.dirs)
+                outcomes = spawn_and_wait(job.invocation, files, launcher, job.limits, job.dirs)
             oom = box is not None and box.usage().oom_kills > 0
             # A sandbox killed on time or by the kernel's OOM killer dies asynchronously, its
             # processes coming back to the grader: wait (bounded) until they have been reaped.
             killed = job.build.uid if oom or any(o.timed_out for o in outcomes) else None
             reap_orphans(self._uid_range, killed)
-            return [execution_of(o, io_dir, i, job.limits, job.language, oom) for i, o in enumerate(outcomes)]
+            return [execution_of(o, files, i, job.limits, job.language, oom) for i, o in enumerate(outcomes)]
         finally:
             if box is not None:
                 box.remove()
-            shutil.rmtree(io_dir, True)
+            files.close()
 
     def _start_ready(self, uid: int, disk_bytes: int) -> Ready:
         """A sandbox for the slot's next run, started ahead (on the pool's thread): the slot's box
@@ -427,7 +427,7 @@ class _Job:
 
 
 def _serve(
-    ready: Ready, invocation: Invocation, io_dir: Path, stdins: list[str], limits: Limits, memory: int
+    ready: Ready, invocation: Invocation, files: TestFiles, limits: Limits, memory: int
 ) -> list[Outcome]:
     """Cap the ready sandbox's cgroup for this job, then hand the job over."""
     if ready.box is not None:
@@ -435,7 +435,7 @@ def _serve(
             ready.box.limit(memory, invocation.limits.processes)
         except SandboxError as e:
             raise NotReady(str(e)) from e
-    return serve_and_wait(ready.proc, ready.control, invocation, io_dir, stdins, limits)
+    return serve_and_wait(ready.proc, ready.control, invocation, files, limits)
 
 
 def _disk_used(directory: Path) -> int:

@@ -5,12 +5,12 @@ each test, and reaping what a killed sandbox leaves behind."""
 import array
 import contextlib
 import os
+import select
 import signal
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,36 +102,69 @@ def launcher_prefix(launcher: str, uid: int, tests: int, box: Box | None) -> lis
     return [launcher, str(uid), str(descriptors), *(str(f) for f in (box.procs_files() if box else [])), "--"]
 
 
+class TestFiles:
+    """Each test's stdin, stdout and stderr as memory files (memfd): no file to create, open and
+    remove on the grader's disk per test (that was a tenth of the grader's own time). The test
+    gets its stdin read-only; what it writes is charged, as a file's pages were, to its sandbox."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, stdins: list[str]) -> None:
+        self._mine: list[tuple[int, int, int]] = []  # stdin (read-write), stdout, stderr
+        self.triples: list[tuple[int, int, int]] = []  # what the sandbox gets
+        try:
+            for i, stdin in enumerate(stdins):
+                source = os.memfd_create(f"stdin-{i}")
+                os.write(source, stdin.encode())
+                out, err = os.memfd_create(f"stdout-{i}"), os.memfd_create(f"stderr-{i}")
+                self._mine.append((source, out, err))
+                readonly = os.open(f"/proc/self/fd/{source}", os.O_RDONLY | os.O_CLOEXEC)
+                self.triples.append((readonly, out, err))
+        except BaseException:
+            self.close()
+            raise
+
+    def descriptors(self) -> tuple[int, ...]:
+        return tuple(fd for triple in self.triples for fd in triple)
+
+    def read(self, index: int, stream: int, limit: int) -> tuple[str, int]:
+        """(up to `limit` bytes of stdout (1) or stderr (2), decoded; the stream's whole size)."""
+        fd = self._mine[index][stream]
+        return os.pread(fd, limit, 0).decode(errors="replace"), os.fstat(fd).st_size
+
+    def close(self) -> None:
+        for fd in {fd for triple in (*self._mine, *self.triples) for fd in triple}:
+            os.close(fd)
+        self._mine, self.triples = [], []
+
+
 def spawn_and_wait(
     invocation: Invocation,
-    io_dir: Path,
-    stdins: list[str],
+    files: TestFiles,
     launcher: list[str],
     limits: Limits,
     dirs: list[str] | None = None,
 ) -> list[Outcome]:
     """Start a sandbox for this job and wait for it."""
-    io_dir.mkdir(exist_ok=True)  # (made already if a ready sandbox was tried first)
     report_r, report_w = os.pipe()
-    with _test_files(io_dir, stdins) as triples:
-        tests = _tests(triples, dirs)
-        inside = protocol.argv(
-            invocation.runner, report_w, invocation.limits, tests, invocation.zygote, invocation.program
+    tests = _tests(files.triples, dirs)
+    inside = protocol.argv(
+        invocation.runner, report_w, invocation.limits, tests, invocation.zygote, invocation.program
+    )
+    filters = [] if invocation.seccomp is None else [_readable(invocation.seccomp)]
+    started = time.perf_counter()
+    try:
+        proc = launch(
+            [*launcher, *invocation.bwrap, *_seccomp_args(filters), "--", *inside],
+            (report_w, *files.descriptors(), *filters),
         )
-        filters = [] if invocation.seccomp is None else [_readable(invocation.seccomp)]
-        started = time.perf_counter()
-        try:
-            proc = launch(
-                [*launcher, *invocation.bwrap, *_seccomp_args(filters), "--", *inside],
-                (report_w, *(fd for triple in triples for fd in triple), *filters),
-            )
-        except BaseException:
-            os.close(report_r)
-            raise
-        finally:  # the sandbox holds its own copies now (or never will)
-            for fd in (report_w, *filters):
-                os.close(fd)
-    return _finish(proc, report_r, len(stdins), limits, started)
+    except BaseException:
+        os.close(report_r)
+        raise
+    finally:  # the sandbox holds its own copies now (or never will)
+        for fd in (report_w, *filters):
+            os.close(fd)
+    return _finish(proc, report_r, len(tests), limits, started)
 
 
 class NotReady(SandboxError):
@@ -163,27 +196,24 @@ def serve_and_wait(
     proc: subprocess.Popen[bytes],
     control: socket.socket,
     invocation: Invocation,
-    io_dir: Path,
-    stdins: list[str],
+    files: TestFiles,
     limits: Limits,
 ) -> list[Outcome]:
     """Hand the job to a sandbox started ahead (`start_serving`) and wait for it. Raises NotReady
     if that sandbox is gone before it took the job."""
-    io_dir.mkdir()
     report_r, report_w = os.pipe()
-    with _test_files(io_dir, stdins) as triples:
-        tests = _tests(triples, None)
-        message, fds = protocol.job(report_w, invocation.limits, tests, invocation.zygote, invocation.program)
-        started = time.perf_counter()
-        try:
-            control.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
-        except OSError as e:
-            os.close(report_r)
-            raise NotReady(f"the ready sandbox is gone: {e}") from e
-        finally:
-            os.close(report_w)
-            control.close()
-    return _finish(proc, report_r, len(stdins), limits, started)
+    tests = _tests(files.triples, None)
+    message, fds = protocol.job(report_w, invocation.limits, tests, invocation.zygote, invocation.program)
+    started = time.perf_counter()
+    try:
+        control.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+    except OSError as e:
+        os.close(report_r)
+        raise NotReady(f"the ready sandbox is gone: {e}") from e
+    finally:
+        os.close(report_w)
+        control.close()
+    return _finish(proc, report_r, len(tests), limits, started)
 
 
 def launch(command: list[str], passed: tuple[int, ...]) -> subprocess.Popen[bytes]:
@@ -239,20 +269,11 @@ def _finish(
 ) -> list[Outcome]:
     """Wait for the sandbox's end (with a safety net over the runner's own per-test wall clock) and
     read what the runner reported of each test."""
-    killed = threading.Event()
-
-    def kill() -> None:
-        killed.set()
-        _kill_group(proc.pid)
-
-    timer = threading.Timer(tests * limits.wall_clock_ms / 1000 + 5, kill)
-    timer.start()
-    try:
-        assert proc.stderr is not None
-        sandbox_errors = proc.stderr.read(4096).decode(errors="replace")
-        _wait(proc)
-    finally:
-        timer.cancel()
+    assert proc.stderr is not None
+    sandbox_errors, killed = _errors_until_closed(
+        proc, proc.stderr.fileno(), started + tests * limits.wall_clock_ms / 1000 + 5
+    )
+    _wait(proc)
     wall_ms = (time.perf_counter() - started) * 1000
     with os.fdopen(report_r, "rb") as report:
         lines = report.read().decode().splitlines()
@@ -263,8 +284,29 @@ def _finish(
         r = Report.decode(line)
         outcomes.append(Outcome(r.status, r.maxrss_kb, r.cpu_us / 1000, r.wall_us / 1000, r.timed_out, True))
     # Tests the runner never reported (the sandbox was killed): the run died with it.
-    missing = Outcome(signal.SIGKILL, 0, 0.0, wall_ms, killed.is_set(), False)
+    missing = Outcome(signal.SIGKILL, 0, 0.0, wall_ms, killed, False)
     return outcomes + [missing] * (tests - len(outcomes))
+
+
+def _errors_until_closed(proc: subprocess.Popen[bytes], stderr: int, deadline: float) -> tuple[str, bool]:
+    """Read what bubblewrap says (its first 4 KiB) until every process of the sandbox has closed
+    its stderr, killing the sandbox if that is not by `deadline` (perf_counter): the safety net,
+    without a timer thread per sandbox. (What it said, whether it was killed.)"""
+    said, killed = b"", False
+    poller = select.poll()
+    poller.register(stderr, select.POLLIN | select.POLLHUP)
+    while True:
+        left = deadline - time.perf_counter()
+        if left <= 0 and not killed:
+            _kill_group(proc.pid)
+            killed = True
+        if killed and left < -5:  # killed and still not closed: stop waiting for it here
+            return said.decode(errors="replace"), killed
+        if poller.poll(max(left, 0.05) * 1000 if not killed else 1000):
+            chunk = os.read(stderr, 4096)
+            if not chunk:
+                return said.decode(errors="replace"), killed
+            said += chunk[: max(0, 4096 - len(said))]
 
 
 def _tests(triples: list[tuple[int, int, int]], dirs: list[str] | None) -> list[TestIO]:
@@ -283,39 +325,13 @@ def _readable(data: bytes) -> int:
     return fd
 
 
-@contextlib.contextmanager
-def _test_files(io_dir: Path, stdins: list[str]) -> Iterator[list[tuple[int, int, int]]]:
-    triples: list[tuple[int, int, int]] = []
-    try:
-        for i, stdin in enumerate(stdins):
-            (io_dir / f"{i}.in").write_text(stdin)
-            triples.append(
-                (
-                    os.open(io_dir / f"{i}.in", os.O_RDONLY),
-                    os.open(io_dir / f"{i}.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-                    os.open(io_dir / f"{i}.err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-                )
-            )
-        yield triples
-    finally:
-        for triple in triples:
-            for fd in triple:
-                os.close(fd)
-
-
-def _read(path: Path, limit: int) -> tuple[str, int]:
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        return f.read(limit).decode(errors="replace"), size
-
-
 def execution_of(
-    outcome: Outcome, io_dir: Path, index: int, limits: Limits, language: Language, oom: bool = False
+    outcome: Outcome, files: TestFiles, index: int, limits: Limits, language: Language, oom: bool = False
 ) -> Execution:
     """What a test did. `oom`: the sandbox's cgroup saw an out-of-memory kill, which took the
     tests it ended with SIGKILL (the runner kills only on time, and says so)."""
-    stdout, out_size = _read(io_dir / f"{index}.out", limits.output_bytes)
-    stderr, _ = _read(io_dir / f"{index}.err", limits.output_bytes)
+    stdout, out_size = files.read(index, 1, limits.output_bytes)
+    stderr, _ = files.read(index, 2, limits.output_bytes)
     if os.WIFSIGNALED(outcome.status) or not outcome.reported:
         code, sig = None, os.WTERMSIG(outcome.status) if outcome.reported else signal.SIGKILL
     else:
