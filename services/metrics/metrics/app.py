@@ -22,7 +22,7 @@ def create_app(
     settings = settings or MetricsSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     units = units or runtime.units_of_work(SqlMetricsStore)
-    runtime.consume(lambda subs: register(subs, units))
+    runtime.consume(lambda subs: register(subs, units, settings.prefetch, settings.telemetry_batch_ms / 1000))
     app = runtime.http_app(
         "Gradeflow metrics", [api_router, dead_letters_router], {NotFound: (404, "not_found")}
     )

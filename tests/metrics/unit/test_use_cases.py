@@ -13,6 +13,7 @@ from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import JobObserved
 from gradeflow_shared.topology import GRADER_SUBMISSIONS, ROUTES, Route
 from metrics.domain.errors import NotFound
+from metrics.domain.timings import Timing
 from metrics.usecases import dead_letters, stats
 from tests.support.fakes import FakeUnits, record
 
@@ -21,12 +22,11 @@ class FakeMetricsStore:
     def __init__(self) -> None:
         self.timings: dict[UUID, Any] = {}
 
-    async def add_timing(
-        self, telemetry_id: UUID, job: JobObserved, wait_ms: float | None, processing_ms: float
-    ) -> None:
-        self.timings.setdefault(
-            telemetry_id, record(queue=job.queue, wait_ms=wait_ms, processing_ms=processing_ms)
-        )
+    async def add_timings(self, timings: list[Timing]) -> None:
+        for t in timings:
+            self.timings.setdefault(
+                t.telemetry_id, record(queue=t.job.queue, wait_ms=t.wait_ms, processing_ms=t.processing_ms)
+            )
 
     async def aggregates(self, window_seconds: int) -> dict[str, Any]:
         by_queue: dict[str, list[Any]] = {}
@@ -118,3 +118,11 @@ async def test_dead_letters_are_operated_by_queue_name_and_unknown_names_are_ref
         await dead_letters.replay(ops, GRADER_SUBMISSIONS.queue, str(uuid.uuid4()))
     assert await dead_letters.replay(ops, GRADER_SUBMISSIONS.queue, "a") == 1
     assert await dead_letters.purge(ops, GRADER_SUBMISSIONS.queue) == 1
+
+
+async def test_a_batch_of_telemetry_is_one_unit_of_work_and_a_redelivery_in_it_a_no_op() -> None:
+    units = FakeUnits(FakeMetricsStore())
+    jobs = [_job(GRADER_SUBMISSIONS.queue) for _ in range(3)]
+    envelopes = [Envelope.for_event(j) for j in jobs]
+    await stats.record_many(units, [*zip(jobs, envelopes, strict=True), (jobs[0], envelopes[0])])
+    assert len(units.repos.timings) == 3 and units.commits == 1

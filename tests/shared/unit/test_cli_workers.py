@@ -19,7 +19,7 @@ def make_app() -> FastAPI:
 def test_a_worker_builds_the_services_own_app(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(cli._APP_ENV, f"gateway:{__name__}:make_app")
     app = cli.worker_app()
-    assert app.title == "built by the worker" and BUILT == [app]
+    assert app.title == "built by the worker" and [app] == BUILT
 
 
 def test_workers_are_a_setting_with_bounds() -> None:

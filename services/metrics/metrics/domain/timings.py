@@ -1,4 +1,8 @@
-"""Timing arithmetic, pure: wait (published → started) and processing (started → finished)."""
+"""Timing arithmetic, pure: wait (published → started) and processing (started → finished), and a
+telemetry message as stored."""
+
+from typing import NamedTuple
+from uuid import UUID
 
 from gradeflow_shared.events import JobObserved
 
@@ -11,3 +15,12 @@ def wait_ms(job: JobObserved) -> float | None:
 
 def processing_ms(job: JobObserved) -> float:
     return max(0.0, (job.finished_at - job.started_at).total_seconds() * 1000)
+
+
+class Timing(NamedTuple):
+    """One telemetry message as stored: keyed by its own message id."""
+
+    telemetry_id: UUID
+    job: JobObserved
+    wait_ms: float | None
+    processing_ms: float

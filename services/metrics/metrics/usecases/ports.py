@@ -2,17 +2,17 @@
 queue, and dead-letter operations. Adapters implement them; unit tests pass fakes."""
 
 from typing import Any, Protocol
-from uuid import UUID
 
-from gradeflow_shared.events import JobObserved
 from gradeflow_shared.topology import Route
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
+from metrics.domain.timings import Timing
 
 
 class MetricsStore(Protocol):
-    async def add_timing(
-        self, telemetry_id: UUID, job: JobObserved, wait_ms: float | None, processing_ms: float
-    ) -> None: ...
+    async def add_timings(self, timings: list[Timing]) -> None:
+        """One row per telemetry message, keyed by its id (a redelivery is a no-op), all in one
+        statement."""
+        ...
 
     async def aggregates(self, window_seconds: int) -> dict[str, Any]:
         """Per queue, a record with processed, failed, dead_lettered and wait_/processing_ p50, p95, p99."""

@@ -7,14 +7,21 @@ from uuid import UUID
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import JobObserved
 from gradeflow_shared.topology import ROUTES, Route
-from metrics.domain.timings import processing_ms, wait_ms
+from metrics.domain.timings import Timing, processing_ms, wait_ms
 from metrics.usecases.ports import QueueProbe, Units
 
 
 async def record(units: Units, job: JobObserved, envelope: Envelope) -> None:
     """One row per telemetry message, keyed by its message id: a redelivery is a no-op."""
+    await record_many(units, [(job, envelope)])
+
+
+async def record_many(units: Units, jobs: list[tuple[JobObserved, Envelope]]) -> None:
+    """Many telemetry messages in one unit of work (the subscriber batches them: one commit for a
+    batch, not one per message)."""
+    timings = [Timing(UUID(e.message_id), job, wait_ms(job), processing_ms(job)) for job, e in jobs]
     async with units() as uow:
-        await uow.repos.add_timing(UUID(envelope.message_id), job, wait_ms(job), processing_ms(job))
+        await uow.repos.add_timings(timings)
         await uow.commit()
 
 

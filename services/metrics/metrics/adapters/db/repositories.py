@@ -2,14 +2,13 @@
 usecases.ports.MetricsStore."""
 
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gradeflow_shared.events import JobObserved
 from metrics.adapters.db.tables import job_timings
+from metrics.domain.timings import Timing
 
 _AGGREGATES = text(
     """
@@ -34,27 +33,26 @@ class SqlMetricsStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add_timing(
-        self, telemetry_id: UUID, job: JobObserved, wait_ms: float | None, processing_ms: float
-    ) -> None:
-        """One row per telemetry message, keyed by its id: a redelivery is a no-op."""
-        await self._session.execute(
-            pg_insert(job_timings)
-            .values(
-                id=telemetry_id,
-                queue=job.queue,
-                message_id=job.message_id,
-                message_type=job.message_type,
-                outcome=job.outcome,
-                attempt=job.attempt,
-                wait_ms=wait_ms,
-                processing_ms=processing_ms,
-                started_at=job.started_at,
-                finished_at=job.finished_at,
-                error=job.error,
-            )
-            .on_conflict_do_nothing()
-        )
+    async def add_timings(self, timings: list[Timing]) -> None:
+        """One row per telemetry message, keyed by its id (a redelivery is a no-op): one
+        multi-row statement for the batch."""
+        rows = [
+            {
+                "id": t.telemetry_id,
+                "queue": t.job.queue,
+                "message_id": t.job.message_id,
+                "message_type": t.job.message_type,
+                "outcome": t.job.outcome,
+                "attempt": t.job.attempt,
+                "wait_ms": t.wait_ms,
+                "processing_ms": t.processing_ms,
+                "started_at": t.job.started_at,
+                "finished_at": t.job.finished_at,
+                "error": t.job.error,
+            }
+            for t in timings
+        ]
+        await self._session.execute(pg_insert(job_timings).values(rows).on_conflict_do_nothing())
 
     async def aggregates(self, window_seconds: int) -> dict[str, Any]:
         """Per queue: counts and percentiles of wait and processing time over the window."""
