@@ -2,7 +2,7 @@
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-grader migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-grader migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
 # sandbox and toolchains; each step installs only what is missing.
@@ -40,8 +40,14 @@ format: install
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-bench: install
+# Every benchmark, one after another (figures in bench/results/*.json; docs/benchmarks.md).
+bench: bench-pipeline bench-gateway bench-grader
+
+bench-pipeline: install
 	$(UV) run --frozen python -m bench.pipeline
+
+bench-gateway: install
+	$(UV) run --frozen python -m bench.gateway
 
 bench-grader: install
 	$(UV) run --frozen python -m bench.grader

@@ -10,6 +10,7 @@ import json
 import platform
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import httpx
 import typer
 
 from gradeflow_tools.scratch import Infra, provisioned_infra
-from gradeflow_tools.stack import SERVICES, Stack
+from gradeflow_tools.stack import SERVICES, ServiceProcess, Stack
 
 RESULTS = Path(__file__).parent / "results"
 SUM_TESTS = [
@@ -134,18 +135,42 @@ def main(
     submissions: int = typer.Option(300),
     clients: int = typer.Option(20),
     timeout: float = typer.Option(600.0),
+    graders: int = typer.Option(1, help="grader processes on the same queue (scale-out)"),
+    grader_concurrency: int = typer.Option(0, help="submissions each grader grades at once (0: its default)"),
+    out_name: str = typer.Option("pipeline.json"),
 ) -> None:
+    extra = {"CONCURRENCY": str(grader_concurrency)} if grader_concurrency else {}
     with provisioned_infra("gradeflow_bench") as infra:
-        stack = Stack(infra.stack_config(ports={s: _free_port() for s in SERVICES}))
+        config = infra.stack_config(ports={s: _free_port() for s in SERVICES}, extra_env=extra)
+        stack = Stack(config)
         stack.start()
+        # More graders compete on grader.submissions, each with a port and sandbox uids of its own.
+        more = [
+            ServiceProcess(
+                replace(
+                    config,
+                    ports={**config.ports, "grader": _free_port()},
+                    extra_env={**extra, "SANDBOX_UID_BASE": str(60_000 + 100 * (i + 1))},
+                ),
+                "grader",
+            )
+            for i in range(graders - 1)
+        ]
         try:
-            report = asyncio.run(_load(stack.config.url("gateway"), submissions, clients, infra, timeout))
+            for grader in more:
+                grader.start()
+                grader.wait_ready()
+            report = asyncio.run(_load(config.url("gateway"), submissions, clients, infra, timeout))
         finally:
+            for grader in more:
+                grader.stop()
             stack.stop()
+    report["graders"] = graders
+    report["grader_concurrency"] = grader_concurrency or None
     report["machine"] = {"cpus": __import__("os").cpu_count(), "python": platform.python_version()}
     report["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "pipeline.json"
+    out = RESULTS / out_name
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     print(f"written to {out}")
