@@ -185,7 +185,7 @@ class BwrapSandbox:
     async def prepare(
         self, language_id: str, source: str, within: Build | None = None, disk_bytes: int = DEFAULT_DISK_BYTES
     ) -> Build:
-        """Write the source into a fresh directory and compile it once (for compiled languages).
+        """Write the source into an empty box (the slot's own) and compile it once (for compiled languages).
         `within`: a checker, prepared inside its submission's directory and slot (one uid per
         submission, so a checker never waits for a slot its own submission holds). What the
         compiler writes counts against `disk_bytes`, as what a run writes does."""
@@ -226,6 +226,7 @@ class BwrapSandbox:
         submission's."""
         if own:
             workdir = self._slots / str(uid)
+            _empty(workdir / "box")  # (`discard` emptied it; a discard that failed must not poison the slot)
         else:
             workdir = Path(tempfile.mkdtemp(prefix="build-", dir=parent))
             workdir.chmod(0o711)  # the sandbox user may pass through to its box, not list or write
