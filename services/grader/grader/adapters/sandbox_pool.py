@@ -1,7 +1,7 @@
 """Sandboxes started ahead of their job, one per slot (go-judge keeps pre-built sandboxes too):
 building the namespaces and the cgroup (about 10 ms) happens while the slot is idle, so a run pays
 only for handing its job over. Each still serves a single job, in namespaces nothing ran in before;
-the next one is started when it is done.
+the slot's next one is started once the slot has been idle a moment (`ReadySandboxes`).
 
 A ready sandbox is started for what most runs of its slot need (the slot's box read-only at /box,
 tmpfs of the last run's disk limit); a run that needs another (a compile, a checker, another disk
