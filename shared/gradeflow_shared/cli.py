@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -51,21 +52,26 @@ def service_cli(
         settings = load_settings()
         # uvicorn re-raises SIGTERM after its graceful shutdown; turn that into a clean exit 0.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        common = {
-            "host": settings.http_host,
-            "port": settings.http_port,
-            "log_config": None,
-            "timeout_graceful_shutdown": int(settings.graceful_timeout_seconds),
-        }
+
+        def run(app: FastAPI | str, **options: Any) -> None:
+            uvicorn.run(
+                app,
+                host=settings.http_host,
+                port=settings.http_port,
+                log_config=None,
+                timeout_graceful_shutdown=int(settings.graceful_timeout_seconds),
+                **options,
+            )
+
         if settings.http_workers == 1:
             configure_logging(name, settings.log_level)
             configure_tracing(name)
-            uvicorn.run(create_app(), **common)  # type: ignore[arg-type]
+            run(create_app())
             return
         # Several processes on one socket (a pod with more cores): each builds the whole service
         # (its own pool, consumers and relay) through `worker_app`.
         os.environ[_APP_ENV] = f"{name}:{create_app.__module__}:{create_app.__qualname__}"
-        uvicorn.run("gradeflow_shared.cli:worker_app", factory=True, workers=settings.http_workers, **common)  # type: ignore[arg-type]
+        run("gradeflow_shared.cli:worker_app", factory=True, workers=settings.http_workers)
 
     @cli.command()
     def migrate(

@@ -151,19 +151,16 @@ def spawn_and_wait(
     inside = protocol.argv(
         invocation.runner, report_w, invocation.limits, tests, invocation.zygote, invocation.program
     )
-    filters = [] if invocation.seccomp is None else [_readable(invocation.seccomp)]
     started = time.perf_counter()
     try:
-        proc = launch(
-            [*launcher, *invocation.bwrap, *_seccomp_args(filters), "--", *inside],
-            (report_w, *files.descriptors(), *filters),
+        proc = _start(
+            launcher, invocation.bwrap, invocation.seccomp, inside, (report_w, *files.descriptors())
         )
     except BaseException:
         os.close(report_r)
         raise
-    finally:  # the sandbox holds its own copies now (or never will)
-        for fd in (report_w, *filters):
-            os.close(fd)
+    finally:  # the sandbox holds its own copy now (or never will)
+        os.close(report_w)
     return _finish(proc, report_r, len(tests), limits, started)
 
 
@@ -176,19 +173,14 @@ def start_serving(
 ) -> tuple[subprocess.Popen[bytes], socket.socket]:
     """Start a sandbox ahead of its job: its runner waits on the socket returned (`serve_and_wait`)."""
     control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    filters = [] if seccomp is None else [_readable(seccomp)]
     try:
         inside = protocol.serve_argv(runner, theirs.fileno())
-        proc = launch(
-            [*launcher, *bwrap, *_seccomp_args(filters), "--", *inside], (theirs.fileno(), *filters)
-        )
+        proc = _start(launcher, bwrap, seccomp, inside, (theirs.fileno(),))
     except BaseException:
         control.close()
         raise
     finally:
         theirs.close()
-        for fd in filters:
-            os.close(fd)
     return proc, control
 
 
@@ -214,6 +206,19 @@ def serve_and_wait(
         os.close(report_w)
         control.close()
     return _finish(proc, report_r, len(tests), limits, started)
+
+
+def _start(
+    launcher: list[str], bwrap: list[str], seccomp: bytes | None, inside: list[str], passed: tuple[int, ...]
+) -> subprocess.Popen[bytes]:
+    """bubblewrap through the launcher, with the seccomp program on a descriptor of its own (which
+    bubblewrap reads before it starts the runner) and `passed` handed to the runner."""
+    filters = [] if seccomp is None else [_readable(seccomp)]
+    try:
+        return launch([*launcher, *bwrap, *_seccomp_args(filters), "--", *inside], (*passed, *filters))
+    finally:
+        for fd in filters:
+            os.close(fd)
 
 
 def launch(command: list[str], passed: tuple[int, ...]) -> subprocess.Popen[bytes]:
