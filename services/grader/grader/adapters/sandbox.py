@@ -336,6 +336,8 @@ class BwrapSandbox:
                     log.warning("%s; starting a sandbox afresh", e)
                     ready.dispose()
                     box = None
+                    files.close()  # whatever the lost attempt wrote is not this run's
+                    files = TestFiles(job.stdins)
             if outcomes is None:
                 box = self.cgroups.box(memory, job.invocation.limits.processes)
                 launcher = self._launcher_prefix(job.build.uid, len(job.stdins), box)
@@ -436,7 +438,13 @@ def _serve(
             ready.box.limit(memory, invocation.limits.processes)
         except SandboxError as e:
             raise NotReady(str(e)) from e
-    return serve_and_wait(ready.proc, ready.control, invocation, files, limits)
+    outcomes = serve_and_wait(ready.proc, ready.control, invocation, files, limits)
+    # Gone as it took the job (killed while it waited): no test reported, none timed out, no
+    # out-of-memory kill. Nothing of the program ran to an end: run the job afresh.
+    oom = ready.box is not None and ready.box.usage().oom_kills > 0
+    if not oom and not any(o.reported or o.timed_out for o in outcomes):
+        raise NotReady("the ready sandbox ended before it ran the job")
+    return outcomes
 
 
 def _disk_used(directory: Path) -> int:
