@@ -62,6 +62,9 @@ class OutboxRelay:
         self._poll = poll_seconds
         self._batch = batch_size
         self._wake = asyncio.Event()
+        # One pass at a time in this process: the shutdown flush waits for a pass in progress
+        # (whose rows SKIP LOCKED would hide from it) instead of missing its rows.
+        self._pass = asyncio.Lock()
         self._stopping = False
         self._unconfirmed = 0  # rows the last pass could not publish
 
@@ -102,6 +105,10 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """One pass: lock a batch, publish it with confirms, mark what the broker confirmed."""
+        async with self._pass:
+            return await self._relay_batch()
+
+    async def _relay_batch(self) -> int:
         o = self._outbox
         async with self._sessions.begin() as session:
             rows = (
