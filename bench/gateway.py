@@ -23,11 +23,11 @@ from typing import Any
 import httpx
 import typer
 
+from bench import results
 from bench.course import course_with_students, free_port
 from gradeflow_tools.scratch import provisioned_infra
 from gradeflow_tools.stack import SERVICES, ServiceProcess
 
-RESULTS = Path(__file__).parent / "results"
 SCRIPT = Path(__file__).parent / "k6" / "gateway.js"
 
 
@@ -54,16 +54,39 @@ def _k6() -> str:
     return found
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the server's worker processes, with HTTP_WORKERS > 1)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+    tree = [pid]
+    for p in tree:
+        tree += [child for child, parent in parents.items() if parent == p]
+    return tree
+
+
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+    """Resident memory of the server process (of its largest process, with several workers)."""
+    largest = 0
+    for p in _tree(pid):
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                largest = max(largest, int(line.split()[1]))
+    return round(largest / 1024, 1)
 
 
 def k6_run(target: str, data: Path, scenario: str, env: dict[str, str], pid: int | None) -> dict[str, Any]:
@@ -109,17 +132,40 @@ def _serve_bare(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the bare endpoint did not start")
 
 
+def _bare_run(data: Path, arrival: dict[str, str], stage: str) -> dict[str, Any]:
+    """The same arrival and ramp against the bare endpoint, for the ratio."""
+    port = free_port()
+    bare = _serve_bare(port)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        return {
+            "arrival": k6_run(url, data, "arrival", arrival, bare.pid),
+            "ramp": k6_run(url, data, "ramp", {"STAGE": stage}, bare.pid),
+        }
+    finally:
+        bare.terminate()
+        bare.wait(10)
+
+
 def main(
     rate: int = typer.Option(1000, help="arrivals per second, constant-arrival scenario"),
     duration: str = typer.Option("30s"),
     stage: str = typer.Option("15s", help="length of each ramp stage"),
     poll_rate: int = typer.Option(500),
     students: int = typer.Option(200),
+    log_dir: Path | None = typer.Option(None, help="keep the gateway's log here"),
+    workers: int = typer.Option(1, help="the gateway's HTTP_WORKERS (server processes)"),
+    only: str = typer.Option("arrival,ramp,polling,bare", help="the scenarios to run (a quick look)"),
 ) -> None:
+    chosen = set(only.split(","))
     report: dict[str, Any] = {"gateway": {}, "bare": {}}
     arrival = {"RATE": str(rate), "DURATION": duration}
     with provisioned_infra("gradeflow_bench") as infra, tempfile.TemporaryDirectory() as tmp:
-        config = infra.stack_config(ports={s: free_port() for s in SERVICES})
+        config = infra.stack_config(
+            ports={s: free_port() for s in SERVICES},
+            extra_env={"HTTP_WORKERS": str(workers)},
+            log_dir=log_dir,
+        )
         gateway = ServiceProcess(config, "gateway")
         gateway.start()
         try:
@@ -130,28 +176,28 @@ def main(
             data = Path(tmp) / "data.json"
             data.write_text(json.dumps(asyncio.run(_setup(config.url("gateway"), students))))
             url = config.url("gateway")
-            report["gateway"]["arrival"] = k6_run(url, data, "arrival", arrival, pid)
-            report["gateway"]["ramp"] = k6_run(url, data, "ramp", {"STAGE": stage}, pid)
-            polling = {"RATE": str(poll_rate), "DURATION": duration}
-            report["gateway"]["polling"] = k6_run(url, data, "polling", polling, pid)
+            plans = {
+                "arrival": arrival,
+                "ramp": {"STAGE": stage},
+                "polling": {"RATE": str(poll_rate), "DURATION": duration},
+            }
+            for scenario, env in plans.items():
+                if scenario in chosen:
+                    report["gateway"][scenario] = k6_run(url, data, scenario, env, pid)
+                    print(scenario, json.dumps(report["gateway"][scenario]), flush=True)
             report["gateway"]["peak_rss_mb"] = _rss_mb(pid)
         finally:
             gateway.stop()
-        port = free_port()
-        bare = _serve_bare(port)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            report["bare"]["arrival"] = k6_run(url, data, "arrival", arrival, bare.pid)
-            report["bare"]["ramp"] = k6_run(url, data, "ramp", {"STAGE": stage}, bare.pid)
-        finally:
-            bare.terminate()
-            bare.wait(10)
-    report["plan"] = {"rate": rate, "duration": duration, "stage": stage, "students": students}
-    report["machine"] = {"cpus": os.cpu_count()}
-    report["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "gateway.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+        if "bare" in chosen:
+            report["bare"] = _bare_run(data, arrival, stage)
+    report["plan"] = {
+        "workers": workers,
+        "rate": rate,
+        "duration": duration,
+        "stage": stage,
+        "students": students,
+    }
+    results.write("gateway", report)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from faststream.rabbit.annotations import RabbitMessage as InjectedMessage
 from faststream.rabbit.message import RabbitMessage
 from pydantic import ValidationError
 
-from gradeflow_shared.broker import Publisher, publish_event, publish_raw
+from gradeflow_shared.broker import Publisher, publish_raw
 from gradeflow_shared.envelope import (
     H_ATTEMPTS,
     H_ERROR,
@@ -34,6 +34,7 @@ from gradeflow_shared.envelope import (
 )
 from gradeflow_shared.errors import disposition
 from gradeflow_shared.events import Event, JobObserved
+from gradeflow_shared.telemetry import Telemetry
 from gradeflow_shared.topology import EXCHANGE, Route
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork, claimed
 
@@ -74,6 +75,7 @@ class Consumer(Generic[E]):
     model: type[E]
     handler: Handler[E]
     policy: MessagingPolicy
+    telemetry: Telemetry
     report: bool = True
 
     async def __call__(self, msg: RabbitMessage) -> None:
@@ -85,14 +87,16 @@ class Consumer(Generic[E]):
             event = self.model.model_validate_json(msg.body)
             final = retries >= len(self.policy.retry_delays_ms)
             envelope = envelope_of(msg).model_copy(update={"final_attempt": final})
-            await asyncio.wait_for(self.handler(event, envelope), self.policy.handler_timeout_seconds)
+            # A timeout scope, not wait_for: no task of its own per message.
+            async with asyncio.timeout(self.policy.handler_timeout_seconds):
+                await self.handler(event, envelope)
             outcome = "processed"
         except Exception as exc:  # every failure is settled below, none escapes
             error = exc
             outcome = await self._settle_failure(msg, headers, retries, exc)
         await msg.ack()
         if self.report:
-            await self._report(msg, headers, started, outcome, retries + 1, error)
+            self._report(msg, headers, started, outcome, retries + 1, error)
 
     async def _settle_failure(
         self, msg: RabbitMessage, headers: dict[str, Any], retries: int, exc: BaseException
@@ -115,7 +119,7 @@ class Consumer(Generic[E]):
         await publish_raw(self.publisher, msg.body, envelope, "", headers=headers, to_queue=target)
         return outcome
 
-    async def _report(
+    def _report(
         self,
         msg: RabbitMessage,
         headers: dict[str, Any],
@@ -135,11 +139,7 @@ class Consumer(Generic[E]):
             attempt=attempt,
             error=_describe(error) if error else None,
         )
-        try:
-            await publish_event(self.publisher, event, Envelope.for_event(event))
-        except Exception:
-            # Telemetry must never fail the work it describes; the loss shows as a gap in metrics.
-            log.exception("could not publish job telemetry for %s", msg.message_id)
+        self.telemetry.report(event)  # published in the background, with others (telemetry.py)
 
 
 def _describe(exc: BaseException) -> str:
@@ -157,6 +157,11 @@ class Subscriptions:
     publisher: Publisher
     policy: MessagingPolicy
     router: RabbitRouter = field(default_factory=RabbitRouter)
+    telemetry: Telemetry | None = None  # one per process: built from the publisher if not given
+
+    def __post_init__(self) -> None:
+        if self.telemetry is None:
+            self.telemetry = Telemetry(self.publisher)
 
     def add(
         self,
@@ -168,7 +173,8 @@ class Subscriptions:
         report: bool = True,
     ) -> None:
         """Consume `route`'s queue; concurrency is bounded by the channel prefetch."""
-        consumer = Consumer(self.publisher, route, model, handler, self.policy, report)
+        assert self.telemetry is not None
+        consumer = Consumer(self.publisher, route, model, handler, self.policy, self.telemetry, report)
 
         async def consume(msg: InjectedMessage) -> None:
             await consumer(msg)

@@ -35,7 +35,9 @@ class ServiceSettings(BaseSettings):
     # by the in-flight bound below). Many replicas: put PgBouncer in front (docs/benchmarks.md).
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # HTTP requests worked on at once per process; more are refused at once with 503 Retry-After.
-    max_in_flight: int = Field(default=64, ge=0, le=10_000)
+    # 256: at a gateway process's ~1,000 submits/s, about a quarter second of queue; 64 refused
+    # requests in the short stalls of a process well within its capacity (docs/benchmarks.md).
+    max_in_flight: int = Field(default=256, ge=0, le=10_000)
     prefetch: int = Field(default=16, ge=1, le=1000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
     graceful_timeout_seconds: float = Field(default=20.0, gt=0)

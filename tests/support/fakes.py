@@ -2,7 +2,7 @@
 inbox claims take effect only on commit; a unit left uncommitted leaves nothing), a clock, and a
 scripted sandbox. Each service's fake store is in tests/<service>/unit/fakes.py."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -108,8 +108,11 @@ class RecordingPublisher(Publisher):
     async def close(self) -> None:
         return None
 
-    async def publish(self, message: aio_pika.Message, routing_key: str, to_queue: bool = False) -> None:
-        self.sent.append((routing_key, message))
+    async def publish_many(
+        self, messages: Sequence[tuple[aio_pika.Message, str]], to_queue: bool = False
+    ) -> list[BaseException | None]:
+        self.sent += [(routing_key, message) for message, routing_key in messages]
+        return [None] * len(messages)
 
     def to(self, routing_key: str) -> list[aio_pika.Message]:
         return [m for key, m in self.sent if key == routing_key]

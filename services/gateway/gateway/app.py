@@ -2,6 +2,7 @@
 may pass their own units of work (a fake store) instead of the database's."""
 
 from fastapi import FastAPI
+from sqlalchemy.exc import DataError, IntegrityError
 
 from gateway.adapters.db.repositories import SqlGatewayStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
@@ -10,6 +11,7 @@ from gateway.handlers.http.judge0 import router as judge0_router
 from gateway.handlers.http.routes import router as api_router
 from gateway.handlers.messages import register
 from gateway.settings import GatewaySettings
+from gateway.usecases import submissions
 from gateway.usecases.ports import Context, Units
 from gradeflow_shared.auth import Tokens
 from gradeflow_shared.broker import Publisher
@@ -24,6 +26,12 @@ def create_app(
     units = units or runtime.units_of_work(SqlGatewayStore)
     runtime.consume(lambda subs: register(subs, units))
     app = runtime.http_app("Gradeflow gateway", [api_router, judge0_router], ERROR_TABLE)
-    app.state.context = Context(units)
+    intake = submissions.intake(
+        units,
+        settings.submit_batch_max,
+        settings.submit_batches_in_flight,
+        split_on=(IntegrityError, DataError),
+    )
+    app.state.context = Context(units, intake)
     app.state.tokens = Tokens(settings.auth_secret, settings.token_ttl_seconds)
     return app

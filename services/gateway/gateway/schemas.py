@@ -84,6 +84,8 @@ class ProgramIn(Strict):
     def _source_size(cls, value: str) -> str:
         if len(value.encode()) > MAX_SOURCE_BYTES:
             raise ValueError(f"source is over {MAX_SOURCE_BYTES} bytes")
+        if "\x00" in value:  # PostgreSQL's text cannot hold it: refused here, named
+            raise ValueError("source contains a NUL character")
         return value
 
 

@@ -12,3 +12,7 @@ class GatewaySettings(ServiceSettings):
     http_port: int = Field(default=8000, ge=1, le=65535)
     database_url: str = "postgresql+asyncpg://gradeflow_gateway:gateway-dev@localhost:5432/gradeflow"
     token_ttl_seconds: int = Field(default=12 * 3600, gt=0)
+    # Group commit of concurrent submits (usecases/submissions.py): the most in one unit of work,
+    # and how many such units may be writing at once (each holds a pool connection meanwhile).
+    submit_batch_max: int = Field(default=256, ge=1)
+    submit_batches_in_flight: int = Field(default=2, ge=1)

@@ -31,6 +31,7 @@ CASES: list[tuple[str, Any, int, str]] = [
     ("unknown assignment", {"assignment_id": str(uuid.uuid4())}, 404, "assignment_id"),
     ("source over 64 KiB", {"source": "x" * (64 * 1024 + 1)}, 422, "source"),
     ("missing field", {"source": None}, 422, "source"),
+    ("NUL in the source", {"source": "print(1)\x00"}, 422, "source"),
     ("not a uuid", {"assignment_id": "42"}, 422, "assignment_id"),
     ("unknown field", {"extra": 1}, 422, "extra"),
 ]

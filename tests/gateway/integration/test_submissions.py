@@ -1,7 +1,9 @@
 """A valid submission is stored with its outbox row in one transaction and answered 202 at once;
-the relay publishes it to the grader's queue with an explicit, persistent message id."""
+the relay publishes it to the grader's queue with an explicit, persistent message id. Concurrent
+submits share transactions (group commit) and each still gets its own answer."""
 
 import asyncio
+import uuid
 
 import aio_pika
 import asyncpg
@@ -79,3 +81,35 @@ async def test_another_student_cannot_see_a_submission(gateway: httpx.AsyncClien
     assert (await gateway.get(f"/v1/submissions/{accepted['id']}", headers=bob)).status_code == 404
     teacher_view = await gateway.get(f"/v1/submissions/{accepted['id']}", headers=room.teacher)
     assert teacher_view.status_code == 200
+
+
+async def test_concurrent_submits_share_commits_and_each_gets_its_own_answer(
+    gateway: httpx.AsyncClient, infra: Infra
+) -> None:
+    room = await classroom(gateway, students=3)
+    body = {"assignment_id": room.assignment_id, "language": "python", "source": CORRECT}
+    unknown = {**body, "assignment_id": "00000000-0000-7000-8000-000000000000"}
+    sends = [(body, headers) for _, headers in room.students] * 10
+    sends += [(body, room.teacher)] * 5 + [(unknown, room.students[0][1])] * 5
+    answers = await asyncio.gather(*(gateway.post("/v1/submissions", json=b, headers=h) for b, h in sends))
+    codes = [r.status_code for r in answers]
+    assert codes == [202] * 30 + [403] * 5 + [404] * 5, codes
+    accepted = {r.json()["id"] for r in answers[:30]}
+    assert len(accepted) == 30
+    conn = await asyncpg.connect(infra.admin_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT id::text, created_at FROM gateway.submissions WHERE assignment_id = $1",
+            uuid.UUID(room.assignment_id),
+        )
+        staged = await conn.fetch(
+            "SELECT body::jsonb->>'submission_id' AS id FROM gateway.outbox "
+            "WHERE routing_key = 'submission.created' AND body::jsonb->>'assignment_id' = $1",
+            room.assignment_id,
+        )
+    finally:
+        await conn.close()
+    assert {r["id"] for r in rows} == accepted, "exactly the accepted ones stored"
+    assert sorted(r["id"] for r in staged) == sorted(accepted), "one event each, none for the refused"
+    # now() is the transaction's start: submissions sharing it were committed together.
+    assert len({r["created_at"] for r in rows}) < 30, "some submits shared a unit of work"

@@ -69,17 +69,23 @@ class FakeGatewayStore:
     async def get_assignment(self, assignment_id: UUID) -> Any | None:
         return self.assignments.get(assignment_id)
 
-    async def submit_target(self, assignment_id: UUID, user_id: UUID) -> Any | None:
-        assignment = self.assignments.get(assignment_id)
-        if assignment is None:
-            return None
-        membership = self.enrollments.get((assignment.course_id, user_id))
-        return record(course_id=assignment.course_id, role=membership.role if membership else None)
+    async def submit_targets(self, pairs: Sequence[tuple[UUID, UUID]]) -> dict[tuple[UUID, UUID], Any]:
+        found = {}
+        for assignment_id, user_id in pairs:
+            assignment = self.assignments.get(assignment_id)
+            if assignment is not None:
+                membership = self.enrollments.get((assignment.course_id, user_id))
+                role = membership.role if membership else None
+                found[(assignment_id, user_id)] = record(course_id=assignment.course_id, role=role)
+        return found
 
     async def list_test_cases(self, assignment_id: UUID) -> Sequence[Any]:
         return self.tests.get(assignment_id, [])
 
-    async def add_submission(self, student_id: UUID, assignment_id: UUID, language: str, source: str) -> Any:
+    async def add_submissions(self, many: Sequence[dict[str, Any]]) -> Sequence[Any]:
+        return [await self._add_submission(**m) for m in many]
+
+    async def _add_submission(self, student_id: UUID, assignment_id: UUID, language: str, source: str) -> Any:
         now = self._now()
         row = record(
             id=new_id(),

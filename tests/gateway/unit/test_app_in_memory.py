@@ -76,7 +76,8 @@ async def test_grades_are_routed_to_their_use_case_once_and_bad_ones_dead_letter
     app, publisher = _app(units)
     store = units.repos
     assignment = await store.add_assignment(uuid.uuid4(), {"title": "t"})
-    submission = await store.add_submission(uuid.uuid4(), assignment.id, "c", "x")
+    new = {"student_id": uuid.uuid4(), "assignment_id": assignment.id, "language": "c", "source": "x"}
+    [submission] = await store.add_submissions([new])
     graded = SubmissionGraded(
         submission_id=submission.id,
         assignment_id=assignment.id,
@@ -102,4 +103,5 @@ async def test_grades_are_routed_to_their_use_case_once_and_bad_ones_dead_letter
     assert units.commits == 1, "the redelivery was a no-op"
     [dead] = publisher.to(GATEWAY_SUBMISSION_GRADED.dlq)
     assert dead.message_id == "bad-1" and "ValidationError" in str(dead.headers["x-last-error"])
+    await app.state.runtime.telemetry.close()  # published in the background: flushed as at shutdown
     assert len(publisher.to("telemetry.job")) == 3, "every message's life is reported to metrics"

@@ -1,6 +1,7 @@
 """The gateway's use cases in memory: a fake store and unit of work, no database, no broker. Each
 use case's main rule and its main failure; a failure commits nothing and publishes nothing."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +42,7 @@ async def _login(ctx: Context, who: str) -> uuid.UUID:
 
 async def _course(units: Units) -> tuple[Context, uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]:
     """(context, teacher, student, course, assignment)."""
-    ctx = Context(units)
+    ctx = _context(units)
     teacher, student = await _login(ctx, "teacher"), await _login(ctx, "student")
     course = await catalogue.create_course(ctx, teacher, s.CourseIn(title="Algorithms"))
     await catalogue.enroll(ctx, teacher, course.id, s.EnrollmentIn(user_id=student, role="student"))
@@ -51,12 +52,16 @@ async def _course(units: Units) -> tuple[Context, uuid.UUID, uuid.UUID, uuid.UUI
     return ctx, teacher, student, course.id, assignment.id
 
 
+def _context(units: Units) -> Context:
+    return Context(units, submissions.intake(units))
+
+
 def _envelope(event: Any) -> Envelope:
     return Envelope.for_event(event)
 
 
 async def test_dev_login_is_idempotent_by_email() -> None:
-    ctx = Context(fake_units())
+    ctx = _context(fake_units())
     first = await catalogue.dev_login(ctx, s.DevLogin(email="Ada@Example.com", name="Ada"))
     again = await catalogue.dev_login(ctx, s.DevLogin(email="ada@example.com", name="Ada L."))
     assert again.id == first.id and again.name == "Ada L."
@@ -64,7 +69,7 @@ async def test_dev_login_is_idempotent_by_email() -> None:
 
 async def test_creating_a_course_enrolls_its_teacher_and_announces_it() -> None:
     units = fake_units()
-    ctx = Context(units)
+    ctx = _context(units)
     teacher = await _login(ctx, "teacher")
     course = await catalogue.create_course(ctx, teacher, s.CourseIn(title="Algorithms"))
     assert units.repos.enrollments[(course.id, teacher)].role == "teacher"
@@ -75,7 +80,7 @@ async def test_creating_a_course_enrolls_its_teacher_and_announces_it() -> None:
 async def test_an_unknown_user_cannot_create_a_course() -> None:
     units = fake_units()
     with pytest.raises(NotFound):
-        await catalogue.create_course(Context(units), uuid.uuid4(), s.CourseIn(title="x"))
+        await catalogue.create_course(_context(units), uuid.uuid4(), s.CourseIn(title="x"))
     assert units.published == [] and units.repos.courses == {}
 
 
@@ -156,6 +161,25 @@ async def test_only_an_enrolled_student_may_submit() -> None:
     assert units.events(SubmissionCreated) == [] and units.repos.submissions == {}
 
 
+async def test_concurrent_submits_commit_together_and_a_refused_one_fails_alone() -> None:
+    units = fake_units()
+    ctx, teacher, student, _, assignment = await _course(units)
+    commits = units.commits
+    ok = s.SubmissionIn(assignment_id=assignment, language="python", source="x")
+    results = await asyncio.gather(
+        submissions.submit(ctx, student, ok),
+        submissions.submit(ctx, teacher, ok),  # a teacher may not submit
+        submissions.submit(ctx, student, ok),
+        return_exceptions=True,
+    )
+    first, refused, third = results
+    assert isinstance(refused, Forbidden) and refused.field == "assignment_id"
+    assert isinstance(first, s.SubmissionAccepted) and isinstance(third, s.SubmissionAccepted)
+    assert units.commits == commits + 1, "one unit of work for the three"
+    created = {e.submission_id for e in units.events(SubmissionCreated)}
+    assert created == {first.id, third.id} == set(units.repos.submissions)
+
+
 async def test_a_submission_is_visible_to_its_student_teacher_and_parent_only() -> None:
     units = fake_units()
     ctx, teacher, student, _, assignment = await _course(units)
@@ -214,7 +238,7 @@ async def test_a_grade_lands_once_and_a_late_grading_started_does_not_hide_it() 
 
 async def test_a_run_batch_is_accepted_whole_with_one_event_per_run() -> None:
     units = fake_units()
-    ctx = Context(units)
+    ctx = _context(units)
     user = await _login(ctx, "dev")
     cmds = [
         s.RunIn(language="python", source="print(1)", stdin=str(i), max_output_kb=1 + i) for i in range(3)
@@ -228,13 +252,13 @@ async def test_a_run_batch_is_accepted_whole_with_one_event_per_run() -> None:
 async def test_an_unknown_user_cannot_request_runs() -> None:
     units = fake_units()
     with pytest.raises(NotFound):
-        await runs.request_runs(Context(units), uuid.uuid4(), [s.RunIn(language="c", source="x")])
+        await runs.request_runs(_context(units), uuid.uuid4(), [s.RunIn(language="c", source="x")])
     assert units.published == [] and units.repos.runs == {}
 
 
 async def test_a_completed_run_is_shown_to_its_owner_only() -> None:
     units = fake_units()
-    ctx = Context(units)
+    ctx = _context(units)
     owner, other = await _login(ctx, "owner"), await _login(ctx, "other")
     accepted = await runs.request_run(ctx, owner, s.RunIn(language="python", source="print(1)"))
     done = RunCompleted(

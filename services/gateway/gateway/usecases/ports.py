@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from gateway import schemas as s
+from gradeflow_shared.batching import Batcher
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
 
 
@@ -22,14 +24,15 @@ class GatewayStore(Protocol):
     async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Any: ...
     async def add_test_cases(self, assignment_id: UUID, tests: Sequence[dict[str, Any]]) -> Sequence[Any]: ...
     async def get_assignment(self, assignment_id: UUID) -> Any | None: ...
-    async def submit_target(self, assignment_id: UUID, user_id: UUID) -> Any | None:
-        """The assignment's `course_id` and the user's `role` in that course (None if not
-        enrolled), in one read; None if there is no such assignment."""
+    async def submit_targets(self, pairs: Sequence[tuple[UUID, UUID]]) -> dict[tuple[UUID, UUID], Any]:
+        """For each (assignment, user) pair whose assignment exists: the assignment's
+        `course_id` and the user's `role` in that course (None if not enrolled); one read."""
         ...
 
     async def list_test_cases(self, assignment_id: UUID) -> Sequence[Any]: ...
-    async def add_submission(self, student_id: UUID, assignment_id: UUID, language: str, source: str) -> Any:
-        """The new row's `id`, `status` and `created_at`."""
+    async def add_submissions(self, many: Sequence[dict[str, Any]]) -> Sequence[Any]:
+        """Insert queued submissions (student_id, assignment_id, language, source) in one
+        statement; each new row's `id`, `status` and `created_at`, in the order given."""
         ...
 
     async def get_submission(self, submission_id: UUID) -> Any | None:
@@ -49,7 +52,19 @@ Units = UnitsOfWork[GatewayStore]
 
 
 @dataclass(frozen=True)
+class Submit:
+    """One caller's submission, waiting for the next group commit (usecases/submissions.py)."""
+
+    student_id: UUID
+    cmd: s.SubmissionIn
+
+
+Intake = Batcher[Submit, s.SubmissionAccepted]
+
+
+@dataclass(frozen=True)
 class Context:
     """What every use case of the gateway needs, built once by the composition root."""
 
     units: Units
+    intake: Intake  # submits grouped into shared units of work

@@ -1,36 +1,90 @@
 """Submitting code and following its grading: the gateway's side of a submission's path."""
 
+from typing import Any
 from uuid import UUID
 
 from gateway import schemas as s
 from gateway.domain.access import may_view_submission, require_student
-from gateway.domain.errors import NotFound
+from gateway.domain.errors import GatewayError, NotFound
 from gateway.domain.submissions import earlier_than, results_for_viewer
-from gateway.usecases.ports import Context, Uow
+from gateway.usecases.ports import Context, Intake, Submit, Units, Uow
+from gradeflow_shared.batching import Batcher
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted, SubmissionCreated, SubmissionGraded
 
 
+def intake(
+    units: Units,
+    max_items: int = 256,
+    concurrency: int = 2,
+    split_on: tuple[type[Exception], ...] = (),
+) -> Intake:
+    """Concurrent submits grouped into one unit of work each (group commit, batching.py): one
+    read, two multi-row inserts and one commit for a whole batch, instead of four round trips and
+    a commit per request. A lone submit goes out at once; under load the batches grow.
+    `split_on`: the store's constraint errors, on which each submit of the batch is retried alone
+    (a row deleted meanwhile fails its own submit only)."""
+    return Batcher(
+        lambda batch: accept(units, batch),
+        max_items=max_items,
+        max_wait=0,
+        concurrency=concurrency,
+        split_on=split_on,
+    )
+
+
 async def submit(ctx: Context, student_id: UUID, cmd: s.SubmissionIn) -> s.SubmissionAccepted:
-    """Store the submission and stage `submission.created` in one unit; grading is asynchronous."""
-    async with ctx.units() as uow:
-        target = await uow.repos.submit_target(cmd.assignment_id, student_id)
-        if target is None:
-            raise NotFound("assignment not found", field="assignment_id")
-        require_student(target.role)
-        row = await uow.repos.add_submission(student_id, cmd.assignment_id, cmd.language, cmd.source)
-        event = SubmissionCreated(
-            submission_id=row.id,
-            assignment_id=cmd.assignment_id,
-            course_id=target.course_id,
-            student_id=student_id,
-            language=cmd.language,
-            source=cmd.source,
-            created_at=row.created_at,
-        )
-        uow.add_event(event, correlation_id=str(row.id))
-        await uow.commit()
-    return s.SubmissionAccepted(id=row.id, status=row.status)
+    """Store the submission and stage `submission.created` in one unit (shared with concurrent
+    submits); grading is asynchronous."""
+    accepted = await ctx.intake.add(Submit(student_id, cmd))
+    assert accepted is not None
+    return accepted
+
+
+async def accept(units: Units, batch: list[Submit]) -> list[s.SubmissionAccepted | Exception]:
+    """Check each submit against its assignment and the caller's enrolment, then store the
+    accepted ones and their events together: each submission commits with its event. A submit
+    that breaks a rule gets its own error; the others still commit."""
+    outcomes: dict[int, s.SubmissionAccepted | Exception] = {}
+    async with units() as uow:
+        targets = await uow.repos.submit_targets([(b.cmd.assignment_id, b.student_id) for b in batch])
+        taken: list[tuple[int, Submit, Any]] = []  # (index in batch, submit, its target)
+        for index, b in enumerate(batch):
+            target = targets.get((b.cmd.assignment_id, b.student_id))
+            try:
+                if target is None:
+                    raise NotFound("assignment not found", field="assignment_id")
+                require_student(target.role)
+            except GatewayError as e:
+                outcomes[index] = e
+            else:
+                taken.append((index, b, target))
+        if taken:
+            rows = await uow.repos.add_submissions(
+                [
+                    {
+                        "student_id": b.student_id,
+                        "assignment_id": b.cmd.assignment_id,
+                        "language": b.cmd.language,
+                        "source": b.cmd.source,
+                    }
+                    for _, b, _ in taken
+                ]
+            )
+            for (index, b, target), row in zip(taken, rows, strict=True):
+                event = SubmissionCreated(
+                    submission_id=row.id,
+                    assignment_id=b.cmd.assignment_id,
+                    course_id=target.course_id,
+                    student_id=b.student_id,
+                    language=b.cmd.language,
+                    source=b.cmd.source,
+                    created_at=row.created_at,
+                )
+                uow.add_event(event, correlation_id=str(row.id))
+                outcomes[index] = s.SubmissionAccepted(id=row.id, status=row.status)
+            await uow.commit()
+    return [outcomes[i] for i in range(len(batch))]
 
 
 async def view(ctx: Context, viewer_id: UUID, submission_id: UUID) -> s.SubmissionOut:

@@ -12,7 +12,7 @@ from metrics.usecases.ports import Units
 def register(subs: Subscriptions, units: Units, max_items: int, max_wait: float) -> None:
     # Telemetry comes many messages at a time (every consumer reports each job): written in
     # batches, each handler returning (and its message acked) once its batch is committed.
-    batcher: Batcher[tuple[JobObserved, Envelope]] = Batcher(
+    batcher: Batcher[tuple[JobObserved, Envelope], None] = Batcher(
         lambda jobs: stats.record_many(units, jobs), max_items, max_wait
     )
 

@@ -5,12 +5,33 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.adapters.db.tables import assignments, courses, enrollments, runs, submissions, test_cases, users
 from gradeflow_shared.ids import new_id
+
+_SUBMIT_TARGETS = text(
+    """
+    SELECT p.assignment_id, p.user_id, a.course_id, e.role
+    FROM unnest(CAST(:assignments AS uuid[]), CAST(:users AS uuid[])) AS p(assignment_id, user_id)
+    JOIN assignments a ON a.id = p.assignment_id
+    LEFT JOIN enrollments e ON e.course_id = a.course_id AND e.user_id = p.user_id
+    """
+)
+_SUBMISSION_COLUMNS = ("student_id", "assignment_id", "language", "source")
+_ADD_SUBMISSIONS = text(
+    """
+    INSERT INTO submissions (id, student_id, assignment_id, language, source, status)
+    SELECT n.id, n.student_id, n.assignment_id, n.language, n.source, 'queued'
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:student_ids AS uuid[]), CAST(:assignment_ids AS uuid[]),
+        CAST(:languages AS text[]), CAST(:sources AS text[])
+    ) AS n(id, student_id, assignment_id, language, source)
+    RETURNING id, status, created_at
+    """
+)
 
 
 class SqlGatewayStore:
@@ -88,35 +109,19 @@ class SqlGatewayStore:
         )
         return (await self._session.execute(stmt)).all()
 
-    async def submit_target(self, assignment_id: UUID, user_id: UUID) -> Any | None:
-        joined = assignments.outerjoin(
-            enrollments,
-            (enrollments.c.course_id == assignments.c.course_id) & (enrollments.c.user_id == user_id),
+    async def submit_targets(self, pairs: Sequence[tuple[UUID, UUID]]) -> dict[tuple[UUID, UUID], Any]:
+        # The pairs as two arrays: one statement, compiled once, however many pairs.
+        found = await self._session.execute(
+            _SUBMIT_TARGETS,
+            {"assignments": [a for a, _ in pairs], "users": [u for _, u in pairs]},
         )
-        stmt = (
-            select(assignments.c.course_id, enrollments.c.role)
-            .select_from(joined)
-            .where(assignments.c.id == assignment_id)
-        )
-        return (await self._session.execute(stmt)).first()
+        return {(row.assignment_id, row.user_id): row for row in found}
 
-    async def add_submission(
-        self, student_id: UUID, assignment_id: UUID, language: str, source: str
-    ) -> Row[Any]:
-        stmt = (
-            insert(submissions)
-            .values(
-                id=new_id(),
-                assignment_id=assignment_id,
-                student_id=student_id,
-                language=language,
-                source=source,
-                status="queued",
-            )
-            .returning(submissions.c.id, submissions.c.status, submissions.c.created_at)
-        )
-        row: Row[Any] = (await self._session.execute(stmt)).one()
-        return row
+    async def add_submissions(self, many: Sequence[dict[str, Any]]) -> Sequence[Row[Any]]:
+        ids = [new_id() for _ in many]
+        params = {"ids": ids, **{f"{c}s": [m[c] for m in many] for c in _SUBMISSION_COLUMNS}}
+        stored = {row.id: row for row in await self._session.execute(_ADD_SUBMISSIONS, params)}
+        return [stored[i] for i in ids]
 
     async def get_submission(self, submission_id: UUID) -> Row[Any] | None:
         stmt = (

@@ -23,9 +23,11 @@ async def tokens(request: Request) -> Tokens:
 
 
 async def current_user(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    issuer: Annotated[Tokens, Depends(tokens)],
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> UUID:
+    # The issuer straight from app state, not as a dependency of its own: every dependency level
+    # is solved per request, and this one is on every authenticated route.
+    issuer: Tokens = request.app.state.tokens
     return issuer.verify(credentials.credentials if credentials else None)
 
 

@@ -12,6 +12,17 @@ from gradeflow_shared.auth import Tokens
 router = APIRouter(prefix="/v1")
 
 
+# The hot paths first: routes are matched in the order they are declared.
+@router.post("/submissions", status_code=status.HTTP_202_ACCEPTED, response_model=s.SubmissionAccepted)
+async def submit(body: s.SubmissionIn, ctx: Ctx, user: User) -> s.SubmissionAccepted:
+    return await submissions.submit(ctx, user, body)
+
+
+@router.get("/submissions/{submission_id}", response_model=s.SubmissionOut)
+async def get_submission(submission_id: UUID, ctx: Ctx, user: User) -> s.SubmissionOut:
+    return await submissions.view(ctx, user, submission_id)
+
+
 @router.post("/auth/dev-login", response_model=s.TokenOut, tags=["auth"])
 async def dev_login(body: s.DevLogin, ctx: Ctx, issuer: Tokens = Depends(tokens)) -> s.TokenOut:
     user = await catalogue.dev_login(ctx, body)
@@ -44,16 +55,6 @@ async def create_assignment(course_id: UUID, body: s.AssignmentIn, ctx: Ctx, use
 @router.get("/assignments/{assignment_id}", response_model=s.AssignmentOut)
 async def get_assignment(assignment_id: UUID, ctx: Ctx, user: User) -> s.AssignmentOut:
     return await catalogue.view_assignment(ctx, user, assignment_id)
-
-
-@router.post("/submissions", status_code=status.HTTP_202_ACCEPTED, response_model=s.SubmissionAccepted)
-async def submit(body: s.SubmissionIn, ctx: Ctx, user: User) -> s.SubmissionAccepted:
-    return await submissions.submit(ctx, user, body)
-
-
-@router.get("/submissions/{submission_id}", response_model=s.SubmissionOut)
-async def get_submission(submission_id: UUID, ctx: Ctx, user: User) -> s.SubmissionOut:
-    return await submissions.view(ctx, user, submission_id)
 
 
 @router.post("/runs", status_code=status.HTTP_202_ACCEPTED, response_model=s.RunAccepted, tags=["runs"])

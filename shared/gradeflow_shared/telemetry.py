@@ -1,0 +1,85 @@
+"""Job telemetry off the job's path: every consumer reports each job it settled (`JobObserved`, to
+the metrics service), and publishing that report with a confirm of its own, before the handler
+returned, doubled what a job cost the broker and held its prefetch slot for a round trip. Here a
+report is queued in memory and published with the others of the same moment, many messages per
+flush, each still persistent and confirmed. Telemetry must never slow or fail the work it
+describes: when the broker is unreachable, reports beyond `max_pending` are dropped (counted and
+logged) rather than held without bound; a process killed outright loses the last few; both show
+as a gap in metrics, never as a lost job."""
+
+import asyncio
+import contextlib
+import logging
+
+from gradeflow_shared.broker import Publisher, message_for
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.events import JobObserved
+
+log = logging.getLogger(__name__)
+
+
+class Telemetry:
+    def __init__(
+        self, publisher: Publisher, max_wait: float = 0.05, max_items: int = 500, max_pending: int = 20_000
+    ) -> None:
+        self._publisher = publisher
+        self._max_wait = max_wait
+        self._max_items = max_items
+        self._max_pending = max_pending
+        self._pending: list[JobObserved] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    def report(self, observed: JobObserved) -> None:
+        """Queue `observed`; it goes out within `max_wait` (sooner once `max_items` are queued)."""
+        if len(self._pending) >= self._max_pending:
+            self.dropped += 1
+            if self.dropped % 1000 == 1:
+                log.warning("telemetry: broker not keeping up, %d job reports dropped", self.dropped)
+            return
+        self._pending.append(observed)
+        if self._flushing is not None:
+            return  # the flush in progress takes these next
+        if len(self._pending) >= self._max_items:
+            self._flush_now()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._max_wait, self._flush_now)
+
+    def _flush_now(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._flushing is None and self._pending:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[: self._max_items], self._pending[self._max_items :]
+                messages = [
+                    (message_for(o.model_dump_json().encode(), Envelope.for_event(o)), o.type) for o in batch
+                ]
+                failed = [f for f in await self._publisher.publish_many(messages) if f is not None]
+                if failed:
+                    # Not retried: the broker is likely down, and reports are worth less than work.
+                    self.dropped += len(failed)
+                    log.warning(
+                        "telemetry: %d of %d job reports not confirmed: %r",
+                        len(failed),
+                        len(batch),
+                        failed[0],
+                    )
+                    await asyncio.sleep(self._max_wait)
+        finally:
+            self._flushing = None
+
+    async def close(self) -> None:
+        """Publish what is queued (graceful shutdown)."""
+        if self._flushing is not None:
+            with contextlib.suppress(Exception):
+                await self._flushing
+        self._flush_now()
+        if self._flushing is not None:
+            with contextlib.suppress(Exception):
+                await self._flushing
