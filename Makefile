@@ -2,7 +2,7 @@
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-grader migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
 # sandbox and toolchains; each step installs only what is missing.
@@ -40,14 +40,25 @@ format: install
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-# Every benchmark, one after another (figures in bench/results/*.json; docs/benchmarks.md).
-bench: bench-pipeline bench-gateway bench-grader
+# Every benchmark, one after another (under 10 minutes), then docs/benchmarks.md regenerated from
+# bench/results/*.json with its plots (bench/report.py).
+bench: install
+	$(UV) run --frozen python -m bench.pipeline --submissions 600 --clients 20
+	$(UV) run --frozen python -m bench.pipeline --submissions 300 --graders 1 --grader-concurrency 1 --out-name pipeline-scale-1.json
+	$(UV) run --frozen python -m bench.pipeline --submissions 300 --graders 2 --grader-concurrency 1 --out-name pipeline-scale-2.json
+	$(UV) run --frozen python -m bench.gateway
+	$(UV) run --frozen python -m bench.consumers
+	$(UV) run --frozen python -m bench.grader
+	$(UV) run --frozen python -m bench.report
 
 bench-pipeline: install
 	$(UV) run --frozen python -m bench.pipeline
 
 bench-gateway: install
 	$(UV) run --frozen python -m bench.gateway
+
+bench-consumers: install
+	$(UV) run --frozen python -m bench.consumers
 
 bench-grader: install
 	$(UV) run --frozen python -m bench.grader

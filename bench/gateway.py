@@ -25,6 +25,7 @@ import typer
 
 from bench import results
 from bench.course import course_with_students, free_port
+from bench.memory import rss_mb
 from gradeflow_tools.scratch import provisioned_infra
 from gradeflow_tools.stack import SERVICES, ServiceProcess
 
@@ -80,13 +81,8 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _rss_mb(pid: int) -> float:
-    """Resident memory of the server process (of its largest process, with several workers)."""
-    largest = 0
-    for p in _tree(pid):
-        for line in Path(f"/proc/{p}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                largest = max(largest, int(line.split()[1]))
-    return round(largest / 1024, 1)
+    """Resident memory of the server (of its largest process, with several workers)."""
+    return max(rss_mb(p) for p in _tree(pid))
 
 
 def k6_run(target: str, data: Path, scenario: str, env: dict[str, str], pid: int | None) -> dict[str, Any]:
@@ -105,16 +101,44 @@ def k6_run(target: str, data: Path, scenario: str, env: dict[str, str], pid: int
     requests = int(metrics["http_reqs"]["count"])
     failed = metrics.get("http_req_failed", {}).get("value", 0.0)
     checks = metrics.get("checks", {})
+    statuses = {
+        name.split(":", 1)[1].rstrip("}"): int(m["count"])
+        for name, m in metrics.items()
+        if name.startswith("http_reqs{status:") and m.get("count")
+    }
     return {
+        "statuses": statuses,  # "0": no response (a timeout or a refused connection)
+        "stages": _stages(metrics),
         "requests": requests,
         "per_second": round(metrics["http_reqs"]["rate"], 1),
-        "latency_ms": {k: round(v, 2) for k, v in duration.items() if k != "min"},
+        "latency_ms": _figures(duration),
         "errors": round(failed * requests),
         "error_rate": round(failed, 4),
         "checks_failed": int(checks.get("fails", 0)),
         "dropped_iterations": int(metrics.get("dropped_iterations", {}).get("count", 0)),
         "server_cpu_cores": round((_cpu_seconds(pid) - cpu_before) / wall, 2) if pid else None,
     }
+
+
+def _figures(trend: dict[str, Any]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in trend.items() if k != "min" and isinstance(v, int | float)}
+
+
+def _stages(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Requests and latency per stage of the ramp (tagged by bench/k6/gateway.js)."""
+    stages = []
+    for i in range(6):
+        count = metrics.get(f"http_reqs{{stage:{i}}}", {}).get("count", 0)
+        duration = metrics.get(f"http_req_duration{{stage:{i}}}", {})
+        if count:
+            stages.append(
+                {
+                    "stage": i,
+                    "requests": int(count),
+                    "latency_ms": _figures(duration),
+                }
+            )
+    return stages
 
 
 def _serve_bare(port: int) -> subprocess.Popen[bytes]:

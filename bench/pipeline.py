@@ -6,22 +6,20 @@ submissions sent by concurrent clients; figures for the API (POST latency) and t
 """
 
 import asyncio
-import json
-import platform
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import typer
 
+from bench import results
 from bench.course import SUM_TESTS, course_with_students, free_port
+from bench.memory import Memory
 from gradeflow_tools.scratch import Infra, provisioned_infra
 from gradeflow_tools.stack import SERVICES, ServiceProcess, Stack
 
-RESULTS = Path(__file__).parent / "results"
 CORRECT = "n = int(input())\nprint(sum(range(1, n + 1)))\n"
 WRONG = "n = int(input())\nprint(n * n)\n"
 
@@ -106,6 +104,9 @@ def main(
         config = infra.stack_config(ports={s: free_port() for s in SERVICES}, extra_env=extra)
         stack = Stack(config)
         stack.start()
+        time.sleep(2)  # settled: start-up's garbage collected, consumers idle
+        pids = {name: p.proc.pid for name, p in stack.processes.items() if p.proc is not None}
+        memory = Memory(pids)
         # More graders compete on grader.submissions, each with a port and sandbox uids of its own.
         more = [
             ServiceProcess(
@@ -122,20 +123,16 @@ def main(
             for grader in more:
                 grader.start()
                 grader.wait_ready()
-            report = asyncio.run(_load(config.url("gateway"), submissions, clients, infra, timeout))
+            with memory.sampling():
+                report = asyncio.run(_load(config.url("gateway"), submissions, clients, infra, timeout))
         finally:
             for grader in more:
                 grader.stop()
             stack.stop()
     report["graders"] = graders
     report["grader_concurrency"] = grader_concurrency or None
-    report["machine"] = {"cpus": __import__("os").cpu_count(), "python": platform.python_version()}
-    report["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / out_name
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
-    print(f"written to {out}")
+    report["memory_mb"] = memory.figures()
+    results.write(out_name.removesuffix(".json"), report)
 
 
 if __name__ == "__main__":
