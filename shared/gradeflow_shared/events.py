@@ -164,7 +164,7 @@ class EnrollmentChanged(Event):
 
 
 class JobObserved(Event):
-    """Every consumer → metrics: one message's life on one queue (job-lifecycle telemetry)."""
+    """One message's life on one queue (job-lifecycle telemetry): an item of `JobsObserved`."""
 
     type: ClassVar[str] = "telemetry.job"
     queue: str
@@ -178,6 +178,14 @@ class JobObserved(Event):
     error: str | None = None
 
 
+class JobsObserved(Event):
+    """Every consumer → metrics: the jobs it settled in the last moment, many per message (one
+    message per job doubled what a job cost the broker; gradeflow_shared/telemetry.py)."""
+
+    type: ClassVar[str] = "telemetry.jobs"
+    jobs: tuple[JobObserved, ...] = Field(min_length=1)
+
+
 CATALOGUE: tuple[type[Event], ...] = (
     AssignmentPublished,
     SubmissionCreated,
@@ -187,4 +195,5 @@ CATALOGUE: tuple[type[Event], ...] = (
     RunCompleted,
     EnrollmentChanged,
     JobObserved,
+    JobsObserved,
 )

@@ -1,8 +1,8 @@
 """Job telemetry off the job's path: every consumer reports each job it settled (`JobObserved`, to
 the metrics service), and publishing that report with a confirm of its own, before the handler
 returned, doubled what a job cost the broker and held its prefetch slot for a round trip. Here a
-report is queued in memory and published with the others of the same moment, many messages per
-flush, each still persistent and confirmed. Telemetry must never slow or fail the work it
+report is queued in memory and published with the others of the same moment, up to `max_items`
+in one `telemetry.jobs` message, persistent and confirmed. Telemetry must never slow or fail the work it
 describes: when the broker is unreachable, reports beyond `max_pending` are dropped (counted and
 logged) rather than held without bound; a process killed outright loses the last few; both show
 as a gap in metrics, never as a lost job."""
@@ -13,7 +13,7 @@ import logging
 
 from gradeflow_shared.broker import Publisher, message_for
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import JobObserved
+from gradeflow_shared.events import JobObserved, JobsObserved
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +57,13 @@ class Telemetry:
         try:
             while self._pending:
                 batch, self._pending = self._pending[: self._max_items], self._pending[self._max_items :]
-                messages = [
-                    (message_for(o.model_dump_json().encode(), Envelope.for_event(o)), o.type) for o in batch
-                ]
-                failed = [f for f in await self._publisher.publish_many(messages) if f is not None]
-                if failed:
+                report = JobsObserved(jobs=tuple(batch))
+                message = message_for(report.model_dump_json().encode(), Envelope.for_event(report))
+                [failed] = await self._publisher.publish_many([(message, report.type)])
+                if failed is not None:
                     # Not retried: the broker is likely down, and reports are worth less than work.
-                    self.dropped += len(failed)
-                    log.warning(
-                        "telemetry: %d of %d job reports not confirmed: %r",
-                        len(failed),
-                        len(batch),
-                        failed[0],
-                    )
+                    self.dropped += len(batch)
+                    log.warning("telemetry: %d job reports not confirmed: %r", len(batch), failed)
                     await asyncio.sleep(self._max_wait)
         finally:
             self._flushing = None

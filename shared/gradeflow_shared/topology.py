@@ -69,7 +69,7 @@ GRADER_RUNS = Route("grader.runs", "run.requested")
 GATEWAY_RUNS_COMPLETED = Route("gateway.runs-completed", "run.completed")
 NOTIFIER_GRADES = Route("notifier.grades", "submission.graded")
 NOTIFIER_RECIPIENTS = Route("notifier.recipients", "enrollment.changed")
-METRICS_TELEMETRY = Route("metrics.telemetry", "telemetry.job")
+METRICS_TELEMETRY = Route("metrics.telemetry", "telemetry.jobs")
 
 ROUTES: tuple[Route, ...] = (
     GATEWAY_GRADING_STARTED,

@@ -14,7 +14,7 @@ from faststream.rabbit import TestRabbitBroker
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import SubmissionGraded
+from gradeflow_shared.events import JobsObserved, SubmissionGraded
 from gradeflow_shared.topology import EXCHANGE, GATEWAY_SUBMISSION_GRADED
 from tests.gateway.unit.fakes import FakeGatewayStore, fake_units
 from tests.support.fakes import FakeUnits, RecordingPublisher
@@ -104,4 +104,7 @@ async def test_grades_are_routed_to_their_use_case_once_and_bad_ones_dead_letter
     [dead] = publisher.to(GATEWAY_SUBMISSION_GRADED.dlq)
     assert dead.message_id == "bad-1" and "ValidationError" in str(dead.headers["x-last-error"])
     await app.state.runtime.telemetry.close()  # published in the background: flushed as at shutdown
-    assert len(publisher.to("telemetry.job")) == 3, "every message's life is reported to metrics"
+    [report] = publisher.to("telemetry.jobs")  # one message for the three, all reported
+    jobs = JobsObserved.model_validate_json(report.body).jobs
+    outcomes = [(j.message_id, j.outcome) for j in jobs]
+    assert outcomes == [(envelope.message_id, "processed")] * 2 + [("bad-1", "dead_lettered")]

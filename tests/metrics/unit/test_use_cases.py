@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import JobObserved
+from gradeflow_shared.events import JobObserved, JobsObserved
 from gradeflow_shared.topology import GRADER_SUBMISSIONS, ROUTES, Route
 from metrics.domain.errors import NotFound
 from metrics.domain.timings import Timing
@@ -87,17 +87,18 @@ def _job(queue: str) -> JobObserved:
 
 async def test_telemetry_is_recorded_once_with_its_wait_and_processing_times() -> None:
     units = FakeUnits(FakeMetricsStore())
-    job = _job(GRADER_SUBMISSIONS.queue)
-    envelope = Envelope.for_event(job)
-    await stats.record(units, job, envelope)
-    await stats.record(units, job, envelope)
+    report = JobsObserved(jobs=(_job(GRADER_SUBMISSIONS.queue),))
+    envelope = Envelope.for_event(report)
+    await stats.record(units, report, envelope)
+    await stats.record(units, report, envelope)
     [timing] = units.repos.timings.values()
     assert timing.wait_ms == pytest.approx(2000) and timing.processing_ms == pytest.approx(250)
 
 
 async def test_queue_stats_cover_every_queue_with_depth_retries_and_dead_letters() -> None:
     units = FakeUnits(FakeMetricsStore())
-    await stats.record(units, _job(GRADER_SUBMISSIONS.queue), Envelope.for_event(_job("x")))
+    report = JobsObserved(jobs=(_job(GRADER_SUBMISSIONS.queue),))
+    await stats.record(units, report, Envelope.for_event(report))
     q = GRADER_SUBMISSIONS
     probe = FakeProbe({q.queue: 7, q.retry_queue(0): 2, q.retry_queue(1): 1, q.dlq: 3})
     report = {r["queue"]: r for r in await stats.queue_stats(units, probe, 60, retry_tiers=2)}
@@ -122,7 +123,7 @@ async def test_dead_letters_are_operated_by_queue_name_and_unknown_names_are_ref
 
 async def test_a_batch_of_telemetry_is_one_unit_of_work_and_a_redelivery_in_it_a_no_op() -> None:
     units = FakeUnits(FakeMetricsStore())
-    jobs = [_job(GRADER_SUBMISSIONS.queue) for _ in range(3)]
-    envelopes = [Envelope.for_event(j) for j in jobs]
-    await stats.record_many(units, [*zip(jobs, envelopes, strict=True), (jobs[0], envelopes[0])])
-    assert len(units.repos.timings) == 3 and units.commits == 1
+    reports = [JobsObserved(jobs=(_job(GRADER_SUBMISSIONS.queue),) * n) for n in (1, 2)]
+    envelopes = [Envelope.for_event(r) for r in reports]
+    await stats.record_many(units, [*zip(reports, envelopes, strict=True), (reports[1], envelopes[1])])
+    assert len(units.repos.timings) == 3 and units.commits == 1, "each job once, the redelivery a no-op"

@@ -18,7 +18,7 @@ def processing_ms(job: JobObserved) -> float:
 
 
 class Timing(NamedTuple):
-    """One telemetry message as stored: keyed by its own message id."""
+    """One job reported, as stored: keyed by its report's message id and its place in it."""
 
     telemetry_id: UUID
     job: JobObserved

@@ -2,24 +2,29 @@
 
 import asyncio
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import JobObserved
+from gradeflow_shared.events import JobsObserved
 from gradeflow_shared.topology import ROUTES, Route
 from metrics.domain.timings import Timing, processing_ms, wait_ms
 from metrics.usecases.ports import QueueProbe, Units
 
 
-async def record(units: Units, job: JobObserved, envelope: Envelope) -> None:
-    """One row per telemetry message, keyed by its message id: a redelivery is a no-op."""
-    await record_many(units, [(job, envelope)])
+async def record(units: Units, report: JobsObserved, envelope: Envelope) -> None:
+    """One row per job reported, keyed by the message's id and the job's place in it: a
+    redelivery is a no-op."""
+    await record_many(units, [(report, envelope)])
 
 
-async def record_many(units: Units, jobs: list[tuple[JobObserved, Envelope]]) -> None:
+async def record_many(units: Units, reports: list[tuple[JobsObserved, Envelope]]) -> None:
     """Many telemetry messages in one unit of work (the subscriber batches them: one commit for a
     batch, not one per message)."""
-    timings = [Timing(UUID(e.message_id), job, wait_ms(job), processing_ms(job)) for job, e in jobs]
+    timings = [
+        Timing(uuid5(UUID(e.message_id), str(i)), job, wait_ms(job), processing_ms(job))
+        for report, e in reports
+        for i, job in enumerate(report.jobs)
+    ]
     async with units() as uow:
         await uow.repos.add_timings(timings)
         await uow.commit()
