@@ -1,0 +1,69 @@
+"""Job telemetry off the job's path: reports of the same moment go out as one `telemetry.jobs`
+message (several when there are more than `max_items`), a report never waits for the broker,
+shutdown flushes what is queued, and a broker that refuses them loses reports, counted, never
+holds them without bound."""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import aio_pika
+
+from gradeflow_shared.events import JobObserved, JobsObserved
+from gradeflow_shared.telemetry import Telemetry
+from tests.support.fakes import RecordingPublisher
+
+
+def _job(i: int) -> JobObserved:
+    now = datetime.now(UTC)
+    return JobObserved(
+        queue="q",
+        message_id=f"m{i}",
+        message_type="t",
+        published_at=None,
+        started_at=now,
+        finished_at=now,
+        outcome="processed",
+        attempt=1,
+    )
+
+
+def _sent(publisher: RecordingPublisher) -> list[list[str]]:
+    reports = [JobsObserved.model_validate_json(m.body) for m in publisher.to(JobsObserved.type)]
+    return [[j.message_id for j in r.jobs] for r in reports]
+
+
+async def test_reports_of_the_same_moment_go_out_as_one_message() -> None:
+    publisher = RecordingPublisher()
+    telemetry = Telemetry(publisher, max_wait=0.01, max_items=4)
+    for i in range(10):
+        telemetry.report(_job(i))
+    assert publisher.sent == [], "reporting never waits for the broker"
+    await asyncio.sleep(0.05)
+    assert _sent(publisher) == [["m0", "m1", "m2", "m3"], ["m4", "m5", "m6", "m7"], ["m8", "m9"]]
+    message = publisher.sent[0][1]
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT and message.message_id
+
+
+async def test_shutdown_flushes_what_is_queued() -> None:
+    publisher = RecordingPublisher()
+    telemetry = Telemetry(publisher, max_wait=60)
+    telemetry.report(_job(1))
+    await telemetry.close()
+    assert _sent(publisher) == [["m1"]]
+
+
+class Refusing(RecordingPublisher):
+    async def publish_many(
+        self, messages: Sequence[tuple[aio_pika.Message, str]], to_queue: bool = False
+    ) -> list[BaseException | None]:
+        return [ConnectionError("broker gone")] * len(messages)
+
+
+async def test_a_broker_that_refuses_costs_reports_counted_and_bounded() -> None:
+    telemetry = Telemetry(Refusing(), max_wait=0.01, max_items=5, max_pending=8)
+    for i in range(20):
+        telemetry.report(_job(i))
+    assert len(telemetry._pending) == 8, "no more than max_pending held"
+    await asyncio.sleep(0.1)
+    assert telemetry.dropped == 20 and telemetry._pending == []
