@@ -50,6 +50,7 @@ class Batcher(Generic[T, R]):
         self._full: deque[_Batch[T, R]] = deque()  # closed, waiting for a free slot
         self._timer: asyncio.Handle | None = None
         self._writing = 0
+        self._tasks: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
 
     async def add(self, item: T) -> R | None:
         """Returns once the batch holding `item` is written: the item's result (None if the write
@@ -95,7 +96,9 @@ class Batcher(Generic[T, R]):
     def _start(self) -> None:
         while self._full and not self._busy():
             self._writing += 1
-            asyncio.get_running_loop().create_task(self._write_batch(self._full.popleft()))
+            task = asyncio.get_running_loop().create_task(self._write_batch(self._full.popleft()))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _write_batch(self, batch: _Batch[T, R]) -> None:
         try:

@@ -28,9 +28,9 @@ from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 R = TypeVar("R")
 
 # Young collections every 50,000 allocations instead of 700, older ones far more rarely: under load
-# a request allocates thousands of objects, and the default thresholds ran collections (the full
-# ones walking every object of the process: tens of milliseconds) often enough to cost a fifth of
-# the CPU and most of the tail latency (docs/benchmarks.md).
+# a request allocates thousands of objects, and with the default thresholds collections ran many
+# times a second (the older ones walking most of the process's objects). Measured on the gateway
+# at 1,000 submits/s: p95 103 → 31-38 ms, refusals 8 % → under 1 % (docs/benchmarks.md).
 GC_THRESHOLDS = (50_000, 50, 100)
 
 
