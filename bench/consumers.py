@@ -26,11 +26,12 @@ import typer
 import uvloop
 
 from bench import results
-from bench.gateway import _cpu_seconds
+from bench.memory import cpu_seconds
 from gradeflow_shared.broker import Publisher, declare_topology, make_broker, message_for
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted
+from gradeflow_shared.telemetry import Telemetry
 from gradeflow_shared.topology import EXCHANGE, Route
 from gradeflow_tools.scratch import provisioned_infra
 
@@ -107,15 +108,16 @@ async def _consume_raw(url: str, queue: str, count: _Count, prefetch: int) -> No
         await count.all_done.wait()
 
 
-async def _consume_kit(url: str, route: Route, count: _Count, prefetch: int, report: bool = True) -> None:
+async def _consume_kit(url: str, route: Route, count: _Count, prefetch: int) -> None:
     publisher = Publisher(url)
     await publisher.connect()
-    subs = Subscriptions(publisher, MessagingPolicy((1000,), 30.0, prefetch))
+    telemetry = Telemetry(publisher)
+    subs = Subscriptions(publisher, MessagingPolicy((1000,), 30.0, prefetch), telemetry)
 
     async def no_op(event: GradingStarted, envelope: Envelope) -> None:
         count.tick()
 
-    subs.add(route, GradingStarted, no_op, report=report)
+    subs.add(route, GradingStarted, no_op)
     broker = make_broker(url)
     broker.include_router(subs.router)
     await broker.start()
@@ -123,6 +125,7 @@ async def _consume_kit(url: str, route: Route, count: _Count, prefetch: int, rep
         await count.all_done.wait()
     finally:
         await broker.stop()
+        await telemetry.close()
         await publisher.close()
 
 
@@ -131,8 +134,8 @@ def consume(kind: str, url: str, queue: str, messages: int, prefetch: int) -> No
     """(In its own process.) Consume `messages` jobs from `queue`, print the figures as JSON."""
     count = _Count(messages)
     # On uvloop, as the services run (uvicorn's loop); raw aio-pika on the same loop.
-    if kind.startswith("kit"):
-        uvloop.run(_consume_kit(url, Route(queue, queue), count, prefetch, report=kind == "kit"))
+    if kind == "kit":
+        uvloop.run(_consume_kit(url, Route(queue, queue), count, prefetch))
     else:
         uvloop.run(_consume_raw(url, queue, count, prefetch))
     print(json.dumps(count.report()))
@@ -186,11 +189,11 @@ def _celery(url: str, messages: int, prefetch: int, pool: str, concurrency: int)
             while time.monotonic() < deadline:
                 done = count_file.stat().st_size if count_file.exists() else 0
                 if done and cpu_first is None:
-                    cpu_first = _cpu_seconds(worker.pid)
+                    cpu_first = cpu_seconds(worker.pid)
                 if done >= messages:
                     break
                 time.sleep(0.005)
-            last, cpu_last = time.monotonic(), _cpu_seconds(worker.pid)
+            last, cpu_last = time.monotonic(), cpu_seconds(worker.pid)
             first = min(float(p.read_text()) for p in Path(tmp).glob("count.first.*"))
         finally:
             worker.terminate()

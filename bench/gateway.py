@@ -25,7 +25,7 @@ import typer
 
 from bench import results
 from bench.course import course_with_students, free_port
-from bench.memory import rss_mb
+from bench.memory import cpu_seconds, largest_rss_mb
 from gradeflow_tools.scratch import provisioned_infra
 from gradeflow_tools.stack import SERVICES, ServiceProcess
 
@@ -55,40 +55,10 @@ def _k6() -> str:
     return found
 
 
-def _tree(pid: int) -> list[int]:
-    """`pid` and its descendants (the server's worker processes, with HTTP_WORKERS > 1)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError):
-            continue
-    tree = [pid]
-    for p in tree:
-        tree += [child for child, parent in parents.items() if parent == p]
-    return tree
-
-
-def _cpu_seconds(pid: int) -> float:
-    total = 0.0
-    for p in _tree(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def _rss_mb(pid: int) -> float:
-    """Resident memory of the server (of its largest process, with several workers)."""
-    return max(rss_mb(p) for p in _tree(pid))
-
-
 def k6_run(target: str, data: Path, scenario: str, env: dict[str, str], pid: int | None) -> dict[str, Any]:
     """One scenario; the summary's figures, and the server's CPU while it ran."""
     with tempfile.NamedTemporaryFile(suffix=".json") as summary:
-        cpu_before, started = (_cpu_seconds(pid) if pid else 0.0), time.monotonic()
+        cpu_before, started = (cpu_seconds(pid) if pid else 0.0), time.monotonic()
         subprocess.run(
             [_k6(), "run", "--quiet", "--summary-export", summary.name, str(SCRIPT)],
             env={**os.environ, **env, "SCENARIO": scenario, "TARGET": target, "DATA": str(data)},
@@ -116,7 +86,7 @@ def k6_run(target: str, data: Path, scenario: str, env: dict[str, str], pid: int
         "error_rate": round(failed, 4),
         "checks_failed": int(checks.get("fails", 0)),
         "dropped_iterations": int(metrics.get("dropped_iterations", {}).get("count", 0)),
-        "server_cpu_cores": round((_cpu_seconds(pid) - cpu_before) / wall, 2) if pid else None,
+        "server_cpu_cores": round((cpu_seconds(pid) - cpu_before) / wall, 2) if pid else None,
     }
 
 
@@ -196,7 +166,7 @@ def main(
             gateway.wait_ready()
             assert gateway.proc is not None
             pid = gateway.proc.pid
-            report["gateway"]["idle_rss_mb"] = _rss_mb(pid)
+            report["gateway"]["idle_rss_mb"] = largest_rss_mb(pid)
             data = Path(tmp) / "data.json"
             data.write_text(json.dumps(asyncio.run(_setup(config.url("gateway"), students))))
             url = config.url("gateway")
@@ -209,7 +179,7 @@ def main(
                 if scenario in chosen:
                     report["gateway"][scenario] = k6_run(url, data, scenario, env, pid)
                     print(scenario, json.dumps(report["gateway"][scenario]), flush=True)
-            report["gateway"]["peak_rss_mb"] = _rss_mb(pid)
+            report["gateway"]["peak_rss_mb"] = largest_rss_mb(pid)
         finally:
             gateway.stop()
         if "bare" in chosen:

@@ -1,11 +1,46 @@
-"""Resident memory of the services a benchmark runs: each one's when idle (before the load) and
-its peak while the load runs, sampled every 100 ms from /proc (a service with several processes:
-its largest, with the sandboxes' processes, which are not the service's, left out)."""
+"""The benchmarks' view of processes, from /proc: a process and its descendants, their CPU time,
+resident memory; and each service's memory when idle (before the load) and at its peak while the
+load runs, sampled every 100 ms (its main process: the sandboxes' processes are not the
+service's)."""
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and its descendants (a server's worker processes, Celery's pool)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of `pid` and its descendants."""
+    total = 0.0
+    for p in tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def largest_rss_mb(pid: int) -> float:
+    """Resident memory of the largest of `pid` and its descendants."""
+    return max(rss_mb(p) for p in tree(pid))
 
 
 def rss_mb(pid: int) -> float:

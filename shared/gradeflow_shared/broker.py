@@ -13,7 +13,6 @@ from aio_pika.connection import make_url
 from faststream.rabbit import RabbitBroker
 
 from gradeflow_shared.envelope import H_PUBLISHED_AT, Envelope
-from gradeflow_shared.events import Event
 from gradeflow_shared.topology import EXCHANGE, ROUTES
 
 
@@ -151,7 +150,3 @@ async def publish_raw(
     """Publish persistent, confirmed and mandatory; to the events exchange, or straight to a queue."""
     message = message_for(body, envelope, headers)
     await publisher.publish(message, to_queue or routing_key, to_queue=to_queue is not None)
-
-
-async def publish_event(publisher: Publisher, event: Event, envelope: Envelope) -> None:
-    await publish_raw(publisher, event.model_dump_json().encode(), envelope, event.type)

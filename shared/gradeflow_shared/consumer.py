@@ -156,12 +156,8 @@ class Subscriptions:
 
     publisher: Publisher
     policy: MessagingPolicy
+    telemetry: Telemetry  # one per process (the runtime's), which flushes it at shutdown
     router: RabbitRouter = field(default_factory=RabbitRouter)
-    telemetry: Telemetry | None = None  # one per process: built from the publisher if not given
-
-    def __post_init__(self) -> None:
-        if self.telemetry is None:
-            self.telemetry = Telemetry(self.publisher)
 
     def add(
         self,
@@ -173,7 +169,6 @@ class Subscriptions:
         report: bool = True,
     ) -> None:
         """Consume `route`'s queue; concurrency is bounded by the channel prefetch."""
-        assert self.telemetry is not None
         consumer = Consumer(self.publisher, route, model, handler, self.policy, self.telemetry, report)
 
         async def consume(msg: InjectedMessage) -> None:

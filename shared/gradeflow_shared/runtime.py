@@ -84,7 +84,7 @@ class Runtime:
             handler_timeout_seconds=self.settings.handler_timeout_seconds,
             prefetch=self.settings.prefetch,
         )
-        subs = Subscriptions(self.publisher, policy, telemetry=self.telemetry)
+        subs = Subscriptions(self.publisher, policy, self.telemetry)
         register(subs)
         self.broker.include_router(subs.router)
 

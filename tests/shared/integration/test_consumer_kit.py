@@ -19,6 +19,7 @@ from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.kit_tables import outbox_table
 from gradeflow_shared.outbox import OutboxRelay, stage_events
+from gradeflow_shared.telemetry import Telemetry
 from gradeflow_shared.topology import EXCHANGE, Route
 from tests.support.infra import Infra
 from tests.support.schemas import private_schema
@@ -69,7 +70,8 @@ async def test_a_hanging_handler_is_cancelled_and_its_message_retried(infra: Inf
         done.set()
 
     publisher = Publisher(infra.amqp_url)
-    subs = Subscriptions(publisher, MessagingPolicy(DELAYS, handler_timeout_seconds=0.5, prefetch=4))
+    policy = MessagingPolicy(DELAYS, handler_timeout_seconds=0.5, prefetch=4)
+    subs = Subscriptions(publisher, policy, Telemetry(publisher))
     subs.add(route, GradingStarted, handler, report=False)
     broker.include_router(subs.router)
     await broker.start()
