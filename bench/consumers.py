@@ -1,9 +1,9 @@
-"""No-op job throughput on the same RabbitMQ in one run: the project's consumer stack (FastStream
-under shared/consumer.py: validation, envelope, time limit, settling, telemetry) against raw
-aio-pika and against Celery (the peer a Python user would pick), each on a quorum queue filled
-beforehand with the same number of persistent messages, each acking after its handler ran, with
-the same prefetch. Throughput is counted from the first job done to the last; CPU is the
-consumer's (all its processes) over the same span. Prints the figures and writes
+"""No-op job throughput on the same RabbitMQ in one run: the project's consumer stack
+(gradeflow_shared consumer.py on consuming.py: validation, envelope, time limit, settling,
+coalesced acks, telemetry) against raw aio-pika and against Celery (the peer a Python user would
+pick), each on a quorum queue filled beforehand with the same number of persistent messages, each
+acking after its handler ran, with the same prefetch. Throughput is counted from the first job done
+to the last; CPU is the consumer's (all its processes) over the same span. Prints the figures and writes
 bench/results/consumers.json.
 
     uv run python -m bench.consumers [--messages 20000] [--prefetch 16]
@@ -27,8 +27,9 @@ import uvloop
 
 from bench import results
 from bench.memory import cpu_seconds
-from gradeflow_shared.broker import Publisher, declare_topology, make_broker, message_for
+from gradeflow_shared.broker import Publisher, declare_topology, message_for
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
+from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.telemetry import Telemetry
@@ -112,19 +113,19 @@ async def _consume_kit(url: str, route: Route, count: _Count, prefetch: int) -> 
     publisher = Publisher(url)
     await publisher.connect()
     telemetry = Telemetry(publisher)
-    subs = Subscriptions(publisher, MessagingPolicy((1000,), 30.0, prefetch), telemetry)
+    consuming = Consuming(url)
+    subs = Subscriptions(publisher, MessagingPolicy((1000,), 30.0, prefetch), telemetry, consuming)
 
     async def no_op(event: GradingStarted, envelope: Envelope) -> None:
         count.tick()
 
     subs.add(route, GradingStarted, no_op)
-    broker = make_broker(url)
-    broker.include_router(subs.router)
-    await broker.start()
+    await consuming.start()
     try:
         await count.all_done.wait()
     finally:
-        await broker.stop()
+        await consuming.stop()
+        await consuming.close()
         await telemetry.close()
         await publisher.close()
 

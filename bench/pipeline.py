@@ -2,10 +2,16 @@
 submissions sent by concurrent clients; figures for the API (POST latency) and the whole path
 (accepted → graded, from the read model's timestamps). Prints them and writes JSON.
 
-    uv run python -m bench.pipeline --submissions 300 --clients 20
+With --backlog the graders are paused (SIGSTOP) while the submissions are sent and published, then
+resumed: graded/s is then the graders' own rate on a queued backlog, from resuming to the last one
+graded, with nothing else of the run competing for the cores (the scale-out figure).
+
+    uv run python -m bench.pipeline --submissions 300 --clients 20 [--graders 2 --backlog]
 """
 
 import asyncio
+import os
+import signal
 import time
 from dataclasses import replace
 from typing import Any
@@ -29,7 +35,20 @@ def _pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
 
-async def _load(gateway: str, submissions: int, clients: int, infra: Infra, timeout: float) -> dict[str, Any]:
+async def _published(conn: asyncpg.Connection, timeout: float) -> None:
+    """Wait until the gateway's relay has published every staged event."""
+    deadline = time.monotonic() + timeout
+    while await conn.fetchval("SELECT count(*) FROM gateway.outbox WHERE published_at IS NULL"):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the gateway's outbox was not drained")
+        await asyncio.sleep(0.1)
+
+
+async def _load(
+    gateway: str, submissions: int, clients: int, infra: Infra, timeout: float, paused: list[int]
+) -> dict[str, Any]:
+    for pid in paused:
+        os.killpg(pid, signal.SIGSTOP)
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
         assignment_id, tokens = await course_with_students(client, clients)
         auths = [{"Authorization": f"Bearer {t}"} for t in tokens]
@@ -56,7 +75,13 @@ async def _load(gateway: str, submissions: int, clients: int, infra: Infra, time
         send_seconds = time.perf_counter() - sent_at
 
     conn = await asyncpg.connect(infra.admin_url)
+    resumed_at = None
     try:
+        if paused:
+            await _published(conn, timeout)
+            resumed_at = await conn.fetchval("SELECT now()")
+            for pid in paused:
+                os.killpg(pid, signal.SIGCONT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             graded = await conn.fetchval("SELECT count(*) FROM gateway.submissions WHERE status = 'graded'")
@@ -70,7 +95,8 @@ async def _load(gateway: str, submissions: int, clients: int, infra: Infra, time
     finally:
         await conn.close()
     path_ms = [float(r["ms"]) for r in rows]
-    span = (max(r["updated_at"] for r in rows) - min(r["created_at"] for r in rows)).total_seconds()
+    first = resumed_at or min(r["created_at"] for r in rows)
+    span = (max(r["updated_at"] for r in rows) - first).total_seconds()
     return {
         "submissions": submissions,
         "clients": clients,
@@ -97,6 +123,7 @@ def main(
     timeout: float = typer.Option(600.0),
     graders: int = typer.Option(1, help="grader processes on the same queue (scale-out)"),
     grader_concurrency: int = typer.Option(0, help="submissions each grader grades at once (0: its default)"),
+    backlog: bool = typer.Option(False, help="graders paused while sending: graded/s of a queued backlog"),
     out_name: str = typer.Option("pipeline.json"),
 ) -> None:
     extra = {"CONCURRENCY": str(grader_concurrency)} if grader_concurrency else {}
@@ -123,14 +150,18 @@ def main(
             for grader in more:
                 grader.start()
                 grader.wait_ready()
+            grader_pids = [pids["grader"], *(g.proc.pid for g in more if g.proc is not None)]
+            paused = grader_pids if backlog else []
+            gateway = config.url("gateway")
             with memory.sampling():
-                report = asyncio.run(_load(config.url("gateway"), submissions, clients, infra, timeout))
+                report = asyncio.run(_load(gateway, submissions, clients, infra, timeout, paused))
         finally:
             for grader in more:
                 grader.stop()
             stack.stop()
     report["graders"] = graders
     report["grader_concurrency"] = grader_concurrency or None
+    report["backlog"] = backlog
     report["memory_mb"] = memory.figures()
     results.write(out_name.removesuffix(".json"), report)
 

@@ -1,8 +1,7 @@
-"""Broker kit: the consuming broker (FastStream), the publisher (confirmed, mandatory, persistent),
-the topology declaration, and publishing an event with its envelope."""
+"""Broker kit: the publisher (confirmed, mandatory, persistent), the topology declaration, and
+publishing an event with its envelope. The consuming side is consuming.py."""
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -10,37 +9,29 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 from aio_pika.connection import make_url
-from faststream.rabbit import RabbitBroker
 
 from gradeflow_shared.envelope import H_PUBLISHED_AT, Envelope
 from gradeflow_shared.topology import EXCHANGE, ROUTES
 
 
-def make_broker(amqp_url: str, graceful_timeout: float = 20.0) -> RabbitBroker:
-    """The consuming side (FastStream); publishing goes through `Publisher`."""
-    return RabbitBroker(
-        amqp_url,
-        graceful_timeout=graceful_timeout,
-        fail_fast=True,
-        reconnect_interval=1.0,
-        # Per-message "received/processed" lines are debug detail; errors still log at ERROR.
-        logger=logging.getLogger("faststream"),
-        log_level=logging.DEBUG,
-    )
+async def robust_connection(amqp_url: str, timeout: float) -> AbstractRobustConnection:
+    """aio_pika.connect_robust, less its leak: a connection that fails to connect is closed here,
+    not dropped unclosed (an outage would leave one behind per attempt)."""
+    connection = aio_pika.RobustConnection(make_url(amqp_url))
+    try:
+        await connection.connect(timeout=timeout)
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
 
 
 async def declare_topology(amqp_url: str, retry_delays_ms: tuple[int, ...]) -> None:
-    """Declare the exchange, every work queue with its binding, its delay tiers and its DLQ.
-
-    On a connection of its own: FastStream caches declared queues, and a subscriber that found its
-    queue in that cache would consume on the default channel, without its own prefetch.
-    """
+    """Declare the exchange, every work queue with its binding, its delay tiers and its DLQ."""
     connection = await aio_pika.connect(amqp_url, timeout=10)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            EXCHANGE.name, type=EXCHANGE.type.value, durable=EXCHANGE.durable
-        )
+        exchange = await channel.declare_exchange(EXCHANGE.name, type=EXCHANGE.type, durable=EXCHANGE.durable)
         for route in ROUTES:
             for spec in (route.work_queue(), *route.side_queues(retry_delays_ms)):
                 await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
@@ -67,15 +58,7 @@ class Publisher:
 
     async def connect(self) -> None:
         if self._connection is None:
-            # aio_pika.connect_robust, less its leak: a connection that fails to connect is closed
-            # here, not dropped unclosed (an outage would leave one behind per attempt).
-            connection = aio_pika.RobustConnection(make_url(self._url))
-            try:
-                await connection.connect(timeout=self._timeout)
-            except BaseException:
-                await connection.close()
-                raise
-            self._connection = connection
+            self._connection = await robust_connection(self._url, self._timeout)
 
     async def close(self) -> None:
         if self._connection is not None:

@@ -10,17 +10,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from faststream.middlewares import AckPolicy
-from faststream.rabbit import Channel, RabbitRouter
-from faststream.rabbit.annotations import RabbitMessage as InjectedMessage
-from faststream.rabbit.message import RabbitMessage
 from pydantic import ValidationError
 
 from gradeflow_shared.broker import Publisher, publish_raw
+from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.envelope import (
     H_ATTEMPTS,
     H_ERROR,
@@ -35,7 +32,7 @@ from gradeflow_shared.envelope import (
 from gradeflow_shared.errors import disposition
 from gradeflow_shared.events import Event, JobObserved
 from gradeflow_shared.telemetry import Telemetry
-from gradeflow_shared.topology import EXCHANGE, Route
+from gradeflow_shared.topology import Route
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork, claimed
 
 log = logging.getLogger(__name__)
@@ -44,12 +41,27 @@ R = TypeVar("R")
 Handler = Callable[[E, Envelope], Awaitable[None]]
 
 
-def envelope_of(msg: RabbitMessage) -> Envelope:
+class Delivery(Protocol):
+    """What the kit reads of a delivered message (an aio-pika IncomingMessage, or a test's own)."""
+
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def headers(self) -> dict[str, Any]: ...
+    @property
+    def message_id(self) -> str | None: ...
+    @property
+    def correlation_id(self) -> str | None: ...
+    @property
+    def type(self) -> str | None: ...
+
+
+def envelope_of(msg: Delivery) -> Envelope:
     headers = msg.headers or {}
     trace = {k: str(headers[k]) for k in ("traceparent", "tracestate") if k in headers}
     return Envelope(
         message_id=str(msg.message_id),
-        type=str(msg.raw_message.type or ""),
+        type=str(msg.type or ""),
         version=int(headers.get(H_VERSION, 1)),
         occurred_at=header_time(headers, H_OCCURRED_AT) or datetime.now(UTC),
         correlation_id=str(msg.correlation_id or msg.message_id),
@@ -68,7 +80,8 @@ class MessagingPolicy:
 
 @dataclass(frozen=True)
 class Consumer(Generic[E]):
-    """Runs `handler` for each message on `route`'s queue, with retry, dead-lettering and timing."""
+    """Runs `handler` for each message on `route`'s queue, with retry, dead-lettering and timing;
+    returns once the message is settled (the caller then acks it: consuming.py)."""
 
     publisher: Publisher
     route: Route
@@ -78,7 +91,7 @@ class Consumer(Generic[E]):
     telemetry: Telemetry
     report: bool = True
 
-    async def __call__(self, msg: RabbitMessage) -> None:
+    async def __call__(self, msg: Delivery) -> None:
         started = datetime.now(UTC)
         headers = dict(msg.headers or {})
         retries = int(headers.get(H_RETRIES, 0))
@@ -94,12 +107,11 @@ class Consumer(Generic[E]):
         except Exception as exc:  # every failure is settled below, none escapes
             error = exc
             outcome = await self._settle_failure(msg, headers, retries, exc)
-        await msg.ack()
         if self.report:
             self._report(msg, headers, started, outcome, retries + 1, error)
 
     async def _settle_failure(
-        self, msg: RabbitMessage, headers: dict[str, Any], retries: int, exc: BaseException
+        self, msg: Delivery, headers: dict[str, Any], retries: int, exc: BaseException
     ) -> str:
         action = disposition(exc)
         reason = _describe(exc)
@@ -121,7 +133,7 @@ class Consumer(Generic[E]):
 
     def _report(
         self,
-        msg: RabbitMessage,
+        msg: Delivery,
         headers: dict[str, Any],
         started: datetime,
         outcome: str,
@@ -131,7 +143,7 @@ class Consumer(Generic[E]):
         event = JobObserved(
             queue=self.route.queue,
             message_id=str(msg.message_id),
-            message_type=str(msg.raw_message.type or self.route.routing_key),
+            message_type=str(msg.type or self.route.routing_key),
             published_at=header_time(headers, H_PUBLISHED_AT),
             started_at=started,
             finished_at=datetime.now(UTC),
@@ -152,12 +164,12 @@ def _describe(exc: BaseException) -> str:
 
 @dataclass
 class Subscriptions:
-    """A service's subscribers, registered with its messaging policy on one router."""
+    """A service's subscribers, registered with its messaging policy on its consuming side."""
 
     publisher: Publisher
     policy: MessagingPolicy
     telemetry: Telemetry  # one per process (the runtime's), which flushes it at shutdown
-    router: RabbitRouter = field(default_factory=RabbitRouter)
+    consuming: Consuming
 
     def add(
         self,
@@ -170,17 +182,7 @@ class Subscriptions:
     ) -> None:
         """Consume `route`'s queue; concurrency is bounded by the channel prefetch."""
         consumer = Consumer(self.publisher, route, model, handler, self.policy, self.telemetry, report)
-
-        async def consume(msg: InjectedMessage) -> None:
-            await consumer(msg)
-
-        self.router.subscriber(
-            route.work_queue(),
-            EXCHANGE,
-            channel=Channel(prefetch_count=prefetch or self.policy.prefetch),
-            ack_policy=AckPolicy.MANUAL,
-            title=route.queue,
-        )(consume)
+        self.consuming.subscribe(route.queue, prefetch or self.policy.prefetch, consumer)
 
     def add_claimed(
         self,

@@ -1,6 +1,6 @@
 """The life of a service process, shared by all four: build engine, broker and outbox relay from
 settings; on start connect, declare the topology, consume and relay; on SIGTERM stop consuming, let
-in-flight messages finish (broker graceful timeout), flush the outbox, close connections."""
+in-flight messages finish (the graceful timeout), flush the outbox, close connections."""
 
 import asyncio
 import contextlib
@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI
-from faststream.rabbit import RabbitBroker
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from gradeflow_shared.broker import Publisher, declare_topology, make_broker
+from gradeflow_shared.broker import Publisher, declare_topology
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
+from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.db import SessionFactory, make_engine, make_sessions, ping
 from gradeflow_shared.health import Check, health_router
 from gradeflow_shared.http_errors import install_error_handlers
@@ -44,7 +44,7 @@ def settle_garbage_collector() -> None:
 
 @dataclass
 class Runtime:
-    broker: RabbitBroker
+    consuming: Consuming
     publisher: Publisher
     engine: AsyncEngine
     sessions: SessionFactory
@@ -66,11 +66,11 @@ class Runtime:
         """`publisher`: tests may pass one that records instead of publishing."""
         engine = make_engine(settings.database_url, schema, settings.db_pool_size)
         sessions = make_sessions(engine)
-        broker = make_broker(settings.amqp_url, settings.graceful_timeout_seconds)
+        consuming = Consuming(settings.amqp_url, settings.graceful_timeout_seconds)
         publisher = publisher or Publisher(settings.amqp_url)
         relay = OutboxRelay(sessions, publisher, outbox, settings.outbox_poll_seconds)
         telemetry = Telemetry(publisher)
-        return cls(broker, publisher, engine, sessions, relay, settings, (outbox, inbox), telemetry)
+        return cls(consuming, publisher, engine, sessions, relay, settings, (outbox, inbox), telemetry)
 
     def units_of_work(self, repos: Callable[[AsyncSession], R]) -> SqlUnitsOfWork[R]:
         """Units of work on the service's database, with `repos` on each one's session."""
@@ -84,13 +84,11 @@ class Runtime:
             handler_timeout_seconds=self.settings.handler_timeout_seconds,
             prefetch=self.settings.prefetch,
         )
-        subs = Subscriptions(self.publisher, policy, self.telemetry)
-        register(subs)
-        self.broker.include_router(subs.router)
+        register(Subscriptions(self.publisher, policy, self.telemetry, self.consuming))
 
     def checks(self) -> dict[str, Check]:
         return {
-            "broker": lambda: self.broker.ping(timeout=1.5),
+            "broker": self.consuming.ping,
             "database": lambda: ping(self.engine),
         }
 
@@ -98,7 +96,7 @@ class Runtime:
     async def running(self) -> AsyncIterator[None]:
         await declare_topology(self.settings.amqp_url, self.settings.retry_delays_ms)
         await self.publisher.connect()
-        await self.broker.start()
+        await self.consuming.start()
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         settle_garbage_collector()
         try:
@@ -106,13 +104,13 @@ class Runtime:
         finally:
             # Stop consuming and wait (graceful_timeout) for in-flight handlers; the relay still
             # runs meanwhile, then flushes what they staged before the connection closes.
-            await asyncio.gather(*(sub.stop() for sub in self.broker.subscribers))
+            await self.consuming.stop()
             await self.relay.stop()
             await self.telemetry.close()
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
-            await self.broker.stop()
+            await self.consuming.close()
             await self.publisher.close()
             await self.engine.dispose()
 

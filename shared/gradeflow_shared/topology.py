@@ -3,11 +3,26 @@ each with retry delay tiers and a dead-letter queue. Every service declares all 
 (idempotent), so a message published before its consumer ever ran is queued, not unroutable.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
-EXCHANGE = RabbitExchange("gradeflow.events", type=ExchangeType.TOPIC, durable=True)
+@dataclass(frozen=True)
+class Exchange:
+    name: str
+    type: str = "topic"
+    durable: bool = True
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A durable queue as declared: its name and its arguments (type, TTL, dead-lettering)."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+EXCHANGE = Exchange("gradeflow.events")
 
 # Delay before each retry (a setting, RETRY_DELAYS_MS; every service of a deployment must use the
 # same, since they all declare the tiers); a message past the last tier goes to the DLQ.
@@ -30,26 +45,24 @@ class Route:
     def retry_queue(self, tier: int) -> str:
         return f"{self.queue}.retry.{tier}"
 
-    def work_queue(self) -> RabbitQueue:
-        return RabbitQueue(
+    def work_queue(self) -> QueueSpec:
+        return QueueSpec(
             self.queue,
-            queue_type=QueueType.QUORUM,
-            durable=True,
-            routing_key=self.routing_key,
             arguments={
+                "x-queue-type": "quorum",
                 "x-delivery-limit": DELIVERY_LIMIT,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": self.dlq,
             },
         )
 
-    def side_queues(self, retry_delays_ms: tuple[int, ...]) -> list[RabbitQueue]:
+    def side_queues(self, retry_delays_ms: tuple[int, ...]) -> list[QueueSpec]:
         """The delay tiers (TTL, then dead-lettered back to the work queue) and the DLQ."""
         tiers = [
-            RabbitQueue(
+            QueueSpec(
                 self.retry_queue(i),
-                durable=True,
                 arguments={
+                    "x-queue-type": "classic",
                     "x-message-ttl": delay,
                     "x-dead-letter-exchange": "",
                     "x-dead-letter-routing-key": self.queue,
@@ -57,7 +70,7 @@ class Route:
             )
             for i, delay in enumerate(retry_delays_ms)
         ]
-        return [*tiers, RabbitQueue(self.dlq, durable=True)]
+        return [*tiers, QueueSpec(self.dlq, {"x-queue-type": "classic"})]
 
 
 GATEWAY_GRADING_STARTED = Route("gateway.grading-started", "grading.started")

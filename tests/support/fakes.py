@@ -1,6 +1,6 @@
 """In-memory fakes for unit tests: a unit of work with the semantics of the real one (events and
 inbox claims take effect only on commit; a unit left uncommitted leaves nothing), a clock, and a
-scripted sandbox. Each service's fake store is in tests/<service>/unit/fakes.py."""
+scripted sandbox, a recording publisher and in-memory delivery. Each service's fake store is in tests/<service>/unit/fakes.py."""
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -11,7 +11,9 @@ from typing import Any, Generic, TypeVar
 import aio_pika
 
 from gradeflow_shared.broker import Publisher
+from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.events import Event
+from gradeflow_shared.topology import ROUTES
 
 R = TypeVar("R")
 
@@ -96,7 +98,7 @@ class _Record:
 
 class RecordingPublisher(Publisher):
     """A publisher that keeps what it is given instead of sending it: the consumer kit's retries,
-    dead letters and telemetry, in unit tests run on FastStream's in-memory TestRabbitBroker."""
+    dead letters and telemetry, in unit tests that deliver messages in memory (`deliver`)."""
 
     def __init__(self) -> None:
         super().__init__("amqp://in-memory.invalid/")
@@ -116,3 +118,24 @@ class RecordingPublisher(Publisher):
 
     def to(self, routing_key: str) -> list[aio_pika.Message]:
         return [m for key, m in self.sent if key == routing_key]
+
+
+@dataclass(frozen=True)
+class InMemoryDelivery:
+    """A delivered message as the consumer kit reads it, without a broker."""
+
+    body: bytes
+    message_id: str
+    type: str
+    headers: dict[str, Any] = field(default_factory=dict)
+    correlation_id: str | None = None
+
+
+async def deliver(consuming: Consuming, routing_key: str, body: bytes, message_id: str) -> int:
+    """Route a message as the topic exchange would (exact keys: the topology binds no patterns)
+    to every subscribed queue bound to `routing_key`; how many handled it."""
+    handlers = consuming.handlers()
+    queues = [r.queue for r in ROUTES if r.routing_key == routing_key and r.queue in handlers]
+    for queue in queues:
+        await handlers[queue](InMemoryDelivery(body, message_id, routing_key))  # type: ignore[arg-type]
+    return len(queues)

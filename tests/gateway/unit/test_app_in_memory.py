@@ -1,5 +1,6 @@
 """The gateway's composition root with its overrides: fake units of work and a recording
-publisher, FastStream's in-memory TestRabbitBroker for routing, the HTTP app without a server.
+publisher, messages delivered in memory to the consumers it subscribed, the HTTP app without a
+server.
 What real RabbitMQ alone can show (dead-lettering by TTL, redelivery) is tested on it, elsewhere."""
 
 import uuid
@@ -9,15 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from faststream.rabbit import TestRabbitBroker
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import JobsObserved, SubmissionGraded
-from gradeflow_shared.topology import EXCHANGE, GATEWAY_SUBMISSION_GRADED
+from gradeflow_shared.topology import GATEWAY_SUBMISSION_GRADED
 from tests.gateway.unit.fakes import FakeGatewayStore, fake_units
-from tests.support.fakes import FakeUnits, RecordingPublisher
+from tests.support.fakes import FakeUnits, RecordingPublisher, deliver
 
 SECRET = "unit-test-secret-0123456789abcdef"
 
@@ -91,14 +91,10 @@ async def test_grades_are_routed_to_their_use_case_once_and_bad_ones_dead_letter
     )
     envelope = Envelope.for_event(graded)
     body = graded.model_dump_json().encode()
-    async with TestRabbitBroker(app.state.runtime.broker) as broker:
-        for _ in range(2):  # the second is a redelivery of the same message
-            await broker.publish(
-                body, exchange=EXCHANGE, routing_key=graded.type, message_id=envelope.message_id
-            )
-        await broker.publish(
-            b'{"submission_id": "not a uuid"}', exchange=EXCHANGE, routing_key=graded.type, message_id="bad-1"
-        )
+    consuming = app.state.runtime.consuming
+    for _ in range(2):  # the second is a redelivery of the same message
+        assert await deliver(consuming, graded.type, body, envelope.message_id) == 1
+    assert await deliver(consuming, graded.type, b'{"submission_id": "not a uuid"}', "bad-1") == 1
     assert (submission.status, submission.verdict) == ("graded", "accepted")
     assert units.commits == 1, "the redelivery was a no-op"
     [dead] = publisher.to(GATEWAY_SUBMISSION_GRADED.dlq)

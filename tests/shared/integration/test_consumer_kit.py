@@ -12,8 +12,9 @@ import pytest
 from aio_pika.exceptions import DeliveryError
 from sqlalchemy import Table, func, select
 
-from gradeflow_shared.broker import Publisher, make_broker, publish_raw
+from gradeflow_shared.broker import Publisher, publish_raw
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
+from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.db import SessionFactory, make_sessions
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted
@@ -59,7 +60,7 @@ def _event() -> GradingStarted:
 
 
 async def test_a_hanging_handler_is_cancelled_and_its_message_retried(infra: Infra, route: Route) -> None:
-    broker = make_broker(infra.amqp_url)
+    consuming = Consuming(infra.amqp_url)
     calls: list[int] = []
     done = asyncio.Event()
 
@@ -71,24 +72,19 @@ async def test_a_hanging_handler_is_cancelled_and_its_message_retried(infra: Inf
 
     publisher = Publisher(infra.amqp_url)
     policy = MessagingPolicy(DELAYS, handler_timeout_seconds=0.5, prefetch=4)
-    subs = Subscriptions(publisher, policy, Telemetry(publisher))
+    subs = Subscriptions(publisher, policy, Telemetry(publisher), consuming)
     subs.add(route, GradingStarted, handler, report=False)
-    broker.include_router(subs.router)
-    await broker.start()
+    await consuming.start()
     try:
         event = _event()
-        envelope = Envelope.for_event(event)
-        await broker.publish(
-            event.model_dump_json().encode(),
-            exchange=EXCHANGE,
-            routing_key=route.routing_key,
-            message_id=envelope.message_id,
-            persist=True,
+        await publish_raw(
+            publisher, event.model_dump_json().encode(), Envelope.for_event(event), route.routing_key
         )
         await asyncio.wait_for(done.wait(), 10)
         await asyncio.sleep(0.5)
     finally:
-        await broker.stop()
+        await consuming.stop()
+        await consuming.close()
         await publisher.close()
     assert calls == [1, 2], "cancelled once after the timeout, then processed once"
 
