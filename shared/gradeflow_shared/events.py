@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from gradeflow_shared.limits import RunLimits
 
 Role = Literal["student", "teacher", "parent"]
+Category = Literal["announcement", "deadline", "exam", "grade"]
+Priority = Literal["low", "normal", "high"]
+Audience = Literal["students", "teachers", "parents", "all"]
+Outcome = Literal["processed", "duplicate", "retried", "dead_lettered"]
 # "checker": the assignment's checker program decides (see CheckerSpec).
 Comparison = Literal["exact", "trailing_whitespace", "tokens", "numeric", "checker"]
 Verdict = Literal[
@@ -161,6 +165,42 @@ class EnrollmentChanged(Event):
     name: str
     role: Role
     active: bool
+    follows: UUID | None = None  # a parent's child in the course
+
+
+class CourseEventPublished(Event):
+    """Gateway → notifier: a teacher's event for a course's audience, whatever its size (the
+    notifier fans it out: NotificationChunk)."""
+
+    type: ClassVar[str] = "course_event.published"
+    event_id: UUID
+    course_id: UUID
+    author_id: UUID
+    title: str
+    body: str
+    category: Category
+    priority: Priority
+    audience: Audience
+    published_at: datetime
+
+
+class NotificationChunk(Event):
+    """Notifier → notifier: one slice of an event's recipients, a message of its own so that
+    several replicas share a big audience. Its recipients are fixed when it is staged: a
+    redelivered chunk names the same people, and each is notified once (ids derived from
+    `event_id` and the recipient)."""
+
+    type: ClassVar[str] = "notification.chunk"
+    event_id: UUID
+    course_id: UUID
+    position: int
+    kind: str
+    title: str
+    body: str
+    category: Category
+    priority: Priority
+    data: dict[str, str] = Field(default_factory=dict)
+    recipients: tuple[UUID, ...] = Field(min_length=1)
 
 
 class JobObserved(Event):
@@ -173,7 +213,7 @@ class JobObserved(Event):
     published_at: datetime | None
     started_at: datetime
     finished_at: datetime
-    outcome: Literal["processed", "duplicate", "retried", "dead_lettered"]
+    outcome: Outcome
     attempt: int
     error: str | None = None
 
@@ -194,6 +234,8 @@ CATALOGUE: tuple[type[Event], ...] = (
     RunRequested,
     RunCompleted,
     EnrollmentChanged,
+    CourseEventPublished,
+    NotificationChunk,
     JobObserved,
     JobsObserved,
 )

@@ -82,6 +82,9 @@ GRADER_RUNS = Route("grader.runs", "run.requested")
 GATEWAY_RUNS_COMPLETED = Route("gateway.runs-completed", "run.completed")
 NOTIFIER_GRADES = Route("notifier.grades", "submission.graded")
 NOTIFIER_RECIPIENTS = Route("notifier.recipients", "enrollment.changed")
+NOTIFIER_COURSE_EVENTS = Route("notifier.course-events", "course_event.published")
+# A big audience's slices, consumed by every notifier replica.
+NOTIFIER_CHUNKS = Route("notifier.chunks", "notification.chunk")
 METRICS_TELEMETRY = Route("metrics.telemetry", "telemetry.jobs")
 
 ROUTES: tuple[Route, ...] = (
@@ -93,6 +96,8 @@ ROUTES: tuple[Route, ...] = (
     GATEWAY_RUNS_COMPLETED,
     NOTIFIER_GRADES,
     NOTIFIER_RECIPIENTS,
+    NOTIFIER_COURSE_EVENTS,
+    NOTIFIER_CHUNKS,
     METRICS_TELEMETRY,
 )
 

@@ -1,15 +1,24 @@
 """Request and response bodies of the public API. Validation errors name the field at fault."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from gradeflow_shared.languages import LANGUAGES
 from gradeflow_shared.limits import RunLimits
 
 MAX_SOURCE_BYTES = 64 * 1024
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL's text cannot hold it: refused here, named
+        raise ValueError("contains a NUL character")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class Strict(BaseModel):
@@ -40,6 +49,27 @@ class CourseOut(BaseModel):
     id: UUID
     title: str
     created_by: UUID
+
+
+class CourseEventIn(Strict):
+    title: Text = Field(min_length=1, max_length=300)
+    body: Text = Field(min_length=1, max_length=20_000)
+    category: Literal["announcement", "deadline", "exam", "grade"]
+    priority: Literal["low", "normal", "high"] = "normal"
+    audience: Literal["students", "teachers", "parents", "all"] = Field(
+        default="all", description="Who in the course is notified"
+    )
+
+
+class CourseEventOut(BaseModel):
+    id: UUID
+    course_id: UUID
+    author_id: UUID
+    title: str
+    category: str
+    priority: str
+    audience: str
+    created_at: datetime
 
 
 class EnrollmentIn(Strict):

@@ -25,7 +25,7 @@ def create_app(
     settings = settings or NotifierSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     units = units or runtime.units_of_work(SqlNotifierStore)
-    runtime.consume(lambda subs: register(subs, units))
+    runtime.consume(lambda subs: register(subs, units, settings.fanout_chunk_size))
     app = runtime.http_app("Gradeflow notifier", [api_router], ERROR_TABLE)
     app.state.units = units
     app.state.tokens = Tokens(settings.auth_secret)

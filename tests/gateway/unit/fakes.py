@@ -19,6 +19,7 @@ class FakeGatewayStore:
         self.tests: dict[UUID, list[Any]] = {}
         self.submissions: dict[UUID, Any] = {}
         self.runs: dict[UUID, Any] = {}
+        self.course_events: dict[UUID, Any] = {}
         self._tick = itertools.count()
 
     def _now(self) -> datetime:
@@ -53,6 +54,11 @@ class FakeGatewayStore:
 
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Any | None:
         return self.enrollments.get((course_id, user_id))
+
+    async def add_course_event(self, fields: dict[str, Any]) -> Any:
+        row = record(id=new_id(), created_at=self._now(), **fields)
+        self.course_events[row.id] = row
+        return row
 
     async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Any:
         row = record(id=new_id(), course_id=course_id, created_at=self._now(), **fields)

@@ -15,6 +15,7 @@ from gateway.usecases.ports import Context
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import (
     AssignmentPublished,
+    CourseEventPublished,
     EnrollmentChanged,
     GradingStarted,
     RunCompleted,
@@ -100,7 +101,38 @@ async def test_only_a_teacher_enrolls_and_a_parent_must_follow_a_student() -> No
         ctx, teacher, course, s.EnrollmentIn(user_id=parent, role="parent", student_id=student)
     )
     assert row.student_id == student
-    assert [e.user_id for e in units.events(EnrollmentChanged)[before - 1 :]][-1] == parent
+    announced = units.events(EnrollmentChanged)[-1]
+    assert (announced.user_id, announced.follows) == (parent, student), "the notifier learns the link"
+    assert len(units.published) == before + 1
+
+
+async def test_a_course_event_is_stored_and_announced_in_one_unit() -> None:
+    units = fake_units()
+    ctx, teacher, _, course, _ = await _course(units)
+    cmd = s.CourseEventIn(title="Exam moved", body="Now on Friday.", category="exam", audience="parents")
+    row = await catalogue.publish_course_event(ctx, teacher, course, cmd)
+    [event] = units.events(CourseEventPublished)
+    assert (event.event_id, event.course_id, event.author_id) == (row.id, course, teacher)
+    assert (event.title, event.category, event.priority, event.audience) == (
+        "Exam moved",
+        "exam",
+        "normal",
+        "parents",
+    )
+    assert event.published_at == row.created_at
+
+
+async def test_only_a_teacher_of_the_course_publishes_an_event() -> None:
+    units = fake_units()
+    ctx, _, student, course, _ = await _course(units)
+    outsider = await _login(ctx, "outsider")
+    published = len(units.published)
+    cmd = s.CourseEventIn(title="t", body="b", category="announcement")
+    with pytest.raises(Forbidden):
+        await catalogue.publish_course_event(ctx, student, course, cmd)
+    with pytest.raises(GatewayError):
+        await catalogue.publish_course_event(ctx, outsider, course, cmd)
+    assert len(units.published) == published and units.repos.course_events == {}
 
 
 async def test_an_assignment_publishes_its_suite_with_every_limit() -> None:

@@ -3,7 +3,6 @@ from grades and read by its owner only."""
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import pytest
@@ -14,42 +13,8 @@ from gradeflow_shared.topology import NOTIFIER_GRADES
 from gradeflow_shared.unit_of_work import claimed
 from notifier.domain.errors import NotFound
 from notifier.usecases import notify
-from tests.support.fakes import FakeUnits, record
-
-
-class FakeNotifierStore:
-    def __init__(self) -> None:
-        self.recipients: dict[UUID, Any] = {}
-        self.memberships: dict[tuple[UUID, UUID], str] = {}
-        self.notifications: list[Any] = []
-
-    async def upsert_recipient(self, user_id: UUID, email: str, name: str) -> None:
-        self.recipients[user_id] = record(user_id=user_id, email=email, name=name)
-
-    async def set_membership(self, course_id: UUID, user_id: UUID, role: str) -> None:
-        self.memberships[(course_id, user_id)] = role
-
-    async def remove_membership(self, course_id: UUID, user_id: UUID) -> None:
-        self.memberships.pop((course_id, user_id), None)
-
-    async def add_notification(
-        self, user_id: UUID, kind: str, title: str, body: str, data: dict[str, Any]
-    ) -> None:
-        self.notifications.append(
-            record(
-                id=uuid.uuid4(), user_id=user_id, kind=kind, title=title, body=body, data=data, read_at=None
-            )
-        )
-
-    async def list_inbox(self, user_id: UUID, limit: int) -> list[Any]:
-        return [n for n in reversed(self.notifications) if n.user_id == user_id][:limit]
-
-    async def mark_read(self, user_id: UUID, notification_id: UUID) -> bool:
-        for n in self.notifications:
-            if n.id == notification_id and n.user_id == user_id:
-                n.read_at = n.read_at or datetime.now(UTC)
-                return True
-        return False
+from tests.notifier.unit.fakes import FakeNotifierStore
+from tests.support.fakes import FakeUnits
 
 
 def _units() -> FakeUnits[FakeNotifierStore]:

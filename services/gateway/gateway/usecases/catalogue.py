@@ -9,7 +9,13 @@ from gateway import schemas as s
 from gateway.domain.access import PARENT, STUDENT, TEACHER, require_teacher
 from gateway.domain.errors import GatewayError, NotFound
 from gateway.usecases.ports import Context, Uow
-from gradeflow_shared.events import AssignmentPublished, CheckerSpec, EnrollmentChanged, TestCaseSpec
+from gradeflow_shared.events import (
+    AssignmentPublished,
+    CheckerSpec,
+    CourseEventPublished,
+    EnrollmentChanged,
+    TestCaseSpec,
+)
 from gradeflow_shared.limits import LIMIT_FIELDS
 
 
@@ -42,7 +48,32 @@ async def enroll(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.Enrollmen
         if cmd.role == PARENT:
             await _require_student(uow, course_id, followed)
         row = await uow.repos.upsert_enrollment(course_id, cmd.user_id, cmd.role, followed)
-        uow.add_event(_enrollment_event(course_id, user, cmd.role))
+        uow.add_event(_enrollment_event(course_id, user, cmd.role, followed))
+        await uow.commit()
+    return row
+
+
+async def publish_course_event(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.CourseEventIn) -> Any:
+    """Store the event and announce it in one unit: the same few rows whatever the audience's size
+    (the notifier fans it out to each member)."""
+    async with ctx.units() as uow:
+        await _role_in(uow, course_id, actor_id, require=TEACHER)
+        row = await uow.repos.add_course_event(
+            {"course_id": course_id, "author_id": actor_id, **cmd.model_dump()}
+        )
+        uow.add_event(
+            CourseEventPublished(
+                event_id=row.id,
+                course_id=course_id,
+                author_id=actor_id,
+                title=row.title,
+                body=row.body,
+                category=row.category,
+                priority=row.priority,
+                audience=row.audience,
+                published_at=row.created_at,
+            )
+        )
         await uow.commit()
     return row
 
@@ -139,7 +170,15 @@ async def _require_student(uow: Uow, course_id: UUID, student_id: UUID | None) -
         raise GatewayError("a parent must follow a student of this course", field="student_id")
 
 
-def _enrollment_event(course_id: UUID, user: Any, role: str) -> EnrollmentChanged:
+def _enrollment_event(
+    course_id: UUID, user: Any, role: str, follows: UUID | None = None
+) -> EnrollmentChanged:
     return EnrollmentChanged(
-        course_id=course_id, user_id=user.id, email=user.email, name=user.name, role=role, active=True
+        course_id=course_id,
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=role,
+        active=True,
+        follows=follows,
     )

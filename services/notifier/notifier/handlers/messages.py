@@ -1,13 +1,26 @@
-"""The notifier's subscribers: enrollment changes keep recipients current; grades fill the inbox.
-Each runs in one unit of work that claims the message first (a redelivery is a no-op)."""
+"""The notifier's subscribers: enrollment changes keep recipients current; grades fill the inbox;
+a course event is sliced into chunks, each chunk written to its recipients' inboxes. Each runs in
+one unit of work that claims the message first (a redelivery is a no-op)."""
 
 from gradeflow_shared.consumer import Subscriptions
-from gradeflow_shared.events import EnrollmentChanged, SubmissionGraded
-from gradeflow_shared.topology import NOTIFIER_GRADES, NOTIFIER_RECIPIENTS
-from notifier.usecases import notify
+from gradeflow_shared.events import (
+    CourseEventPublished,
+    EnrollmentChanged,
+    NotificationChunk,
+    SubmissionGraded,
+)
+from gradeflow_shared.topology import (
+    NOTIFIER_CHUNKS,
+    NOTIFIER_COURSE_EVENTS,
+    NOTIFIER_GRADES,
+    NOTIFIER_RECIPIENTS,
+)
+from notifier.usecases import fanout, notify
 from notifier.usecases.ports import Units
 
 
-def register(subs: Subscriptions, units: Units) -> None:
+def register(subs: Subscriptions, units: Units, chunk_size: int) -> None:
     subs.add_claimed(NOTIFIER_RECIPIENTS, EnrollmentChanged, units, notify.record_enrollment)
     subs.add_claimed(NOTIFIER_GRADES, SubmissionGraded, units, notify.notify_graded)
+    subs.add_claimed(NOTIFIER_COURSE_EVENTS, CourseEventPublished, units, fanout.FanOut(chunk_size))
+    subs.add_claimed(NOTIFIER_CHUNKS, NotificationChunk, units, fanout.deliver_chunk)

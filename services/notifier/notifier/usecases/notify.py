@@ -1,4 +1,4 @@
-"""Keeping recipients current and filling the in-app inbox."""
+"""Keeping recipients current, grades to the in-app inbox, and the inbox's own reads and marks."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +15,10 @@ async def record_enrollment(uow: Uow, event: EnrollmentChanged, _: Envelope) -> 
     await uow.repos.upsert_recipient(event.user_id, event.email, event.name)
     if event.active:
         await uow.repos.set_membership(event.course_id, event.user_id, event.role)
+        if event.role == "parent" and event.follows is not None:
+            await uow.repos.set_parent_link(event.course_id, event.user_id, event.follows)
     else:
+        await uow.repos.remove_parent_links(event.course_id, event.user_id)
         await uow.repos.remove_membership(event.course_id, event.user_id)
 
 

@@ -9,7 +9,16 @@ from sqlalchemy import Row, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.adapters.db.tables import assignments, courses, enrollments, runs, submissions, test_cases, users
+from gateway.adapters.db.tables import (
+    assignments,
+    course_events,
+    courses,
+    enrollments,
+    runs,
+    submissions,
+    test_cases,
+    users,
+)
 from gradeflow_shared.ids import new_id
 
 _SUBMIT_TARGETS = text(
@@ -79,6 +88,12 @@ class SqlGatewayStore:
             enrollments.c.course_id == course_id, enrollments.c.user_id == user_id
         )
         return (await self._session.execute(stmt)).first()
+
+    async def add_course_event(self, fields: dict[str, Any]) -> Row[Any]:
+        """`fields`: course_id, author_id, title, body, category, priority, audience."""
+        stmt = insert(course_events).values(id=new_id(), **fields).returning(course_events)
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
 
     async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Row[Any]:
         """`fields`: title, time and memory limits, max processes, max output."""

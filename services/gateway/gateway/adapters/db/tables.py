@@ -1,5 +1,5 @@
 """The gateway's schema: catalogue (users, courses, enrollments, assignments, tests), the
-submissions read model, ad-hoc runs, and the kit's outbox and inbox."""
+submissions read model, ad-hoc runs, course events, and the kit's outbox and inbox."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -105,6 +105,29 @@ runs = sa.Table(
     sa.Column("result", JSONB),
     _created(),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# A teacher's event for a course's audience (the notifier fans it out to each member).
+course_events = sa.Table(
+    "course_events",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("course_id", sa.Uuid, sa.ForeignKey("courses.id"), nullable=False),
+    sa.Column("author_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("priority", sa.String(8), nullable=False),
+    sa.Column("audience", sa.String(16), nullable=False),
+    _created(),
+    sa.CheckConstraint(
+        "category IN ('announcement', 'deadline', 'exam', 'grade')", name="ck_course_events_category"
+    ),
+    sa.CheckConstraint("priority IN ('low', 'normal', 'high')", name="ck_course_events_priority"),
+    sa.CheckConstraint(
+        "audience IN ('students', 'teachers', 'parents', 'all')", name="ck_course_events_audience"
+    ),
+    sa.Index("ix_course_events_course_created", "course_id", "created_at"),
 )
 
 outbox = outbox_table(metadata)

@@ -44,6 +44,17 @@ async def enroll(course_id: UUID, body: s.EnrollmentIn, ctx: Ctx, user: User) ->
 
 
 @router.post(
+    "/courses/{course_id}/events",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=s.CourseEventOut,
+    tags=["course events"],
+)
+async def publish_course_event(course_id: UUID, body: s.CourseEventIn, ctx: Ctx, user: User) -> object:
+    """Answered at once whatever the audience's size: the notifier reaches each member after."""
+    return await catalogue.publish_course_event(ctx, user, course_id, body)
+
+
+@router.post(
     "/courses/{course_id}/assignments",
     status_code=status.HTTP_201_CREATED,
     response_model=s.AssignmentOut,

@@ -1,15 +1,25 @@
 """The notifier's repository on one unit of work's session. Implements usecases.ports.NotifierStore."""
 
+import json
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.ids import new_id
-from notifier.adapters.db.tables import memberships, notifications, recipients
+from notifier.adapters.db.tables import memberships, notifications, parent_links, recipients
+
+# Many notifications in one statement: arrays of ids and recipients, the rest shared; a row that
+# exists already (a redelivered chunk) is skipped.
+_ADD_MANY = text(
+    "INSERT INTO notifier.notifications (id, user_id, kind, title, body, data, category, priority) "
+    "SELECT n.id, n.user_id, :kind, :title, :body, CAST(:data AS jsonb), :category, :priority "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[])) AS n(id, user_id) "
+    "ON CONFLICT (id) DO NOTHING"
+)
 
 
 class SqlNotifierStore:
@@ -37,6 +47,37 @@ class SqlNotifierStore:
         await self._session.execute(
             memberships.delete().where(memberships.c.course_id == course_id, memberships.c.user_id == user_id)
         )
+
+    async def set_parent_link(self, course_id: UUID, parent_id: UUID, student_id: UUID) -> None:
+        await self._session.execute(
+            pg_insert(parent_links)
+            .values(course_id=course_id, parent_id=parent_id, student_id=student_id)
+            .on_conflict_do_nothing()
+        )
+
+    async def remove_parent_links(self, course_id: UUID, parent_id: UUID) -> None:
+        await self._session.execute(
+            parent_links.delete().where(
+                parent_links.c.course_id == course_id, parent_links.c.parent_id == parent_id
+            )
+        )
+
+    async def audience(self, course_id: UUID, roles: Sequence[str]) -> list[UUID]:
+        stmt = (
+            select(memberships.c.user_id)
+            .where(memberships.c.course_id == course_id, memberships.c.role.in_(roles))
+            .order_by(memberships.c.user_id)
+        )
+        return list((await self._session.scalars(stmt)).all())
+
+    async def add_notifications(
+        self, ids: Sequence[UUID], users: Sequence[UUID], message: dict[str, Any]
+    ) -> int:
+        result = await self._session.execute(
+            _ADD_MANY,
+            {"ids": list(ids), "users": list(users), **message, "data": json.dumps(message["data"])},
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def add_notification(
         self, user_id: UUID, kind: str, title: str, body: str, data: dict[str, Any]

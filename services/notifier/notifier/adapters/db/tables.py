@@ -1,5 +1,5 @@
-"""The notifier's schema: recipients and course memberships copied from enrollment events, and
-the in-app inbox."""
+"""The notifier's schema: recipients, course memberships and parents' links copied from
+enrollment events, and the in-app inbox."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -26,6 +26,16 @@ memberships = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
 )
 
+# A parent follows one or more children in a course (enrollment events say which).
+parent_links = sa.Table(
+    "parent_links",
+    metadata,
+    sa.Column("course_id", sa.Uuid, primary_key=True),
+    sa.Column("parent_id", sa.Uuid, sa.ForeignKey("recipients.user_id"), primary_key=True, index=True),
+    sa.Column("student_id", sa.Uuid, primary_key=True),
+    sa.Index("ix_parent_links_student", "student_id"),
+)
+
 notifications = sa.Table(
     "notifications",
     metadata,
@@ -37,6 +47,8 @@ notifications = sa.Table(
     sa.Column("data", JSONB, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("read_at", sa.DateTime(timezone=True)),
+    sa.Column("category", sa.String(16)),
+    sa.Column("priority", sa.String(8)),
     # The inbox API lists a user's newest notifications first.
     sa.Index("ix_notifications_user_created", "user_id", "created_at"),
 )

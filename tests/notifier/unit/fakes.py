@@ -1,0 +1,63 @@
+"""The notifier's store in memory, with the semantics the use cases rely on (a notification id
+stored twice is kept once; the audience in id order)."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from tests.support.fakes import record
+
+
+class FakeNotifierStore:
+    def __init__(self) -> None:
+        self.recipients: dict[UUID, Any] = {}
+        self.memberships: dict[tuple[UUID, UUID], str] = {}
+        self.links: set[tuple[UUID, UUID, UUID]] = set()
+        self.notifications: list[Any] = []
+
+    async def upsert_recipient(self, user_id: UUID, email: str, name: str) -> None:
+        self.recipients[user_id] = record(user_id=user_id, email=email, name=name)
+
+    async def set_membership(self, course_id: UUID, user_id: UUID, role: str) -> None:
+        self.memberships[(course_id, user_id)] = role
+
+    async def remove_membership(self, course_id: UUID, user_id: UUID) -> None:
+        self.memberships.pop((course_id, user_id), None)
+
+    async def set_parent_link(self, course_id: UUID, parent_id: UUID, student_id: UUID) -> None:
+        self.links.add((course_id, parent_id, student_id))
+
+    async def remove_parent_links(self, course_id: UUID, parent_id: UUID) -> None:
+        self.links = {link for link in self.links if link[:2] != (course_id, parent_id)}
+
+    async def audience(self, course_id: UUID, roles: Sequence[str]) -> list[UUID]:
+        return sorted(u for (c, u), role in self.memberships.items() if c == course_id and role in roles)
+
+    async def add_notifications(
+        self, ids: Sequence[UUID], users: Sequence[UUID], message: dict[str, Any]
+    ) -> int:
+        known = {n.id for n in self.notifications}
+        new = [(i, u) for i, u in zip(ids, users, strict=True) if i not in known]
+        self.notifications += [record(id=i, user_id=u, read_at=None, **message) for i, u in new]
+        return len(new)
+
+    async def add_notification(
+        self, user_id: UUID, kind: str, title: str, body: str, data: dict[str, Any]
+    ) -> None:
+        self.notifications.append(
+            record(
+                id=uuid.uuid4(), user_id=user_id, kind=kind, title=title, body=body, data=data, read_at=None
+            )
+        )
+
+    async def list_inbox(self, user_id: UUID, limit: int) -> list[Any]:
+        return [n for n in reversed(self.notifications) if n.user_id == user_id][:limit]
+
+    async def mark_read(self, user_id: UUID, notification_id: UUID) -> bool:
+        for n in self.notifications:
+            if n.id == notification_id and n.user_id == user_id:
+                n.read_at = n.read_at or datetime.now(UTC)
+                return True
+        return False
