@@ -2,7 +2,9 @@
 
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import FrameType
@@ -46,6 +48,18 @@ def _ensure_dependencies(config: StackConfig) -> None:
     raise typer.Exit(1)
 
 
+def _mail_sink(log_dir: Path) -> subprocess.Popen[bytes] | None:
+    """The local SMTP sink on 1025 (the notifier's default), unless something answers there already
+    (compose's mail catcher, say)."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 1025)) == 0:
+            return None
+    log_dir.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "gradeflow_tools.smtp_sink", "serve", "--port", "1025"]
+    argv += ["--mbox", str(log_dir.parent / "mail.mbox")]
+    return subprocess.Popen(argv, stdout=(log_dir / "smtp-sink.log").open("ab"), stderr=subprocess.STDOUT)
+
+
 def run(
     log_dir: Path = typer.Option(Path(".run/logs"), help="Where each service logs"),
     migrate_only: bool = typer.Option(False, "--migrate-only", help="Migrate, then exit"),
@@ -64,11 +78,17 @@ def run(
     # Explicit handlers: a runner started in the background inherits SIGINT ignored.
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    sink = _mail_sink(log_dir)
     try:
         stack.start()
         typer.echo(f"Gradeflow is running (logs in {log_dir}):")
         for service in SERVICES:
             typer.echo(f"  {service:9} {config.url(service)}   (docs: {config.url(service)}/docs)")
+        if sink is not None:
+            typer.echo(
+                f"  mail      smtp://127.0.0.1:1025, kept in {log_dir.parent / 'mail.mbox'} "
+                "(list: python -m gradeflow_tools.smtp_sink list)"
+            )
         typer.echo("Ctrl-C stops all four.")
         while all(p.proc is not None and p.proc.poll() is None for p in stack.processes.values()):
             time.sleep(0.5)
@@ -79,6 +99,9 @@ def run(
         typer.echo("stopping…")
     finally:
         codes = stack.stop()
+        if sink is not None:
+            sink.terminate()
+            sink.wait(10)
         typer.echo("stopped: " + ", ".join(f"{s}={c}" for s, c in codes.items()))
 
 

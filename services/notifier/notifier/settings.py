@@ -14,3 +14,18 @@ class NotifierSettings(ServiceSettings):
     # Recipients per fan-out chunk: each chunk is one message and one bulk write of inbox rows;
     # smaller spreads an event over more replicas, larger costs fewer round trips.
     fanout_chunk_size: int = Field(default=1000, ge=1, le=10_000)
+    # Email: the provider's SMTP endpoint (the development sink by default: `make run` starts it)
+    # and its pace. EMAIL_PER_SECOND and EMAIL_CONNECTIONS are the provider's limits, never exceeded.
+    email_enabled: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_from: str = "gradeflow@localhost"
+    smtp_start_tls: bool | None = None  # None: if the server offers it
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    email_per_second: float = Field(default=1000.0, gt=0)
+    email_connections: int = Field(default=8, ge=1, le=100)
+    email_batch: int = Field(default=500, ge=1, le=10_000)
+    # After a temporary refusal (4xx, a lost connection): wait this long before each next attempt;
+    # past the last, the delivery is failed.
+    email_retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0)

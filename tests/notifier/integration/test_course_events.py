@@ -1,6 +1,6 @@
 """A course event through the real broker and database: the notifier slices its audience into
 chunks (published by its outbox, consumed from its own queue) and writes every member's inbox row
-once; the event redelivered, or a chunk published twice, adds none."""
+and email once; the event redelivered, or a chunk published twice, adds none."""
 
 import asyncio
 import uuid
@@ -16,33 +16,29 @@ from notifier.settings import NotifierSettings
 from tests.notifier.events import course_event
 from tests.support.apps import serving
 from tests.support.infra import Infra
+from tests.support.smtp import FlakySink
 
 pytestmark = pytest.mark.integration
-STUDENTS, PARENTS, CHUNK = 3000, 40, 400
+STUDENTS, PARENTS, CHUNK = 2000, 40, 400
 
 
 @pytest.fixture
-async def notifier(infra: Infra) -> AsyncIterator[None]:
+async def notifier(infra: Infra, smtp: tuple[FlakySink, int]) -> AsyncIterator[FlakySink]:
     settings = NotifierSettings(
         amqp_url=infra.amqp_url,
         database_url=infra.database_url("notifier"),
         environment="test",
         auth_secret=infra.secret,
         fanout_chunk_size=CHUNK,
+        smtp_port=smtp[1],
     )
     async with serving(create_app(settings)):
-        yield
+        yield smtp[0]
 
 
-@pytest.fixture
-async def db(infra: Infra) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(infra.admin_url)
-    yield conn
-    await conn.close()
-
-
-async def _course(db: asyncpg.Connection) -> uuid.UUID:
-    """A course's members as the notifier keeps them (enrollment events would write the same)."""
+async def _course(db: asyncpg.Connection) -> tuple[uuid.UUID, list[str]]:
+    """A course's members as the notifier keeps them (enrollment events would write the same), and
+    its students' addresses."""
     course = uuid.uuid4()
     people = [(uuid.uuid4(), "student") for _ in range(STUDENTS)] + [
         (uuid.uuid4(), "parent") for _ in range(PARENTS)
@@ -55,7 +51,7 @@ async def _course(db: asyncpg.Connection) -> uuid.UUID:
         "INSERT INTO notifier.memberships (course_id, user_id, role) VALUES ($1, $2, $3)",
         [(course, u, role) for u, role in people],
     )
-    return course
+    return course, [f"{u}@example.com" for u, role in people if role == "student"]
 
 
 async def _publish(publisher: Publisher, body: bytes, envelope: Envelope, routing_key: str) -> None:
@@ -70,10 +66,10 @@ async def _until(db: asyncpg.Connection, query: str, *args: object, expect: int,
     return int(n)
 
 
-async def test_every_member_of_the_audience_gets_one_inbox_row(
-    notifier: None, infra: Infra, db: asyncpg.Connection
+async def test_every_member_of_the_audience_gets_one_inbox_row_and_one_email(
+    notifier: FlakySink, infra: Infra, db: asyncpg.Connection
 ) -> None:
-    course = await _course(db)
+    course, emails = await _course(db)
     event = course_event(course, "students")
     envelope = Envelope.for_event(event)
     rows = "SELECT count(*) FROM notifier.notifications WHERE data->>'event_id' = $1"
@@ -113,3 +109,9 @@ async def test_every_member_of_the_audience_gets_one_inbox_row(
         str(event.event_id),
     )
     assert parents == 0, "the audience was the students"
+    deadline = asyncio.get_running_loop().time() + 30
+    while len(notifier.received(emails)) < STUDENTS:
+        assert asyncio.get_running_loop().time() < deadline, f"{len(notifier.received(emails))} emails"
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # a second email would have come by now
+    assert notifier.received(emails) == sorted(emails), "one email each, whatever was delivered twice"

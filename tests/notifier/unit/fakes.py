@@ -16,6 +16,8 @@ class FakeNotifierStore:
         self.memberships: dict[tuple[UUID, UUID], str] = {}
         self.links: set[tuple[UUID, UUID, UUID]] = set()
         self.notifications: list[Any] = []
+        self.deliveries: dict[UUID, Any] = {}
+        self.preferences: dict[tuple[UUID, str, str], bool] = {}
 
     async def upsert_recipient(self, user_id: UUID, email: str, name: str) -> None:
         self.recipients[user_id] = record(user_id=user_id, email=email, name=name)
@@ -36,12 +38,47 @@ class FakeNotifierStore:
         return sorted(u for (c, u), role in self.memberships.items() if c == course_id and role in roles)
 
     async def add_notifications(
-        self, ids: Sequence[UUID], users: Sequence[UUID], message: dict[str, Any]
-    ) -> int:
+        self, rows: Sequence[tuple[UUID, UUID, UUID]], message: dict[str, Any], email: bool
+    ) -> None:
         known = {n.id for n in self.notifications}
-        new = [(i, u) for i, u in zip(ids, users, strict=True) if i not in known]
-        self.notifications += [record(id=i, user_id=u, read_at=None, **message) for i, u in new]
-        return len(new)
+        for note, user, delivery in rows:
+            if note in known:
+                continue
+            self.notifications.append(record(id=note, user_id=user, read_at=None, **message))
+            opted_out = self.preferences.get((user, "email", message["category"])) is False
+            if email and not opted_out and user in self.recipients:
+                self.deliveries[delivery] = record(
+                    id=delivery, notification_id=note, address=self.recipients[user].email, state="pending",
+                    attempts=0, last_error=None, delay=None, title=message["title"], body=message["body"],
+                )  # fmt: skip
+
+    async def claim_due_emails(self, limit: int, lease_seconds: float) -> list[Any]:
+        due = [d for d in self.deliveries.values() if d.state == "pending" and d.delay is None][:limit]
+        for d in due:
+            d.attempts += 1
+            d.delay = lease_seconds  # taken: not due again until the lease (or a retry) runs out
+        return due
+
+    async def settle_emails(
+        self,
+        sent: Sequence[UUID],
+        retry: Sequence[tuple[UUID, float, str]],
+        failed: Sequence[tuple[UUID, str]],
+    ) -> None:
+        for delivery in sent:
+            self.deliveries[delivery].state = "sent"
+        for delivery, delay, error in retry:
+            self.deliveries[delivery].delay, self.deliveries[delivery].last_error = delay, error
+        for delivery, error in failed:
+            self.deliveries[delivery].state, self.deliveries[delivery].last_error = "failed", error
+
+    def due_again(self) -> None:
+        """The clock past every lease and retry delay."""
+        for d in self.deliveries.values():
+            d.delay = None
+
+    async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None:
+        self.preferences[(user_id, channel, category)] = enabled
 
     async def add_notification(
         self, user_id: UUID, kind: str, title: str, body: str, data: dict[str, Any]

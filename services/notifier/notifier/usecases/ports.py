@@ -1,10 +1,12 @@
-"""What the notifier's use cases need from the outside: its store and the unit of work around it."""
+"""What the notifier's use cases need from the outside: its store and the unit of work around it,
+and a mailer."""
 
 from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
+from notifier.domain.mail import Mail, MailResult
 
 
 class NotifierStore(Protocol):
@@ -18,11 +20,28 @@ class NotifierStore(Protocol):
         ...
 
     async def add_notifications(
-        self, ids: Sequence[UUID], users: Sequence[UUID], message: dict[str, Any]
-    ) -> int:
-        """One notification per (id, user) with `message`'s kind, title, body, data, category and
-        priority; an id already stored is skipped. How many were added."""
+        self, rows: Sequence[tuple[UUID, UUID, UUID]], message: dict[str, Any], email: bool
+    ) -> None:
+        """One notification per (notification id, user, email delivery id) with `message`'s kind,
+        title, body, data, category and priority, and (`email`) its email delivery unless the user
+        turned email off for the category; an id already stored is skipped, with its email."""
         ...
+
+    async def claim_due_emails(self, limit: int, lease_seconds: float) -> Sequence[Any]:
+        """Up to `limit` due email deliveries, taken for `lease_seconds` (attempts counted), each
+        with its notification's title, body, kind, category and data."""
+        ...
+
+    async def settle_emails(
+        self,
+        sent: Sequence[UUID],
+        retry: Sequence[tuple[UUID, float, str]],
+        failed: Sequence[tuple[UUID, str]],
+    ) -> None:
+        """Sent; due again after a delay (seconds), with the error; failed for good, with it."""
+        ...
+
+    async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None: ...
 
     async def add_notification(
         self, user_id: UUID, kind: str, title: str, body: str, data: dict[str, Any]
@@ -33,6 +52,12 @@ class NotifierStore(Protocol):
 
     async def mark_read(self, user_id: UUID, notification_id: UUID) -> bool:
         """False when the user has no such notification."""
+        ...
+
+
+class Mailer(Protocol):
+    async def send(self, mails: Sequence[Mail]) -> list[MailResult]:
+        """Each mail's result, in order; never raises for a mail server's answer."""
         ...
 
 

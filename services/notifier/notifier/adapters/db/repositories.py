@@ -10,15 +10,48 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.ids import new_id
-from notifier.adapters.db.tables import memberships, notifications, parent_links, recipients
+from notifier.adapters.db.tables import memberships, notifications, parent_links, preferences, recipients
 
-# Many notifications in one statement: arrays of ids and recipients, the rest shared; a row that
-# exists already (a redelivered chunk) is skipped.
+# A chunk's notifications in one statement: arrays of ids and recipients, the rest shared; a row
+# that exists already (a chunk delivered again) is skipped, and so is its email: deliveries are
+# staged only for the rows this statement wrote, to recipients who did not turn email off for
+# the category.
 _ADD_MANY = text(
-    "INSERT INTO notifier.notifications (id, user_id, kind, title, body, data, category, priority) "
-    "SELECT n.id, n.user_id, :kind, :title, :body, CAST(:data AS jsonb), :category, :priority "
-    "FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[])) AS n(id, user_id) "
+    "WITH added AS ("
+    " INSERT INTO notifier.notifications (id, user_id, kind, title, body, data, category, priority)"
+    " SELECT n.id, n.user_id, :kind, :title, :body, CAST(:data AS jsonb), :category, :priority"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[])) AS n(id, user_id)"
+    " ON CONFLICT (id) DO NOTHING RETURNING id, user_id) "
+    "INSERT INTO notifier.deliveries (id, notification_id, channel, address) "
+    "SELECT d.delivery_id, added.id, 'email', r.email "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS uuid[])) AS d(id, delivery_id) "
+    "JOIN added ON added.id = d.id JOIN notifier.recipients r ON r.user_id = added.user_id "
+    "WHERE :email AND NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
+    " AND p.channel = 'email' AND p.category = :category AND NOT p.enabled) "
     "ON CONFLICT (id) DO NOTHING"
+)
+
+# Due emails, taken for a lease: a sender that dies mid-batch leaves them to be taken again once
+# the lease runs out (SKIP LOCKED: several replicas share the work).
+_CLAIM_EMAILS = text(
+    "WITH due AS (SELECT id FROM notifier.deliveries WHERE channel = 'email' AND state = 'pending'"
+    " AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED) "
+    "UPDATE notifier.deliveries d SET attempts = d.attempts + 1,"
+    " next_attempt_at = now() + make_interval(secs => CAST(:lease AS float8)) "
+    "FROM due, notifier.notifications n WHERE d.id = due.id AND n.id = d.notification_id "
+    "RETURNING d.id, d.address, d.attempts, n.title, n.body, n.kind, n.category, n.data"
+)
+_SENT = text(
+    "UPDATE notifier.deliveries SET state = 'sent', sent_at = now(), last_error = NULL WHERE id = ANY(:ids)"
+)
+_RETRY = text(
+    "UPDATE notifier.deliveries d SET next_attempt_at = now() + make_interval(secs => u.delay),"
+    " last_error = u.error FROM unnest(CAST(:ids AS uuid[]), CAST(:delays AS float8[]),"
+    " CAST(:errors AS text[])) AS u(id, delay, error) WHERE d.id = u.id"
+)
+_FAILED = text(
+    "UPDATE notifier.deliveries d SET state = 'failed', last_error = u.error"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:errors AS text[])) AS u(id, error) WHERE d.id = u.id"
 )
 
 
@@ -71,13 +104,39 @@ class SqlNotifierStore:
         return list((await self._session.scalars(stmt)).all())
 
     async def add_notifications(
-        self, ids: Sequence[UUID], users: Sequence[UUID], message: dict[str, Any]
-    ) -> int:
-        result = await self._session.execute(
-            _ADD_MANY,
-            {"ids": list(ids), "users": list(users), **message, "data": json.dumps(message["data"])},
+        self, rows: Sequence[tuple[UUID, UUID, UUID]], message: dict[str, Any], email: bool
+    ) -> None:
+        ids, users, emails = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
+        params = {"ids": ids, "users": users, "emails": emails, "email": email}
+        await self._session.execute(_ADD_MANY, {**params, **message, "data": json.dumps(message["data"])})
+
+    async def claim_due_emails(self, limit: int, lease_seconds: float) -> Sequence[Row[Any]]:
+        return (await self._session.execute(_CLAIM_EMAILS, {"limit": limit, "lease": lease_seconds})).all()
+
+    async def settle_emails(
+        self,
+        sent: Sequence[UUID],
+        retry: Sequence[tuple[UUID, float, str]],
+        failed: Sequence[tuple[UUID, str]],
+    ) -> None:
+        if sent:
+            await self._session.execute(_SENT, {"ids": list(sent)})
+        if retry:
+            ids, delays, errors = (list(c) for c in zip(*retry, strict=True))
+            await self._session.execute(_RETRY, {"ids": ids, "delays": delays, "errors": errors})
+        if failed:
+            ids, errors = (list(c) for c in zip(*failed, strict=True))
+            await self._session.execute(_FAILED, {"ids": ids, "errors": errors})
+
+    async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None:
+        await self._session.execute(
+            pg_insert(preferences)
+            .values(user_id=user_id, channel=channel, category=category, enabled=enabled)
+            .on_conflict_do_update(
+                index_elements=[preferences.c.user_id, preferences.c.channel, preferences.c.category],
+                set_={"enabled": enabled},
+            )
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def add_notification(
         self, user_id: UUID, kind: str, title: str, body: str, data: dict[str, Any]

@@ -53,5 +53,37 @@ notifications = sa.Table(
     sa.Index("ix_notifications_user_created", "user_id", "created_at"),
 )
 
+# A notification on its way by a channel (email; webhooks next): the sender's work list and record.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),  # derived from the notification and the channel
+    sa.Column("notification_id", sa.Uuid, sa.ForeignKey("notifications.id"), nullable=False, index=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(2048), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.CheckConstraint("state IN ('pending', 'sent', 'failed')", name="ck_deliveries_state"),
+    sa.CheckConstraint("channel IN ('email', 'webhook')", name="ck_deliveries_channel"),
+    # The sender's only lookup: pending deliveries of a channel that are due.
+    sa.Index(
+        "ix_deliveries_due", "channel", "next_attempt_at", postgresql_where=sa.text("state = 'pending'")
+    ),
+)
+
+# A user's choice per channel and category (no row: the channel is on).
+preferences = sa.Table(
+    "preferences",
+    metadata,
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("recipients.user_id"), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("category", sa.String(16), primary_key=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

@@ -1,0 +1,143 @@
+"""Email: a notification rendered as plain text and HTML (Jinja2 templates, HTML autoescaped), and
+the SMTP client (aiosmtplib) that sends many at the provider's pace — a few connections kept open
+and reused for message after message, a leaky-bucket limit on messages per second (aiolimiter) so
+the provider's rate limit is never reached."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import formataddr
+from typing import Any
+
+import aiosmtplib
+from aiolimiter import AsyncLimiter
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from notifier.domain.mail import Mail, MailResult
+
+log = logging.getLogger(__name__)
+_templates = Environment(
+    loader=PackageLoader("notifier.adapters", "templates"),
+    autoescape=select_autoescape(["html.j2"]),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def render(row: Any) -> Mail:
+    """A claimed delivery (notifications' title and body) as a mail."""
+    context = {"title": row.title, "body": row.body}
+    return Mail(
+        delivery_id=row.id,
+        to=row.address,
+        subject=row.title,
+        text=_templates.get_template("notification.txt.j2").render(context),
+        html=_templates.get_template("notification.html.j2").render(context),
+    )
+
+
+class SmtpMailer:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        connections: int = 4,
+        per_second: float = 100.0,
+        timeout: float = 30.0,
+        start_tls: bool | None = None,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        self._host, self._port, self._sender = host, port, sender
+        self._connections = connections
+        self._limit = AsyncLimiter(per_second, 1.0)
+        self._timeout, self._start_tls = timeout, start_tls
+        self._username, self._password = username, password
+        self._idle: list[aiosmtplib.SMTP] = []
+
+    async def send(self, mails: Sequence[Mail]) -> list[MailResult]:
+        results: list[MailResult | None] = [None] * len(mails)
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(len(mails)):
+            queue.put_nowait(i)
+
+        async def worker() -> None:
+            client: aiosmtplib.SMTP | None = None
+            try:
+                while not queue.empty():
+                    i = queue.get_nowait()
+                    if client is None:
+                        try:
+                            client = await self._client()
+                        except (aiosmtplib.SMTPException, OSError) as exc:
+                            results[i] = MailResult("temporary", f"connect: {exc}"[:500])
+                            continue
+                    results[i], usable = await self._send_one(client, mails[i])
+                    if not usable:
+                        await _quit(client)
+                        client = None
+            finally:
+                if client is not None:
+                    self._idle.append(client)
+
+        await asyncio.gather(*(worker() for _ in range(min(self._connections, len(mails)))))
+        return [r or MailResult("temporary", "not attempted") for r in results]
+
+    async def _client(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client
+        client = aiosmtplib.SMTP(
+            hostname=self._host, port=self._port, timeout=self._timeout, start_tls=self._start_tls
+        )
+        await client.connect()
+        if self._username:
+            await client.login(self._username, self._password or "")
+        return client
+
+    async def _send_one(self, client: aiosmtplib.SMTP, mail: Mail) -> tuple[MailResult, bool]:
+        """The result, and whether the connection can carry the next message."""
+        async with self._limit:
+            try:
+                await client.send_message(self._message(mail))
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                refused = exc.recipients[0]
+                return _by_code(refused.code, refused.message), True
+            except aiosmtplib.SMTPResponseException as exc:
+                return _by_code(exc.code, exc.message), exc.code < 500 and exc.code != 421
+            except (aiosmtplib.SMTPException, OSError) as exc:  # the connection is gone
+                return MailResult("temporary", f"{type(exc).__name__}: {exc}"[:500]), False
+        return MailResult("sent"), True
+
+    def _message(self, mail: Mail) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = formataddr(("Gradeflow", self._sender))
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        # The delivery's id: a receiver can recognise a repeat after a crash between its accept
+        # and our record of it.
+        message["Message-ID"] = f"<{mail.delivery_id}@gradeflow>"
+        message.set_content(mail.text)
+        message.add_alternative(mail.html, subtype="html")
+        return message
+
+    async def close(self) -> None:
+        while self._idle:
+            await _quit(self._idle.pop())
+
+
+def _by_code(code: int, message: str) -> MailResult:
+    detail = f"{code} {message}"[:500]
+    return MailResult("temporary" if 400 <= code < 500 else "permanent", detail)
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    with contextlib.suppress(Exception):
+        await client.quit()
+    with contextlib.suppress(Exception):
+        client.close()

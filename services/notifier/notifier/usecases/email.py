@@ -1,0 +1,73 @@
+"""Sending the staged emails: due deliveries are taken in batches (for a lease, so a sender that
+dies leaves them to another), handed to the mailer at the provider's pace, and each one's answer
+recorded — sent; a temporary refusal (4xx, a lost connection) due again after a backoff; a
+permanent one (5xx), or the last attempt, failed with the server's words."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from notifier.domain.mail import Mail
+from notifier.usecases.ports import Mailer, Units
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EmailPolicy:
+    batch: int = 500
+    lease_seconds: float = 120.0  # longer than a batch takes at the slowest pace allowed
+    retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0)
+    idle_seconds: float = 0.2  # how often to look for due emails when there were none
+
+
+class EmailDispatcher:
+    def __init__(
+        self, units: Units, mailer: Mailer, render: Callable[[Any], Mail], policy: EmailPolicy
+    ) -> None:
+        self._units, self._mailer, self._render, self._policy = units, mailer, render, policy
+        self._stopping = asyncio.Event()
+
+    async def dispatch_once(self) -> int:
+        """One batch: how many deliveries were taken."""
+        async with self._units() as uow:
+            due = await uow.repos.claim_due_emails(self._policy.batch, self._policy.lease_seconds)
+            await uow.commit()
+        if not due:
+            return 0
+        results = await self._mailer.send([self._render(row) for row in due])
+        sent: list[UUID] = []
+        retry: list[tuple[UUID, float, str]] = []
+        failed: list[tuple[UUID, str]] = []
+        delays = self._policy.retry_delays_seconds
+        for row, result in zip(due, results, strict=True):
+            if result.outcome == "sent":
+                sent.append(row.id)
+            elif result.outcome == "temporary" and row.attempts <= len(delays):
+                retry.append((row.id, delays[row.attempts - 1], result.detail))
+            else:
+                failed.append((row.id, result.detail))
+        async with self._units() as uow:
+            await uow.repos.settle_emails(sent, retry, failed)
+            await uow.commit()
+        if retry or failed:
+            log.warning("email: %d sent, %d to retry, %d failed", len(sent), len(retry), len(failed))
+        return len(due)
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                taken = await self.dispatch_once()
+            except Exception:  # the database away, say: the leases bring the batch back later
+                log.exception("email: a batch failed")
+                taken = 0
+            if not taken:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self._policy.idle_seconds)
+
+    def stop(self) -> None:
+        self._stopping.set()

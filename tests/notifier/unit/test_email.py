@@ -1,0 +1,113 @@
+"""Email in memory: a chunk stages one email per recipient who did not opt out; the dispatcher
+records each server answer — sent, due again after a backoff (4xx), failed (5xx, or the last
+attempt) — and a chunk delivered again stages no second email."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.events import NotificationChunk
+from gradeflow_shared.topology import NOTIFIER_CHUNKS
+from gradeflow_shared.unit_of_work import claimed
+from notifier.adapters.mail import render
+from notifier.domain.mail import Mail, MailResult
+from notifier.usecases import fanout
+from notifier.usecases.email import EmailDispatcher, EmailPolicy
+from tests.notifier.events import course_event
+from tests.notifier.unit.fakes import FakeNotifierStore
+from tests.support.fakes import FakeUnits, record
+
+POLICY = EmailPolicy(batch=100, retry_delays_seconds=(1.0, 2.0))
+
+
+class ScriptedMailer:
+    """Answers each address with the results scripted for it, one per attempt (then: sent)."""
+
+    def __init__(self, script: dict[str, list[MailResult]] | None = None) -> None:
+        self.script = script or {}
+        self.sent: list[Mail] = []
+
+    async def send(self, mails: Sequence[Mail]) -> list[MailResult]:
+        results = []
+        for mail in mails:
+            answers = self.script.get(mail.to, [])
+            result = answers.pop(0) if answers else MailResult("sent")
+            if result.outcome == "sent":
+                self.sent.append(mail)
+            results.append(result)
+        return results
+
+
+def _people(units: FakeUnits[FakeNotifierStore], n: int) -> list[UUID]:
+    people = [uuid.uuid4() for _ in range(n)]
+    for i, user in enumerate(people):
+        units.repos.recipients[user] = record(user_id=user, email=f"s{i}@example.com", name=f"S{i}")
+    return people
+
+
+async def _chunk(units: FakeUnits[FakeNotifierStore], people: list[UUID]) -> NotificationChunk:
+    event = course_event(uuid.uuid4(), "students")
+    chunk = NotificationChunk(
+        event_id=event.event_id, course_id=event.course_id, position=0, kind=event.type, title=event.title,
+        body=event.body, category=event.category, priority=event.priority, recipients=tuple(people),
+    )  # fmt: skip
+    await claimed(units, NOTIFIER_CHUNKS, fanout.deliver_chunk)(chunk, Envelope.for_event(chunk))
+    return chunk
+
+
+async def test_each_recipient_gets_one_email_and_an_opted_out_one_none() -> None:
+    units = FakeUnits(FakeNotifierStore())
+    people = _people(units, 5)
+    await units.repos.set_preference(people[0], "email", "exam", False)
+    chunk = await _chunk(units, people)
+    # The same chunk under a new message id: no second notification, no second email.
+    await claimed(units, NOTIFIER_CHUNKS, fanout.deliver_chunk)(chunk, Envelope.for_event(chunk))
+    mailer = ScriptedMailer()
+    dispatcher = EmailDispatcher(units, mailer, render, POLICY)
+    assert await dispatcher.dispatch_once() == 4
+    assert await dispatcher.dispatch_once() == 0
+    assert sorted(m.to for m in mailer.sent) == [f"s{i}@example.com" for i in range(1, 5)]
+    assert len(units.repos.notifications) == 5, "the opted-out student still has the inbox row"
+    mail = mailer.sent[0]
+    assert (
+        mail.subject == "Exam moved" and "Now on Friday." in mail.text and "<h2>Exam moved</h2>" in mail.html
+    )
+
+
+async def test_answers_are_recorded_retried_with_backoff_and_failed_at_the_last_attempt() -> None:
+    units = FakeUnits(FakeNotifierStore())
+    people = _people(units, 3)
+    await _chunk(units, people)
+    busy = MailResult("temporary", "451 try later")
+    mailer = ScriptedMailer(
+        {
+            "s0@example.com": [busy],  # sent at the second attempt
+            "s1@example.com": [MailResult("permanent", "550 no such user")],
+            "s2@example.com": [busy, busy, busy],  # more refusals than retries allowed
+        }
+    )
+    dispatcher = EmailDispatcher(units, mailer, render, POLICY)
+    states: list[dict[str, Any]] = []
+    for _ in range(3):
+        await dispatcher.dispatch_once()
+        states.append({d.address: (d.state, d.delay) for d in units.repos.deliveries.values()})
+        units.repos.due_again()
+    assert states[0] == {
+        "s0@example.com": ("pending", 1.0),
+        "s1@example.com": ("failed", POLICY.lease_seconds),
+        "s2@example.com": ("pending", 1.0),
+    }
+    assert states[1]["s0@example.com"][0] == "sent" and states[1]["s2@example.com"] == ("pending", 2.0)
+    assert states[2]["s2@example.com"][0] == "failed"
+    failed = {d.address: d.last_error for d in units.repos.deliveries.values() if d.state == "failed"}
+    assert failed == {"s1@example.com": "550 no such user", "s2@example.com": "451 try later"}
+    assert [m.to for m in mailer.sent] == ["s0@example.com"]
+
+
+async def test_html_is_escaped_and_text_is_not() -> None:
+    row = record(id=uuid.uuid4(), address="a@example.com", title="<b>Quiz</b>", body="2 < 3 & 4 > 1")
+    mail = render(row)
+    assert "&lt;b&gt;Quiz&lt;/b&gt;" in mail.html and "2 &lt; 3 &amp; 4 &gt; 1" in mail.html
+    assert "2 < 3 & 4 > 1" in mail.text

@@ -1,0 +1,48 @@
+"""A real SMTP server for tests (the development sink, aiosmtpd on 127.0.0.1), which can refuse:
+451 for its first `busy` messages, 550 for one address."""
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from gradeflow_tools.smtp_sink import MailSink, start
+
+
+class FlakySink(MailSink):
+    def __init__(self, busy: int = 0) -> None:
+        super().__init__()
+        self.busy, self.unknown = busy, ""
+        self.refused = 0
+        self._count = threading.Lock()
+
+    def refusal(self, envelope: Any) -> str | None:
+        if self.unknown in envelope.rcpt_tos:
+            return "550 5.1.1 no such mailbox"
+        with self._count:
+            if self.refused < self.busy:
+                self.refused += 1
+                return "451 4.7.1 rate limited, try later"
+        return None
+
+    def received(self, addresses: list[str]) -> list[str]:
+        """The recipients of the messages kept, among `addresses` (other tests' mail left out)."""
+        wanted = set(addresses)
+        return sorted(m["To"] for m in self.messages if m["To"] in wanted)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(request: pytest.FixtureRequest) -> Iterator[tuple[FlakySink, int]]:
+    """(the server, its port); `@pytest.mark.parametrize("smtp", [{"busy": n}], indirect=True)`."""
+    sink, port = FlakySink(**getattr(request, "param", {})), free_port()
+    controller = start(sink, port)
+    yield sink, port
+    controller.stop()
