@@ -168,6 +168,24 @@ class EnrollmentChanged(Event):
     follows: UUID | None = None  # a parent's child in the course
 
 
+class Member(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    user_id: UUID
+    email: str
+    name: str
+    role: Role
+    follows: UUID | None = None
+
+
+class EnrollmentsChanged(Event):
+    """Gateway → notifier: many enrollments at once (a roster import), up to a thousand members a
+    message, so a course of 100,000 is a hundred messages and a hundred bulk writes."""
+
+    type: ClassVar[str] = "enrollments.changed"
+    course_id: UUID
+    members: tuple[Member, ...] = Field(min_length=1)
+
+
 class CourseEventPublished(Event):
     """Gateway → notifier: a teacher's event for a course's audience, whatever its size (the
     notifier fans it out: NotificationChunk)."""
@@ -234,6 +252,7 @@ CATALOGUE: tuple[type[Event], ...] = (
     RunRequested,
     RunCompleted,
     EnrollmentChanged,
+    EnrollmentsChanged,
     CourseEventPublished,
     NotificationChunk,
     JobObserved,

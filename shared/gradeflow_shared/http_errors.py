@@ -63,7 +63,8 @@ def install_error_handlers(app: FastAPI, table: dict[type[Exception], tuple[int,
         async def _mapped(_: Request, exc: Exception, status: int = status, code: str = code) -> JSONResponse:
             field = getattr(exc, "field", None)
             message = getattr(exc, "message", str(exc))
-            fields = [{"field": field, "message": message}] if field else []
+            # An error about many inputs (a roster's lines) lists each; otherwise its one field.
+            fields = getattr(exc, "fields", None) or ([{"field": field, "message": message}] if field else [])
             return JSONResponse(error_body(code, message, fields), status_code=status)
 
         app.add_exception_handler(cls, _mapped)

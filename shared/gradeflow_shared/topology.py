@@ -82,6 +82,7 @@ GRADER_RUNS = Route("grader.runs", "run.requested")
 GATEWAY_RUNS_COMPLETED = Route("gateway.runs-completed", "run.completed")
 NOTIFIER_GRADES = Route("notifier.grades", "submission.graded")
 NOTIFIER_RECIPIENTS = Route("notifier.recipients", "enrollment.changed")
+NOTIFIER_ROSTERS = Route("notifier.rosters", "enrollments.changed")
 NOTIFIER_COURSE_EVENTS = Route("notifier.course-events", "course_event.published")
 # A big audience's slices, consumed by every notifier replica.
 NOTIFIER_CHUNKS = Route("notifier.chunks", "notification.chunk")
@@ -96,6 +97,7 @@ ROUTES: tuple[Route, ...] = (
     GATEWAY_RUNS_COMPLETED,
     NOTIFIER_GRADES,
     NOTIFIER_RECIPIENTS,
+    NOTIFIER_ROSTERS,
     NOTIFIER_COURSE_EVENTS,
     NOTIFIER_CHUNKS,
     METRICS_TELEMETRY,

@@ -51,6 +51,13 @@ class CourseOut(BaseModel):
     created_by: UUID
 
 
+class RosterImported(BaseModel):
+    imported: int
+    students: int
+    teachers: int
+    parents: int
+
+
 class CourseEventIn(Strict):
     title: Text = Field(min_length=1, max_length=300)
     body: Text = Field(min_length=1, max_length=20_000)

@@ -55,6 +55,19 @@ class FakeGatewayStore:
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Any | None:
         return self.enrollments.get((course_id, user_id))
 
+    async def upsert_users(self, people: Sequence[tuple[str, str]]) -> dict[str, UUID]:
+        return {email: (await self.upsert_user(email, name)).id for email, name in people}
+
+    async def students_by_email(self, course_id: UUID, emails: Sequence[str]) -> dict[str, UUID]:
+        students = {u for (c, u), e in self.enrollments.items() if c == course_id and e.role == "student"}
+        return {u.email: u.id for u in self.users.values() if u.id in students and u.email in emails}
+
+    async def upsert_enrollments(
+        self, course_id: UUID, members: Sequence[tuple[UUID, str, UUID | None]]
+    ) -> None:
+        for user, role, followed in members:
+            await self.upsert_enrollment(course_id, user, role, followed)
+
     async def add_course_event(self, fields: dict[str, Any]) -> Any:
         row = record(id=new_id(), created_at=self._now(), **fields)
         self.course_events[row.id] = row

@@ -25,6 +25,13 @@ class FakeNotifierStore:
     async def set_membership(self, course_id: UUID, user_id: UUID, role: str) -> None:
         self.memberships[(course_id, user_id)] = role
 
+    async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
+        for m in members:
+            await self.upsert_recipient(m.user_id, m.email, m.name)
+            await self.set_membership(course_id, m.user_id, m.role)
+            if m.role == "parent" and m.follows is not None:
+                await self.set_parent_link(course_id, m.user_id, m.follows)
+
     async def remove_membership(self, course_id: UUID, user_id: UUID) -> None:
         self.memberships.pop((course_id, user_id), None)
 

@@ -17,3 +17,15 @@ class Forbidden(GatewayError):
 
 class Conflict(GatewayError):
     pass
+
+
+class TooLarge(GatewayError):
+    pass
+
+
+class RosterInvalid(GatewayError):
+    """A roster with faulty lines: each named (line, field, message); nothing was imported."""
+
+    def __init__(self, faults: list[dict[str, object]]) -> None:
+        super().__init__(f"{len(faults)} faulty lines in the roster; nothing was imported", field="body")
+        self.fields = faults

@@ -7,16 +7,21 @@ from uuid import UUID
 
 from gateway import schemas as s
 from gateway.domain.access import PARENT, STUDENT, TEACHER, require_teacher
-from gateway.domain.errors import GatewayError, NotFound
+from gateway.domain.errors import GatewayError, NotFound, RosterInvalid
+from gateway.domain.roster import parse_roster
 from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.events import (
     AssignmentPublished,
     CheckerSpec,
     CourseEventPublished,
     EnrollmentChanged,
+    EnrollmentsChanged,
+    Member,
     TestCaseSpec,
 )
 from gradeflow_shared.limits import LIMIT_FIELDS
+
+ROSTER_EVENT_MEMBERS = 1000  # members per enrollments.changed message
 
 
 async def dev_login(ctx: Context, cmd: s.DevLogin) -> Any:
@@ -51,6 +56,48 @@ async def enroll(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.Enrollmen
         uow.add_event(_enrollment_event(course_id, user, cmd.role, followed))
         await uow.commit()
     return row
+
+
+async def import_roster(ctx: Context, actor_id: UUID, course_id: UUID, text: str) -> s.RosterImported:
+    """A whole roster or nothing: every line checked first (each fault named by line and field),
+    then the people, their enrollments and the notifier's copy (a message per thousand members)
+    in one unit, however many lines."""
+    rows, faults = parse_roster(text)
+    if faults:
+        raise RosterInvalid([{"line": f.line, "field": f.field, "message": f.message} for f in faults])
+    if not rows:
+        raise GatewayError("the roster has no lines after its header", field="body")
+    async with ctx.units() as uow:
+        await _role_in(uow, course_id, actor_id, require=TEACHER)
+        ids = await uow.repos.upsert_users([(r.email, r.name) for r in rows])
+        students = {r.email: ids[r.email] for r in rows if r.role == STUDENT}
+        outside = sorted({r.child_email for r in rows if r.child_email and r.child_email not in students})
+        students |= await uow.repos.students_by_email(course_id, outside) if outside else {}
+        unknown = [r for r in rows if r.child_email and r.child_email not in students]
+        if unknown:
+            message = "the child is not a student of this roster or of the course"
+            raise RosterInvalid(
+                [{"line": r.line, "field": "child_email", "message": message} for r in unknown]
+            )
+        members = [
+            Member(
+                user_id=ids[r.email],
+                email=r.email,
+                name=r.name,
+                role=r.role,
+                follows=students[r.child_email] if r.child_email else None,
+            )
+            for r in rows
+        ]
+        await uow.repos.upsert_enrollments(course_id, [(m.user_id, m.role, m.follows) for m in members])
+        for start in range(0, len(members), ROSTER_EVENT_MEMBERS):
+            chunk = tuple(members[start : start + ROSTER_EVENT_MEMBERS])
+            uow.add_event(EnrollmentsChanged(course_id=course_id, members=chunk))
+        await uow.commit()
+    counts = {role: sum(1 for m in members if m.role == role) for role in (STUDENT, TEACHER, PARENT)}
+    return s.RosterImported(
+        imported=len(members), students=counts[STUDENT], teachers=counts[TEACHER], parents=counts[PARENT]
+    )
 
 
 async def publish_course_event(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.CourseEventIn) -> Any:

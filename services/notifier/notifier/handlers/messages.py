@@ -1,4 +1,5 @@
-"""The notifier's subscribers: enrollment changes keep recipients current; grades fill the inbox;
+"""The notifier's subscribers: enrollment changes (one, or a roster's thousand) keep recipients
+current; grades fill the inbox;
 a course event is sliced into chunks, each chunk written to its recipients' inboxes. Each runs in
 one unit of work that claims the message first (a redelivery is a no-op)."""
 
@@ -6,6 +7,7 @@ from gradeflow_shared.consumer import Subscriptions
 from gradeflow_shared.events import (
     CourseEventPublished,
     EnrollmentChanged,
+    EnrollmentsChanged,
     NotificationChunk,
     SubmissionGraded,
 )
@@ -14,6 +16,7 @@ from gradeflow_shared.topology import (
     NOTIFIER_COURSE_EVENTS,
     NOTIFIER_GRADES,
     NOTIFIER_RECIPIENTS,
+    NOTIFIER_ROSTERS,
 )
 from notifier.usecases import fanout, notify
 from notifier.usecases.ports import Units
@@ -21,6 +24,7 @@ from notifier.usecases.ports import Units
 
 def register(subs: Subscriptions, units: Units, chunk_size: int) -> None:
     subs.add_claimed(NOTIFIER_RECIPIENTS, EnrollmentChanged, units, notify.record_enrollment)
+    subs.add_claimed(NOTIFIER_ROSTERS, EnrollmentsChanged, units, notify.record_enrollments)
     subs.add_claimed(NOTIFIER_GRADES, SubmissionGraded, units, notify.notify_graded)
     subs.add_claimed(NOTIFIER_COURSE_EVENTS, CourseEventPublished, units, fanout.FanOut(chunk_size))
     subs.add_claimed(NOTIFIER_CHUNKS, NotificationChunk, units, fanout.deliver_chunk)

@@ -5,7 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import EnrollmentChanged, SubmissionGraded
+from gradeflow_shared.events import EnrollmentChanged, EnrollmentsChanged, SubmissionGraded
 from notifier.domain.errors import NotFound
 from notifier.domain.messages import graded_message
 from notifier.usecases.ports import Units, Uow
@@ -20,6 +20,11 @@ async def record_enrollment(uow: Uow, event: EnrollmentChanged, _: Envelope) -> 
     else:
         await uow.repos.remove_parent_links(event.course_id, event.user_id)
         await uow.repos.remove_membership(event.course_id, event.user_id)
+
+
+async def record_enrollments(uow: Uow, event: EnrollmentsChanged, _: Envelope) -> None:
+    """A roster import's members, in bulk."""
+    await uow.repos.upsert_members(event.course_id, event.members)
 
 
 async def notify_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> None:

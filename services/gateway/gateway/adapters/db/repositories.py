@@ -43,6 +43,25 @@ _ADD_SUBMISSIONS = text(
 )
 
 
+# A roster's people and enrollments, each in one statement however many lines it has.
+_UPSERT_USERS = text(
+    "INSERT INTO gateway.users (id, email, name) "
+    "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS text[]), CAST(:names AS text[])) "
+    "ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name RETURNING id, email"
+)
+_UPSERT_ENROLLMENTS = text(
+    "INSERT INTO gateway.enrollments (course_id, user_id, role, student_id) "
+    "SELECT CAST(:course AS uuid), * FROM unnest(CAST(:users AS uuid[]), CAST(:roles AS text[]),"
+    " CAST(:followed AS uuid[])) "
+    "ON CONFLICT (course_id, user_id) DO UPDATE SET role = EXCLUDED.role, student_id = EXCLUDED.student_id"
+)
+
+_STUDENTS_BY_EMAIL = text(
+    "SELECT u.email, u.id FROM gateway.users u JOIN gateway.enrollments e ON e.user_id = u.id "
+    "WHERE e.course_id = :course AND e.role = 'student' AND u.email = ANY(CAST(:emails AS text[]))"
+)
+
+
 class SqlGatewayStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -56,6 +75,26 @@ class SqlGatewayStore:
         )
         row: Row[Any] = (await self._session.execute(stmt)).one()
         return row
+
+    async def upsert_users(self, people: Sequence[tuple[str, str]]) -> dict[str, UUID]:
+        """(email, name) pairs, emails lowercased already → each one's id (a known email keeps its
+        id and takes the new name)."""
+        emails = [email for email, _ in people]
+        params = {"ids": [new_id() for _ in people], "emails": emails, "names": [name for _, name in people]}
+        rows = await self._session.execute(_UPSERT_USERS, params)
+        return {row.email: row.id for row in rows}
+
+    async def students_by_email(self, course_id: UUID, emails: Sequence[str]) -> dict[str, UUID]:
+        rows = await self._session.execute(_STUDENTS_BY_EMAIL, {"course": course_id, "emails": list(emails)})
+        return {row.email: row.id for row in rows}
+
+    async def upsert_enrollments(
+        self, course_id: UUID, members: Sequence[tuple[UUID, str, UUID | None]]
+    ) -> None:
+        """(user, role, student followed) for each member, in one statement."""
+        users_, roles, followed = (list(c) for c in zip(*members, strict=True))
+        params = {"course": course_id, "users": users_, "roles": roles, "followed": followed}
+        await self._session.execute(_UPSERT_ENROLLMENTS, params)
 
     async def get_user(self, user_id: UUID) -> Row[Any] | None:
         return (await self._session.execute(select(users).where(users.c.id == user_id))).first()

@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gateway.domain.errors import TooLarge
 from gateway.usecases.ports import Context
 from gradeflow_shared.auth import Tokens
 
@@ -33,3 +34,17 @@ async def current_user(
 
 Ctx = Annotated[Context, Depends(context)]
 User = Annotated[UUID, Depends(current_user)]
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request's body, refused (413) past `limit` bytes without reading the rest."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the body is over {limit} bytes", field="body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the body is over {limit} bytes", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,6 +1,6 @@
 """The gateway's error table: each domain error to one HTTP status and error code."""
 
-from gateway.domain.errors import Conflict, Forbidden, GatewayError, NotFound
+from gateway.domain.errors import Conflict, Forbidden, GatewayError, NotFound, TooLarge
 from gradeflow_shared.auth import Unauthenticated
 
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
@@ -8,5 +8,6 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     Forbidden: (403, "forbidden"),
     Unauthenticated: (401, "unauthenticated"),
     Conflict: (409, "conflict"),
+    TooLarge: (413, "too_large"),
     GatewayError: (422, "invalid"),
 }

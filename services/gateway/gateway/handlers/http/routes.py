@@ -2,10 +2,11 @@
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from gateway import schemas as s
-from gateway.handlers.http.deps import Ctx, User, tokens
+from gateway.domain.errors import GatewayError
+from gateway.handlers.http.deps import Ctx, User, read_limited, tokens
 from gateway.usecases import catalogue, runs, submissions
 from gradeflow_shared.auth import Tokens
 
@@ -41,6 +42,28 @@ async def create_course(body: s.CourseIn, ctx: Ctx, user: User) -> object:
 )
 async def enroll(course_id: UUID, body: s.EnrollmentIn, ctx: Ctx, user: User) -> object:
     return await catalogue.enroll(ctx, user, course_id, body)
+
+
+MAX_ROSTER_BYTES = 32 * 1024 * 1024  # 100,000 lines are about 6 MB
+
+
+@router.post(
+    "/courses/{course_id}/roster",
+    response_model=s.RosterImported,
+    tags=["courses"],
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
+async def import_roster(course_id: UUID, request: Request, ctx: Ctx, user: User) -> s.RosterImported:
+    """The body is CSV (`Content-Type: text/csv`): a header `name,email,role,child_email`, then a line
+    per member; a parent's `child_email` names the student they follow. All lines or none."""
+    body = await read_limited(request, MAX_ROSTER_BYTES)
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise GatewayError(f"the roster is not UTF-8 (byte {exc.start})", field="body") from exc
+    return await catalogue.import_roster(ctx, user, course_id, text)
 
 
 @router.post(

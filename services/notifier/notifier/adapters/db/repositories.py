@@ -31,6 +31,23 @@ _ADD_MANY = text(
     "ON CONFLICT (id) DO NOTHING"
 )
 
+# A roster's members in three statements, however many there are.
+_UPSERT_RECIPIENTS = text(
+    "INSERT INTO notifier.recipients (user_id, email, name) "
+    "SELECT * FROM unnest(CAST(:users AS uuid[]), CAST(:emails AS text[]), CAST(:names AS text[])) "
+    "ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name, updated_at = now()"
+)
+_UPSERT_MEMBERSHIPS = text(
+    "INSERT INTO notifier.memberships (course_id, user_id, role) "
+    "SELECT CAST(:course AS uuid), * FROM unnest(CAST(:users AS uuid[]), CAST(:roles AS text[])) "
+    "ON CONFLICT (course_id, user_id) DO UPDATE SET role = EXCLUDED.role"
+)
+_ADD_LINKS = text(
+    "INSERT INTO notifier.parent_links (course_id, parent_id, student_id) "
+    "SELECT CAST(:course AS uuid), * FROM unnest(CAST(:parents AS uuid[]), CAST(:students AS uuid[])) "
+    "ON CONFLICT DO NOTHING"
+)
+
 # Due emails, taken for a lease: a sender that dies mid-batch leaves them to be taken again once
 # the lease runs out (SKIP LOCKED: several replicas share the work).
 _CLAIM_EMAILS = text(
@@ -75,6 +92,19 @@ class SqlNotifierStore:
                 index_elements=[memberships.c.course_id, memberships.c.user_id], set_={"role": role}
             )
         )
+
+    async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
+        users = [m.user_id for m in members]
+        people = {"users": users, "emails": [m.email for m in members], "names": [m.name for m in members]}
+        await self._session.execute(_UPSERT_RECIPIENTS, people)
+        roles = {"course": course_id, "users": users, "roles": [m.role for m in members]}
+        await self._session.execute(_UPSERT_MEMBERSHIPS, roles)
+        links = [(m.user_id, m.follows) for m in members if m.role == "parent" and m.follows is not None]
+        if links:
+            parents, students = (list(c) for c in zip(*links, strict=True))
+            await self._session.execute(
+                _ADD_LINKS, {"course": course_id, "parents": parents, "students": students}
+            )
 
     async def remove_membership(self, course_id: UUID, user_id: UUID) -> None:
         await self._session.execute(

@@ -1,0 +1,84 @@
+"""A course roster as CSV, pure: `name,email,role[,child_email]` with a header line; every line
+checked, every fault named with its line and field; the rows only if none is at fault."""
+
+import csv
+import io
+from dataclasses import dataclass
+
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
+ROLES = ("student", "teacher", "parent")
+COLUMNS = ("name", "email", "role", "child_email")
+MAX_ERRORS = 100  # a file with more faults than this is reported by its first hundred
+_email = TypeAdapter(EmailStr)
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    name: str
+    email: str
+    role: str
+    child_email: str | None
+
+
+@dataclass(frozen=True)
+class RosterFault:
+    line: int
+    field: str
+    message: str
+
+
+def parse_roster(text: str) -> tuple[list[RosterRow], list[RosterFault]]:
+    """The rows, and the faults (none: the rows may be imported). A parent's child must be a
+    student of the file or, once checked against the course (the use case), of the course."""
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in COLUMNS[:3] if c not in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    if missing or unknown:
+        what = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
+        return [], [RosterFault(1, "header", f"columns must be {','.join(COLUMNS)} ({what})")]
+    at = {name: header.index(name) for name in header}
+    rows: list[RosterRow] = []
+    faults: list[RosterFault] = []
+    seen: dict[str, int] = {}
+    for line, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue  # a blank line
+        if len(cells) != len(header):
+            faults.append(RosterFault(line, "row", f"{len(cells)} cells, the header has {len(header)}"))
+            continue
+        value = {name: cells[i].strip() for name, i in at.items()}
+        row_faults = _check(line, value)
+        email = value["email"].lower()
+        if not row_faults and email in seen:
+            row_faults.append(RosterFault(line, "email", f"already on line {seen[email]}"))
+        faults += row_faults
+        if not row_faults:
+            seen[email] = line
+            child = value.get("child_email", "").lower() or None
+            rows.append(RosterRow(line, value["name"], email, value["role"], child))
+        if len(faults) >= MAX_ERRORS:
+            break
+    return rows, faults
+
+
+def _check(line: int, value: dict[str, str]) -> list[RosterFault]:
+    faults = []
+    if not 1 <= len(value["name"]) <= 200:
+        faults.append(RosterFault(line, "name", "must be 1 to 200 characters"))
+    try:
+        _email.validate_python(value["email"])
+    except ValidationError:
+        faults.append(RosterFault(line, "email", f"not an email address: {value['email'][:80]!r}"))
+    if value["role"] not in ROLES:
+        faults.append(RosterFault(line, "role", f"must be one of {', '.join(ROLES)}"))
+    child = value.get("child_email", "")
+    if value["role"] == "parent" and not child:
+        faults.append(RosterFault(line, "child_email", "a parent names the student they follow"))
+    elif child and value["role"] != "parent":
+        faults.append(RosterFault(line, "child_email", "only a parent follows a student"))
+    if any("\x00" in v for v in value.values()):
+        faults.append(RosterFault(line, "row", "contains a NUL character"))
+    return faults

@@ -1,0 +1,84 @@
+"""Rosters, pure and in memory: every faulty line named with its field, nothing imported when any
+line is at fault; a good roster enrolls everyone and announces them a thousand a message."""
+
+import pytest
+
+from gateway import schemas as s
+from gateway.domain.errors import RosterInvalid
+from gateway.domain.roster import parse_roster
+from gateway.usecases import catalogue
+from gateway.usecases.catalogue import ROSTER_EVENT_MEMBERS
+from gradeflow_shared.events import EnrollmentsChanged
+from tests.gateway.unit.fakes import fake_units
+from tests.gateway.unit.test_use_cases import _context, _login
+
+HEADER = "name,email,role,child_email\n"
+
+
+def test_each_faulty_line_is_named_with_its_field() -> None:
+    text = HEADER + (
+        "Ada,ada@example.com,student,\n"
+        "Bob,not-an-email,student,\n"
+        ",cy@example.com,teacher,\n"
+        "Dee,dee@example.com,janitor,\n"
+        "Eve,eve@example.com,parent,\n"
+        "Ann,ADA@example.com,student,\n"
+        "Fay,fay@example.com,student,ada@example.com\n"
+        "Gus,gus@example.com\n"
+    )
+    rows, faults = parse_roster(text)
+    assert [(f.line, f.field) for f in faults] == [
+        (3, "email"), (4, "name"), (5, "role"), (6, "child_email"), (7, "email"), (8, "child_email"), (9, "row"),
+    ]  # fmt: skip
+    assert "line 2" in next(f.message for f in faults if f.line == 7)
+    assert [r.email for r in rows] == ["ada@example.com"]
+
+
+def test_a_header_without_the_columns_is_refused() -> None:
+    _, faults = parse_roster("who,mail\nAda,ada@example.com\n")
+    assert [(f.line, f.field) for f in faults] == [(1, "header")]
+
+
+async def test_a_roster_with_one_bad_line_imports_nothing() -> None:
+    units = fake_units()
+    ctx = _context(units)
+    teacher = await _login(ctx, "teacher")
+    course = await catalogue.create_course(ctx, teacher, s.CourseIn(title="C"))
+    before = (len(units.repos.users), len(units.published))
+    with pytest.raises(RosterInvalid) as refused:
+        await catalogue.import_roster(
+            ctx, teacher, course.id, HEADER + "Ada,ada@example.com,student,\nBob,x,student,\n"
+        )
+    assert refused.value.fields == [{"line": 3, "field": "email", "message": "not an email address: 'x'"}]
+    assert (len(units.repos.users), len(units.published)) == before
+
+
+async def test_a_roster_enrolls_everyone_and_announces_them_in_chunks() -> None:
+    units = fake_units()
+    ctx = _context(units)
+    teacher = await _login(ctx, "teacher")
+    course = await catalogue.create_course(ctx, teacher, s.CourseIn(title="C"))
+    n = ROSTER_EVENT_MEMBERS + 5
+    lines = [f"S{i},s{i}@example.com,student," for i in range(n)] + ["P,p@example.com,parent,s3@example.com"]
+    imported = await catalogue.import_roster(ctx, teacher, course.id, HEADER + "\n".join(lines))
+    assert (imported.imported, imported.students, imported.parents) == (n + 1, n, 1)
+    events = units.events(EnrollmentsChanged)
+    assert [len(e.members) for e in events] == [ROSTER_EVENT_MEMBERS, 6]
+    parent = next(m for e in events for m in e.members if m.role == "parent")
+    child = next(m for e in events for m in e.members if m.email == "s3@example.com")
+    assert parent.follows == child.user_id
+    assert units.repos.enrollments[(course.id, parent.user_id)].student_id == child.user_id
+
+
+async def test_a_parent_of_a_stranger_is_refused() -> None:
+    units = fake_units()
+    ctx = _context(units)
+    teacher = await _login(ctx, "teacher")
+    course = await catalogue.create_course(ctx, teacher, s.CourseIn(title="C"))
+    commits = units.commits
+    with pytest.raises(RosterInvalid) as refused:
+        await catalogue.import_roster(
+            ctx, teacher, course.id, HEADER + "P,p@example.com,parent,who@example.com\n"
+        )
+    assert refused.value.fields[0]["line"] == 2 and refused.value.fields[0]["field"] == "child_email"
+    assert units.commits == commits and not units.events(EnrollmentsChanged), "nothing committed or announced"
