@@ -2,7 +2,7 @@
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader bench-fanout migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
 # sandbox and toolchains; each step installs only what is missing.
@@ -62,6 +62,11 @@ bench-consumers: install
 
 bench-grader: install
 	$(UV) run --frozen python -m bench.grader
+
+# A course of 10,000 then 100,000 imported as a roster, one event for them all: inbox rows and
+# emails into a local SMTP sink (bench/results/fanout.json).
+bench-fanout: install
+	$(UV) run --frozen python -m bench.fanout
 
 clean:
 	rm -rf .run .pytest_cache .mypy_cache .ruff_cache

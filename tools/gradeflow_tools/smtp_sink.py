@@ -9,6 +9,7 @@ file; `list` shows them.
 import mailbox
 import threading
 import time
+from collections import Counter
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -28,6 +29,7 @@ class MailSink:
     def __init__(self, mbox: Path | None = None, keep: bool = True) -> None:
         self.messages: list[Message] = []
         self.accepted = 0
+        self.per_recipient: Counter[str] = Counter()  # messages accepted for each address
         self._keep = keep
         self._lock = threading.Lock()
         self._box = mailbox.mbox(mbox) if mbox is not None else None
@@ -40,14 +42,16 @@ class MailSink:
         refused = self.refusal(envelope)
         if refused is not None:
             return refused
-        message = message_from_bytes(envelope.content)
         with self._lock:
             self.accepted += 1
-            if self._keep:
-                self.messages.append(message)
-            if self._box is not None:
-                self._box.add(message)
-                self._box.flush()
+            self.per_recipient.update(envelope.rcpt_tos)
+            if self._keep or self._box is not None:
+                message = message_from_bytes(envelope.content)
+                if self._keep:
+                    self.messages.append(message)
+                if self._box is not None:
+                    self._box.add(message)
+                    self._box.flush()
         return "250 Message accepted for delivery"
 
 
