@@ -47,7 +47,11 @@ def create_app(
         work,
         mailer or smtp,
         render,
-        EmailPolicy(batch=settings.email_batch, retry_delays_seconds=settings.email_retry_delays_seconds),
+        EmailPolicy(
+            batch=settings.email_batch,
+            lease_seconds=settings.email_lease_seconds,
+            retry_delays_seconds=settings.email_retry_delays_seconds,
+        ),
     )
     tasks: list[asyncio.Task[None]] = []
 

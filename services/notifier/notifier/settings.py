@@ -26,6 +26,9 @@ class NotifierSettings(ServiceSettings):
     email_per_second: float = Field(default=1000.0, gt=0)
     email_connections: int = Field(default=8, ge=1, le=100)
     email_batch: int = Field(default=500, ge=1, le=10_000)
+    # How long a taken batch is a replica's: past it, another takes what was not recorded as sent
+    # (a replica that died mid-batch). Longer than a batch takes at EMAIL_PER_SECOND.
+    email_lease_seconds: float = Field(default=120.0, gt=0)
     # After a temporary refusal (4xx, a lost connection): wait this long before each next attempt;
     # past the last, the delivery is failed.
     email_retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0)

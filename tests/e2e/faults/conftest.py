@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from gradeflow_tools.scratch import Infra, provisioned_infra
+from gradeflow_tools.smtp_sink import start
 from gradeflow_tools.stack import SERVICES, Stack
+from tests.support.smtp import FlakySink, free_port
 from tests.support.tcp_proxy import TcpProxy
 
 RETRY_DELAYS_MS = [500, 2000, 5000, 15000]
@@ -39,8 +41,18 @@ def pg_proxy() -> Iterator[TcpProxy]:
 
 
 @pytest.fixture(scope="package")
+def fault_smtp() -> Iterator[FlakySink]:
+    """The fault stack's mail server (counting per address, keeping no message)."""
+    sink = FlakySink(keep=False)
+    sink.port = free_port()
+    controller = start(sink, sink.port)
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture(scope="package")
 def fault_stack(
-    fault_infra: Infra, pg_proxy: TcpProxy, tmp_path_factory: pytest.TempPathFactory
+    fault_infra: Infra, pg_proxy: TcpProxy, fault_smtp: FlakySink, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     logs: Path = tmp_path_factory.mktemp("fault-logs")
     config = fault_infra.stack_config(
@@ -51,6 +63,8 @@ def fault_stack(
             "RETRY_DELAYS_MS": json.dumps(RETRY_DELAYS_MS),
             "GRACEFUL_TIMEOUT_SECONDS": "10",
             "LOG_LEVEL": "WARNING",
+            "SMTP_PORT": str(fault_smtp.port),
+            "EMAIL_LEASE_SECONDS": "10",  # a killed notifier's batch is taken again within seconds
         },
         log_dir=logs,
     )
