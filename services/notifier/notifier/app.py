@@ -9,16 +9,20 @@ from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from notifier.adapters.db.repositories import SqlNotifierStore
 from notifier.adapters.db.tables import SCHEMA, inbox, outbox
-from notifier.adapters.mail import SmtpMailer, render
-from notifier.domain.errors import NotFound
+from notifier.adapters.mail import SmtpMailer
+from notifier.adapters.mail import render as render_mail
+from notifier.adapters.webhooks import TargetGuard, WebhookSender
+from notifier.adapters.webhooks import render as render_call
+from notifier.domain.errors import Invalid, NotFound
 from notifier.handlers.http.routes import router as api_router
 from notifier.handlers.messages import register
 from notifier.settings import NotifierSettings
-from notifier.usecases.email import EmailDispatcher, EmailPolicy
-from notifier.usecases.ports import Mailer, Units
+from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher
+from notifier.usecases.ports import Sender, Units
 
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     NotFound: (404, "not_found"),
+    Invalid: (422, "invalid"),
     Unauthenticated: (401, "unauthenticated"),
 }
 
@@ -27,7 +31,8 @@ def create_app(
     settings: NotifierSettings | None = None,
     units: Units | None = None,
     publisher: Publisher | None = None,
-    mailer: Mailer | None = None,
+    mailer: Sender | None = None,
+    webhook_sender: Sender | None = None,
 ) -> FastAPI:
     settings = settings or NotifierSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
@@ -43,30 +48,33 @@ def create_app(
         username=settings.smtp_username,
         password=settings.smtp_password,
     )
-    dispatcher = EmailDispatcher(
-        work,
-        mailer or smtp,
-        render,
-        EmailPolicy(
-            batch=settings.email_batch,
-            lease_seconds=settings.email_lease_seconds,
-            retry_delays_seconds=settings.email_retry_delays_seconds,
-        ),
+    guard = TargetGuard(settings.webhook_allow)
+    hooks = WebhookSender(guard, timeout=settings.webhook_timeout_seconds)
+    email_policy = DeliveryPolicy(
+        batch=settings.email_batch,
+        lease_seconds=settings.email_lease_seconds,
+        retry_delays_seconds=settings.email_retry_delays_seconds,
     )
+    hook_policy = DeliveryPolicy(batch=200, retry_delays_seconds=settings.webhook_retry_delays_seconds)
+    dispatchers = [Dispatcher("webhook", work, webhook_sender or hooks, render_call, hook_policy)]
+    if settings.email_enabled:
+        dispatchers.append(Dispatcher("email", work, mailer or smtp, render_mail, email_policy))
     tasks: list[asyncio.Task[None]] = []
 
-    async def start_email() -> None:
-        if settings.email_enabled:
-            tasks.append(asyncio.create_task(dispatcher.run(), name="email-dispatcher"))
+    async def start_sending() -> None:
+        tasks.extend(asyncio.create_task(d.run(), name=f"{d.channel}-dispatcher") for d in dispatchers)
 
-    async def stop_email() -> None:
-        dispatcher.stop()
+    async def stop_sending() -> None:
+        for dispatcher in dispatchers:
+            dispatcher.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
         await smtp.close()
+        await hooks.close()
 
     app = runtime.http_app(
-        "Gradeflow notifier", [api_router], ERROR_TABLE, on_start=[start_email], on_stop=[stop_email]
+        "Gradeflow notifier", [api_router], ERROR_TABLE, on_start=[start_sending], on_stop=[stop_sending]
     )
     app.state.units = work
+    app.state.webhook_guard = guard
     app.state.tokens = Tokens(settings.auth_secret)
     return app

@@ -32,3 +32,8 @@ class NotifierSettings(ServiceSettings):
     # After a temporary refusal (4xx, a lost connection): wait this long before each next attempt;
     # past the last, the delivery is failed.
     email_retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0)
+    # Webhooks: hosts or networks (CIDR) that may be called though private (an in-cluster
+    # receiver, a test's on 127.0.0.1); every other private, loopback or link-local target is refused.
+    webhook_allow: tuple[str, ...] = ()
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)

@@ -17,6 +17,7 @@ class FakeNotifierStore:
         self.links: set[tuple[UUID, UUID, UUID]] = set()
         self.notifications: list[Any] = []
         self.deliveries: dict[UUID, Any] = {}
+        self.webhooks: list[Any] = []
         self.preferences: dict[tuple[UUID, str, str], bool] = {}
 
     async def upsert_recipient(self, user_id: UUID, email: str, name: str) -> None:
@@ -55,18 +56,19 @@ class FakeNotifierStore:
             opted_out = self.preferences.get((user, "email", message["category"])) is False
             if email and not opted_out and user in self.recipients:
                 self.deliveries[delivery] = record(
-                    id=delivery, notification_id=note, address=self.recipients[user].email, state="pending",
+                    id=delivery, notification_id=note, address=self.recipients[user].email, state="pending", channel="email",
                     attempts=0, last_error=None, delay=None, title=message["title"], body=message["body"],
                 )  # fmt: skip
 
-    async def claim_due_emails(self, limit: int, lease_seconds: float) -> list[Any]:
-        due = [d for d in self.deliveries.values() if d.state == "pending" and d.delay is None][:limit]
+    async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> list[Any]:
+        due = [d for d in self.deliveries.values() if d.state == "pending" and d.delay is None]
+        due = [d for d in due if d.channel == channel][:limit]
         for d in due:
             d.attempts += 1
             d.delay = lease_seconds  # taken: not due again until the lease (or a retry) runs out
         return due
 
-    async def settle_emails(
+    async def settle(
         self,
         sent: Sequence[UUID],
         retry: Sequence[tuple[UUID, float, str]],
@@ -83,6 +85,17 @@ class FakeNotifierStore:
         """The clock past every lease and retry delay."""
         for d in self.deliveries.values():
             d.delay = None
+
+    async def is_recipient(self, user_id: UUID) -> bool:
+        return user_id in self.recipients
+
+    async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Any:
+        hook = record(id=uuid.uuid4(), user_id=user_id, url=url, secret=secret, created_at=datetime.now(UTC))
+        self.webhooks.append(hook)
+        return hook
+
+    async def list_webhooks(self, user_id: UUID) -> list[Any]:
+        return [h for h in self.webhooks if h.user_id == user_id]
 
     async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None:
         self.preferences[(user_id, channel, category)] = enabled

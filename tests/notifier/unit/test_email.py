@@ -12,28 +12,28 @@ from gradeflow_shared.events import NotificationChunk
 from gradeflow_shared.topology import NOTIFIER_CHUNKS
 from gradeflow_shared.unit_of_work import claimed
 from notifier.adapters.mail import render
-from notifier.domain.mail import Mail, MailResult
+from notifier.domain.delivery import Mail, SendResult
 from notifier.usecases import fanout
-from notifier.usecases.email import EmailDispatcher, EmailPolicy
+from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher
 from tests.notifier.events import course_event
 from tests.notifier.unit.fakes import FakeNotifierStore
 from tests.support.fakes import FakeUnits, record
 
-POLICY = EmailPolicy(batch=100, retry_delays_seconds=(1.0, 2.0))
+POLICY = DeliveryPolicy(batch=100, retry_delays_seconds=(1.0, 2.0))
 
 
 class ScriptedMailer:
     """Answers each address with the results scripted for it, one per attempt (then: sent)."""
 
-    def __init__(self, script: dict[str, list[MailResult]] | None = None) -> None:
+    def __init__(self, script: dict[str, list[SendResult]] | None = None) -> None:
         self.script = script or {}
         self.sent: list[Mail] = []
 
-    async def send(self, mails: Sequence[Mail]) -> list[MailResult]:
+    async def send(self, mails: Sequence[Mail]) -> list[SendResult]:
         results = []
         for mail in mails:
             answers = self.script.get(mail.to, [])
-            result = answers.pop(0) if answers else MailResult("sent")
+            result = answers.pop(0) if answers else SendResult("sent")
             if result.outcome == "sent":
                 self.sent.append(mail)
             results.append(result)
@@ -65,7 +65,7 @@ async def test_each_recipient_gets_one_email_and_an_opted_out_one_none() -> None
     # The same chunk under a new message id: no second notification, no second email.
     await claimed(units, NOTIFIER_CHUNKS, fanout.deliver_chunk)(chunk, Envelope.for_event(chunk))
     mailer = ScriptedMailer()
-    dispatcher = EmailDispatcher(units, mailer, render, POLICY)
+    dispatcher = Dispatcher("email", units, mailer, render, POLICY)
     assert await dispatcher.dispatch_once() == 4
     assert await dispatcher.dispatch_once() == 0
     assert sorted(m.to for m in mailer.sent) == [f"s{i}@example.com" for i in range(1, 5)]
@@ -80,15 +80,15 @@ async def test_answers_are_recorded_retried_with_backoff_and_failed_at_the_last_
     units = FakeUnits(FakeNotifierStore())
     people = _people(units, 3)
     await _chunk(units, people)
-    busy = MailResult("temporary", "451 try later")
+    busy = SendResult("temporary", "451 try later")
     mailer = ScriptedMailer(
         {
             "s0@example.com": [busy],  # sent at the second attempt
-            "s1@example.com": [MailResult("permanent", "550 no such user")],
+            "s1@example.com": [SendResult("permanent", "550 no such user")],
             "s2@example.com": [busy, busy, busy],  # more refusals than retries allowed
         }
     )
-    dispatcher = EmailDispatcher(units, mailer, render, POLICY)
+    dispatcher = Dispatcher("email", units, mailer, render, POLICY)
     states: list[dict[str, Any]] = []
     for _ in range(3):
         await dispatcher.dispatch_once()

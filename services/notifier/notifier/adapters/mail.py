@@ -18,7 +18,7 @@ import aiosmtplib
 from aiolimiter import AsyncLimiter
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from notifier.domain.mail import Mail, MailResult
+from notifier.domain.delivery import Mail, SendResult
 
 log = logging.getLogger(__name__)
 _templates = Environment(
@@ -62,8 +62,8 @@ class SmtpMailer:
         self._username, self._password = username, password
         self._idle: list[aiosmtplib.SMTP] = []
 
-    async def send(self, mails: Sequence[Mail]) -> list[MailResult]:
-        results: list[MailResult | None] = [None] * len(mails)
+    async def send(self, mails: Sequence[Mail]) -> list[SendResult]:
+        results: list[SendResult | None] = [None] * len(mails)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(len(mails)):
             queue.put_nowait(i)
@@ -77,7 +77,7 @@ class SmtpMailer:
                         try:
                             client = await self._client()
                         except (aiosmtplib.SMTPException, OSError) as exc:
-                            results[i] = MailResult("temporary", f"connect: {exc}"[:500])
+                            results[i] = SendResult("temporary", f"connect: {exc}"[:500])
                             continue
                     results[i], usable = await self._send_one(client, mails[i])
                     if not usable:
@@ -88,7 +88,7 @@ class SmtpMailer:
                     self._idle.append(client)
 
         await asyncio.gather(*(worker() for _ in range(min(self._connections, len(mails)))))
-        return [r or MailResult("temporary", "not attempted") for r in results]
+        return [r or SendResult("temporary", "not attempted") for r in results]
 
     async def _client(self) -> aiosmtplib.SMTP:
         while self._idle:
@@ -103,7 +103,7 @@ class SmtpMailer:
             await client.login(self._username, self._password or "")
         return client
 
-    async def _send_one(self, client: aiosmtplib.SMTP, mail: Mail) -> tuple[MailResult, bool]:
+    async def _send_one(self, client: aiosmtplib.SMTP, mail: Mail) -> tuple[SendResult, bool]:
         """The result, and whether the connection can carry the next message."""
         async with self._limit:
             try:
@@ -114,10 +114,10 @@ class SmtpMailer:
             except aiosmtplib.SMTPResponseException as exc:
                 return _by_code(exc.code, exc.message), exc.code < 500 and exc.code != 421
             except (aiosmtplib.SMTPException, OSError) as exc:  # the connection is gone
-                return MailResult("temporary", f"{type(exc).__name__}: {exc}"[:500]), False
+                return SendResult("temporary", f"{type(exc).__name__}: {exc}"[:500]), False
             except ValueError as exc:  # an address no message can be written to
-                return MailResult("permanent", str(exc)), True
-        return MailResult("sent"), True
+                return SendResult("permanent", str(exc)), True
+        return SendResult("sent"), True
 
     def _message(self, mail: Mail) -> bytes:
         """The message as sent. What every recipient of one notification shares (the parts, the
@@ -148,9 +148,9 @@ class SmtpMailer:
             await _quit(self._idle.pop())
 
 
-def _by_code(code: int, message: str) -> MailResult:
+def _by_code(code: int, message: str) -> SendResult:
     detail = f"{code} {message}"[:500]
-    return MailResult("temporary" if 400 <= code < 500 else "permanent", detail)
+    return SendResult("temporary" if 400 <= code < 500 else "permanent", detail)
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:

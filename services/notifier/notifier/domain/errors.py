@@ -9,3 +9,7 @@ class NotifierError(FieldError):
 
 class NotFound(NotifierError):
     pass
+
+
+class Invalid(NotifierError):
+    pass

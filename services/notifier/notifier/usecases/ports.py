@@ -6,7 +6,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
-from notifier.domain.mail import Mail, MailResult
+from notifier.domain.delivery import SendResult
 
 
 class NotifierStore(Protocol):
@@ -32,12 +32,13 @@ class NotifierStore(Protocol):
         turned email off for the category; an id already stored is skipped, with its email."""
         ...
 
-    async def claim_due_emails(self, limit: int, lease_seconds: float) -> Sequence[Any]:
-        """Up to `limit` due email deliveries, taken for `lease_seconds` (attempts counted), each
-        with its notification's title, body, kind, category and data."""
+    async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[Any]:
+        """Up to `limit` due deliveries of `channel`, taken for `lease_seconds` (attempts counted),
+        each with its notification (id, user, title, body, kind, category, priority, data) and, for
+        a webhook, the endpoint's secret."""
         ...
 
-    async def settle_emails(
+    async def settle(
         self,
         sent: Sequence[UUID],
         retry: Sequence[tuple[UUID, float, str]],
@@ -47,6 +48,9 @@ class NotifierStore(Protocol):
         ...
 
     async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None: ...
+    async def is_recipient(self, user_id: UUID) -> bool: ...
+    async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Any: ...
+    async def list_webhooks(self, user_id: UUID) -> Sequence[Any]: ...
 
     async def add_notification(
         self, user_id: UUID, kind: str, title: str, body: str, data: dict[str, Any]
@@ -60,11 +64,18 @@ class NotifierStore(Protocol):
         ...
 
 
-class Mailer(Protocol):
-    async def send(self, mails: Sequence[Mail]) -> list[MailResult]:
-        """Each mail's result, in order; never raises for a mail server's answer."""
+class Sender(Protocol):
+    async def send(self, items: Sequence[Any]) -> list[SendResult]:
+        """Each item's result, in order (mails, webhook calls); never raises for the other end's
+        answer."""
         ...
 
 
 Uow = UnitOfWork[NotifierStore]
 Units = UnitsOfWork[NotifierStore]
+
+
+class TargetGuard(Protocol):
+    async def refusal(self, url: str) -> str | None:
+        """Why a webhook may not call `url` (a private address, a scheme other than http(s))."""
+        ...

@@ -5,29 +5,44 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import Row, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.ids import new_id
-from notifier.adapters.db.tables import memberships, notifications, parent_links, preferences, recipients
+from notifier.adapters.db.tables import (
+    memberships,
+    notifications,
+    parent_links,
+    preferences,
+    recipients,
+    webhooks,
+)
 
 # A chunk's notifications in one statement: arrays of ids and recipients, the rest shared; a row
-# that exists already (a chunk delivered again) is skipped, and so is its email: deliveries are
-# staged only for the rows this statement wrote, to recipients who did not turn email off for
-# the category.
+# that exists already (a chunk delivered again) is skipped, and so are its deliveries: they are
+# staged only for the rows this statement wrote — an email, and a call to each of the recipient's
+# webhooks — unless the recipient turned that channel off for the category.
 _ADD_MANY = text(
     "WITH added AS ("
     " INSERT INTO notifier.notifications (id, user_id, kind, title, body, data, category, priority)"
     " SELECT n.id, n.user_id, :kind, :title, :body, CAST(:data AS jsonb), :category, :priority"
     " FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[])) AS n(id, user_id)"
-    " ON CONFLICT (id) DO NOTHING RETURNING id, user_id) "
-    "INSERT INTO notifier.deliveries (id, notification_id, channel, address) "
-    "SELECT d.delivery_id, added.id, 'email', r.email "
-    "FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS uuid[])) AS d(id, delivery_id) "
-    "JOIN added ON added.id = d.id JOIN notifier.recipients r ON r.user_id = added.user_id "
-    "WHERE :email AND NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
-    " AND p.channel = 'email' AND p.category = :category AND NOT p.enabled) "
+    " ON CONFLICT (id) DO NOTHING RETURNING id, user_id), "
+    "emails AS ("
+    " INSERT INTO notifier.deliveries (id, notification_id, channel, address)"
+    " SELECT d.delivery_id, added.id, 'email', r.email"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS uuid[])) AS d(id, delivery_id)"
+    " JOIN added ON added.id = d.id JOIN notifier.recipients r ON r.user_id = added.user_id"
+    " WHERE :email AND NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
+    "  AND p.channel = 'email' AND p.category = :category AND NOT p.enabled)"
+    " ON CONFLICT (id) DO NOTHING) "
+    # A webhook delivery per endpoint of the recipient, its id derived from notification and endpoint.
+    "INSERT INTO notifier.deliveries (id, notification_id, channel, address, webhook_id) "
+    "SELECT CAST(md5(added.id::text || w.id::text) AS uuid), added.id, 'webhook', w.url, w.id "
+    "FROM added JOIN notifier.webhooks w ON w.user_id = added.user_id "
+    "WHERE NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
+    " AND p.channel = 'webhook' AND p.category = :category AND NOT p.enabled) "
     "ON CONFLICT (id) DO NOTHING"
 )
 
@@ -48,15 +63,18 @@ _ADD_LINKS = text(
     "ON CONFLICT DO NOTHING"
 )
 
-# Due emails, taken for a lease: a sender that dies mid-batch leaves them to be taken again once
-# the lease runs out (SKIP LOCKED: several replicas share the work).
-_CLAIM_EMAILS = text(
-    "WITH due AS (SELECT id FROM notifier.deliveries WHERE channel = 'email' AND state = 'pending'"
+# Due deliveries of a channel, taken for a lease: a sender that dies mid-batch leaves them to be
+# taken again once the lease runs out (SKIP LOCKED: several replicas share the work).
+_CLAIM = text(
+    "WITH due AS (SELECT id FROM notifier.deliveries WHERE channel = :channel AND state = 'pending'"
     " AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED) "
     "UPDATE notifier.deliveries d SET attempts = d.attempts + 1,"
     " next_attempt_at = now() + make_interval(secs => CAST(:lease AS float8)) "
-    "FROM due, notifier.notifications n WHERE d.id = due.id AND n.id = d.notification_id "
-    "RETURNING d.id, d.address, d.attempts, n.title, n.body, n.kind, n.category, n.data"
+    "FROM due, notifier.notifications n "
+    "WHERE d.id = due.id AND n.id = d.notification_id "
+    "RETURNING d.id, d.address, d.attempts, d.webhook_id, n.id AS notification_id, n.user_id, n.title,"
+    " n.body, n.kind, n.category, n.priority, n.data, n.created_at,"
+    " (SELECT secret FROM notifier.webhooks WHERE id = d.webhook_id) AS secret"
 )
 _SENT = text(
     "UPDATE notifier.deliveries SET state = 'sent', sent_at = now(), last_error = NULL WHERE id = ANY(:ids)"
@@ -140,10 +158,11 @@ class SqlNotifierStore:
         params = {"ids": ids, "users": users, "emails": emails, "email": email}
         await self._session.execute(_ADD_MANY, {**params, **message, "data": json.dumps(message["data"])})
 
-    async def claim_due_emails(self, limit: int, lease_seconds: float) -> Sequence[Row[Any]]:
-        return (await self._session.execute(_CLAIM_EMAILS, {"limit": limit, "lease": lease_seconds})).all()
+    async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[Row[Any]]:
+        params = {"channel": channel, "limit": limit, "lease": lease_seconds}
+        return (await self._session.execute(_CLAIM, params)).all()
 
-    async def settle_emails(
+    async def settle(
         self,
         sent: Sequence[UUID],
         retry: Sequence[tuple[UUID, float, str]],
@@ -157,6 +176,23 @@ class SqlNotifierStore:
         if failed:
             ids, errors = (list(c) for c in zip(*failed, strict=True))
             await self._session.execute(_FAILED, {"ids": ids, "errors": errors})
+
+    async def is_recipient(self, user_id: UUID) -> bool:
+        found = await self._session.scalar(
+            select(recipients.c.user_id).where(recipients.c.user_id == user_id)
+        )
+        return found is not None
+
+    async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Row[Any]:
+        stmt = (
+            insert(webhooks).values(id=new_id(), user_id=user_id, url=url, secret=secret).returning(webhooks)
+        )
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+    async def list_webhooks(self, user_id: UUID) -> Sequence[Row[Any]]:
+        stmt = select(webhooks).where(webhooks.c.user_id == user_id).order_by(webhooks.c.created_at)
+        return (await self._session.execute(stmt)).all()
 
     async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None:
         await self._session.execute(

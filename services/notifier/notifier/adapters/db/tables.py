@@ -53,7 +53,19 @@ notifications = sa.Table(
     sa.Index("ix_notifications_user_created", "user_id", "created_at"),
 )
 
-# A notification on its way by a channel (email; webhooks next): the sender's work list and record.
+# A user's webhook endpoints: every notification of theirs is also POSTed there, signed with the
+# endpoint's secret (Standard Webhooks).
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("recipients.user_id"), nullable=False, index=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("secret", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# A notification on its way by a channel (email, webhook): the sender's work list and record.
 deliveries = sa.Table(
     "deliveries",
     metadata,
@@ -61,6 +73,7 @@ deliveries = sa.Table(
     sa.Column("notification_id", sa.Uuid, sa.ForeignKey("notifications.id"), nullable=False, index=True),
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("address", sa.String(2048), nullable=False),
+    sa.Column("webhook_id", sa.Uuid, sa.ForeignKey("webhooks.id"), index=True),  # a webhook's endpoint
     sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),

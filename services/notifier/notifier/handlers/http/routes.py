@@ -1,4 +1,5 @@
-"""The in-app inbox API: a user reads their own notifications (bearer token from the gateway)."""
+"""The in-app inbox API: a user reads their own notifications (bearer token from the gateway), and
+registers webhook endpoints of their own."""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -6,11 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from gradeflow_shared.auth import Tokens
-from notifier.usecases import notify
-from notifier.usecases.ports import Units
+from notifier.usecases import notify, webhooks
+from notifier.usecases.ports import TargetGuard, Units
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
 _bearer = HTTPBearer(auto_error=False)
@@ -53,3 +54,35 @@ async def list_notifications(
 @router.post("/notifications/{notification_id}/read", status_code=204)
 async def mark_read(notification_id: UUID, units: UnitsDep, user: User) -> None:
     await notify.mark_read(units, user, notification_id)
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=1, max_length=2048)
+
+
+class WebhookOut(BaseModel):
+    id: UUID
+    url: str
+    created_at: datetime
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="Verify each call's signature with it (Standard Webhooks); shown once")
+
+
+def _guard(request: Request) -> TargetGuard:
+    guard: TargetGuard = request.app.state.webhook_guard
+    return guard
+
+
+@router.post("/webhooks", status_code=201, response_model=WebhookCreated, tags=["webhooks"])
+async def register_webhook(
+    body: WebhookIn, units: UnitsDep, user: User, guard: Annotated[TargetGuard, Depends(_guard)]
+) -> Any:
+    return await webhooks.register_webhook(units, guard, user, body.url)
+
+
+@router.get("/webhooks", response_model=list[WebhookOut], tags=["webhooks"])
+async def list_webhooks(units: UnitsDep, user: User) -> list[Any]:
+    return list(await webhooks.list_webhooks(units, user))

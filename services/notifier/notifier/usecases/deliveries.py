@@ -1,7 +1,8 @@
-"""Sending the staged emails: due deliveries are taken in batches (for a lease, so a sender that
-dies leaves them to another), handed to the mailer at the provider's pace, and each one's answer
-recorded — sent; a temporary refusal (4xx, a lost connection) due again after a backoff; a
-permanent one (5xx), or the last attempt, failed with the server's words."""
+"""Sending what was staged, one dispatcher per channel (email, webhook): due deliveries are taken
+in batches (for a lease, so a sender that dies leaves them to another), handed to the channel's
+sender at its pace, and each one's answer recorded — sent; a temporary refusal (a 4xx from a mail
+server, a 5xx or a timeout from a webhook receiver, a lost connection) due again after a backoff;
+a permanent one, or the last attempt, failed with the other end's words."""
 
 import asyncio
 import contextlib
@@ -11,35 +12,35 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from notifier.domain.mail import Mail
-from notifier.usecases.ports import Mailer, Units
+from notifier.usecases.ports import Sender, Units
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class EmailPolicy:
+class DeliveryPolicy:
     batch: int = 500
     lease_seconds: float = 120.0  # longer than a batch takes at the slowest pace allowed
     retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0)
     idle_seconds: float = 0.2  # how often to look for due emails when there were none
 
 
-class EmailDispatcher:
+class Dispatcher:
     def __init__(
-        self, units: Units, mailer: Mailer, render: Callable[[Any], Mail], policy: EmailPolicy
+        self, channel: str, units: Units, sender: Sender, render: Callable[[Any], Any], policy: DeliveryPolicy
     ) -> None:
-        self._units, self._mailer, self._render, self._policy = units, mailer, render, policy
+        self.channel = channel
+        self._units, self._sender, self._render, self._policy = units, sender, render, policy
         self._stopping = asyncio.Event()
 
     async def dispatch_once(self) -> int:
         """One batch: how many deliveries were taken."""
         async with self._units() as uow:
-            due = await uow.repos.claim_due_emails(self._policy.batch, self._policy.lease_seconds)
+            due = await uow.repos.claim_due(self.channel, self._policy.batch, self._policy.lease_seconds)
             await uow.commit()
         if not due:
             return 0
-        results = await self._mailer.send([self._render(row) for row in due])
+        results = await self._sender.send([self._render(row) for row in due])
         sent: list[UUID] = []
         retry: list[tuple[UUID, float, str]] = []
         failed: list[tuple[UUID, str]] = []
@@ -52,10 +53,12 @@ class EmailDispatcher:
             else:
                 failed.append((row.id, result.detail))
         async with self._units() as uow:
-            await uow.repos.settle_emails(sent, retry, failed)
+            await uow.repos.settle(sent, retry, failed)
             await uow.commit()
         if retry or failed:
-            log.warning("email: %d sent, %d to retry, %d failed", len(sent), len(retry), len(failed))
+            log.warning(
+                "%s: %d sent, %d to retry, %d failed", self.channel, len(sent), len(retry), len(failed)
+            )
         return len(due)
 
     async def run(self) -> None:
@@ -63,7 +66,7 @@ class EmailDispatcher:
             try:
                 taken = await self.dispatch_once()
             except Exception:  # the database away, say: the leases bring the batch back later
-                log.exception("email: a batch failed")
+                log.exception("%s: a batch failed", self.channel)
                 taken = 0
             if not taken:
                 with contextlib.suppress(TimeoutError):

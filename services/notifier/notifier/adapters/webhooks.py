@@ -1,0 +1,117 @@
+"""Webhooks: each notification POSTed to the user's endpoints with httpx, signed per the Standard
+Webhooks spec (`standardwebhooks`: webhook-id, webhook-timestamp, webhook-signature); redirects
+never followed; a target that is (or resolves to) a private, loopback or link-local address is
+refused unless allow-listed, when it is registered and again before each call (no SSRF into the
+cluster)."""
+
+import asyncio
+import ipaddress
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from notifier.domain.delivery import SendResult, WebhookCall
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def render(row: Any) -> WebhookCall:
+    """A claimed webhook delivery as the call to make: its payload, what it is signed with."""
+    payload = {
+        "type": "notification.created",
+        "timestamp": row.created_at.isoformat(),
+        "data": {
+            "notification_id": str(row.notification_id),
+            "user_id": str(row.user_id),
+            "kind": row.kind,
+            "title": row.title,
+            "body": row.body,
+            "category": row.category,
+            "priority": row.priority,
+            "data": row.data,
+        },
+    }
+    return WebhookCall(row.id, row.address, row.secret, json.dumps(payload, separators=(",", ":")))
+
+
+class TargetGuard:
+    """Which webhook targets may be called: http(s) only; hosts and networks in `allow` always;
+    any other that is or resolves to a non-public address never."""
+
+    def __init__(self, allow: Sequence[str] = ()) -> None:
+        self._hosts = {a.lower() for a in allow if not _is_network(a)}
+        self._networks = [ipaddress.ip_network(a, strict=False) for a in allow if _is_network(a)]
+
+    async def refusal(self, url: str) -> str | None:
+        """Why `url` may not be called (None: it may)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "a webhook URL is http:// or https:// with a host"
+        host = parts.hostname.lower()
+        if host in self._hosts:
+            return None
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            found = await asyncio.get_running_loop().getaddrinfo(host, port)
+        except (OSError, ValueError) as exc:
+            return f"{host} does not resolve: {exc}"
+        for address in {ipaddress.ip_address(info[4][0]) for info in found}:
+            if not address.is_global and not any(address in n for n in self._networks):
+                return f"{host} is a private, loopback or link-local address ({address}): not allowed"
+        return None
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+class WebhookSender:
+    def __init__(self, guard: TargetGuard, timeout: float = 10.0, concurrency: int = 16) -> None:
+        self._guard = guard
+        self._client = httpx.AsyncClient(follow_redirects=False, timeout=timeout)
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def send(self, calls: Sequence[WebhookCall]) -> list[SendResult]:
+        return list(await asyncio.gather(*(self._post(call) for call in calls)))
+
+    async def _post(self, call: WebhookCall) -> SendResult:
+        refused = await self._guard.refusal(call.url)
+        if refused is not None:
+            return SendResult("permanent", refused)
+        now = datetime.now(UTC)
+        msg_id = f"msg_{call.delivery_id}"  # the same for every attempt: the receiver dedupes by it
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(call.secret).sign(msg_id, now, call.body),
+        }
+        async with self._slots:
+            try:
+                response = await self._client.post(call.url, content=call.body, headers=headers)
+            except httpx.TimeoutException:
+                return SendResult("temporary", "timed out")
+            except httpx.TransportError as exc:
+                return SendResult("temporary", f"{type(exc).__name__}: {exc}"[:500])
+        code = response.status_code
+        if 200 <= code < 300:
+            return SendResult("sent")
+        if code == 429 or code >= 500:
+            return SendResult("temporary", f"HTTP {code}")
+        if 300 <= code < 400:
+            return SendResult(
+                "permanent", f"HTTP {code}: redirect to {response.headers.get('location')} not followed"
+            )
+        return SendResult("permanent", f"HTTP {code}")
+
+    async def close(self) -> None:
+        await self._client.aclose()
