@@ -5,9 +5,9 @@ in-flight messages finish (the graceful timeout), flush the outbox, close connec
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Table
@@ -53,6 +53,9 @@ class Runtime:
     kit: tuple[Table, Table]  # the service's outbox and inbox
     telemetry: Telemetry  # every consumer's job reports, published in the background
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _workers: list[tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], None]]] = field(
+        default_factory=list
+    )
 
     @classmethod
     def build(
@@ -86,6 +89,12 @@ class Runtime:
         )
         register(Subscriptions(self.publisher, policy, self.telemetry, self.consuming))
 
+    def alongside(self, run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]) -> None:
+        """A loop of the service's own (the notifier's senders) run while the service runs: started
+        once consuming has, told to `stop` when consuming stops and awaited before the relay's last
+        flush and the database's close."""
+        self._workers.append((run, stop))
+
     def checks(self) -> dict[str, Check]:
         return {
             "broker": self.consuming.ping,
@@ -98,6 +107,7 @@ class Runtime:
         await self.publisher.connect()
         await self.consuming.start()
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        workers: list[asyncio.Task[None]] = [asyncio.create_task(run()) for run, _ in self._workers]
         settle_garbage_collector()
         try:
             yield
@@ -105,6 +115,9 @@ class Runtime:
             # Stop consuming and wait (graceful_timeout) for in-flight handlers; the relay still
             # runs meanwhile, then flushes what they staged before the connection closes.
             await self.consuming.stop()
+            for _, stop in self._workers:
+                stop()
+            await asyncio.gather(*workers, return_exceptions=True)
             await self.relay.stop()
             await self.telemetry.close()
             for task in self._tasks:

@@ -1,7 +1,5 @@
 """The notifier's composition root; tests may pass their own units of work."""
 
-import asyncio
-
 from fastapi import FastAPI
 
 from gradeflow_shared.auth import Tokens, Unauthenticated
@@ -59,21 +57,14 @@ def create_app(
     dispatchers = [Dispatcher("webhook", work, webhook_sender or hooks, render_call, hook_policy)]
     if settings.email_enabled:
         dispatchers.append(Dispatcher("email", work, mailer or smtp, render_mail, email_policy))
-    tasks: list[asyncio.Task[None]] = []
+    for dispatcher in dispatchers:
+        runtime.alongside(dispatcher.run, dispatcher.stop)
 
-    async def start_sending() -> None:
-        tasks.extend(asyncio.create_task(d.run(), name=f"{d.channel}-dispatcher") for d in dispatchers)
-
-    async def stop_sending() -> None:
-        for dispatcher in dispatchers:
-            dispatcher.stop()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def close_clients() -> None:
         await smtp.close()
         await hooks.close()
 
-    app = runtime.http_app(
-        "Gradeflow notifier", [api_router], ERROR_TABLE, on_start=[start_sending], on_stop=[stop_sending]
-    )
+    app = runtime.http_app("Gradeflow notifier", [api_router], ERROR_TABLE, on_stop=[close_clients])
     app.state.units = work
     app.state.webhook_guard = guard
     app.state.tokens = Tokens(settings.auth_secret)
