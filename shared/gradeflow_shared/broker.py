@@ -43,9 +43,9 @@ class Publisher:
     """Every publish of a service: persistent, mandatory (a returned message raises
     `DeliveryError`), confirmed within a timeout, on a channel of its own.
 
-    Its own robust connection rather than FastStream's publishing channel: after a broker restart
-    that channel could stay closed for good, and publishes on it hang or fail forever. Here any
-    channel-level failure drops the channel, and the next publish opens a fresh one.
+    Its own robust connection, apart from the consuming one: a channel closed by a broker restart
+    could stay closed for good, and publishes on it hang or fail forever. Here any channel-level
+    failure drops the channel, and the next publish opens a fresh one.
     """
 
     def __init__(self, amqp_url: str, timeout: float = 10.0) -> None:
