@@ -20,24 +20,15 @@ class FakeNotifierStore:
         self.webhooks: list[Any] = []
         self.preferences: dict[tuple[UUID, str, str], bool] = {}
 
-    async def upsert_recipient(self, user_id: UUID, email: str, name: str) -> None:
-        self.recipients[user_id] = record(user_id=user_id, email=email, name=name)
-
-    async def set_membership(self, course_id: UUID, user_id: UUID, role: str) -> None:
-        self.memberships[(course_id, user_id)] = role
-
     async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
         for m in members:
-            await self.upsert_recipient(m.user_id, m.email, m.name)
-            await self.set_membership(course_id, m.user_id, m.role)
+            self.recipients[m.user_id] = record(user_id=m.user_id, email=m.email, name=m.name)
+            self.memberships[(course_id, m.user_id)] = m.role
             if m.role == "parent" and m.follows is not None:
-                await self.set_parent_link(course_id, m.user_id, m.follows)
+                self.links.add((course_id, m.user_id, m.follows))
 
     async def remove_membership(self, course_id: UUID, user_id: UUID) -> None:
         self.memberships.pop((course_id, user_id), None)
-
-    async def set_parent_link(self, course_id: UUID, parent_id: UUID, student_id: UUID) -> None:
-        self.links.add((course_id, parent_id, student_id))
 
     async def remove_parent_links(self, course_id: UUID, parent_id: UUID) -> None:
         self.links = {link for link in self.links if link[:2] != (course_id, parent_id)}
@@ -45,16 +36,15 @@ class FakeNotifierStore:
     async def audience(self, course_id: UUID, roles: Sequence[str]) -> list[UUID]:
         return sorted(u for (c, u), role in self.memberships.items() if c == course_id and role in roles)
 
-    async def add_notifications(
-        self, rows: Sequence[tuple[UUID, UUID, UUID]], message: dict[str, Any], email: bool
-    ) -> None:
+    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: dict[str, Any]) -> None:
         known = {n.id for n in self.notifications}
-        for note, user, delivery in rows:
+        for note, user in rows:
             if note in known:
                 continue
             self.notifications.append(record(id=note, user_id=user, read_at=None, **message))
             opted_out = self.preferences.get((user, "email", message["category"])) is False
-            if email and not opted_out and user in self.recipients:
+            if not opted_out and user in self.recipients:
+                delivery = uuid.uuid5(note, "email")
                 self.deliveries[delivery] = record(
                     id=delivery, notification_id=note, address=self.recipients[user].email, state="pending", channel="email",
                     attempts=0, last_error=None, delay=None, title=message["title"], body=message["body"],

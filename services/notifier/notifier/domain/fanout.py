@@ -22,8 +22,3 @@ def notification_id(event_id: UUID, user_id: UUID) -> UUID:
     """The same for the same event and person, however often a chunk is delivered: the inbox keeps
     one row for it."""
     return uuid5(event_id, str(user_id))
-
-
-def delivery_id(notification: UUID, channel: str) -> UUID:
-    """One delivery per notification and channel, whatever is retried or delivered again."""
-    return uuid5(notification, channel)

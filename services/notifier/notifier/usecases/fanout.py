@@ -5,7 +5,7 @@ from uuid import UUID
 
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import CourseEventPublished, NotificationChunk
-from notifier.domain.fanout import ROLES, chunks, delivery_id, notification_id
+from notifier.domain.fanout import ROLES, chunks, notification_id
 from notifier.usecases.ports import Uow
 
 
@@ -38,9 +38,8 @@ class FanOut:
 async def deliver_chunk(uow: Uow, chunk: NotificationChunk, _: Envelope) -> None:
     """Every recipient's inbox row and email delivery in one statement (ids derived from the event
     and the person: a row written before is skipped, and its email with it)."""
-    rows: list[tuple[UUID, UUID, UUID]] = []
-    for user in chunk.recipients:
-        note = notification_id(chunk.event_id, user)
-        rows.append((note, user, delivery_id(note, "email")))
+    rows: list[tuple[UUID, UUID]] = [
+        (notification_id(chunk.event_id, user), user) for user in chunk.recipients
+    ]
     message = chunk.model_dump(include={"kind", "title", "body", "data", "category", "priority"})
-    await uow.repos.add_notifications(rows, message, email=True)
+    await uow.repos.add_notifications(rows, message)

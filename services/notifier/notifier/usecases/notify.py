@@ -5,18 +5,18 @@ from typing import Any
 from uuid import UUID
 
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import EnrollmentChanged, EnrollmentsChanged, SubmissionGraded
+from gradeflow_shared.events import EnrollmentChanged, EnrollmentsChanged, Member, SubmissionGraded
 from notifier.domain.errors import NotFound
 from notifier.domain.messages import graded_message
 from notifier.usecases.ports import Units, Uow
 
 
 async def record_enrollment(uow: Uow, event: EnrollmentChanged, _: Envelope) -> None:
-    await uow.repos.upsert_recipient(event.user_id, event.email, event.name)
     if event.active:
-        await uow.repos.set_membership(event.course_id, event.user_id, event.role)
-        if event.role == "parent" and event.follows is not None:
-            await uow.repos.set_parent_link(event.course_id, event.user_id, event.follows)
+        member = Member(
+            user_id=event.user_id, email=event.email, name=event.name, role=event.role, follows=event.follows
+        )
+        await uow.repos.upsert_members(event.course_id, [member])
     else:
         await uow.repos.remove_parent_links(event.course_id, event.user_id)
         await uow.repos.remove_membership(event.course_id, event.user_id)

@@ -10,26 +10,21 @@ from notifier.domain.delivery import SendResult
 
 
 class NotifierStore(Protocol):
-    async def upsert_recipient(self, user_id: UUID, email: str, name: str) -> None: ...
-    async def set_membership(self, course_id: UUID, user_id: UUID, role: str) -> None: ...
     async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
-        """Many members at once (`gradeflow_shared.events.Member`): recipients, memberships and
-        parents' links."""
+        """Members (`gradeflow_shared.events.Member`), one or a roster's thousand: recipients,
+        memberships and parents' links, in bulk."""
         ...
 
     async def remove_membership(self, course_id: UUID, user_id: UUID) -> None: ...
-    async def set_parent_link(self, course_id: UUID, parent_id: UUID, student_id: UUID) -> None: ...
     async def remove_parent_links(self, course_id: UUID, parent_id: UUID) -> None: ...
     async def audience(self, course_id: UUID, roles: Sequence[str]) -> list[UUID]:
         """The course's members in these roles, by id (a stable order: chunks are reproducible)."""
         ...
 
-    async def add_notifications(
-        self, rows: Sequence[tuple[UUID, UUID, UUID]], message: dict[str, Any], email: bool
-    ) -> None:
-        """One notification per (notification id, user, email delivery id) with `message`'s kind,
-        title, body, data, category and priority, and (`email`) its email delivery unless the user
-        turned email off for the category; an id already stored is skipped, with its email."""
+    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: dict[str, Any]) -> None:
+        """One notification per (notification id, user) with `message`'s kind, title, body, data,
+        category and priority, each with its email and webhook deliveries unless the user turned
+        that channel off for the category; an id already stored is skipped, with its deliveries."""
         ...
 
     async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[Any]:

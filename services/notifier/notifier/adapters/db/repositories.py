@@ -29,15 +29,15 @@ _ADD_MANY = text(
     " SELECT n.id, n.user_id, :kind, :title, :body, CAST(:data AS jsonb), :category, :priority"
     " FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[])) AS n(id, user_id)"
     " ON CONFLICT (id) DO NOTHING RETURNING id, user_id), "
+    # A delivery's id is derived from its notification and its channel (and endpoint): the same
+    # however often it is staged.
     "emails AS ("
     " INSERT INTO notifier.deliveries (id, notification_id, channel, address)"
-    " SELECT d.delivery_id, added.id, 'email', r.email"
-    " FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS uuid[])) AS d(id, delivery_id)"
-    " JOIN added ON added.id = d.id JOIN notifier.recipients r ON r.user_id = added.user_id"
-    " WHERE :email AND NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
+    " SELECT CAST(md5(added.id::text || 'email') AS uuid), added.id, 'email', r.email"
+    " FROM added JOIN notifier.recipients r ON r.user_id = added.user_id"
+    " WHERE NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
     "  AND p.channel = 'email' AND p.category = :category AND NOT p.enabled)"
     " ON CONFLICT (id) DO NOTHING) "
-    # A webhook delivery per endpoint of the recipient, its id derived from notification and endpoint.
     "INSERT INTO notifier.deliveries (id, notification_id, channel, address, webhook_id) "
     "SELECT CAST(md5(added.id::text || w.id::text) AS uuid), added.id, 'webhook', w.url, w.id "
     "FROM added JOIN notifier.webhooks w ON w.user_id = added.user_id "
@@ -46,7 +46,7 @@ _ADD_MANY = text(
     "ON CONFLICT (id) DO NOTHING"
 )
 
-# A roster's members in three statements, however many there are.
+# Members (one enrollment, or a roster's thousand) in three statements, however many there are.
 _UPSERT_RECIPIENTS = text(
     "INSERT INTO notifier.recipients (user_id, email, name) "
     "SELECT * FROM unnest(CAST(:users AS uuid[]), CAST(:emails AS text[]), CAST(:names AS text[])) "
@@ -94,23 +94,6 @@ class SqlNotifierStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def upsert_recipient(self, user_id: UUID, email: str, name: str) -> None:
-        person = {"email": email, "name": name}
-        await self._session.execute(
-            pg_insert(recipients)
-            .values(user_id=user_id, **person)
-            .on_conflict_do_update(index_elements=[recipients.c.user_id], set_=person)
-        )
-
-    async def set_membership(self, course_id: UUID, user_id: UUID, role: str) -> None:
-        await self._session.execute(
-            pg_insert(memberships)
-            .values(course_id=course_id, user_id=user_id, role=role)
-            .on_conflict_do_update(
-                index_elements=[memberships.c.course_id, memberships.c.user_id], set_={"role": role}
-            )
-        )
-
     async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
         users = [m.user_id for m in members]
         people = {"users": users, "emails": [m.email for m in members], "names": [m.name for m in members]}
@@ -129,13 +112,6 @@ class SqlNotifierStore:
             memberships.delete().where(memberships.c.course_id == course_id, memberships.c.user_id == user_id)
         )
 
-    async def set_parent_link(self, course_id: UUID, parent_id: UUID, student_id: UUID) -> None:
-        await self._session.execute(
-            pg_insert(parent_links)
-            .values(course_id=course_id, parent_id=parent_id, student_id=student_id)
-            .on_conflict_do_nothing()
-        )
-
     async def remove_parent_links(self, course_id: UUID, parent_id: UUID) -> None:
         await self._session.execute(
             parent_links.delete().where(
@@ -151,12 +127,10 @@ class SqlNotifierStore:
         )
         return list((await self._session.scalars(stmt)).all())
 
-    async def add_notifications(
-        self, rows: Sequence[tuple[UUID, UUID, UUID]], message: dict[str, Any], email: bool
-    ) -> None:
-        ids, users, emails = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
-        params = {"ids": ids, "users": users, "emails": emails, "email": email}
-        await self._session.execute(_ADD_MANY, {**params, **message, "data": json.dumps(message["data"])})
+    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: dict[str, Any]) -> None:
+        ids, users = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [])
+        params = {"ids": ids, "users": users, **message, "data": json.dumps(message["data"])}
+        await self._session.execute(_ADD_MANY, params)
 
     async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[Row[Any]]:
         params = {"channel": channel, "limit": limit, "lease": lease_seconds}
