@@ -186,6 +186,16 @@ class EnrollmentsChanged(Event):
     members: tuple[Member, ...] = Field(min_length=1)
 
 
+class CourseChanged(Event):
+    """Gateway → notifier: a course's settings, when it is created and whenever they change (the
+    notifier keeps its own copy: whether grades reach the parents too)."""
+
+    type: ClassVar[str] = "course.changed"
+    course_id: UUID
+    title: str
+    grades_to_parents: bool
+
+
 class CourseEventPublished(Event):
     """Gateway → notifier: a teacher's event for a course's audience, whatever its size (the
     notifier fans it out: NotificationChunk)."""
@@ -253,6 +263,7 @@ CATALOGUE: tuple[type[Event], ...] = (
     RunCompleted,
     EnrollmentChanged,
     EnrollmentsChanged,
+    CourseChanged,
     CourseEventPublished,
     NotificationChunk,
     JobObserved,

@@ -83,6 +83,7 @@ GATEWAY_RUNS_COMPLETED = Route("gateway.runs-completed", "run.completed")
 NOTIFIER_GRADES = Route("notifier.grades", "submission.graded")
 NOTIFIER_RECIPIENTS = Route("notifier.recipients", "enrollment.changed")
 NOTIFIER_ROSTERS = Route("notifier.rosters", "enrollments.changed")
+NOTIFIER_COURSES = Route("notifier.courses", "course.changed")
 NOTIFIER_COURSE_EVENTS = Route("notifier.course-events", "course_event.published")
 # A big audience's slices, consumed by every notifier replica.
 NOTIFIER_CHUNKS = Route("notifier.chunks", "notification.chunk")
@@ -98,6 +99,7 @@ ROUTES: tuple[Route, ...] = (
     NOTIFIER_GRADES,
     NOTIFIER_RECIPIENTS,
     NOTIFIER_ROSTERS,
+    NOTIFIER_COURSES,
     NOTIFIER_COURSE_EVENTS,
     NOTIFIER_CHUNKS,
     METRICS_TELEMETRY,

@@ -42,13 +42,22 @@ class UserOut(BaseModel):
 
 
 class CourseIn(Strict):
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
+    grades_to_parents: bool = Field(
+        default=False, description="Whether a student's grades also reach the parents who follow them"
+    )
+
+
+class CourseUpdate(Strict):
+    title: Text | None = Field(default=None, min_length=1, max_length=200)
+    grades_to_parents: bool | None = None
 
 
 class CourseOut(BaseModel):
     id: UUID
     title: str
     created_by: UUID
+    grades_to_parents: bool
 
 
 class RosterImported(BaseModel):
@@ -82,14 +91,17 @@ class CourseEventOut(BaseModel):
 class EnrollmentIn(Strict):
     user_id: UUID
     role: Literal["student", "teacher", "parent"]
-    student_id: UUID | None = Field(default=None, description="For a parent: the student followed")
+    student_id: UUID | None = Field(
+        default=None,
+        description="For a parent: a student they follow (enrol again with another to follow several)",
+    )
 
 
 class EnrollmentOut(BaseModel):
     course_id: UUID
     user_id: UUID
     role: str
-    student_id: UUID | None
+    children: list[UUID] = Field(description="For a parent: every student they follow in the course")
 
 
 class TestCaseIn(Strict):

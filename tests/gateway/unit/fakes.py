@@ -37,20 +37,19 @@ class FakeGatewayStore:
     async def get_user(self, user_id: UUID) -> Any | None:
         return self.users.get(user_id)
 
-    async def add_course(self, title: str, teacher_id: UUID) -> Any:
-        course = record(id=new_id(), title=title, created_by=teacher_id, created_at=self._now())
+    async def add_course(self, teacher_id: UUID, fields: dict[str, Any]) -> Any:
+        course = record(id=new_id(), created_by=teacher_id, created_at=self._now(), **fields)
         self.courses[course.id] = course
+        return course
+
+    async def update_course(self, course_id: UUID, fields: dict[str, Any]) -> Any:
+        course = self.courses[course_id]
+        for name, value in fields.items():
+            setattr(course, name, value)
         return course
 
     async def get_course(self, course_id: UUID) -> Any | None:
         return self.courses.get(course_id)
-
-    async def upsert_enrollment(
-        self, course_id: UUID, user_id: UUID, role: str, student_id: UUID | None
-    ) -> Any:
-        row = record(course_id=course_id, user_id=user_id, role=role, student_id=student_id)
-        self.enrollments[(course_id, user_id)] = row
-        return row
 
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Any | None:
         return self.enrollments.get((course_id, user_id))
@@ -62,11 +61,19 @@ class FakeGatewayStore:
         students = {u for (c, u), e in self.enrollments.items() if c == course_id and e.role == "student"}
         return {u.email: u.id for u in self.users.values() if u.id in students and u.email in emails}
 
-    async def upsert_enrollments(
-        self, course_id: UUID, members: Sequence[tuple[UUID, str, UUID | None]]
-    ) -> None:
-        for user, role, followed in members:
-            await self.upsert_enrollment(course_id, user, role, followed)
+    async def upsert_enrollments(self, course_id: UUID, members: Sequence[tuple[UUID, str]]) -> None:
+        for user, role in members:
+            known = self.enrollments.get((course_id, user))
+            children = known.children if known else []
+            self.enrollments[(course_id, user)] = record(
+                course_id=course_id, user_id=user, role=role, children=children
+            )
+
+    async def add_parent_links(self, course_id: UUID, links: Sequence[tuple[UUID, UUID]]) -> None:
+        for parent, student in links:
+            children = self.enrollments[(course_id, parent)].children
+            if student not in children:
+                children.append(student)
 
     async def add_course_event(self, fields: dict[str, Any]) -> Any:
         row = record(id=new_id(), created_at=self._now(), **fields)

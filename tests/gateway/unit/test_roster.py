@@ -34,6 +34,40 @@ def test_each_faulty_line_is_named_with_its_field() -> None:
     assert [r.email for r in rows] == ["ada@example.com"]
 
 
+def test_a_parent_of_several_children_is_on_a_line_per_child() -> None:
+    text = HEADER + (
+        "Ada,ada@example.com,student,\n"
+        "Bo,bo@example.com,student,\n"
+        "Pa,pa@example.com,parent,ada@example.com\n"
+        "Pa,pa@example.com,parent,bo@example.com\n"
+        "Pa,pa@example.com,parent,bo@example.com\n"
+        "Pat,pa@example.com,parent,cy@example.com\n"
+        "Ada,ada@example.com,parent,bo@example.com\n"
+    )
+    rows, faults = parse_roster(text)
+    assert [(f.line, f.field) for f in faults] == [(6, "email"), (7, "name"), (8, "email")]
+    assert "line 5" in faults[0].message and "line 2" in faults[2].message
+    assert [(r.email, r.child_email) for r in rows if r.role == "parent"] == [
+        ("pa@example.com", "ada@example.com"), ("pa@example.com", "bo@example.com"),
+    ]  # fmt: skip
+
+
+async def test_a_parent_of_two_children_is_one_enrollment_following_both() -> None:
+    units = fake_units()
+    ctx = _context(units)
+    teacher = await _login(ctx, "teacher")
+    course = await catalogue.create_course(ctx, teacher, s.CourseIn(title="C"))
+    text = HEADER + (
+        "Ada,ada@example.com,student,\nBo,bo@example.com,student,\n"
+        "Pa,pa@example.com,parent,ada@example.com\nPa,pa@example.com,parent,bo@example.com\n"
+    )
+    imported = await catalogue.import_roster(ctx, teacher, course.id, text)
+    assert (imported.imported, imported.students, imported.parents) == (3, 2, 1)
+    ids = {u.email: u.id for u in units.repos.users.values()}
+    parent = units.repos.enrollments[(course.id, ids["pa@example.com"])]
+    assert sorted(parent.children) == sorted([ids["ada@example.com"], ids["bo@example.com"]])
+
+
 def test_a_header_without_the_columns_is_refused() -> None:
     _, faults = parse_roster("who,mail\nAda,ada@example.com\n")
     assert [(f.line, f.field) for f in faults] == [(1, "header")]
@@ -67,7 +101,7 @@ async def test_a_roster_enrolls_everyone_and_announces_them_in_chunks() -> None:
     parent = next(m for e in events for m in e.members if m.role == "parent")
     child = next(m for e in events for m in e.members if m.email == "s3@example.com")
     assert parent.follows == child.user_id
-    assert units.repos.enrollments[(course.id, parent.user_id)].student_id == child.user_id
+    assert units.repos.enrollments[(course.id, parent.user_id)].children == [child.user_id]
 
 
 async def test_a_parent_of_a_stranger_is_refused() -> None:

@@ -31,8 +31,9 @@ def test_a_student_sees_only_the_verdict_of_a_hidden_test() -> None:
 
 def test_who_may_view_a_submission() -> None:
     student, other, parent = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    assert may_view_submission(student, student, "student", None)
-    assert not may_view_submission(other, student, "student", None)
-    assert may_view_submission(other, student, "teacher", None)
-    assert may_view_submission(parent, student, "parent", student)
-    assert not may_view_submission(parent, student, "parent", other)
+    assert may_view_submission(student, student, "student", ())
+    assert not may_view_submission(other, student, "student", ())
+    assert may_view_submission(other, student, "teacher", ())
+    assert may_view_submission(parent, student, "parent", [other, student])
+    assert not may_view_submission(parent, student, "parent", [other])
+    assert not may_view_submission(parent, student, "student", [student])

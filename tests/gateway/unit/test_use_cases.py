@@ -100,10 +100,16 @@ async def test_only_a_teacher_enrolls_and_a_parent_must_follow_a_student() -> No
     row = await catalogue.enroll(
         ctx, teacher, course, s.EnrollmentIn(user_id=parent, role="parent", student_id=student)
     )
-    assert row.student_id == student
+    assert row.children == [student]
     announced = units.events(EnrollmentChanged)[-1]
     assert (announced.user_id, announced.follows) == (parent, student), "the notifier learns the link"
     assert len(units.published) == before + 1
+    second = await _login(ctx, "second-child")
+    await catalogue.enroll(ctx, teacher, course, s.EnrollmentIn(user_id=second, role="student"))
+    row = await catalogue.enroll(
+        ctx, teacher, course, s.EnrollmentIn(user_id=parent, role="parent", student_id=second)
+    )
+    assert sorted(row.children) == sorted([student, second]), "a second child is followed too"
 
 
 async def test_a_course_event_is_stored_and_announced_in_one_unit() -> None:

@@ -1,5 +1,7 @@
 """Who may do what in a course, decided from the caller's enrollment role alone."""
 
+from collections.abc import Collection
+
 from gateway.domain.errors import Forbidden
 
 TEACHER = "teacher"
@@ -18,8 +20,9 @@ def require_student(role: str | None) -> None:
 
 
 def may_view_submission(
-    viewer_id: object, student_id: object, role: str | None, followed_student: object
+    viewer_id: object, student_id: object, role: str | None, children: Collection[object]
 ) -> bool:
+    """The student, a teacher of the course, or a parent following the student in it."""
     if viewer_id == student_id or role == TEACHER:
         return True
-    return role == PARENT and followed_student == student_id
+    return role == PARENT and student_id in children

@@ -42,7 +42,9 @@ def parse_roster(text: str) -> tuple[list[RosterRow], list[RosterFault]]:
     at = {name: header.index(name) for name in header}
     rows: list[RosterRow] = []
     faults: list[RosterFault] = []
-    seen: dict[str, int] = {}
+    # A person is on one line, but a parent who follows several children on a line per child.
+    seen: dict[str, RosterRow] = {}
+    links: dict[tuple[str, str | None], int] = {}
     for line, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue  # a blank line
@@ -52,13 +54,20 @@ def parse_roster(text: str) -> tuple[list[RosterRow], list[RosterFault]]:
         value = {name: cells[i].strip() for name, i in at.items()}
         row_faults = _check(line, value)
         email = value["email"].lower()
-        if not row_faults and email in seen:
-            row_faults.append(RosterFault(line, "email", f"already on line {seen[email]}"))
+        child = value.get("child_email", "").lower() or None
+        earlier = seen.get(email)
+        if not row_faults and earlier is not None:
+            if earlier.role != "parent" or value["role"] != "parent" or (email, child) in links:
+                first = links.get((email, child), earlier.line)
+                row_faults.append(RosterFault(line, "email", f"already on line {first}"))
+            elif earlier.name != value["name"]:
+                row_faults.append(RosterFault(line, "name", f"differs from line {earlier.line}'s"))
         faults += row_faults
         if not row_faults:
-            seen[email] = line
-            child = value.get("child_email", "").lower() or None
-            rows.append(RosterRow(line, value["name"], email, value["role"], child))
+            row = RosterRow(line, value["name"], email, value["role"], child)
+            seen.setdefault(email, row)
+            links[(email, child)] = line
+            rows.append(row)
         if len(faults) >= MAX_ERRORS:
             break
     return rows, faults

@@ -13,6 +13,7 @@ from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.events import (
     AssignmentPublished,
     CheckerSpec,
+    CourseChanged,
     CourseEventPublished,
     EnrollmentChanged,
     EnrollmentsChanged,
@@ -36,14 +37,30 @@ async def create_course(ctx: Context, teacher_id: UUID, cmd: s.CourseIn) -> Any:
         teacher = await uow.repos.get_user(teacher_id)
         if teacher is None:
             raise NotFound("user not found")
-        course = await uow.repos.add_course(cmd.title, teacher_id)
-        await uow.repos.upsert_enrollment(course.id, teacher_id, TEACHER, None)
+        course = await uow.repos.add_course(teacher_id, cmd.model_dump())
+        await uow.repos.upsert_enrollments(course.id, [(teacher_id, TEACHER)])
         uow.add_event(_enrollment_event(course.id, teacher, TEACHER))
+        uow.add_event(_course_event(course))
         await uow.commit()
     return course
 
 
-async def enroll(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.EnrollmentIn) -> Any:
+async def update_course(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.CourseUpdate) -> Any:
+    """A teacher changes the course's title or settings; the notifier's copy follows."""
+    async with ctx.units() as uow:
+        await _role_in(uow, course_id, actor_id, require=TEACHER)
+        fields = cmd.model_dump(exclude_none=True)
+        if not fields:
+            return await uow.repos.get_course(course_id)
+        course = await uow.repos.update_course(course_id, fields)
+        uow.add_event(_course_event(course))
+        await uow.commit()
+    return course
+
+
+async def enroll(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.EnrollmentIn) -> s.EnrollmentOut:
+    """Enrol a member (or change their role); a parent enrolled with a student follows that
+    student too — enrolled again with another, they follow both."""
     async with ctx.units() as uow:
         await _role_in(uow, course_id, actor_id, require=TEACHER)
         user = await uow.repos.get_user(cmd.user_id)
@@ -52,10 +69,14 @@ async def enroll(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.Enrollmen
         followed = cmd.student_id if cmd.role == PARENT else None
         if cmd.role == PARENT:
             await _require_student(uow, course_id, followed)
-        row = await uow.repos.upsert_enrollment(course_id, cmd.user_id, cmd.role, followed)
+        await uow.repos.upsert_enrollments(course_id, [(cmd.user_id, cmd.role)])
+        if followed is not None:
+            await uow.repos.add_parent_links(course_id, [(cmd.user_id, followed)])
         uow.add_event(_enrollment_event(course_id, user, cmd.role, followed))
+        row = await uow.repos.enrollment(course_id, cmd.user_id)
         await uow.commit()
-    return row
+    children = list(row.children) if row else []
+    return s.EnrollmentOut(course_id=course_id, user_id=cmd.user_id, role=cmd.role, children=children)
 
 
 async def import_roster(ctx: Context, actor_id: UUID, course_id: UUID, text: str) -> s.RosterImported:
@@ -89,14 +110,19 @@ async def import_roster(ctx: Context, actor_id: UUID, course_id: UUID, text: str
             )
             for r in rows
         ]
-        await uow.repos.upsert_enrollments(course_id, [(m.user_id, m.role, m.follows) for m in members])
+        # A parent on several lines (one a child) is one enrollment with a link per child.
+        await uow.repos.upsert_enrollments(course_id, list({m.user_id: m.role for m in members}.items()))
+        links = [(m.user_id, m.follows) for m in members if m.follows is not None]
+        if links:
+            await uow.repos.add_parent_links(course_id, links)
         for start in range(0, len(members), ROSTER_EVENT_MEMBERS):
             chunk = tuple(members[start : start + ROSTER_EVENT_MEMBERS])
             uow.add_event(EnrollmentsChanged(course_id=course_id, members=chunk))
         await uow.commit()
-    counts = {role: sum(1 for m in members if m.role == role) for role in (STUDENT, TEACHER, PARENT)}
+    roles = {m.user_id: m.role for m in members}
+    counts = {role: sum(1 for r in roles.values() if r == role) for role in (STUDENT, TEACHER, PARENT)}
     return s.RosterImported(
-        imported=len(members), students=counts[STUDENT], teachers=counts[TEACHER], parents=counts[PARENT]
+        imported=len(roles), students=counts[STUDENT], teachers=counts[TEACHER], parents=counts[PARENT]
     )
 
 
@@ -215,6 +241,10 @@ async def _require_student(uow: Uow, course_id: UUID, student_id: UUID | None) -
     row = await uow.repos.enrollment(course_id, student_id) if student_id else None
     if row is None or row.role != STUDENT:
         raise GatewayError("a parent must follow a student of this course", field="student_id")
+
+
+def _course_event(course: Any) -> CourseChanged:
+    return CourseChanged(course_id=course.id, title=course.title, grades_to_parents=course.grades_to_parents)
 
 
 def _enrollment_event(

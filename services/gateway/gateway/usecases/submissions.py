@@ -92,8 +92,8 @@ async def view(ctx: Context, viewer_id: UUID, submission_id: UUID) -> s.Submissi
         row = await uow.repos.get_submission(submission_id)
         membership = await uow.repos.enrollment(row.course_id, viewer_id) if row else None
     role = membership.role if membership else None
-    followed = membership.student_id if membership else None
-    if row is None or not may_view_submission(viewer_id, row.student_id, role, followed):
+    children = membership.children if membership else ()
+    if row is None or not may_view_submission(viewer_id, row.student_id, role, children):
         raise NotFound("submission not found", field="submission_id")
     return s.SubmissionOut(
         id=row.id,

@@ -13,7 +13,6 @@ from gateway.adapters.db.tables import (
     assignments,
     course_events,
     courses,
-    enrollments,
     runs,
     submissions,
     test_cases,
@@ -50,10 +49,20 @@ _UPSERT_USERS = text(
     "ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name RETURNING id, email"
 )
 _UPSERT_ENROLLMENTS = text(
-    "INSERT INTO gateway.enrollments (course_id, user_id, role, student_id) "
-    "SELECT CAST(:course AS uuid), * FROM unnest(CAST(:users AS uuid[]), CAST(:roles AS text[]),"
-    " CAST(:followed AS uuid[])) "
-    "ON CONFLICT (course_id, user_id) DO UPDATE SET role = EXCLUDED.role, student_id = EXCLUDED.student_id"
+    "INSERT INTO gateway.enrollments (course_id, user_id, role) "
+    "SELECT CAST(:course AS uuid), * FROM unnest(CAST(:users AS uuid[]), CAST(:roles AS text[])) "
+    "ON CONFLICT (course_id, user_id) DO UPDATE SET role = EXCLUDED.role"
+)
+_ADD_PARENT_LINKS = text(
+    "INSERT INTO gateway.parent_links (course_id, parent_id, student_id) "
+    "SELECT CAST(:course AS uuid), * FROM unnest(CAST(:parents AS uuid[]), CAST(:students AS uuid[])) "
+    "ON CONFLICT DO NOTHING"
+)
+# A member's enrollment with, for a parent, the children they follow in the course.
+_ENROLLMENT = text(
+    "SELECT e.course_id, e.user_id, e.role, ARRAY(SELECT l.student_id FROM gateway.parent_links l"
+    " WHERE l.course_id = e.course_id AND l.parent_id = e.user_id ORDER BY l.student_id) AS children "
+    "FROM gateway.enrollments e WHERE e.course_id = :course AND e.user_id = :user"
 )
 
 _STUDENTS_BY_EMAIL = text(
@@ -88,45 +97,34 @@ class SqlGatewayStore:
         rows = await self._session.execute(_STUDENTS_BY_EMAIL, {"course": course_id, "emails": list(emails)})
         return {row.email: row.id for row in rows}
 
-    async def upsert_enrollments(
-        self, course_id: UUID, members: Sequence[tuple[UUID, str, UUID | None]]
-    ) -> None:
-        """(user, role, student followed) for each member, in one statement."""
-        users_, roles, followed = (list(c) for c in zip(*members, strict=True))
-        params = {"course": course_id, "users": users_, "roles": roles, "followed": followed}
+    async def upsert_enrollments(self, course_id: UUID, members: Sequence[tuple[UUID, str]]) -> None:
+        users_, roles = (list(c) for c in zip(*members, strict=True))
+        params = {"course": course_id, "users": users_, "roles": roles}
         await self._session.execute(_UPSERT_ENROLLMENTS, params)
+
+    async def add_parent_links(self, course_id: UUID, links: Sequence[tuple[UUID, UUID]]) -> None:
+        parents, students = (list(c) for c in zip(*links, strict=True))
+        params = {"course": course_id, "parents": parents, "students": students}
+        await self._session.execute(_ADD_PARENT_LINKS, params)
 
     async def get_user(self, user_id: UUID) -> Row[Any] | None:
         return (await self._session.execute(select(users).where(users.c.id == user_id))).first()
 
-    async def add_course(self, title: str, teacher_id: UUID) -> Row[Any]:
-        stmt = insert(courses).values(id=new_id(), title=title, created_by=teacher_id).returning(courses)
+    async def add_course(self, teacher_id: UUID, fields: dict[str, Any]) -> Row[Any]:
+        stmt = insert(courses).values(id=new_id(), created_by=teacher_id, **fields).returning(courses)
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+    async def update_course(self, course_id: UUID, fields: dict[str, Any]) -> Row[Any]:
+        stmt = update(courses).where(courses.c.id == course_id).values(**fields).returning(courses)
         row: Row[Any] = (await self._session.execute(stmt)).one()
         return row
 
     async def get_course(self, course_id: UUID) -> Row[Any] | None:
         return (await self._session.execute(select(courses).where(courses.c.id == course_id))).first()
 
-    async def upsert_enrollment(
-        self, course_id: UUID, user_id: UUID, role: str, student_id: UUID | None
-    ) -> Row[Any]:
-        values = {"role": role, "student_id": student_id}
-        stmt = (
-            pg_insert(enrollments)
-            .values(course_id=course_id, user_id=user_id, **values)
-            .on_conflict_do_update(
-                index_elements=[enrollments.c.course_id, enrollments.c.user_id], set_=values
-            )
-            .returning(enrollments)
-        )
-        row: Row[Any] = (await self._session.execute(stmt)).one()
-        return row
-
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Row[Any] | None:
-        stmt = select(enrollments).where(
-            enrollments.c.course_id == course_id, enrollments.c.user_id == user_id
-        )
-        return (await self._session.execute(stmt)).first()
+        return (await self._session.execute(_ENROLLMENT, {"course": course_id, "user": user_id})).first()
 
     async def add_course_event(self, fields: dict[str, Any]) -> Row[Any]:
         """`fields`: course_id, author_id, title, body, category, priority, audience."""

@@ -30,6 +30,8 @@ courses = sa.Table(
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("created_by", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
     _created(),
+    # Whether a student's grades also reach the parents who follow them.
+    sa.Column("grades_to_parents", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 enrollments = sa.Table(
@@ -38,10 +40,21 @@ enrollments = sa.Table(
     sa.Column("course_id", sa.Uuid, sa.ForeignKey("courses.id"), primary_key=True),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), primary_key=True, index=True),
     sa.Column("role", sa.String(16), nullable=False),
-    # For a parent: the student they follow.
-    sa.Column("student_id", sa.Uuid, sa.ForeignKey("users.id"), index=True),
     _created(),
     sa.CheckConstraint("role IN ('student', 'teacher', 'parent')", name="ck_enrollments_role"),
+)
+
+# A parent's enrollment follows one or more of the course's students.
+parent_links = sa.Table(
+    "parent_links",
+    metadata,
+    sa.Column("course_id", sa.Uuid, primary_key=True),
+    sa.Column("parent_id", sa.Uuid, primary_key=True),
+    sa.Column("student_id", sa.Uuid, sa.ForeignKey("users.id"), primary_key=True),
+    sa.ForeignKeyConstraint(
+        ["course_id", "parent_id"], ["enrollments.course_id", "enrollments.user_id"], ondelete="CASCADE"
+    ),
+    sa.Index("ix_parent_links_student", "student_id"),
 )
 
 assignments = sa.Table(

@@ -35,12 +35,18 @@ async def create_course(body: s.CourseIn, ctx: Ctx, user: User) -> object:
     return await catalogue.create_course(ctx, user, body)
 
 
+@router.patch("/courses/{course_id}", response_model=s.CourseOut)
+async def update_course(course_id: UUID, body: s.CourseUpdate, ctx: Ctx, user: User) -> object:
+    """A teacher of the course changes its title or settings (`grades_to_parents`)."""
+    return await catalogue.update_course(ctx, user, course_id, body)
+
+
 @router.post(
     "/courses/{course_id}/enrollments",
     status_code=status.HTTP_201_CREATED,
     response_model=s.EnrollmentOut,
 )
-async def enroll(course_id: UUID, body: s.EnrollmentIn, ctx: Ctx, user: User) -> object:
+async def enroll(course_id: UUID, body: s.EnrollmentIn, ctx: Ctx, user: User) -> s.EnrollmentOut:
     return await catalogue.enroll(ctx, user, course_id, body)
 
 
@@ -57,7 +63,8 @@ MAX_ROSTER_BYTES = 32 * 1024 * 1024  # 100,000 lines are about 6 MB
 )
 async def import_roster(course_id: UUID, request: Request, ctx: Ctx, user: User) -> s.RosterImported:
     """The body is CSV (`Content-Type: text/csv`): a header `name,email,role,child_email`, then a line
-    per member; a parent's `child_email` names the student they follow. All lines or none."""
+        per member; a parent's `child_email` names the student they follow (a line per child for a parent
+    who follows several). All lines or none."""
     body = await read_limited(request, MAX_ROSTER_BYTES)
     try:
         text = body.decode("utf-8-sig")
