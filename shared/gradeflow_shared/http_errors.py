@@ -65,7 +65,8 @@ def install_error_handlers(app: FastAPI, table: dict[type[Exception], tuple[int,
             message = getattr(exc, "message", str(exc))
             # An error about many inputs (a roster's lines) lists each; otherwise its one field.
             fields = getattr(exc, "fields", None) or ([{"field": field, "message": message}] if field else [])
-            return JSONResponse(error_body(code, message, fields), status_code=status)
+            retry = {"Retry-After": "1"} if status == 503 else None  # a bound reached: soon again
+            return JSONResponse(error_body(code, message, fields), status_code=status, headers=retry)
 
         app.add_exception_handler(cls, _mapped)
 

@@ -5,22 +5,24 @@ from fastapi import FastAPI
 from gradeflow_shared.auth import Tokens, Unauthenticated
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
+from notifier.adapters.db.feed import PgInboxFeed
 from notifier.adapters.db.repositories import SqlNotifierStore
 from notifier.adapters.db.tables import SCHEMA, inbox, outbox
-from notifier.adapters.mail import SmtpMailer
+from notifier.adapters.mail import SmtpMailer, compose_digests
 from notifier.adapters.mail import render as render_mail
 from notifier.adapters.webhooks import TargetGuard, WebhookSender
 from notifier.adapters.webhooks import render as render_call
-from notifier.domain.errors import Invalid, NotFound
+from notifier.domain.errors import Invalid, NotFound, TooManyStreams
 from notifier.handlers.http.routes import router as api_router
 from notifier.handlers.messages import register
 from notifier.settings import NotifierSettings
-from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher
+from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher, one_each
 from notifier.usecases.ports import Sender, Units
 
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     Invalid: (422, "invalid"),
+    TooManyStreams: (503, "too_many_streams"),
     Unauthenticated: (401, "unauthenticated"),
 }
 
@@ -34,7 +36,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or NotifierSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
-    work = units or runtime.units_of_work(SqlNotifierStore)
+    work = units or runtime.units_of_work(lambda s: SqlNotifierStore(s, settings.digest_window_seconds))
     runtime.consume(lambda subs: register(subs, work, settings.fanout_chunk_size))
     smtp = SmtpMailer(
         settings.smtp_host,
@@ -54,11 +56,14 @@ def create_app(
         retry_delays_seconds=settings.email_retry_delays_seconds,
     )
     hook_policy = DeliveryPolicy(batch=200, retry_delays_seconds=settings.webhook_retry_delays_seconds)
-    dispatchers = [Dispatcher("webhook", work, webhook_sender or hooks, render_call, hook_policy)]
+    dispatchers = [Dispatcher("webhook", work, webhook_sender or hooks, one_each(render_call), hook_policy)]
     if settings.email_enabled:
-        dispatchers.append(Dispatcher("email", work, mailer or smtp, render_mail, email_policy))
+        dispatchers.append(Dispatcher("email", work, mailer or smtp, one_each(render_mail), email_policy))
+        dispatchers.append(Dispatcher("digest", work, mailer or smtp, compose_digests, email_policy))
     for dispatcher in dispatchers:
         runtime.alongside(dispatcher.run, dispatcher.stop)
+    feed = PgInboxFeed(settings.database_url, settings.max_live_streams)
+    runtime.alongside(feed.run, feed.stop)
 
     async def close_clients() -> None:
         await smtp.close()
@@ -66,6 +71,8 @@ def create_app(
 
     app = runtime.http_app("Gradeflow notifier", [api_router], ERROR_TABLE, on_stop=[close_clients])
     app.state.units = work
+    app.state.feed = feed
+    app.state.live_ping_seconds = settings.live_ping_seconds
     app.state.webhook_guard = guard
     app.state.tokens = Tokens(settings.auth_secret)
     return app

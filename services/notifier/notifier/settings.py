@@ -37,3 +37,10 @@ class NotifierSettings(ServiceSettings):
     webhook_allow: tuple[str, ...] = ()
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
+    # Low-priority emails of a user who chose the digest are gathered over this window (aligned to
+    # it: hourly by default) and sent as one mail when it closes.
+    digest_window_seconds: float = Field(default=3600.0, ge=1)
+    # Live inbox streams (SSE) one replica holds open; past it a new stream is refused with 503.
+    max_live_streams: int = Field(default=10_000, ge=1)
+    # How often an idle stream sends a comment, so proxies keep it open.
+    live_ping_seconds: float = Field(default=15.0, gt=0)

@@ -1,9 +1,10 @@
 """The notifier's store in memory, with the semantics the use cases rely on (a notification id
 stored twice is kept once; the audience in id order)."""
 
+import itertools
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,11 +19,15 @@ class FakeNotifierStore:
         self.notifications: list[Any] = []
         self.deliveries: dict[UUID, Any] = {}
         self.webhooks: list[Any] = []
-        self.preferences: dict[tuple[UUID, str, str], bool] = {}
+        self.choices: dict[tuple[UUID, str, str], bool] = {}
+        self.courses: dict[UUID, bool] = {}
+        self._tick = itertools.count()
 
     async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
         for m in members:
-            self.recipients[m.user_id] = record(user_id=m.user_id, email=m.email, name=m.name)
+            known = self.recipients.get(m.user_id)
+            digest = known.digest if known else False
+            self.recipients[m.user_id] = record(user_id=m.user_id, email=m.email, name=m.name, digest=digest)
             self.memberships[(course_id, m.user_id)] = m.role
             if m.role == "parent" and m.follows is not None:
                 self.links.add((course_id, m.user_id, m.follows))
@@ -41,13 +46,18 @@ class FakeNotifierStore:
         for note, user in rows:
             if note in known:
                 continue
-            self.notifications.append(record(id=note, user_id=user, read_at=None, **message))
-            opted_out = self.preferences.get((user, "email", message["category"])) is False
+            created = datetime(2026, 1, 5, tzinfo=UTC) + timedelta(microseconds=next(self._tick))
+            self.notifications.append(
+                record(id=note, user_id=user, read_at=None, created_at=created, **message)
+            )
+            opted_out = self.choices.get((user, "email", message["category"])) is False
             if not opted_out and user in self.recipients:
                 delivery = uuid.uuid5(note, "email")
+                digest = self.recipients[user].digest and message["priority"] == "low"
                 self.deliveries[delivery] = record(
-                    id=delivery, notification_id=note, address=self.recipients[user].email, state="pending", channel="email",
-                    attempts=0, last_error=None, delay=None, title=message["title"], body=message["body"],
+                    id=delivery, notification_id=note, address=self.recipients[user].email, state="pending",
+                    channel="digest" if digest else "email", attempts=0, last_error=None, delay=None,
+                    title=message["title"], body=message["body"], created_at=created,
                 )  # fmt: skip
 
     async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> list[Any]:
@@ -88,19 +98,52 @@ class FakeNotifierStore:
         return [h for h in self.webhooks if h.user_id == user_id]
 
     async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None:
-        self.preferences[(user_id, channel, category)] = enabled
+        self.choices[(user_id, channel, category)] = enabled
 
-    async def add_notification(
-        self, user_id: UUID, kind: str, title: str, body: str, data: dict[str, Any]
-    ) -> None:
-        self.notifications.append(
-            record(
-                id=uuid.uuid4(), user_id=user_id, kind=kind, title=title, body=body, data=data, read_at=None
-            )
+    async def upsert_course(self, course_id: UUID, grades_to_parents: bool) -> None:
+        self.courses[course_id] = grades_to_parents
+
+    async def parents_told_of_grades(self, course_id: UUID, student_id: UUID) -> list[UUID]:
+        if not self.courses.get(course_id):
+            return []
+        return sorted(p for c, p, s in self.links if (c, s) == (course_id, student_id))
+
+    async def recipient_name(self, user_id: UUID) -> str | None:
+        known = self.recipients.get(user_id)
+        return known.name if known else None
+
+    def _own(self, user_id: UUID) -> list[Any]:
+        return sorted(
+            (n for n in self.notifications if n.user_id == user_id), key=lambda n: (n.created_at, n.id)
         )
 
-    async def list_inbox(self, user_id: UUID, limit: int) -> list[Any]:
-        return [n for n in reversed(self.notifications) if n.user_id == user_id][:limit]
+    async def inbox_page(
+        self, user_id: UUID, limit: int, before: tuple[datetime, UUID] | None, unread_only: bool
+    ) -> list[Any]:
+        rows = [n for n in reversed(self._own(user_id)) if before is None or (n.created_at, n.id) < before]
+        return [n for n in rows if not unread_only or n.read_at is None][:limit]
+
+    async def inbox_since(self, user_id: UUID, after: tuple[datetime, UUID], limit: int) -> list[Any]:
+        return [n for n in self._own(user_id) if (n.created_at, n.id) > after][:limit]
+
+    async def notifications_by_id(self, user_id: UUID, ids: Sequence[UUID]) -> list[Any]:
+        return [n for n in self._own(user_id) if n.id in ids]
+
+    async def unread_count(self, user_id: UUID) -> int:
+        return sum(1 for n in self._own(user_id) if n.read_at is None)
+
+    async def mark_all_read(self, user_id: UUID) -> int:
+        unread = [n for n in self._own(user_id) if n.read_at is None]
+        for n in unread:
+            n.read_at = datetime.now(UTC)
+        return len(unread)
+
+    async def preferences(self, user_id: UUID) -> tuple[bool, dict[tuple[str, str], bool]]:
+        chosen = {(ch, cat): on for (u, ch, cat), on in self.choices.items() if u == user_id}
+        return self.recipients[user_id].digest, chosen
+
+    async def set_digest(self, user_id: UUID, digest: bool) -> None:
+        self.recipients[user_id].digest = digest
 
     async def mark_read(self, user_id: UUID, notification_id: UUID) -> bool:
         for n in self.notifications:

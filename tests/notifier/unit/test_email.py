@@ -14,7 +14,7 @@ from gradeflow_shared.unit_of_work import claimed
 from notifier.adapters.mail import render
 from notifier.domain.delivery import Mail, SendResult
 from notifier.usecases import fanout
-from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher
+from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher, one_each
 from tests.notifier.events import course_event
 from tests.notifier.unit.fakes import FakeNotifierStore
 from tests.support.fakes import FakeUnits, record
@@ -43,7 +43,9 @@ class ScriptedMailer:
 def _people(units: FakeUnits[FakeNotifierStore], n: int) -> list[UUID]:
     people = [uuid.uuid4() for _ in range(n)]
     for i, user in enumerate(people):
-        units.repos.recipients[user] = record(user_id=user, email=f"s{i}@example.com", name=f"S{i}")
+        units.repos.recipients[user] = record(
+            user_id=user, email=f"s{i}@example.com", name=f"S{i}", digest=False
+        )
     return people
 
 
@@ -65,7 +67,7 @@ async def test_each_recipient_gets_one_email_and_an_opted_out_one_none() -> None
     # The same chunk under a new message id: no second notification, no second email.
     await claimed(units, NOTIFIER_CHUNKS, fanout.deliver_chunk)(chunk, Envelope.for_event(chunk))
     mailer = ScriptedMailer()
-    dispatcher = Dispatcher("email", units, mailer, render, POLICY)
+    dispatcher = Dispatcher("email", units, mailer, one_each(render), POLICY)
     assert await dispatcher.dispatch_once() == 4
     assert await dispatcher.dispatch_once() == 0
     assert sorted(m.to for m in mailer.sent) == [f"s{i}@example.com" for i in range(1, 5)]
@@ -88,7 +90,7 @@ async def test_answers_are_recorded_retried_with_backoff_and_failed_at_the_last_
             "s2@example.com": [busy, busy, busy],  # more refusals than retries allowed
         }
     )
-    dispatcher = Dispatcher("email", units, mailer, render, POLICY)
+    dispatcher = Dispatcher("email", units, mailer, one_each(render), POLICY)
     states: list[dict[str, Any]] = []
     for _ in range(3):
         await dispatcher.dispatch_once()

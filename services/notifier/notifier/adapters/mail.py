@@ -41,6 +41,28 @@ def render(row: Any) -> Mail:
     )
 
 
+def compose_digests(rows: Sequence[Any]) -> list[tuple[Any, Sequence[Any]]]:
+    """A batch of digest deliveries as one mail per address, listing its notifications oldest
+    first; the mail carries them all (sent, or retried, together)."""
+    by_address: dict[str, list[Any]] = {}
+    for row in rows:
+        by_address.setdefault(row.address, []).append(row)
+    mails: list[tuple[Any, Sequence[Any]]] = []
+    for address, items in by_address.items():
+        items.sort(key=lambda r: r.created_at)
+        context = {"items": [{"title": r.title, "body": r.body} for r in items]}
+        subject = f"Gradeflow digest: {len(items)} notification{'s' if len(items) != 1 else ''}"
+        mail = Mail(
+            delivery_id=min(r.id for r in items),
+            to=address,
+            subject=subject,
+            text=_templates.get_template("digest.txt.j2").render(context),
+            html=_templates.get_template("digest.html.j2").render(context),
+        )
+        mails.append((mail, items))
+    return mails
+
+
 class SmtpMailer:
     def __init__(
         self,

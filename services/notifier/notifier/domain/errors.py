@@ -13,3 +13,7 @@ class NotFound(NotifierError):
 
 class Invalid(NotifierError):
     pass
+
+
+class TooManyStreams(NotifierError):
+    """A replica's bound on open live streams is reached."""

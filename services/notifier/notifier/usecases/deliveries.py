@@ -1,4 +1,4 @@
-"""Sending what was staged, one dispatcher per channel (email, webhook): due deliveries are taken
+"""Sending what was staged, one dispatcher per channel (email, digest, webhook): due deliveries are taken
 in batches (for a lease, so a sender that dies leaves them to another), handed to the channel's
 sender at its pace, and each one's answer recorded — sent; a temporary refusal (a 4xx from a mail
 server, a 5xx or a timeout from a webhook receiver, a lost connection) due again after a backoff;
@@ -7,7 +7,7 @@ a permanent one, or the last attempt, failed with the other end's words."""
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -25,12 +25,21 @@ class DeliveryPolicy:
     idle_seconds: float = 0.2  # how often to look for due emails when there were none
 
 
+# What a batch of due deliveries becomes: items to send (a mail, a call), each with the
+# deliveries it carries — one each, or a user's whole digest in one mail.
+Compose = Callable[[Sequence[Any]], list[tuple[Any, Sequence[Any]]]]
+
+
+def one_each(render: Callable[[Any], Any]) -> Compose:
+    return lambda rows: [(render(row), [row]) for row in rows]
+
+
 class Dispatcher:
     def __init__(
-        self, channel: str, units: Units, sender: Sender, render: Callable[[Any], Any], policy: DeliveryPolicy
+        self, channel: str, units: Units, sender: Sender, compose: Compose, policy: DeliveryPolicy
     ) -> None:
         self.channel = channel
-        self._units, self._sender, self._render, self._policy = units, sender, render, policy
+        self._units, self._sender, self._compose, self._policy = units, sender, compose, policy
         self._stopping = asyncio.Event()
 
     async def dispatch_once(self) -> int:
@@ -40,12 +49,14 @@ class Dispatcher:
             await uow.commit()
         if not due:
             return 0
-        results = await self._sender.send([self._render(row) for row in due])
+        composed = self._compose(due)
+        results = await self._sender.send([item for item, _ in composed])
         sent: list[UUID] = []
         retry: list[tuple[UUID, float, str]] = []
         failed: list[tuple[UUID, str]] = []
         delays = self._policy.retry_delays_seconds
-        for row, result in zip(due, results, strict=True):
+        settled = ((row, result) for (_, rows), result in zip(composed, results, strict=True) for row in rows)
+        for row, result in settled:
             if result.outcome == "sent":
                 sent.append(row.id)
             elif result.outcome == "temporary" and row.attempts <= len(delays):

@@ -1,14 +1,15 @@
-"""Keeping recipients current, grades to the in-app inbox, and the inbox's own reads and marks."""
-
-from collections.abc import Sequence
-from typing import Any
-from uuid import UUID
+"""Keeping recipients and course settings current, and grades to the student and their parents."""
 
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import EnrollmentChanged, EnrollmentsChanged, Member, SubmissionGraded
-from notifier.domain.errors import NotFound
-from notifier.domain.messages import graded_message
-from notifier.usecases.ports import Units, Uow
+from gradeflow_shared.events import (
+    CourseChanged,
+    EnrollmentChanged,
+    EnrollmentsChanged,
+    Member,
+    SubmissionGraded,
+)
+from notifier.domain.messages import graded_message, graded_notification_id
+from notifier.usecases.ports import Uow
 
 
 async def record_enrollment(uow: Uow, event: EnrollmentChanged, _: Envelope) -> None:
@@ -27,26 +28,29 @@ async def record_enrollments(uow: Uow, event: EnrollmentsChanged, _: Envelope) -
     await uow.repos.upsert_members(event.course_id, event.members)
 
 
+async def record_course(uow: Uow, event: CourseChanged, _: Envelope) -> None:
+    await uow.repos.upsert_course(event.course_id, event.grades_to_parents)
+
+
 async def notify_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> None:
-    title, body = graded_message(event)
+    """The student's grade to their inbox (and email, webhooks, as they chose), and to the parents
+    following them if the course says so. Ids derived from the submission and the person: a
+    redelivered or repeated grade notifies no one twice."""
     data = {
         "submission_id": str(event.submission_id),
         "assignment_id": str(event.assignment_id),
+        "course_id": str(event.course_id),
         "verdict": event.verdict,
         "score": event.score,
         "max_score": event.max_score,
     }
-    await uow.repos.add_notification(event.student_id, SubmissionGraded.type, title, body, data)
-
-
-async def list_inbox(units: Units, user_id: UUID, limit: int) -> Sequence[Any]:
-    async with units() as uow:
-        return await uow.repos.list_inbox(user_id, limit)
-
-
-async def mark_read(units: Units, user_id: UUID, notification_id: UUID) -> None:
-    """Only the user's own notification; marking one read twice keeps the first time."""
-    async with units() as uow:
-        if not await uow.repos.mark_read(user_id, notification_id):
-            raise NotFound("notification not found", field="notification_id")
-        await uow.commit()
+    title, body = graded_message(event)
+    message = {"kind": SubmissionGraded.type, "data": data, "category": "grade", "priority": "normal"}
+    student = [(graded_notification_id(event.submission_id, event.student_id), event.student_id)]
+    await uow.repos.add_notifications(student, {**message, "title": title, "body": body})
+    parents = await uow.repos.parents_told_of_grades(event.course_id, event.student_id)
+    if parents:
+        name = await uow.repos.recipient_name(event.student_id) or "Your child"
+        title, body = graded_message(event, student_name=name)
+        rows = [(graded_notification_id(event.submission_id, p), p) for p in parents]
+        await uow.repos.add_notifications(rows, {**message, "title": title, "body": body})

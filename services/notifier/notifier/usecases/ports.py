@@ -1,7 +1,10 @@
 """What the notifier's use cases need from the outside: its store and the unit of work around it,
 and a mailer."""
 
+import asyncio
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -47,16 +50,34 @@ class NotifierStore(Protocol):
     async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Any: ...
     async def list_webhooks(self, user_id: UUID) -> Sequence[Any]: ...
 
-    async def add_notification(
-        self, user_id: UUID, kind: str, title: str, body: str, data: dict[str, Any]
-    ) -> None: ...
-    async def list_inbox(self, user_id: UUID, limit: int) -> Sequence[Any]:
-        """The user's newest notifications first."""
+    async def upsert_course(self, course_id: UUID, grades_to_parents: bool) -> None: ...
+    async def parents_told_of_grades(self, course_id: UUID, student_id: UUID) -> list[UUID]:
+        """The parents following the student in the course, if the course sends them grades."""
         ...
 
+    async def recipient_name(self, user_id: UUID) -> str | None: ...
+    async def inbox_page(
+        self, user_id: UUID, limit: int, before: tuple[datetime, UUID] | None, unread_only: bool
+    ) -> Sequence[Any]:
+        """The user's notifications older than `before` (created_at, id), newest first."""
+        ...
+
+    async def inbox_since(self, user_id: UUID, after: tuple[datetime, UUID], limit: int) -> Sequence[Any]:
+        """The user's notifications newer than `after`, oldest first."""
+        ...
+
+    async def notifications_by_id(self, user_id: UUID, ids: Sequence[UUID]) -> Sequence[Any]: ...
+    async def unread_count(self, user_id: UUID) -> int: ...
     async def mark_read(self, user_id: UUID, notification_id: UUID) -> bool:
         """False when the user has no such notification."""
         ...
+
+    async def mark_all_read(self, user_id: UUID) -> int: ...
+    async def preferences(self, user_id: UUID) -> tuple[bool, dict[tuple[str, str], bool]]:
+        """Whether the user takes the digest, and each (channel, category) they chose."""
+        ...
+
+    async def set_digest(self, user_id: UUID, digest: bool) -> None: ...
 
 
 class Sender(Protocol):
@@ -68,6 +89,13 @@ class Sender(Protocol):
 
 Uow = UnitOfWork[NotifierStore]
 Units = UnitsOfWork[NotifierStore]
+
+
+class InboxFeed(Protocol):
+    def subscribe(self, user_id: UUID) -> AbstractAsyncContextManager[asyncio.Queue[list[str] | None]]:
+        """News for one user's live stream: the ids of notifications written for them, or None
+        when some may have been missed (catch up from the store)."""
+        ...
 
 
 class TargetGuard(Protocol):

@@ -2,15 +2,18 @@
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, insert, select, text, update
+from sqlalchemy import Row, TextClause, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.ids import new_id
+from notifier.adapters.db.feed import FEED_CHANNEL
 from notifier.adapters.db.tables import (
+    courses,
     memberships,
     notifications,
     parent_links,
@@ -21,8 +24,11 @@ from notifier.adapters.db.tables import (
 
 # A chunk's notifications in one statement: arrays of ids and recipients, the rest shared; a row
 # that exists already (a chunk delivered again) is skipped, and so are its deliveries: they are
-# staged only for the rows this statement wrote — an email, and a call to each of the recipient's
-# webhooks — unless the recipient turned that channel off for the category.
+# staged only for the rows this statement wrote — an email (or, low-priority for a user who chose
+# the digest, a place in the digest due when the window closes), and a call to each of the
+# recipient's webhooks — unless the recipient turned that channel off for the category. Last, the
+# rows written are announced (NOTIFY, sent at commit: only what committed) to every replica's live
+# streams, a hundred "user:notification" pairs a notice (a notice holds at most 8,000 bytes).
 _ADD_MANY = text(
     "WITH added AS ("
     " INSERT INTO notifier.notifications (id, user_id, kind, title, body, data, category, priority)"
@@ -32,18 +38,26 @@ _ADD_MANY = text(
     # A delivery's id is derived from its notification and its channel (and endpoint): the same
     # however often it is staged.
     "emails AS ("
-    " INSERT INTO notifier.deliveries (id, notification_id, channel, address)"
-    " SELECT CAST(md5(added.id::text || 'email') AS uuid), added.id, 'email', r.email"
-    " FROM added JOIN notifier.recipients r ON r.user_id = added.user_id"
+    " INSERT INTO notifier.deliveries (id, notification_id, channel, address, next_attempt_at)"
+    " SELECT CAST(md5(added.id::text || 'email') AS uuid), added.id, d.channel, r.email,"
+    "  CASE d.channel WHEN 'digest' THEN date_bin(make_interval(secs => :window),"
+    "   now(), TIMESTAMPTZ '2001-01-01') + make_interval(secs => :window) ELSE now() END"
+    " FROM added JOIN notifier.recipients r ON r.user_id = added.user_id,"
+    "  LATERAL (SELECT CASE WHEN r.digest AND :priority = 'low' THEN 'digest' ELSE 'email' END) AS d(channel)"
     " WHERE NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
     "  AND p.channel = 'email' AND p.category = :category AND NOT p.enabled)"
+    " ON CONFLICT (id) DO NOTHING), "
+    "calls AS ("
+    " INSERT INTO notifier.deliveries (id, notification_id, channel, address, webhook_id)"
+    " SELECT CAST(md5(added.id::text || w.id::text) AS uuid), added.id, 'webhook', w.url, w.id"
+    " FROM added JOIN notifier.webhooks w ON w.user_id = added.user_id"
+    " WHERE NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
+    "  AND p.channel = 'webhook' AND p.category = :category AND NOT p.enabled)"
     " ON CONFLICT (id) DO NOTHING) "
-    "INSERT INTO notifier.deliveries (id, notification_id, channel, address, webhook_id) "
-    "SELECT CAST(md5(added.id::text || w.id::text) AS uuid), added.id, 'webhook', w.url, w.id "
-    "FROM added JOIN notifier.webhooks w ON w.user_id = added.user_id "
-    "WHERE NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
-    " AND p.channel = 'webhook' AND p.category = :category AND NOT p.enabled) "
-    "ON CONFLICT (id) DO NOTHING"
+    "SELECT count(pg_notify(:feed, pairs)) FROM ("
+    " SELECT string_agg(user_id::text || ':' || id::text, ',') AS pairs"
+    " FROM (SELECT id, user_id, (row_number() OVER ()) / 100 AS notice FROM added) AS numbered"
+    " GROUP BY notice) AS notices"
 )
 
 # Members (one enrollment, or a roster's thousand) in three statements, however many there are.
@@ -63,19 +77,32 @@ _ADD_LINKS = text(
     "ON CONFLICT DO NOTHING"
 )
 
-# Due deliveries of a channel, taken for a lease: a sender that dies mid-batch leaves them to be
-# taken again once the lease runs out (SKIP LOCKED: several replicas share the work).
-_CLAIM = text(
-    "WITH due AS (SELECT id FROM notifier.deliveries WHERE channel = :channel AND state = 'pending'"
-    " AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED) "
-    "UPDATE notifier.deliveries d SET attempts = d.attempts + 1,"
-    " next_attempt_at = now() + make_interval(secs => CAST(:lease AS float8)) "
-    "FROM due, notifier.notifications n "
-    "WHERE d.id = due.id AND n.id = d.notification_id "
-    "RETURNING d.id, d.address, d.attempts, d.webhook_id, n.id AS notification_id, n.user_id, n.title,"
-    " n.body, n.kind, n.category, n.priority, n.data, n.created_at,"
-    " (SELECT secret FROM notifier.webhooks WHERE id = d.webhook_id) AS secret"
+# The parents who follow a student in a course whose grades reach them too.
+_PARENTS_TOLD = text(
+    "SELECT l.parent_id FROM notifier.parent_links l JOIN notifier.courses c ON c.course_id = l.course_id "
+    "WHERE l.course_id = :course AND l.student_id = :student AND c.grades_to_parents ORDER BY l.parent_id"
 )
+
+
+# Due deliveries of a channel, taken for a lease: a sender that dies mid-batch leaves them to be
+# taken again once the lease runs out (SKIP LOCKED: several replicas share the work). A digest's
+# are taken by address, so that one user's items come in one batch, as one mail.
+def _claim(order: str) -> TextClause:
+    return text(
+        "WITH due AS (SELECT id FROM notifier.deliveries WHERE channel = :channel AND state = 'pending'"
+        f" AND next_attempt_at <= now() ORDER BY {order} LIMIT :limit FOR UPDATE SKIP LOCKED) "
+        "UPDATE notifier.deliveries d SET attempts = d.attempts + 1,"
+        " next_attempt_at = now() + make_interval(secs => CAST(:lease AS float8)) "
+        "FROM due, notifier.notifications n "
+        "WHERE d.id = due.id AND n.id = d.notification_id "
+        "RETURNING d.id, d.address, d.attempts, d.webhook_id, n.id AS notification_id, n.user_id, n.title,"
+        " n.body, n.kind, n.category, n.priority, n.data, n.created_at,"
+        " (SELECT secret FROM notifier.webhooks WHERE id = d.webhook_id) AS secret"
+    )
+
+
+_CLAIM = _claim("next_attempt_at")
+_CLAIM_DIGEST = _claim("next_attempt_at, address, id")
 _SENT = text(
     "UPDATE notifier.deliveries SET state = 'sent', sent_at = now(), last_error = NULL WHERE id = ANY(:ids)"
 )
@@ -91,14 +118,17 @@ _FAILED = text(
 
 
 class SqlNotifierStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, digest_window_seconds: float = 3600.0) -> None:
         self._session = session
+        self._digest_window = digest_window_seconds
 
     async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
-        users = [m.user_id for m in members]
-        people = {"users": users, "emails": [m.email for m in members], "names": [m.name for m in members]}
+        # A parent of several children is a member per child: one recipient, one membership.
+        unique = list({m.user_id: m for m in members}.values())
+        users = [m.user_id for m in unique]
+        people = {"users": users, "emails": [m.email for m in unique], "names": [m.name for m in unique]}
         await self._session.execute(_UPSERT_RECIPIENTS, people)
-        roles = {"course": course_id, "users": users, "roles": [m.role for m in members]}
+        roles = {"course": course_id, "users": users, "roles": [m.role for m in unique]}
         await self._session.execute(_UPSERT_MEMBERSHIPS, roles)
         links = [(m.user_id, m.follows) for m in members if m.role == "parent" and m.follows is not None]
         if links:
@@ -129,12 +159,40 @@ class SqlNotifierStore:
 
     async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: dict[str, Any]) -> None:
         ids, users = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [])
-        params = {"ids": ids, "users": users, **message, "data": json.dumps(message["data"])}
+        params = {
+            "ids": ids,
+            "users": users,
+            **message,
+            "data": json.dumps(message["data"]),
+            "window": self._digest_window,
+            "feed": FEED_CHANNEL,
+        }
         await self._session.execute(_ADD_MANY, params)
+
+    async def upsert_course(self, course_id: UUID, grades_to_parents: bool) -> None:
+        await self._session.execute(
+            pg_insert(courses)
+            .values(course_id=course_id, grades_to_parents=grades_to_parents)
+            .on_conflict_do_update(
+                index_elements=[courses.c.course_id], set_={"grades_to_parents": grades_to_parents}
+            )
+        )
+
+    async def parents_told_of_grades(self, course_id: UUID, student_id: UUID) -> list[UUID]:
+        return list(
+            (await self._session.scalars(_PARENTS_TOLD, {"course": course_id, "student": student_id})).all()
+        )
+
+    async def recipient_name(self, user_id: UUID) -> str | None:
+        name: str | None = await self._session.scalar(
+            select(recipients.c.name).where(recipients.c.user_id == user_id)
+        )
+        return name
 
     async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[Row[Any]]:
         params = {"channel": channel, "limit": limit, "lease": lease_seconds}
-        return (await self._session.execute(_CLAIM, params)).all()
+        claim = _CLAIM_DIGEST if channel == "digest" else _CLAIM
+        return (await self._session.execute(claim, params)).all()
 
     async def settle(
         self,
@@ -178,23 +236,63 @@ class SqlNotifierStore:
             )
         )
 
-    async def add_notification(
-        self, user_id: UUID, kind: str, title: str, body: str, data: dict[str, Any]
-    ) -> None:
-        await self._session.execute(
-            notifications.insert().values(
-                id=new_id(), user_id=user_id, kind=kind, title=title, body=body, data=data
-            )
-        )
+    async def inbox_page(
+        self, user_id: UUID, limit: int, before: tuple[datetime, UUID] | None, unread_only: bool
+    ) -> Sequence[Row[Any]]:
+        n = notifications.c
+        stmt = select(notifications).where(n.user_id == user_id)
+        if before is not None:
+            stmt = stmt.where(tuple_(n.created_at, n.id) < tuple_(*before))
+        if unread_only:
+            stmt = stmt.where(n.read_at.is_(None))
+        stmt = stmt.order_by(n.created_at.desc(), n.id.desc()).limit(limit)
+        return (await self._session.execute(stmt)).all()
 
-    async def list_inbox(self, user_id: UUID, limit: int) -> Sequence[Row[Any]]:
+    async def inbox_since(
+        self, user_id: UUID, after: tuple[datetime, UUID], limit: int
+    ) -> Sequence[Row[Any]]:
+        n = notifications.c
         stmt = (
             select(notifications)
-            .where(notifications.c.user_id == user_id)
-            .order_by(notifications.c.created_at.desc())
+            .where(n.user_id == user_id, tuple_(n.created_at, n.id) > tuple_(*after))
+            .order_by(n.created_at, n.id)
             .limit(limit)
         )
         return (await self._session.execute(stmt)).all()
+
+    async def notifications_by_id(self, user_id: UUID, ids: Sequence[UUID]) -> Sequence[Row[Any]]:
+        n = notifications.c
+        stmt = select(notifications).where(n.user_id == user_id, n.id.in_(ids)).order_by(n.created_at, n.id)
+        return (await self._session.execute(stmt)).all()
+
+    async def unread_count(self, user_id: UUID) -> int:
+        n = notifications.c
+        count = await self._session.scalar(
+            select(func.count()).where(n.user_id == user_id, n.read_at.is_(None))
+        )
+        return int(count or 0)
+
+    async def mark_all_read(self, user_id: UUID) -> int:
+        n = notifications.c
+        result = await self._session.execute(
+            update(notifications).where(n.user_id == user_id, n.read_at.is_(None)).values(read_at=func.now())
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def preferences(self, user_id: UUID) -> tuple[bool, dict[tuple[str, str], bool]]:
+        digest = await self._session.scalar(
+            select(recipients.c.digest).where(recipients.c.user_id == user_id)
+        )
+        p = preferences.c
+        rows = await self._session.execute(
+            select(p.channel, p.category, p.enabled).where(p.user_id == user_id)
+        )
+        return bool(digest), {(r.channel, r.category): r.enabled for r in rows}
+
+    async def set_digest(self, user_id: UUID, digest: bool) -> None:
+        await self._session.execute(
+            update(recipients).where(recipients.c.user_id == user_id).values(digest=digest)
+        )
 
     async def mark_read(self, user_id: UUID, notification_id: UUID) -> bool:
         result = await self._session.execute(

@@ -16,6 +16,16 @@ recipients = sa.Table(
     sa.Column("email", sa.String(320), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # The user's own choice (never in enrollment events): low-priority emails gathered into one.
+    sa.Column("digest", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+# A course's settings as the gateway announces them (course.changed).
+courses = sa.Table(
+    "courses",
+    metadata,
+    sa.Column("course_id", sa.Uuid, primary_key=True),
+    sa.Column("grades_to_parents", sa.Boolean, nullable=False),
 )
 
 memberships = sa.Table(
@@ -49,8 +59,10 @@ notifications = sa.Table(
     sa.Column("read_at", sa.DateTime(timezone=True)),
     sa.Column("category", sa.String(16)),
     sa.Column("priority", sa.String(8)),
-    # The inbox API lists a user's newest notifications first.
-    sa.Index("ix_notifications_user_created", "user_id", "created_at"),
+    # The inbox API pages through a user's notifications newest first (created_at, id: the cursor)
+    # and counts the unread.
+    sa.Index("ix_notifications_user_created", "user_id", "created_at", "id"),
+    sa.Index("ix_notifications_unread", "user_id", postgresql_where=sa.text("read_at IS NULL")),
 )
 
 # A user's webhook endpoints: every notification of theirs is also POSTed there, signed with the
@@ -81,7 +93,8 @@ deliveries = sa.Table(
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.CheckConstraint("state IN ('pending', 'sent', 'failed')", name="ck_deliveries_state"),
-    sa.CheckConstraint("channel IN ('email', 'webhook')", name="ck_deliveries_channel"),
+    # digest: a low-priority email kept for the user's next digest (due when its window closes).
+    sa.CheckConstraint("channel IN ('email', 'digest', 'webhook')", name="ck_deliveries_channel"),
     # The sender's only lookup: pending deliveries of a channel that are due.
     sa.Index(
         "ix_deliveries_due", "channel", "next_attempt_at", postgresql_where=sa.text("state = 'pending'")

@@ -1,17 +1,22 @@
-"""The in-app inbox API: a user reads their own notifications (bearer token from the gateway), and
-registers webhook endpoints of their own."""
+"""The in-app inbox API (served to users through the gateway, with their own bearer token): their
+notifications a page at a time, marks, a live stream (Server-Sent Events), their preferences, and
+webhook endpoints of their own."""
 
+import json
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gradeflow_shared.auth import Tokens
-from notifier.usecases import notify, webhooks
-from notifier.usecases.ports import TargetGuard, Units
+from gradeflow_shared.events import Category
+from notifier.usecases import inbox, webhooks
+from notifier.usecases.ports import InboxFeed, TargetGuard, Units
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
 _bearer = HTTPBearer(auto_error=False)
@@ -23,6 +28,8 @@ class NotificationOut(BaseModel):
     title: str
     body: str
     data: dict[str, Any]
+    category: str | None
+    priority: str | None
     created_at: datetime
     read_at: datetime | None
 
@@ -44,16 +51,96 @@ UnitsDep = Annotated[Units, Depends(_units)]
 User = Annotated[UUID, Depends(_user)]
 
 
-@router.get("/notifications", response_model=list[NotificationOut])
+class InboxPage(BaseModel):
+    items: list[NotificationOut]
+    unread: int = Field(description="The user's unread notifications, all pages together")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null: the last")
+
+
+class MarkedRead(BaseModel):
+    marked: int
+
+
+@router.get("/notifications", response_model=InboxPage)
 async def list_notifications(
-    units: UnitsDep, user: User, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> list[Any]:
-    return list(await notify.list_inbox(units, user, limit))
+    units: UnitsDep,
+    user: User,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    unread: Annotated[bool, Query(description="Only the unread")] = False,
+) -> Any:
+    """The user's notifications, newest first, a page at a time."""
+    return await inbox.page(units, user, limit, cursor, unread)
+
+
+@router.get(
+    "/notifications/stream",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+)
+async def stream_notifications(request: Request, units: UnitsDep, user: User) -> EventSourceResponse:
+    """Server-Sent Events: `unread` (the count) at once, then a `notification` event for each new
+    one, its `id` a cursor — a client reconnecting with `Last-Event-ID` gets what it missed."""
+    feed: InboxFeed = request.app.state.feed
+    events = inbox.stream(units, feed, user, request.headers.get("last-event-id"))
+    first = await anext(events)  # refusals (a bad Last-Event-ID, too many streams) as plain errors
+
+    async def sse() -> AsyncIterator[ServerSentEvent]:
+        try:
+            yield _sse(*first)
+            async for event, event_id, data in events:
+                yield _sse(event, event_id, data)
+        finally:  # the client went away: leave the feed now, not when the generator is collected
+            await events.aclose()
+
+    return EventSourceResponse(sse(), ping=request.app.state.live_ping_seconds)
+
+
+def _sse(event: str, event_id: str | None, data: Any) -> ServerSentEvent:
+    if event_id is None:
+        return ServerSentEvent(data=json.dumps(data), event=event)
+    body = NotificationOut.model_validate(data, from_attributes=True).model_dump_json()
+    return ServerSentEvent(data=body, event=event, id=event_id)
+
+
+@router.post("/notifications/read-all", response_model=MarkedRead)
+async def mark_all_read(units: UnitsDep, user: User) -> MarkedRead:
+    return MarkedRead(marked=await inbox.mark_all_read(units, user))
 
 
 @router.post("/notifications/{notification_id}/read", status_code=204)
 async def mark_read(notification_id: UUID, units: UnitsDep, user: User) -> None:
-    await notify.mark_read(units, user, notification_id)
+    await inbox.mark_read(units, user, notification_id)
+
+
+class ChannelChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: Literal["email", "webhook"]
+    category: Category
+    enabled: bool
+
+
+class PreferencesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    digest: bool | None = Field(default=None, description="Low-priority emails gathered into one a window")
+    channels: list[ChannelChoice] = Field(default_factory=list, max_length=100)
+
+
+class PreferencesOut(BaseModel):
+    digest: bool
+    channels: list[ChannelChoice]
+
+
+@router.get("/preferences", response_model=PreferencesOut, tags=["preferences"])
+async def get_preferences(units: UnitsDep, user: User) -> Any:
+    return await inbox.preferences(units, user)
+
+
+@router.put("/preferences", response_model=PreferencesOut, tags=["preferences"])
+async def put_preferences(body: PreferencesIn, units: UnitsDep, user: User) -> Any:
+    """Only what the body names changes; every channel and category not named stays as it was."""
+    choices = [(c.channel, c.category, c.enabled) for c in body.channels]
+    return await inbox.set_preferences(units, user, body.digest, choices)
 
 
 class WebhookIn(BaseModel):
