@@ -16,8 +16,8 @@ from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import CourseChanged, EnrollmentChanged, Member, SubmissionGraded
 from gradeflow_shared.topology import NOTIFIER_GRADES
 from gradeflow_shared.unit_of_work import claimed
-from notifier.domain.errors import Invalid, NotFound
 from notifier.adapters.mail import compose_digests
+from notifier.domain.errors import Invalid, NotFound
 from notifier.usecases import inbox, notify
 from tests.notifier.unit.fakes import FakeNotifierStore
 from tests.support.fakes import FakeUnits, record
@@ -159,7 +159,7 @@ class _Feed:
 
 async def test_a_stream_sends_the_unread_count_then_each_new_notification_and_catches_up() -> None:
     units = _units()
-    _, student, mum, *_ = await _family(units, grades_to_parents=False)
+    _, student, *_ = await _family(units, grades_to_parents=False)
     await _run(units, notify.notify_graded, _graded(student))
     feed = _Feed()
     events = inbox.stream(units, feed, student, None)
