@@ -4,7 +4,7 @@ for a database connection and failing then; health probes are never refused."""
 
 import json
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REFUSED = json.dumps({"detail": "overloaded: too many requests in progress, retry shortly"}).encode()
 
@@ -39,7 +39,25 @@ class InFlightLimit:
             await send({"type": "http.response.body", "body": REFUSED})
             return
         self.in_flight += 1
+        held = True
+
+        async def sending(message: Message) -> None:
+            # A live stream (SSE) is work done once its answer starts: it may stay open for hours,
+            # and its own bound is the service's (the notifier's open streams).
+            nonlocal held
+            if held and message["type"] == "http.response.start" and _streams(message):
+                held = False
+                self.in_flight -= 1
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, sending)
         finally:
-            self.in_flight -= 1
+            if held:
+                self.in_flight -= 1
+
+
+def _streams(start: Message) -> bool:
+    return any(
+        k == b"content-type" and v.startswith(b"text/event-stream") for k, v in start.get("headers", ())
+    )

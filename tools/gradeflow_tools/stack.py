@@ -59,6 +59,8 @@ class StackConfig:
             OTEL_SERVICE_NAME=service,
             PYTHONUNBUFFERED="1",
         )
+        if service == "gateway":  # the inbox is served through the gateway
+            env["NOTIFIER_URL"] = self.url("notifier")
         if self.secret is not None:
             env["AUTH_SECRET"] = self.secret
         env.update(self.extra_env)

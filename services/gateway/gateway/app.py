@@ -6,7 +6,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from gateway.adapters.db.repositories import SqlGatewayStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
+from gateway.adapters.notifier_api import NotifierApi
 from gateway.handlers.http.errors import ERROR_TABLE
+from gateway.handlers.http.inbox import router as inbox_router
 from gateway.handlers.http.judge0 import router as judge0_router
 from gateway.handlers.http.routes import router as api_router
 from gateway.handlers.messages import register
@@ -25,7 +27,14 @@ def create_app(
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     units = units or runtime.units_of_work(SqlGatewayStore)
     runtime.consume(lambda subs: register(subs, units))
-    app = runtime.http_app("Gradeflow gateway", [api_router, judge0_router], ERROR_TABLE)
+    notifier_api = NotifierApi(settings.notifier_url)
+    app = runtime.http_app(
+        "Gradeflow gateway",
+        [api_router, inbox_router, judge0_router],
+        ERROR_TABLE,
+        on_stop=[notifier_api.close],
+    )
+    app.state.notifier_api = notifier_api
     intake = submissions.intake(
         units,
         settings.submit_batch_max,

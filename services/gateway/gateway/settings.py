@@ -16,3 +16,5 @@ class GatewaySettings(ServiceSettings):
     # and how many such units may be writing at once (each holds a pool connection meanwhile).
     submit_batch_max: int = Field(default=256, ge=1)
     submit_batches_in_flight: int = Field(default=2, ge=1)
+    # The notifier's HTTP API: a user's inbox, preferences and webhooks are served through this door.
+    notifier_url: str = "http://127.0.0.1:8002"
