@@ -65,6 +65,13 @@ class GatewayStore(Protocol):
     async def complete_run(self, run_id: UUID, verdict: str, result: dict[str, Any]) -> int: ...
 
 
+class InboxApi(Protocol):
+    """The notifier's inbox API, which the gateway serves through its door: a request passed on as
+    it came and the answer (a live stream too) passed back."""
+
+    async def forward(self, request: Any) -> Any: ...
+
+
 Uow = UnitOfWork[GatewayStore]
 Units = UnitsOfWork[GatewayStore]
 
