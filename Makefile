@@ -2,7 +2,7 @@
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader bench-fanout migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader bench-fanout bench-live migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
 # sandbox and toolchains; each step installs only what is missing.
@@ -67,6 +67,11 @@ bench-grader: install
 # emails into a local SMTP sink (bench/results/fanout.json).
 bench-fanout: install
 	$(UV) run --frozen python -m bench.fanout
+
+# 1,000 live inbox streams (SSE) held open through one gateway process; one course event: how long
+# until every stream had it, and the memory it takes (bench/results/live.json).
+bench-live: install
+	$(UV) run --frozen python -m bench.live
 
 clean:
 	rm -rf .run .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,7 @@ from gradeflow_shared.auth import Tokens
 from gradeflow_shared.broker import Publisher, message_for
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import CourseChanged, EnrollmentsChanged, Event, Member, SubmissionGraded
+from notifier.adapters.db.feed import FEED_NAME
 from notifier.app import create_app
 from notifier.settings import NotifierSettings
 from tests.notifier.events import course_event
@@ -182,7 +183,9 @@ async def test_a_stream_sees_its_users_new_notifications_at_once_and_catches_up(
             # The listening connection cut from the database's side: the feed listens again and
             # the stream catches up with what was written meanwhile.
             cut = await db.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = $1 AND datname = current_database()",
+                FEED_NAME,
             )
             assert cut >= 1
             later = course_event(course, "students")

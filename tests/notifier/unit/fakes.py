@@ -126,9 +126,6 @@ class FakeNotifierStore:
     async def inbox_since(self, user_id: UUID, after: tuple[datetime, UUID], limit: int) -> list[Any]:
         return [n for n in self._own(user_id) if (n.created_at, n.id) > after][:limit]
 
-    async def notifications_by_id(self, user_id: UUID, ids: Sequence[UUID]) -> list[Any]:
-        return [n for n in self._own(user_id) if n.id in ids]
-
     async def unread_count(self, user_id: UUID) -> int:
         return sum(1 for n in self._own(user_id) if n.read_at is None)
 

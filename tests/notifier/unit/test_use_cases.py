@@ -150,10 +150,10 @@ class _Feed:
     """The live feed in memory: the test hands news to the open stream."""
 
     def __init__(self) -> None:
-        self.updates: asyncio.Queue[list[str] | None] = asyncio.Queue()
+        self.updates: asyncio.Queue[list[Any] | None] = asyncio.Queue()
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, user_id: UUID) -> AsyncIterator[asyncio.Queue[list[str] | None]]:
+    async def subscribe(self, user_id: UUID) -> AsyncIterator[asyncio.Queue[list[Any] | None]]:
         yield self.updates
 
 
@@ -166,13 +166,13 @@ async def test_a_stream_sends_the_unread_count_then_each_new_notification_and_ca
     assert await anext(events) == ("unread", None, {"unread": 1})
     await _run(units, notify.notify_graded, _graded(student))
     newest = units.repos.notifications[-1]
-    feed.updates.put_nowait([str(newest.id)])
+    feed.updates.put_nowait([newest])
     event, cursor, row = await anext(events)
     assert (event, row.id) == ("notification", newest.id) and cursor is not None
     for _ in range(2):  # written while the stream was behind: a catch-up, each sent once
         await _run(units, notify.notify_graded, _graded(student))
     feed.updates.put_nowait(None)
-    feed.updates.put_nowait([str(units.repos.notifications[-1].id)])
+    feed.updates.put_nowait([units.repos.notifications[-1]])
     caught = [(await anext(events))[2].id for _ in range(2)]
     assert caught == [n.id for n in units.repos.notifications[-2:]]
     await events.aclose()

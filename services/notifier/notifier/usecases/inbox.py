@@ -74,12 +74,12 @@ async def stream(
                 sent.append(row.id)
                 after = max(after, (row.created_at, row.id))
                 yield "notification", encode_cursor(row.created_at, row.id), row
-            ids = await updates.get()
-            async with units() as uow:
-                if ids is None:  # news may have been missed: read what came after the last sent
-                    missed = await uow.repos.inbox_since(user_id, after, CATCH_UP_LIMIT)
-                else:
-                    missed = await uow.repos.notifications_by_id(user_id, [UUID(i) for i in ids])
+            news = await updates.get()
+            if news is not None:
+                missed = news
+                continue
+            async with units() as uow:  # news may have been missed: read what came after the last sent
+                missed = await uow.repos.inbox_since(user_id, after, CATCH_UP_LIMIT)
 
 
 _BEGINNING = (datetime(1970, 1, 1, tzinfo=UTC), UUID(int=0))

@@ -66,7 +66,6 @@ class NotifierStore(Protocol):
         """The user's notifications newer than `after`, oldest first."""
         ...
 
-    async def notifications_by_id(self, user_id: UUID, ids: Sequence[UUID]) -> Sequence[Any]: ...
     async def unread_count(self, user_id: UUID) -> int: ...
     async def mark_read(self, user_id: UUID, notification_id: UUID) -> bool:
         """False when the user has no such notification."""
@@ -92,9 +91,9 @@ Units = UnitsOfWork[NotifierStore]
 
 
 class InboxFeed(Protocol):
-    def subscribe(self, user_id: UUID) -> AbstractAsyncContextManager[asyncio.Queue[list[str] | None]]:
-        """News for one user's live stream: the ids of notifications written for them, or None
-        when some may have been missed (catch up from the store)."""
+    def subscribe(self, user_id: UUID) -> AbstractAsyncContextManager[asyncio.Queue[list[Any] | None]]:
+        """News for one user's live stream: the notifications written for them (rows with the
+        notifications' columns), or None when some may have been missed (catch up from the store)."""
         ...
 
 

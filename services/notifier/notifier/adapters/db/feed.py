@@ -1,13 +1,16 @@
 """New inbox rows, live: PostgreSQL's LISTEN/NOTIFY tells every notifier replica which user got
 which notification (the chunk's statement notifies, and a notice is sent only when it commits), and
-each replica hands the news to the streams it holds open for those users. A stream that may have
-missed news — its queue overflowed, or the listening connection was lost and made again — is told
-to catch up from the database instead (`None` on its queue)."""
+each replica reads the rows of the users it holds streams for — one query a notice, however many
+streams — and hands each stream its own. A stream that may have missed news — its queue
+overflowed, or the listening connection was lost and made again — is told to catch up from the
+database instead (`None` on its queue)."""
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +21,12 @@ from notifier.domain.errors import TooManyStreams
 
 log = logging.getLogger(__name__)
 FEED_CHANNEL = "notifier_inbox"
-Updates = asyncio.Queue[list[str] | None]  # notification ids, or None: catch up
+FEED_NAME = "gradeflow-notifier-feed"  # the listening connection's application_name
+Updates = asyncio.Queue[list[Any] | None]  # new notifications (rows), or None: catch up
+_ROWS = (
+    "SELECT id, user_id, kind, title, body, data, category, priority, created_at, read_at"
+    " FROM notifier.notifications WHERE id = ANY($1::uuid[]) ORDER BY created_at, id"
+)
 
 
 class PgInboxFeed:
@@ -31,6 +39,9 @@ class PgInboxFeed:
         self._streams: dict[str, set[Updates]] = {}  # by the user's id as text, as notices carry it
         self._open = 0
         self._stopping = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+        self._reads: set[asyncio.Task[None]] = set()
+        self._reading = asyncio.Lock()  # one query at a time on the connection: notices come in bursts
         self.listening = False
 
     @property
@@ -56,14 +67,29 @@ class PgInboxFeed:
     def _on_notice(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         if not self._streams:
             return
-        news: dict[str, list[str]] = {}
-        for pair in payload.split(","):
-            user, _, notification = pair.partition(":")
-            if user in self._streams:
-                news.setdefault(user, []).append(notification)
-        for user, ids in news.items():
-            for updates in self._streams[user]:
-                _offer(updates, ids)
+        wanted = [n for user, _, n in (p.partition(":") for p in payload.split(",")) if user in self._streams]
+        if wanted:
+            task = asyncio.create_task(self._hand_out(wanted))
+            self._reads.add(task)
+            task.add_done_callback(self._reads.discard)
+
+    async def _hand_out(self, ids: list[str]) -> None:
+        conn = self._conn
+        try:
+            if conn is None:
+                raise asyncpg.InterfaceError("not connected")
+            async with self._reading:
+                rows = [SimpleNamespace(**dict(r)) for r in await conn.fetch(_ROWS, ids)]
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("inbox feed: could not read a notice's rows (%s): streams catch up", exc)
+            self._catch_up_all()  # the streams read what they missed themselves
+            return
+        news: dict[str, list[Any]] = {}
+        for row in rows:
+            news.setdefault(str(row.user_id), []).append(row)
+        for user, own in news.items():
+            for updates in self._streams.get(user, ()):
+                _offer(updates, own)
 
     def _catch_up_all(self) -> None:
         for held in self._streams.values():
@@ -74,7 +100,11 @@ class PgInboxFeed:
         while not self._stopping.is_set():
             conn: asyncpg.Connection | None = None
             try:
-                conn = await asyncpg.connect(self._dsn)
+                conn = await asyncpg.connect(self._dsn, server_settings={"application_name": FEED_NAME})
+                await conn.set_type_codec(
+                    "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+                )
+                self._conn = conn
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(FEED_CHANNEL, self._on_notice)
@@ -88,7 +118,7 @@ class PgInboxFeed:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("inbox feed: not listening (%s); again in %.0f s", exc, self._reconnect)
             finally:
-                self.listening = False
+                self.listening, self._conn = False, None
                 if conn is not None:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(conn.close(), 2)
@@ -100,9 +130,9 @@ class PgInboxFeed:
         self._stopping.set()
 
 
-def _offer(updates: Updates, ids: list[str] | None) -> None:
+def _offer(updates: Updates, rows: list[Any] | None) -> None:
     try:
-        updates.put_nowait(ids)
+        updates.put_nowait(rows)
     except asyncio.QueueFull:  # a stream behind: it reads what it missed from the database
         while not updates.empty():
             updates.get_nowait()

@@ -260,11 +260,6 @@ class SqlNotifierStore:
         )
         return (await self._session.execute(stmt)).all()
 
-    async def notifications_by_id(self, user_id: UUID, ids: Sequence[UUID]) -> Sequence[Row[Any]]:
-        n = notifications.c
-        stmt = select(notifications).where(n.user_id == user_id, n.id.in_(ids)).order_by(n.created_at, n.id)
-        return (await self._session.execute(stmt)).all()
-
     async def unread_count(self, user_id: UUID) -> int:
         n = notifications.c
         count = await self._session.scalar(
