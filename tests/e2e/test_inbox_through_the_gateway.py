@@ -35,11 +35,13 @@ async def test_a_course_event_reaches_an_open_stream_through_the_gateway(gateway
     assert (await gateway.get("/v1/notifications/stream")).status_code == 401
     assert (await gateway.get("/v1/preferences")).status_code == 401
 
-    # The notifier learns of the enrollments from events: wait until it knows Ada.
-    for _ in range(100):
-        if (await gateway.get("/v1/preferences", headers=ada)).status_code == 200:
-            break
-        await asyncio.sleep(0.1)
+    # The notifier learns of the enrollments from events, on a queue of their own: wait until it
+    # knows both (an event fanned out before a member's enrollment arrives does not reach them).
+    for auth in (ada, bo):
+        for _ in range(100):
+            if (await gateway.get("/v1/preferences", headers=auth)).status_code == 200:
+                break
+            await asyncio.sleep(0.1)
     put = await gateway.put("/v1/preferences", headers=ada, json={"channels": [
         {"channel": "email", "category": "announcement", "enabled": False}
     ]})  # fmt: skip

@@ -5,12 +5,14 @@ and email once; the event redelivered, or a chunk published twice, adds none."""
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import asyncpg
 import pytest
 
 from gradeflow_shared.broker import Publisher, message_for
 from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.events import EnrollmentsChanged, Member
 from notifier.app import create_app
 from notifier.settings import NotifierSettings
 from tests.notifier.events import course_event
@@ -115,3 +117,36 @@ async def test_every_member_of_the_audience_gets_one_inbox_row_and_one_email(
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)  # a second email would have come by now
     assert notifier.received(emails) == sorted(emails), "one email each, whatever was delivered twice"
+
+
+async def test_members_whose_roster_arrives_after_the_fan_out_get_the_event_once(
+    notifier: FlakySink, infra: Infra, db: asyncpg.Connection
+) -> None:
+    """A roster imported and an event created at once: the event's fan-out may run before the
+    roster's messages are kept. Those members are sent it when their enrollment arrives."""
+    course, emails = await _course(db)
+    event = course_event(course, "students")
+    publisher = Publisher(infra.amqp_url)
+    rows = "SELECT count(*) FROM notifier.notifications WHERE data->>'event_id' = $1"
+    try:
+        await _publish(publisher, event.model_dump_json().encode(), Envelope.for_event(event), event.type)
+        await _until(db, rows, str(event.event_id), expect=STUDENTS)
+        late = [
+            Member(user_id=uuid.uuid4(), email=f"late{i}@example.com", name="L", role="student")
+            for i in range(300)
+        ]
+        roster = EnrollmentsChanged(course_id=course, members=tuple(late))
+        # Enrolled (the gateway wrote the message) before the event was published.
+        envelope = Envelope.for_event(roster).model_copy(
+            update={"occurred_at": event.published_at - timedelta(seconds=1)}
+        )
+        for _ in range(2):  # and the roster's message delivered twice
+            await _publish(publisher, roster.model_dump_json().encode(), envelope, roster.type)
+        await _until(db, rows, str(event.event_id), expect=STUDENTS + len(late))
+        await _until(db, "SELECT count(*) FROM notifier.deliveries d JOIN notifier.notifications n ON n.id = d.notification_id"
+                     " WHERE n.data->>'event_id' = $1 AND d.state = 'sent'", str(event.event_id), expect=STUDENTS + len(late))  # fmt: skip
+    finally:
+        await publisher.close()
+    late_emails = [m.email for m in late]
+    assert notifier.received(late_emails) == sorted(late_emails), "one email each, none twice"
+    assert notifier.received(emails) == sorted(emails)

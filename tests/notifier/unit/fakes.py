@@ -21,6 +21,8 @@ class FakeNotifierStore:
         self.webhooks: list[Any] = []
         self.choices: dict[tuple[UUID, str, str], bool] = {}
         self.courses: dict[UUID, bool] = {}
+        self.course_events: dict[UUID, Any] = {}
+        self.locked: list[UUID] = []
         self._tick = itertools.count()
 
     async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
@@ -99,6 +101,29 @@ class FakeNotifierStore:
 
     async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None:
         self.choices[(user_id, channel, category)] = enabled
+
+    async def lock_course(self, course_id: UUID) -> None:
+        self.locked.append(course_id)
+
+    async def record_course_event(
+        self, event_id: UUID, course_id: UUID, audience: str, published_at: datetime, message: dict[str, Any]
+    ) -> None:
+        self.course_events.setdefault(
+            event_id,
+            record(
+                event_id=event_id,
+                course_id=course_id,
+                audience=audience,
+                published_at=published_at,
+                message=message,
+            ),
+        )
+
+    async def course_events_since(self, course_id: UUID, since: datetime) -> list[Any]:
+        found = [
+            e for e in self.course_events.values() if e.course_id == course_id and e.published_at >= since
+        ]
+        return sorted(found, key=lambda e: e.published_at)
 
     async def upsert_course(self, course_id: UUID, grades_to_parents: bool) -> None:
         self.courses[course_id] = grades_to_parents

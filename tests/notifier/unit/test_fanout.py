@@ -3,6 +3,7 @@ chunk one bulk write, every recipient notified once however often either is deli
 
 import uuid
 from collections import Counter
+from datetime import timedelta
 from uuid import UUID
 
 from gradeflow_shared.envelope import Envelope
@@ -87,3 +88,45 @@ async def test_a_parent_link_is_kept_and_dropped_with_the_enrollment() -> None:
             await notify.record_enrollment(uow, event, Envelope.for_event(event))
             await uow.commit()
         assert ((course, parent, child) in units.repos.links) is active
+
+
+async def test_a_member_whose_enrollment_arrives_after_the_fan_out_still_gets_the_event_once() -> None:
+    units = FakeUnits(FakeNotifierStore())
+    course = _course(units, students=3, parents=0)
+    event = course_event(course, "students")
+    for chunk in await _fan_out(units, event, chunk_size=10):
+        await claimed(units, NOTIFIER_CHUNKS, fanout.deliver_chunk)(chunk, Envelope.for_event(chunk))
+    late, teacher = uuid.uuid4(), uuid.uuid4()
+    # Enrolled before the event was published; the enrollment's message reaches the notifier after.
+    before = Envelope.for_event(event).model_copy(
+        update={"occurred_at": event.published_at - timedelta(seconds=1)}
+    )
+    for user, role in ((late, "student"), (teacher, "teacher")):
+        enrolled = EnrollmentChanged(
+            course_id=course,
+            user_id=user,
+            email=f"{user}@x.org",
+            name="L",
+            role=role,
+            active=True,  # type: ignore[arg-type]
+        )
+        for _ in range(2):  # and delivered twice
+            async with units() as uow:
+                await notify.record_enrollment(uow, enrolled, before)
+                await uow.commit()
+    mine = [n for n in units.repos.notifications if n.user_id == late]
+    assert [n.data["event_id"] for n in mine] == [str(event.event_id)], "once, the fan-out's id"
+    assert not [n for n in units.repos.notifications if n.user_id == teacher], "not in the audience"
+    assert units.repos.locked.count(course) >= 3, "fan-out and arrivals take the course's lock"
+    # Enrolled well after the event: nothing from before they joined.
+    later = Envelope.for_event(event).model_copy(
+        update={"occurred_at": event.published_at + timedelta(minutes=1)}
+    )
+    newcomer = uuid.uuid4()
+    async with units() as uow:
+        joined = EnrollmentChanged(
+            course_id=course, user_id=newcomer, email="n@x.org", name="N", role="student", active=True
+        )
+        await notify.record_enrollment(uow, joined, later)
+        await uow.commit()
+    assert not [n for n in units.repos.notifications if n.user_id == newcomer]

@@ -1,5 +1,8 @@
 """Keeping recipients and course settings current, and grades to the student and their parents."""
 
+from collections.abc import Sequence
+from uuid import UUID
+
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import (
     CourseChanged,
@@ -9,23 +12,32 @@ from gradeflow_shared.events import (
     SubmissionGraded,
 )
 from notifier.domain.messages import graded_message, graded_notification_id
+from notifier.usecases.fanout import catch_up
 from notifier.usecases.ports import Uow
 
 
-async def record_enrollment(uow: Uow, event: EnrollmentChanged, _: Envelope) -> None:
+async def record_enrollment(uow: Uow, event: EnrollmentChanged, envelope: Envelope) -> None:
     if event.active:
         member = Member(
             user_id=event.user_id, email=event.email, name=event.name, role=event.role, follows=event.follows
         )
-        await uow.repos.upsert_members(event.course_id, [member])
+        await _arrive(uow, event.course_id, [member], envelope)
     else:
         await uow.repos.remove_parent_links(event.course_id, event.user_id)
         await uow.repos.remove_membership(event.course_id, event.user_id)
 
 
-async def record_enrollments(uow: Uow, event: EnrollmentsChanged, _: Envelope) -> None:
+async def record_enrollments(uow: Uow, event: EnrollmentsChanged, envelope: Envelope) -> None:
     """A roster import's members, in bulk."""
-    await uow.repos.upsert_members(event.course_id, event.members)
+    await _arrive(uow, event.course_id, event.members, envelope)
+
+
+async def _arrive(uow: Uow, course_id: UUID, members: Sequence[Member], envelope: Envelope) -> None:
+    """Members kept, and sent what the course announced since they were enrolled (the time their
+    enrollment's message was written), one course's arrivals and fan-outs at a time."""
+    await uow.repos.lock_course(course_id)
+    await uow.repos.upsert_members(course_id, members)
+    await catch_up(uow, course_id, members, envelope.occurred_at)
 
 
 async def record_course(uow: Uow, event: CourseChanged, _: Envelope) -> None:

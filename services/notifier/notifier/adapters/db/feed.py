@@ -42,11 +42,6 @@ class PgInboxFeed:
         self._conn: asyncpg.Connection | None = None
         self._reads: set[asyncio.Task[None]] = set()
         self._reading = asyncio.Lock()  # one query at a time on the connection: notices come in bursts
-        self.listening = False
-
-    @property
-    def open_streams(self) -> int:
-        return self._open
 
     @contextlib.asynccontextmanager
     async def subscribe(self, user_id: UUID) -> AsyncIterator[Updates]:
@@ -108,7 +103,6 @@ class PgInboxFeed:
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(FEED_CHANNEL, self._on_notice)
-                self.listening = True
                 self._catch_up_all()  # what was written while no one listened
                 stopping = asyncio.create_task(self._stopping.wait())
                 gone = asyncio.create_task(lost.wait())
@@ -118,7 +112,7 @@ class PgInboxFeed:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("inbox feed: not listening (%s); again in %.0f s", exc, self._reconnect)
             finally:
-                self.listening, self._conn = False, None
+                self._conn = None
                 if conn is not None:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(conn.close(), 2)

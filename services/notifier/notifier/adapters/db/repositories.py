@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gradeflow_shared.ids import new_id
 from notifier.adapters.db.feed import FEED_CHANNEL
 from notifier.adapters.db.tables import (
+    course_events,
     courses,
     memberships,
     notifications,
@@ -76,6 +77,10 @@ _ADD_LINKS = text(
     "SELECT CAST(:course AS uuid), * FROM unnest(CAST(:parents AS uuid[]), CAST(:students AS uuid[])) "
     "ON CONFLICT DO NOTHING"
 )
+
+# A course's fan-outs and its enrollments, one at a time (for the transaction's length): either
+# the event's audience includes the new member, or the member's arrival sees the event.
+_LOCK_COURSE = text("SELECT pg_advisory_xact_lock(hashtextextended(:course, 0))")
 
 # The parents who follow a student in a course whose grades reach them too.
 _PARENTS_TOLD = text(
@@ -168,6 +173,33 @@ class SqlNotifierStore:
             "feed": FEED_CHANNEL,
         }
         await self._session.execute(_ADD_MANY, params)
+
+    async def lock_course(self, course_id: UUID) -> None:
+        await self._session.execute(_LOCK_COURSE, {"course": str(course_id)})
+
+    async def record_course_event(
+        self, event_id: UUID, course_id: UUID, audience: str, published_at: datetime, message: dict[str, Any]
+    ) -> None:
+        await self._session.execute(
+            pg_insert(course_events)
+            .values(
+                event_id=event_id,
+                course_id=course_id,
+                audience=audience,
+                published_at=published_at,
+                message=message,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def course_events_since(self, course_id: UUID, since: datetime) -> Sequence[Row[Any]]:
+        e = course_events.c
+        stmt = (
+            select(course_events)
+            .where(e.course_id == course_id, e.published_at >= since)
+            .order_by(e.published_at)
+        )
+        return (await self._session.execute(stmt)).all()
 
     async def upsert_course(self, course_id: UUID, grades_to_parents: bool) -> None:
         await self._session.execute(

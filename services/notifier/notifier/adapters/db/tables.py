@@ -65,6 +65,19 @@ notifications = sa.Table(
     sa.Index("ix_notifications_unread", "user_id", postgresql_where=sa.text("read_at IS NULL")),
 )
 
+# The course events fanned out (their message as each recipient's notification says it): a member
+# whose enrollment arrives after the fan-out, though made before the event, is sent it on arrival.
+course_events = sa.Table(
+    "course_events",
+    metadata,
+    sa.Column("event_id", sa.Uuid, primary_key=True),
+    sa.Column("course_id", sa.Uuid, nullable=False),
+    sa.Column("audience", sa.String(16), nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("message", JSONB, nullable=False),
+    sa.Index("ix_course_events_course_published", "course_id", "published_at"),
+)
+
 # A user's webhook endpoints: every notification of theirs is also POSTed there, signed with the
 # endpoint's secret (Standard Webhooks).
 webhooks = sa.Table(
