@@ -13,6 +13,7 @@ import asyncio
 import subprocess
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -46,21 +47,38 @@ async def _events(response: httpx.Response) -> Any:
 
 
 async def _hold(
-    client: httpx.AsyncClient, token: str, ready: asyncio.Event, got: asyncio.Queue[float]
+    client: httpx.AsyncClient,
+    token: str,
+    ready: asyncio.Event,
+    got: asyncio.Queue[float],
+    failures: list[str],
 ) -> None:
-    request = client.build_request(
-        "GET", "/v1/notifications/stream", headers={"Authorization": f"Bearer {token}"}
-    )
-    response = await client.send(request, stream=True)
-    response.raise_for_status()
-    try:
-        async for name, _ in _events(response):
-            if name == "unread":
-                ready.set()
-            elif name == "notification":
-                got.put_nowait(time.monotonic())  # held open until every stream has had it
-    finally:
-        await response.aclose()
+    """One student's stream, held open; reopened (as an EventSource does) if opening it fails —
+    each failure recorded for the report."""
+    headers = {"Authorization": f"Bearer {token}"}
+    while True:
+        try:
+            response = await client.send(
+                client.build_request("GET", "/v1/notifications/stream", headers=headers), stream=True
+            )
+            if response.status_code != 200:
+                failures.append(f"HTTP {response.status_code}")
+                await response.aclose()
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                async for name, _ in _events(response):
+                    if name == "unread":
+                        ready.set()
+                    elif name == "notification":
+                        got.put_nowait(time.monotonic())  # held open until every stream has had it
+            finally:
+                await response.aclose()
+        except httpx.TransportError as exc:
+            failures.append(type(exc).__name__)
+        if ready.is_set():
+            return  # a stream that ended after it had opened is not reopened: it shows as missing
+        await asyncio.sleep(0.5)
 
 
 def _spy(pids: dict[str, int]) -> list[subprocess.Popen[bytes]]:
@@ -113,8 +131,10 @@ async def _run(
         readies = [asyncio.Event() for _ in range(n)]
         got: asyncio.Queue[float] = asyncio.Queue()
         opened = time.monotonic()
+        failures: list[str] = []
         holders = [
-            asyncio.create_task(_hold(client, t, e, got)) for t, e in zip(tokens, readies, strict=True)
+            asyncio.create_task(_hold(client, t, e, got, failures))
+            for t, e in zip(tokens, readies, strict=True)
         ]
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in readies)), 120)
         open_seconds = time.monotonic() - opened
@@ -153,6 +173,7 @@ async def _run(
         "streams": n,
         "received": len(arrivals),
         "open_all_seconds": round(open_seconds, 2),
+        "open_failures": dict(Counter(failures)),
         "delivery_ms": {"p50": _pct(delays, 0.5), "p99": _pct(delays, 0.99), "max": round(max(delays), 1)},
         "rows_written_ms": round((float(written) - created_wall) * 1000, 1),
         "rss_with_streams_open_mb": held,

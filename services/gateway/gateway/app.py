@@ -4,20 +4,27 @@ may pass their own units of work (a fake store) instead of the database's."""
 from fastapi import FastAPI
 from sqlalchemy.exc import DataError, IntegrityError
 
+from gateway.adapters.backlog import QueueBacklog
 from gateway.adapters.db.repositories import SqlGatewayStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.adapters.notifier_api import NotifierApi
+from gateway.adapters.rate_limit import RedisRateLimiter
+from gateway.handlers.http.dev import router as dev_router
 from gateway.handlers.http.errors import ERROR_TABLE
+from gateway.handlers.http.idempotency import IdempotencyKeys
 from gateway.handlers.http.inbox import router as inbox_router
 from gateway.handlers.http.judge0 import router as judge0_router
+from gateway.handlers.http.rate_limits import RateLimits
 from gateway.handlers.http.routes import router as api_router
 from gateway.handlers.messages import register
 from gateway.settings import GatewaySettings
 from gateway.usecases import submissions
+from gateway.usecases.idempotency import KeyPolicy
 from gateway.usecases.ports import Context, Units
 from gradeflow_shared.auth import Tokens
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
+from gradeflow_shared.topology import GRADER_RUNS, GRADER_SUBMISSIONS
 
 
 def create_app(
@@ -28,12 +35,16 @@ def create_app(
     units = units or runtime.units_of_work(SqlGatewayStore)
     runtime.consume(lambda subs: register(subs, units))
     notifier_api = NotifierApi(settings.notifier_url)
+    limiter = RedisRateLimiter(settings.redis_url)
+    tokens = Tokens(settings.auth_secret, settings.token_ttl_seconds)
+    routers = [api_router, inbox_router, judge0_router, *([dev_router] if settings.dev_login_served else [])]
     app = runtime.http_app(
-        "Gradeflow gateway",
-        [api_router, inbox_router, judge0_router],
-        ERROR_TABLE,
-        on_stop=[notifier_api.close],
+        "Gradeflow gateway", routers, ERROR_TABLE, on_stop=[notifier_api.close, limiter.close]
     )
+    policy = KeyPolicy(settings.idempotency_ttl_seconds, settings.idempotency_lock_seconds)
+    app.add_middleware(IdempotencyKeys, units=units, policy=policy, tokens=tokens)
+    if settings.rates:  # outermost: a request past its limit is refused before any other work
+        app.add_middleware(RateLimits, limiter=limiter, rates=settings.rates, tokens=tokens)
     app.state.notifier_api = notifier_api
     intake = submissions.intake(
         units,
@@ -41,6 +52,12 @@ def create_app(
         settings.submit_batches_in_flight,
         split_on=(IntegrityError, DataError),
     )
-    app.state.context = Context(units, intake)
-    app.state.tokens = Tokens(settings.auth_secret, settings.token_ttl_seconds)
+    bounds = {
+        GRADER_SUBMISSIONS.queue: settings.max_grading_backlog,
+        GRADER_RUNS.queue: settings.max_run_backlog,
+    }
+    backlog = QueueBacklog(settings.amqp_url, bounds)
+    runtime.alongside(backlog.run, backlog.stop)
+    app.state.context = Context(units, intake, backlog)
+    app.state.tokens = tokens
     return app

@@ -1,8 +1,9 @@
 """The gateway's typed settings (environment variables listed in docs/configuration.md)."""
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from gateway.domain.limits import ROUTE_CLASSES, Rate
 from gradeflow_shared.settings import ServiceSettings
 
 
@@ -18,3 +19,46 @@ class GatewaySettings(ServiceSettings):
     submit_batches_in_flight: int = Field(default=2, ge=1)
     # The notifier's HTTP API: a user's inbox, preferences and webhooks are served through this door.
     notifier_url: str = "http://127.0.0.1:8002"
+    # Rate limits, shared by every replica through Redis: route class (runs, submissions, writes,
+    # reads) → REQUESTS/SECONDS per client (the token's user, else the address). Only the classes
+    # named are limited; JSON, e.g. RATE_LIMITS='{"runs": "100/60", "submissions": "30/60"}'.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rate_limits: dict[str, str] = Field(default_factory=lambda: {"runs": "100/60"})
+
+    @property
+    def rates(self) -> dict[str, Rate]:
+        return {name: Rate.parse(text) for name, text in self.rate_limits.items()}
+
+    @model_validator(mode="after")
+    def _rates_are_rates(self) -> "GatewaySettings":
+        unknown = set(self.rate_limits) - set(ROUTE_CLASSES)
+        if unknown:
+            raise ValueError(
+                f"RATE_LIMITS names unknown route classes {sorted(unknown)}: use {ROUTE_CLASSES}"
+            )
+        self.rates  # noqa: B018 (each parsed once here: a bad rate fails at start-up)
+        return self
+
+    # Back-pressure: past this many submissions waiting for a grader (grader.submissions, as the
+    # broker counts it), new ones are refused 503 with Retry-After; 0: no bound. Runs likewise.
+    max_grading_backlog: int = Field(default=10_000, ge=0)
+    max_run_backlog: int = Field(default=1_000, ge=0)
+
+    # Idempotency-Key: how long a key's answer is kept for retries, and how long a key whose request
+    # never answered (its process died) stays locked before a retry may take it over.
+    idempotency_ttl_seconds: float = Field(default=24 * 3600, gt=0)
+    idempotency_lock_seconds: float = Field(default=60, gt=0)
+
+    # POST /v1/auth/dev-login (a token for any email): unset, on in development and test and off in
+    # production, where it may not be turned on.
+    dev_login: bool | None = None
+
+    @property
+    def dev_login_served(self) -> bool:
+        return self.dev_login if self.dev_login is not None else self.environment != "production"
+
+    @model_validator(mode="after")
+    def _no_dev_login_in_production(self) -> "GatewaySettings":
+        if self.environment == "production" and self.dev_login:
+            raise ValueError("DEV_LOGIN cannot be on in production: anyone could log in as anyone")
+        return self

@@ -29,3 +29,7 @@ class RosterInvalid(GatewayError):
     def __init__(self, faults: list[dict[str, object]]) -> None:
         super().__init__(f"{len(faults)} faulty lines in the roster; nothing was imported", field="body")
         self.fields = faults
+
+
+class Overloaded(GatewayError):
+    """A bound is reached (the grading backlog): nothing was done; retry shortly (503)."""

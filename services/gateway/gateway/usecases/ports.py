@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from gateway import schemas as s
+from gateway.domain.limits import Decision, Rate
 from gradeflow_shared.batching import Batcher
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
 
@@ -34,6 +35,20 @@ class GatewayStore(Protocol):
 
     async def update_course(self, course_id: UUID, fields: dict[str, Any]) -> Any: ...
     async def get_course(self, course_id: UUID) -> Any | None: ...
+    async def take_idempotency_key(
+        self, client: str, key: str, fingerprint: str, ttl_seconds: float, lock_seconds: float
+    ) -> bool:
+        """True: the key is this request's now (new, expired, or abandoned unanswered)."""
+        ...
+
+    async def idempotency_key(self, client: str, key: str) -> Any | None:
+        """fingerprint, status (None while unanswered), headers, body."""
+        ...
+
+    async def answer_idempotency_key(
+        self, client: str, key: str, status: int, headers: dict[str, str], body: bytes
+    ) -> None: ...
+    async def release_idempotency_key(self, client: str, key: str) -> None: ...
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Any | None:
         """The member's `role` and, for a parent, the `children` they follow (a list)."""
         ...
@@ -72,6 +87,19 @@ class InboxApi(Protocol):
     async def forward(self, request: Any) -> Any: ...
 
 
+class Backlog(Protocol):
+    def full(self, queue: str) -> bool:
+        """Whether `queue` holds as many waiting messages as it may (new work is refused)."""
+        ...
+
+
+class RateLimiter(Protocol):
+    async def take(self, route_class: str, client: str, rate: Rate) -> Decision | None:
+        """One request from `client` in `route_class`: the shared bucket's decision, or None when
+        it cannot be asked."""
+        ...
+
+
 Uow = UnitOfWork[GatewayStore]
 Units = UnitsOfWork[GatewayStore]
 
@@ -93,3 +121,4 @@ class Context:
 
     units: Units
     intake: Intake  # submits grouped into shared units of work
+    backlog: Backlog | None = None  # the grading queues' depth against their bounds

@@ -4,10 +4,11 @@ Accepted at once (202) through the outbox like a submission; the grader's result
 from uuid import UUID
 
 from gateway import schemas as s
-from gateway.domain.errors import NotFound
+from gateway.domain.errors import NotFound, Overloaded
 from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import RunCompleted, RunRequested
+from gradeflow_shared.topology import GRADER_RUNS
 
 RESULT_FIELDS = {
     "stdout",
@@ -27,7 +28,10 @@ async def request_run(ctx: Context, user_id: UUID, cmd: s.RunIn) -> s.RunAccepte
 
 
 async def request_runs(ctx: Context, user_id: UUID, cmds: list[s.RunIn]) -> list[s.RunAccepted]:
-    """Store the runs and stage their `run.requested` in one unit: a batch is accepted whole."""
+    """Store the runs and stage their `run.requested` in one unit: a batch is accepted whole —
+    or refused at once while the runs' backlog is full."""
+    if ctx.backlog is not None and ctx.backlog.full(GRADER_RUNS.queue):
+        raise Overloaded("the queue of runs is full; retry shortly")
     async with ctx.units() as uow:
         if await uow.repos.get_user(user_id) is None:
             raise NotFound("user not found")

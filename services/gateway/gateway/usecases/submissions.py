@@ -5,12 +5,13 @@ from uuid import UUID
 
 from gateway import schemas as s
 from gateway.domain.access import may_view_submission, require_student
-from gateway.domain.errors import GatewayError, NotFound
+from gateway.domain.errors import GatewayError, NotFound, Overloaded
 from gateway.domain.submissions import earlier_than, results_for_viewer
 from gateway.usecases.ports import Context, Intake, Submit, Units, Uow
 from gradeflow_shared.batching import Batcher
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted, SubmissionCreated, SubmissionGraded
+from gradeflow_shared.topology import GRADER_SUBMISSIONS
 
 
 def intake(
@@ -35,7 +36,9 @@ def intake(
 
 async def submit(ctx: Context, student_id: UUID, cmd: s.SubmissionIn) -> s.SubmissionAccepted:
     """Store the submission and stage `submission.created` in one unit (shared with concurrent
-    submits); grading is asynchronous."""
+    submits); grading is asynchronous. Refused at once while the grading backlog is full."""
+    if ctx.backlog is not None and ctx.backlog.full(GRADER_SUBMISSIONS.queue):
+        raise Overloaded("the grading backlog is full; retry shortly")
     accepted = await ctx.intake.add(Submit(student_id, cmd))
     assert accepted is not None
     return accepted

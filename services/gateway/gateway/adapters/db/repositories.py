@@ -13,6 +13,7 @@ from gateway.adapters.db.tables import (
     assignments,
     course_events,
     courses,
+    idempotency_keys,
     runs,
     submissions,
     test_cases,
@@ -71,6 +72,19 @@ _STUDENTS_BY_EMAIL = text(
 )
 
 
+# Take a key: new, or expired (older than the TTL), or abandoned (still unanswered past the lock:
+# its request died with its process) — the row is then this request's. A key in use answers no row.
+_TAKE_KEY = text(
+    "INSERT INTO gateway.idempotency_keys (client, key, fingerprint) VALUES (:client, :key, :fingerprint) "
+    "ON CONFLICT (client, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, created_at = now(),"
+    " status = NULL, headers = NULL, body = NULL "
+    "WHERE idempotency_keys.created_at < now() - make_interval(secs => :ttl) OR"
+    " (idempotency_keys.status IS NULL"
+    "  AND idempotency_keys.created_at < now() - make_interval(secs => :lock)) "
+    "RETURNING key"
+)
+
+
 class SqlGatewayStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -122,6 +136,37 @@ class SqlGatewayStore:
 
     async def get_course(self, course_id: UUID) -> Row[Any] | None:
         return (await self._session.execute(select(courses).where(courses.c.id == course_id))).first()
+
+    async def take_idempotency_key(
+        self, client: str, key: str, fingerprint: str, ttl_seconds: float, lock_seconds: float
+    ) -> bool:
+        params = {
+            "client": client,
+            "key": key,
+            "fingerprint": fingerprint,
+            "ttl": ttl_seconds,
+            "lock": lock_seconds,
+        }
+        return (await self._session.execute(_TAKE_KEY, params)).first() is not None
+
+    async def idempotency_key(self, client: str, key: str) -> Row[Any] | None:
+        k = idempotency_keys.c
+        stmt = select(idempotency_keys).where(k.client == client, k.key == key)
+        return (await self._session.execute(stmt)).first()
+
+    async def answer_idempotency_key(
+        self, client: str, key: str, status: int, headers: dict[str, str], body: bytes
+    ) -> None:
+        k = idempotency_keys.c
+        await self._session.execute(
+            update(idempotency_keys)
+            .where(k.client == client, k.key == key)
+            .values(status=status, headers=headers, body=body)
+        )
+
+    async def release_idempotency_key(self, client: str, key: str) -> None:
+        k = idempotency_keys.c
+        await self._session.execute(idempotency_keys.delete().where(k.client == client, k.key == key))
 
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Row[Any] | None:
         return (await self._session.execute(_ENROLLMENT, {"course": course_id, "user": user_id})).first()

@@ -143,5 +143,20 @@ course_events = sa.Table(
     sa.Index("ix_course_events_course_created", "course_id", "created_at"),
 )
 
+# A client's Idempotency-Key: the first request's fingerprint and, once answered, its answer (status
+# NULL: still being worked on).
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("client", sa.String(100), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer),
+    sa.Column("headers", JSONB),
+    sa.Column("body", sa.LargeBinary),
+    _created(),
+    sa.Index("ix_idempotency_keys_created", "created_at"),  # expired keys are swept by age
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

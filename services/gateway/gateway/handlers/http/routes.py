@@ -2,13 +2,12 @@
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 
 from gateway import schemas as s
 from gateway.domain.errors import GatewayError
-from gateway.handlers.http.deps import Ctx, User, read_limited, tokens
+from gateway.handlers.http.deps import Ctx, User, read_limited
 from gateway.usecases import catalogue, runs, submissions
-from gradeflow_shared.auth import Tokens
 
 router = APIRouter(prefix="/v1")
 
@@ -22,12 +21,6 @@ async def submit(body: s.SubmissionIn, ctx: Ctx, user: User) -> s.SubmissionAcce
 @router.get("/submissions/{submission_id}", response_model=s.SubmissionOut)
 async def get_submission(submission_id: UUID, ctx: Ctx, user: User) -> s.SubmissionOut:
     return await submissions.view(ctx, user, submission_id)
-
-
-@router.post("/auth/dev-login", response_model=s.TokenOut, tags=["auth"])
-async def dev_login(body: s.DevLogin, ctx: Ctx, issuer: Tokens = Depends(tokens)) -> s.TokenOut:
-    user = await catalogue.dev_login(ctx, body)
-    return s.TokenOut(token=issuer.issue(user.id), user_id=user.id)
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=s.CourseOut)

@@ -1,0 +1,62 @@
+"""Rate limits at the door (ASGI middleware): each request's client — the token's user, else the
+address it came from — and route class draw on a bucket shared by every replica; past it, 429 with
+`Retry-After`, and every limited answer carries `RateLimit-Limit`, `-Remaining` and `-Reset`.
+Only the classes RATE_LIMITS names are limited (code runs, by default: the seeds' 100 a minute)."""
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.domain.limits import Decision, Rate, route_class
+from gateway.handlers.http.clients import client_of
+from gateway.usecases.ports import RateLimiter
+from gradeflow_shared.auth import Tokens
+from gradeflow_shared.http_errors import error_body
+
+
+class RateLimits:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, rates: dict[str, Rate], tokens: Tokens) -> None:
+        self.app, self._limiter, self._rates, self._tokens = app, limiter, rates, tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rate = (
+            self._rates.get(route_class(scope.get("method", ""), scope["path"]))
+            if scope["type"] == "http"
+            else None
+        )
+        if rate is None:
+            await self.app(scope, receive, send)
+            return
+        kind = route_class(scope["method"], scope["path"])
+        decision = await self._limiter.take(kind, client_of(scope, self._tokens), rate)
+        if decision is None:  # the limiter cannot be asked: let it through
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(decision)
+        if not decision.allowed:
+            message = f"rate limit reached for {kind}: {rate.capacity} per {rate.period_seconds:g} s"
+            body = json.dumps(error_body("rate_limited", message)).encode()
+            refused = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(max(1, decision.retry_after)).encode()),
+                *headers,
+            ]
+            await send({"type": "http.response.start", "status": 429, "headers": refused})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *headers]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"ratelimit-limit", str(decision.limit).encode()),
+        (b"ratelimit-remaining", str(decision.remaining).encode()),
+        (b"ratelimit-reset", str(decision.reset).encode()),
+    ]
