@@ -2,7 +2,7 @@
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader bench-fanout bench-live migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader bench-fanout bench-live bench-results-live migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
 # sandbox and toolchains; each step installs only what is missing.
@@ -72,6 +72,11 @@ bench-fanout: install
 # until every stream had it, and the memory it takes (bench/results/live.json).
 bench-live: install
 	$(UV) run --frozen python -m bench.live
+
+# 1,000 students following their own submission's result over SSE through one gateway process
+# (bench/results/results-live.json).
+bench-results-live: install
+	$(UV) run --frozen python -m bench.results_live
 
 clean:
 	rm -rf .run .pytest_cache .mypy_cache .ruff_cache

@@ -1,10 +1,16 @@
 """What the load benchmarks share: a free port, and a course with a 5-test Python assignment and
 enrolled students, made through the gateway's API."""
 
+import contextlib
 import socket
 import time
+import uuid
+from collections.abc import Iterator
 
 import httpx
+
+from gradeflow_tools.scratch import provisioned_infra
+from gradeflow_tools.stack import SERVICES, Stack, StackConfig
 
 SUM_TESTS = [
     {"stdin": f"{n}\n", "expected_stdout": f"{n * (n + 1) // 2}\n", "weight": 1, "hidden": n > 50}
@@ -49,3 +55,43 @@ async def course_with_students(client: httpx.AsyncClient, students: int) -> tupl
         r.raise_for_status()
         tokens.append(token)
     return assignment["id"], tokens
+
+
+async def roster_course(client: httpx.AsyncClient, n: int) -> tuple[dict[str, str], str, list[str]]:
+    """A course of `n` students imported as one roster: (the teacher's headers, the course's id, a
+    token per student)."""
+    tag = uuid.uuid4().hex[:8]
+    _, token = await login(client, f"teacher-{tag}")
+    teacher = {"Authorization": f"Bearer {token}"}
+    course = (await client.post("/v1/courses", json={"title": "Live"}, headers=teacher)).json()["id"]
+    roster = "name,email,role,child_email\n" + "".join(
+        f"S {i},s{i}.{tag}@example.com,student,\n" for i in range(n)
+    )
+    r = await client.post(
+        f"/v1/courses/{course}/roster",
+        content=roster.encode(),
+        headers={**teacher, "Content-Type": "text/csv"},
+    )
+    r.raise_for_status()
+    return teacher, course, [(await login(client, f"s{i}.{tag}"))[1] for i in range(n)]
+
+
+@contextlib.contextmanager
+def running_stack(
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[tuple[StackConfig, str, dict[str, int]]]:
+    """The four services as processes on a scratch vhost and database: (their config, the admin
+    database URL, each service's pid), stopped after."""
+    with provisioned_infra("gradeflow_bench") as infra:
+        config = infra.stack_config(ports={s: free_port() for s in SERVICES}, extra_env=extra_env or {})
+        stack = Stack(config)
+        stack.start()
+        time.sleep(2)
+        try:
+            yield (
+                config,
+                infra.admin_url,
+                {n: p.proc.pid for n, p in stack.processes.items() if p.proc is not None},
+            )
+        finally:
+            stack.stop()

@@ -12,7 +12,6 @@ Writes bench/results/live.json.
 import asyncio
 import subprocess
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,8 @@ import httpx
 import typer
 
 from bench import results
-from bench.course import free_port, login
+from bench.course import roster_course, running_stack
 from bench.memory import Memory, rss_mb
-from gradeflow_tools.scratch import provisioned_infra
-from gradeflow_tools.stack import SERVICES, Stack
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -116,17 +113,7 @@ async def _run(
     async with httpx.AsyncClient(
         base_url=gateway, timeout=httpx.Timeout(30, read=None), limits=limits
     ) as client:
-        tag = uuid.uuid4().hex[:8]
-        _, token = await login(client, f"teacher-{tag}")
-        teacher = {"Authorization": f"Bearer {token}"}
-        course = (await client.post("/v1/courses", json={"title": "Live"}, headers=teacher)).json()["id"]
-        roster = "name,email,role,child_email\n" + "".join(
-            f"S {i},s{i}.{tag}@example.com,student,\n" for i in range(n)
-        )
-        r = await client.post(f"/v1/courses/{course}/roster", content=roster.encode(),
-                              headers={**teacher, "Content-Type": "text/csv"})  # fmt: skip
-        r.raise_for_status()
-        tokens = [(await login(client, f"s{i}.{tag}"))[1] for i in range(n)]
+        teacher, course, tokens = await roster_course(client, n)
         await asyncio.sleep(2)  # the notifier learns of the roster from its events
         readies = [asyncio.Event() for _ in range(n)]
         got: asyncio.Queue[float] = asyncio.Queue()
@@ -186,18 +173,8 @@ def main(
     streams: int = typer.Option(1000),
     profile: bool = typer.Option(False, help="py-spy the gateway and notifier during the delivery"),
 ) -> None:
-    with provisioned_infra("gradeflow_bench") as infra:
-        config = infra.stack_config(ports={s: free_port() for s in SERVICES})
-        stack = Stack(config)
-        stack.start()
-        time.sleep(2)
-        pids = {name: p.proc.pid for name, p in stack.processes.items() if p.proc is not None}
-        try:
-            report = asyncio.run(
-                _run(config.url("gateway"), infra.admin_url, streams, Memory(pids), pids, profile)
-            )
-        finally:
-            stack.stop()
+    with running_stack() as (config, admin_url, pids):
+        report = asyncio.run(_run(config.url("gateway"), admin_url, streams, Memory(pids), pids, profile))
     print(report, flush=True)
     results.write("live", report)
 

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import DataError, IntegrityError
 
 from gateway.adapters.backlog import QueueBacklog
+from gateway.adapters.db.feed import PgSubmissionFeed
 from gateway.adapters.db.repositories import SqlGatewayStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.adapters.notifier_api import NotifierApi
@@ -58,6 +59,9 @@ def create_app(
     }
     backlog = QueueBacklog(settings.amqp_url, bounds)
     runtime.alongside(backlog.run, backlog.stop)
-    app.state.context = Context(units, intake, backlog)
+    feed = PgSubmissionFeed(settings.database_url, settings.max_live_streams)
+    runtime.alongside(feed.run, feed.stop)
+    app.state.context = Context(units, intake, backlog, feed)
+    app.state.live_ping_seconds = settings.live_ping_seconds
     app.state.tokens = tokens
     return app

@@ -44,6 +44,10 @@ class GatewaySettings(ServiceSettings):
     max_grading_backlog: int = Field(default=10_000, ge=0)
     max_run_backlog: int = Field(default=1_000, ge=0)
 
+    # Live submission results (SSE) one gateway process holds open; past it, 503.
+    max_live_streams: int = Field(default=10_000, ge=1)
+    live_ping_seconds: float = Field(default=15.0, gt=0)
+
     # Idempotency-Key: how long a key's answer is kept for retries, and how long a key whose request
     # never answered (its process died) stays locked before a retry may take it over.
     idempotency_ttl_seconds: float = Field(default=24 * 3600, gt=0)

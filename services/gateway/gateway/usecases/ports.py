@@ -2,7 +2,9 @@
 back as records with the table's columns as attributes) and the unit of work around it. The
 adapters implement them; unit tests pass in-memory fakes."""
 
+import asyncio
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -87,6 +89,13 @@ class InboxApi(Protocol):
     async def forward(self, request: Any) -> Any: ...
 
 
+class SubmissionFeed(Protocol):
+    def subscribe(self, submission_id: UUID) -> AbstractAsyncContextManager[asyncio.Queue[Any]]:
+        """After each move, the submission's row (with its assignment's `course_id`), or None when
+        it is to be read from the store."""
+        ...
+
+
 class Backlog(Protocol):
     def full(self, queue: str) -> bool:
         """Whether `queue` holds as many waiting messages as it may (new work is refused)."""
@@ -122,3 +131,4 @@ class Context:
     units: Units
     intake: Intake  # submits grouped into shared units of work
     backlog: Backlog | None = None  # the grading queues' depth against their bounds
+    feed: SubmissionFeed | None = None  # submissions' moves, for live streams

@@ -1,5 +1,6 @@
 """Submitting code and following its grading: the gateway's side of a submission's path."""
 
+from collections.abc import AsyncGenerator
 from typing import Any
 from uuid import UUID
 
@@ -91,6 +92,12 @@ async def accept(units: Units, batch: list[Submit]) -> list[s.SubmissionAccepted
 
 
 async def view(ctx: Context, viewer_id: UUID, submission_id: UUID) -> s.SubmissionOut:
+    row, role = await _visible(ctx, viewer_id, submission_id)
+    return _view_of(row, role)
+
+
+async def _visible(ctx: Context, viewer_id: UUID, submission_id: UUID) -> tuple[Any, str | None]:
+    """The submission and the viewer's role in its course, if the viewer may see it."""
     async with ctx.units() as uow:
         row = await uow.repos.get_submission(submission_id)
         membership = await uow.repos.enrollment(row.course_id, viewer_id) if row else None
@@ -98,6 +105,10 @@ async def view(ctx: Context, viewer_id: UUID, submission_id: UUID) -> s.Submissi
     children = membership.children if membership else ()
     if row is None or not may_view_submission(viewer_id, row.student_id, role, children):
         raise NotFound("submission not found", field="submission_id")
+    return row, role
+
+
+def _view_of(row: Any, role: str | None) -> s.SubmissionOut:
     return s.SubmissionOut(
         id=row.id,
         assignment_id=row.assignment_id,
@@ -111,6 +122,26 @@ async def view(ctx: Context, viewer_id: UUID, submission_id: UUID) -> s.Submissi
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+async def follow(ctx: Context, viewer_id: UUID, submission_id: UUID) -> AsyncGenerator[s.SubmissionOut]:
+    """The submission as the viewer may see it, now and after each move, until it is graded. The
+    viewer's right to see it is checked once; each move's row comes from the feed."""
+    if ctx.feed is None:
+        raise GatewayError("live results are not served here", field="submission_id")
+    async with ctx.feed.subscribe(submission_id) as moves:  # before the first read: no move missed
+        row, role = await _visible(ctx, viewer_id, submission_id)
+        seen = _view_of(row, role)
+        yield seen
+        while seen.status != "graded":
+            moved = await moves.get()
+            if moved is None:  # the feed could not say: read it
+                async with ctx.units() as uow:
+                    moved = await uow.repos.get_submission(submission_id)
+            now = _view_of(moved, role)
+            if (now.status, now.updated_at) != (seen.status, seen.updated_at):
+                seen = now
+                yield seen
 
 
 async def grading_started(uow: Uow, event: GradingStarted, _: Envelope) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import Row, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.adapters.db.feed import SUBMISSIONS_CHANNEL
 from gateway.adapters.db.tables import (
     assignments,
     course_events,
@@ -83,6 +84,9 @@ _TAKE_KEY = text(
     "  AND idempotency_keys.created_at < now() - make_interval(secs => :lock)) "
     "RETURNING key"
 )
+
+
+_ANNOUNCE = text("SELECT pg_notify(:channel, :id)")
 
 
 class SqlGatewayStore:
@@ -231,14 +235,17 @@ class SqlGatewayStore:
     async def advance_submission(
         self, submission_id: UUID, allowed_from: Sequence[str], **values: Any
     ) -> int:
-        """Move a submission forward; statuses not in `allowed_from` are left alone (late events)."""
+        """Move a submission forward; statuses not in `allowed_from` are left alone (late events).
+        A move is announced to the live streams following the submission (NOTIFY: at commit)."""
         stmt = (
             update(submissions)
             .where(submissions.c.id == submission_id, submissions.c.status.in_(allowed_from))
             .values(updated_at=func.now(), **values)
         )
-        result = await self._session.execute(stmt)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        moved = int((await self._session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+        if moved:
+            await self._session.execute(_ANNOUNCE, {"channel": SUBMISSIONS_CHANNEL, "id": str(submission_id)})
+        return moved
 
     async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Row[Any]]:
         """Insert the runs in one round trip; rows come back in the order given."""

@@ -1,8 +1,10 @@
 """The public API's routes: each turns a request into one use-case call and its result back."""
 
+from collections.abc import AsyncIterator
 from uuid import UUID
 
 from fastapi import APIRouter, Request, status
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gateway import schemas as s
 from gateway.domain.errors import GatewayError
@@ -21,6 +23,30 @@ async def submit(body: s.SubmissionIn, ctx: Ctx, user: User) -> s.SubmissionAcce
 @router.get("/submissions/{submission_id}", response_model=s.SubmissionOut)
 async def get_submission(submission_id: UUID, ctx: Ctx, user: User) -> s.SubmissionOut:
     return await submissions.view(ctx, user, submission_id)
+
+
+@router.get(
+    "/submissions/{submission_id}/events",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+)
+async def follow_submission(
+    submission_id: UUID, request: Request, ctx: Ctx, user: User
+) -> EventSourceResponse:
+    """Server-Sent Events: a `status` event with the submission as you may see it (`queued`,
+    `running`, `graded` with the result), now and at each move; the stream ends once graded."""
+    updates = submissions.follow(ctx, user, submission_id)
+    first = await anext(updates)  # not found (or not yours): a plain 404 before any stream
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        try:
+            yield ServerSentEvent(data=first.model_dump_json(), event="status", id=first.status)
+            async for seen in updates:
+                yield ServerSentEvent(data=seen.model_dump_json(), event="status", id=seen.status)
+        finally:
+            await updates.aclose()
+
+    return EventSourceResponse(events(), ping=request.app.state.live_ping_seconds)
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=s.CourseOut)

@@ -7,7 +7,6 @@ database instead (`None` on its queue)."""
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -15,8 +14,8 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
+from gradeflow_shared.listening import PgListener
 from notifier.domain.errors import TooManyStreams
 
 log = logging.getLogger(__name__)
@@ -32,16 +31,14 @@ _ROWS = (
 class PgInboxFeed:
     QUEUE_SIZE = 256  # notices a slow stream may have waiting before it is told to catch up
 
-    def __init__(self, database_url: str, max_streams: int, reconnect_seconds: float = 1.0) -> None:
-        self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    def __init__(self, database_url: str, max_streams: int) -> None:
+        self._listener = PgListener(
+            database_url, FEED_CHANNEL, self._on_notice, self._catch_up_all, FEED_NAME
+        )
         self._max = max_streams
-        self._reconnect = reconnect_seconds
         self._streams: dict[str, set[Updates]] = {}  # by the user's id as text, as notices carry it
         self._open = 0
-        self._stopping = asyncio.Event()
-        self._conn: asyncpg.Connection | None = None
         self._reads: set[asyncio.Task[None]] = set()
-        self._reading = asyncio.Lock()  # one query at a time on the connection: notices come in bursts
 
     @contextlib.asynccontextmanager
     async def subscribe(self, user_id: UUID) -> AsyncIterator[Updates]:
@@ -59,7 +56,7 @@ class PgInboxFeed:
             if not held:
                 del self._streams[key]
 
-    def _on_notice(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notice(self, payload: str) -> None:
         if not self._streams:
             return
         wanted = [n for user, _, n in (p.partition(":") for p in payload.split(",")) if user in self._streams]
@@ -69,12 +66,8 @@ class PgInboxFeed:
             task.add_done_callback(self._reads.discard)
 
     async def _hand_out(self, ids: list[str]) -> None:
-        conn = self._conn
         try:
-            if conn is None:
-                raise asyncpg.InterfaceError("not connected")
-            async with self._reading:
-                rows = [SimpleNamespace(**dict(r)) for r in await conn.fetch(_ROWS, ids)]
+            rows = [SimpleNamespace(**dict(r)) for r in await self._listener.fetch(_ROWS, ids)]
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("inbox feed: could not read a notice's rows (%s): streams catch up", exc)
             self._catch_up_all()  # the streams read what they missed themselves
@@ -92,36 +85,10 @@ class PgInboxFeed:
                 _offer(updates, None)
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self._dsn, server_settings={"application_name": FEED_NAME})
-                await conn.set_type_codec(
-                    "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-                )
-                self._conn = conn
-                lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(FEED_CHANNEL, self._on_notice)
-                self._catch_up_all()  # what was written while no one listened
-                stopping = asyncio.create_task(self._stopping.wait())
-                gone = asyncio.create_task(lost.wait())
-                await asyncio.wait({stopping, gone}, return_when=asyncio.FIRST_COMPLETED)
-                stopping.cancel()
-                gone.cancel()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("inbox feed: not listening (%s); again in %.0f s", exc, self._reconnect)
-            finally:
-                self._conn = None
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
-            if not self._stopping.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._reconnect)
+        await self._listener.run()
 
     def stop(self) -> None:
-        self._stopping.set()
+        self._listener.stop()
 
 
 def _offer(updates: Updates, rows: list[Any] | None) -> None:

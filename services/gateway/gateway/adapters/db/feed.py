@@ -1,0 +1,90 @@
+"""Submissions, live: the read model's every move (queued → running → graded) is announced by
+NOTIFY in the transaction that makes it; each gateway replica reads a moved submission once, on
+its listening connection, and hands the row to every stream it holds for it (no pool connection
+per stream). After the listening connection was lost and made again, or a read failed, the
+streams are told to read for themselves (None)."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from gateway.domain.errors import Overloaded
+from gradeflow_shared.listening import PgListener
+
+log = logging.getLogger(__name__)
+SUBMISSIONS_CHANNEL = "gateway_submissions"
+FEED_NAME = "gradeflow-gateway-feed"
+_ROW = (
+    "SELECT s.*, a.course_id FROM gateway.submissions s JOIN gateway.assignments a ON a.id = s.assignment_id"
+    " WHERE s.id = $1::uuid"
+)
+Moves = asyncio.Queue[Any]  # the submission's row as it is now, or None: read it yourself
+
+
+class PgSubmissionFeed:
+    def __init__(self, database_url: str, max_streams: int) -> None:
+        self._listener = PgListener(
+            database_url, SUBMISSIONS_CHANNEL, self._on_notice, self._all_changed, FEED_NAME
+        )
+        self._max = max_streams
+        self._streams: dict[str, set[Moves]] = {}
+        self._open = 0
+        self._reads: set[asyncio.Task[None]] = set()
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, submission_id: UUID) -> AsyncIterator[Moves]:
+        """The submission's row after each move (several moves may come as the latest one)."""
+        if self._open >= self._max:
+            raise Overloaded(f"this gateway holds {self._max} live streams already; retry shortly")
+        key, changed = str(submission_id), Moves(maxsize=1)
+        self._streams.setdefault(key, set()).add(changed)
+        self._open += 1
+        try:
+            yield changed
+        finally:
+            self._open -= 1
+            held = self._streams[key]
+            held.discard(changed)
+            if not held:
+                del self._streams[key]
+
+    def _on_notice(self, payload: str) -> None:
+        if payload in self._streams:
+            task = asyncio.create_task(self._hand_out(payload))
+            self._reads.add(task)
+            task.add_done_callback(self._reads.discard)
+
+    async def _hand_out(self, submission_id: str) -> None:
+        try:
+            rows = await self._listener.fetch(_ROW, submission_id)
+            row: Any = SimpleNamespace(**dict(rows[0])) if rows else None
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("submission feed: could not read a moved submission (%s)", exc)
+            row = None
+        for changed in self._streams.get(submission_id, ()):
+            _offer(changed, row)
+
+    def _all_changed(self) -> None:
+        for held in self._streams.values():
+            for changed in held:
+                _offer(changed, None)
+
+    async def run(self) -> None:
+        await self._listener.run()
+
+    def stop(self) -> None:
+        self._listener.stop()
+
+
+def _offer(changed: Moves, row: Any) -> None:
+    """The latest only: a row waiting unread is replaced (None, read yourself, wins over a row)."""
+    if not changed.empty():
+        waiting = changed.get_nowait()
+        row = None if waiting is None else row
+    changed.put_nowait(row)
