@@ -1,7 +1,7 @@
 """Request and response bodies of the public API. Validation errors name the field at fault."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
@@ -10,6 +10,7 @@ from gradeflow_shared.languages import LANGUAGES
 from gradeflow_shared.limits import RunLimits
 
 MAX_SOURCE_BYTES = 64 * 1024
+T = TypeVar("T")
 
 
 def _no_nul(value: str) -> str:
@@ -229,3 +230,36 @@ class RunOut(BaseModel):
     signal: int | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class CourseSummary(BaseModel):
+    id: UUID
+    title: str
+    role: str = Field(description="The caller's role in the course")
+    grades_to_parents: bool
+    created_at: datetime
+
+
+class AssignmentSummary(BaseModel):
+    id: UUID
+    course_id: UUID
+    title: str
+    created_at: datetime
+
+
+class SubmissionSummary(BaseModel):
+    id: UUID
+    assignment_id: UUID
+    student_id: UUID
+    language: str
+    status: str
+    verdict: str | None
+    score: int | None
+    max_score: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null: the last")

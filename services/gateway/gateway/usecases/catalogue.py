@@ -48,7 +48,7 @@ async def create_course(ctx: Context, teacher_id: UUID, cmd: s.CourseIn) -> Any:
 async def update_course(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.CourseUpdate) -> Any:
     """A teacher changes the course's title or settings; the notifier's copy follows."""
     async with ctx.units() as uow:
-        await _role_in(uow, course_id, actor_id, require=TEACHER)
+        await role_in(uow, course_id, actor_id, require=TEACHER)
         fields = cmd.model_dump(exclude_none=True)
         if not fields:
             return await uow.repos.get_course(course_id)
@@ -62,7 +62,7 @@ async def enroll(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.Enrollmen
     """Enrol a member (or change their role); a parent enrolled with a student follows that
     student too — enrolled again with another, they follow both."""
     async with ctx.units() as uow:
-        await _role_in(uow, course_id, actor_id, require=TEACHER)
+        await role_in(uow, course_id, actor_id, require=TEACHER)
         user = await uow.repos.get_user(cmd.user_id)
         if user is None:
             raise NotFound("user not found", field="user_id")
@@ -89,7 +89,7 @@ async def import_roster(ctx: Context, actor_id: UUID, course_id: UUID, text: str
     if not rows:
         raise GatewayError("the roster has no lines after its header", field="body")
     async with ctx.units() as uow:
-        await _role_in(uow, course_id, actor_id, require=TEACHER)
+        await role_in(uow, course_id, actor_id, require=TEACHER)
         ids = await uow.repos.upsert_users([(r.email, r.name) for r in rows])
         students = {r.email: ids[r.email] for r in rows if r.role == STUDENT}
         outside = sorted({r.child_email for r in rows if r.child_email and r.child_email not in students})
@@ -130,7 +130,7 @@ async def publish_course_event(ctx: Context, actor_id: UUID, course_id: UUID, cm
     """Store the event and announce it in one unit: the same few rows whatever the audience's size
     (the notifier fans it out to each member)."""
     async with ctx.units() as uow:
-        await _role_in(uow, course_id, actor_id, require=TEACHER)
+        await role_in(uow, course_id, actor_id, require=TEACHER)
         row = await uow.repos.add_course_event(
             {"course_id": course_id, "author_id": actor_id, **cmd.model_dump()}
         )
@@ -156,7 +156,7 @@ async def create_assignment(
 ) -> s.AssignmentOut:
     """Store the assignment and its tests, and publish the suite to the grader, in one unit."""
     async with ctx.units() as uow:
-        await _role_in(uow, course_id, actor_id, require=TEACHER)
+        await role_in(uow, course_id, actor_id, require=TEACHER)
         checker = cmd.checker
         assignment = await uow.repos.add_assignment(
             course_id,
@@ -188,7 +188,7 @@ async def view_assignment(ctx: Context, viewer_id: UUID, assignment_id: UUID) ->
         assignment = await uow.repos.get_assignment(assignment_id)
         if assignment is None:
             raise NotFound("assignment not found", field="assignment_id")
-        role = await _role_in(uow, assignment.course_id, viewer_id)
+        role = await role_in(uow, assignment.course_id, viewer_id)
         tests = await uow.repos.list_test_cases(assignment_id)
     return _assignment_view(assignment, tests, sees_hidden=role == TEACHER)
 
@@ -224,7 +224,7 @@ def _assignment_view(assignment: Any, tests: Any, sees_hidden: bool) -> s.Assign
     )
 
 
-async def _role_in(uow: Uow, course_id: UUID, user_id: UUID, require: str | None = None) -> str:
+async def role_in(uow: Uow, course_id: UUID, user_id: UUID, require: str | None = None) -> str:
     """The user's role in the course; a course the user is not in does not exist for them."""
     if await uow.repos.get_course(course_id) is None:
         raise NotFound("course not found", field="course_id")

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -13,6 +14,8 @@ from gateway import schemas as s
 from gateway.domain.limits import Decision, Rate
 from gradeflow_shared.batching import Batcher
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
+
+Before = tuple[datetime, UUID] | None
 
 
 class GatewayStore(Protocol):
@@ -51,6 +54,25 @@ class GatewayStore(Protocol):
         self, client: str, key: str, status: int, headers: dict[str, str], body: bytes
     ) -> None: ...
     async def release_idempotency_key(self, client: str, key: str) -> None: ...
+    # Pages, newest first, older than `before` (created_at, id) when given.
+    async def courses_page(self, user_id: UUID, limit: int, before: Before) -> Sequence[Any]:
+        """The user's courses, each with the user's `role` in it."""
+        ...
+
+    async def assignments_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Any]: ...
+    async def course_events_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Any]: ...
+    async def submissions_page(
+        self,
+        limit: int,
+        before: Before,
+        *,
+        assignment_id: UUID | None = None,
+        student_id: UUID | None = None,
+        per_student: str | None = None,
+    ) -> Sequence[Any]:
+        """Submissions, filtered; `per_student`: only each student's latest, or best (by score)."""
+        ...
+
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Any | None:
         """The member's `role` and, for a parent, the `children` they follow (a list)."""
         ...

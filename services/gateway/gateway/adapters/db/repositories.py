@@ -2,10 +2,12 @@
 are single multi-row statements. Implements usecases.ports.GatewayStore."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, insert, select, text, update
+from sqlalchemy import FromClause, Row, Select, func, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +16,7 @@ from gateway.adapters.db.tables import (
     assignments,
     course_events,
     courses,
+    enrollments,
     idempotency_keys,
     runs,
     submissions,
@@ -87,6 +90,14 @@ _TAKE_KEY = text(
 
 
 _ANNOUNCE = text("SELECT pg_notify(:channel, :id)")
+Before = tuple[datetime, UUID] | None
+
+
+def _page(stmt: Select[Any], table: FromClause, limit: int, before: Before) -> Select[Any]:
+    """Newest first, older than the cursor's (created_at, id)."""
+    if before is not None:
+        stmt = stmt.where(tuple_(table.c.created_at, table.c.id) < tuple_(*before))
+    return stmt.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
 
 
 class SqlGatewayStore:
@@ -171,6 +182,47 @@ class SqlGatewayStore:
     async def release_idempotency_key(self, client: str, key: str) -> None:
         k = idempotency_keys.c
         await self._session.execute(idempotency_keys.delete().where(k.client == client, k.key == key))
+
+    async def _all(self, stmt: Select[Any]) -> Sequence[Row[Any]]:
+        rows: Sequence[Row[Any]] = (await self._session.execute(stmt)).all()
+        return rows
+
+    async def courses_page(self, user_id: UUID, limit: int, before: Before) -> Sequence[Row[Any]]:
+        stmt = select(courses, enrollments.c.role).join(enrollments).where(enrollments.c.user_id == user_id)
+        return await self._all(_page(stmt, courses, limit, before))
+
+    async def assignments_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Row[Any]]:
+        stmt = select(assignments).where(assignments.c.course_id == course_id)
+        return await self._all(_page(stmt, assignments, limit, before))
+
+    async def course_events_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Row[Any]]:
+        stmt = select(course_events).where(course_events.c.course_id == course_id)
+        return await self._all(_page(stmt, course_events, limit, before))
+
+    async def submissions_page(
+        self,
+        limit: int,
+        before: Before,
+        *,
+        assignment_id: UUID | None = None,
+        student_id: UUID | None = None,
+        per_student: str | None = None,
+    ) -> Sequence[Row[Any]]:
+        c = submissions.c
+        stmt = select(submissions)
+        if assignment_id is not None:
+            stmt = stmt.where(c.assignment_id == assignment_id)
+        if student_id is not None:
+            stmt = stmt.where(c.student_id == student_id)
+        if per_student is not None:  # one a student: the newest, or the best scored (then newest)
+            ranking = (
+                [c.created_at.desc()]
+                if per_student == "latest"
+                else [c.score.desc().nulls_last(), c.created_at.desc()]
+            )
+            chosen = stmt.ext(distinct_on(c.student_id)).order_by(c.student_id, *ranking).subquery()
+            return await self._all(_page(select(chosen), chosen, limit, before))
+        return await self._all(_page(stmt, submissions, limit, before))
 
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Row[Any] | None:
         return (await self._session.execute(_ENROLLMENT, {"course": course_id, "user": user_id})).first()

@@ -1,15 +1,16 @@
 """The public API's routes: each turns a request into one use-case call and its result back."""
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gateway import schemas as s
 from gateway.domain.errors import GatewayError
 from gateway.handlers.http.deps import Ctx, User, read_limited
-from gateway.usecases import catalogue, runs, submissions
+from gateway.usecases import catalogue, listing, runs, submissions
 
 router = APIRouter(prefix="/v1")
 
@@ -125,3 +126,52 @@ async def request_run(body: s.RunIn, ctx: Ctx, user: User) -> s.RunAccepted:
 @router.get("/runs/{run_id}", response_model=s.RunOut, tags=["runs"])
 async def get_run(run_id: UUID, ctx: Ctx, user: User) -> s.RunOut:
     return await runs.view_run(ctx, user, run_id)
+
+
+# Collections, a page at a time: newest first; `next_cursor` of one page is `cursor` of the next.
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the page before")]
+
+
+@router.get("/courses", response_model=s.Page[s.CourseSummary], tags=["courses"])
+async def my_courses(ctx: Ctx, user: User, limit: Limit = 50, cursor: Cursor = None) -> object:
+    """The caller's courses, with their role in each."""
+    return await listing.my_courses(ctx, user, limit, cursor)
+
+
+@router.get("/courses/{course_id}/assignments", response_model=s.Page[s.AssignmentSummary], tags=["courses"])
+async def course_assignments(
+    course_id: UUID, ctx: Ctx, user: User, limit: Limit = 50, cursor: Cursor = None
+) -> object:
+    return await listing.course_assignments(ctx, user, course_id, limit, cursor)
+
+
+@router.get("/courses/{course_id}/events", response_model=s.Page[s.CourseEventOut], tags=["course events"])
+async def course_events(
+    course_id: UUID, ctx: Ctx, user: User, limit: Limit = 50, cursor: Cursor = None
+) -> object:
+    return await listing.course_events(ctx, user, course_id, limit, cursor)
+
+
+@router.get("/submissions", response_model=s.Page[s.SubmissionSummary])
+async def my_submissions(
+    ctx: Ctx, user: User, assignment_id: UUID | None = None, limit: Limit = 50, cursor: Cursor = None
+) -> object:
+    """The caller's own submissions, of one assignment if `assignment_id` is given."""
+    return await listing.my_submissions(ctx, user, assignment_id, limit, cursor)
+
+
+@router.get("/assignments/{assignment_id}/submissions", response_model=s.Page[s.SubmissionSummary])
+async def assignment_submissions(
+    assignment_id: UUID,
+    ctx: Ctx,
+    user: User,
+    per_student: Annotated[
+        listing.PerStudent | None,
+        Query(description="Only each student's latest, or best (by score, then newest)"),
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> object:
+    """A teacher's view of an assignment's submissions."""
+    return await listing.assignment_submissions(ctx, user, assignment_id, per_student, limit, cursor)

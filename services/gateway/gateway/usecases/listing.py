@@ -1,0 +1,88 @@
+"""Collections, a page at a time (newest first, by cursor), each only as far as the caller may
+see: their own courses; a course's assignments and events for its members; their own
+submissions; an assignment's submissions — all, or each student's latest or best — for its
+course's teachers."""
+
+from collections.abc import Sequence
+from typing import Any, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from gateway import schemas as s
+from gateway.domain.access import require_teacher
+from gateway.domain.errors import GatewayError, NotFound
+from gateway.usecases.catalogue import role_in
+from gateway.usecases.ports import Before, Context
+from gradeflow_shared.cursor import decode_cursor, encode_cursor
+
+T = TypeVar("T", bound=BaseModel)
+PerStudent = Literal["latest", "best"]
+
+
+async def my_courses(ctx: Context, user_id: UUID, limit: int, cursor: str | None) -> s.Page[s.CourseSummary]:
+    async with ctx.units() as uow:
+        rows = await uow.repos.courses_page(user_id, limit + 1, _before(cursor))
+    return _page(rows, limit, s.CourseSummary)
+
+
+async def course_assignments(
+    ctx: Context, user_id: UUID, course_id: UUID, limit: int, cursor: str | None
+) -> s.Page[s.AssignmentSummary]:
+    async with ctx.units() as uow:
+        await role_in(uow, course_id, user_id)
+        rows = await uow.repos.assignments_page(course_id, limit + 1, _before(cursor))
+    return _page(rows, limit, s.AssignmentSummary)
+
+
+async def course_events(
+    ctx: Context, user_id: UUID, course_id: UUID, limit: int, cursor: str | None
+) -> s.Page[s.CourseEventOut]:
+    async with ctx.units() as uow:
+        await role_in(uow, course_id, user_id)
+        rows = await uow.repos.course_events_page(course_id, limit + 1, _before(cursor))
+    return _page(rows, limit, s.CourseEventOut)
+
+
+async def my_submissions(
+    ctx: Context, user_id: UUID, assignment_id: UUID | None, limit: int, cursor: str | None
+) -> s.Page[s.SubmissionSummary]:
+    async with ctx.units() as uow:
+        rows = await uow.repos.submissions_page(
+            limit + 1, _before(cursor), assignment_id=assignment_id, student_id=user_id
+        )
+    return _page(rows, limit, s.SubmissionSummary)
+
+
+async def assignment_submissions(
+    ctx: Context,
+    user_id: UUID,
+    assignment_id: UUID,
+    per_student: PerStudent | None,
+    limit: int,
+    cursor: str | None,
+) -> s.Page[s.SubmissionSummary]:
+    async with ctx.units() as uow:
+        assignment = await uow.repos.get_assignment(assignment_id)
+        if assignment is None:
+            raise NotFound("assignment not found", field="assignment_id")
+        require_teacher(await role_in(uow, assignment.course_id, user_id))
+        rows = await uow.repos.submissions_page(
+            limit + 1, _before(cursor), assignment_id=assignment_id, per_student=per_student
+        )
+    return _page(rows, limit, s.SubmissionSummary)
+
+
+def _before(cursor: str | None) -> Before:
+    if not cursor:
+        return None
+    try:
+        return decode_cursor(cursor)
+    except ValueError as exc:
+        raise GatewayError("not a cursor this API gave out", field="cursor") from exc
+
+
+def _page(rows: Sequence[Any], limit: int, model: type[T]) -> s.Page[T]:
+    items = [model.model_validate(row, from_attributes=True) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return s.Page[model](items=items, next_cursor=encode_cursor(last.created_at, last.id) if last else None)  # type: ignore[valid-type]
