@@ -189,7 +189,7 @@ class SubmissionAccepted(BaseModel):
     status: str
 
 
-class SubmissionOut(BaseModel):
+class SubmissionSummary(BaseModel):
     id: UUID
     assignment_id: UUID
     student_id: UUID
@@ -198,9 +198,12 @@ class SubmissionOut(BaseModel):
     verdict: str | None
     score: int | None
     max_score: int | None
-    tests: list[dict[str, Any]]
     created_at: datetime
     updated_at: datetime
+
+
+class SubmissionOut(SubmissionSummary):
+    tests: list[dict[str, Any]]
 
 
 class RunIn(ProgramIn, LimitsIn):
@@ -245,19 +248,6 @@ class AssignmentSummary(BaseModel):
     course_id: UUID
     title: str
     created_at: datetime
-
-
-class SubmissionSummary(BaseModel):
-    id: UUID
-    assignment_id: UUID
-    student_id: UUID
-    language: str
-    status: str
-    verdict: str | None
-    score: int | None
-    max_score: int | None
-    created_at: datetime
-    updated_at: datetime
 
 
 class Page(BaseModel, Generic[T]):

@@ -29,19 +29,25 @@ async def my_courses(ctx: Context, user_id: UUID, limit: int, cursor: str | None
 async def course_assignments(
     ctx: Context, user_id: UUID, course_id: UUID, limit: int, cursor: str | None
 ) -> s.Page[s.AssignmentSummary]:
-    async with ctx.units() as uow:
-        await role_in(uow, course_id, user_id)
-        rows = await uow.repos.assignments_page(course_id, limit + 1, _before(cursor))
-    return _page(rows, limit, s.AssignmentSummary)
+    return await _members_page(
+        ctx, user_id, course_id, "assignments_page", limit, cursor, s.AssignmentSummary
+    )
 
 
 async def course_events(
     ctx: Context, user_id: UUID, course_id: UUID, limit: int, cursor: str | None
 ) -> s.Page[s.CourseEventOut]:
+    return await _members_page(ctx, user_id, course_id, "course_events_page", limit, cursor, s.CourseEventOut)
+
+
+async def _members_page(
+    ctx: Context, user_id: UUID, course_id: UUID, read: str, limit: int, cursor: str | None, model: type[T]
+) -> s.Page[T]:
+    """A page of one of a course's collections, for its members only."""
     async with ctx.units() as uow:
         await role_in(uow, course_id, user_id)
-        rows = await uow.repos.course_events_page(course_id, limit + 1, _before(cursor))
-    return _page(rows, limit, s.CourseEventOut)
+        rows = await getattr(uow.repos, read)(course_id, limit + 1, _before(cursor))
+    return _page(rows, limit, model)
 
 
 async def my_submissions(
