@@ -6,12 +6,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Rate:
-    capacity: int  # requests in a burst, and per `period_seconds`
+    capacity: int  # requests at most in any window of `period_seconds`
     period_seconds: float
-
-    @property
-    def per_second(self) -> float:
-        return self.capacity / self.period_seconds
 
     @classmethod
     def parse(cls, text: str) -> "Rate":
@@ -28,7 +24,7 @@ class Decision:
     limit: int
     remaining: int
     retry_after: int  # seconds until a request would be allowed again
-    reset: int  # seconds until the bucket is full again
+    reset: int  # seconds until the window's oldest request leaves it
 
 
 ROUTE_CLASSES = ("runs", "submissions", "writes", "reads")

@@ -229,12 +229,11 @@ async def role_in(uow: Uow, course_id: UUID, user_id: UUID, require: str | None 
     if await uow.repos.get_course(course_id) is None:
         raise NotFound("course not found", field="course_id")
     row = await uow.repos.enrollment(course_id, user_id)
-    role = row.role if row else None
-    if require == TEACHER:
-        require_teacher(role)
-    if role is None:
+    if row is None:  # not even its existence is told to an outsider, whatever they asked
         raise NotFound("course not found", field="course_id")
-    return str(role)
+    if require == TEACHER:
+        require_teacher(row.role)
+    return str(row.role)
 
 
 async def _require_student(uow: Uow, course_id: UUID, student_id: UUID | None) -> None:
