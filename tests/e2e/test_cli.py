@@ -4,15 +4,18 @@ imports a roster (a bad one is refused with its line); an operator lists the que
 
 import asyncio
 import json
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from gradeflow_shared.auth import Tokens
 from gradeflow_tools.cli import app
 from gradeflow_tools.stack import Stack
 from tests.support.api import CORRECT, classroom
+from tests.support.infra import Infra
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +59,7 @@ async def test_a_student_submits_from_the_command_line(
 
 
 async def test_a_teacher_imports_a_roster_and_an_operator_sees_the_queues(
-    gateway: httpx.AsyncClient, stack: Stack, tmp_path: Path
+    gateway: httpx.AsyncClient, stack: Stack, infra: Infra, tmp_path: Path
 ) -> None:
     room = await classroom(gateway, students=0)
     env = _env(stack, tmp_path / "teacher.json")
@@ -72,6 +75,13 @@ async def test_a_teacher_imports_a_roster_and_an_operator_sees_the_queues(
     )
     code, out = await _run(env, "roster", "import", room.course_id, str(good))
     assert code == 0 and "imported 2: 1 students, 0 teachers, 1 parents" in out, out
+    code, out = await _run(env, "queues")
+    assert code == 1 and "403" in out and "admins" in out, out
+    admin = _env(stack, tmp_path / "admin.json")
+    assert (await _run(admin, "login", "--token", Tokens(infra.secret).issue(uuid.uuid4(), admin=True)))[
+        0
+    ] == 0
+    env = admin
     code, out = await _run(env, "queues")
     assert code == 0 and "grader.submissions" in out, out
     code, out = await _run(env, "dlq", "list", "grader.submissions")

@@ -1,11 +1,13 @@
 """A submission travels gateway → grader → notifier → metrics, the four as real processes."""
 
 import asyncio
+import uuid
 
 import asyncpg
 import httpx
 import pytest
 
+from gradeflow_shared.auth import Tokens
 from gradeflow_tools.stack import Stack
 from tests.support.api import CORRECT, WRONG, classroom
 from tests.support.infra import Infra
@@ -21,7 +23,9 @@ async def _submit(client: httpx.AsyncClient, assignment_id: str, auth: dict[str,
     return str(r.json()["id"])
 
 
-async def test_submissions_are_graded_notified_and_measured(gateway: httpx.AsyncClient, stack: Stack) -> None:
+async def test_submissions_are_graded_notified_and_measured(
+    gateway: httpx.AsyncClient, stack: Stack, infra: Infra
+) -> None:
     room = await classroom(gateway, students=4)
     sources = {}
     for i, (_, auth) in enumerate(room.students):
@@ -48,8 +52,12 @@ async def test_submissions_are_graded_notified_and_measured(gateway: httpx.Async
         assert len(inbox) == 1 and inbox[0]["kind"] == "submission.graded"
 
     queues = {}
+    admin = {"Authorization": f"Bearer {Tokens(infra.secret).issue(uuid.uuid4(), admin=True)}"}
+    assert (await gateway.get(f"{stack.config.url('metrics')}/v1/queues")).status_code == 401
+    student = room.students[0][1]
+    assert (await gateway.get(f"{stack.config.url('metrics')}/v1/queues", headers=student)).status_code == 403
     for _ in range(100):
-        stats = (await gateway.get(f"{stack.config.url('metrics')}/v1/queues")).json()
+        stats = (await gateway.get(f"{stack.config.url('metrics')}/v1/queues", headers=admin)).json()
         queues = {q["queue"]: q for q in stats["queues"]}
         if queues["notifier.grades"]["processed"] >= len(sources):
             break

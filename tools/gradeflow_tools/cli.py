@@ -175,7 +175,7 @@ def roster_import(
 @app.command()
 def queues(metrics_url: MetricsUrl = METRICS) -> None:
     """Every queue: depth, consumers, processed, failures, wait and processing p95 (operators)."""
-    with _client(metrics_url, auth=False) as client:
+    with _client(metrics_url) as client:
         stats = _ok(client.get("/v1/queues"))["queues"]
     rows = [
         [q["queue"], q.get("depth"), q.get("consumers"), q.get("processed"), q.get("failed"),
@@ -190,7 +190,7 @@ def queues(metrics_url: MetricsUrl = METRICS) -> None:
 @dlq.command("list")
 def dlq_list(queue: str, limit: int = 20, metrics_url: MetricsUrl = METRICS) -> None:
     """A queue's dead letters, with why each died."""
-    with _client(metrics_url, auth=False) as client:
+    with _client(metrics_url) as client:
         answer = _ok(client.get(f"/v1/dead-letters/{queue}", params={"limit": limit}))
     rows = [[m["message_id"], m["type"], len(m["attempts"]), m["error"]] for m in answer["messages"]]
     _table(
@@ -207,7 +207,7 @@ def dlq_replay(
     metrics_url: MetricsUrl = METRICS,
 ) -> None:
     """Send a queue's dead letters back to it."""
-    with _client(metrics_url, auth=False) as client:
+    with _client(metrics_url) as client:
         answer = _ok(
             client.post(
                 f"/v1/dead-letters/{queue}/replay", json={"message_id": message_id} if message_id else None

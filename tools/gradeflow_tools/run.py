@@ -1,5 +1,7 @@
 """`make run`: migrate, start the four services as local processes, print the URLs; Ctrl-C stops."""
 
+import json
+import os
 import shutil
 import signal
 import socket
@@ -13,6 +15,7 @@ import typer
 
 from gradeflow_tools.stack import SERVICES, Stack, StackConfig, reachable
 
+DEV_ADMIN = "admin@example.com"
 HOW_TO_START = (
     "start them with `docker compose up -d rabbitmq postgres`, or your distribution's packages "
     "(e.g. `pg_ctlcluster 15 main start` and `rabbitmq-server -detached`)"
@@ -65,7 +68,9 @@ def run(
     migrate_only: bool = typer.Option(False, "--migrate-only", help="Migrate, then exit"),
 ) -> None:
     config = StackConfig.from_environment()
-    config = StackConfig(config.amqp_url, config.postgres_url, log_dir=log_dir)
+    # admin@example.com's development login carries the admin role (the operations APIs).
+    extra = {"ADMIN_EMAILS": os.environ.get("ADMIN_EMAILS", json.dumps([DEV_ADMIN]))}
+    config = StackConfig(config.amqp_url, config.postgres_url, log_dir=log_dir, extra_env=extra)
     _ensure_dependencies(config)
     stack = Stack(config)
     stack.migrate()
@@ -89,6 +94,9 @@ def run(
                 f"  mail      smtp://127.0.0.1:1025, kept in {log_dir.parent / 'mail.mbox'} "
                 "(list: python -m gradeflow_tools.smtp_sink list)"
             )
+        typer.echo(
+            f"  log in    uv run gradeflow login you@example.com   (operations: gradeflow login {DEV_ADMIN})"
+        )
         typer.echo("Ctrl-C stops all four.")
         while all(p.proc is not None and p.proc.poll() is None for p in stack.processes.values()):
             time.sleep(0.5)

@@ -64,4 +64,5 @@ def create_app(
     app.state.context = Context(units, intake, backlog, feed)
     app.state.live_ping_seconds = settings.live_ping_seconds
     app.state.tokens = tokens
+    app.state.admin_emails = frozenset(e.lower() for e in settings.admin_emails)
     return app

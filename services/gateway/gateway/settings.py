@@ -56,6 +56,8 @@ class GatewaySettings(ServiceSettings):
     # POST /v1/auth/dev-login (a token for any email): unset, on in development and test and off in
     # production, where it may not be turned on.
     dev_login: bool | None = None
+    # Emails whose development login carries the admin role (the operations APIs); JSON list.
+    admin_emails: tuple[str, ...] = ()
 
     @property
     def dev_login_served(self) -> bool:

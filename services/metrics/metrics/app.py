@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from gradeflow_shared.auth import Forbidden, Tokens, Unauthenticated
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from metrics.adapters.broker_stats import BrokerStats
@@ -23,9 +24,13 @@ def create_app(
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     units = units or runtime.units_of_work(SqlMetricsStore)
     runtime.consume(lambda subs: register(subs, units, settings.prefetch, settings.telemetry_batch_ms / 1000))
-    app = runtime.http_app(
-        "Gradeflow metrics", [api_router, dead_letters_router], {NotFound: (404, "not_found")}
-    )
+    errors = {
+        NotFound: (404, "not_found"),
+        Unauthenticated: (401, "unauthenticated"),
+        Forbidden: (403, "forbidden"),
+    }
+    app = runtime.http_app("Gradeflow metrics", [api_router, dead_letters_router], errors)
+    app.state.tokens = Tokens(settings.auth_secret)
     app.state.settings = settings
     app.state.units = units
     app.state.broker_stats = BrokerStats(settings.amqp_url)

@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
+from gradeflow_shared.auth import Tokens
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import AssignmentPublished, Event, SubmissionCreated, TestCaseSpec
 from gradeflow_tools.scratch import Infra
@@ -112,8 +113,12 @@ async def _dead_letters(metrics: httpx.AsyncClient) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def metrics(fault_stack: Stack) -> Any:
-    async with httpx.AsyncClient(base_url=fault_stack.config.url("metrics"), timeout=30) as client:
+async def metrics(fault_stack: Stack, fault_infra: Infra) -> Any:
+    """The operations API, as an admin."""
+    admin = {"Authorization": f"Bearer {Tokens(fault_infra.secret).issue(uuid.uuid4(), admin=True)}"}
+    async with httpx.AsyncClient(
+        base_url=fault_stack.config.url("metrics"), headers=admin, timeout=30
+    ) as client:
         yield client
 
 

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from gradeflow_shared.auth import Tokens
 from tests.gateway.unit.fakes import fake_units
 from tests.support.fakes import RecordingPublisher
 
@@ -41,3 +42,14 @@ def test_dev_login_cannot_be_turned_on_in_production() -> None:
     with pytest.raises(ValidationError, match="DEV_LOGIN"):
         _settings("production", dev_login=True)
     assert _settings("test", dev_login=False).dev_login_served is False
+
+
+async def test_a_dev_login_listed_in_admin_emails_carries_the_admin_role() -> None:
+    settings = _settings("test", admin_emails=("Ops@Example.com",))
+    app = create_app(settings, units=fake_units(), publisher=RecordingPublisher())
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    tokens = Tokens(SECRET)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for email, admin in (("ops@example.com", True), ("teacher@example.com", False)):
+            r = await client.post("/v1/auth/dev-login", json={"email": email, "name": "X"})
+            assert tokens.caller(r.json()["token"]).admin is admin

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel
 
+from metrics.handlers.http.admins import Admin
 from metrics.usecases import dead_letters
 from metrics.usecases.ports import DeadLetterOps
 
-router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"])
+router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"], dependencies=Admin)
 
 
 class ReplayRequest(BaseModel):

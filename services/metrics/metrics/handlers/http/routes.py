@@ -4,9 +4,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from metrics.handlers.http.admins import Admin
 from metrics.usecases import stats
 
-router = APIRouter(prefix="/v1", tags=["queues"])
+router = APIRouter(prefix="/v1", tags=["queues"], dependencies=Admin)
 
 
 @router.get("/queues")
