@@ -1,13 +1,22 @@
-"""Bearer tokens: HS256 JWTs naming the user (and platform roles: admin), issued by the gateway and
-verified by any service that serves user data (the notifier's inbox) or operations (the metrics
-service: admins only). A real identity provider replaces the issuer later."""
+"""Bearer tokens: signed JWTs naming the user (and platform roles: admin), from an identity provider
+(its JWKS) or, in development, the gateway's built-in issuer; checked by every service that serves
+user data (the gateway, the notifier's inbox) or operations (the metrics service: admins only)."""
 
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+import httpx
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from gradeflow_shared.errors import FieldError
 
@@ -17,7 +26,10 @@ class Unauthenticated(FieldError):
         super().__init__(message, field="Authorization")
 
 
+log = logging.getLogger(__name__)
 ADMIN = "admin"
+DEV_ISSUER = "gradeflow-development"  # AUTH_ISSUER's default: the built-in issuer
+AUDIENCE = "gradeflow"  # AUTH_AUDIENCE's default
 
 
 @dataclass(frozen=True)
@@ -35,19 +47,60 @@ class Forbidden(FieldError):
 
 
 class Tokens:
-    # Verified tokens remembered (token → user, expiry): a client sends the same token on every
+    """Bearer tokens checked as an OAuth2 resource server checks them: a signed JWT (ES256, RS256)
+    whose key (`kid`) is known, issuer and audience ours, not expired, naming a user. The keys are
+    the built-in development issuer's — an ES256 key derived from AUTH_SECRET, the same in every
+    service and replica, which also signs (dev login) — or, with `jwks_url`, an identity
+    provider's JWKS, fetched and refreshed in the background (`run`) and again soon after a token
+    names a key not seen yet (key rotation). Symmetric algorithms are never accepted."""
+
+    # Verified tokens remembered (token → caller, expiry): a client sends the same token on every
     # request, and checking its signature and claims again cost a tenth of a submit's CPU.
     CACHE_SIZE = 10_000
+    ALGORITHMS = ("ES256", "RS256")
+    REFRESH_SECONDS = 600.0  # the JWKS fetched again at least this often
+    REFRESH_MIN_SECONDS = 5.0  # and, on unknown key ids, at most this often
 
-    def __init__(self, secret: str, ttl_seconds: int = 12 * 3600) -> None:
-        self._secret = secret
+    def __init__(
+        self,
+        secret: str,
+        ttl_seconds: int = 12 * 3600,
+        *,
+        issuer: str = DEV_ISSUER,
+        audience: str = AUDIENCE,
+        jwks_url: str | None = None,
+        user_claim: str = "sub",
+    ) -> None:
         self._ttl = timedelta(seconds=ttl_seconds)
+        self.issuer, self.audience, self._user_claim = issuer, audience, user_claim
+        self._jwks_url = jwks_url
         self._verified: dict[str, tuple[Caller, float]] = {}
+        self._signing: Any = None
+        self._keys: dict[str, Any] = {}
+        if jwks_url is None:  # the development issuer
+            self._signing = _dev_key(secret)
+            self._kid = _kid(self._signing.public_key())
+            self._keys = {self._kid: self._signing.public_key()}
+        self._wanted = asyncio.Event()
+        self._stopping = asyncio.Event()
 
     def issue(self, user_id: UUID, admin: bool = False) -> str:
+        if self._signing is None:
+            raise RuntimeError("tokens come from the identity provider here (AUTH_JWKS_URL); none are issued")
         now = datetime.now(UTC)
-        claims = {"sub": str(user_id), "iat": now, "exp": now + self._ttl, "roles": [ADMIN] if admin else []}
-        return jwt.encode(claims, self._secret, algorithm="HS256")
+        claims = {
+            "sub": str(user_id), "iss": self.issuer, "aud": self.audience, "iat": now, "exp": now + self._ttl,
+            "roles": [ADMIN] if admin else [],
+        }  # fmt: skip
+        return jwt.encode(claims, self._signing, algorithm="ES256", headers={"kid": self._kid})
+
+    def jwks(self) -> dict[str, Any]:
+        """The public keys tokens are checked against, as a JWKS document."""
+        keys = []
+        for kid, key in self._keys.items():
+            jwk = json.loads(jwt.algorithms.get_default_algorithms()[_alg(key)].to_jwk(key))
+            keys.append({**jwk, "kid": kid, "use": "sig", "alg": _alg(key)})
+        return {"keys": keys}
 
     def verify(self, token: str | None) -> UUID:
         return self.caller(token).user_id
@@ -60,10 +113,20 @@ class Tokens:
         if known is not None and known[1] > time.time():
             return known[0]
         try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self._keys.get(kid) if isinstance(kid, str) else None
+            if key is None:
+                self._wanted.set()  # a key rotated in, perhaps: fetch the JWKS again soon
+                raise Unauthenticated("the token is signed by a key not known here")
             claims = jwt.decode(
-                token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+                token,
+                key,
+                algorithms=list(self.ALGORITHMS),
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", self._user_claim]},
             )
-            caller = Caller(UUID(claims["sub"]), frozenset(map(str, claims.get("roles", []))))
+            caller = Caller(UUID(str(claims[self._user_claim])), frozenset(map(str, claims.get("roles", []))))
             expires = float(claims["exp"])
         except (jwt.PyJWTError, KeyError, TypeError, ValueError) as e:
             raise Unauthenticated("invalid or expired token") from e
@@ -71,3 +134,53 @@ class Tokens:
             del self._verified[next(iter(self._verified))]  # the oldest remembered
         self._verified[token] = (caller, expires)
         return caller
+
+    async def refresh(self) -> None:
+        """The identity provider's keys, fetched now (no-op for the development issuer)."""
+        if self._jwks_url is None:
+            return
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(self._jwks_url)
+            response.raise_for_status()
+        keys = {k.key_id: k.key for k in jwt.PyJWKSet.from_dict(response.json()).keys if k.key_id}
+        self._keys = keys
+
+    async def run(self) -> None:
+        """Keep the identity provider's keys fresh: every REFRESH_SECONDS, and soon after a token
+        names an unknown key (no sooner than REFRESH_MIN_SECONDS after the last fetch)."""
+        if self._jwks_url is None:
+            return
+        while not self._stopping.is_set():
+            try:
+                await self.refresh()
+            except (httpx.HTTPError, jwt.PyJWTError, ValueError) as exc:
+                log.warning("JWKS not refreshed from %s: %s", self._jwks_url, exc)
+            self._wanted.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.REFRESH_MIN_SECONDS)
+            if self._stopping.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wanted.wait(), self.REFRESH_SECONDS - self.REFRESH_MIN_SECONDS)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+def _dev_key(secret: str) -> ec.EllipticCurvePrivateKey:
+    """The development issuer's signing key, derived from AUTH_SECRET: every service (and replica)
+    that knows the secret checks the same key, none needs to fetch it."""
+    digest = hashlib.sha256(b"gradeflow development issuer\0" + secret.encode()).digest()
+    return ec.derive_private_key(int.from_bytes(digest, "big") % (_P256_ORDER - 1) + 1, ec.SECP256R1())
+
+
+def _kid(public_key: Any) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "dev-" + hashlib.sha256(raw).hexdigest()[:16]
+
+
+def _alg(key: Any) -> str:
+    return "ES256" if isinstance(key, ec.EllipticCurvePublicKey) else "RS256"
+
+
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551

@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from gradeflow_shared.auth import AUDIENCE, DEV_ISSUER, Tokens
 from gradeflow_shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 DEV_SECRET = "development-only-secret-change-me-0123456789"
@@ -45,8 +46,25 @@ class ServiceSettings(BaseSettings):
     handler_timeout_seconds: float = Field(default=300.0, gt=0)
     # JSON list, e.g. RETRY_DELAYS_MS='[1000, 10000, 60000, 300000]'; the same in every service.
     retry_delays_ms: tuple[int, ...] = Field(default=DEFAULT_RETRY_DELAYS_MS, min_length=1)
-    # Verifies (and, in the gateway, signs) bearer tokens; must be a real secret in production.
+    # Bearer tokens. Without AUTH_JWKS_URL, the built-in development issuer: its ES256 key derived
+    # from AUTH_SECRET (a real secret outside development) signs (the gateway's dev login) and
+    # checks them. With it, an identity provider's: tokens checked against its JWKS, issuer
+    # AUTH_ISSUER and audience AUTH_AUDIENCE, the Gradeflow user id in claim AUTH_USER_CLAIM.
     auth_secret: str = DEV_SECRET
+    auth_jwks_url: str | None = None
+    auth_issuer: str = DEV_ISSUER
+    auth_audience: str = AUDIENCE
+    auth_user_claim: str = "sub"
+
+    def tokens(self, ttl_seconds: int = 12 * 3600) -> Tokens:
+        return Tokens(
+            self.auth_secret,
+            ttl_seconds,
+            issuer=self.auth_issuer,
+            audience=self.auth_audience,
+            jwks_url=self.auth_jwks_url,
+            user_claim=self.auth_user_claim,
+        )
 
     @model_validator(mode="after")
     def _no_development_secrets_elsewhere(self) -> "ServiceSettings":

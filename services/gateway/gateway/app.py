@@ -15,6 +15,7 @@ from gateway.handlers.http.errors import ERROR_TABLE
 from gateway.handlers.http.idempotency import IdempotencyKeys
 from gateway.handlers.http.inbox import router as inbox_router
 from gateway.handlers.http.judge0 import router as judge0_router
+from gateway.handlers.http.keys import router as keys_router
 from gateway.handlers.http.rate_limits import RateLimits
 from gateway.handlers.http.routes import router as api_router
 from gateway.handlers.messages import register
@@ -22,7 +23,6 @@ from gateway.settings import GatewaySettings
 from gateway.usecases import submissions
 from gateway.usecases.idempotency import KeyPolicy
 from gateway.usecases.ports import Context, Units
-from gradeflow_shared.auth import Tokens
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from gradeflow_shared.topology import GRADER_RUNS, GRADER_SUBMISSIONS
@@ -37,8 +37,10 @@ def create_app(
     runtime.consume(lambda subs: register(subs, units))
     notifier_api = NotifierApi(settings.notifier_url)
     limiter = RedisRateLimiter(settings.redis_url)
-    tokens = Tokens(settings.auth_secret, settings.token_ttl_seconds)
-    routers = [api_router, inbox_router, judge0_router, *([dev_router] if settings.dev_login_served else [])]
+    tokens = settings.tokens(settings.token_ttl_seconds)
+    runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
+    routers = [api_router, inbox_router, judge0_router, keys_router]
+    routers += [dev_router] if settings.dev_login_served else []
     app = runtime.http_app(
         "Gradeflow gateway", routers, ERROR_TABLE, on_stop=[notifier_api.close, limiter.close]
     )

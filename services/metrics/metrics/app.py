@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from gradeflow_shared.auth import Forbidden, Tokens, Unauthenticated
+from gradeflow_shared.auth import Forbidden, Unauthenticated
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from metrics.adapters.broker_stats import BrokerStats
@@ -22,6 +22,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or MetricsSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
+    tokens = settings.tokens()
+    runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
     units = units or runtime.units_of_work(SqlMetricsStore)
     runtime.consume(lambda subs: register(subs, units, settings.prefetch, settings.telemetry_batch_ms / 1000))
     errors = {
@@ -30,7 +32,7 @@ def create_app(
         Forbidden: (403, "forbidden"),
     }
     app = runtime.http_app("Gradeflow metrics", [api_router, dead_letters_router], errors)
-    app.state.tokens = Tokens(settings.auth_secret)
+    app.state.tokens = tokens
     app.state.settings = settings
     app.state.units = units
     app.state.broker_stats = BrokerStats(settings.amqp_url)

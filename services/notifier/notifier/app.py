@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from gradeflow_shared.auth import Tokens, Unauthenticated
+from gradeflow_shared.auth import Unauthenticated
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from notifier.adapters.db.feed import PgInboxFeed
@@ -36,6 +36,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or NotifierSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
+    tokens = settings.tokens()
+    runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
     work = units or runtime.units_of_work(lambda s: SqlNotifierStore(s, settings.digest_window_seconds))
     runtime.consume(lambda subs: register(subs, work, settings.fanout_chunk_size))
     smtp = SmtpMailer(
@@ -74,5 +76,5 @@ def create_app(
     app.state.feed = feed
     app.state.live_ping_seconds = settings.live_ping_seconds
     app.state.webhook_guard = guard
-    app.state.tokens = Tokens(settings.auth_secret)
+    app.state.tokens = tokens
     return app

@@ -51,6 +51,10 @@ class FakeGatewayStore:
     async def get_course(self, course_id: UUID) -> Any | None:
         return self.courses.get(course_id)
 
+    async def courses_page(self, user_id: UUID, limit: int, before: Any) -> list[Any]:
+        mine = [(self.courses[c], e.role) for (c, u), e in self.enrollments.items() if u == user_id]
+        return [record(**vars(course), role=role) for course, role in mine][:limit]
+
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Any | None:
         return self.enrollments.get((course_id, user_id))
 

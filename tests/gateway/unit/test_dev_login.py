@@ -1,6 +1,8 @@
 """Development login exists only where it may: in production the route is not served at all (404,
 and absent from the OpenAPI document), and turning it on there is refused at start-up."""
 
+import uuid
+
 import httpx
 import pytest
 from pydantic import ValidationError
@@ -53,3 +55,22 @@ async def test_a_dev_login_listed_in_admin_emails_carries_the_admin_role() -> No
         for email, admin in (("ops@example.com", True), ("teacher@example.com", False)):
             r = await client.post("/v1/auth/dev-login", json={"email": email, "name": "X"})
             assert tokens.caller(r.json()["token"]).admin is admin
+
+
+async def test_a_token_signed_by_an_unknown_key_or_for_another_audience_is_401() -> None:
+    app = create_app(_settings("production"), units=fake_units(), publisher=RecordingPublisher())
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    user = uuid.uuid4()
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        good = Tokens(SECRET).issue(user)
+        for token in (
+            Tokens("another-secret-0123456789abcdef").issue(user),
+            Tokens(SECRET, audience="other").issue(user),
+        ):
+            r = await client.get("/v1/courses", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 401 and r.json()["fields"][0]["field"] == "Authorization"
+        assert (
+            await client.get("/v1/courses", headers={"Authorization": f"Bearer {good}"})
+        ).status_code == 200
+        [key] = (await client.get("/.well-known/jwks.json")).json()["keys"]
+        assert key["kty"] == "EC" and key["alg"] == "ES256" and "d" not in key, "the public key only"

@@ -39,3 +39,29 @@ def test_a_bad_token_is_refused_naming_the_header(kind: str) -> None:
     with pytest.raises(Unauthenticated) as refused:
         tokens.verify(bad)
     assert refused.value.field == "Authorization"
+
+
+def test_a_token_for_another_audience_or_issuer_or_signed_symmetrically_is_refused() -> None:
+    tokens, user = Tokens("s" * 32), uuid.uuid4()
+    kid = jwt.get_unverified_header(tokens.issue(user))["kid"]
+    claims = {"sub": str(user), "exp": time.time() + 60, "iss": tokens.issuer, "aud": tokens.audience}
+    refused = [
+        Tokens("s" * 32, audience="another-api").issue(user),
+        Tokens("s" * 32, issuer="someone-else").issue(user),
+        # The secret as an HMAC key, under the development key's id: the old HS256 tokens, or an
+        # attacker who knows the secret's use — never accepted.
+        jwt.encode(claims, "s" * 32, algorithm="HS256", headers={"kid": kid}),
+    ]
+    for token in refused:
+        with pytest.raises(Unauthenticated):
+            tokens.verify(token)
+
+
+def test_the_jwks_document_verifies_the_development_issuers_tokens() -> None:
+    tokens, user = Tokens("s" * 32), uuid.uuid4()
+    token = tokens.issue(user, admin=True)
+    [key] = jwt.PyJWKSet.from_dict(tokens.jwks()).keys
+    claims = jwt.decode(token, key.key, algorithms=["ES256"], audience=tokens.audience, issuer=tokens.issuer)
+    assert claims["sub"] == str(user) and claims["roles"] == ["admin"]
+    assert Tokens("s" * 32).jwks() == tokens.jwks(), "the same key in every service that knows the secret"
+    assert Tokens("t" * 32).jwks() != tokens.jwks()
