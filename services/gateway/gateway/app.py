@@ -21,6 +21,7 @@ from gateway.handlers.http.routes import router as api_router
 from gateway.handlers.messages import register
 from gateway.settings import GatewaySettings
 from gateway.usecases import submissions
+from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.idempotency import KeyPolicy
 from gateway.usecases.ports import Context, Units
 from gradeflow_shared.broker import Publisher
@@ -66,5 +67,6 @@ def create_app(
     app.state.context = Context(units, intake, backlog, feed)
     app.state.live_ping_seconds = settings.live_ping_seconds
     app.state.tokens = tokens
+    app.state.api_keys = KeyChecker(units)
     app.state.admin_emails = frozenset(e.lower() for e in settings.admin_emails)
     return app

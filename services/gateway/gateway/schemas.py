@@ -253,3 +253,22 @@ class AssignmentSummary(BaseModel):
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null: the last")
+
+
+class ApiKeyIn(Strict):
+    name: Text = Field(min_length=1, max_length=100)
+    scopes: list[Literal["runs", "submissions", "read", "write"]] = Field(min_length=1, max_length=4)
+
+
+class ApiKeyOut(BaseModel):
+    id: UUID
+    name: str
+    prefix: str = Field(description="The key's first characters, to tell keys apart")
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The key itself: shown once, kept only as a digest")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.adapters.db.feed import SUBMISSIONS_CHANNEL
 from gateway.adapters.db.tables import (
+    api_keys,
     assignments,
     course_events,
     courses,
@@ -223,6 +224,34 @@ class SqlGatewayStore:
             chosen = stmt.ext(distinct_on(c.student_id)).order_by(c.student_id, *ranking).subquery()
             return await self._all(_page(select(chosen), chosen, limit, before))
         return await self._all(_page(stmt, submissions, limit, before))
+
+    async def add_api_key(self, user_id: UUID, fields: dict[str, Any]) -> Row[Any]:
+        """`fields`: name, prefix, secret_sha256, scopes."""
+        stmt = insert(api_keys).values(id=new_id(), user_id=user_id, **fields).returning(api_keys)
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+    async def api_keys_of(self, user_id: UUID) -> Sequence[Row[Any]]:
+        k = api_keys.c
+        return await self._all(select(api_keys).where(k.user_id == user_id).order_by(k.created_at.desc()))
+
+    async def api_key_by_prefix(self, prefix: str) -> Row[Any] | None:
+        return (await self._session.execute(select(api_keys).where(api_keys.c.prefix == prefix))).first()
+
+    async def revoke_api_key(self, user_id: UUID, key_id: UUID) -> str | None:
+        k = api_keys.c
+        prefix: str | None = await self._session.scalar(
+            update(api_keys)
+            .where(k.id == key_id, k.user_id == user_id)
+            .values(revoked_at=func.coalesce(k.revoked_at, func.now()))
+            .returning(k.prefix)
+        )
+        return prefix
+
+    async def touch_api_key(self, key_id: UUID) -> None:
+        await self._session.execute(
+            update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=func.now())
+        )
 
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Row[Any] | None:
         return (await self._session.execute(_ENROLLMENT, {"course": course_id, "user": user_id})).first()

@@ -2,7 +2,7 @@
 submissions read model, ad-hoc runs, course events, and the kit's outbox and inbox."""
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table
 
@@ -156,6 +156,21 @@ idempotency_keys = sa.Table(
     sa.Column("body", sa.LargeBinary),
     _created(),
     sa.Index("ix_idempotency_keys_created", "created_at"),  # expired keys are swept by age
+)
+
+# An integration's key: found by its prefix, proved by its secret (only the digest kept).
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(8), nullable=False, unique=True),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("scopes", ARRAY(sa.String(16)), nullable=False),
+    _created(),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
 )
 
 outbox = outbox_table(metadata)

@@ -6,7 +6,10 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.domain.errors import TooLarge
+from gateway.domain.api_keys import PREFIX as API_KEY_PREFIX
+from gateway.domain.errors import Forbidden, TooLarge
+from gateway.domain.limits import route_class
+from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.ports import Context
 from gradeflow_shared.auth import Tokens
 
@@ -26,14 +29,36 @@ async def tokens(request: Request) -> Tokens:
 async def current_user(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> UUID:
+    """The caller: a bearer token's user, or an API key's (`X-API-Key`, or as the bearer token)
+    within the key's scopes."""
+    presented = credentials.credentials if credentials else None
+    return await caller_of(request, presented or request.headers.get("x-api-key"))
+
+
+async def caller_of(request: Request, presented: str | None) -> UUID:
+    if presented and presented.startswith(API_KEY_PREFIX):
+        checker: KeyChecker = request.app.state.api_keys
+        return await checker.user_for(presented, route_class(request.method, request.url.path))
     # The issuer straight from app state, not as a dependency of its own: every dependency level
     # is solved per request, and this one is on every authenticated route.
     issuer: Tokens = request.app.state.tokens
-    return issuer.verify(credentials.credentials if credentials else None)
+    return issuer.verify(presented)
+
+
+async def person(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> UUID:
+    """A user by their own token only: what an API key may not do (manage API keys)."""
+    presented = credentials.credentials if credentials else None
+    if (presented or "").startswith(API_KEY_PREFIX) or request.headers.get("x-api-key"):
+        raise Forbidden("API keys are managed with your own token, not with a key", field="Authorization")
+    issuer: Tokens = request.app.state.tokens
+    return issuer.verify(presented)
 
 
 Ctx = Annotated[Context, Depends(context)]
 User = Annotated[UUID, Depends(current_user)]
+Person = Annotated[UUID, Depends(person)]
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

@@ -10,16 +10,15 @@ import binascii
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway import schemas as s
 from gateway.domain import judge0
 from gateway.domain.errors import GatewayError, NotFound
-from gateway.handlers.http.deps import Ctx, tokens
+from gateway.handlers.http.deps import Ctx, caller_of
 from gateway.usecases import runs
-from gradeflow_shared.auth import Tokens
 from gradeflow_shared.languages import BY_JUDGE0_ID
 from gradeflow_shared.limits import SPECS
 
@@ -30,11 +29,13 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 async def judge0_user(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    issuer: Annotated[Tokens, Depends(tokens)],
     x_auth_token: Annotated[str | None, Header()] = None,
 ) -> UUID:
-    return issuer.verify(credentials.credentials if credentials else x_auth_token)
+    """Judge0's X-Auth-Token (or a bearer token): a user's token, or an API key — what an
+    integration configures once."""
+    return await caller_of(request, credentials.credentials if credentials else x_auth_token)
 
 
 User = Annotated[UUID, Depends(judge0_user)]

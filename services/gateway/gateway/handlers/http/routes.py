@@ -9,8 +9,8 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gateway import schemas as s
 from gateway.domain.errors import GatewayError
-from gateway.handlers.http.deps import Ctx, User, read_limited
-from gateway.usecases import catalogue, listing, runs, submissions
+from gateway.handlers.http.deps import Ctx, Person, User, read_limited
+from gateway.usecases import api_keys, catalogue, listing, runs, submissions
 
 router = APIRouter(prefix="/v1")
 
@@ -175,3 +175,20 @@ async def assignment_submissions(
 ) -> object:
     """A teacher's view of an assignment's submissions."""
     return await listing.assignment_submissions(ctx, user, assignment_id, per_student, limit, cursor)
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=s.ApiKeyCreated, tags=["auth"])
+async def create_api_key(body: s.ApiKeyIn, ctx: Ctx, user: Person) -> s.ApiKeyCreated:
+    """A key for an integration, acting as you within its scopes (`runs`, `submissions`, `read`,
+    `write`): send it as `X-API-Key` (or Judge0's `X-Auth-Token`). Shown once."""
+    return await api_keys.create(ctx.units, user, body)
+
+
+@router.get("/api-keys", response_model=list[s.ApiKeyOut], tags=["auth"])
+async def list_api_keys(ctx: Ctx, user: Person) -> list[s.ApiKeyOut]:
+    return await api_keys.listing(ctx.units, user)
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+async def revoke_api_key(key_id: UUID, request: Request, ctx: Ctx, user: Person) -> None:
+    await api_keys.revoke(ctx.units, request.app.state.api_keys, user, key_id)

@@ -1,0 +1,33 @@
+"""API keys for integrations, pure: the key's form (`gf_<prefix>_<secret>`: the prefix finds it, the
+secret proves it — only its SHA-256 is kept), its scopes, and which scope a request needs."""
+
+import hashlib
+import hmac
+import secrets
+
+PREFIX = "gf_"
+SCOPES = ("runs", "submissions", "read", "write")
+# The scope each route class needs (gateway/domain/limits.py's classes).
+NEEDED = {"runs": "runs", "submissions": "submissions", "reads": "read", "writes": "write"}
+
+
+def new_key() -> tuple[str, str, str]:
+    """(prefix, the secret's digest to keep, the whole key to show once)."""
+    prefix, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
+    return prefix, digest(secret), f"{PREFIX}{prefix}_{secret}"
+
+
+def parse(key: str) -> tuple[str, str] | None:
+    """(prefix, secret) of a key of ours, else None."""
+    if not key.startswith(PREFIX):
+        return None
+    prefix, _, secret = key[len(PREFIX) :].partition("_")
+    return (prefix, secret) if len(prefix) == 8 and secret else None
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def matches(secret: str, kept: str) -> bool:
+    return hmac.compare_digest(digest(secret), kept)
