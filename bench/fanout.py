@@ -27,11 +27,6 @@ from gradeflow_tools.stack import SERVICES, Stack
 CREATES = 30  # creates measured for the latency figures (the big event is one of them)
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
-
-
 async def _until(check: Any, timeout: float, every: float = 0.05) -> float:
     """Seconds until `check()` holds."""
     started = time.monotonic()
@@ -95,8 +90,8 @@ async def _one_size(
         "roster_import_seconds": round(import_seconds, 2),
         "roster_known_to_notifier_seconds": round(roster_seconds, 2),
         "create_latency_ms": {
-            "p50": _pct(latencies, 0.5),
-            "p99": _pct(latencies, 0.99),
+            "p50": results.percentile(latencies, 0.5),
+            "p99": results.percentile(latencies, 0.99),
             "max": round(max(latencies), 2),
         },
         "big_create_ms": round(latencies[-1], 2),

@@ -25,11 +25,6 @@ from bench.course import roster_course, running_stack
 from bench.memory import Memory, rss_mb
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
-
-
 async def _events(response: httpx.Response) -> Any:
     """(event name, data) of each event on an open SSE response."""
     event: dict[str, str] = {}
@@ -161,7 +156,11 @@ async def _run(
         "received": len(arrivals),
         "open_all_seconds": round(open_seconds, 2),
         "open_failures": dict(Counter(failures)),
-        "delivery_ms": {"p50": _pct(delays, 0.5), "p99": _pct(delays, 0.99), "max": round(max(delays), 1)},
+        "delivery_ms": {
+            "p50": results.percentile(delays, 0.5),
+            "p99": results.percentile(delays, 0.99),
+            "max": round(max(delays), 1),
+        },
         "rows_written_ms": round((float(written) - created_wall) * 1000, 1),
         "rss_with_streams_open_mb": held,
         "idle_rss_mb": {k: round(v, 1) for k, v in memory.idle.items() if k in held},

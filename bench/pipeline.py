@@ -30,11 +30,6 @@ CORRECT = "n = int(input())\nprint(sum(range(1, n + 1)))\n"
 WRONG = "n = int(input())\nprint(n * n)\n"
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
-
-
 async def _published(conn: asyncpg.Connection, timeout: float) -> None:
     """Wait until the gateway's relay has published every staged event."""
     deadline = time.monotonic() + timeout
@@ -102,14 +97,14 @@ async def _load(
         "clients": clients,
         "graded": len(rows),
         "post_latency_ms": {
-            "p50": _pct(latencies, 0.5),
-            "p95": _pct(latencies, 0.95),
-            "p99": _pct(latencies, 0.99),
+            "p50": results.percentile(latencies, 0.5),
+            "p95": results.percentile(latencies, 0.95),
+            "p99": results.percentile(latencies, 0.99),
         },
         "accepted_per_second": round(submissions / send_seconds, 1),
         "accepted_to_graded_ms": {
-            "p50": _pct(path_ms, 0.5),
-            "p95": _pct(path_ms, 0.95),
+            "p50": results.percentile(path_ms, 0.5),
+            "p95": results.percentile(path_ms, 0.95),
             "max": round(max(path_ms), 1),
         },
         "graded_per_second": round(len(rows) / span, 2) if span else None,

@@ -44,3 +44,9 @@ def write(name: str, report: dict[str, Any]) -> Path:
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return path
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q` quantile (0-1) of `values`, nearest rank, to two decimals."""
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)

@@ -29,11 +29,6 @@ ONE_TEST = [{"stdin": "2\n", "expected_stdout": "3\n", "weight": 1}]
 SOURCE = "print(int(input()) + 1)"
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
-
-
 async def _follow(
     client: httpx.AsyncClient, token: str, submission: str, opened: asyncio.Event
 ) -> tuple[str, float]:
@@ -99,8 +94,8 @@ async def _run(gateway: str, n: int, pids: dict[str, int]) -> dict[str, Any]:
         "errors": len(outcomes) - len(ended),
         "all_graded_seconds": round(seconds, 1),
         "graded_to_received_ms": {
-            "p50": _pct(delays, 0.5),
-            "p99": _pct(delays, 0.99),
+            "p50": results.percentile(delays, 0.5),
+            "p99": results.percentile(delays, 0.99),
             "max": round(max(delays), 1),
         },
         "gateway_rss_mb_with_streams_open": held,

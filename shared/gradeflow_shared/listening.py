@@ -8,13 +8,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class PgListener:
@@ -76,3 +77,43 @@ class PgListener:
 
     def stop(self) -> None:
         self._stopping.set()
+
+
+class Streams(Generic[T]):
+    """The live streams a process holds, each a queue under a key (a user, a submission), at most
+    `bound` at once: past it, `refusal()` is raised. What a notice names is handed to its key's
+    queues; after a lost connection, to all of them."""
+
+    def __init__(self, bound: int, refusal: Callable[[], Exception], queue_size: int) -> None:
+        self._bound, self._refusal, self._size = bound, refusal, queue_size
+        self._held: dict[str, set[asyncio.Queue[T]]] = {}
+        self._open = 0
+
+    @contextlib.contextmanager
+    def holding(self, key: str) -> Iterator[asyncio.Queue[T]]:
+        if self._open >= self._bound:
+            raise self._refusal()
+        queue: asyncio.Queue[T] = asyncio.Queue(self._size)
+        self._held.setdefault(key, set()).add(queue)
+        self._open += 1
+        try:
+            yield queue
+        finally:
+            self._open -= 1
+            held = self._held[key]
+            held.discard(queue)
+            if not held:
+                del self._held[key]
+
+    def __bool__(self) -> bool:
+        return bool(self._held)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._held
+
+    def of(self, key: str) -> Iterable[asyncio.Queue[T]]:
+        return self._held.get(key, ())
+
+    def every(self) -> Iterator[asyncio.Queue[T]]:
+        for held in self._held.values():
+            yield from held

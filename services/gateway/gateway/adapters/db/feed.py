@@ -6,6 +6,7 @@ streams are told to read for themselves (None)."""
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -15,7 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from gateway.domain.errors import Overloaded
-from gradeflow_shared.listening import PgListener
+from gradeflow_shared.listening import PgListener, Streams
 
 log = logging.getLogger(__name__)
 SUBMISSIONS_CHANNEL = "gateway_submissions"
@@ -32,27 +33,17 @@ class PgSubmissionFeed:
         self._listener = PgListener(
             database_url, SUBMISSIONS_CHANNEL, self._on_notice, self._all_changed, FEED_NAME
         )
-        self._max = max_streams
-        self._streams: dict[str, set[Moves]] = {}
-        self._open = 0
+        refusal = functools.partial(
+            Overloaded, f"this gateway holds {max_streams} live streams already; retry shortly"
+        )
+        self._streams: Streams[Any] = Streams(max_streams, refusal, queue_size=1)
         self._reads: set[asyncio.Task[None]] = set()
 
     @contextlib.asynccontextmanager
     async def subscribe(self, submission_id: UUID) -> AsyncIterator[Moves]:
         """The submission's row after each move (several moves may come as the latest one)."""
-        if self._open >= self._max:
-            raise Overloaded(f"this gateway holds {self._max} live streams already; retry shortly")
-        key, changed = str(submission_id), Moves(maxsize=1)
-        self._streams.setdefault(key, set()).add(changed)
-        self._open += 1
-        try:
-            yield changed
-        finally:
-            self._open -= 1
-            held = self._streams[key]
-            held.discard(changed)
-            if not held:
-                del self._streams[key]
+        with self._streams.holding(str(submission_id)) as moves:
+            yield moves
 
     def _on_notice(self, payload: str) -> None:
         if payload in self._streams:
@@ -67,13 +58,12 @@ class PgSubmissionFeed:
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("submission feed: could not read a moved submission (%s)", exc)
             row = None
-        for changed in self._streams.get(submission_id, ()):
+        for changed in self._streams.of(submission_id):
             _offer(changed, row)
 
     def _all_changed(self) -> None:
-        for held in self._streams.values():
-            for changed in held:
-                _offer(changed, None)
+        for changed in self._streams.every():
+            _offer(changed, None)
 
     async def run(self) -> None:
         await self._listener.run()

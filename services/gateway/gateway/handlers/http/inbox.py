@@ -24,53 +24,34 @@ _STREAM: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/notifications", summary="The caller's notifications, newest first, by cursor")
-async def list_notifications(request: Request, _: User, api: Notifier) -> Response:
+async def _forward(request: Request, _: User, api: Notifier) -> Response:
     response: Response = await api.forward(request)
     return response
 
 
-@router.get("/notifications/stream", summary="New notifications as they arrive (SSE)", responses=_STREAM)
-async def stream_notifications(request: Request, _: User, api: Notifier) -> Response:
-    response: Response = await api.forward(request)
-    return response
-
-
-@router.post("/notifications/read-all", summary="Mark every notification of the caller's read")
-async def mark_all_read(request: Request, _: User, api: Notifier) -> Response:
-    response: Response = await api.forward(request)
-    return response
+# (method, path, summary, tag): each passed on as it came.
+_PASSED_ON = [
+    ("GET", "/notifications", "The caller's notifications, newest first, by cursor", "inbox"),
+    ("GET", "/notifications/stream", "New notifications as they arrive (SSE)", "inbox"),
+    ("POST", "/notifications/read-all", "Mark every notification of the caller's read", "inbox"),
+    ("GET", "/preferences", "The caller's channels per category, and the digest", "preferences"),
+    ("PUT", "/preferences", "Change channels per category, or the digest", "preferences"),
+    ("GET", "/webhooks", "The caller's webhook endpoints", "webhooks"),
+    ("POST", "/webhooks", "Register a webhook endpoint (signed per Standard Webhooks)", "webhooks"),
+]
+for method, path, summary, tag in _PASSED_ON:
+    router.add_api_route(
+        path,
+        _forward,
+        methods=[method],
+        summary=summary,
+        tags=[tag],
+        responses=_STREAM if path.endswith("/stream") else None,
+        operation_id=f"{method.lower()}_{path.strip('/').replace('/', '_').replace('-', '_')}",
+    )
 
 
 @router.post("/notifications/{notification_id}/read", summary="Mark one notification read")
 async def mark_read(notification_id: str, request: Request, _: User, api: Notifier) -> Response:
-    response: Response = await api.forward(request)
-    return response
-
-
-@router.get(
-    "/preferences", summary="The caller's channels per category, and the digest", tags=["preferences"]
-)
-async def get_preferences(request: Request, _: User, api: Notifier) -> Response:
-    response: Response = await api.forward(request)
-    return response
-
-
-@router.put("/preferences", summary="Change channels per category, or the digest", tags=["preferences"])
-async def put_preferences(request: Request, _: User, api: Notifier) -> Response:
-    response: Response = await api.forward(request)
-    return response
-
-
-@router.get("/webhooks", summary="The caller's webhook endpoints", tags=["webhooks"])
-async def list_webhooks(request: Request, _: User, api: Notifier) -> Response:
-    response: Response = await api.forward(request)
-    return response
-
-
-@router.post(
-    "/webhooks", summary="Register a webhook endpoint (signed per Standard Webhooks)", tags=["webhooks"]
-)
-async def register_webhook(request: Request, _: User, api: Notifier) -> Response:
     response: Response = await api.forward(request)
     return response

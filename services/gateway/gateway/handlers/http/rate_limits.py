@@ -19,15 +19,11 @@ class RateLimits:
         self.app, self._limiter, self._rates, self._tokens = app, limiter, rates, tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rate = (
-            self._rates.get(route_class(scope.get("method", ""), scope["path"]))
-            if scope["type"] == "http"
-            else None
-        )
-        if rate is None:
+        kind = route_class(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        rate = self._rates.get(kind) if kind is not None else None
+        if kind is None or rate is None:
             await self.app(scope, receive, send)
             return
-        kind = route_class(scope["method"], scope["path"])
         decision = await self._limiter.take(kind, client_of(scope, self._tokens), rate)
         if decision is None:  # the limiter cannot be asked: let it through
             await self.app(scope, receive, send)

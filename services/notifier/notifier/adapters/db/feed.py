@@ -7,6 +7,7 @@ database instead (`None` on its queue)."""
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -15,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
-from gradeflow_shared.listening import PgListener
+from gradeflow_shared.listening import PgListener, Streams
 from notifier.domain.errors import TooManyStreams
 
 log = logging.getLogger(__name__)
@@ -35,26 +36,16 @@ class PgInboxFeed:
         self._listener = PgListener(
             database_url, FEED_CHANNEL, self._on_notice, self._catch_up_all, FEED_NAME
         )
-        self._max = max_streams
-        self._streams: dict[str, set[Updates]] = {}  # by the user's id as text, as notices carry it
-        self._open = 0
+        refusal = functools.partial(
+            TooManyStreams, f"this replica holds {max_streams} live streams already; retry shortly"
+        )
+        self._streams: Streams[list[Any] | None] = Streams(max_streams, refusal, self.QUEUE_SIZE)
         self._reads: set[asyncio.Task[None]] = set()
 
     @contextlib.asynccontextmanager
     async def subscribe(self, user_id: UUID) -> AsyncIterator[Updates]:
-        if self._open >= self._max:
-            raise TooManyStreams(f"this replica holds {self._max} live streams already; retry shortly")
-        key, updates = str(user_id), Updates(self.QUEUE_SIZE)
-        self._streams.setdefault(key, set()).add(updates)
-        self._open += 1
-        try:
+        with self._streams.holding(str(user_id)) as updates:  # keyed as notices name users
             yield updates
-        finally:
-            self._open -= 1
-            held = self._streams[key]
-            held.discard(updates)
-            if not held:
-                del self._streams[key]
 
     def _on_notice(self, payload: str) -> None:
         if not self._streams:
@@ -76,13 +67,12 @@ class PgInboxFeed:
         for row in rows:
             news.setdefault(str(row.user_id), []).append(row)
         for user, own in news.items():
-            for updates in self._streams.get(user, ()):
+            for updates in self._streams.of(user):
                 _offer(updates, own)
 
     def _catch_up_all(self) -> None:
-        for held in self._streams.values():
-            for updates in held:
-                _offer(updates, None)
+        for updates in self._streams.every():
+            _offer(updates, None)
 
     async def run(self) -> None:
         await self._listener.run()
