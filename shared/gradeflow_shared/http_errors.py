@@ -9,8 +9,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from gradeflow_shared.errors import Unavailable
 
@@ -31,6 +34,15 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
+
+
+def _methods_of(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and isinstance(route, APIRoute | Route):
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -57,6 +69,16 @@ def install_error_handlers(app: FastAPI, table: dict[type[Exception], tuple[int,
         return JSONResponse(
             error_body("validation_failed", f"invalid fields: {names}", fields), status_code=422
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """The framework's own refusals (no such path, a method the path does not take, a body
+        that cannot be read) in the same shape as every other error."""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path takes, not only one route's
+            headers["Allow"] = ", ".join(_methods_of(request))
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers)
 
     for cls, (status, code) in table.items():
 

@@ -19,6 +19,7 @@ from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.db import SessionFactory, make_engine, make_sessions, ping
 from gradeflow_shared.health import Check, health_router
 from gradeflow_shared.http_errors import install_error_handlers
+from gradeflow_shared.openapi import Rule, document_errors
 from gradeflow_shared.outbox import OutboxRelay
 from gradeflow_shared.overload import InFlightLimit
 from gradeflow_shared.settings import ServiceSettings
@@ -135,10 +136,12 @@ class Runtime:
         on_start: Iterable[Callable[[], Awaitable[None]]] = (),
         info: dict[str, Callable[[], str]] | None = None,
         on_stop: Iterable[Callable[[], Awaitable[None]]] = (),
+        error_rules: Iterable[Rule] = (),
     ) -> FastAPI:
         """The service's app; `on_start`: the service's own start-up work (a sandbox to prepare),
         done before it consumes anything; `on_stop`: its own shut-down work, once nothing is
-        consumed or in flight; `info`: facts readiness reports (the sandbox's mode)."""
+        consumed or in flight; `info`: facts readiness reports (the sandbox's mode); `error_rules`:
+        the service's own error statuses for its OpenAPI schema (openapi.py has the common ones)."""
 
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -163,4 +166,5 @@ class Runtime:
             app.include_router(router)
         app.include_router(health_router(self.checks(), info or {}))
         app.router.routes.extend(docs)
+        document_errors(app, *error_rules)
         return app

@@ -1,6 +1,7 @@
 """The four services as real processes on free ports, on a vhost and database of their own: what
 the in-process tests do elsewhere never reaches these services' queues, and the other way round."""
 
+import json
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 
 from gradeflow_tools.stack import SERVICES, Stack
 from tests.support.infra import Infra, provisioned_infra
+
+ADMIN = "ops@e2e.example.com"  # a dev login with the admin role
 
 
 def _free_port() -> int:
@@ -30,7 +33,11 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
     logs: Path = tmp_path_factory.mktemp("service-logs")
     config = infra.stack_config(
         ports={s: _free_port() for s in SERVICES},
-        extra_env={"ENVIRONMENT": "test", "GRACEFUL_TIMEOUT_SECONDS": "10"},
+        extra_env={
+            "ENVIRONMENT": "test",
+            "GRACEFUL_TIMEOUT_SECONDS": "10",
+            "ADMIN_EMAILS": json.dumps([ADMIN]),
+        },
         log_dir=logs,
     )
     running = Stack(config)

@@ -11,7 +11,7 @@ from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.adapters.notifier_api import NotifierApi
 from gateway.adapters.rate_limit import RedisRateLimiter
 from gateway.handlers.http.dev import router as dev_router
-from gateway.handlers.http.errors import ERROR_TABLE
+from gateway.handlers.http.errors import ERROR_TABLE, door_errors
 from gateway.handlers.http.idempotency import IdempotencyKeys
 from gateway.handlers.http.inbox import router as inbox_router
 from gateway.handlers.http.judge0 import router as judge0_router
@@ -43,7 +43,11 @@ def create_app(
     routers = [api_router, inbox_router, judge0_router, keys_router]
     routers += [dev_router] if settings.dev_login_served else []
     app = runtime.http_app(
-        "Gradeflow gateway", routers, ERROR_TABLE, on_stop=[notifier_api.close, limiter.close]
+        "Gradeflow gateway",
+        routers,
+        ERROR_TABLE,
+        on_stop=[notifier_api.close, limiter.close],
+        error_rules=[door_errors],
     )
     policy = KeyPolicy(settings.idempotency_ttl_seconds, settings.idempotency_lock_seconds)
     app.add_middleware(IdempotencyKeys, units=units, policy=policy, tokens=tokens)

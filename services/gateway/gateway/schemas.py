@@ -1,10 +1,22 @@
 """Request and response bodies of the public API. Validation errors name the field at fault."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    JsonValue,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.config import JsonDict
 
 from gradeflow_shared.languages import LANGUAGES
 from gradeflow_shared.limits import RunLimits
@@ -19,7 +31,16 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+# The schema says it too (a pattern), so a client — or a schema-driven fuzzer — knows beforehand.
+NO_NUL: JsonDict = {"pattern": "^[^\\u0000]*$"}
+
+
+def one_of(values: Iterable[JsonValue]) -> JsonDict:
+    """A closed set of values, as the schema's `enum`."""
+    return {"enum": sorted(values)}  # type: ignore[type-var]
+
+
+Text = Annotated[str, AfterValidator(_no_nul), Field(json_schema_extra=NO_NUL)]
 
 
 class Strict(BaseModel):
@@ -28,7 +49,7 @@ class Strict(BaseModel):
 
 class DevLogin(Strict):
     email: EmailStr
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
 
 
 class TokenOut(BaseModel):
@@ -44,14 +65,14 @@ class UserOut(BaseModel):
 
 class CourseIn(Strict):
     title: Text = Field(min_length=1, max_length=200)
-    grades_to_parents: bool = Field(
+    grades_to_parents: StrictBool = Field(
         default=False, description="Whether a student's grades also reach the parents who follow them"
     )
 
 
 class CourseUpdate(Strict):
     title: Text | None = Field(default=None, min_length=1, max_length=200)
-    grades_to_parents: bool | None = None
+    grades_to_parents: StrictBool | None = None
 
 
 class CourseOut(BaseModel):
@@ -90,6 +111,17 @@ class CourseEventOut(BaseModel):
 
 
 class EnrollmentIn(Strict):
+    # A parent names the student they follow: said in the schema too (OpenAPI 3.1's if/then).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": "parent"}}, "required": ["role"]},
+            "then": {
+                "properties": {"student_id": {"type": "string", "format": "uuid"}},
+                "required": ["student_id"],
+            },
+        },
+    )
     user_id: UUID
     role: Literal["student", "teacher", "parent"]
     student_id: UUID | None = Field(
@@ -106,10 +138,10 @@ class EnrollmentOut(BaseModel):
 
 
 class TestCaseIn(Strict):
-    stdin: str = Field(default="", max_length=1_000_000)
-    expected_stdout: str = Field(max_length=1_000_000)
+    stdin: Text = Field(default="", max_length=1_000_000)
+    expected_stdout: Text = Field(max_length=1_000_000)
     weight: int = Field(default=1, ge=0, le=1000)
-    hidden: bool = False
+    hidden: StrictBool = False
     comparison: Literal["exact", "trailing_whitespace", "tokens", "numeric", "checker"] = (
         "trailing_whitespace"
     )
@@ -119,8 +151,8 @@ class TestCaseIn(Strict):
 class ProgramIn(Strict):
     """A program in one of the supported languages."""
 
-    language: str
-    source: str = Field(min_length=1)
+    language: str = Field(json_schema_extra=one_of(LANGUAGES))
+    source: str = Field(min_length=1, json_schema_extra=NO_NUL)
 
     @field_validator("language")
     @classmethod
@@ -146,7 +178,27 @@ class LimitsIn(RunLimits):
 
 
 class AssignmentIn(LimitsIn):
-    title: str = Field(min_length=1, max_length=200)
+    # A test compared by "checker" needs the assignment's checker: said in the schema too.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "if": {
+                "properties": {
+                    "tests": {
+                        "contains": {
+                            "properties": {"comparison": {"const": "checker"}},
+                            "required": ["comparison"],
+                        }
+                    }
+                },
+                "required": ["tests"],
+            },
+            "then": {"properties": {"checker": {"type": "object"}}, "required": ["checker"]},
+        },
+    )
+
+    title: Text = Field(min_length=1, max_length=200)
     # Decides the tests compared by "checker": run as `checker input output expected` (see
     # docs/grading.md). Declared before `tests`, which are validated against it.
     checker: ProgramIn | None = None
@@ -209,8 +261,8 @@ class SubmissionOut(SubmissionSummary):
 class RunIn(ProgramIn, LimitsIn):
     """An ad-hoc run: the program, its input, and optionally the output it should print."""
 
-    stdin: str = Field(default="", max_length=1_000_000)
-    expected_stdout: str | None = Field(default=None, max_length=1_000_000)
+    stdin: Text = Field(default="", max_length=1_000_000)
+    expected_stdout: Text | None = Field(default=None, max_length=1_000_000)
 
 
 class RunAccepted(BaseModel):

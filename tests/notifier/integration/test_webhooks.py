@@ -94,7 +94,14 @@ async def test_a_receiver_failing_twice_gets_one_signed_delivery(
 
 @pytest.mark.parametrize(
     "url",
-    ["http://10.1.2.3/hook", "http://169.254.169.254/latest", "http://[::1]:8080/x", "ftp://example.com/x"],
+    [
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest",
+        "http://[::1]:8080/x",
+        "ftp://example.com/x",
+        "https://a]b/x",  # not a URL at all (found by schemathesis: it was a 500)
+        "http://example.com:99999/x",
+    ],
 )
 async def test_a_private_target_is_refused_at_registration(
     notifier: httpx.AsyncClient, infra: Infra, db: asyncpg.Connection, url: str

@@ -38,3 +38,28 @@ async def test_an_unreachable_dependency_is_a_503_to_retry(error: Exception) -> 
     response = await _status(error)
     assert response.status_code == 503 and response.json()["error"] == "unavailable"
     assert response.headers["Retry-After"] == "2"
+
+
+async def test_the_frameworks_own_refusals_come_in_the_same_shape_and_405_names_every_method() -> None:
+    app = FastAPI()
+    install_error_handlers(app, {})
+
+    @app.get("/things")
+    async def listing() -> list[str]:
+        return []
+
+    @app.post("/things")
+    async def create(body: dict[str, str]) -> dict[str, str]:
+        return body
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        refused = await client.request("OPTIONS", "/things")
+        missing = await client.get("/nowhere")
+        unreadable = await client.post(
+            "/things", content=b"\xff\xfe", headers={"content-type": "application/json"}
+        )
+    assert refused.status_code == 405 and refused.json()["error"] == "method_not_allowed"
+    assert set(refused.headers["Allow"].split(", ")) == {"GET", "POST"}, "both routes' methods"
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    assert unreadable.status_code in (400, 422) and set(unreadable.json()) == {"error", "message", "fields"}

@@ -239,7 +239,8 @@ async def role_in(uow: Uow, course_id: UUID, user_id: UUID, require: str | None 
 async def _require_student(uow: Uow, course_id: UUID, student_id: UUID | None) -> None:
     row = await uow.repos.enrollment(course_id, student_id) if student_id else None
     if row is None or row.role != STUDENT:
-        raise GatewayError("a parent must follow a student of this course", field="student_id")
+        # The schema asks a parent for a student_id; one naming no student here is not found.
+        raise NotFound("no such student in this course: a parent follows a student of it", field="student_id")
 
 
 def _course_event(course: Any) -> CourseChanged:

@@ -49,14 +49,17 @@ class TargetGuard:
 
     async def refusal(self, url: str) -> str | None:
         """Why `url` may not be called (None: it may)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:  # a bracket not closed, a port not a number
+            return f"not a URL: {exc}"
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return "a webhook URL is http:// or https:// with a host"
         host = parts.hostname.lower()
         if host in self._hosts:
             return None
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
             found = await asyncio.get_running_loop().getaddrinfo(host, port)
         except (OSError, ValueError) as exc:
             return f"{host} does not resolve: {exc}"

@@ -4,7 +4,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.domain.api_keys import PREFIX as API_KEY_PREFIX
 from gateway.domain.errors import Forbidden, TooLarge
@@ -13,7 +13,9 @@ from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.ports import Context
 from gradeflow_shared.auth import Tokens
 
-_bearer = HTTPBearer(auto_error=False)
+_bearer = HTTPBearer(auto_error=False, description="A user's token (JWT), or an API key")
+# Declared as a scheme of its own so the schema lists it as the alternative it is.
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key for an integration")
 
 
 async def context(request: Request) -> Context:
@@ -27,12 +29,14 @@ async def tokens(request: Request) -> Tokens:
 
 
 async def current_user(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
 ) -> UUID:
     """The caller: a bearer token's user, or an API key's (`X-API-Key`, or as the bearer token)
     within the key's scopes."""
     presented = credentials.credentials if credentials else None
-    return await caller_of(request, presented or request.headers.get("x-api-key"))
+    return await caller_of(request, presented or api_key)
 
 
 async def caller_of(request: Request, presented: str | None) -> UUID:

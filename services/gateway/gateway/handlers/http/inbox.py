@@ -1,14 +1,26 @@
 """A user's inbox, preferences and webhooks, served by the notifier through this door: the caller's
-token is checked here first (an anonymous request goes no further), then the request is passed on
-as it came. The notifier's API documents the bodies (its /docs)."""
+token is checked here first (an anonymous request goes no further), the parameters and body
+validated against the inbox's contract (gradeflow_shared.inbox_api, which the notifier serves),
+then the request is passed on as it came and the notifier's answer passed back."""
 
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from gateway.handlers.http.deps import User
 from gateway.usecases.ports import InboxApi
+from gradeflow_shared.cursor import CURSOR_PATTERN
+from gradeflow_shared.inbox_api import (
+    InboxPage,
+    MarkedRead,
+    PreferencesIn,
+    PreferencesOut,
+    WebhookCreated,
+    WebhookIn,
+    WebhookOut,
+)
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
 
@@ -24,34 +36,65 @@ _STREAM: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _forward(request: Request, _: User, api: Notifier) -> Response:
+async def _pass_on(request: Request, api: InboxApi) -> Response:
     response: Response = await api.forward(request)
     return response
 
 
-# (method, path, summary, tag): each passed on as it came.
-_PASSED_ON = [
-    ("GET", "/notifications", "The caller's notifications, newest first, by cursor", "inbox"),
-    ("GET", "/notifications/stream", "New notifications as they arrive (SSE)", "inbox"),
-    ("POST", "/notifications/read-all", "Mark every notification of the caller's read", "inbox"),
-    ("GET", "/preferences", "The caller's channels per category, and the digest", "preferences"),
-    ("PUT", "/preferences", "Change channels per category, or the digest", "preferences"),
-    ("GET", "/webhooks", "The caller's webhook endpoints", "webhooks"),
-    ("POST", "/webhooks", "Register a webhook endpoint (signed per Standard Webhooks)", "webhooks"),
+async def _forward(request: Request, _: User, api: Notifier) -> Response:
+    return await _pass_on(request, api)
+
+
+# (method, path, summary, tag, answer): each without a body or parameters, passed on as it came.
+_PASSED_ON: list[tuple[str, str, str, str, Any]] = [
+    ("POST", "/notifications/read-all", "Mark every notification of the caller's read", "inbox", MarkedRead),
+    ("GET", "/preferences", "The caller's channels per category and digest", "preferences", PreferencesOut),
+    ("GET", "/webhooks", "The caller's webhook endpoints", "webhooks", list[WebhookOut]),
 ]
-for method, path, summary, tag in _PASSED_ON:
+for method, path, summary, tag, answer in _PASSED_ON:
     router.add_api_route(
         path,
         _forward,
         methods=[method],
         summary=summary,
         tags=[tag],
-        responses=_STREAM if path.endswith("/stream") else None,
+        response_model=answer,
         operation_id=f"{method.lower()}_{path.strip('/').replace('/', '_').replace('-', '_')}",
     )
 
 
-@router.post("/notifications/{notification_id}/read", summary="Mark one notification read")
-async def mark_read(notification_id: str, request: Request, _: User, api: Notifier) -> Response:
-    response: Response = await api.forward(request)
-    return response
+@router.get("/notifications", response_model=InboxPage, summary="The caller's notifications, newest first")
+async def list_notifications(
+    request: Request,
+    _: User,
+    api: Notifier,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+    unread: Annotated[bool, Query(description="Only the unread")] = False,
+) -> Response:
+    return await _pass_on(request, api)
+
+
+@router.get("/notifications/stream", responses=_STREAM, summary="New notifications as they arrive (SSE)")
+async def stream_notifications(request: Request, _: User, api: Notifier) -> Response:
+    """`unread` (the count) at once, then a `notification` event for each new one, its `id` a
+    cursor: a client reconnecting with `Last-Event-ID` gets what it missed."""
+    return await _pass_on(request, api)
+
+
+@router.post("/notifications/{notification_id}/read", status_code=204, summary="Mark one notification read")
+async def mark_read(notification_id: UUID, request: Request, _: User, api: Notifier) -> Response:
+    return await _pass_on(request, api)
+
+
+@router.put("/preferences", response_model=PreferencesOut, tags=["preferences"])
+async def put_preferences(body: PreferencesIn, request: Request, _: User, api: Notifier) -> Response:
+    """Only what the body names changes; every channel and category not named stays as it was."""
+    return await _pass_on(request, api)  # the body as it came: validated above, read once
+
+
+@router.post("/webhooks", status_code=201, response_model=WebhookCreated, tags=["webhooks"])
+async def register_webhook(body: WebhookIn, request: Request, _: User, api: Notifier) -> Response:
+    """Register an endpoint; each call to it is signed per Standard Webhooks with the secret
+    shown here once. Private, loopback and link-local addresses are refused."""
+    return await _pass_on(request, api)

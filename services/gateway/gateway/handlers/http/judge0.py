@@ -6,12 +6,11 @@ silently ignored. docs/grading.md lists what is and is not supported."""
 
 import asyncio
 import base64
-import binascii
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway import schemas as s
@@ -21,17 +20,21 @@ from gateway.handlers.http.deps import Ctx, caller_of
 from gateway.usecases import runs
 from gradeflow_shared.languages import BY_JUDGE0_ID
 from gradeflow_shared.limits import SPECS
+from gradeflow_shared.openapi import errors
 
 router = APIRouter(prefix="/judge0", tags=["judge0"])
 WAIT_SECONDS = 20.0
 MAX_BATCH = 20  # Judge0's own bound on a batch
-_bearer = HTTPBearer(auto_error=False)
+_bearer = HTTPBearer(auto_error=False, description="A user's token (JWT), or an API key")
+_auth_token = APIKeyHeader(
+    name="X-Auth-Token", auto_error=False, description="Judge0's header: a token or an API key"
+)
 
 
 async def judge0_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    x_auth_token: Annotated[str | None, Header()] = None,
+    x_auth_token: Annotated[str | None, Depends(_auth_token)],
 ) -> UUID:
     """Judge0's X-Auth-Token (or a bearer token): a user's token, or an API key — what an
     integration configures once."""
@@ -47,10 +50,10 @@ class SubmissionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source_code: str = Field(min_length=1)
-    language_id: int
-    stdin: str | None = None
-    expected_output: str | None = None
+    source_code: str = Field(min_length=1, json_schema_extra=s.NO_NUL)
+    language_id: int = Field(json_schema_extra=s.one_of(BY_JUDGE0_ID))
+    stdin: str | None = Field(default=None, json_schema_extra=s.NO_NUL)
+    expected_output: str | None = Field(default=None, json_schema_extra=s.NO_NUL)
     cpu_time_limit: float = SPECS["time_limit_ms"].judge0_field()  # seconds
     wall_time_limit: float | None = SPECS["wall_limit_ms"].judge0_field()  # seconds
     memory_limit: int = SPECS["memory_limit_mb"].judge0_field()  # KB
@@ -98,9 +101,13 @@ async def create_batch(
     return [{"token": str(accepted.id)} for accepted in await runs.request_runs(ctx, user, commands)]
 
 
-@router.get("/submissions/batch")
+@router.get("/submissions/batch", responses=errors(404))
 async def get_batch(
-    tokens: str, ctx: Ctx, user: User, base64_encoded: Base64 = False, fields: str | None = None
+    tokens: Annotated[str, Query(pattern=f"^[^,]+(,[^,]+){{0,{MAX_BATCH - 1}}}$")],
+    ctx: Ctx,
+    user: User,
+    base64_encoded: Base64 = False,
+    fields: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     ids = [_token(t) for t in tokens.split(",") if t]
     if not 1 <= len(ids) <= MAX_BATCH:
@@ -153,7 +160,7 @@ def _decode(value: str, encoded: bool, field: str) -> str:
         return value
     try:
         return base64.b64decode(value, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text in the field
         raise GatewayError("not valid base64 of UTF-8 text", field=field) from None
 
 

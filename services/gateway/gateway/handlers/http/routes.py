@@ -11,12 +11,19 @@ from gateway import schemas as s
 from gateway.domain.errors import GatewayError
 from gateway.handlers.http.deps import Ctx, Person, User, read_limited
 from gateway.usecases import api_keys, catalogue, listing, runs, submissions
+from gradeflow_shared.cursor import CURSOR_PATTERN
+from gradeflow_shared.openapi import errors
 
 router = APIRouter(prefix="/v1")
 
 
 # The hot paths first: routes are matched in the order they are declared.
-@router.post("/submissions", status_code=status.HTTP_202_ACCEPTED, response_model=s.SubmissionAccepted)
+@router.post(
+    "/submissions",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=s.SubmissionAccepted,
+    responses=errors(404),  # the assignment named
+)
 async def submit(body: s.SubmissionIn, ctx: Ctx, user: User) -> s.SubmissionAccepted:
     return await submissions.submit(ctx, user, body)
 
@@ -130,7 +137,7 @@ async def get_run(run_id: UUID, ctx: Ctx, user: User) -> s.RunOut:
 
 # Collections, a page at a time: newest first; `next_cursor` of one page is `cursor` of the next.
 Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the page before")]
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="`next_cursor` of the page before")]
 
 
 @router.get("/courses", response_model=s.Page[s.CourseSummary], tags=["courses"])

@@ -4,34 +4,30 @@ webhook endpoints of their own."""
 
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gradeflow_shared.auth import Tokens
-from gradeflow_shared.events import Category
+from gradeflow_shared.cursor import CURSOR_PATTERN
+from gradeflow_shared.inbox_api import (
+    InboxPage,
+    MarkedRead,
+    NotificationOut,
+    PreferencesIn,
+    PreferencesOut,
+    WebhookCreated,
+    WebhookIn,
+    WebhookOut,
+)
 from notifier.usecases import inbox, webhooks
 from notifier.usecases.ports import InboxFeed, TargetGuard, Units
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
 _bearer = HTTPBearer(auto_error=False)
-
-
-class NotificationOut(BaseModel):
-    id: UUID
-    kind: str
-    title: str
-    body: str
-    data: dict[str, Any]
-    category: str | None
-    priority: str | None
-    created_at: datetime
-    read_at: datetime | None
 
 
 def _units(request: Request) -> Units:
@@ -51,22 +47,12 @@ UnitsDep = Annotated[Units, Depends(_units)]
 User = Annotated[UUID, Depends(_user)]
 
 
-class InboxPage(BaseModel):
-    items: list[NotificationOut]
-    unread: int = Field(description="The user's unread notifications, all pages together")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null: the last")
-
-
-class MarkedRead(BaseModel):
-    marked: int
-
-
 @router.get("/notifications", response_model=InboxPage)
 async def list_notifications(
     units: UnitsDep,
     user: User,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
     unread: Annotated[bool, Query(description="Only the unread")] = False,
 ) -> Any:
     """The user's notifications, newest first, a page at a time."""
@@ -113,24 +99,6 @@ async def mark_read(notification_id: UUID, units: UnitsDep, user: User) -> None:
     await inbox.mark_read(units, user, notification_id)
 
 
-class ChannelChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    channel: Literal["email", "webhook"]
-    category: Category
-    enabled: bool
-
-
-class PreferencesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    digest: bool | None = Field(default=None, description="Low-priority emails gathered into one a window")
-    channels: list[ChannelChoice] = Field(default_factory=list, max_length=100)
-
-
-class PreferencesOut(BaseModel):
-    digest: bool
-    channels: list[ChannelChoice]
-
-
 @router.get("/preferences", response_model=PreferencesOut, tags=["preferences"])
 async def get_preferences(units: UnitsDep, user: User) -> Any:
     return await inbox.preferences(units, user)
@@ -141,21 +109,6 @@ async def put_preferences(body: PreferencesIn, units: UnitsDep, user: User) -> A
     """Only what the body names changes; every channel and category not named stays as it was."""
     choices = [(c.channel, c.category, c.enabled) for c in body.channels]
     return await inbox.set_preferences(units, user, body.digest, choices)
-
-
-class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=2048)
-
-
-class WebhookOut(BaseModel):
-    id: UUID
-    url: str
-    created_at: datetime
-
-
-class WebhookCreated(WebhookOut):
-    secret: str = Field(description="Verify each call's signature with it (Standard Webhooks); shown once")
 
 
 def _guard(request: Request) -> TargetGuard:
