@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import httpx
 import jwt
@@ -32,14 +32,30 @@ DEV_ISSUER = "gradeflow-development"  # AUTH_ISSUER's default: the built-in issu
 AUDIENCE = "gradeflow"  # AUTH_AUDIENCE's default
 
 
+# An identity provider's subject that is not a UUID (Auth0's "auth0|5f…", Google's digits) names
+# a user by a UUID derived from issuer and subject: the same in every service and replica.
+_SUBJECTS = UUID("6c1f2f4e-6b7a-4f57-9a77-6a0f0b3e5d21")
+
+
 @dataclass(frozen=True)
 class Caller:
-    user_id: UUID
+    user_id: UUID  # for an identity provider's token, until the gateway has provisioned the user
     roles: frozenset[str]
+    issuer: str = DEV_ISSUER
+    subject: str = ""
+    email: str | None = None
+    name: str | None = None
+    email_verified: bool = False
 
     @property
     def admin(self) -> bool:
         return ADMIN in self.roles
+
+    @property
+    def built_in(self) -> bool:
+        """Issued by Gradeflow itself (a dev login; the gateway passing a request on), not by an
+        identity provider: its subject is the Gradeflow user id."""
+        return self.issuer == DEV_ISSUER
 
 
 class Forbidden(FieldError):
@@ -75,29 +91,29 @@ class Tokens:
         self.issuer, self.audience, self._user_claim = issuer, audience, user_claim
         self._jwks_url = jwks_url
         self._verified: dict[str, tuple[Caller, float]] = {}
-        self._signing: Any = None
-        self._keys: dict[str, Any] = {}
-        if jwks_url is None:  # the development issuer
-            self._signing = _dev_key(secret)
-            self._kid = _kid(self._signing.public_key())
-            self._keys = {self._kid: self._signing.public_key()}
+        # The built-in issuer's key is always known: it signs dev logins (development) and, with
+        # an identity provider too, the gateway's short tokens for the services behind it.
+        self._signing = _dev_key(secret)
+        self._kid = _kid(self._signing.public_key())
+        self._built_in = {self._kid: self._signing.public_key()}
+        self._keys: dict[str, Any] = dict(self._built_in)
         self._wanted = asyncio.Event()
         self._stopping = asyncio.Event()
 
-    def issue(self, user_id: UUID, admin: bool = False) -> str:
-        if self._signing is None:
-            raise RuntimeError("tokens come from the identity provider here (AUTH_JWKS_URL); none are issued")
+    def issue(self, user_id: UUID, admin: bool = False, ttl_seconds: float | None = None) -> str:
+        """A token of the built-in issuer naming a Gradeflow user."""
         now = datetime.now(UTC)
+        expires = now + (self._ttl if ttl_seconds is None else timedelta(seconds=ttl_seconds))
         claims = {
-            "sub": str(user_id), "iss": self.issuer, "aud": self.audience, "iat": now, "exp": now + self._ttl,
+            "sub": str(user_id), "iss": DEV_ISSUER, "aud": self.audience, "iat": now, "exp": expires,
             "roles": [ADMIN] if admin else [],
         }  # fmt: skip
         return jwt.encode(claims, self._signing, algorithm="ES256", headers={"kid": self._kid})
 
     def jwks(self) -> dict[str, Any]:
-        """The public keys tokens are checked against, as a JWKS document."""
+        """The built-in issuer's public key, as a JWKS document (an identity provider publishes its own)."""
         keys = []
-        for kid, key in self._keys.items():
+        for kid, key in self._built_in.items():
             jwk = json.loads(jwt.algorithms.get_default_algorithms()[_alg(key)].to_jwk(key))
             keys.append({**jwk, "kid": kid, "use": "sig", "alg": _alg(key)})
         return {"keys": keys}
@@ -118,15 +134,17 @@ class Tokens:
             if key is None:
                 self._wanted.set()  # a key rotated in, perhaps: fetch the JWKS again soon
                 raise Unauthenticated("the token is signed by a key not known here")
+            built_in = kid in self._built_in
+            claim = "sub" if built_in else self._user_claim
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=list(self.ALGORITHMS),
                 audience=self.audience,
-                issuer=self.issuer,
-                options={"require": ["exp", "iss", "aud", self._user_claim]},
+                issuer=DEV_ISSUER if built_in else self.issuer,
+                options={"require": ["exp", "iss", "aud", claim]},
             )
-            caller = Caller(UUID(str(claims[self._user_claim])), frozenset(map(str, claims.get("roles", []))))
+            caller = _caller(claims, claim, built_in)
             expires = float(claims["exp"])
         except (jwt.PyJWTError, KeyError, TypeError, ValueError) as e:
             raise Unauthenticated("invalid or expired token") from e
@@ -143,7 +161,7 @@ class Tokens:
             response = await client.get(self._jwks_url)
             response.raise_for_status()
         keys = {k.key_id: k.key for k in jwt.PyJWKSet.from_dict(response.json()).keys if k.key_id}
-        self._keys = keys
+        self._keys = {**keys, **self._built_in}
 
     async def run(self) -> None:
         """Keep the identity provider's keys fresh: every REFRESH_SECONDS, and soon after a token
@@ -165,6 +183,27 @@ class Tokens:
 
     def stop(self) -> None:
         self._stopping.set()
+
+
+def _caller(claims: dict[str, Any], claim: str, built_in: bool) -> Caller:
+    subject = str(claims[claim])
+    if built_in:
+        user_id = UUID(subject)
+    else:
+        try:
+            user_id = UUID(subject)
+        except ValueError:
+            user_id = uuid5(_SUBJECTS, f"{claims['iss']}\0{subject}")
+    email = claims.get("email")
+    return Caller(
+        user_id,
+        frozenset(map(str, claims.get("roles", []))),
+        issuer=str(claims["iss"]),
+        subject=subject,
+        email=str(email) if email else None,
+        name=str(claims["name"]) if claims.get("name") else None,
+        email_verified=claims.get("email_verified") is True,
+    )
 
 
 def _dev_key(secret: str) -> ec.EllipticCurvePrivateKey:

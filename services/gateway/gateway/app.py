@@ -23,6 +23,7 @@ from gateway.settings import GatewaySettings
 from gateway.usecases import submissions
 from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.idempotency import KeyPolicy
+from gateway.usecases.identities import Identities
 from gateway.usecases.ports import Context, Units
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
@@ -36,9 +37,11 @@ def create_app(
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     units = units or runtime.units_of_work(SqlGatewayStore)
     runtime.consume(lambda subs: register(subs, units))
-    notifier_api = NotifierApi(settings.notifier_url)
-    limiter = RedisRateLimiter(settings.redis_url)
     tokens = settings.tokens(settings.token_ttl_seconds)
+    notifier_api = NotifierApi(
+        settings.notifier_url, mint=lambda user, ttl: tokens.issue(user, ttl_seconds=ttl)
+    )
+    limiter = RedisRateLimiter(settings.redis_url)
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
     routers = [api_router, inbox_router, judge0_router, keys_router]
     routers += [dev_router] if settings.dev_login_served else []
@@ -72,5 +75,6 @@ def create_app(
     app.state.live_ping_seconds = settings.live_ping_seconds
     app.state.tokens = tokens
     app.state.api_keys = KeyChecker(units)
+    app.state.identities = Identities(units)
     app.state.admin_emails = frozenset(e.lower() for e in settings.admin_emails)
     return app

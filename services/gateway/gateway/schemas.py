@@ -61,6 +61,21 @@ class UserOut(BaseModel):
     id: UUID
     email: str
     name: str
+    created_at: datetime
+
+
+class MemberOut(BaseModel):
+    user_id: UUID
+    email: str
+    name: str
+    role: str
+    children: list[UUID] = Field(description="For a parent: the students they follow in the course")
+    created_at: datetime = Field(description="When they were enrolled")
+
+    @field_validator("children", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return value or []
 
 
 class CourseIn(Strict):

@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
+from gradeflow_shared.auth import Tokens
 from tests.support.api import classroom, login
 from tests.support.infra import Infra
 
@@ -99,3 +100,38 @@ async def test_an_assignments_submissions_all_latest_or_best_per_student(
     mine = await _all_pages(gateway, "/v1/submissions", ada, assignment_id=room.assignment_id)
     assert [s["id"] for s in mine] == list(reversed(ids[ada_id])), "only her own"
     assert all("tests" not in s for s in mine)
+
+
+async def test_a_courses_members_page_for_its_teachers_and_every_user_for_admins(
+    gateway: httpx.AsyncClient, infra: Infra
+) -> None:
+    room = await classroom(gateway, students=3)
+    parent_id, parent = await login(gateway, "parent")
+    followed = room.students[1][0]
+    r = await gateway.post(
+        f"/v1/courses/{room.course_id}/enrollments",
+        json={"user_id": parent_id, "role": "parent", "student_id": followed},
+        headers=room.teacher,
+    )
+    assert r.status_code == 201, r.text
+    path = f"/v1/courses/{room.course_id}/enrollments"
+    members = await _all_pages(gateway, path, room.teacher)
+    assert [m["role"] for m in members] == ["parent", "student", "student", "student", "teacher"]
+    assert members[0]["user_id"] == parent_id and members[0]["children"] == [followed]
+    assert all(m["children"] == [] for m in members[1:]) and all("@" in m["email"] for m in members)
+    students = await _all_pages(gateway, path, room.teacher, role="student")
+    assert {m["user_id"] for m in students} == {uid for uid, _ in room.students}
+    assert (await gateway.get(path, headers=room.students[0][1])).status_code == 403, "a student: not theirs"
+    _, outsider = await login(gateway, "outsider")
+    assert (await gateway.get(path, headers=outsider)).status_code == 404
+
+    me = await gateway.get("/v1/users/me", headers=parent)
+    assert me.status_code == 200 and me.json()["id"] == parent_id
+    assert (await gateway.get("/v1/users", headers=room.teacher)).status_code == 403, "admins only"
+    admin = {"Authorization": f"Bearer {Tokens(infra.secret).issue(uuid.uuid4(), admin=True)}"}
+    everyone = await gateway.get("/v1/users", headers=admin, params={"limit": 3})
+    assert (
+        everyone.status_code == 200 and len(everyone.json()["items"]) == 3 and everyone.json()["next_cursor"]
+    )
+    one = await gateway.get("/v1/users", headers=admin, params={"email": me.json()["email"].upper()})
+    assert [u["id"] for u in one.json()["items"]] == [parent_id]

@@ -7,7 +7,7 @@ import uuid
 import jwt
 import pytest
 
-from gradeflow_shared.auth import Tokens, Unauthenticated
+from gradeflow_shared.auth import Tokens, Unauthenticated, _dev_key
 
 
 def test_a_valid_token_names_its_user_every_time() -> None:
@@ -47,7 +47,10 @@ def test_a_token_for_another_audience_or_issuer_or_signed_symmetrically_is_refus
     claims = {"sub": str(user), "exp": time.time() + 60, "iss": tokens.issuer, "aud": tokens.audience}
     refused = [
         Tokens("s" * 32, audience="another-api").issue(user),
-        Tokens("s" * 32, issuer="someone-else").issue(user),
+        # The right key, another issuer named in it.
+        jwt.encode(
+            {**claims, "iss": "someone-else"}, _dev_key("s" * 32), algorithm="ES256", headers={"kid": kid}
+        ),
         # The secret as an HMAC key, under the development key's id: the old HS256 tokens, or an
         # attacker who knows the secret's use — never accepted.
         jwt.encode(claims, "s" * 32, algorithm="HS256", headers={"kid": kid}),

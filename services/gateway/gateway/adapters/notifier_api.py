@@ -1,9 +1,13 @@
 """The notifier's inbox API behind the gateway's door: a request for a user's own notifications,
-preferences or webhooks is passed on as it came (the user's token with it: the notifier checks it
-too) and the answer passed back — a live stream (SSE) byte for byte for as long as both ends hold
-it open. The one synchronous call between services, and never on a submission's path."""
+preferences or webhooks is passed on as it came — with, instead of the caller's credentials, a
+short token of the built-in issuer naming the user the gateway resolved them to (an identity
+provider's user, provisioned here, is known to the notifier by that id only) — and the answer
+passed back, a live stream (SSE) byte for byte for as long as both ends hold it open. The one
+synchronous call between services, and never on a submission's path."""
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
+from uuid import UUID
 
 import httpx
 from starlette.requests import Request
@@ -12,12 +16,17 @@ from starlette.responses import Response, StreamingResponse
 from gradeflow_shared.errors import Unavailable
 
 # What is passed on each way; hop-by-hop headers (connection, transfer-encoding) are not.
-REQUEST_HEADERS = ("authorization", "content-type", "accept", "last-event-id")
+REQUEST_HEADERS = ("content-type", "accept", "last-event-id")
+PASS_ON_TOKEN_SECONDS = 300  # a minted token's life; reused for the first four fifths of it
 RESPONSE_HEADERS = ("content-type", "cache-control", "retry-after", "x-accel-buffering")
 
 
 class NotifierApi:
-    def __init__(self, base_url: str, timeout_seconds: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, mint: Callable[[UUID, float], str], timeout_seconds: float = 10.0
+    ) -> None:
+        self._mint = mint
+        self._minted: dict[UUID, tuple[str, float]] = {}
         # No bound on connections: each open stream holds one for as long as it lasts (the
         # notifier bounds its streams itself); no read timeout, for the same reason (the
         # notifier's pings keep an idle stream alive).
@@ -27,8 +36,19 @@ class NotifierApi:
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
         )
 
-    async def forward(self, request: Request) -> Response:
+    def _token(self, user_id: UUID) -> str:
+        minted = self._minted.get(user_id)
+        if minted is None or minted[1] < time.monotonic():
+            if len(self._minted) > 100_000:
+                self._minted.clear()
+            token = self._mint(user_id, PASS_ON_TOKEN_SECONDS)
+            minted = (token, time.monotonic() + PASS_ON_TOKEN_SECONDS * 0.8)
+            self._minted[user_id] = minted
+        return minted[0]
+
+    async def forward(self, request: Request, user_id: UUID) -> Response:
         headers = {k: v for k, v in request.headers.items() if k in REQUEST_HEADERS}
+        headers["authorization"] = f"Bearer {self._token(user_id)}"
         upstream_request = self._client.build_request(
             request.method,
             request.url.path,

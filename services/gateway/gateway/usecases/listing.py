@@ -1,7 +1,7 @@
 """Collections, a page at a time (newest first, by cursor), each only as far as the caller may
-see: their own courses; a course's assignments and events for its members; their own
-submissions; an assignment's submissions — all, or each student's latest or best — for its
-course's teachers."""
+see: their own courses; a course's assignments and events for its members, its members for its
+teachers; their own submissions; an assignment's submissions — all, or each student's latest or
+best — for its course's teachers; every user for admins."""
 
 from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from gateway import schemas as s
-from gateway.domain.access import require_teacher
+from gateway.domain.access import TEACHER, require_teacher
 from gateway.domain.errors import GatewayError, NotFound
 from gateway.usecases.catalogue import role_in
 from gateway.usecases.ports import Before, Context
@@ -18,6 +18,7 @@ from gradeflow_shared.cursor import decode_cursor, encode_cursor
 
 T = TypeVar("T", bound=BaseModel)
 PerStudent = Literal["latest", "best"]
+Role = Literal["student", "teacher", "parent"]
 
 
 async def my_courses(ctx: Context, user_id: UUID, limit: int, cursor: str | None) -> s.Page[s.CourseSummary]:
@@ -77,6 +78,31 @@ async def assignment_submissions(
             limit + 1, _before(cursor), assignment_id=assignment_id, per_student=per_student
         )
     return _page(rows, limit, s.SubmissionSummary)
+
+
+async def course_members(
+    ctx: Context, user_id: UUID, course_id: UUID, role: Role | None, limit: int, cursor: str | None
+) -> s.Page[s.MemberOut]:
+    """A course's members (emails included): for its teachers."""
+    async with ctx.units() as uow:
+        await role_in(uow, course_id, user_id, require=TEACHER)
+        rows = await uow.repos.members_page(course_id, role, limit + 1, _before(cursor))
+    return _page(rows, limit, s.MemberOut)
+
+
+async def users(ctx: Context, email: str | None, limit: int, cursor: str | None) -> s.Page[s.UserOut]:
+    """Every user of the platform (the route lets admins only), or the one with `email`."""
+    async with ctx.units() as uow:
+        rows = await uow.repos.users_page(email, limit + 1, _before(cursor))
+    return _page(rows, limit, s.UserOut)
+
+
+async def me(ctx: Context, user_id: UUID) -> s.UserOut:
+    async with ctx.units() as uow:
+        row = await uow.repos.get_user(user_id)
+    if row is None:  # a token outliving its user (a development database reset)
+        raise NotFound("user not found")
+    return s.UserOut.model_validate(row, from_attributes=True)
 
 
 def _before(cursor: str | None) -> Before:

@@ -19,6 +19,8 @@ from gateway.adapters.db.tables import (
     courses,
     enrollments,
     idempotency_keys,
+    identities,
+    parent_links,
     runs,
     submissions,
     test_cases,
@@ -139,6 +141,66 @@ class SqlGatewayStore:
 
     async def get_user(self, user_id: UUID) -> Row[Any] | None:
         return (await self._session.execute(select(users).where(users.c.id == user_id))).first()
+
+    async def user_by_email(self, email: str) -> Row[Any] | None:
+        return (await self._session.execute(select(users).where(users.c.email == email.lower()))).first()
+
+    async def add_user(self, user_id: UUID, email: str, name: str) -> UUID:
+        """A new user, or the one that took the email first (two first requests at once)."""
+        stmt = pg_insert(users).values(id=user_id, email=email.lower(), name=name)
+        await self._session.execute(stmt.on_conflict_do_nothing(index_elements=[users.c.email]))
+        found = await self.user_by_email(email)
+        assert found is not None
+        return UUID(str(found.id))
+
+    async def identity(self, issuer: str, subject: str) -> UUID | None:
+        stmt = select(identities.c.user_id).where(
+            identities.c.issuer == issuer, identities.c.subject == subject
+        )
+        found = (await self._session.execute(stmt)).scalar()
+        return None if found is None else UUID(str(found))
+
+    async def bind_identity(self, issuer: str, subject: str, user_id: UUID) -> UUID:
+        """The identity bound to `user_id`, unless bound already (then to whom it was)."""
+        stmt = pg_insert(identities).values(issuer=issuer, subject=subject, user_id=user_id)
+        await self._session.execute(stmt.on_conflict_do_nothing())
+        bound = await self.identity(issuer, subject)
+        assert bound is not None
+        return bound
+
+    async def users_page(self, email: str | None, limit: int, before: Before) -> Sequence[Row[Any]]:
+        stmt = select(users)
+        if email is not None:
+            stmt = stmt.where(users.c.email == email.lower())
+        return await self._all(_page(stmt, users, limit, before))
+
+    async def members_page(
+        self, course_id: UUID, role: str | None, limit: int, before: Before
+    ) -> Sequence[Row[Any]]:
+        """A course's members with their role, and for a parent the students they follow."""
+        e, links = enrollments.c, parent_links.c
+        children = (
+            select(func.array_agg(links.student_id))
+            .where(links.course_id == e.course_id, links.parent_id == e.user_id)
+            .scalar_subquery()
+        )
+        members = (
+            select(
+                e.user_id.label("id"),
+                e.user_id,
+                e.role,
+                e.created_at,
+                users.c.email,
+                users.c.name,
+                children.label("children"),
+            )
+            .join(users, users.c.id == e.user_id)
+            .where(e.course_id == course_id)
+        )
+        if role is not None:
+            members = members.where(e.role == role)
+        chosen = members.subquery()
+        return await self._all(_page(select(chosen), chosen, limit, before))
 
     async def add_course(self, teacher_id: UUID, fields: dict[str, Any]) -> Row[Any]:
         stmt = insert(courses).values(id=new_id(), created_by=teacher_id, **fields).returning(courses)

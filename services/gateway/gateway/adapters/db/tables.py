@@ -173,5 +173,15 @@ api_keys = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
 )
 
+# An identity provider's user, bound to a Gradeflow user at their first request.
+identities = sa.Table(
+    "identities",
+    metadata,
+    sa.Column("issuer", sa.String(500), primary_key=True),
+    sa.Column("subject", sa.String(500), primary_key=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    _created(),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

@@ -10,8 +10,9 @@ from gateway.domain.api_keys import PREFIX as API_KEY_PREFIX
 from gateway.domain.errors import Forbidden, TooLarge
 from gateway.domain.limits import route_class
 from gateway.usecases.api_keys import KeyChecker
+from gateway.usecases.identities import Identities
 from gateway.usecases.ports import Context
-from gradeflow_shared.auth import Tokens
+from gradeflow_shared.auth import Caller, Tokens
 
 _bearer = HTTPBearer(auto_error=False, description="A user's token (JWT), or an API key")
 # Declared as a scheme of its own so the schema lists it as the alternative it is.
@@ -46,7 +47,15 @@ async def caller_of(request: Request, presented: str | None) -> UUID:
     # The issuer straight from app state, not as a dependency of its own: every dependency level
     # is solved per request, and this one is on every authenticated route.
     issuer: Tokens = request.app.state.tokens
-    return issuer.verify(presented)
+    return await _user_of(request, issuer.caller(presented))
+
+
+async def _user_of(request: Request, caller: Caller) -> UUID:
+    """A built-in token names the user; an identity provider's is provisioned at first sight."""
+    if caller.built_in:
+        return caller.user_id
+    identities: Identities = request.app.state.identities
+    return await identities.user_for(caller)
 
 
 async def person(
@@ -57,12 +66,24 @@ async def person(
     if (presented or "").startswith(API_KEY_PREFIX) or request.headers.get("x-api-key"):
         raise Forbidden("API keys are managed with your own token, not with a key", field="Authorization")
     issuer: Tokens = request.app.state.tokens
-    return issuer.verify(presented)
+    return await _user_of(request, issuer.caller(presented))
+
+
+async def admin(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> UUID:
+    """A user whose own token carries the platform's admin role."""
+    issuer: Tokens = request.app.state.tokens
+    caller = issuer.caller(credentials.credentials if credentials else None)
+    if not caller.admin:
+        raise Forbidden("only an admin may do this", field="Authorization")
+    return await _user_of(request, caller)
 
 
 Ctx = Annotated[Context, Depends(context)]
 User = Annotated[UUID, Depends(current_user)]
 Person = Annotated[UUID, Depends(person)]
+Admin = Annotated[UUID, Depends(admin)]
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

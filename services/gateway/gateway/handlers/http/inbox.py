@@ -36,13 +36,13 @@ _STREAM: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _pass_on(request: Request, api: InboxApi) -> Response:
-    response: Response = await api.forward(request)
+async def _pass_on(request: Request, user: UUID, api: InboxApi) -> Response:
+    response: Response = await api.forward(request, user)
     return response
 
 
-async def _forward(request: Request, _: User, api: Notifier) -> Response:
-    return await _pass_on(request, api)
+async def _forward(request: Request, user: User, api: Notifier) -> Response:
+    return await _pass_on(request, user, api)
 
 
 # (method, path, summary, tag, answer): each without a body or parameters, passed on as it came.
@@ -66,35 +66,35 @@ for method, path, summary, tag, answer in _PASSED_ON:
 @router.get("/notifications", response_model=InboxPage, summary="The caller's notifications, newest first")
 async def list_notifications(
     request: Request,
-    _: User,
+    user: User,
     api: Notifier,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
     unread: Annotated[bool, Query(description="Only the unread")] = False,
 ) -> Response:
-    return await _pass_on(request, api)
+    return await _pass_on(request, user, api)
 
 
 @router.get("/notifications/stream", responses=_STREAM, summary="New notifications as they arrive (SSE)")
-async def stream_notifications(request: Request, _: User, api: Notifier) -> Response:
+async def stream_notifications(request: Request, user: User, api: Notifier) -> Response:
     """`unread` (the count) at once, then a `notification` event for each new one, its `id` a
     cursor: a client reconnecting with `Last-Event-ID` gets what it missed."""
-    return await _pass_on(request, api)
+    return await _pass_on(request, user, api)
 
 
 @router.post("/notifications/{notification_id}/read", status_code=204, summary="Mark one notification read")
-async def mark_read(notification_id: UUID, request: Request, _: User, api: Notifier) -> Response:
-    return await _pass_on(request, api)
+async def mark_read(notification_id: UUID, request: Request, user: User, api: Notifier) -> Response:
+    return await _pass_on(request, user, api)
 
 
 @router.put("/preferences", response_model=PreferencesOut, tags=["preferences"])
-async def put_preferences(body: PreferencesIn, request: Request, _: User, api: Notifier) -> Response:
+async def put_preferences(body: PreferencesIn, request: Request, user: User, api: Notifier) -> Response:
     """Only what the body names changes; every channel and category not named stays as it was."""
-    return await _pass_on(request, api)  # the body as it came: validated above, read once
+    return await _pass_on(request, user, api)  # the body as it came: validated above, read once
 
 
 @router.post("/webhooks", status_code=201, response_model=WebhookCreated, tags=["webhooks"])
-async def register_webhook(body: WebhookIn, request: Request, _: User, api: Notifier) -> Response:
+async def register_webhook(body: WebhookIn, request: Request, user: User, api: Notifier) -> Response:
     """Register an endpoint; each call to it is signed per Standard Webhooks with the secret
     shown here once. Private, loopback and link-local addresses are refused."""
-    return await _pass_on(request, api)
+    return await _pass_on(request, user, api)

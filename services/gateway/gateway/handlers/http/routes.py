@@ -9,7 +9,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gateway import schemas as s
 from gateway.domain.errors import GatewayError
-from gateway.handlers.http.deps import Ctx, Person, User, read_limited
+from gateway.handlers.http.deps import Admin, Ctx, Person, User, read_limited
 from gateway.usecases import api_keys, catalogue, listing, runs, submissions
 from gradeflow_shared.cursor import CURSOR_PATTERN
 from gradeflow_shared.openapi import errors
@@ -158,6 +158,39 @@ async def course_events(
     course_id: UUID, ctx: Ctx, user: User, limit: Limit = 50, cursor: Cursor = None
 ) -> object:
     return await listing.course_events(ctx, user, course_id, limit, cursor)
+
+
+@router.get("/courses/{course_id}/enrollments", response_model=s.Page[s.MemberOut], tags=["courses"])
+async def course_members(
+    course_id: UUID,
+    ctx: Ctx,
+    user: User,
+    role: listing.Role | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> object:
+    """The course's members, newest enrolled first (teachers of the course only)."""
+    return await listing.course_members(ctx, user, course_id, role, limit, cursor)
+
+
+@router.get("/users/me", response_model=s.UserOut, tags=["users"], responses=errors(404))
+async def me(ctx: Ctx, user: User) -> s.UserOut:
+    """The caller, as Gradeflow knows them (an identity provider's user: provisioned at first sight)."""
+    return await listing.me(ctx, user)
+
+
+@router.get("/users", response_model=s.Page[s.UserOut], tags=["users"])
+async def all_users(
+    ctx: Ctx,
+    _: Admin,
+    email: Annotated[
+        str | None, Query(max_length=320, pattern=r"^[^\x00]*$", description="Only the user with this email")
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> object:
+    """Every user of the platform, newest first (admins only)."""
+    return await listing.users(ctx, email, limit, cursor)
 
 
 @router.get("/submissions", response_model=s.Page[s.SubmissionSummary])
