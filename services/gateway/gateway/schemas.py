@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -18,6 +19,7 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
+from gateway.domain.deadlines import LatePolicy
 from gradeflow_shared.languages import LANGUAGES
 from gradeflow_shared.limits import RunLimits
 
@@ -214,10 +216,35 @@ class AssignmentIn(LimitsIn):
     )
 
     title: Text = Field(min_length=1, max_length=200)
+    languages: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        json_schema_extra={"items": one_of(LANGUAGES), "uniqueItems": True},
+        description="The languages it takes (default: every one)",
+    )
+    due_at: AwareDatetime | None = Field(default=None, description="When it is due (with a time zone)")
+    close_at: AwareDatetime | None = Field(
+        default=None, description="After it, no submission is taken, late or not"
+    )
+    late_policy: LatePolicy = Field(
+        default="accept",
+        description="Work after `due_at`: `accept` it, take a `penalty` off its score, or `refuse` it",
+    )
+    late_penalty_percent: int = Field(default=10, ge=0, le=100, description="Per day begun, for `penalty`")
     # Decides the tests compared by "checker": run as `checker input output expected` (see
     # docs/grading.md). Declared before `tests`, which are validated against it.
     checker: ProgramIn | None = None
     tests: list[TestCaseIn] = Field(min_length=1, max_length=200)
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(value or ()) - LANGUAGES)
+        if unknown:
+            raise ValueError(f"unknown languages {unknown}; supported: {', '.join(sorted(LANGUAGES))}")
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("a language named twice")
+        return value
 
     @field_validator("tests")
     @classmethod
@@ -243,6 +270,11 @@ class AssignmentOut(RunLimits):
     id: UUID
     course_id: UUID
     title: str
+    languages: list[str] | None
+    due_at: datetime | None
+    close_at: datetime | None
+    late_policy: str
+    late_penalty_percent: int
     checker_language: str | None = None
     tests: list[TestCaseOut]
 
@@ -263,8 +295,11 @@ class SubmissionSummary(BaseModel):
     language: str
     status: str
     verdict: str | None
-    score: int | None
+    score: int | None = Field(description="After a late penalty, if any")
     max_score: int | None
+    raw_score: int | None = Field(description="As graded, before a late penalty")
+    late_days: int = Field(description="Days begun after the assignment was due (0: on time)")
+    penalty_percent: int = Field(description="The share of the score a late submission loses")
     created_at: datetime
     updated_at: datetime
 
@@ -314,6 +349,7 @@ class AssignmentSummary(BaseModel):
     id: UUID
     course_id: UUID
     title: str
+    due_at: datetime | None
     created_at: datetime
 
 

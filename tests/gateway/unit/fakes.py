@@ -106,7 +106,15 @@ class FakeGatewayStore:
             if assignment is not None:
                 membership = self.enrollments.get((assignment.course_id, user_id))
                 role = membership.role if membership else None
-                found[(assignment_id, user_id)] = record(course_id=assignment.course_id, role=role)
+                policy = {f: getattr(assignment, f, None) for f in ("languages", "due_at", "close_at")}
+                found[(assignment_id, user_id)] = record(
+                    course_id=assignment.course_id,
+                    role=role,
+                    late_policy=getattr(assignment, "late_policy", "accept"),
+                    late_penalty_percent=getattr(assignment, "late_penalty_percent", 10),
+                    now=self._now(),
+                    **policy,
+                )
         return found
 
     async def list_test_cases(self, assignment_id: UUID) -> Sequence[Any]:
@@ -115,9 +123,20 @@ class FakeGatewayStore:
     async def add_submissions(self, many: Sequence[dict[str, Any]]) -> Sequence[Any]:
         return [await self._add_submission(**m) for m in many]
 
-    async def _add_submission(self, student_id: UUID, assignment_id: UUID, language: str, source: str) -> Any:
+    async def _add_submission(
+        self,
+        student_id: UUID,
+        assignment_id: UUID,
+        language: str,
+        source: str,
+        late_days: int = 0,
+        penalty_percent: int = 0,
+    ) -> Any:
         now = self._now()
         row = record(
+            late_days=late_days,
+            penalty_percent=penalty_percent,
+            raw_score=None,
             id=new_id(),
             assignment_id=assignment_id,
             course_id=self.assignments[assignment_id].course_id,

@@ -25,6 +25,9 @@ from gradeflow_shared.limits import LIMIT_FIELDS
 ROSTER_EVENT_MEMBERS = 1000  # members per enrollments.changed message
 
 
+POLICY_FIELDS = ("languages", "due_at", "close_at", "late_policy", "late_penalty_percent")
+
+
 async def dev_login(ctx: Context, cmd: s.DevLogin) -> Any:
     async with ctx.units() as uow:
         user = await uow.repos.upsert_user(cmd.email, cmd.name)
@@ -161,7 +164,7 @@ async def create_assignment(
         assignment = await uow.repos.add_assignment(
             course_id,
             {
-                **cmd.model_dump(include={"title", *LIMIT_FIELDS}),
+                **cmd.model_dump(include={"title", *LIMIT_FIELDS, *POLICY_FIELDS}),
                 "checker_language": checker.language if checker else None,
                 "checker_source": checker.source if checker else None,
             },
@@ -208,6 +211,7 @@ def _assignment_view(assignment: Any, tests: Any, sees_hidden: bool) -> s.Assign
         course_id=assignment.course_id,
         title=assignment.title,
         **_limits(assignment),
+        **{f: getattr(assignment, f) for f in POLICY_FIELDS},
         checker_language=assignment.checker_language,
         tests=[
             s.TestCaseOut(

@@ -5,8 +5,9 @@ from typing import Any
 from uuid import UUID
 
 from gateway import schemas as s
+from gateway.domain import deadlines
 from gateway.domain.access import may_view_submission, require_student
-from gateway.domain.errors import GatewayError, NotFound, Overloaded
+from gateway.domain.errors import Conflict, GatewayError, NotFound, Overloaded
 from gateway.domain.submissions import earlier_than, results_for_viewer
 from gateway.usecases.ports import Context, Intake, Submit, Units, Uow
 from gradeflow_shared.batching import Batcher
@@ -59,6 +60,7 @@ async def accept(units: Units, batch: list[Submit]) -> list[s.SubmissionAccepted
                 if target is None:
                     raise NotFound("assignment not found", field="assignment_id")
                 require_student(target.role)
+                _require_open(target, b.cmd.language)
             except GatewayError as e:
                 outcomes[index] = e
             else:
@@ -71,8 +73,9 @@ async def accept(units: Units, batch: list[Submit]) -> list[s.SubmissionAccepted
                         "assignment_id": b.cmd.assignment_id,
                         "language": b.cmd.language,
                         "source": b.cmd.source,
+                        **_lateness(target),
                     }
-                    for _, b, _ in taken
+                    for _, b, target in taken
                 ]
             )
             for (index, b, target), row in zip(taken, rows, strict=True):
@@ -89,6 +92,22 @@ async def accept(units: Units, batch: list[Submit]) -> list[s.SubmissionAccepted
                 outcomes[index] = s.SubmissionAccepted(id=row.id, status=row.status)
             await uow.commit()
     return [outcomes[i] for i in range(len(batch))]
+
+
+def _require_open(target: Any, language: str) -> None:
+    """The assignment takes this language, and takes work now (the database's clock)."""
+    if target.languages and language not in target.languages:
+        allowed = ", ".join(target.languages)
+        raise GatewayError(f"this assignment takes {allowed} only", field="language")
+    refused = deadlines.refusal(target.now, target.due_at, target.close_at, target.late_policy)
+    if refused:
+        raise Conflict(refused, field="assignment_id")
+
+
+def _lateness(target: Any) -> dict[str, int]:
+    days = deadlines.late_days(target.now, target.due_at)
+    percent = deadlines.penalty_percent(days, target.late_policy, target.late_penalty_percent)
+    return {"late_days": days, "penalty_percent": percent}
 
 
 async def view(ctx: Context, viewer_id: UUID, submission_id: UUID) -> s.SubmissionOut:
@@ -118,6 +137,9 @@ def _view_of(row: Any, role: str | None) -> s.SubmissionOut:
         verdict=row.verdict,
         score=row.score,
         max_score=row.max_score,
+        raw_score=row.raw_score,
+        late_days=row.late_days,
+        penalty_percent=row.penalty_percent,
         tests=results_for_viewer(row.results, sees_hidden=role == "teacher"),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -149,12 +171,17 @@ async def grading_started(uow: Uow, event: GradingStarted, _: Envelope) -> None:
 
 
 async def submission_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> None:
+    """The result into the read model; a late submission's score less its penalty (the grader's
+    own score kept as `raw_score`)."""
+    row = await uow.repos.get_submission(event.submission_id)
+    penalty = row.penalty_percent if row is not None else 0
     await uow.repos.advance_submission(
         event.submission_id,
         earlier_than("graded"),
         status="graded",
         verdict=event.verdict,
-        score=event.score,
+        score=deadlines.penalised(event.score, penalty),
+        raw_score=event.score,
         max_score=event.max_score,
         results=[t.model_dump(mode="json") for t in event.tests],
     )

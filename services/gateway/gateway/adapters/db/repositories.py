@@ -30,21 +30,24 @@ from gradeflow_shared.ids import new_id
 
 _SUBMIT_TARGETS = text(
     """
-    SELECT p.assignment_id, p.user_id, a.course_id, e.role
+    SELECT p.assignment_id, p.user_id, a.course_id, e.role, a.languages, a.due_at, a.close_at,
+        a.late_policy, a.late_penalty_percent, now() AS now
     FROM unnest(CAST(:assignments AS uuid[]), CAST(:users AS uuid[])) AS p(assignment_id, user_id)
     JOIN assignments a ON a.id = p.assignment_id
     LEFT JOIN enrollments e ON e.course_id = a.course_id AND e.user_id = p.user_id
     """
 )
-_SUBMISSION_COLUMNS = ("student_id", "assignment_id", "language", "source")
+_SUBMISSION_COLUMNS = ("student_id", "assignment_id", "language", "source", "late_days", "penalty_percent")
 _ADD_SUBMISSIONS = text(
     """
-    INSERT INTO submissions (id, student_id, assignment_id, language, source, status)
-    SELECT n.id, n.student_id, n.assignment_id, n.language, n.source, 'queued'
+    INSERT INTO submissions
+        (id, student_id, assignment_id, language, source, status, late_days, penalty_percent)
+    SELECT n.id, n.student_id, n.assignment_id, n.language, n.source, 'queued', n.late_days, n.penalty_percent
     FROM unnest(
         CAST(:ids AS uuid[]), CAST(:student_ids AS uuid[]), CAST(:assignment_ids AS uuid[]),
-        CAST(:languages AS text[]), CAST(:sources AS text[])
-    ) AS n(id, student_id, assignment_id, language, source)
+        CAST(:languages AS text[]), CAST(:sources AS text[]), CAST(:late_dayss AS int[]),
+        CAST(:penalty_percents AS int[])
+    ) AS n(id, student_id, assignment_id, language, source, late_days, penalty_percent)
     RETURNING id, status, created_at
     """
 )

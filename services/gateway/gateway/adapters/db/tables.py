@@ -67,7 +67,14 @@ assignments = sa.Table(
     # The teacher's checker program, for tests compared by "checker".
     sa.Column("checker_language", sa.String(32)),
     sa.Column("checker_source", sa.Text),
+    # Which languages it takes (null: all), when it is due, and what happens to late work.
+    sa.Column("languages", ARRAY(sa.String(32))),
+    sa.Column("due_at", sa.DateTime(timezone=True)),
+    sa.Column("close_at", sa.DateTime(timezone=True)),
+    sa.Column("late_policy", sa.String(16), nullable=False, server_default="accept"),
+    sa.Column("late_penalty_percent", sa.Integer, nullable=False, server_default="10"),
     _created(),
+    sa.CheckConstraint("late_policy IN ('accept', 'penalty', 'refuse')", name="ck_assignments_late_policy"),
 )
 
 test_cases = sa.Table(
@@ -94,9 +101,12 @@ submissions = sa.Table(
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("verdict", sa.String(32)),
-    sa.Column("score", sa.Integer),
+    sa.Column("score", sa.Integer),  # after a late penalty
     sa.Column("max_score", sa.Integer),
     sa.Column("results", JSONB),
+    sa.Column("late_days", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("penalty_percent", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("raw_score", sa.Integer),  # as graded
     _created(),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("ix_submissions_student_created", "student_id", "created_at"),
