@@ -10,14 +10,15 @@ class LanguageRef:
     id: str
     judge0_id: int
     judge0_name: str
+    source_file: str  # the file the program is written to (the grader's own table must agree)
 
 
 REFS: tuple[LanguageRef, ...] = (
-    LanguageRef("c", 50, "C (GCC)"),
-    LanguageRef("cpp", 54, "C++ (GCC)"),
-    LanguageRef("java", 62, "Java (OpenJDK)"),
-    LanguageRef("javascript", 63, "JavaScript (Node.js)"),
-    LanguageRef("python", 71, "Python (3)"),
+    LanguageRef("c", 50, "C (GCC)", "main.c"),
+    LanguageRef("cpp", 54, "C++ (GCC)", "main.cpp"),
+    LanguageRef("java", 62, "Java (OpenJDK)", "Main.java"),
+    LanguageRef("javascript", 63, "JavaScript (Node.js)", "main.js"),
+    LanguageRef("python", 71, "Python (3)", "main.py"),
 )
 
 LANGUAGES: frozenset[str] = frozenset(ref.id for ref in REFS)

@@ -15,6 +15,7 @@ from gateway.handlers.http.errors import ERROR_TABLE, door_errors
 from gateway.handlers.http.idempotency import IdempotencyKeys
 from gateway.handlers.http.inbox import router as inbox_router
 from gateway.handlers.http.judge0 import router as judge0_router
+from gateway.handlers.http.judge0_info import router as judge0_info_router
 from gateway.handlers.http.keys import router as keys_router
 from gateway.handlers.http.rate_limits import RateLimits
 from gateway.handlers.http.routes import router as api_router
@@ -43,7 +44,7 @@ def create_app(
     )
     limiter = RedisRateLimiter(settings.redis_url)
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
-    routers = [api_router, inbox_router, judge0_router, keys_router]
+    routers = [api_router, inbox_router, judge0_router, judge0_info_router, keys_router]
     routers += [dev_router] if settings.dev_login_served else []
     app = runtime.http_app(
         "Gradeflow gateway",
@@ -73,6 +74,7 @@ def create_app(
     runtime.alongside(feed.run, feed.stop)
     app.state.context = Context(units, intake, backlog, feed)
     app.state.live_ping_seconds = settings.live_ping_seconds
+    app.state.max_run_backlog = settings.max_run_backlog
     app.state.tokens = tokens
     app.state.api_keys = KeyChecker(units)
     app.state.identities = Identities(units)

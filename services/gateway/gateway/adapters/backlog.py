@@ -19,6 +19,7 @@ class QueueBacklog:
     def __init__(self, amqp_url: str, bounds: dict[str, int], every_seconds: float = 1.0) -> None:
         self._url, self._bounds, self._every = amqp_url, bounds, every_seconds
         self.depths: dict[str, int] = {}
+        self.consumers: dict[str, int] = {}
         self._stopping = asyncio.Event()
 
     def full(self, queue: str) -> bool:
@@ -38,11 +39,13 @@ class QueueBacklog:
                         for queue in self._bounds:
                             declared = await channel.declare_queue(queue, passive=True)
                             self.depths[queue] = declared.declaration_result.message_count or 0
+                            self.consumers[queue] = declared.declaration_result.consumer_count or 0
                     finally:
                         await channel.close()
                 except Exception as exc:
                     log.warning("grading backlog unknown: %s", exc)
                     self.depths.clear()
+                    self.consumers.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._every)
         finally:

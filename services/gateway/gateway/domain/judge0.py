@@ -9,11 +9,13 @@ the Gradeflow verdict in `message`, as Judge0 itself reports them.
 
 import base64
 import signal as signals
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.domain.errors import GatewayError
 from gateway.schemas import RunOut
 from gradeflow_shared.languages import BY_ID
+from gradeflow_shared.limits import SPECS
 
 STATUSES: dict[int, str] = {
     1: "In Queue",
@@ -31,6 +33,9 @@ STATUSES: dict[int, str] = {
     13: "Internal Error",
     14: "Exec Format Error",
 }
+
+VERSION = "1.13.1"  # the Judge0 CE API this surface implements (the SDK picks its language table by it)
+MAX_BATCH = 20  # Judge0's own bound on a batch
 
 DEFAULT_FIELDS = ("token", "stdout", "stderr", "compile_output", "message", "status", "time", "memory")
 
@@ -68,6 +73,56 @@ def message(verdict: str | None, signal: int | None) -> str | None:
     return None
 
 
+def timestamp(value: datetime) -> str:
+    """Judge0's time format: UTC, milliseconds, a Z (the SDK parses exactly this)."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def config(max_queue_size: int) -> dict[str, Any]:
+    """`GET /config_info`: every field Judge0 answers, each true to what this system enforces
+    (its limits in Judge0's units; what it does not do is off and cannot be turned on)."""
+
+    def judge0(name: str, value: int) -> float | int:
+        spec = SPECS[name]
+        return value / spec.judge0_per_unit if spec.judge0_float else round(value / spec.judge0_per_unit)
+
+    with_judge0 = {spec.judge0: (name, spec) for name, spec in SPECS.items() if spec.judge0}
+    return {
+        # Defaults, and maxima as `max_<field>`; the wall time's default is derived (2 x CPU + 1 s).
+        **{field: judge0(name, spec.default) for field, (name, spec) in with_judge0.items() if spec.default},
+        "wall_time_limit": judge0("wall_limit_ms", 2 * (SPECS["time_limit_ms"].default or 0) + 1000),
+        **{f"max_{field}": judge0(name, spec.maximum) for field, (name, spec) in with_judge0.items()},
+        "maintenance_mode": False,
+        "enable_wait_result": True,
+        "enable_compiler_options": False,
+        "allowed_languages_for_compile_options": [],
+        "enable_command_line_arguments": False,
+        "enable_submission_delete": False,
+        "enable_callbacks": False,
+        "callbacks_max_tries": 0,
+        "callbacks_timeout": 0.0,
+        "enable_additional_files": False,
+        "max_extract_size": 0,
+        "enable_batched_submissions": True,
+        "max_submission_batch_size": MAX_BATCH,
+        "submission_cache_duration": 0.0,
+        "use_docs_as_homepage": False,
+        "allow_enable_network": False,
+        "enable_network": False,
+        "allow_enable_per_process_and_thread_time_limit": False,
+        "allow_enable_per_process_and_thread_memory_limit": False,
+        "enable_per_process_and_thread_time_limit": False,
+        "enable_per_process_and_thread_memory_limit": False,
+        "cpu_extra_time": 0.0,
+        "max_cpu_extra_time": 0.0,
+        "number_of_runs": 1,
+        "max_number_of_runs": 1,
+        "redirect_stderr_to_stdout": False,
+        "max_queue_size": max_queue_size,
+    }
+
+
 def render(run: RunOut, encoded: bool, fields: str | None) -> dict[str, Any]:
     """A run as Judge0 shows a submission: its fields (Judge0's defaults, a list, or `*`), streams
     base64-encoded on request, empty streams as null, times in seconds as strings."""
@@ -93,8 +148,8 @@ def render(run: RunOut, encoded: bool, fields: str | None) -> dict[str, Any]:
         "exit_code": run.exit_code,
         "exit_signal": run.signal,
         "language_id": language_id,
-        "created_at": run.created_at.isoformat(),
-        "finished_at": run.updated_at.isoformat() if done else None,
+        "created_at": timestamp(run.created_at),
+        "finished_at": timestamp(run.updated_at) if done else None,
     }
     wanted = list(full) if fields == "*" else (fields.split(",") if fields else DEFAULT_FIELDS)
     unknown = [f for f in wanted if f not in full]

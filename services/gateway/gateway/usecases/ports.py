@@ -146,6 +146,9 @@ class SubmissionFeed(Protocol):
 
 
 class Backlog(Protocol):
+    depths: dict[str, int]  # waiting messages per queue, as last counted
+    consumers: dict[str, int]  # consumers per queue, as last counted
+
     def full(self, queue: str) -> bool:
         """Whether `queue` holds as many waiting messages as it may (new work is refused)."""
         ...

@@ -6,7 +6,7 @@ silently ignored. docs/grading.md lists what is and is not supported."""
 
 import asyncio
 import base64
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, status
@@ -24,7 +24,6 @@ from gradeflow_shared.openapi import errors
 
 router = APIRouter(prefix="/judge0", tags=["judge0"])
 WAIT_SECONDS = 20.0
-MAX_BATCH = 20  # Judge0's own bound on a batch
 _bearer = HTTPBearer(auto_error=False, description="A user's token (JWT), or an API key")
 _auth_token = APIKeyHeader(
     name="X-Auth-Token", auto_error=False, description="Judge0's header: a token or an API key"
@@ -60,11 +59,23 @@ class SubmissionIn(BaseModel):
     stack_limit: int = SPECS["stack_limit_mb"].judge0_field()  # KB
     max_processes_and_or_threads: int = SPECS["max_processes"].judge0_field()
     max_file_size: int = SPECS["max_file_kb"].judge0_field()  # KB
+    # Judge0's options this system does not offer: taken at the one value it runs with, any other
+    # refused by name (422) — never accepted and silently ignored. /config_info says the same.
+    cpu_extra_time: float = Field(
+        default=0.0, ge=0.0, le=0.0, description="No extra time: a run ends at its limit"
+    )
+    number_of_runs: int = Field(default=1, ge=1, le=1)
+    enable_network: Literal[False] = False
+    enable_per_process_and_thread_time_limit: Literal[False] = False
+    enable_per_process_and_thread_memory_limit: Literal[False] = False
+    redirect_stderr_to_stdout: Literal[False] = False
+    compiler_options: str | None = Field(default=None, max_length=0, description="Not offered")
+    command_line_arguments: str | None = Field(default=None, max_length=0, description="Not offered")
 
 
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    submissions: list[SubmissionIn] = Field(min_length=1, max_length=MAX_BATCH)
+    submissions: list[SubmissionIn] = Field(min_length=1, max_length=judge0.MAX_BATCH)
 
 
 @router.get("/languages")
@@ -103,15 +114,15 @@ async def create_batch(
 
 @router.get("/submissions/batch", responses=errors(404))
 async def get_batch(
-    tokens: Annotated[str, Query(pattern=f"^[^,]+(,[^,]+){{0,{MAX_BATCH - 1}}}$")],
+    tokens: Annotated[str, Query(pattern=f"^[^,]+(,[^,]+){{0,{judge0.MAX_BATCH - 1}}}$")],
     ctx: Ctx,
     user: User,
     base64_encoded: Base64 = False,
     fields: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     ids = [_token(t) for t in tokens.split(",") if t]
-    if not 1 <= len(ids) <= MAX_BATCH:
-        raise GatewayError(f"between 1 and {MAX_BATCH} tokens", field="tokens")
+    if not 1 <= len(ids) <= judge0.MAX_BATCH:
+        raise GatewayError(f"between 1 and {judge0.MAX_BATCH} tokens", field="tokens")
     found = await runs.view_runs(ctx, user, ids)
     return {"submissions": [judge0.render(run, base64_encoded, fields) for run in found]}
 

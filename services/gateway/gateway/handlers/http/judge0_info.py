@@ -1,0 +1,123 @@
+"""Judge0's informational routes under /judge0, as Judge0 CE 1.13.1 answers them, so its clients
+(the official SDK reads `/languages` and `/config_info` before anything else, and `/about` for the
+version that picks its language table) work unchanged. Only the run limits, the queue and the
+languages come from this system; the rest describes what it is."""
+
+import os
+import platform
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+
+from gateway.domain import judge0
+from gateway.domain.errors import NotFound
+from gateway.handlers.http.judge0 import User
+from gradeflow_shared.languages import BY_JUDGE0_ID
+from gradeflow_shared.openapi import errors
+from gradeflow_shared.topology import GRADER_RUNS
+
+router = APIRouter(prefix="/judge0", tags=["judge0"])
+SANDBOX = (
+    "Gradeflow's sandbox (bubblewrap namespaces, seccomp, cgroup v2 or v1 limits) in place of isolate;"
+    " docs/sandbox.md"
+)
+
+
+def _language(judge0_id: int) -> dict[str, Any]:
+    ref = BY_JUDGE0_ID[judge0_id]
+    return {
+        "id": judge0_id,
+        "name": ref.judge0_name,
+        "is_archived": False,
+        "source_file": ref.source_file,
+        "compile_cmd": None,  # the grader's own, not a client's to run
+        "run_cmd": None,
+    }
+
+
+@router.get("/languages/all")
+async def all_languages() -> list[dict[str, Any]]:
+    """Every language, archived ones included (none are)."""
+    return [
+        {"id": i, "name": ref.judge0_name, "is_archived": False} for i, ref in sorted(BY_JUDGE0_ID.items())
+    ]
+
+
+@router.get("/languages/{language_id}", responses=errors(404))
+async def language(language_id: int) -> dict[str, Any]:
+    if language_id not in BY_JUDGE0_ID:
+        raise NotFound(f"language with id {language_id} doesn't exist", field="language_id")
+    return _language(language_id)
+
+
+@router.get("/about")
+async def about() -> dict[str, str]:
+    return {
+        "version": judge0.VERSION,
+        "homepage": "https://github.com/gradeflow",
+        "source_code": "https://github.com/gradeflow",
+        "maintainer": "Gradeflow: the Judge0 CE API on Gradeflow's queue and grader",
+    }
+
+
+@router.get("/version", response_class=PlainTextResponse)
+async def version() -> str:
+    return judge0.VERSION
+
+
+@router.get("/license", response_class=PlainTextResponse)
+async def license_text() -> str:
+    return "Gradeflow serves the Judge0 CE API; Judge0 itself is GPL-3.0, not part of this system."
+
+
+@router.get("/isolate", response_class=PlainTextResponse)
+async def isolate() -> str:
+    return SANDBOX
+
+
+@router.get("/config_info")
+async def config_info(request: Request) -> dict[str, Any]:
+    return judge0.config(request.app.state.max_run_backlog)
+
+
+@router.get("/system_info")
+async def system_info() -> dict[str, Any]:
+    """The gateway's host, as Judge0 describes its own (the runs happen on the graders' hosts)."""
+    uname = platform.uname()
+    return {
+        "Architecture": uname.machine,
+        "CPU(s)": str(os.cpu_count() or 0),
+        "Model name": uname.processor or uname.machine,
+        "Kernel": f"{uname.system} {uname.release}",
+    }
+
+
+@router.get("/workers")
+async def workers(request: Request, _: User) -> list[dict[str, Any]]:
+    """The run queue as the broker counts it (Judge0: its workers per queue)."""
+    backlog = request.app.state.context.backlog
+    size = backlog.depths.get(GRADER_RUNS.queue, 0) if backlog is not None else 0
+    consumers = backlog.consumers.get(GRADER_RUNS.queue, 0) if backlog is not None else 0
+    working = min(size, consumers)
+    return [
+        {
+            "queue": GRADER_RUNS.queue,
+            "size": size,
+            "available": consumers,
+            "idle": consumers - working,
+            "working": working,
+            "paused": 0,
+            "failed": 0,
+        }
+    ]
+
+
+@router.post("/authenticate", status_code=200)
+async def authenticate(_: User) -> None:
+    """Judge0's check of `X-Auth-Token` (a token or an API key here): 200, or 401."""
+
+
+@router.post("/authorize", status_code=200)
+async def authorize(_: User) -> None:
+    """Judge0's `X-Auth-User` check: here the same credential decides (200, or 401/403)."""

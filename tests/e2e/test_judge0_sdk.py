@@ -1,0 +1,89 @@
+"""The official Judge0 Python SDK (`judge0` on PyPI), unmodified, against the four services as real
+processes: its client is constructed (it reads /languages and /config_info, and /about for the
+version that picks its language ids), Python and C programs come back with their stdout and
+Accepted, a batch runs, and an endless loop is a Time Limit Exceeded."""
+
+import asyncio
+
+import httpx
+import judge0
+import pytest
+
+from gradeflow_tools.stack import Stack
+from tests.support.api import login
+
+pytestmark = pytest.mark.e2e
+
+PYTHON = "name = input()\nprint(f'hello, {name}')\n"
+C = '#include <stdio.h>\nint main(void) { int a, b; scanf("%d %d", &a, &b); printf("%d\\n", a + b); return 0; }\n'
+
+
+def _client(url: str, token: str) -> judge0.Client:
+    # The SDK's base client, pointed at this system, Judge0's X-Auth-Token carrying the token.
+    return judge0.Client(
+        f"{url}/judge0", headers={"X-Auth-Token": token}, retry_strategy=judge0.MaxWaitTime(60)
+    )
+
+
+def _session(url: str, token: str) -> dict[str, object]:
+    client = _client(url, token)
+    python = judge0.run(client=client, source_code=PYTHON, language=judge0.PYTHON, stdin="Ada")
+    c = judge0.run(client=client, source_code=C, language=judge0.C, stdin="2 40")
+    batch = judge0.run(
+        client=client,
+        submissions=[
+            judge0.Submission(source_code=f"print({n} * {n})", language=judge0.PYTHON) for n in range(1, 6)
+        ],
+    )
+    endless = judge0.run(
+        client=client, source_code="while True:\n    pass\n", language=judge0.PYTHON, cpu_time_limit=1
+    )
+    return {
+        "languages": {lang.id for lang in client.languages},
+        "config": client.config,
+        "version": client.version,
+        "python": python,
+        "c": c,
+        "batch": batch,
+        "endless": endless,
+    }
+
+
+async def test_the_official_judge0_sdk_works_unchanged(gateway: httpx.AsyncClient, stack: Stack) -> None:
+    _, auth = await login(gateway, "sdk")
+    token = auth["Authorization"].removeprefix("Bearer ")
+    seen = await asyncio.wait_for(asyncio.to_thread(_session, stack.config.url("gateway"), token), 240)
+
+    assert {50, 54, 62, 63, 71} <= seen["languages"] and seen["version"] == "1.13.1"  # type: ignore[operator]
+    assert seen["config"].max_submission_batch_size == 20 and not seen["config"].enable_network  # type: ignore[attr-defined]
+    python, c, endless = seen["python"], seen["c"], seen["endless"]
+    assert (python.stdout, python.status) == ("hello, Ada\n", judge0.Status.ACCEPTED), python  # type: ignore[attr-defined]
+    assert (c.stdout, c.status) == ("42\n", judge0.Status.ACCEPTED), c  # type: ignore[attr-defined]
+    assert python.time is not None and python.memory and python.created_at and python.finished_at  # type: ignore[attr-defined]
+    outs = [(s.stdout, s.status) for s in seen["batch"]]  # type: ignore[attr-defined]
+    assert outs == [(f"{n * n}\n", judge0.Status.ACCEPTED) for n in range(1, 6)]
+    assert endless.status == judge0.Status.TIME_LIMIT_EXCEEDED, endless  # type: ignore[attr-defined]
+
+
+async def test_what_this_system_does_not_offer_is_refused_by_name(gateway: httpx.AsyncClient) -> None:
+    _, auth = await login(gateway, "sdk")
+    body = {"source_code": "print(1)", "language_id": 71}
+    for field, value in (
+        ("enable_network", True),
+        ("number_of_runs", 3),
+        ("compiler_options", "-O3"),
+        ("command_line_arguments", "a b"),
+        ("redirect_stderr_to_stdout", True),
+        ("cpu_extra_time", 1.5),
+        ("callback_url", "https://example.com/cb"),
+    ):
+        r = await gateway.post("/judge0/submissions", json={**body, field: value}, headers=auth)
+        assert r.status_code == 422 and field in r.text, (field, r.text)
+    info = (await gateway.get("/judge0/config_info")).json()
+    assert info["enable_compiler_options"] is False and info["max_number_of_runs"] == 1
+    about = await gateway.get("/judge0/about")
+    assert about.json()["version"] == "1.13.1"
+    assert (await gateway.get("/judge0/languages/71")).json()["source_file"] == "main.py"
+    assert (await gateway.get("/judge0/languages/9999")).status_code == 404
+    assert (await gateway.post("/judge0/authenticate", headers={"X-Auth-Token": "nope"})).status_code == 401
+    assert (await gateway.post("/judge0/authenticate", headers=auth)).status_code == 200
