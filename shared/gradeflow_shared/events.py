@@ -123,6 +123,19 @@ class SubmissionGraded(Event):
     graded_at: datetime
 
 
+# A plain file name: letters, digits, '-', '_' and '.', not starting with '.' (no path, no
+# hidden file, nothing a shell or the sandbox could read as more than a name).
+RUN_FILE_NAME = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$"
+
+
+class RunFile(BaseModel):
+    """A file written beside a run's program before it compiles and runs (Jobe's file_list)."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str = Field(pattern=RUN_FILE_NAME, max_length=100)
+    content_b64: str
+
+
 class RunRequested(Event, RunLimits):
     """Gateway → grader: run a program once on one input, outside any assignment (a "run" button,
     the Judge0-compatible API). With `expected_stdout` the run is judged, as one test."""
@@ -134,6 +147,7 @@ class RunRequested(Event, RunLimits):
     source: str
     stdin: str = ""
     expected_stdout: str | None = None
+    files: tuple[RunFile, ...] = ()  # added in v1, defaulted: older requests carry none
     requested_at: datetime
 
 

@@ -14,6 +14,7 @@ from gateway.handlers.http.dev import router as dev_router
 from gateway.handlers.http.errors import ERROR_TABLE, door_errors
 from gateway.handlers.http.idempotency import IdempotencyKeys
 from gateway.handlers.http.inbox import router as inbox_router
+from gateway.handlers.http.jobe import router as jobe_router
 from gateway.handlers.http.judge0 import router as judge0_router
 from gateway.handlers.http.judge0_info import router as judge0_info_router
 from gateway.handlers.http.keys import router as keys_router
@@ -44,7 +45,7 @@ def create_app(
     )
     limiter = RedisRateLimiter(settings.redis_url)
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
-    routers = [api_router, inbox_router, judge0_router, judge0_info_router, keys_router]
+    routers = [api_router, inbox_router, judge0_router, judge0_info_router, jobe_router, keys_router]
     routers += [dev_router] if settings.dev_login_served else []
     app = runtime.http_app(
         "Gradeflow gateway",
@@ -75,6 +76,9 @@ def create_app(
     app.state.context = Context(units, intake, backlog, feed)
     app.state.live_ping_seconds = settings.live_ping_seconds
     app.state.max_run_backlog = settings.max_run_backlog
+    app.state.jobe_wait_seconds = settings.jobe_wait_seconds
+    app.state.jobe_file_ttl_seconds = settings.jobe_file_ttl_seconds
+    app.state.jobe_max_file_bytes = settings.jobe_max_file_bytes
     app.state.tokens = tokens
     app.state.api_keys = KeyChecker(units)
     app.state.identities = Identities(units)

@@ -1,5 +1,6 @@
 """Request and response bodies of the public API. Validation errors name the field at fault."""
 
+import base64
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -20,10 +21,13 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from gateway.domain.deadlines import LatePolicy
+from gradeflow_shared.events import RunFile
 from gradeflow_shared.languages import LANGUAGES
 from gradeflow_shared.limits import RunLimits
 
 MAX_SOURCE_BYTES = 64 * 1024
+MAX_RUN_FILES = 20
+MAX_RUN_FILES_BYTES = 8 * 1024 * 1024  # all of a run's files together (they travel in its event)
 T = TypeVar("T")
 
 
@@ -313,6 +317,26 @@ class RunIn(ProgramIn, LimitsIn):
 
     stdin: Text = Field(default="", max_length=1_000_000)
     expected_stdout: Text | None = Field(default=None, max_length=1_000_000)
+    files: list[RunFile] = Field(
+        default_factory=list,
+        max_length=MAX_RUN_FILES,
+        description="Written beside the program before it runs",
+    )
+
+    @field_validator("files")
+    @classmethod
+    def _files_fit(cls, files: list[RunFile]) -> list[RunFile]:
+        total = 0
+        for f in files:
+            try:
+                total += len(base64.b64decode(f.content_b64, validate=True))
+            except ValueError:
+                raise ValueError(f"{f.name}: content_b64 is not base64") from None
+        if total > MAX_RUN_FILES_BYTES:
+            raise ValueError(f"the files take {total} bytes, over {MAX_RUN_FILES_BYTES}")
+        if len({f.name for f in files}) != len(files):
+            raise ValueError("a file name given twice")
+        return files
 
 
 class RunAccepted(BaseModel):

@@ -55,6 +55,12 @@ class GatewaySettings(ServiceSettings):
     idempotency_ttl_seconds: float = Field(default=24 * 3600, gt=0)
     idempotency_lock_seconds: float = Field(default=60, gt=0)
 
+    # Jobe's API (docs/jobe.md): how long POST runs waits for its result before answering Jobe's
+    # outcome 21 (server overload); how long and how large a file PUT files/{id} is kept.
+    jobe_wait_seconds: float = Field(default=30.0, gt=0, le=300)
+    jobe_file_ttl_seconds: float = Field(default=7 * 24 * 3600, gt=0)
+    jobe_max_file_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+
     # POST /v1/auth/dev-login (a token for any email): unset, on in development and test and off in
     # production, where it may not be turned on.
     dev_login: bool | None = None

@@ -80,7 +80,12 @@ class FakeSandbox:
     _count: int = 0
 
     async def prepare(
-        self, language_id: str, source: str, within: Build | None = None, disk_bytes: int = 20 << 20
+        self,
+        language_id: str,
+        source: str,
+        within: Build | None = None,
+        disk_bytes: int = 20 << 20,
+        files: Sequence[tuple[str, bytes]] = (),
     ) -> Build:
         if self.failing:
             raise SandboxError("bwrap: No permissions to create new namespace")

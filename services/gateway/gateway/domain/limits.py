@@ -30,7 +30,7 @@ class Decision:
 ROUTE_CLASSES = ("runs", "submissions", "writes", "reads")
 
 # A code run is the expensive thing a client can ask for: the gateway's own and Judge0's.
-_RUNS = ("/v1/runs", "/judge0/submissions", "/judge0/submissions/batch")
+_RUNS = ("/v1/runs", "/judge0/submissions", "/judge0/submissions/batch", "/jobe/index.php/restapi/runs")
 
 
 def route_class(method: str, path: str) -> str:

@@ -35,7 +35,8 @@ async def request_runs(ctx: Context, user_id: UUID, cmds: list[s.RunIn]) -> list
     async with ctx.units() as uow:
         if await uow.repos.get_user(user_id) is None:
             raise NotFound("user not found")
-        rows = await uow.repos.add_runs(user_id, [cmd.model_dump() for cmd in cmds])
+        # The files travel in the event only: the run's row keeps what its owner reads back.
+        rows = await uow.repos.add_runs(user_id, [cmd.model_dump(exclude={"files"}) for cmd in cmds])
         for row, cmd in zip(rows, cmds, strict=True):
             event = RunRequested(
                 run_id=row.id, user_id=user_id, requested_at=row.created_at, **cmd.model_dump()

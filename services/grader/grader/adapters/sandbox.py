@@ -13,12 +13,15 @@ import hashlib
 import itertools
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gradeflow_shared.events import RUN_FILE_NAME
 from grader.adapters import seccomp
 from grader.adapters.cgroups import Box, Cgroups, CgroupWanted, detect
 from grader.adapters.runner.protocol import RunnerLimits, compile_flags
@@ -36,7 +39,7 @@ from grader.adapters.sandbox_processes import (
     spawn_and_wait,
     start_serving,
 )
-from grader.domain.errors import SandboxError
+from grader.domain.errors import InvalidFiles, SandboxError
 from grader.domain.grading import Build, CheckInput, Execution, Limits
 from grader.domain.languages import LANGUAGES, Language
 
@@ -183,7 +186,12 @@ class BwrapSandbox:
         self._slots.chmod(0o711)
 
     async def prepare(
-        self, language_id: str, source: str, within: Build | None = None, disk_bytes: int = DEFAULT_DISK_BYTES
+        self,
+        language_id: str,
+        source: str,
+        within: Build | None = None,
+        disk_bytes: int = DEFAULT_DISK_BYTES,
+        files: Sequence[tuple[str, bytes]] = (),
     ) -> Build:
         """Write the source into an empty box (the slot's own) and compile it once (for compiled languages).
         `within`: a checker, prepared inside its submission's directory and slot (one uid per
@@ -194,13 +202,19 @@ class BwrapSandbox:
         parent = Path(within.path) if within else self._root
         try:
             workdir = await asyncio.to_thread(
-                self._new_workdir, parent, language, source, uid, within is None
+                self._new_workdir, parent, language, source, uid, within is None, files
             )
         except BaseException:
             if within is None:
                 self._uids.put_nowait(uid)
             raise
-        build = Build(language_id=language_id, path=str(workdir), uid=uid, owns_slot=within is None)
+        build = Build(
+            language_id=language_id,
+            path=str(workdir),
+            uid=uid,
+            owns_slot=within is None,
+            with_files=bool(files),
+        )
         if language.compile is None:
             return build
         try:
@@ -221,7 +235,15 @@ class BwrapSandbox:
             return replace(build, compile_error=error)
         return build
 
-    def _new_workdir(self, parent: Path, language: Language, source: str, uid: int, own: bool) -> Path:
+    def _new_workdir(
+        self,
+        parent: Path,
+        language: Language,
+        source: str,
+        uid: int,
+        own: bool,
+        files: Sequence[tuple[str, bytes]],
+    ) -> Path:
         """The build's directory: its slot's (emptied by `discard`), or a checker's inside its
         submission's."""
         if own:
@@ -233,12 +255,21 @@ class BwrapSandbox:
             (workdir / "box").mkdir()
         box = workdir / "box"
         # Created, never followed: the box is the sandbox user's (a link left in it is not ours to follow).
-        fd = os.open(box / language.source_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "w") as f:
-            f.write(source)
+        written = [(language.source_file, source.encode())]
+        for name, content in files:
+            # Checked here too (the event is not validated on receipt): a plain name, never the
+            # program's own, never a path.
+            if not re.fullmatch(RUN_FILE_NAME, name) or name in {n for n, _ in written}:
+                raise InvalidFiles(f"file name not allowed: {name!r}")
+            written.append((name, content))
+        for name, content in written:
+            fd = os.open(box / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
+            if os.geteuid() == 0:
+                os.chown(box / name, uid, uid)
         if os.geteuid() == 0:
             os.chown(box, uid, uid)
-            os.chown(box / language.source_file, uid, uid)
         return workdir
 
     async def run(self, build: Build, stdin: str, limits: Limits) -> Execution:
@@ -296,7 +327,9 @@ class BwrapSandbox:
         if self._runner is None:
             raise SandboxError("the sandbox was not started")
         invocation = Invocation(
-            self._bwrap_args(Path(build.path) / "box", zygote, compiling, limits.disk_bytes),
+            self._bwrap_args(
+                Path(build.path) / "box", zygote, compiling, limits.disk_bytes, build.with_files
+            ),
             RUNNER,
             _runner_limits(limits, language, compiling, self._pool is not None),
             list(argv),
@@ -305,7 +338,12 @@ class BwrapSandbox:
         )
         # A run of the slot's own build (not a compile, not a checker) may take the slot's ready
         # sandbox, started for exactly that.
-        pool = self._pool if build.owns_slot and not compiling and dirs is None else None
+        # (Not one with files beside it: a ready sandbox's working directory is /work.)
+        pool = (
+            self._pool
+            if build.owns_slot and not compiling and dirs is None and not build.with_files
+            else None
+        )
         ready = await pool.take(build.uid, limits.disk_bytes) if pool is not None else None
         job = _Job(build, invocation, stdins, limits, language, dirs)
         try:
@@ -373,7 +411,9 @@ class BwrapSandbox:
         assert self._launcher is not None
         return launcher_prefix(str(self._launcher), uid, tests, box)
 
-    def _bwrap_args(self, box: Path, zygote: bool, compiling: bool, disk_bytes: int) -> list[str]:
+    def _bwrap_args(
+        self, box: Path, zygote: bool, compiling: bool, disk_bytes: int, in_box: bool = False
+    ) -> list[str]:
         """bubblewrap's own arguments: the namespaces, the read-only system and root, the box
         (writable only to the compiler), and size-capped tmpfs for every place a run may write."""
         assert self._runner is not None
@@ -412,7 +452,8 @@ class BwrapSandbox:
         if compiling:
             command += ["--bind", str(box), BOX, "--chdir", BOX]
         else:  # the build as the compiler left it, for every test alike
-            command += ["--ro-bind", str(box), BOX, "--chdir", WORK]
+            # With files beside the program, it starts among them (read-only; /work takes writes).
+            command += ["--ro-bind", str(box), BOX, "--chdir", BOX if in_box else WORK]
         command += ["--remount-ro", "/"]
         for key, value in CLEAN_ENV.items():
             command += ["--setenv", key, value]

@@ -19,3 +19,7 @@ class UnsupportedLanguage(GraderError, PermanentError):
 
 class SuiteNotReceived(GraderError, TransientError):
     """The assignment's test suite travels in its own event and may not have been copied yet."""
+
+
+class InvalidFiles(GraderError, PermanentError):
+    """A run's extra files cannot be written as given (a name that is a path, or the program's)."""

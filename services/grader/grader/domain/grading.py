@@ -37,6 +37,8 @@ class Build:
     uid: int
     compile_error: str | None = None
     owns_slot: bool = True  # False for a checker, which runs in its submission's slot
+    # Files beside the program (Jobe's file_list): it runs in their directory, to open them by name.
+    with_files: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,15 @@ class CheckInput(NamedTuple):
 
 class Sandbox(Protocol):
     async def prepare(
-        self, language_id: str, source: str, within: Build | None = None, disk_bytes: int = ...
-    ) -> Build: ...
+        self,
+        language_id: str,
+        source: str,
+        within: Build | None = None,
+        disk_bytes: int = ...,
+        files: Sequence[tuple[str, bytes]] = (),
+    ) -> Build:
+        """`files`: (name, content) written beside the source before it compiles."""
+        ...
 
     async def run(self, build: Build, stdin: str, limits: Limits) -> Execution: ...
 

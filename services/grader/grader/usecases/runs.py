@@ -2,6 +2,7 @@
 Judge0-compatible API). Judged like one test when an expected output is given. Idempotent by
 message id: a redelivered request is not run again once its result has been staged."""
 
+import base64
 from dataclasses import replace
 
 from gradeflow_shared.envelope import Envelope
@@ -40,7 +41,8 @@ async def execute_run(ctx: GraderContext, event: RunRequested, envelope: Envelop
 async def _run(ctx: GraderContext, event: RunRequested) -> tuple[Execution, Verdict, str]:
     """(what the run did, its verdict, what the compiler said)."""
     limits = limits_of(event, ctx.max_output_bytes)
-    build = await ctx.sandbox.prepare(event.language, event.source, disk_bytes=limits.disk_bytes)
+    files = [(f.name, base64.b64decode(f.content_b64)) for f in event.files]
+    build = await ctx.sandbox.prepare(event.language, event.source, disk_bytes=limits.disk_bytes, files=files)
     try:
         if build.compile_error is not None:
             return COMPILE_FAILED, "compilation_error", build.compile_error

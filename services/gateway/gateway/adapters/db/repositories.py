@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import FromClause, Row, Select, func, insert, select, text, tuple_, update
+from sqlalchemy import FromClause, Row, Select, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,7 @@ from gateway.adapters.db.tables import (
     enrollments,
     idempotency_keys,
     identities,
+    jobe_files,
     parent_links,
     runs,
     submissions,
@@ -170,6 +171,23 @@ class SqlGatewayStore:
         bound = await self.identity(issuer, subject)
         assert bound is not None
         return bound
+
+    async def put_file(self, file_id: str, content: bytes, ttl_seconds: float) -> None:
+        expires = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, ttl_seconds)
+        stmt = pg_insert(jobe_files).values(id=file_id, content=content, expires_at=expires)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[jobe_files.c.id], set_={"content": content, "expires_at": expires}
+        )
+        await self._session.execute(stmt)
+        # Expired files go as new ones come: no sweeper to run.
+        await self._session.execute(delete(jobe_files).where(jobe_files.c.expires_at < func.now()))
+
+    async def files(self, file_ids: Sequence[str]) -> dict[str, bytes]:
+        """The unexpired files among `file_ids`."""
+        stmt = select(jobe_files.c.id, jobe_files.c.content).where(
+            jobe_files.c.id.in_(file_ids), jobe_files.c.expires_at > func.now()
+        )
+        return {row.id: bytes(row.content) for row in await self._session.execute(stmt)}
 
     async def users_page(self, email: str | None, limit: int, before: Before) -> Sequence[Row[Any]]:
         stmt = select(users)

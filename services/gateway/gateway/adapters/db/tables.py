@@ -193,5 +193,16 @@ identities = sa.Table(
     _created(),
 )
 
+# Jobe's files (PUT files/{id}): kept by the client's id until they expire; a run's file_list
+# names them. The id is the client's (CodeRunner: the content's MD5), so the same file is one row.
+jobe_files = sa.Table(
+    "jobe_files",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    _created(),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

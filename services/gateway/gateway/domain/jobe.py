@@ -1,0 +1,79 @@
+"""Jobe's vocabulary, for the Jobe-compatible API (what Moodle's CodeRunner speaks): its language
+names, its run parameters in its units, and how a Gradeflow run's ending reads as a Jobe outcome.
+Pure data and rules; no I/O."""
+
+import math
+import signal as signals
+from typing import Any
+
+from gradeflow_shared.limits import SPECS
+
+# Jobe's language id → ours, and the version Jobe lists (the graders' toolchains: docs/jobe.md).
+LANGUAGES: dict[str, tuple[str, str]] = {
+    "c": ("c", "gcc"),
+    "cpp": ("cpp", "g++"),
+    "java": ("java", "openjdk"),
+    "nodejs": ("javascript", "node"),
+    "python3": ("python", "3"),
+}
+
+COMPILATION_ERROR, RUNTIME_ERROR, TIME_LIMIT, SUCCESS = 11, 12, 13, 15
+MEMORY_LIMIT, ILLEGAL_SYSCALL, INTERNAL_ERROR, SERVER_OVERLOAD = 17, 19, 20, 21
+
+# Jobe's parameters this system takes, each to a limit of ours: (our limit, our units per Jobe unit).
+PARAMETERS = {
+    "cputime": ("time_limit_ms", 1000),  # seconds
+    "memorylimit": ("memory_limit_mb", 1),  # MB (Jobe's 0, no limit: the maximum here)
+    "disklimit": ("disk_limit_mb", 1),  # MB
+    "streamsize": ("max_output_kb", 1000),  # MB (Jobe: 1000 KB a MB)
+    "numprocs": ("max_processes", 1),
+}
+# Taken empty only: these would change the compile or run command, which the grader owns.
+ARGUMENTS = ("compileargs", "linkargs", "interpreterargs", "runargs")
+
+
+class BadRunSpec(ValueError):
+    """Jobe's 400: the message is the whole body."""
+
+
+def limits(parameters: dict[str, Any]) -> dict[str, int]:
+    """Our limits for Jobe's `parameters`, each clamped to what this system allows (as Jobe
+    clamps to its configured maxima); anything not a number, or an argument list that is not
+    empty, is a bad run_spec."""
+    out: dict[str, int] = {}
+    for name, value in parameters.items():
+        if name in ARGUMENTS:
+            if value not in ([], "", None):
+                raise BadRunSpec(
+                    f"parameter '{name}' is not supported on this server (the grader owns the commands)"
+                )
+            continue
+        if name not in PARAMETERS:
+            continue  # Jobe ignores parameters it does not know (CodeRunner sends a few of its own)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise BadRunSpec(f"parameter '{name}' must be a number")
+        ours, scale = PARAMETERS[name]
+        spec = SPECS[ours]
+        wanted = spec.maximum if value <= 0 else math.ceil(value * scale)
+        out[ours] = max(spec.minimum, min(spec.maximum, wanted))
+    if "time_limit_ms" in out:  # Jobe kills at twice the CPU time
+        out["wall_limit_ms"] = min(SPECS["wall_limit_ms"].maximum, 2 * out["time_limit_ms"])
+    return out
+
+
+def outcome(verdict: str | None, signal: int | None, stderr: str | None) -> int:
+    """Jobe's outcome for how a run ended. As Jobe does, a run that wrote to stderr is a runtime
+    error even if it exited 0; a seccomp kill (SIGSYS) is an illegal system call."""
+    if verdict == "compilation_error":
+        return COMPILATION_ERROR
+    if verdict == "time_limit_exceeded":
+        return TIME_LIMIT
+    if verdict == "memory_limit_exceeded":
+        return MEMORY_LIMIT
+    if verdict == "internal_error" or verdict is None:
+        return INTERNAL_ERROR
+    if signal == signals.SIGSYS:
+        return ILLEGAL_SYSCALL
+    if verdict in ("runtime_error", "output_limit_exceeded") or stderr:
+        return RUNTIME_ERROR
+    return SUCCESS

@@ -1,0 +1,148 @@
+"""A Jobe-compatible API under /jobe/index.php/restapi/ — the sandbox server behind Moodle's
+CodeRunner — so a CodeRunner site points at this system unchanged (docs/jobe.md): `languages`,
+`runs` (answered when the run is done, as Jobe does), `files/{id}` (PUT, HEAD). Paths with or
+without a trailing slash, as Jobe's clients send both. Errors as Jobe gives them: a bad run_spec
+is 400 with Jobe's message as the body, a file_list naming a file not kept here 404 (the client
+uploads it and retries), a missing or wrong X-API-KEY 403."""
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import APIKeyHeader
+from pydantic import ValidationError
+
+from gateway.domain import jobe
+from gateway.domain.errors import Forbidden, NotFound
+from gateway.handlers.http.deps import Ctx, read_limited
+from gateway.usecases import jobe as jobe_runs
+from gateway.usecases.api_keys import KeyChecker
+from gradeflow_shared.auth import Unauthenticated
+from gradeflow_shared.events import RUN_FILE_NAME
+from gradeflow_shared.openapi import errors
+
+PREFIX = "/jobe/index.php/restapi"
+F = TypeVar("F", bound=Callable[..., Any])
+router = APIRouter(tags=["jobe"])
+_key = APIKeyHeader(name="X-API-KEY", auto_error=False, description="An API key with the runs scope")
+_FILE_ID = re.compile(r"^[A-Za-z0-9]{8,100}$")  # Jobe: alphanumeric, at least 8 characters
+MAX_RUN_SPEC_BYTES = 16 * 1024 * 1024
+
+
+def _jobe_error(status: int, message: str) -> JSONResponse:
+    return JSONResponse(message, status_code=status)  # Jobe's body: the message, as a JSON string
+
+
+async def jobe_user(request: Request, key: Annotated[str | None, Depends(_key)]) -> UUID:
+    checker: KeyChecker = request.app.state.api_keys
+    try:
+        return await checker.user_for(key or "", "runs")
+    except (Unauthenticated, Forbidden) as exc:
+        raise Forbidden(f"Unauthorised: {exc.message}", field="X-API-KEY") from None
+
+
+JobeUser = Annotated[UUID, Depends(jobe_user)]
+
+
+def _routes(path: str, method: str, **kwargs: Any) -> Callable[[F], F]:
+    """Register the endpoint at `path` and `path/`."""
+
+    def register(endpoint: F) -> F:
+        for p in (f"{PREFIX}/{path}", f"{PREFIX}/{path}/"):
+            router.add_api_route(
+                p, endpoint, methods=[method], include_in_schema=not p.endswith("/"), **kwargs
+            )
+        return endpoint
+
+    return register
+
+
+@_routes("languages", "GET")
+async def languages() -> list[list[str]]:
+    """`[[name, version], ...]`"""
+    return [[name, version] for name, (_, version) in sorted(jobe.LANGUAGES.items())]
+
+
+@_routes("runs", "POST", responses=errors(403))
+async def post_run(request: Request, ctx: Ctx, user: JobeUser) -> Response:
+    """Body `{"run_spec": {language_id, sourcecode, sourcefilename?, input?, file_list?,
+    parameters?, debug?}}`; answered `{run_id, outcome, cmpinfo, stdout, stderr}` once run."""
+    raw = await read_limited(request, MAX_RUN_SPEC_BYTES)
+    try:
+        spec = _run_spec(raw)
+        result = await jobe_runs.run(ctx, user, spec, request.app.state.jobe_wait_seconds)
+    except jobe.BadRunSpec as exc:
+        return _jobe_error(400, str(exc))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "run_spec"
+        return _jobe_error(400, f"Invalid run_spec: {where}: {first['msg']}")
+    except jobe_runs.MissingFiles as exc:
+        return _jobe_error(404, exc.message)
+    return JSONResponse(result)
+
+
+def _run_spec(raw: bytes) -> dict[str, Any]:
+    """Jobe's checks of a run_spec, with its messages."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise jobe.BadRunSpec("Non-JSON post data received") from None
+    spec = body.get("run_spec") if isinstance(body, dict) else None
+    if not isinstance(spec, dict):
+        raise jobe.BadRunSpec("No run_spec attribute found in post data")
+    for attr in ("sourcecode", "language_id"):
+        if not isinstance(spec.get(attr), str):
+            raise jobe.BadRunSpec(f"run_spec is missing the required attribute '{attr}'")
+    spec["language_id"] = spec["language_id"].lower()
+    if spec["language_id"] not in jobe.LANGUAGES:
+        raise jobe.BadRunSpec(f"Language '{spec['language_id']}' is not known")
+    name = spec.get("sourcefilename")
+    if name not in (None, "") and (not isinstance(name, str) or not re.fullmatch(RUN_FILE_NAME, name)):
+        raise jobe.BadRunSpec("The sourcefilename for the run_spec is illegal")
+    if not isinstance(spec.get("input", ""), str) or not isinstance(spec.get("parameters") or {}, dict):
+        raise jobe.BadRunSpec("run_spec input must be a string and parameters an object")
+    files = spec.get("file_list") or []
+    if not isinstance(files, list):
+        raise jobe.BadRunSpec("Invalid file specifier: file_list must be a list")
+    for f in files:
+        if not (
+            isinstance(f, list)
+            and len(f) in (2, 3)
+            and all(isinstance(x, str) for x in f[:2])
+            and _FILE_ID.fullmatch(f[0])
+            and re.fullmatch(RUN_FILE_NAME, f[1])
+        ):
+            raise jobe.BadRunSpec(f"Invalid file specifier: {f!r}")
+    spec["file_list"] = files
+    return spec
+
+
+@_routes("files/{file_id}", "PUT", status_code=204, responses=errors(403))
+async def put_file(file_id: str, request: Request, ctx: Ctx, _: JobeUser) -> Response:
+    """Body `{"file_contents": base64}`: kept by `file_id` (JOBE_FILE_TTL_SECONDS)."""
+    if not _FILE_ID.fullmatch(file_id):
+        return _jobe_error(400, "put: the file id must be 8 to 100 letters and digits")
+    limit = request.app.state.jobe_max_file_bytes
+    raw = await read_limited(request, limit * 4 // 3 + 4096)
+    try:
+        body = json.loads(raw)
+        contents = base64.b64decode(body["file_contents"], validate=True)
+    except (ValueError, KeyError, TypeError):
+        return _jobe_error(400, f"put: contents of file {file_id} are missing or not valid base-64")
+    if len(contents) > limit:
+        return _jobe_error(413, f"put: file {file_id} is over {limit} bytes")
+    await jobe_runs.put_file(ctx, file_id, contents, request.app.state.jobe_file_ttl_seconds)
+    return Response(status_code=204)
+
+
+@_routes("files/{file_id}", "HEAD", status_code=204, responses=errors(403, 404))
+async def head_file(file_id: str, ctx: Ctx, _: JobeUser) -> Response:
+    if not _FILE_ID.fullmatch(file_id) or not await jobe_runs.has_file(ctx, file_id):
+        raise NotFound(f"file {file_id} not found", field="file_id")
+    return Response(status_code=204)

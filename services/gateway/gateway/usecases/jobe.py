@@ -1,0 +1,79 @@
+"""Jobe's API on this system's queue and grader: a run waits for its result (Jobe answers
+synchronously) within a bound, past which — or when the runs' queue is full — it is Jobe's outcome
+21 (server overload), never a hung request; files are kept by the client's id for file_list."""
+
+import asyncio
+import base64
+from typing import Any
+from uuid import UUID
+
+from gateway import schemas as s
+from gateway.domain import jobe
+from gateway.domain.errors import NotFound, Overloaded
+from gateway.usecases import runs
+from gateway.usecases.ports import Context
+from gradeflow_shared.events import RunFile
+
+POLL_SECONDS = 0.05
+
+
+class MissingFiles(NotFound):
+    """Jobe's 404 for a file_list naming a file not kept here: the client uploads it and retries."""
+
+
+async def run(ctx: Context, user_id: UUID, spec: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
+    language, _ = jobe.LANGUAGES[spec["language_id"]]
+    wanted = [(f[0], f[1]) for f in spec.get("file_list", [])]
+    files: dict[str, bytes] = {}
+    if wanted:
+        async with ctx.units() as uow:
+            files = await uow.repos.files([file_id for file_id, _ in wanted])
+        if len(files) < len({file_id for file_id, _ in wanted}):
+            raise MissingFiles("One or more of the specified files is missing/unavailable")
+    cmd = s.RunIn(
+        language=language,
+        source=spec["sourcecode"],
+        stdin=spec.get("input") or "",
+        files=[RunFile(name=name, content_b64=base64.b64encode(files[fid]).decode()) for fid, name in wanted],
+        **jobe.limits(spec.get("parameters") or {}),
+    )
+    try:
+        accepted = await runs.request_run(ctx, user_id, cmd)
+    except Overloaded:
+        return _result(None, jobe.SERVER_OVERLOAD, stderr="the queue of runs is full; retry shortly")
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        done = await runs.view_run(ctx, user_id, accepted.id)
+        if done.status == "done":
+            return _result(done.id, jobe.outcome(done.verdict, done.signal, done.stderr), done)
+        if asyncio.get_running_loop().time() > deadline:
+            return _result(accepted.id, jobe.SERVER_OVERLOAD, stderr=f"no result within {wait_seconds:g} s")
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def _result(
+    run_id: UUID | None, outcome: int, done: s.RunOut | None = None, stderr: str = ""
+) -> dict[str, Any]:
+    stdout = (done.stdout or "") if done else ""
+    cmpinfo = (done.compile_output or "") if done and outcome == jobe.COMPILATION_ERROR else ""
+    errors = (done.stderr or "") if done else stderr
+    if done is not None and done.verdict == "output_limit_exceeded" and not errors:
+        errors = "Output exceeded the streamsize limit; truncated"
+    return {
+        "run_id": str(run_id) if run_id else None,
+        "outcome": outcome,
+        "cmpinfo": cmpinfo,
+        "stdout": stdout,
+        "stderr": errors,
+    }
+
+
+async def put_file(ctx: Context, file_id: str, content: bytes, ttl_seconds: float) -> None:
+    async with ctx.units() as uow:
+        await uow.repos.put_file(file_id, content, ttl_seconds)
+        await uow.commit()
+
+
+async def has_file(ctx: Context, file_id: str) -> bool:
+    async with ctx.units() as uow:
+        return bool(await uow.repos.files([file_id]))

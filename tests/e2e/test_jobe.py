@@ -1,0 +1,121 @@
+"""A Jobe client, written from Jobe's documented REST protocol (what Moodle's CodeRunner sends),
+against the four services as real processes: every language with a valid program, stdin, a
+compile error, a runtime error, a time limit, a memory limit, output over streamsize, the
+file_list flow (404 → PUT → 204 → run), a bad run_spec (400), a wrong API key (403)."""
+
+import base64
+import hashlib
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.api import login
+
+pytestmark = pytest.mark.e2e
+API = "/jobe/index.php/restapi"
+
+PROGRAMS = {
+    "python3": "print(input()[::-1])",
+    "c": '#include <stdio.h>\nint main(void) { char s[64]; scanf("%63s", s); printf("C %s\\n", s); return 0; }',
+    "cpp": '#include <iostream>\n#include <string>\nint main() { std::string s; std::cin >> s; std::cout << "C++ " << s << "\\n"; }',
+    "java": 'import java.util.Scanner;\npublic class Main { public static void main(String[] a) { System.out.println("Java " + new Scanner(System.in).next()); } }',
+    "nodejs": "const s = require('fs').readFileSync(0, 'utf8').trim(); console.log('JS ' + s);",
+}
+EXPECTED = {
+    "python3": "olleh\n",
+    "c": "C hello\n",
+    "cpp": "C++ hello\n",
+    "java": "Java hello\n",
+    "nodejs": "JS hello\n",
+}
+
+
+async def _key(gateway: httpx.AsyncClient) -> dict[str, str]:
+    _, auth = await login(gateway, "coderunner")
+    r = await gateway.post("/v1/api-keys", json={"name": "Moodle", "scopes": ["runs"]}, headers=auth)
+    assert r.status_code == 201, r.text
+    return {"X-API-KEY": r.json()["key"]}
+
+
+async def _run(gateway: httpx.AsyncClient, key: dict[str, str], **spec: Any) -> httpx.Response:
+    return await gateway.post(f"{API}/runs", json={"run_spec": spec}, headers=key, timeout=60)
+
+
+async def test_every_language_and_every_outcome_as_jobe_answers_them(gateway: httpx.AsyncClient) -> None:
+    key = await _key(gateway)
+    listed = (await gateway.get(f"{API}/languages/")).json()
+    assert {name for name, _ in listed} == set(PROGRAMS) and all(isinstance(v, str) for _, v in listed)
+
+    for language, source in PROGRAMS.items():
+        r = await _run(gateway, key, language_id=language, sourcecode=source, input="hello\n")
+        assert r.status_code == 200, r.text
+        assert (r.json()["outcome"], r.json()["stdout"]) == (15, EXPECTED[language]), (language, r.json())
+
+    broken = await _run(gateway, key, language_id="c", sourcecode="int main(void) { return x; }")
+    assert broken.json()["outcome"] == 11 and "x" in broken.json()["cmpinfo"]
+    raised = await _run(gateway, key, language_id="python3", sourcecode="raise SystemExit('boom')")
+    assert raised.json()["outcome"] == 12 and "boom" in raised.json()["stderr"]
+    endless = await _run(
+        gateway, key, language_id="python3", sourcecode="while True: pass", parameters={"cputime": 1}
+    )
+    assert endless.json()["outcome"] == 13
+    hungry = await _run(
+        gateway,
+        key,
+        language_id="python3",
+        sourcecode="x = bytearray(400 * 1024 * 1024)\nprint(len(x))",
+        parameters={"memorylimit": 64},
+    )
+    assert hungry.json()["outcome"] == 17, hungry.json()
+    chatty = await _run(
+        gateway,
+        key,
+        language_id="python3",
+        sourcecode="import sys\nsys.stdout.write('x' * 100_000)",
+        parameters={"streamsize": 0.01},  # 10 KB
+    )
+    assert chatty.json()["outcome"] == 12 and len(chatty.json()["stdout"]) <= 10_000, chatty.json()["stderr"]
+
+
+async def test_file_list_flow_bad_run_specs_and_keys(gateway: httpx.AsyncClient) -> None:
+    key = await _key(gateway)
+    content = b"3 4\n"
+    file_id = hashlib.md5(content).hexdigest()
+    spec = {
+        "language_id": "python3",
+        "sourcecode": "a, b = map(int, open('numbers.txt').read().split())\nprint(a * b)",
+        "file_list": [[file_id, "numbers.txt"]],
+    }
+    missing = await _run(gateway, key, **spec)
+    assert missing.status_code == 404, missing.text
+    assert (await gateway.head(f"{API}/files/{file_id}", headers=key)).status_code == 404
+    put = await gateway.put(
+        f"{API}/files/{file_id}", json={"file_contents": base64.b64encode(content).decode()}, headers=key
+    )
+    assert put.status_code == 204, put.text
+    assert (await gateway.head(f"{API}/files/{file_id}", headers=key)).status_code == 204
+    ran = await _run(gateway, key, **spec)
+    assert (ran.status_code, ran.json()["outcome"], ran.json()["stdout"]) == (200, 15, "12\n"), ran.json()[
+        "stderr"
+    ]
+
+    for bad, message in (
+        ({"language_id": "python3"}, "sourcecode"),
+        ({"sourcecode": "print(1)", "language_id": "cobol"}, "cobol"),
+        ({"sourcecode": "print(1)", "language_id": "python3", "file_list": [["short", "a.txt"]]}, "file"),
+        ({"sourcecode": "print(1)", "language_id": "python3", "sourcefilename": "../x.py"}, "sourcefilename"),
+        (
+            {"sourcecode": "print(1)", "language_id": "c", "parameters": {"compileargs": ["-fplugin=x"]}},
+            "compileargs",
+        ),
+    ):
+        refused = await _run(gateway, key, **bad)
+        assert refused.status_code == 400 and message in refused.json(), (bad, refused.text)
+    no_spec = await gateway.post(f"{API}/runs", json={"nope": 1}, headers=key)
+    assert no_spec.status_code == 400 and "run_spec" in no_spec.json()
+    wrong = await _run(
+        gateway, {"X-API-KEY": "gf_00000000_nope"}, language_id="python3", sourcecode="print(1)"
+    )
+    assert wrong.status_code == 403
+    assert (await _run(gateway, {}, language_id="python3", sourcecode="print(1)")).status_code == 403
