@@ -2,7 +2,7 @@
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader bench-fanout bench-live bench-results-live migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
 # sandbox and toolchains; each step installs only what is missing.
@@ -49,6 +49,7 @@ bench: install
 	$(UV) run --frozen python -m bench.gateway
 	$(UV) run --frozen python -m bench.consumers
 	$(UV) run --frozen python -m bench.grader
+	$(UV) run --frozen python -m bench.jobe --seconds 15
 	$(UV) run --frozen python -m bench.report
 
 bench-pipeline: install
@@ -65,6 +66,10 @@ bench-grader: install
 
 # A course of 10,000 then 100,000 imported as a roster, one event for them all: inbox rows and
 # emails into a local SMTP sink (bench/results/fanout.json).
+# Jobe-style: sustained runs/s of a minimal C and Python program through the Jobe API (bench/jobe.py).
+bench-jobe: install
+	$(UV) run --frozen python -m bench.jobe
+
 bench-fanout: install
 	$(UV) run --frozen python -m bench.fanout
 

@@ -240,6 +240,25 @@ def build() -> str:
                     f"{run['graded_per_second']} | {_ms(path['p50'])} / {_ms(path['p95'])} |"
                 )
         lines.append("")
+    jobe = _load("jobe")
+    if jobe:
+        published = jobe["jobe_published"]
+        lines += [
+            "### Jobe API (`bench/jobe.py`): runs answered synchronously, each client awaiting its own",
+            "",
+            f"Jobe's published figures: {published['c_runs_per_second']} C and "
+            f"{published['python_runs_per_second']} Python runs/s sustained "
+            f"on an {published['server']} server.",
+            "",
+            "| program | concurrency | runs/s | p50 / p95 | outcomes | errors |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in jobe["results"]:
+            lines.append(
+                f"| minimal {r['language']} | {r['concurrency']} | {r['runs_per_second']} | "
+                f"{_ms(r['p50_ms'])} / {_ms(r['p95_ms'])} | {r['outcomes']} | {r['errors']} |"
+            )
+        lines.append("")
     machine = (g or c or p or {}).get("machine", {})
     stamp = max((r["measured_at"] for r in (g, c, p, one, two) if r), default="—")
     head = [
