@@ -4,6 +4,9 @@ version that picks its language ids), Python and C programs come back with their
 Accepted, a batch runs, and an endless loop is a Time Limit Exceeded."""
 
 import asyncio
+import base64
+import io
+import zipfile
 
 import httpx
 import judge0
@@ -75,7 +78,6 @@ async def test_what_this_system_does_not_offer_is_refused_by_name(gateway: httpx
         ("command_line_arguments", "a b"),
         ("redirect_stderr_to_stdout", True),
         ("cpu_extra_time", 1.5),
-        ("callback_url", "https://example.com/cb"),
     ):
         r = await gateway.post("/judge0/submissions", json={**body, field: value}, headers=auth)
         assert r.status_code == 422 and field in r.text, (field, r.text)
@@ -87,3 +89,30 @@ async def test_what_this_system_does_not_offer_is_refused_by_name(gateway: httpx
     assert (await gateway.get("/judge0/languages/9999")).status_code == 404
     assert (await gateway.post("/judge0/authenticate", headers={"X-Auth-Token": "nope"})).status_code == 401
     assert (await gateway.post("/judge0/authenticate", headers=auth)).status_code == 200
+
+
+async def test_additional_files_reach_the_program_and_an_unsafe_zip_is_refused(
+    gateway: httpx.AsyncClient,
+) -> None:
+    _, auth = await login(gateway, "sdk")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("numbers.txt", "6 7\n")
+    body = {
+        "source_code": "a, b = map(int, open('numbers.txt').read().split())\nprint(a * b)",
+        "language_id": 71,
+        "additional_files": base64.b64encode(buffer.getvalue()).decode(),
+    }
+    r = await gateway.post(
+        "/judge0/submissions", params={"wait": "true"}, json=body, headers=auth, timeout=60
+    )
+    assert r.status_code == 201 and r.json()["stdout"] == "42\n", r.text
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("../../etc/cron.d/x", "* * * * * root true\n")
+    refused = await gateway.post(
+        "/judge0/submissions",
+        json={**body, "additional_files": base64.b64encode(evil.getvalue()).decode()},
+        headers=auth,
+    )
+    assert refused.status_code == 422 and refused.json()["fields"][0]["field"] == "body.additional_files"

@@ -1,5 +1,5 @@
 """A real HTTP server on 127.0.0.1 that records every request and answers from a script (then
-200): a webhook receiver for tests."""
+200): a webhook or callback receiver for tests."""
 
 import threading
 from collections.abc import Iterator
@@ -14,6 +14,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    method: str = "POST"
 
 
 @dataclass
@@ -32,11 +33,14 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:  # http.server calls it so
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             with lock:
-                state.calls.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                state.calls.append(Received(self.path, headers, body, self.command))
                 status = state.script.pop(0) if state.script else 200
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()
+
+        do_PUT = do_POST  # Judge0's callbacks are PUTs
 
         def log_message(self, *args: object) -> None:
             return None

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import DataError, IntegrityError
 
 from gateway.adapters.backlog import QueueBacklog
+from gateway.adapters.callbacks import HttpCallbacks
 from gateway.adapters.db.feed import PgSubmissionFeed
 from gateway.adapters.db.repositories import SqlGatewayStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
@@ -24,11 +25,13 @@ from gateway.handlers.messages import register
 from gateway.settings import GatewaySettings
 from gateway.usecases import submissions
 from gateway.usecases.api_keys import KeyChecker
+from gateway.usecases.callbacks import Callbacks
 from gateway.usecases.idempotency import KeyPolicy
 from gateway.usecases.identities import Identities
 from gateway.usecases.ports import Context, Units
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
+from gradeflow_shared.targets import TargetGuard
 from gradeflow_shared.topology import GRADER_RUNS, GRADER_SUBMISSIONS
 
 
@@ -44,6 +47,8 @@ def create_app(
         settings.notifier_url, mint=lambda user, ttl: tokens.issue(user, ttl_seconds=ttl)
     )
     limiter = RedisRateLimiter(settings.redis_url)
+    guard = TargetGuard(settings.callback_allow)  # Judge0 callbacks' targets
+    sender = HttpCallbacks(guard, settings.callback_timeout_seconds)
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
     routers = [api_router, inbox_router, judge0_router, judge0_info_router, jobe_router, keys_router]
     routers += [dev_router] if settings.dev_login_served else []
@@ -51,7 +56,7 @@ def create_app(
         "Gradeflow gateway",
         routers,
         ERROR_TABLE,
-        on_stop=[notifier_api.close, limiter.close],
+        on_stop=[notifier_api.close, limiter.close, sender.close],
         error_rules=[door_errors],
     )
     policy = KeyPolicy(settings.idempotency_ttl_seconds, settings.idempotency_lock_seconds)
@@ -73,7 +78,11 @@ def create_app(
     runtime.alongside(backlog.run, backlog.stop)
     feed = PgSubmissionFeed(settings.database_url, settings.max_live_streams)
     runtime.alongside(feed.run, feed.stop)
-    app.state.context = Context(units, intake, backlog, feed)
+    app.state.context = context = Context(units, intake, backlog, feed)
+    dispatcher = Callbacks(context, sender, settings.callback_max_tries)
+    runtime.alongside(dispatcher.run, dispatcher.stop)
+    app.state.callback_guard = guard
+    app.state.callbacks = (settings.callback_max_tries, settings.callback_timeout_seconds)
     app.state.live_ping_seconds = settings.live_ping_seconds
     app.state.max_run_backlog = settings.max_run_backlog
     app.state.jobe_wait_seconds = settings.jobe_wait_seconds

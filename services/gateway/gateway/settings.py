@@ -61,6 +61,13 @@ class GatewaySettings(ServiceSettings):
     jobe_file_ttl_seconds: float = Field(default=7 * 24 * 3600, gt=0)
     jobe_max_file_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
 
+    # Judge0 callbacks (callback_url): tries in all (backoff 1, 2, 4 … s between), the timeout of
+    # each PUT, and targets allowed although private (hosts or networks, JSON list; e.g. a test's
+    # receiver on 127.0.0.1): any other private, loopback or link-local target is refused.
+    callback_max_tries: int = Field(default=5, ge=1, le=20)
+    callback_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    callback_allow: tuple[str, ...] = ()
+
     # POST /v1/auth/dev-login (a token for any email): unset, on in development and test and off in
     # production, where it may not be turned on.
     dev_login: bool | None = None

@@ -5,12 +5,13 @@ from fastapi import FastAPI
 from gradeflow_shared.auth import Unauthenticated
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
+from gradeflow_shared.targets import TargetGuard
 from notifier.adapters.db.feed import PgInboxFeed
 from notifier.adapters.db.repositories import SqlNotifierStore
 from notifier.adapters.db.tables import SCHEMA, inbox, outbox
 from notifier.adapters.mail import SmtpMailer, compose_digests
 from notifier.adapters.mail import render as render_mail
-from notifier.adapters.webhooks import TargetGuard, WebhookSender
+from notifier.adapters.webhooks import WebhookSender
 from notifier.adapters.webhooks import render as render_call
 from notifier.domain.errors import Invalid, NotFound, TooManyStreams
 from notifier.handlers.http.routes import router as api_router

@@ -79,7 +79,7 @@ def timestamp(value: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def config(max_queue_size: int) -> dict[str, Any]:
+def config(max_queue_size: int, callback_tries: int, callback_timeout: float) -> dict[str, Any]:
     """`GET /config_info`: every field Judge0 answers, each true to what this system enforces
     (its limits in Judge0's units; what it does not do is off and cannot be turned on)."""
 
@@ -99,11 +99,11 @@ def config(max_queue_size: int) -> dict[str, Any]:
         "allowed_languages_for_compile_options": [],
         "enable_command_line_arguments": False,
         "enable_submission_delete": False,
-        "enable_callbacks": False,
-        "callbacks_max_tries": 0,
-        "callbacks_timeout": 0.0,
-        "enable_additional_files": False,
-        "max_extract_size": 0,
+        "enable_callbacks": True,
+        "callbacks_max_tries": callback_tries,
+        "callbacks_timeout": callback_timeout,
+        "enable_additional_files": True,
+        "max_extract_size": 8 * 1024,  # KB, as Judge0 counts it (domain/archives.py)
         "enable_batched_submissions": True,
         "max_submission_batch_size": MAX_BATCH,
         "submission_cache_duration": 0.0,

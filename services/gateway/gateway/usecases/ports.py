@@ -69,6 +69,15 @@ class GatewayStore(Protocol):
         """The user's courses, each with the user's `role` in it."""
         ...
 
+    async def add_callbacks(self, many: Sequence[tuple[UUID, str, bool]]) -> None: ...
+    async def callback_due(self, run_id: UUID) -> None: ...
+    async def claim_callbacks(self, limit: int, lease_seconds: float) -> Sequence[Any]:
+        """run_id, url, base64, attempts (this one counted) of each due callback, leased."""
+        ...
+
+    async def settle_callback(
+        self, run_id: UUID, state: str, error: str | None, retry_in_seconds: float | None = None
+    ) -> None: ...
     async def put_file(self, file_id: str, content: bytes, ttl_seconds: float) -> None: ...
     async def files(self, file_ids: Sequence[str]) -> dict[str, bytes]:
         """The unexpired files among `file_ids`, by id."""
@@ -140,6 +149,12 @@ class InboxApi(Protocol):
 
     async def forward(self, request: Any, user_id: UUID) -> Any:
         """Passed on for `user_id` (whom the gateway resolved the caller to)."""
+        ...
+
+
+class CallbackSender(Protocol):
+    async def put(self, url: str, body: dict[str, Any]) -> tuple[bool, bool, str | None]:
+        """(delivered, worth retrying, what went wrong) of one PUT of `body` to `url`."""
         ...
 
 

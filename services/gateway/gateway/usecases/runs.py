@@ -1,6 +1,7 @@
 """Ad-hoc runs: a program run once on one input (a "run" button, the Judge0-compatible API).
 Accepted at once (202) through the outbox like a submission; the grader's result lands here."""
 
+from typing import Any
 from uuid import UUID
 
 from gateway import schemas as s
@@ -27,9 +28,12 @@ async def request_run(ctx: Context, user_id: UUID, cmd: s.RunIn) -> s.RunAccepte
     return accepted
 
 
-async def request_runs(ctx: Context, user_id: UUID, cmds: list[s.RunIn]) -> list[s.RunAccepted]:
+async def request_runs(
+    ctx: Context, user_id: UUID, cmds: list[s.RunIn], callbacks: list[tuple[str, bool] | None] | None = None
+) -> list[s.RunAccepted]:
     """Store the runs and stage their `run.requested` in one unit: a batch is accepted whole —
-    or refused at once while the runs' backlog is full."""
+    or refused at once while the runs' backlog is full. `callbacks`: per run, (URL, base64) to PUT
+    its result to once done (Judge0's callback_url)."""
     if ctx.backlog is not None and ctx.backlog.full(GRADER_RUNS.queue):
         raise Overloaded("the queue of runs is full; retry shortly")
     async with ctx.units() as uow:
@@ -42,6 +46,9 @@ async def request_runs(ctx: Context, user_id: UUID, cmds: list[s.RunIn]) -> list
                 run_id=row.id, user_id=user_id, requested_at=row.created_at, **cmd.model_dump()
             )
             uow.add_event(event, str(row.id))
+        wanted = [(row.id, *c) for row, c in zip(rows, callbacks or [], strict=False) if c is not None]
+        if wanted:
+            await uow.repos.add_callbacks(wanted)
         await uow.commit()
     return [s.RunAccepted(id=row.id, status=row.status) for row in rows]
 
@@ -60,21 +67,24 @@ async def view_runs(ctx: Context, user_id: UUID, run_ids: list[UUID]) -> list[s.
         row = found.get(run_id)
         if row is None or row.user_id != user_id:
             raise NotFound("run not found", field="run_id")
-        views.append(
-            s.RunOut(
-                id=row.id,
-                language=row.language,
-                status=row.status,
-                verdict=row.verdict,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-                **(row.result or {}),
-            )
-        )
+        views.append(view_of(row))
     return views
+
+
+def view_of(row: Any) -> s.RunOut:
+    return s.RunOut(
+        id=row.id,
+        language=row.language,
+        status=row.status,
+        verdict=row.verdict,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        **(row.result or {}),
+    )
 
 
 async def run_completed(uow: Uow, event: RunCompleted, _: Envelope) -> None:
     await uow.repos.complete_run(
         event.run_id, event.verdict, event.model_dump(mode="json", include=RESULT_FIELDS)
     )
+    await uow.repos.callback_due(event.run_id)  # its Judge0 callback, if it asked for one, may go

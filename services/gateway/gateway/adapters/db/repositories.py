@@ -15,6 +15,7 @@ from gateway.adapters.db.feed import SUBMISSIONS_CHANNEL
 from gateway.adapters.db.tables import (
     api_keys,
     assignments,
+    callbacks,
     course_events,
     courses,
     enrollments,
@@ -51,6 +52,15 @@ _ADD_SUBMISSIONS = text(
     ) AS n(id, student_id, assignment_id, language, source, late_days, penalty_percent)
     RETURNING id, status, created_at
     """
+)
+
+
+_CLAIM_CALLBACKS = text(
+    "WITH due AS (SELECT run_id FROM gateway.callbacks WHERE state = 'pending' AND next_attempt_at <= now()"
+    " ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED) "
+    "UPDATE gateway.callbacks c SET attempts = c.attempts + 1,"
+    " next_attempt_at = now() + make_interval(secs => CAST(:lease AS float8)) "
+    "FROM due WHERE c.run_id = due.run_id RETURNING c.run_id, c.url, c.base64, c.attempts"
 )
 
 
@@ -171,6 +181,32 @@ class SqlGatewayStore:
         bound = await self.identity(issuer, subject)
         assert bound is not None
         return bound
+
+    async def add_callbacks(self, many: Sequence[tuple[UUID, str, bool]]) -> None:
+        """(run, url, base64) for each run whose result is to be PUT once done."""
+        rows = [{"run_id": r, "url": u, "base64": b, "state": "waiting"} for r, u, b in many]
+        await self._session.execute(insert(callbacks), rows)
+
+    async def callback_due(self, run_id: UUID) -> None:
+        """The run is done: its callback (if any) may go now."""
+        stmt = (
+            update(callbacks)
+            .where(callbacks.c.run_id == run_id, callbacks.c.state == "waiting")
+            .values(state="pending", next_attempt_at=func.now())
+        )
+        await self._session.execute(stmt)
+
+    async def claim_callbacks(self, limit: int, lease_seconds: float) -> Sequence[Row[Any]]:
+        """Due callbacks, each taken for a lease (a dispatcher that dies leaves them to another)."""
+        return list(await self._session.execute(_CLAIM_CALLBACKS, {"limit": limit, "lease": lease_seconds}))
+
+    async def settle_callback(
+        self, run_id: UUID, state: str, error: str | None, retry_in_seconds: float | None = None
+    ) -> None:
+        values: dict[str, Any] = {"state": state, "last_error": error}
+        if retry_in_seconds is not None:
+            values["next_attempt_at"] = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, retry_in_seconds)
+        await self._session.execute(update(callbacks).where(callbacks.c.run_id == run_id).values(**values))
 
     async def put_file(self, file_id: str, content: bytes, ttl_seconds: float) -> None:
         expires = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, ttl_seconds)

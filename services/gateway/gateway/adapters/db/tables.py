@@ -130,6 +130,22 @@ runs = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
+# Judge0 callbacks: waiting for the run, then pending until PUT to the URL (attempts, a lease).
+callbacks = sa.Table(
+    "callbacks",
+    metadata,
+    sa.Column("run_id", sa.Uuid, sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("base64", sa.Boolean, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("last_error", sa.Text),
+    _created(),
+    sa.CheckConstraint("state IN ('waiting', 'pending', 'sent', 'failed')", name="ck_callbacks_state"),
+    sa.Index("ix_callbacks_due", "next_attempt_at", postgresql_where=sa.text("state = 'pending'")),
+)
+
 # A teacher's event for a course's audience (the notifier fans it out to each member).
 course_events = sa.Table(
     "course_events",

@@ -14,13 +14,15 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway import schemas as s
-from gateway.domain import judge0
+from gateway.domain import archives, judge0
 from gateway.domain.errors import GatewayError, NotFound
 from gateway.handlers.http.deps import Ctx, caller_of
 from gateway.usecases import runs
+from gradeflow_shared.events import RunFile
 from gradeflow_shared.languages import BY_JUDGE0_ID
 from gradeflow_shared.limits import SPECS
 from gradeflow_shared.openapi import errors
+from gradeflow_shared.targets import TargetGuard
 
 router = APIRouter(prefix="/judge0", tags=["judge0"])
 WAIT_SECONDS = 20.0
@@ -69,6 +71,17 @@ class SubmissionIn(BaseModel):
     enable_per_process_and_thread_time_limit: Literal[False] = False
     enable_per_process_and_thread_memory_limit: Literal[False] = False
     redirect_stderr_to_stdout: Literal[False] = False
+    additional_files: str | None = Field(
+        default=None,
+        max_length=12 * 1024 * 1024,
+        description="A zip, base64: its files written beside the program (plain names; no links)",
+    )
+    callback_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        pattern=r"^https?://[^/?#\s]+",
+        description="The result is PUT here once done (retried); private addresses are refused",
+    )
     compiler_options: str | None = Field(default=None, max_length=0, description="Not offered")
     command_line_arguments: str | None = Field(default=None, max_length=0, description="Not offered")
 
@@ -91,13 +104,15 @@ async def list_statuses() -> list[dict[str, Any]]:
 @router.post("/submissions", status_code=status.HTTP_201_CREATED)
 async def create_submission(
     body: SubmissionIn,
+    request: Request,
     ctx: Ctx,
     user: User,
     base64_encoded: Base64 = False,
     wait: Annotated[bool, Query()] = False,
     fields: str | None = None,
 ) -> dict[str, Any]:
-    accepted = await runs.request_run(ctx, user, _run_in(body, base64_encoded, "body"))
+    callback = await _callback(request, body, base64_encoded, "body")
+    [accepted] = await runs.request_runs(ctx, user, [_run_in(body, base64_encoded, "body")], [callback])
     if not wait:
         return {"token": str(accepted.id)}
     run = await _await_done(ctx, user, accepted.id)
@@ -106,10 +121,27 @@ async def create_submission(
 
 @router.post("/submissions/batch", status_code=status.HTTP_201_CREATED)
 async def create_batch(
-    body: BatchIn, ctx: Ctx, user: User, base64_encoded: Base64 = False
+    body: BatchIn, request: Request, ctx: Ctx, user: User, base64_encoded: Base64 = False
 ) -> list[dict[str, str]]:
     commands = [_run_in(sub, base64_encoded, f"submissions.{i}") for i, sub in enumerate(body.submissions)]
-    return [{"token": str(accepted.id)} for accepted in await runs.request_runs(ctx, user, commands)]
+    callbacks = [
+        await _callback(request, sub, base64_encoded, f"submissions.{i}")
+        for i, sub in enumerate(body.submissions)
+    ]
+    return [{"token": str(a.id)} for a in await runs.request_runs(ctx, user, commands, callbacks)]
+
+
+async def _callback(
+    request: Request, body: SubmissionIn, encoded: bool, where: str
+) -> tuple[str, bool] | None:
+    """The callback a submission asks for, its target checked now (and again before each call)."""
+    if body.callback_url is None:
+        return None
+    guard: TargetGuard = request.app.state.callback_guard
+    refused = await guard.refusal(body.callback_url)
+    if refused:
+        raise GatewayError(refused, field=f"{where}.callback_url")
+    return body.callback_url, encoded
 
 
 @router.get("/submissions/batch", responses=errors(404))
@@ -162,8 +194,22 @@ def _translate(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
         expected_stdout=None
         if body.expected_output is None
         else _decode(body.expected_output, encoded, f"{where}.expected_output"),
+        files=_files(body.additional_files, f"{where}.additional_files"),
         **limits,
     )
+
+
+def _files(archive: str | None, field: str) -> list[RunFile]:
+    """Judge0's additional_files (a base64 zip, whatever base64_encoded says) as the run's files."""
+    if not archive:
+        return []
+    try:
+        unpacked = archives.unpack(base64.b64decode(archive, validate=True))
+    except archives.UnsafeArchive as exc:
+        raise GatewayError(f"additional_files: {exc}", field=field) from None
+    except ValueError:
+        raise GatewayError("additional_files: not base64", field=field) from None
+    return [RunFile(name=name, content_b64=base64.b64encode(content).decode()) for name, content in unpacked]
 
 
 def _decode(value: str, encoded: bool, field: str) -> str:

@@ -78,7 +78,8 @@ async def isolate() -> str:
 
 @router.get("/config_info")
 async def config_info(request: Request) -> dict[str, Any]:
-    return judge0.config(request.app.state.max_run_backlog)
+    tries, timeout = request.app.state.callbacks
+    return judge0.config(request.app.state.max_run_backlog, tries, timeout)
 
 
 @router.get("/system_info")

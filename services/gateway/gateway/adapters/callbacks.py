@@ -1,0 +1,35 @@
+"""Judge0 callbacks out: a PUT of the run's result to the URL its request named, with httpx —
+redirects never followed, the target checked again before each call (gradeflow_shared.targets:
+no SSRF into the cluster), a timeout per call."""
+
+from typing import Any
+
+import httpx
+
+from gradeflow_shared.targets import TargetGuard
+
+RETRIED_STATUSES = frozenset({408, 425, 429})
+
+
+class HttpCallbacks:
+    def __init__(self, guard: TargetGuard, timeout_seconds: float) -> None:
+        self._guard = guard
+        self._client = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
+
+    async def put(self, url: str, body: dict[str, Any]) -> tuple[bool, bool, str | None]:
+        refused = await self._guard.refusal(url)
+        if refused:
+            return False, False, refused
+        try:
+            response = await self._client.put(url, json=body)
+        except httpx.TimeoutException:
+            return False, True, "timed out"
+        except httpx.TransportError as exc:
+            return False, True, f"{type(exc).__name__}: {exc}"
+        if response.is_success:
+            return True, False, None
+        retry = response.status_code >= 500 or response.status_code in RETRIED_STATUSES
+        return False, retry, f"answered {response.status_code}"
+
+    async def close(self) -> None:
+        await self._client.aclose()

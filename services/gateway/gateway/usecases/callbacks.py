@@ -1,0 +1,67 @@
+"""Judge0 callbacks: once a run is done, its result (Judge0's default fields, encoded as its
+request asked) is PUT to the URL the request named — retried with backoff on timeouts, lost
+connections, 429 and 5xx (Judge0 gives up at once), up to CALLBACK_MAX_TRIES; another 4xx, or a
+target that now resolves to a private address, ends it (recorded). At least once: a receiver may
+see a PUT again if the gateway dies between the call and recording it, so the token is the key."""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from gateway.domain import judge0
+from gateway.usecases import runs
+from gateway.usecases.ports import CallbackSender, Context
+
+log = logging.getLogger(__name__)
+BATCH = 32
+LEASE_SECONDS = 60.0
+
+
+@dataclass
+class Callbacks:
+    ctx: Context
+    sender: CallbackSender
+    max_tries: int
+    backoff_seconds: float = 1.0
+    poll_seconds: float = 0.2
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                sent = await self.once()
+            except Exception as exc:  # the database away: try again soon
+                log.warning("callbacks not dispatched: %s", exc)
+                sent = 0
+            if not sent:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
+
+    async def once(self) -> int:
+        """Every callback due now, PUT concurrently; how many were taken."""
+        async with self.ctx.units() as uow:
+            due = list(await uow.repos.claim_callbacks(BATCH, LEASE_SECONDS))
+            await uow.commit()
+        await asyncio.gather(*(self._deliver(c.run_id, c.url, c.base64, c.attempts) for c in due))
+        return len(due)
+
+    async def _deliver(self, run_id: UUID, url: str, base64: bool, attempts: int) -> None:
+        async with self.ctx.units() as uow:
+            found = await uow.repos.get_runs([run_id])
+        row = found[run_id]
+        view = runs.view_of(row)
+        delivered, retry, error = await self.sender.put(url, judge0.render(view, base64, None))
+        async with self.ctx.units() as uow:
+            if delivered:
+                await uow.repos.settle_callback(run_id, "sent", None)
+            elif retry and attempts < self.max_tries:
+                delay = self.backoff_seconds * 2 ** (attempts - 1)
+                await uow.repos.settle_callback(run_id, "pending", error, retry_in_seconds=delay)
+            else:
+                await uow.repos.settle_callback(run_id, "failed", error)
+            await uow.commit()
+
+    def stop(self) -> None:
+        self._stopping.set()
