@@ -116,3 +116,32 @@ async def test_additional_files_reach_the_program_and_an_unsafe_zip_is_refused(
         headers=auth,
     )
     assert refused.status_code == 422 and refused.json()["fields"][0]["field"] == "body.additional_files"
+
+
+async def test_a_users_submissions_list_by_page_and_a_finished_one_is_deleted(
+    gateway: httpx.AsyncClient,
+) -> None:
+    _, auth = await login(gateway, "lister")
+    tokens = []
+    for n in range(3):
+        body = {"source_code": f"print({n})", "language_id": 71}
+        r = await gateway.post(
+            "/judge0/submissions", params={"wait": "true"}, json=body, headers=auth, timeout=60
+        )
+        assert r.status_code == 201 and r.json()["status"]["id"] == 3, r.text
+        tokens.append(r.json()["token"])
+    first = (await gateway.get("/judge0/submissions", params={"per_page": 2}, headers=auth)).json()
+    assert [s["token"] for s in first["submissions"]] == tokens[::-1][:2]
+    assert first["meta"] == {
+        "current_page": 1,
+        "next_page": 2,
+        "prev_page": None,
+        "total_pages": 2,
+        "total_count": 3,
+    }
+    _, other = await login(gateway, "other")
+    assert (await gateway.delete(f"/judge0/submissions/{tokens[0]}", headers=other)).status_code == 404
+    deleted = await gateway.delete(f"/judge0/submissions/{tokens[0]}", headers=auth)
+    assert deleted.status_code == 200 and deleted.json()["stdout"] == "0\n"
+    assert (await gateway.get(f"/judge0/submissions/{tokens[0]}", headers=auth)).status_code == 404
+    assert (await gateway.get("/judge0/submissions", headers=auth)).json()["meta"]["total_count"] == 2

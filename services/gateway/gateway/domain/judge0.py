@@ -98,7 +98,7 @@ def config(max_queue_size: int, callback_tries: int, callback_timeout: float) ->
         "enable_compiler_options": False,
         "allowed_languages_for_compile_options": [],
         "enable_command_line_arguments": False,
-        "enable_submission_delete": False,
+        "enable_submission_delete": True,
         "enable_callbacks": True,
         "callbacks_max_tries": callback_tries,
         "callbacks_timeout": callback_timeout,

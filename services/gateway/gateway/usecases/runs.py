@@ -5,7 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from gateway import schemas as s
-from gateway.domain.errors import NotFound, Overloaded
+from gateway.domain.errors import Conflict, NotFound, Overloaded
 from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import RunCompleted, RunRequested
@@ -88,3 +88,24 @@ async def run_completed(uow: Uow, event: RunCompleted, _: Envelope) -> None:
         event.run_id, event.verdict, event.model_dump(mode="json", include=RESULT_FIELDS)
     )
     await uow.repos.callback_due(event.run_id)  # its Judge0 callback, if it asked for one, may go
+
+
+async def my_runs(ctx: Context, user_id: UUID, page: int, per_page: int) -> tuple[int, list[s.RunOut]]:
+    """(how many, a numbered page of the caller's runs, newest first)."""
+    async with ctx.units() as uow:
+        total, rows = await uow.repos.user_runs(user_id, (page - 1) * per_page, per_page)
+    return total, [view_of(row) for row in rows]
+
+
+async def delete_run(ctx: Context, user_id: UUID, run_id: UUID) -> s.RunOut:
+    """A finished run of the caller's, deleted (its result is answered one last time); one still
+    queued is a conflict, as Judge0 has it."""
+    async with ctx.units() as uow:
+        row = (await uow.repos.get_runs([run_id])).get(run_id)
+        if row is None or row.user_id != user_id:
+            raise NotFound("run not found", field="token")
+        if row.status != "done":
+            raise Conflict("the submission is not finished yet; it can be deleted once it is", field="token")
+        await uow.repos.delete_run(run_id)
+        await uow.commit()
+    return view_of(row)

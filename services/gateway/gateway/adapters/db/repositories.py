@@ -182,6 +182,24 @@ class SqlGatewayStore:
         assert bound is not None
         return bound
 
+    async def user_runs(self, user_id: UUID, offset: int, limit: int) -> tuple[int, Sequence[Row[Any]]]:
+        """(how many runs the user has, a page of them newest first): Judge0's numbered pages."""
+        total = await self._session.scalar(
+            select(func.count()).select_from(runs).where(runs.c.user_id == user_id)
+        )
+        stmt = (
+            select(runs)
+            .where(runs.c.user_id == user_id)
+            .order_by(runs.c.created_at.desc(), runs.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return int(total or 0), list(await self._session.execute(stmt))
+
+    async def delete_run(self, run_id: UUID) -> None:
+        await self._session.execute(delete(callbacks).where(callbacks.c.run_id == run_id))
+        await self._session.execute(delete(runs).where(runs.c.id == run_id))
+
     async def add_callbacks(self, many: Sequence[tuple[UUID, str, bool]]) -> None:
         """(run, url, base64) for each run whose result is to be PUT once done."""
         rows = [{"run_id": r, "url": u, "base64": b, "state": "waiting"} for r, u, b in many]

@@ -159,6 +159,38 @@ async def get_batch(
     return {"submissions": [judge0.render(run, base64_encoded, fields) for run in found]}
 
 
+@router.get("/submissions")
+async def list_submissions(
+    ctx: Ctx,
+    user: User,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    base64_encoded: Base64 = False,
+    fields: str | None = None,
+) -> dict[str, Any]:
+    """The caller's submissions, newest first, by numbered pages (Judge0's `meta`)."""
+    total, found = await runs.my_runs(ctx, user, page, per_page)
+    pages = max(1, -(-total // per_page))
+    return {
+        "submissions": [judge0.render(run, base64_encoded, fields) for run in found],
+        "meta": {
+            "current_page": page,
+            "next_page": page + 1 if page < pages else None,
+            "prev_page": page - 1 if page > 1 else None,
+            "total_pages": pages,
+            "total_count": total,
+        },
+    }
+
+
+@router.delete("/submissions/{token}", responses=errors(404, 409))
+async def delete_submission(
+    token: str, ctx: Ctx, user: User, base64_encoded: Base64 = False, fields: str | None = None
+) -> dict[str, Any]:
+    """A finished submission of the caller's, deleted; answered as it was."""
+    return judge0.render(await runs.delete_run(ctx, user, _token(token)), base64_encoded, fields)
+
+
 @router.get("/submissions/{token}")
 async def get_submission(
     token: str, ctx: Ctx, user: User, base64_encoded: Base64 = False, fields: str | None = None
