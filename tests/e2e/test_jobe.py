@@ -52,6 +52,11 @@ async def test_every_language_and_every_outcome_as_jobe_answers_them(gateway: ht
         assert r.status_code == 200, r.text
         assert (r.json()["outcome"], r.json()["stdout"]) == (15, EXPECTED[language]), (language, r.json())
 
+    # Java's file is named after its public class, as Jobe names it (CodeRunner's programs).
+    prog = 'public class Prog { public static void main(String[] a) { System.out.println("named"); } }'
+    named = await _run(gateway, key, language_id="java", sourcecode=prog)
+    assert (named.json()["outcome"], named.json()["stdout"]) == (15, "named\n"), named.json()
+
     broken = await _run(gateway, key, language_id="c", sourcecode="int main(void) { return x; }")
     assert broken.json()["outcome"] == 11 and "x" in broken.json()["cmpinfo"]
     raised = await _run(gateway, key, language_id="python3", sourcecode="raise SystemExit('boom')")

@@ -41,7 +41,7 @@ from grader.adapters.sandbox_processes import (
 )
 from grader.domain.errors import InvalidFiles, SandboxError
 from grader.domain.grading import Build, CheckInput, Execution, Limits
-from grader.domain.languages import LANGUAGES, Language
+from grader.domain.languages import Language, language_for, main_class
 
 __all__ = ["ZYGOTE_FROM", "BwrapSandbox"]
 log = logging.getLogger(__name__)
@@ -197,7 +197,8 @@ class BwrapSandbox:
         `within`: a checker, prepared inside its submission's directory and slot (one uid per
         submission, so a checker never waits for a slot its own submission holds). What the
         compiler writes counts against `disk_bytes`, as what a run writes does."""
-        language = LANGUAGES[language_id]
+        main = main_class(language_id, source)
+        language = language_for(language_id, main)
         uid = within.uid if within else await self._uids.get()
         parent = Path(within.path) if within else self._root
         try:
@@ -214,6 +215,7 @@ class BwrapSandbox:
             uid=uid,
             owns_slot=within is None,
             with_files=bool(files),
+            main=main,
         )
         if language.compile is None:
             return build
@@ -277,7 +279,7 @@ class BwrapSandbox:
 
     async def run_all(self, build: Build, stdins: list[str], limits: Limits) -> list[Execution]:
         """Run the build once per stdin, all inside one sandbox (namespaces built once)."""
-        language = LANGUAGES[build.language_id]
+        language = language_for(build.language_id, build.main)
         # The fork server costs one interpreter start-up plus a little: it pays from 3 tests on.
         forked = self._zygote is not None and language.zygote is not None and len(stdins) >= ZYGOTE_FROM
         command = language.zygote if forked and language.zygote else language.run
@@ -292,7 +294,7 @@ class BwrapSandbox:
     async def check_all(self, checker: Build, cases: list[CheckInput], limits: Limits) -> list[Execution]:
         """Run the checker once per case, as `checker input output expected` in a directory of the
         case's three files (t0, t1, … under its box), all inside one sandbox."""
-        language = LANGUAGES[checker.language_id]
+        language = language_for(checker.language_id, checker.main)
         box = Path(checker.path) / "box"
         dirs = await asyncio.to_thread(_write_check_files, box, cases)
         argv = (*(a.format(memory_mb=limits.memory_mb) for a in language.run), *CHECK_ARGS)

@@ -39,6 +39,7 @@ class Build:
     owns_slot: bool = True  # False for a checker, which runs in its submission's slot
     # Files beside the program (Jobe's file_list): it runs in their directory, to open them by name.
     with_files: bool = False
+    main: str | None = None  # a Java program's public class, when not Main
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 sandbox, where the submission's directory is /box), and how each reports running out of memory.
 Run commands name /box absolutely: a checker runs in a per-test directory below it."""
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,41 @@ LANGUAGES: dict[str, Language] = {
         ),
     )
 }
+
+
+# Java names a file after its public class; a program whose public class is not Main (CodeRunner's
+# and Jobe's Java programs often are) is written, compiled and run under its own name, as Jobe does.
+_JAVA_PUBLIC_CLASS = re.compile(
+    r"\bpublic\s+(?:(?:final|abstract|strictfp)\s+)*class\s+([A-Za-z_$][A-Za-z0-9_$]*)"
+)
+
+
+_JAVA_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+
+
+def main_class(language_id: str, source: str) -> str | None:
+    """The class a Java program names as public, when it is not Main; None otherwise."""
+    if language_id != "java":
+        return None
+    found = _JAVA_PUBLIC_CLASS.search(_JAVA_COMMENTS.sub(" ", source))
+    return found.group(1) if found and found.group(1) != "Main" else None
+
+
+def language_for(language_id: str, main: str | None = None) -> Language:
+    """The language's table entry, with Main renamed to `main` (a Java program's own class)."""
+    language = LANGUAGES[language_id]
+    if main is None:
+        return language
+
+    def renamed(argv: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if argv is None:
+            return None
+        return tuple({"Main.java": f"{main}.java", "Main": main}.get(a, a) for a in argv)
+
+    return replace(
+        language,
+        source_file=f"{main}.java",
+        compile=renamed(language.compile),
+        run=renamed(language.run) or language.run,
+        zygote=renamed(language.zygote),
+    )
