@@ -148,6 +148,8 @@ class RunRequested(Event, RunLimits):
     stdin: str = ""
     expected_stdout: str | None = None
     files: tuple[RunFile, ...] = ()  # added in v1, defaulted: older requests carry none
+    args: tuple[str, ...] = ()  # the program's command-line arguments (program_args.py)
+    compile_options: tuple[str, ...] = ()  # added to the compile (C and C++; an allow-list)
     requested_at: datetime
 
 

@@ -52,6 +52,19 @@ async def test_every_language_and_every_outcome_as_jobe_answers_them(gateway: ht
         assert r.status_code == 200, r.text
         assert (r.json()["outcome"], r.json()["stdout"]) == (15, EXPECTED[language]), (language, r.json())
 
+    args = await _run(
+        gateway,
+        key,
+        language_id="c",
+        sourcecode='#include <stdio.h>\nint main(int c, char **v) { printf("%s %s\\n", NAME, v[1]); return 0; }',
+        parameters={
+            "compileargs": ["-std=c11", "-Wall", '-DNAME="jobe"'],
+            "runargs": ["arg"],
+            "linkargs": ["-lm"],
+        },
+    )
+    assert (args.json()["outcome"], args.json()["stdout"]) == (15, "jobe arg\n"), args.json()
+
     # Java's file is named after its public class, as Jobe names it (CodeRunner's programs).
     prog = 'public class Prog { public static void main(String[] a) { System.out.println("named"); } }'
     named = await _run(gateway, key, language_id="java", sourcecode=prog)
@@ -112,7 +125,11 @@ async def test_file_list_flow_bad_run_specs_and_keys(gateway: httpx.AsyncClient)
         ({"sourcecode": "print(1)", "language_id": "python3", "sourcefilename": "../x.py"}, "sourcefilename"),
         (
             {"sourcecode": "print(1)", "language_id": "c", "parameters": {"compileargs": ["-fplugin=x"]}},
-            "compileargs",
+            "-fplugin",
+        ),
+        (
+            {"sourcecode": "print(1)", "language_id": "python3", "parameters": {"interpreterargs": ["-c"]}},
+            "interpreterargs",
         ),
     ):
         refused = await _run(gateway, key, **bad)

@@ -74,15 +74,32 @@ async def test_what_this_system_does_not_offer_is_refused_by_name(gateway: httpx
     for field, value in (
         ("enable_network", True),
         ("number_of_runs", 3),
-        ("compiler_options", "-O3"),
-        ("command_line_arguments", "a b"),
+        ("compiler_options", "-O3"),  # a Python program takes none
         ("redirect_stderr_to_stdout", True),
         ("cpu_extra_time", 1.5),
     ):
         r = await gateway.post("/judge0/submissions", json={**body, field: value}, headers=auth)
         assert r.status_code == 422 and field in r.text, (field, r.text)
     info = (await gateway.get("/judge0/config_info")).json()
-    assert info["enable_compiler_options"] is False and info["max_number_of_runs"] == 1
+    assert (
+        info["allowed_languages_for_compile_options"] == ["C (GCC)", "C++ (GCC)"]
+        and info["max_number_of_runs"] == 1
+    )
+    c = {"source_code": "int main(void) { return 0; }", "language_id": 50}
+    for options in ("-fplugin=/tmp/evil.so", "-o /etc/x", "-B/tmp", "-wrapper,/bin/sh"):
+        r = await gateway.post("/judge0/submissions", json={**c, "compiler_options": options}, headers=auth)
+        assert r.status_code == 422 and "compiler option" in r.text, (options, r.text)
+    greeting = '#include <stdio.h>\nint main(int argc, char **argv) { printf("%s %s %d\\n", GREETING, argv[1], argc); return 0; }'
+    body = {
+        "source_code": greeting,
+        "language_id": 50,
+        "compiler_options": "-O2 -Wall '-DGREETING=\"hi\"'",
+        "command_line_arguments": "'two words' second",
+    }
+    r = await gateway.post(
+        "/judge0/submissions", params={"wait": "true"}, json=body, headers=auth, timeout=60
+    )
+    assert (r.status_code, r.json().get("stdout")) == (201, "hi two words 3\n"), r.text
     about = await gateway.get("/judge0/about")
     assert about.json()["version"] == "1.13.1"
     assert (await gateway.get("/judge0/languages/71")).json()["source_file"] == "main.py"

@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from gateway.domain.deadlines import LatePolicy
+from gradeflow_shared import program_args
 from gradeflow_shared.events import RunFile
 from gradeflow_shared.languages import LANGUAGES
 from gradeflow_shared.limits import RunLimits
@@ -322,6 +323,21 @@ class RunIn(ProgramIn, LimitsIn):
         max_length=MAX_RUN_FILES,
         description="Written beside the program before it runs",
     )
+    args: list[str] = Field(default_factory=list, description="The program's command-line arguments")
+    compile_options: list[str] = Field(
+        default_factory=list,
+        description="Added to the compile, C and C++ only, from an allow-list (-O2, -std=c11, -Wall, -lm …)",
+    )
+
+    @field_validator("args")
+    @classmethod
+    def _args_allowed(cls, args: list[str]) -> list[str]:
+        return list(program_args.arguments(args))
+
+    @field_validator("compile_options")
+    @classmethod
+    def _options_allowed(cls, options: list[str], info: ValidationInfo) -> list[str]:
+        return list(program_args.compiler_options(info.data.get("language", ""), options))
 
     @field_validator("files")
     @classmethod

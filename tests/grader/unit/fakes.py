@@ -86,6 +86,8 @@ class FakeSandbox:
         within: Build | None = None,
         disk_bytes: int = 20 << 20,
         files: Sequence[tuple[str, bytes]] = (),
+        args: Sequence[str] = (),
+        compile_options: Sequence[str] = (),
     ) -> Build:
         if self.failing:
             raise SandboxError("bwrap: No permissions to create new namespace")

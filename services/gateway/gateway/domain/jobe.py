@@ -28,7 +28,8 @@ PARAMETERS = {
     "streamsize": ("max_output_kb", 1000),  # MB (Jobe: 1000 KB a MB)
     "numprocs": ("max_processes", 1),
 }
-# Taken empty only: these would change the compile or run command, which the grader owns.
+# Jobe's argument lists: the program's (runargs), the compiler's (compileargs, linkargs: C and C++,
+# from the allow-list); the interpreter's is the grader's own (taken empty only).
 ARGUMENTS = ("compileargs", "linkargs", "interpreterargs", "runargs")
 
 
@@ -43,11 +44,7 @@ def limits(parameters: dict[str, Any]) -> dict[str, int]:
     out: dict[str, int] = {}
     for name, value in parameters.items():
         if name in ARGUMENTS:
-            if value not in ([], "", None):
-                raise BadRunSpec(
-                    f"parameter '{name}' is not supported on this server (the grader owns the commands)"
-                )
-            continue
+            continue  # arguments(): not limits
         if name not in PARAMETERS:
             continue  # Jobe ignores parameters it does not know (CodeRunner sends a few of its own)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -77,3 +74,19 @@ def outcome(verdict: str | None, signal: int | None, stderr: str | None) -> int:
     if verdict in ("runtime_error", "output_limit_exceeded") or stderr:
         return RUNTIME_ERROR
     return SUCCESS
+
+
+def arguments(parameters: dict[str, Any]) -> dict[str, list[str]]:
+    """`args` and `compile_options` from Jobe's argument lists (checked by the run's own rules)."""
+
+    def words(name: str) -> list[str]:
+        value = parameters.get(name) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise BadRunSpec(f"parameter '{name}' must be a list of strings")
+        return value
+
+    if words("interpreterargs"):
+        raise BadRunSpec(
+            "parameter 'interpreterargs' is not supported on this server (the grader owns the interpreter)"
+        )
+    return {"args": words("runargs"), "compile_options": [*words("compileargs"), *words("linkargs")]}

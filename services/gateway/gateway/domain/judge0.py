@@ -16,6 +16,7 @@ from gateway.domain.errors import GatewayError
 from gateway.schemas import RunOut
 from gradeflow_shared.languages import BY_ID
 from gradeflow_shared.limits import SPECS
+from gradeflow_shared.program_args import COMPILED_WITH_OPTIONS
 
 STATUSES: dict[int, str] = {
     1: "In Queue",
@@ -95,9 +96,9 @@ def config(max_queue_size: int, callback_tries: int, callback_timeout: float) ->
         **{f"max_{field}": judge0(name, spec.maximum) for field, (name, spec) in with_judge0.items()},
         "maintenance_mode": False,
         "enable_wait_result": True,
-        "enable_compiler_options": False,
-        "allowed_languages_for_compile_options": [],
-        "enable_command_line_arguments": False,
+        "enable_compiler_options": True,
+        "allowed_languages_for_compile_options": sorted(BY_ID[i].judge0_name for i in COMPILED_WITH_OPTIONS),
+        "enable_command_line_arguments": True,
         "enable_submission_delete": True,
         "enable_callbacks": True,
         "callbacks_max_tries": callback_tries,

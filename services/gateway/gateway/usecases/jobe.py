@@ -36,6 +36,7 @@ async def run(ctx: Context, user_id: UUID, spec: dict[str, Any], wait_seconds: f
         stdin=spec.get("input") or "",
         files=[RunFile(name=name, content_b64=base64.b64encode(files[fid]).decode()) for fid, name in wanted],
         **jobe.limits(spec.get("parameters") or {}),
+        **jobe.arguments(spec.get("parameters") or {}),
     )
     try:
         accepted = await runs.request_run(ctx, user_id, cmd)

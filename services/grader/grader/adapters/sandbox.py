@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gradeflow_shared import program_args
 from gradeflow_shared.events import RUN_FILE_NAME
 from grader.adapters import seccomp
 from grader.adapters.cgroups import Box, Cgroups, CgroupWanted, detect
@@ -39,7 +40,7 @@ from grader.adapters.sandbox_processes import (
     spawn_and_wait,
     start_serving,
 )
-from grader.domain.errors import InvalidFiles, SandboxError
+from grader.domain.errors import InvalidRun, SandboxError
 from grader.domain.grading import Build, CheckInput, Execution, Limits
 from grader.domain.languages import Language, language_for, main_class
 
@@ -192,11 +193,18 @@ class BwrapSandbox:
         within: Build | None = None,
         disk_bytes: int = DEFAULT_DISK_BYTES,
         files: Sequence[tuple[str, bytes]] = (),
+        args: Sequence[str] = (),
+        compile_options: Sequence[str] = (),
     ) -> Build:
         """Write the source into an empty box (the slot's own) and compile it once (for compiled languages).
         `within`: a checker, prepared inside its submission's directory and slot (one uid per
         submission, so a checker never waits for a slot its own submission holds). What the
         compiler writes counts against `disk_bytes`, as what a run writes does."""
+        try:
+            options = program_args.compiler_options(language_id, tuple(compile_options))
+            arguments = program_args.arguments(tuple(args))
+        except ValueError as exc:
+            raise InvalidRun(str(exc)) from None
         main = main_class(language_id, source)
         language = language_for(language_id, main)
         uid = within.uid if within else await self._uids.get()
@@ -216,13 +224,15 @@ class BwrapSandbox:
             owns_slot=within is None,
             with_files=bool(files),
             main=main,
+            args=arguments,
         )
         if language.compile is None:
             return build
         try:
             # What the compiler writes: any one file, and all of them, within the disk limit.
             limits = replace(COMPILE_LIMITS, file_bytes=disk_bytes, disk_bytes=disk_bytes)
-            [result] = await self._execute(build, language.compile, [""], limits, language, compiling=True)
+            compile_argv = (*language.compile, *options)
+            [result] = await self._execute(build, compile_argv, [""], limits, language, compiling=True)
             used = await asyncio.to_thread(_disk_used, Path(build.path) / "box")
         except BaseException:
             await self.discard(build)  # a sandbox that failed to compile must not keep its slot
@@ -262,7 +272,7 @@ class BwrapSandbox:
             # Checked here too (the event is not validated on receipt): a plain name, never the
             # program's own, never a path.
             if not re.fullmatch(RUN_FILE_NAME, name) or name in {n for n, _ in written}:
-                raise InvalidFiles(f"file name not allowed: {name!r}")
+                raise InvalidRun(f"file name not allowed: {name!r}")
             written.append((name, content))
         for name, content in written:
             fd = os.open(box / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
@@ -281,9 +291,14 @@ class BwrapSandbox:
         """Run the build once per stdin, all inside one sandbox (namespaces built once)."""
         language = language_for(build.language_id, build.main)
         # The fork server costs one interpreter start-up plus a little: it pays from 3 tests on.
-        forked = self._zygote is not None and language.zygote is not None and len(stdins) >= ZYGOTE_FROM
+        forked = (
+            self._zygote is not None
+            and language.zygote is not None
+            and len(stdins) >= ZYGOTE_FROM
+            and not build.args
+        )
         command = language.zygote if forked and language.zygote else language.run
-        argv = tuple(a.format(memory_mb=limits.memory_mb) for a in command)
+        argv = (*(a.format(memory_mb=limits.memory_mb) for a in command), *build.args)
         results: list[Execution] = []
         for start in range(0, len(stdins), BATCH):
             results += await self._execute(

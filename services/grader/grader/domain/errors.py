@@ -21,5 +21,6 @@ class SuiteNotReceived(GraderError, TransientError):
     """The assignment's test suite travels in its own event and may not have been copied yet."""
 
 
-class InvalidFiles(GraderError, PermanentError):
-    """A run's extra files cannot be written as given (a name that is a path, or the program's)."""
+class InvalidRun(GraderError, PermanentError):
+    """A run's files, arguments or compiler options cannot be used as given (a file name that is a
+    path, an option off the allow-list): the gateway refuses these first; this is the second check."""

@@ -40,6 +40,7 @@ class Build:
     # Files beside the program (Jobe's file_list): it runs in their directory, to open them by name.
     with_files: bool = False
     main: str | None = None  # a Java program's public class, when not Main
+    args: tuple[str, ...] = ()  # the program's command-line arguments (a run's, Judge0's and Jobe's)
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,11 @@ class Sandbox(Protocol):
         within: Build | None = None,
         disk_bytes: int = ...,
         files: Sequence[tuple[str, bytes]] = (),
+        args: Sequence[str] = (),
+        compile_options: Sequence[str] = (),
     ) -> Build:
-        """`files`: (name, content) written beside the source before it compiles."""
+        """`files`: (name, content) written beside the source before it compiles; `args`: the
+        program's arguments at each run; `compile_options`: added to the compile (checked)."""
         ...
 
     async def run(self, build: Build, stdin: str, limits: Limits) -> Execution: ...

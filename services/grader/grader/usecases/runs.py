@@ -42,7 +42,14 @@ async def _run(ctx: GraderContext, event: RunRequested) -> tuple[Execution, Verd
     """(what the run did, its verdict, what the compiler said)."""
     limits = limits_of(event, ctx.max_output_bytes)
     files = [(f.name, base64.b64decode(f.content_b64)) for f in event.files]
-    build = await ctx.sandbox.prepare(event.language, event.source, disk_bytes=limits.disk_bytes, files=files)
+    build = await ctx.sandbox.prepare(
+        event.language,
+        event.source,
+        disk_bytes=limits.disk_bytes,
+        files=files,
+        args=event.args,
+        compile_options=event.compile_options,
+    )
     try:
         if build.compile_error is not None:
             return COMPILE_FAILED, "compilation_error", build.compile_error

@@ -18,6 +18,7 @@ from gateway.domain import archives, judge0
 from gateway.domain.errors import GatewayError, NotFound
 from gateway.handlers.http.deps import Ctx, caller_of
 from gateway.usecases import runs
+from gradeflow_shared import program_args
 from gradeflow_shared.events import RunFile
 from gradeflow_shared.languages import BY_JUDGE0_ID
 from gradeflow_shared.limits import SPECS
@@ -82,8 +83,10 @@ class SubmissionIn(BaseModel):
         pattern=r"^https?://[^/?#\s]+",
         description="The result is PUT here once done (retried); private addresses are refused",
     )
-    compiler_options: str | None = Field(default=None, max_length=0, description="Not offered")
-    command_line_arguments: str | None = Field(default=None, max_length=0, description="Not offered")
+    compiler_options: str | None = Field(
+        default=None, max_length=1024, description="C and C++ only, from an allow-list (/config_info)"
+    )
+    command_line_arguments: str | None = Field(default=None, max_length=8192)
 
 
 class BatchIn(BaseModel):
@@ -205,6 +208,17 @@ def _token(value: str) -> UUID:
         raise NotFound("submission not found", field="token") from None
 
 
+# A run's fields by their Judge0 names, for errors that name the field the client sent.
+JUDGE0_NAMES = {
+    "source": "source_code",
+    "expected_stdout": "expected_output",
+    "files": "additional_files",
+    "args": "command_line_arguments",
+    "compile_options": "compiler_options",
+    **{spec.name: spec.judge0 for spec in SPECS.values() if spec.judge0},
+}
+
+
 def _run_in(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
     if body.language_id not in BY_JUDGE0_ID:
         raise GatewayError(f"language with id {body.language_id} doesn't exist", field=f"{where}.language_id")
@@ -212,7 +226,8 @@ def _run_in(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
         return _translate(body, encoded, where)
     except ValidationError as error:  # a value valid for Judge0's field but not once translated
         first = error.errors()[0]
-        raise GatewayError(first["msg"], field=f"{where}.{first['loc'][0]}") from None
+        ours = str(first["loc"][0]) if first["loc"] else "source"
+        raise GatewayError(first["msg"], field=f"{where}.{JUDGE0_NAMES.get(ours, ours)}") from None
 
 
 def _translate(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
@@ -227,8 +242,17 @@ def _translate(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
         if body.expected_output is None
         else _decode(body.expected_output, encoded, f"{where}.expected_output"),
         files=_files(body.additional_files, f"{where}.additional_files"),
+        args=_split(body.command_line_arguments, f"{where}.command_line_arguments"),
+        compile_options=_split(body.compiler_options, f"{where}.compiler_options"),
         **limits,
     )
+
+
+def _split(text: str | None, field: str) -> list[str]:
+    try:
+        return program_args.split(text or "")
+    except ValueError as exc:  # an unclosed quote
+        raise GatewayError(f"not a list of words: {exc}", field=field) from None
 
 
 def _files(archive: str | None, field: str) -> list[RunFile]:

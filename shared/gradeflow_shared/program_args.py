@@ -1,0 +1,47 @@
+"""What a client may add to how a program is built and run: compiler options from an allow-list
+(optimisation, language standard, warnings, definitions, the common libraries — nothing that
+loads a plugin, writes elsewhere or reads a file), for C and C++ only; and command-line arguments
+for the program, bounded. One rule for the gateway (which refuses, naming the option) and the
+grader (which checks again: the event is not validated on receipt)."""
+
+import re
+import shlex
+
+COMPILED_WITH_OPTIONS = frozenset({"c", "cpp"})
+_ALLOWED = re.compile(
+    r"-(?:O[0-3sgz]?|std=[a-z0-9+]+|W[A-Za-z0-9=_+-]*|w|pedantic(?:-errors)?|g[0-3]?"
+    r"|D[A-Za-z_][A-Za-z0-9_]*(?:=[^\x00\n]*)?|U[A-Za-z_][A-Za-z0-9_]*"  # a macro's value: only text
+    r"|l(?:m|pthread|rt)|pthread|f(?:no-)?[a-z][a-z0-9-]*|march=native)"
+)
+# -f options that reach outside the compile: plugins, profiles, dumps and specs written or read.
+_REFUSED_F = re.compile(
+    r"-f(?:no-)?(?:plugin|profile|dump|record|auto-profile|debug-prefix|file-prefix|macro-prefix|lto)"
+)
+MAX_ARGS, MAX_ARG_CHARS, MAX_ARGS_CHARS = 64, 1024, 8192
+
+
+def compiler_options(language: str, options: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The options, each allowed for the language; ValueError naming the first that is not."""
+    if options and language not in COMPILED_WITH_OPTIONS:
+        raise ValueError(f"compiler options are taken for {', '.join(sorted(COMPILED_WITH_OPTIONS))} only")
+    if len(options) > MAX_ARGS:
+        raise ValueError(f"at most {MAX_ARGS} compiler options")
+    for option in options:
+        if not _ALLOWED.fullmatch(option) or _REFUSED_F.match(option):
+            raise ValueError(f"compiler option not allowed: {option!r}")
+    return tuple(options)
+
+
+def arguments(args: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The program's command-line arguments, bounded; ValueError otherwise."""
+    if len(args) > MAX_ARGS or sum(len(a) for a in args) > MAX_ARGS_CHARS:
+        raise ValueError(f"at most {MAX_ARGS} arguments, {MAX_ARGS_CHARS} characters in all")
+    for arg in args:
+        if "\x00" in arg or len(arg) > MAX_ARG_CHARS:
+            raise ValueError(f"argument not allowed: {arg[:40]!r}")
+    return tuple(args)
+
+
+def split(text: str) -> list[str]:
+    """Judge0's string of options or arguments, split as a shell would (no expansion)."""
+    return shlex.split(text)
