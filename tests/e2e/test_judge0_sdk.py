@@ -13,6 +13,7 @@ import judge0
 import pytest
 
 from gradeflow_tools.stack import Stack
+from tests.e2e.conftest import ADMIN
 from tests.support.api import login
 
 pytestmark = pytest.mark.e2e
@@ -106,6 +107,13 @@ async def test_what_this_system_does_not_offer_is_refused_by_name(gateway: httpx
     assert (await gateway.get("/judge0/languages/9999")).status_code == 404
     assert (await gateway.post("/judge0/authenticate", headers={"X-Auth-Token": "nope"})).status_code == 401
     assert (await gateway.post("/judge0/authenticate", headers=auth)).status_code == 200
+    assert (await gateway.get("/judge0/statistics", headers=auth)).status_code == 403, "admins only"
+    admin = (await gateway.post("/v1/auth/dev-login", json={"email": ADMIN, "name": "Ops"})).json()["token"]
+    stats = await gateway.get("/judge0/statistics", headers={"Authorization": f"Bearer {admin}"})
+    assert stats.status_code == 200 and stats.json()["submissions"]["total"] >= 1, stats.text
+    assert {s["status"]["id"] for s in stats.json()["statuses"]} and stats.json()["database"][
+        "size_in_bytes"
+    ] > 0
 
 
 async def test_additional_files_reach_the_program_and_an_unsafe_zip_is_refused(

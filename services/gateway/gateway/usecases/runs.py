@@ -109,3 +109,8 @@ async def delete_run(ctx: Context, user_id: UUID, run_id: UUID) -> s.RunOut:
         await uow.repos.delete_run(run_id)
         await uow.commit()
     return view_of(row)
+
+
+async def statistics(ctx: Context) -> dict[str, Any]:
+    async with ctx.units() as uow:
+        return await uow.repos.run_statistics()

@@ -196,6 +196,38 @@ class SqlGatewayStore:
         )
         return int(total or 0), list(await self._session.execute(stmt))
 
+    async def run_statistics(self) -> dict[str, Any]:
+        """Runs in all, today and in the last 30 days; by language and by verdict (Judge0's
+        /statistics), and the schema's size."""
+        counts = (
+            await self._session.execute(
+                text(
+                    "SELECT count(*) AS total,"
+                    " count(*) FILTER (WHERE created_at >= date_trunc('day', now())) AS today,"
+                    " count(*) FILTER (WHERE created_at >= now() - interval '30 days') AS last_30_days"
+                    " FROM gateway.runs"
+                )
+            )
+        ).one()
+        languages = await self._session.execute(
+            select(runs.c.language, func.count()).group_by(runs.c.language).order_by(func.count().desc())
+        )
+        verdicts = await self._session.execute(
+            select(runs.c.status, runs.c.verdict, func.count()).group_by(runs.c.status, runs.c.verdict)
+        )
+        size = await self._session.scalar(
+            text(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n"
+                " ON n.oid = c.relnamespace WHERE n.nspname = 'gateway' AND c.relkind = 'r'"
+            )
+        )
+        return {
+            "submissions": dict(counts._mapping),
+            "languages": [(language, n) for language, n in languages],
+            "verdicts": [(status, verdict, n) for status, verdict, n in verdicts],
+            "size_in_bytes": int(size or 0),
+        }
+
     async def delete_run(self, run_id: UUID) -> None:
         await self._session.execute(delete(callbacks).where(callbacks.c.run_id == run_id))
         await self._session.execute(delete(runs).where(runs.c.id == run_id))

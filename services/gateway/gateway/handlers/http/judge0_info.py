@@ -5,6 +5,7 @@ languages come from this system; the rest describes what it is."""
 
 import os
 import platform
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,7 +13,9 @@ from fastapi.responses import PlainTextResponse
 
 from gateway.domain import judge0
 from gateway.domain.errors import NotFound
+from gateway.handlers.http.deps import Admin, Ctx
 from gateway.handlers.http.judge0 import User
+from gateway.usecases import runs
 from gradeflow_shared.languages import BY_JUDGE0_ID
 from gradeflow_shared.openapi import errors
 from gradeflow_shared.topology import GRADER_RUNS
@@ -112,6 +115,34 @@ async def workers(request: Request, _: User) -> list[dict[str, Any]]:
             "failed": 0,
         }
     ]
+
+
+@router.get("/statistics", responses=errors(403))
+async def statistics(ctx: Ctx, _: Admin) -> dict[str, Any]:
+    """Judge0's statistics of the runs (admins only: Judge0 asks for X-Auth-User)."""
+    found = await runs.statistics(ctx)
+    now = datetime.now(UTC)
+    by_id = {ref.id: (i, ref.judge0_name) for i, ref in BY_JUDGE0_ID.items()}
+    statuses: dict[int, int] = {}
+    for status, verdict, n in found["verdicts"]:
+        sid = judge0.status_id(status, verdict, None)
+        statuses[sid] = statuses.get(sid, 0) + n
+    size = found["size_in_bytes"]
+    return {
+        "created_at": judge0.timestamp(now),
+        "cached_until": judge0.timestamp(now),
+        "submissions": found["submissions"],
+        "languages": [
+            {"language": {"id": by_id[lang][0], "name": by_id[lang][1]}, "count": n}
+            for lang, n in found["languages"]
+            if lang in by_id
+        ],
+        "statuses": [
+            {"status": {"id": sid, "name": judge0.STATUSES[sid]}, "count": n}
+            for sid, n in sorted(statuses.items())
+        ],
+        "database": {"size_pretty": f"{size / 1024 / 1024:.1f} MB", "size_in_bytes": size},
+    }
 
 
 @router.post("/authenticate", status_code=200)
