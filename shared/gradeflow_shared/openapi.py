@@ -88,8 +88,10 @@ def document_errors(app: FastAPI, *rules: Rule) -> None:
                 for code in sorted(codes):
                     responses.setdefault(str(code), {"description": DESCRIPTIONS[code]})
                 for code, response in responses.items():
-                    if code.startswith(("4", "5")):
-                        response["content"] = ref
+                    declared = response.get("content", {}).get("application/json", {}).get("schema", {})
+                    framework = declared.get("$ref", "").endswith("/HTTPValidationError")
+                    if code.startswith(("4", "5")) and (not declared or framework):
+                        response["content"] = ref  # unless the route says its own (Jobe's are strings)
                         response.setdefault("description", DESCRIPTIONS.get(int(code), "Error"))
         app.openapi_schema = schema
         return schema

@@ -1,7 +1,8 @@
 """A Jobe client, written from Jobe's documented REST protocol (what Moodle's CodeRunner sends),
 against the four services as real processes: every language with a valid program, stdin, a
 compile error, a runtime error, a time limit, a memory limit, output over streamsize, the
-file_list flow (404 → PUT → 204 → run), a bad run_spec (400), a wrong API key (403)."""
+file_list flow (404 → PUT → 204 → run), a bad run_spec (400), a wrong API key (401) and one
+without the runs scope (403)."""
 
 import base64
 import hashlib
@@ -139,5 +140,11 @@ async def test_file_list_flow_bad_run_specs_and_keys(gateway: httpx.AsyncClient)
     wrong = await _run(
         gateway, {"X-API-KEY": "gf_00000000_nope"}, language_id="python3", sourcecode="print(1)"
     )
-    assert wrong.status_code == 403
-    assert (await _run(gateway, {}, language_id="python3", sourcecode="print(1)")).status_code == 403
+    assert wrong.status_code == 401
+    assert (await _run(gateway, {}, language_id="python3", sourcecode="print(1)")).status_code == 401
+    _, auth = await login(gateway, "reader")
+    reader = await gateway.post("/v1/api-keys", json={"name": "r", "scopes": ["read"]}, headers=auth)
+    scoped = await _run(
+        gateway, {"X-API-KEY": reader.json()["key"]}, language_id="python3", sourcecode="print(1)"
+    )
+    assert scoped.status_code == 403, "a key without the runs scope"

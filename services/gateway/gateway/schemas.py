@@ -316,6 +316,16 @@ class SubmissionOut(SubmissionSummary):
 class RunIn(ProgramIn, LimitsIn):
     """An ad-hoc run: the program, its input, and optionally the output it should print."""
 
+    # Compiler options for the compiled languages only: said in the schema too (if/else).
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "if": {"properties": {"language": one_of(program_args.COMPILED_WITH_OPTIONS)}},
+            "else": {"properties": {"compile_options": {"maxItems": 0}}},
+        },
+    )
+
     stdin: Text = Field(default="", max_length=1_000_000)
     expected_stdout: Text | None = Field(default=None, max_length=1_000_000)
     files: list[RunFile] = Field(
@@ -323,9 +333,16 @@ class RunIn(ProgramIn, LimitsIn):
         max_length=MAX_RUN_FILES,
         description="Written beside the program before it runs",
     )
-    args: list[str] = Field(default_factory=list, description="The program's command-line arguments")
+    args: list[str] = Field(
+        default_factory=list,
+        max_length=program_args.MAX_ARGS,
+        json_schema_extra={"items": {"maxLength": program_args.MAX_ARG_CHARS, **NO_NUL}},
+        description="The program's command-line arguments",
+    )
     compile_options: list[str] = Field(
         default_factory=list,
+        max_length=program_args.MAX_ARGS,
+        json_schema_extra={"items": {"pattern": program_args.OPTION_PATTERN}},
         description="Added to the compile, C and C++ only, from an allow-list (-O2, -std=c11, -Wall, -lm …)",
     )
 

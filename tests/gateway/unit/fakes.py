@@ -19,6 +19,7 @@ class FakeGatewayStore:
         self.tests: dict[UUID, list[Any]] = {}
         self.submissions: dict[UUID, Any] = {}
         self.runs: dict[UUID, Any] = {}
+        self.callbacks: dict[UUID, dict[str, Any]] = {}
         self.course_events: dict[UUID, Any] = {}
         self._tick = itertools.count()
 
@@ -193,6 +194,14 @@ class FakeGatewayStore:
             return 0
         row.__dict__.update(status="done", verdict=verdict, result=result, updated_at=self._now())
         return 1
+
+    async def add_callbacks(self, many: Sequence[tuple[UUID, str, bool]]) -> None:
+        for run_id, url, base64 in many:
+            self.callbacks[run_id] = {"url": url, "base64": base64, "state": "waiting"}
+
+    async def callback_due(self, run_id: UUID) -> None:
+        if run_id in self.callbacks and self.callbacks[run_id]["state"] == "waiting":
+            self.callbacks[run_id]["state"] = "pending"
 
 
 def fake_units() -> FakeUnits[FakeGatewayStore]:

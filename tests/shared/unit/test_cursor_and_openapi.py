@@ -49,6 +49,17 @@ def test_each_operation_documents_its_errors_with_the_one_shape() -> None:
     async def secured(thing_id: uuid.UUID, body: dict[str, str]) -> dict[str, str]:
         return body
 
+    text = {
+        400: {
+            "description": "Jobe's message",
+            "content": {"application/json": {"schema": {"type": "string"}}},
+        }
+    }
+
+    @router.post("/own", responses=text)
+    async def own(body: dict[str, str]) -> dict[str, str]:
+        return body
+
     app.include_router(router)
     document_errors(app, lambda method, path, op: {429})
     schema = app.openapi()
@@ -64,3 +75,5 @@ def test_each_operation_documents_its_errors_with_the_one_shape() -> None:
     assert refs == {"#/components/schemas/ErrorBody"}
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     assert "$defs" not in schema["components"]["schemas"]["ErrorBody"]
+    own_400 = schema["paths"]["/own"]["post"]["responses"]["400"]["content"]["application/json"]["schema"]
+    assert own_400 == {"type": "string"}, "a route's own error body is kept"

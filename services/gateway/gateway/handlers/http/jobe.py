@@ -3,7 +3,7 @@ CodeRunner — so a CodeRunner site points at this system unchanged (docs/jobe.m
 `runs` (answered when the run is done, as Jobe does), `files/{id}` (PUT, HEAD). Paths with or
 without a trailing slash, as Jobe's clients send both. Errors as Jobe gives them: a bad run_spec
 is 400 with Jobe's message as the body, a file_list naming a file not kept here 404 (the client
-uploads it and retries), a missing or wrong X-API-KEY 403."""
+uploads it and retries); a missing or wrong X-API-KEY is 401, one without the runs scope 403."""
 
 import base64
 import json
@@ -18,7 +18,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import ValidationError
 
 from gateway.domain import jobe
-from gateway.domain.errors import Forbidden, NotFound
+from gateway.domain.errors import NotFound
 from gateway.handlers.http.deps import Ctx, read_limited
 from gateway.usecases import jobe as jobe_runs
 from gateway.usecases.api_keys import KeyChecker
@@ -34,16 +34,34 @@ _FILE_ID = re.compile(r"^[A-Za-z0-9]{8,100}$")  # Jobe: alphanumeric, at least 8
 MAX_RUN_SPEC_BYTES = 16 * 1024 * 1024
 
 
+# Jobe's own error bodies: the message as a JSON string (documented so in the schema).
+_JOBE_TEXT: dict[int | str, dict[str, Any]] = {
+    code: {"description": what, "content": {"application/json": {"schema": {"type": "string"}}}}
+    for code, what in (
+        (400, "A bad run_spec: Jobe's message"),
+        (404, "A file_list names a file not kept here"),
+    )
+}
+_PUT_TEXT: dict[int | str, dict[str, Any]] = {
+    code: {"description": what, "content": {"application/json": {"schema": {"type": "string"}}}}
+    for code, what in (
+        (400, "No file_contents, or not base64"),
+        (413, "The file is over JOBE_MAX_FILE_BYTES"),
+    )
+}
+
+
 def _jobe_error(status: int, message: str) -> JSONResponse:
     return JSONResponse(message, status_code=status)  # Jobe's body: the message, as a JSON string
 
 
 async def jobe_user(request: Request, key: Annotated[str | None, Depends(_key)]) -> UUID:
+    """A missing or unknown key is 401; a key without the runs scope 403."""
     checker: KeyChecker = request.app.state.api_keys
     try:
         return await checker.user_for(key or "", "runs")
-    except (Unauthenticated, Forbidden) as exc:
-        raise Forbidden(f"Unauthorised: {exc.message}", field="X-API-KEY") from None
+    except Unauthenticated as exc:
+        raise Unauthenticated(f"Unauthorised: {exc.message} (X-API-KEY)") from None
 
 
 JobeUser = Annotated[UUID, Depends(jobe_user)]
@@ -68,7 +86,27 @@ async def languages() -> list[list[str]]:
     return [[name, version] for name, (_, version) in sorted(jobe.LANGUAGES.items())]
 
 
-@_routes("runs", "POST", responses=errors(403))
+@_routes(
+    "runs",
+    "POST",
+    responses=_JOBE_TEXT,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["run_spec"],
+                        "properties": {
+                            "run_spec": {"type": "object", "required": ["language_id", "sourcecode"]}
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
 async def post_run(request: Request, ctx: Ctx, user: JobeUser) -> Response:
     """Body `{"run_spec": {language_id, sourcecode, sourcefilename?, input?, file_list?,
     parameters?, debug?}}`; answered `{run_id, outcome, cmpinfo, stdout, stderr}` once run."""
@@ -123,7 +161,7 @@ def _run_spec(raw: bytes) -> dict[str, Any]:
     return spec
 
 
-@_routes("files/{file_id}", "PUT", status_code=204, responses=errors(403))
+@_routes("files/{file_id}", "PUT", status_code=204, responses=_PUT_TEXT)
 async def put_file(file_id: str, request: Request, ctx: Ctx, _: JobeUser) -> Response:
     """Body `{"file_contents": base64}`: kept by `file_id` (JOBE_FILE_TTL_SECONDS)."""
     if not _FILE_ID.fullmatch(file_id):
@@ -141,7 +179,7 @@ async def put_file(file_id: str, request: Request, ctx: Ctx, _: JobeUser) -> Res
     return Response(status_code=204)
 
 
-@_routes("files/{file_id}", "HEAD", status_code=204, responses=errors(403, 404))
+@_routes("files/{file_id}", "HEAD", status_code=204, responses=errors(404))
 async def head_file(file_id: str, ctx: Ctx, _: JobeUser) -> Response:
     if not _FILE_ID.fullmatch(file_id) or not await jobe_runs.has_file(ctx, file_id):
         raise NotFound(f"file {file_id} not found", field="file_id")
