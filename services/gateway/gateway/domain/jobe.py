@@ -2,10 +2,13 @@
 names, its run parameters in its units, and how a Gradeflow run's ending reads as a Jobe outcome.
 Pure data and rules; no I/O."""
 
+import json
 import math
+import re
 import signal as signals
 from typing import Any
 
+from gradeflow_shared.events import RUN_FILE_NAME
 from gradeflow_shared.limits import SPECS
 
 # Jobe's language id → ours, and the version Jobe lists (the graders' toolchains: docs/jobe.md).
@@ -33,8 +36,47 @@ PARAMETERS = {
 ARGUMENTS = ("compileargs", "linkargs", "interpreterargs", "runargs")
 
 
+FILE_ID = re.compile(r"^[A-Za-z0-9]{8,100}$")  # Jobe: alphanumeric, at least 8 characters
+
+
 class BadRunSpec(ValueError):
     """Jobe's 400: the message is the whole body."""
+
+
+def parse_run_spec(raw: bytes) -> dict[str, Any]:
+    """Jobe's checks of a run_spec, with its messages."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRunSpec("Non-JSON post data received") from None
+    spec = body.get("run_spec") if isinstance(body, dict) else None
+    if not isinstance(spec, dict):
+        raise BadRunSpec("No run_spec attribute found in post data")
+    for attr in ("sourcecode", "language_id"):
+        if not isinstance(spec.get(attr), str):
+            raise BadRunSpec(f"run_spec is missing the required attribute '{attr}'")
+    spec["language_id"] = spec["language_id"].lower()
+    if spec["language_id"] not in LANGUAGES:
+        raise BadRunSpec(f"Language '{spec['language_id']}' is not known")
+    name = spec.get("sourcefilename")
+    if name not in (None, "") and (not isinstance(name, str) or not re.fullmatch(RUN_FILE_NAME, name)):
+        raise BadRunSpec("The sourcefilename for the run_spec is illegal")
+    if not isinstance(spec.get("input", ""), str) or not isinstance(spec.get("parameters") or {}, dict):
+        raise BadRunSpec("run_spec input must be a string and parameters an object")
+    files = spec.get("file_list") or []
+    if not isinstance(files, list):
+        raise BadRunSpec("Invalid file specifier: file_list must be a list")
+    for f in files:
+        if not (
+            isinstance(f, list)
+            and len(f) in (2, 3)
+            and all(isinstance(x, str) for x in f[:2])
+            and FILE_ID.fullmatch(f[0])
+            and re.fullmatch(RUN_FILE_NAME, f[1])
+        ):
+            raise BadRunSpec(f"Invalid file specifier: {f!r}")
+    spec["file_list"] = files
+    return spec
 
 
 def limits(parameters: dict[str, Any]) -> dict[str, int]:

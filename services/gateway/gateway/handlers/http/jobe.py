@@ -7,7 +7,6 @@ uploads it and retries); a missing or wrong X-API-KEY is 401, one without the ru
 
 import base64
 import json
-import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -23,14 +22,12 @@ from gateway.handlers.http.deps import Ctx, read_limited
 from gateway.usecases import jobe as jobe_runs
 from gateway.usecases.api_keys import KeyChecker
 from gradeflow_shared.auth import Unauthenticated
-from gradeflow_shared.events import RUN_FILE_NAME
 from gradeflow_shared.openapi import errors
 
 PREFIX = "/jobe/index.php/restapi"
 F = TypeVar("F", bound=Callable[..., Any])
 router = APIRouter(tags=["jobe"])
 _key = APIKeyHeader(name="X-API-KEY", auto_error=False, description="An API key with the runs scope")
-_FILE_ID = re.compile(r"^[A-Za-z0-9]{8,100}$")  # Jobe: alphanumeric, at least 8 characters
 MAX_RUN_SPEC_BYTES = 16 * 1024 * 1024
 
 
@@ -112,7 +109,7 @@ async def post_run(request: Request, ctx: Ctx, user: JobeUser) -> Response:
     parameters?, debug?}}`; answered `{run_id, outcome, cmpinfo, stdout, stderr}` once run."""
     raw = await read_limited(request, MAX_RUN_SPEC_BYTES)
     try:
-        spec = _run_spec(raw)
+        spec = jobe.parse_run_spec(raw)
         result = await jobe_runs.run(ctx, user, spec, request.app.state.jobe_wait_seconds)
     except jobe.BadRunSpec as exc:
         return _jobe_error(400, str(exc))
@@ -125,46 +122,10 @@ async def post_run(request: Request, ctx: Ctx, user: JobeUser) -> Response:
     return JSONResponse(result)
 
 
-def _run_spec(raw: bytes) -> dict[str, Any]:
-    """Jobe's checks of a run_spec, with its messages."""
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise jobe.BadRunSpec("Non-JSON post data received") from None
-    spec = body.get("run_spec") if isinstance(body, dict) else None
-    if not isinstance(spec, dict):
-        raise jobe.BadRunSpec("No run_spec attribute found in post data")
-    for attr in ("sourcecode", "language_id"):
-        if not isinstance(spec.get(attr), str):
-            raise jobe.BadRunSpec(f"run_spec is missing the required attribute '{attr}'")
-    spec["language_id"] = spec["language_id"].lower()
-    if spec["language_id"] not in jobe.LANGUAGES:
-        raise jobe.BadRunSpec(f"Language '{spec['language_id']}' is not known")
-    name = spec.get("sourcefilename")
-    if name not in (None, "") and (not isinstance(name, str) or not re.fullmatch(RUN_FILE_NAME, name)):
-        raise jobe.BadRunSpec("The sourcefilename for the run_spec is illegal")
-    if not isinstance(spec.get("input", ""), str) or not isinstance(spec.get("parameters") or {}, dict):
-        raise jobe.BadRunSpec("run_spec input must be a string and parameters an object")
-    files = spec.get("file_list") or []
-    if not isinstance(files, list):
-        raise jobe.BadRunSpec("Invalid file specifier: file_list must be a list")
-    for f in files:
-        if not (
-            isinstance(f, list)
-            and len(f) in (2, 3)
-            and all(isinstance(x, str) for x in f[:2])
-            and _FILE_ID.fullmatch(f[0])
-            and re.fullmatch(RUN_FILE_NAME, f[1])
-        ):
-            raise jobe.BadRunSpec(f"Invalid file specifier: {f!r}")
-    spec["file_list"] = files
-    return spec
-
-
 @_routes("files/{file_id}", "PUT", status_code=204, responses=_PUT_TEXT)
 async def put_file(file_id: str, request: Request, ctx: Ctx, _: JobeUser) -> Response:
     """Body `{"file_contents": base64}`: kept by `file_id` (JOBE_FILE_TTL_SECONDS)."""
-    if not _FILE_ID.fullmatch(file_id):
+    if not jobe.FILE_ID.fullmatch(file_id):
         return _jobe_error(400, "put: the file id must be 8 to 100 letters and digits")
     limit = request.app.state.jobe_max_file_bytes
     raw = await read_limited(request, limit * 4 // 3 + 4096)
@@ -181,6 +142,6 @@ async def put_file(file_id: str, request: Request, ctx: Ctx, _: JobeUser) -> Res
 
 @_routes("files/{file_id}", "HEAD", status_code=204, responses=errors(404))
 async def head_file(file_id: str, ctx: Ctx, _: JobeUser) -> Response:
-    if not _FILE_ID.fullmatch(file_id) or not await jobe_runs.has_file(ctx, file_id):
+    if not jobe.FILE_ID.fullmatch(file_id) or not await jobe_runs.has_file(ctx, file_id):
         raise NotFound(f"file {file_id} not found", field="file_id")
     return Response(status_code=204)
