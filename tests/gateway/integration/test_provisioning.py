@@ -41,8 +41,9 @@ async def door(infra: Infra, provider: Provider) -> AsyncIterator[httpx.AsyncCli
         auth_issuer=ISSUER,
     )
     async with serving(create_app(settings)) as client:
-        for _ in range(200):  # the JWKS fetched in the background at start
-            if provider.fetches:
+        probe = _idp(provider, "probe")  # no email: 403 once the keys are in, 401 before
+        for _ in range(200):  # the JWKS fetched in the background at start, then its keys taken
+            if (await client.get("/v1/users/me", headers=probe)).status_code == 403:
                 break
             await asyncio.sleep(0.05)
         yield client

@@ -33,9 +33,13 @@ async def test_a_providers_tokens_are_checked_against_its_jwks_and_rotation_is_f
     running = asyncio.create_task(tokens.run())
     try:
         user = uuid.uuid4()
-        for _ in range(50):
+        for _ in range(100):  # the first fetch counted, then its keys taken: wait for both
             if provider.fetches:
-                break
+                try:
+                    tokens.caller(provider.token("k1", user))
+                    break
+                except Unauthenticated:
+                    pass
             await asyncio.sleep(0.05)
         caller = tokens.caller(provider.token("k1", user))
         assert caller.user_id == user and caller.issuer == ISSUER and not caller.built_in
