@@ -11,6 +11,7 @@ from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import RunCompleted, RunRequested
 from gradeflow_shared.topology import GRADER_RUNS
 
+EVENT_ONLY = {"files", "args", "compile_options"}
 RESULT_FIELDS = {
     "stdout",
     "stderr",
@@ -39,8 +40,8 @@ async def request_runs(
     async with ctx.units() as uow:
         if await uow.repos.get_user(user_id) is None:
             raise NotFound("user not found")
-        # The files travel in the event only: the run's row keeps what its owner reads back.
-        rows = await uow.repos.add_runs(user_id, [cmd.model_dump(exclude={"files"}) for cmd in cmds])
+        # Files, arguments and options travel in the event only: the row keeps what is read back.
+        rows = await uow.repos.add_runs(user_id, [cmd.model_dump(exclude=EVENT_ONLY) for cmd in cmds])
         for row, cmd in zip(rows, cmds, strict=True):
             event = RunRequested(
                 run_id=row.id, user_id=user_id, requested_at=row.created_at, **cmd.model_dump()
