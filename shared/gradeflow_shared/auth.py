@@ -46,16 +46,13 @@ class Caller:
     email: str | None = None
     name: str | None = None
     email_verified: bool = False
+    # Signed with the built-in issuer's key (a dev login; the gateway passing a request on), not an
+    # identity provider's: its subject is the Gradeflow user id. Told by the key, not a claim.
+    built_in: bool = True
 
     @property
     def admin(self) -> bool:
         return ADMIN in self.roles
-
-    @property
-    def built_in(self) -> bool:
-        """Issued by Gradeflow itself (a dev login; the gateway passing a request on), not by an
-        identity provider: its subject is the Gradeflow user id."""
-        return self.issuer == DEV_ISSUER
 
 
 class Forbidden(FieldError):
@@ -203,6 +200,7 @@ def _caller(claims: dict[str, Any], claim: str, built_in: bool) -> Caller:
         email=str(email) if email else None,
         name=str(claims["name"]) if claims.get("name") else None,
         email_verified=claims.get("email_verified") is True,
+        built_in=built_in,
     )
 
 
