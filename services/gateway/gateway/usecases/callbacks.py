@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from gateway.domain import judge0
@@ -44,13 +45,15 @@ class Callbacks:
         async with self.ctx.units() as uow:
             due = list(await uow.repos.claim_callbacks(BATCH, LEASE_SECONDS))
             await uow.commit()
-        await asyncio.gather(*(self._deliver(c.run_id, c.url, c.base64, c.attempts) for c in due))
+        if due:
+            async with self.ctx.units() as uow:  # every due run in one query
+                found = await uow.repos.get_runs([c.run_id for c in due])
+            await asyncio.gather(
+                *(self._deliver(c.run_id, found[c.run_id], c.url, c.base64, c.attempts) for c in due)
+            )
         return len(due)
 
-    async def _deliver(self, run_id: UUID, url: str, base64: bool, attempts: int) -> None:
-        async with self.ctx.units() as uow:
-            found = await uow.repos.get_runs([run_id])
-        row = found[run_id]
+    async def _deliver(self, run_id: UUID, row: Any, url: str, base64: bool, attempts: int) -> None:
         view = runs.view_of(row)
         delivered, retry, error = await self.sender.put(url, judge0.render(view, base64, None))
         async with self.ctx.units() as uow:

@@ -2,7 +2,6 @@
 synchronously) within a bound, past which — or when the runs' queue is full — it is Jobe's outcome
 21 (server overload), never a hung request; files are kept by the client's id for file_list."""
 
-import asyncio
 import base64
 from typing import Any
 from uuid import UUID
@@ -13,8 +12,6 @@ from gateway.domain.errors import NotFound, Overloaded
 from gateway.usecases import runs
 from gateway.usecases.ports import Context
 from gradeflow_shared.events import RunFile
-
-POLL_SECONDS = 0.05
 
 
 class MissingFiles(NotFound):
@@ -42,14 +39,10 @@ async def run(ctx: Context, user_id: UUID, spec: dict[str, Any], wait_seconds: f
         accepted = await runs.request_run(ctx, user_id, cmd)
     except Overloaded:
         return _result(None, jobe.SERVER_OVERLOAD, stderr="the queue of runs is full; retry shortly")
-    deadline = asyncio.get_running_loop().time() + wait_seconds
-    while True:
-        done = await runs.view_run(ctx, user_id, accepted.id)
-        if done.status == "done":
-            return _result(done.id, jobe.outcome(done.verdict, done.signal, done.stderr), done)
-        if asyncio.get_running_loop().time() > deadline:
-            return _result(accepted.id, jobe.SERVER_OVERLOAD, stderr=f"no result within {wait_seconds:g} s")
-        await asyncio.sleep(POLL_SECONDS)
+    done = await runs.await_done(ctx, user_id, accepted.id, wait_seconds)
+    if done.status != "done":
+        return _result(accepted.id, jobe.SERVER_OVERLOAD, stderr=f"no result within {wait_seconds:g} s")
+    return _result(done.id, jobe.outcome(done.verdict, done.signal, done.stderr), done)
 
 
 def _result(
@@ -77,4 +70,4 @@ async def put_file(ctx: Context, file_id: str, content: bytes, ttl_seconds: floa
 
 async def has_file(ctx: Context, file_id: str) -> bool:
     async with ctx.units() as uow:
-        return bool(await uow.repos.files([file_id]))
+        return bool(await uow.repos.kept_files([file_id]))

@@ -1,6 +1,7 @@
 """Ad-hoc runs: a program run once on one input (a "run" button, the Judge0-compatible API).
 Accepted at once (202) through the outbox like a submission; the grader's result lands here."""
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import RunCompleted, RunRequested
 from gradeflow_shared.topology import GRADER_RUNS
 
+POLL_SECONDS = 0.05  # a waiting request reads its run's row this often
 EVENT_ONLY = {"files", "args", "compile_options"}
 RESULT_FIELDS = {
     "stdout",
@@ -57,6 +59,16 @@ async def request_runs(
 async def view_run(ctx: Context, user_id: UUID, run_id: UUID) -> s.RunOut:
     [run] = await view_runs(ctx, user_id, [run_id])
     return run
+
+
+async def await_done(ctx: Context, user_id: UUID, run_id: UUID, wait_seconds: float) -> s.RunOut:
+    """The run once done, or as it stands after `wait_seconds` (Judge0's wait=true, Jobe's runs)."""
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        run = await view_run(ctx, user_id, run_id)
+        if run.status == "done" or asyncio.get_running_loop().time() > deadline:
+            return run
+        await asyncio.sleep(POLL_SECONDS)
 
 
 async def view_runs(ctx: Context, user_id: UUID, run_ids: list[UUID]) -> list[s.RunOut]:

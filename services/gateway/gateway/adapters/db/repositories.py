@@ -268,6 +268,13 @@ class SqlGatewayStore:
         # Expired files go as new ones come: no sweeper to run.
         await self._session.execute(delete(jobe_files).where(jobe_files.c.expires_at < func.now()))
 
+    async def kept_files(self, file_ids: Sequence[str]) -> set[str]:
+        """Which of `file_ids` are kept (unexpired), without reading their contents."""
+        stmt = select(jobe_files.c.id).where(
+            jobe_files.c.id.in_(file_ids), jobe_files.c.expires_at > func.now()
+        )
+        return set((await self._session.execute(stmt)).scalars())
+
     async def files(self, file_ids: Sequence[str]) -> dict[str, bytes]:
         """The unexpired files among `file_ids`."""
         stmt = select(jobe_files.c.id, jobe_files.c.content).where(

@@ -4,7 +4,6 @@ an ad-hoc run (usecases/runs.py); the token is the run's id. Judge0's X-Auth-Tok
 the same token as our Bearer header. Fields beyond those below are refused by name (422), never
 silently ignored. docs/grading.md lists what is and is not supported."""
 
-import asyncio
 import base64
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -118,7 +117,7 @@ async def create_submission(
     [accepted] = await runs.request_runs(ctx, user, [_run_in(body, base64_encoded, "body")], [callback])
     if not wait:
         return {"token": str(accepted.id)}
-    run = await _await_done(ctx, user, accepted.id)
+    run = await runs.await_done(ctx, user, accepted.id, WAIT_SECONDS)
     return judge0.render(run, base64_encoded, fields)
 
 
@@ -275,13 +274,3 @@ def _decode(value: str, encoded: bool, field: str) -> str:
         return base64.b64decode(value, validate=True).decode()
     except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text in the field
         raise GatewayError("not valid base64 of UTF-8 text", field=field) from None
-
-
-async def _await_done(ctx: Ctx, user: UUID, run_id: UUID) -> s.RunOut:
-    """`wait=true`: answer when the run is done (bounded; a queued run is returned as it stands)."""
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while True:
-        run = await runs.view_run(ctx, user, run_id)
-        if run.status == "done" or asyncio.get_running_loop().time() > deadline:
-            return run
-        await asyncio.sleep(0.05)
