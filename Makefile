@@ -1,6 +1,7 @@
 # One task runner. `make run` starts the system, `make test` runs the whole suite.
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
+DASHBOARD := services/metrics/metrics/dashboard
 
 .PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
 
@@ -9,6 +10,8 @@ UV ?= uv
 install:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --all-packages
+	@# The dashboard's charting library (chart.js), from the npm registry, at the locked version.
+	@test -f $(DASHBOARD)/node_modules/chart.js/dist/chart.umd.min.js || npm ci --prefix $(DASHBOARD) --no-audit --no-fund --silent
 	@if [ "$$(id -u)" = 0 ]; then bash scripts/install-toolchains.sh; \
 	else echo "not root: skipping the sandbox and toolchains (as root: bash scripts/install-toolchains.sh)"; fi
 

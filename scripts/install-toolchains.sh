@@ -4,7 +4,8 @@
 # idempotent.
 set -euo pipefail
 missing=()
-for pair in bwrap:bubblewrap gcc:gcc g++:g++ node:nodejs javac:default-jdk-headless python3:python3; do
+# chromium: the metrics dashboard's browser test (headless).
+for pair in bwrap:bubblewrap gcc:gcc g++:g++ node:nodejs javac:default-jdk-headless python3:python3 chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
 done
 # libseccomp: the sandbox's system-call filter is built with it (pyseccomp loads it at run time).
@@ -13,4 +14,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The broker's management API (every queue's ready and unacknowledged counts in one request: the
+# metrics service reads it) and its Prometheus endpoint; enabled on a node running here.
+if command -v rabbitmq-plugins >/dev/null 2>&1 && rabbitmqctl -q status >/dev/null 2>&1; then
+  rabbitmq-plugins -q enable rabbitmq_management rabbitmq_prometheus >/dev/null
 fi

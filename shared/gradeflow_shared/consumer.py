@@ -10,12 +10,13 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import ValidationError
 
+from gradeflow_shared import prometheus, tracing
 from gradeflow_shared.broker import Publisher, publish_raw
 from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.envelope import (
@@ -92,24 +93,49 @@ class Consumer(Generic[E]):
     policy: MessagingPolicy
     telemetry: Telemetry
     report: bool = True
+    # The Prometheus series of this queue, looked up once (a label lookup per message costs).
+    _series: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     async def __call__(self, msg: Delivery) -> None:
         started = datetime.now(UTC)
         headers = msg.headers or {}
         retries = int(headers.get(H_RETRIES, 0))
         error: BaseException | None = None
-        try:
-            event = self.model.model_validate_json(msg.body)
-            envelope = envelope_of(msg, final_attempt=retries >= len(self.policy.retry_delays_ms))
-            # A timeout scope, not wait_for: no task of its own per message.
-            async with asyncio.timeout(self.policy.handler_timeout_seconds):
-                await self.handler(event, envelope)
-            outcome: Outcome = "processed"
-        except Exception as exc:  # every failure is settled below, none escapes
-            error = exc
-            outcome = await self._settle_failure(msg, headers, retries, exc)
+        with tracing.consuming(
+            self.route.queue, str(msg.type or self.route.routing_key), msg.message_id, headers
+        ):
+            try:
+                event = self.model.model_validate_json(msg.body)
+                envelope = envelope_of(msg, final_attempt=retries >= len(self.policy.retry_delays_ms))
+                # A timeout scope, not wait_for: no task of its own per message.
+                async with asyncio.timeout(self.policy.handler_timeout_seconds):
+                    await self.handler(event, envelope)
+                outcome: Outcome = "processed"
+            except Exception as exc:  # every failure is settled below, none escapes
+                error = exc
+                outcome = await self._settle_failure(msg, headers, retries, exc)
+        finished = datetime.now(UTC)
+        published = header_time(headers, H_PUBLISHED_AT)
+        self._observe(outcome, started, finished, published)
         if self.report:
-            self._report(msg, headers, started, outcome, retries + 1, error)
+            self._report(msg, started, finished, published, outcome, retries + 1, error)
+
+    def _observe(
+        self, outcome: Outcome, started: datetime, finished: datetime, published: datetime | None
+    ) -> None:
+        series = self._series.get(outcome)
+        if series is None:
+            q = self.route.queue
+            series = self._series[outcome] = (
+                prometheus.PROCESSING.labels(q, outcome),
+                prometheus.MESSAGES.labels(q, outcome),
+                prometheus.WAIT.labels(q),
+            )
+        processing, count, wait = series
+        processing.observe((finished - started).total_seconds())
+        count.inc()
+        if published is not None:
+            wait.observe(max(0.0, (started - published).total_seconds()))
 
     async def _settle_failure(
         self, msg: Delivery, headers: dict[str, Any], retries: int, exc: BaseException
@@ -137,8 +163,9 @@ class Consumer(Generic[E]):
     def _report(
         self,
         msg: Delivery,
-        headers: dict[str, Any],
         started: datetime,
+        finished: datetime,
+        published: datetime | None,
         outcome: Outcome,
         attempt: int,
         error: BaseException | None,
@@ -148,9 +175,9 @@ class Consumer(Generic[E]):
             queue=self.route.queue,
             message_id=str(msg.message_id),
             message_type=str(msg.type or self.route.routing_key),
-            published_at=header_time(headers, H_PUBLISHED_AT),
+            published_at=published,
             started_at=started,
-            finished_at=datetime.now(UTC),
+            finished_at=finished,
             outcome=outcome,
             attempt=attempt,
             error=_describe(error) if error else None,

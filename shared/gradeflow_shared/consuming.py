@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 from aio_pika.exceptions import ChannelInvalidStateError
 from aiormq.abc import AbstractChannel as AmqpChannel
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 
 from gradeflow_shared.broker import robust_connection
 
@@ -183,6 +185,27 @@ class Consuming:
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
+
+    async def queue_gauges(self) -> list[Metric]:
+        """The depth (ready) and consumers of each queue this process consumes, asked of the
+        broker when scraped (a passive declare on the queue's own channel: it exists)."""
+        ready = GaugeMetricFamily(
+            "gradeflow_queue_messages_ready", "Messages ready in the queue.", labels=["queue"]
+        )
+        consumers = GaugeMetricFamily(
+            "gradeflow_queue_consumers", "Consumers of the queue.", labels=["queue"]
+        )
+        for sub in self._subscriptions:
+            if sub.bound is None or not await self.ping():
+                continue
+            try:
+                result = await asyncio.wait_for(sub.bound.declare(), 2)
+            except Exception as exc:  # a scrape never fails for one queue
+                log.info("%s: depth not read: %s", sub.queue, exc)
+                continue
+            ready.add_metric([sub.queue], result.message_count or 0)
+            consumers.add_metric([sub.queue], result.consumer_count or 0)
+        return [ready, consumers]
 
     async def ping(self) -> bool:
         """Readiness: connected (False while the broker is away; the robust connection reconnects

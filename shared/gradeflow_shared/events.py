@@ -270,6 +270,34 @@ class JobsObserved(Event):
     jobs: tuple[JobObserved, ...] = Field(min_length=1)
 
 
+AlertRule = Literal["wait", "processing", "failure_rate", "backlog", "stalled"]
+
+
+class AlertChanged(Event):
+    """Metrics → notifier (operators): a queue's alert raised or resolved. Both types share one
+    body, so the notifier reads them off one queue in the order they happened."""
+
+    type: ClassVar[str] = "alert.changed"
+    alert_id: UUID
+    queue: str
+    rule: AlertRule
+    state: Literal["raised", "resolved"]
+    severity: Literal["warning", "critical"]
+    value: float
+    threshold: float
+    message: str
+    raised_at: datetime
+    resolved_at: datetime | None = None
+
+
+class AlertRaised(AlertChanged):
+    type: ClassVar[str] = "alert.raised"
+
+
+class AlertResolved(AlertChanged):
+    type: ClassVar[str] = "alert.resolved"
+
+
 CATALOGUE: tuple[type[Event], ...] = (
     AssignmentPublished,
     SubmissionCreated,
@@ -284,4 +312,6 @@ CATALOGUE: tuple[type[Event], ...] = (
     NotificationChunk,
     JobObserved,
     JobsObserved,
+    AlertRaised,
+    AlertResolved,
 )

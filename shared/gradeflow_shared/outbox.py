@@ -13,6 +13,7 @@ import aio_pika
 from sqlalchemy import ARRAY, Table, any_, bindparam, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gradeflow_shared import tracing
 from gradeflow_shared.broker import Publisher, message_for
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
@@ -125,7 +126,13 @@ class OutboxRelay:
             if not rows:
                 self._unconfirmed = 0
                 return 0
-            results = await self._publisher.publish_many([(_message(row), row.routing_key) for row in rows])
+            with contextlib.ExitStack() as spans:  # a publish span per row, while it is published
+                batch = []
+                for row in rows:
+                    headers = dict(row.headers)
+                    spans.enter_context(tracing.publishing(row.routing_key, str(row.id), headers))
+                    batch.append((_message(row, headers), row.routing_key))
+                results = await self._publisher.publish_many(batch)
             confirmed = [row.id for row, res in zip(rows, results, strict=True) if res is None]
             errors = [res for res in results if isinstance(res, BaseException)]
             self._unconfirmed = len(errors)
@@ -140,9 +147,9 @@ class OutboxRelay:
             return len(confirmed)
 
 
-def _message(row: Any) -> aio_pika.Message:
-    """The outbox row as the message it stands for: its id, type, headers and body as staged."""
-    headers = dict(row.headers)
+def _message(row: Any, headers: dict[str, Any]) -> aio_pika.Message:
+    """The outbox row as the message it stands for: its id, type, headers (as staged, but for the
+    publish span's trace context) and body."""
     envelope = Envelope(
         message_id=str(row.id),
         type=row.message_type,

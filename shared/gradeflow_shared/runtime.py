@@ -22,8 +22,10 @@ from gradeflow_shared.http_errors import install_error_handlers
 from gradeflow_shared.openapi import Rule, document_errors
 from gradeflow_shared.outbox import OutboxRelay
 from gradeflow_shared.overload import InFlightLimit
+from gradeflow_shared.prometheus import Gauges, HttpMetrics, metrics_router
 from gradeflow_shared.settings import ServiceSettings
 from gradeflow_shared.telemetry import Telemetry
+from gradeflow_shared.tracing import instrument_app
 from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 
 R = TypeVar("R")
@@ -137,11 +139,14 @@ class Runtime:
         info: dict[str, Callable[[], str]] | None = None,
         on_stop: Iterable[Callable[[], Awaitable[None]]] = (),
         error_rules: Iterable[Rule] = (),
+        gauges: Iterable[Gauges] | None = None,
     ) -> FastAPI:
         """The service's app; `on_start`: the service's own start-up work (a sandbox to prepare),
         done before it consumes anything; `on_stop`: its own shut-down work, once nothing is
         consumed or in flight; `info`: facts readiness reports (the sandbox's mode); `error_rules`:
-        the service's own error statuses for its OpenAPI schema (openapi.py has the common ones)."""
+        the service's own error statuses for its OpenAPI schema (openapi.py has the common ones);
+        `gauges`: what `/metrics` computes when scraped (by default the depth of the queues the
+        service consumes)."""
 
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -156,6 +161,7 @@ class Runtime:
 
         app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
         app.add_middleware(InFlightLimit, limit=self.settings.max_in_flight)
+        app.add_middleware(HttpMetrics)  # outermost: refusals are measured too
         app.state.runtime = self
         install_error_handlers(app, error_table or {})
         # Routes are matched in order: the service's own first, then health probes, and the
@@ -165,6 +171,10 @@ class Runtime:
         for router in routers:
             app.include_router(router)
         app.include_router(health_router(self.checks(), info or {}))
+        app.include_router(
+            metrics_router(list(gauges) if gauges is not None else [self.consuming.queue_gauges])
+        )
         app.router.routes.extend(docs)
         document_errors(app, *error_rules)
+        instrument_app(app, self.engine)
         return app

@@ -88,6 +88,8 @@ NOTIFIER_COURSE_EVENTS = Route("notifier.course-events", "course_event.published
 # A big audience's slices, consumed by every notifier replica.
 NOTIFIER_CHUNKS = Route("notifier.chunks", "notification.chunk")
 METRICS_TELEMETRY = Route("metrics.telemetry", "telemetry.jobs")
+# Raised and resolved alike (a topic pattern): one queue keeps an alert's two events in order.
+NOTIFIER_ALERTS = Route("notifier.alerts", "alert.*")
 
 ROUTES: tuple[Route, ...] = (
     GATEWAY_GRADING_STARTED,
@@ -103,6 +105,7 @@ ROUTES: tuple[Route, ...] = (
     NOTIFIER_COURSE_EVENTS,
     NOTIFIER_CHUNKS,
     METRICS_TELEMETRY,
+    NOTIFIER_ALERTS,
 )
 
 

@@ -10,10 +10,13 @@ from metrics.adapters.db.repositories import SqlMetricsStore
 from metrics.adapters.db.tables import SCHEMA, inbox, outbox
 from metrics.adapters.dead_letters import DeadLetters
 from metrics.domain.errors import NotFound
+from metrics.handlers.http.dashboard import router as dashboard_router
 from metrics.handlers.http.dead_letters import router as dead_letters_router
+from metrics.handlers.http.gauges import queue_gauges
 from metrics.handlers.http.routes import router as api_router
 from metrics.handlers.messages import register
 from metrics.settings import MetricsSettings
+from metrics.usecases.monitor import Monitor
 from metrics.usecases.ports import Units
 
 
@@ -26,15 +29,25 @@ def create_app(
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
     units = units or runtime.units_of_work(SqlMetricsStore)
     runtime.consume(lambda subs: register(subs, units, settings.prefetch, settings.telemetry_batch_ms / 1000))
+    broker_stats = BrokerStats(settings.amqp_url, settings.rabbitmq_management_url)
+    monitor = Monitor(units, broker_stats, settings.thresholds_for, settings.monitor())
+    runtime.alongside(monitor.run, monitor.stop)
     errors = {
         NotFound: (404, "not_found"),
         Unauthenticated: (401, "unauthenticated"),
         Forbidden: (403, "forbidden"),
     }
-    app = runtime.http_app("Gradeflow metrics", [api_router, dead_letters_router], errors)
+    app = runtime.http_app(
+        "Gradeflow metrics",
+        [api_router, dead_letters_router, dashboard_router],
+        errors,
+        on_stop=[broker_stats.close],
+        gauges=[queue_gauges(lambda: monitor.latest, monitor.active)],
+    )
     app.state.tokens = tokens
     app.state.settings = settings
     app.state.units = units
-    app.state.broker_stats = BrokerStats(settings.amqp_url)
+    app.state.broker_stats = broker_stats
+    app.state.monitor = monitor
     app.state.dead_letters = DeadLetters(settings.amqp_url)
     return app

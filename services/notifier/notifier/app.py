@@ -17,6 +17,7 @@ from notifier.domain.errors import Invalid, NotFound, TooManyStreams
 from notifier.handlers.http.routes import router as api_router
 from notifier.handlers.messages import register
 from notifier.settings import NotifierSettings
+from notifier.usecases.alerts import Operators
 from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher, one_each
 from notifier.usecases.ports import Sender, Units
 
@@ -40,7 +41,8 @@ def create_app(
     tokens = settings.tokens()
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
     work = units or runtime.units_of_work(lambda s: SqlNotifierStore(s, settings.digest_window_seconds))
-    runtime.consume(lambda subs: register(subs, work, settings.fanout_chunk_size))
+    operators = Operators(settings.alert_emails, settings.alert_webhooks, settings.alert_webhook_secret)
+    runtime.consume(lambda subs: register(subs, work, settings.fanout_chunk_size, operators))
     smtp = SmtpMailer(
         settings.smtp_host,
         settings.smtp_port,

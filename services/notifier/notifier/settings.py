@@ -1,6 +1,6 @@
 """The notifier's typed settings (environment variables listed in docs/configuration.md)."""
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gradeflow_shared.settings import ServiceSettings
@@ -44,3 +44,16 @@ class NotifierSettings(ServiceSettings):
     max_live_streams: int = Field(default=10_000, ge=1)
     # How often an idle stream sends a comment, so proxies keep it open.
     live_ping_seconds: float = Field(default=15.0, gt=0)
+    # Operators, to whom the metrics service's alerts go: these addresses by email, these URLs
+    # by webhook (signed with ALERT_WEBHOOK_SECRET, a Standard Webhooks `whsec_` secret).
+    alert_emails: tuple[str, ...] = ()
+    alert_webhooks: tuple[str, ...] = ()
+    alert_webhook_secret: str | None = Field(default=None, pattern=r"^whsec_[A-Za-z0-9+/=]{24,}$")
+
+    @model_validator(mode="after")
+    def _webhooks_signed(self) -> "NotifierSettings":
+        if self.alert_webhooks and not self.alert_webhook_secret:
+            raise ValueError(
+                "ALERT_WEBHOOKS need ALERT_WEBHOOK_SECRET (whsec_…): receivers verify the signature"
+            )
+        return self

@@ -16,7 +16,11 @@ SECRET = "unit-test-secret-0123456789abcdef"
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/v1/queues"), ("GET", "/v1/dead-letters/grader.submissions"),
                                               ("POST", "/v1/dead-letters/grader.submissions/replay"),
-                                              ("DELETE", "/v1/dead-letters/grader.submissions")])  # fmt: skip
+                                              ("DELETE", "/v1/dead-letters/grader.submissions"),
+                                              ("GET", "/v1/queues/grader.submissions"),
+                                              ("GET", "/v1/queues/grader.submissions/timings"),
+                                              ("GET", "/v1/history"), ("GET", "/v1/performance"),
+                                              ("GET", "/v1/alerts")])  # fmt: skip
 async def test_operations_need_an_admins_token(method: str, path: str) -> None:
     settings = MetricsSettings(
         database_url="postgresql+asyncpg://metrics:unused@127.0.0.1:1/none",

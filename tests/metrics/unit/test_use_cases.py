@@ -2,6 +2,7 @@
 the store and the broker's view, and dead-letter operations by queue name."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,29 +29,34 @@ class FakeMetricsStore:
                 t.telemetry_id, record(queue=t.job.queue, wait_ms=t.wait_ms, processing_ms=t.processing_ms)
             )
 
-    async def aggregates(self, window_seconds: int) -> dict[str, Any]:
+    async def aggregates(self, windows: Sequence[int]) -> dict[tuple[str, int], Any]:
+        """Every timing falls in every window (they are all just made)."""
         by_queue: dict[str, list[Any]] = {}
         for t in self.timings.values():
             by_queue.setdefault(t.queue, []).append(t)
-        pct = {f"{k}_{p}": None for k in ("wait", "processing") for p in ("p50", "p95", "p99")}
-        return {
-            q: record(queue=q, processed=len(ts), failed=0, dead_lettered=0, **pct)
-            for q, ts in by_queue.items()
-        }
+        found = {}
+        for q, ts in by_queue.items():
+            waits = sorted(t.wait_ms for t in ts)
+            times = {f"{k}_{p}": None for k in ("wait", "processing", "total") for p in ("avg", "pcts")}
+            times.update(wait_avg=sum(waits) / len(waits), wait_pcts=[waits[0], waits[-1], waits[-1]])
+            for w in windows:
+                found[(q, w)] = record(queue=q, processed=len(ts), retried=0, dead_lettered=0, **times)
+        return found
 
 
 @dataclass
 class State:
     depth: int
     consumers: int
+    unacked: int | None = None
 
 
 class FakeProbe:
     def __init__(self, depths: dict[str, int]) -> None:
         self.depths = depths
 
-    async def state(self, queue: str) -> State | None:
-        return State(self.depths[queue], 1) if queue in self.depths else None
+    async def states(self, queues: Sequence[str]) -> dict[str, State]:
+        return {q: State(self.depths[q], 1) for q in queues if q in self.depths}
 
 
 class FakeDeadLetters:
@@ -101,11 +107,13 @@ async def test_queue_stats_cover_every_queue_with_depth_retries_and_dead_letters
     await stats.record(units, report, Envelope.for_event(report))
     q = GRADER_SUBMISSIONS
     probe = FakeProbe({q.queue: 7, q.retry_queue(0): 2, q.retry_queue(1): 1, q.dlq: 3})
-    report = {r["queue"]: r for r in await stats.queue_stats(units, probe, 60, retry_tiers=2)}
+    report = {r["queue"]: r for r in await stats.queue_stats(units, probe, retry_tiers=2, window_seconds=60)}
     assert set(report) == {r.queue for r in ROUTES}
     row = report[q.queue]
     assert (row["depth"], row["retrying"], row["dead_letters"], row["processed"]) == (7, 3, 3, 1)
     assert row["throughput_per_min"] == 1.0
+    assert row["windows"]["5m"]["throughput_per_min"] == 0.2 and row["windows"]["1h"]["processed"] == 1
+    assert row["wait_ms"]["avg"] == 2000 and row["health"]["status"] == "excellent"
     assert report["notifier.grades"]["depth"] is None, "a queue the broker does not know shows no depth"
 
 

@@ -1,6 +1,8 @@
-"""What the metrics service's use cases need from the outside: its store, the broker's view of a
-queue, and dead-letter operations. Adapters implement them; unit tests pass fakes."""
+"""What the metrics service's use cases need from the outside: its store, the broker's view of its
+queues, and dead-letter operations. Adapters implement them; unit tests pass fakes."""
 
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from gradeflow_shared.topology import Route
@@ -14,19 +16,43 @@ class MetricsStore(Protocol):
         statement."""
         ...
 
-    async def aggregates(self, window_seconds: int) -> dict[str, Any]:
-        """Per queue, a record with processed, failed, dead_lettered and wait_/processing_ p50, p95, p99."""
+    async def aggregates(self, windows: Sequence[int]) -> dict[tuple[str, int], Any]:
+        """Per (queue, window): processed, retried, dead_lettered, wait_avg, processing_avg and
+        wait_/processing_/total_pcts (p50, p95, p99)."""
         ...
+
+    async def recent_timings(self, queue: str, limit: int) -> Sequence[Any]: ...
+    async def add_samples(self, rows: list[dict[str, Any]]) -> None: ...
+    async def samples(self, queue: str | None, since: datetime) -> Sequence[Any]:
+        """Queue samples since `since`, by queue then time."""
+        ...
+
+    async def prune(self, full_before: datetime, samples_before: datetime, timings_before: datetime) -> None:
+        """Samples before `full_before` thinned to one a minute; older samples and timings dropped."""
+        ...
+
+    async def lead(self) -> bool:
+        """Whether this unit of work may evaluate alerts (one replica at a time)."""
+        ...
+
+    async def raised_alerts(self) -> Sequence[Any]: ...
+    async def raise_alert(self, row: dict[str, Any]) -> bool: ...
+    async def resolve_alert(self, queue: str, rule: str, at: datetime) -> Any: ...
+    async def list_alerts(self, state: str | None, limit: int) -> Sequence[Any]: ...
 
 
 class QueueState(Protocol):
-    depth: int
-    consumers: int
+    @property
+    def depth(self) -> int: ...
+    @property
+    def consumers(self) -> int: ...
+    @property
+    def unacked(self) -> int | None: ...
 
 
 class QueueProbe(Protocol):
-    async def state(self, queue: str) -> QueueState | None:
-        """None when the queue does not exist (yet) or the broker cannot be asked."""
+    async def states(self, queues: Sequence[str]) -> Mapping[str, QueueState]:
+        """Each named queue that exists and could be asked about."""
         ...
 
 

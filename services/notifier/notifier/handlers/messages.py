@@ -1,10 +1,12 @@
 """The notifier's subscribers: enrollment changes (one, or a roster's thousand) and course settings
 keep its copy current; grades reach the student (and the parents, if the course says so);
-a course event is sliced into chunks, each chunk written to its recipients' inboxes. Each runs in
+a course event is sliced into chunks, each chunk written to its recipients' inboxes; alerts reach
+the operators. Each runs in
 one unit of work that claims the message first (a redelivery is a no-op)."""
 
 from gradeflow_shared.consumer import Subscriptions
 from gradeflow_shared.events import (
+    AlertChanged,
     CourseChanged,
     CourseEventPublished,
     EnrollmentChanged,
@@ -13,6 +15,7 @@ from gradeflow_shared.events import (
     SubmissionGraded,
 )
 from gradeflow_shared.topology import (
+    NOTIFIER_ALERTS,
     NOTIFIER_CHUNKS,
     NOTIFIER_COURSE_EVENTS,
     NOTIFIER_COURSES,
@@ -21,13 +24,16 @@ from gradeflow_shared.topology import (
     NOTIFIER_ROSTERS,
 )
 from notifier.usecases import fanout, notify
+from notifier.usecases.alerts import NotifyOperators, Operators
 from notifier.usecases.ports import Units
 
 
-def register(subs: Subscriptions, units: Units, chunk_size: int) -> None:
+def register(subs: Subscriptions, units: Units, chunk_size: int, operators: Operators) -> None:
     subs.add_claimed(NOTIFIER_RECIPIENTS, EnrollmentChanged, units, notify.record_enrollment)
     subs.add_claimed(NOTIFIER_ROSTERS, EnrollmentsChanged, units, notify.record_enrollments)
     subs.add_claimed(NOTIFIER_COURSES, CourseChanged, units, notify.record_course)
     subs.add_claimed(NOTIFIER_GRADES, SubmissionGraded, units, notify.notify_graded)
     subs.add_claimed(NOTIFIER_COURSE_EVENTS, CourseEventPublished, units, fanout.FanOut(chunk_size))
     subs.add_claimed(NOTIFIER_CHUNKS, NotificationChunk, units, fanout.deliver_chunk)
+    # alert.raised and alert.resolved share a body and a queue (in order): operators are told.
+    subs.add_claimed(NOTIFIER_ALERTS, AlertChanged, units, NotifyOperators(operators))

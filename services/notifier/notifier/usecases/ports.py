@@ -88,6 +88,12 @@ class NotifierStore(Protocol):
         ...
 
     async def set_digest(self, user_id: UUID, digest: bool) -> None: ...
+    async def upsert_operators(
+        self, emails: Sequence[str], webhooks: Sequence[str], webhook_secret: str | None
+    ) -> list[UUID]:
+        """The operators as recipients (one per address; one holding every webhook, with email off
+        for alerts), kept as configured; their ids."""
+        ...
 
 
 class Sender(Protocol):

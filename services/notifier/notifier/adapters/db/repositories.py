@@ -4,7 +4,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from sqlalchemy import Row, TextClause, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -62,6 +62,8 @@ _ADD_MANY = text(
 )
 
 # Members (one enrollment, or a roster's thousand) in three statements, however many there are.
+# Operators' recipient ids are derived from their address or URL in this namespace.
+OPERATORS = UUID("6f1d3c2e-9a4b-4e0f-8b7a-0c5d2e1f3a49")
 _UPSERT_RECIPIENTS = text(
     "INSERT INTO notifier.recipients (user_id, email, name) "
     "SELECT * FROM unnest(CAST(:users AS uuid[]), CAST(:emails AS text[]), CAST(:names AS text[])) "
@@ -328,3 +330,23 @@ class SqlNotifierStore:
             .values(read_at=func.coalesce(notifications.c.read_at, func.now()))
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def upsert_operators(
+        self, emails: Sequence[str], hook_urls: Sequence[str], webhook_secret: str | None
+    ) -> list[UUID]:
+        """A recipient per address, and one per webhook URL (with email off for alerts): an
+        operator no longer configured is simply not notified."""
+        people = [(uuid5(OPERATORS, f"email:{a}"), a, "Operator") for a in emails]
+        hooks = [(uuid5(OPERATORS, f"webhook:{url}"), url) for url in hook_urls] if webhook_secret else []
+        people += [(user, "operators@invalid", "Operators' webhook") for user, _ in hooks]
+        if not people:
+            return []
+        users, addresses, names = (list(c) for c in zip(*people, strict=True))
+        await self._session.execute(_UPSERT_RECIPIENTS, {"users": users, "emails": addresses, "names": names})
+        for user, url in hooks:
+            await self.set_preference(user, "email", "alert", False)
+            stmt = pg_insert(webhooks).values(id=user, user_id=user, url=url, secret=webhook_secret)
+            await self._session.execute(
+                stmt.on_conflict_do_update(index_elements=["id"], set_={"secret": stmt.excluded.secret})
+            )
+        return users
