@@ -101,9 +101,9 @@ class Consumer(Generic[E]):
         headers = msg.headers or {}
         retries = int(headers.get(H_RETRIES, 0))
         error: BaseException | None = None
-        with tracing.consuming(
-            self.route.queue, str(msg.type or self.route.routing_key), msg.message_id, headers
-        ):
+        # Telemetry's own consumer (report=False) is traced no more than it is reported.
+        span = tracing.consuming if self.report else tracing.untraced
+        with span(self.route.queue, str(msg.type or self.route.routing_key), msg.message_id, headers):
             try:
                 event = self.model.model_validate_json(msg.body)
                 envelope = envelope_of(msg, final_attempt=retries >= len(self.policy.retry_delays_ms))

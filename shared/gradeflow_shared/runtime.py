@@ -25,7 +25,7 @@ from gradeflow_shared.overload import InFlightLimit
 from gradeflow_shared.prometheus import Gauges, HttpMetrics, metrics_router
 from gradeflow_shared.settings import ServiceSettings
 from gradeflow_shared.telemetry import Telemetry
-from gradeflow_shared.tracing import instrument_app
+from gradeflow_shared.tracing import instrument_app, untraced_loop
 from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 
 R = TypeVar("R")
@@ -109,8 +109,10 @@ class Runtime:
         await declare_topology(self.settings.amqp_url, self.settings.retry_delays_ms)
         await self.publisher.connect()
         await self.consuming.start()
-        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
-        workers: list[asyncio.Task[None]] = [asyncio.create_task(run()) for run, _ in self._workers]
+        self._tasks.append(asyncio.create_task(untraced_loop(self.relay.run), name="outbox-relay"))
+        workers: list[asyncio.Task[None]] = [
+            asyncio.create_task(untraced_loop(run)) for run, _ in self._workers
+        ]
         settle_garbage_collector()
         try:
             yield
@@ -176,5 +178,5 @@ class Runtime:
         )
         app.router.routes.extend(docs)
         document_errors(app, *error_rules)
-        instrument_app(app, self.engine)
+        instrument_app(app)
         return app

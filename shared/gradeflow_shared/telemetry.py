@@ -9,6 +9,7 @@ as a gap in metrics, never as a lost job."""
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 
 from gradeflow_shared.broker import Publisher, message_for
@@ -16,6 +17,7 @@ from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import JobObserved, JobsObserved
 
 log = logging.getLogger(__name__)
+_UNTRACED = contextvars.Context()
 
 
 class Telemetry:
@@ -44,14 +46,17 @@ class Telemetry:
         if len(self._pending) >= self._max_items:
             self._flush_now()
         elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._max_wait, self._flush_now)
+            # In a context of its own: a report is no part of the trace of the job that queued it.
+            self._timer = asyncio.get_running_loop().call_later(
+                self._max_wait, self._flush_now, context=_UNTRACED
+            )
 
     def _flush_now(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._flushing is None and self._pending:
-            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+            self._flushing = asyncio.get_running_loop().create_task(self._flush(), context=_UNTRACED)
 
     async def _flush(self) -> None:
         try:

@@ -17,7 +17,7 @@ spans and overwrite the header."""
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from opentelemetry import propagate, trace
@@ -55,16 +55,34 @@ def configure_tracing(service: str) -> None:
     _enabled = True
 
 
-def instrument_app(app: Any, engine: Any) -> None:
-    """The HTTP server and the database client, when spans are exported (FastAPI's and
-    SQLAlchemy's instrumentations: a span per request and per statement)."""
+def instrument_app(app: Any) -> None:
+    """The HTTP server and the database client, when spans are exported: FastAPI's instrumentation
+    (a span per request) and asyncpg's (a span per statement; SQLAlchemy's would run in the
+    greenlet SQLAlchemy's asyncio layer drives the driver from, which does not see the task's
+    current span, so its spans would start traces of their own)."""
     if not _enabled:
         return
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="/health/.*,/metrics")
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"]
+    )
+    if not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
+        AsyncPGInstrumentor().instrument()
+
+
+async def untraced_loop(run: Callable[[], Awaitable[None]]) -> None:
+    """A background loop (the outbox relay's polls, the senders', the monitor's passes) whose own
+    statements start no traces: a trace a poll would be noise. The relay's publish spans continue
+    the traces their rows were staged in all the same."""
+    if not _enabled:
+        await run()
+        return
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    with suppress_instrumentation():
+        await run()
 
 
 def _attributes(
@@ -101,6 +119,13 @@ def consuming(
         attributes=_attributes(queue, routing_key, message_id, "process"),
     ):
         yield
+
+
+@contextlib.contextmanager
+def untraced(
+    queue: str, routing_key: str, message_id: str | None, headers: Mapping[str, Any]
+) -> Iterator[None]:
+    yield
 
 
 @contextlib.contextmanager
