@@ -70,11 +70,13 @@ function drawCharts(samples) {
   }
   const queues = [...byQueue.keys()].sort();
   for (const [name, field] of Object.entries(CHARTS)) {
-    const datasets = queues.map((queue, i) => ({
+    // A line per queue that showed something in the window: fourteen flat lines at zero say nothing.
+    const shown = queues.filter((queue) => byQueue.get(queue).some((s) => s[field]));
+    const datasets = shown.map((queue) => ({
       label: queue,
       data: byQueue.get(queue).map((s) => ({ x: Date.parse(s.at), y: s[field] })),
-      borderColor: PALETTE[i % PALETTE.length],
-      backgroundColor: PALETTE[i % PALETTE.length],
+      borderColor: PALETTE[queues.indexOf(queue) % PALETTE.length],  // a queue keeps its colour
+      backgroundColor: PALETTE[queues.indexOf(queue) % PALETTE.length],
       pointRadius: 0,
       borderWidth: 1.5,
       spanGaps: true,
@@ -91,7 +93,7 @@ function drawCharts(samples) {
             x: { type: "linear", ticks: { callback: (v) => new Date(v).toLocaleTimeString(), maxTicksLimit: 6 } },
             y: { beginAtZero: true },
           },
-          plugins: { legend: { labels: { boxWidth: 10, font: { size: 10 } } } },
+          plugins: { legend: { position: "bottom", labels: { boxWidth: 10, font: { size: 10 } } } },
         },
       });
     } else {
