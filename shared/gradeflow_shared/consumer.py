@@ -201,6 +201,7 @@ class Subscriptions:
     policy: MessagingPolicy
     telemetry: Telemetry  # one per process (the runtime's), which flushes it at shutdown
     consuming: Consuming
+    registered: list[tuple[Route, type[Event]]] = field(default_factory=list)  # for its AsyncAPI document
 
     def add(
         self,
@@ -213,6 +214,7 @@ class Subscriptions:
     ) -> None:
         """Consume `route`'s queue; concurrency is bounded by the channel prefetch."""
         consumer = Consumer(self.publisher, route, model, handler, self.policy, self.telemetry, report)
+        self.registered.append((route, model))
         self.consuming.subscribe(route.queue, prefetch or self.policy.prefetch, consumer)
 
     def add_claimed(

@@ -291,10 +291,14 @@ class AlertChanged(Event):
 
 
 class AlertRaised(AlertChanged):
+    """Metrics → notifier: a queue's rule breached for its hold time; operators are told."""
+
     type: ClassVar[str] = "alert.raised"
 
 
 class AlertResolved(AlertChanged):
+    """Metrics → notifier: the queue's reading back under the rule's band for its hold time."""
+
     type: ClassVar[str] = "alert.resolved"
 
 

@@ -5,7 +5,7 @@ in-flight messages finish (the graceful timeout), flush the outbox, close connec
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -13,10 +13,12 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from gradeflow_shared.asyncapi import asyncapi_router
 from gradeflow_shared.broker import Publisher, declare_topology
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
 from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.db import SessionFactory, make_engine, make_sessions, ping
+from gradeflow_shared.events import Event, JobsObserved
 from gradeflow_shared.health import Check, health_router
 from gradeflow_shared.http_errors import install_error_handlers
 from gradeflow_shared.openapi import Rule, document_errors
@@ -25,6 +27,7 @@ from gradeflow_shared.overload import InFlightLimit
 from gradeflow_shared.prometheus import Gauges, HttpMetrics, metrics_router
 from gradeflow_shared.settings import ServiceSettings
 from gradeflow_shared.telemetry import Telemetry
+from gradeflow_shared.topology import Route
 from gradeflow_shared.tracing import instrument_app, untraced_loop
 from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 
@@ -55,6 +58,7 @@ class Runtime:
     settings: ServiceSettings
     kit: tuple[Table, Table]  # the service's outbox and inbox
     telemetry: Telemetry  # every consumer's job reports, published in the background
+    subscribed: list[tuple[Route, type[Event]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _workers: list[tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], None]]] = field(
         default_factory=list
@@ -90,7 +94,7 @@ class Runtime:
             handler_timeout_seconds=self.settings.handler_timeout_seconds,
             prefetch=self.settings.prefetch,
         )
-        register(Subscriptions(self.publisher, policy, self.telemetry, self.consuming))
+        register(Subscriptions(self.publisher, policy, self.telemetry, self.consuming, self.subscribed))
 
     def alongside(self, run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]) -> None:
         """A loop of the service's own (the notifier's senders) run while the service runs: started
@@ -142,13 +146,15 @@ class Runtime:
         on_stop: Iterable[Callable[[], Awaitable[None]]] = (),
         error_rules: Iterable[Rule] = (),
         gauges: Iterable[Gauges] | None = None,
+        publishes: Sequence[type[Event]] = (),
     ) -> FastAPI:
         """The service's app; `on_start`: the service's own start-up work (a sandbox to prepare),
         done before it consumes anything; `on_stop`: its own shut-down work, once nothing is
         consumed or in flight; `info`: facts readiness reports (the sandbox's mode); `error_rules`:
         the service's own error statuses for its OpenAPI schema (openapi.py has the common ones);
         `gauges`: what `/metrics` computes when scraped (by default the depth of the queues the
-        service consumes)."""
+        service consumes); `publishes`: the events it publishes, for its AsyncAPI document (job
+        telemetry, which every consumer publishes, is added)."""
 
         @contextlib.asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -176,6 +182,8 @@ class Runtime:
         app.include_router(
             metrics_router(list(gauges) if gauges is not None else [self.consuming.queue_gauges])
         )
+        sent: list[type[Event]] = [*publishes, *([JobsObserved] if self.subscribed else [])]
+        app.include_router(asyncapi_router(title.removeprefix("Gradeflow "), self.subscribed, sent))
         app.router.routes.extend(docs)
         document_errors(app, *error_rules)
         instrument_app(app)

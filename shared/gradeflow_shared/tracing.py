@@ -68,8 +68,9 @@ def instrument_app(app: Any) -> None:
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="/health/.*,/metrics", exclude_spans=["receive", "send"]
     )
-    if not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
-        AsyncPGInstrumentor().instrument()
+    database = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+    if not database.is_instrumented_by_opentelemetry:
+        database.instrument()
 
 
 async def untraced_loop(run: Callable[[], Awaitable[None]]) -> None:

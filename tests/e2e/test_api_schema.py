@@ -1,5 +1,6 @@
-"""schemathesis against the gateway's own OpenAPI schema, the four services as real processes: for
-each role — a teacher with a course, a student in it, a parent following the student, an admin —
+"""schemathesis against the gateway's own OpenAPI schema (and the metrics service's, as an admin),
+the four services as real processes: for each role — a teacher with a course, a student in it, a
+parent following the student, an admin —
 generated requests on every operation (schema-valid and not, and sequences through the links it
 infers), with every check on: no 5xx, no status or body the schema does not document, no
 schema-valid request refused and no invalid one accepted (tests/e2e/schemathesis.toml has the
@@ -68,12 +69,17 @@ async def test_no_role_meets_a_5xx_or_an_answer_outside_the_schema(
     admin = {"Authorization": f"Bearer {r.json()['token']}"}
     assert jwt.decode(r.json()["token"], options={"verify_signature": False})["roles"] == ["admin"]
 
+    gateway_url, metrics_url = stack.config.url("gateway"), stack.config.url("metrics")
     roles = {"teacher": teacher, "student": student, "parent": parent, "admin": admin}
-    url = stack.config.url("gateway")
-    runs = [_schemathesis(url, auth["Authorization"].removeprefix("Bearer ")) for auth in roles.values()]
-    reports = dict(zip(roles, await asyncio.gather(*runs), strict=True))
+    targets = {role: (gateway_url, auth) for role, auth in roles.items()}
+    # The metrics service's operations API too, as an admin (its token verified as the gateway does).
+    targets["admin at the metrics service"] = (metrics_url, admin)
+    runs = [
+        _schemathesis(url, auth["Authorization"].removeprefix("Bearer ")) for url, auth in targets.values()
+    ]
+    reports = dict(zip(targets, await asyncio.gather(*runs), strict=True))
     for role, (code, report) in reports.items():
-        (tmp_path / f"schemathesis-{role}.txt").write_text(report)  # the whole report, kept
+        (tmp_path / f"schemathesis-{role.replace(' ', '-')}.txt").write_text(report)  # the whole report, kept
         print(f"--- schemathesis as {role}: exit {code}\n" + "\n".join(report.splitlines()[-14:]))
     failed = {role: report for role, (code, report) in reports.items() if code != 0}
     # The failures section (each with a curl line that reproduces it) comes before the summary.

@@ -21,7 +21,7 @@ from gateway.handlers.http.judge0_info import router as judge0_info_router
 from gateway.handlers.http.keys import router as keys_router
 from gateway.handlers.http.rate_limits import RateLimits
 from gateway.handlers.http.routes import router as api_router
-from gateway.handlers.messages import register
+from gateway.handlers.messages import PUBLISHES, register
 from gateway.settings import GatewaySettings
 from gateway.usecases import submissions
 from gateway.usecases.api_keys import KeyChecker
@@ -57,6 +57,7 @@ def create_app(
         routers,
         ERROR_TABLE,
         on_stop=[notifier_api.close, limiter.close, sender.close],
+        publishes=PUBLISHES,
         error_rules=[door_errors],
     )
     policy = KeyPolicy(settings.idempotency_ttl_seconds, settings.idempotency_lock_seconds)

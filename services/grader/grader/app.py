@@ -15,7 +15,7 @@ from grader.adapters.sandbox import BwrapSandbox
 from grader.adapters.toolchains import versions
 from grader.domain.grading import Sandbox
 from grader.handlers.http.routes import router as api_router
-from grader.handlers.messages import register
+from grader.handlers.messages import PUBLISHES, register
 from grader.settings import GraderSettings
 from grader.usecases.ports import GraderContext, Units
 
@@ -52,6 +52,8 @@ def create_app(
         **({"clock": clock} if clock else {}),
     )
     runtime.consume(lambda subs: register(subs, ctx, settings.concurrency))
-    app = runtime.http_app("Gradeflow grader", [api_router], on_start=starting, info=info, on_stop=stopping)
+    app = runtime.http_app(
+        "Gradeflow grader", [api_router], on_start=starting, info=info, on_stop=stopping, publishes=PUBLISHES
+    )
     app.state.toolchains = versions
     return app

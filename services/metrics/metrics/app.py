@@ -14,7 +14,7 @@ from metrics.handlers.http.dashboard import router as dashboard_router
 from metrics.handlers.http.dead_letters import router as dead_letters_router
 from metrics.handlers.http.gauges import queue_gauges
 from metrics.handlers.http.routes import router as api_router
-from metrics.handlers.messages import register
+from metrics.handlers.messages import PUBLISHES, register
 from metrics.settings import MetricsSettings
 from metrics.usecases.monitor import Monitor
 from metrics.usecases.ports import Units
@@ -43,6 +43,7 @@ def create_app(
         errors,
         on_stop=[broker_stats.close],
         gauges=[queue_gauges(lambda: monitor.latest, monitor.active)],
+        publishes=PUBLISHES,
     )
     app.state.tokens = tokens
     app.state.settings = settings

@@ -15,7 +15,7 @@ from notifier.adapters.webhooks import WebhookSender
 from notifier.adapters.webhooks import render as render_call
 from notifier.domain.errors import Invalid, NotFound, TooManyStreams
 from notifier.handlers.http.routes import router as api_router
-from notifier.handlers.messages import register
+from notifier.handlers.messages import PUBLISHES, register
 from notifier.settings import NotifierSettings
 from notifier.usecases.alerts import Operators
 from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher, one_each
@@ -74,7 +74,9 @@ def create_app(
         await smtp.close()
         await hooks.close()
 
-    app = runtime.http_app("Gradeflow notifier", [api_router], ERROR_TABLE, on_stop=[close_clients])
+    app = runtime.http_app(
+        "Gradeflow notifier", [api_router], ERROR_TABLE, on_stop=[close_clients], publishes=PUBLISHES
+    )
     app.state.units = work
     app.state.feed = feed
     app.state.live_ping_seconds = settings.live_ping_seconds

@@ -2,10 +2,20 @@
 
 from gradeflow_shared.consumer import Subscriptions
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import AssignmentPublished, RunRequested, SubmissionCreated
+from gradeflow_shared.events import (
+    AssignmentPublished,
+    Event,
+    GradingStarted,
+    RunCompleted,
+    RunRequested,
+    SubmissionCreated,
+    SubmissionGraded,
+)
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS, GRADER_RUNS, GRADER_SUBMISSIONS
 from grader.usecases import grading, runs
 from grader.usecases.ports import GraderContext
+
+PUBLISHES: tuple[type[Event], ...] = (GradingStarted, SubmissionGraded, RunCompleted)
 
 
 def register(subs: Subscriptions, ctx: GraderContext, concurrency: int) -> None:

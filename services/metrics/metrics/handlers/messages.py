@@ -3,10 +3,12 @@
 from gradeflow_shared.batching import Batcher
 from gradeflow_shared.consumer import Subscriptions
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import JobsObserved
+from gradeflow_shared.events import AlertRaised, AlertResolved, Event, JobsObserved
 from gradeflow_shared.topology import METRICS_TELEMETRY
 from metrics.usecases import stats
 from metrics.usecases.ports import Units
+
+PUBLISHES: tuple[type[Event], ...] = (AlertRaised, AlertResolved)  # the monitor's, to the operators
 
 
 def register(subs: Subscriptions, units: Units, max_items: int, max_wait: float) -> None:

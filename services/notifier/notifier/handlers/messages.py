@@ -11,6 +11,7 @@ from gradeflow_shared.events import (
     CourseEventPublished,
     EnrollmentChanged,
     EnrollmentsChanged,
+    Event,
     NotificationChunk,
     SubmissionGraded,
 )
@@ -26,6 +27,8 @@ from gradeflow_shared.topology import (
 from notifier.usecases import fanout, notify
 from notifier.usecases.alerts import NotifyOperators, Operators
 from notifier.usecases.ports import Units
+
+PUBLISHES: tuple[type[Event], ...] = (NotificationChunk,)  # a big audience's slices, to itself
 
 
 def register(subs: Subscriptions, units: Units, chunk_size: int, operators: Operators) -> None:
