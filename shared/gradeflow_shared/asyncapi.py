@@ -88,25 +88,25 @@ def document(
         )
         return {"$ref": f"#/channels/{cid}"}
 
-    for event in publishes:
-        ref = channel(event.type)
-        channels[_id(event.type)]["messages"][event.__name__] = message(event)
-        operations[f"send_{_id(event.type)}"] = {
-            "action": "send",
+    def operation(action: str, name: str, key: str, model: type[Event], summary: str) -> dict[str, Any]:
+        ref = channel(key)
+        channels[_id(key)]["messages"][model.__name__] = message(model)
+        operations[f"{action}_{_id(name)}"] = {
+            "action": action,
             "channel": ref,
-            "summary": f"{service} publishes {event.type} (through its outbox, confirmed).",
-            "messages": [{"$ref": f"{ref['$ref']}/messages/{event.__name__}"}],
-        }
-    for route, model in consumes:
-        ref = channel(route.routing_key)
-        channels[_id(route.routing_key)]["messages"][model.__name__] = message(model)
-        operations[f"receive_{_id(route.queue)}"] = {
-            "action": "receive",
-            "channel": ref,
-            "summary": f"{service} consumes queue `{route.queue}` (dead letters: `{route.dlq}`).",
+            "summary": summary,
             "messages": [{"$ref": f"{ref['$ref']}/messages/{model.__name__}"}],
-            "bindings": {"amqp": {"ack": True, "bindingVersion": "0.3.0"}},
         }
+        return operations[f"{action}_{_id(name)}"]
+
+    for event in publishes:
+        operation(
+            "send", event.type, event.type, event, f"{service} publishes {event.type} (outbox, confirmed)."
+        )
+    for route, model in consumes:
+        summary = f"{service} consumes queue `{route.queue}` (dead letters: `{route.dlq}`)."
+        received = operation("receive", route.queue, route.routing_key, model, summary)
+        received["bindings"] = {"amqp": {"ack": True, "bindingVersion": "0.3.0"}}
     return {
         "asyncapi": "3.0.0",
         "info": {
