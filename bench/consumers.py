@@ -1,10 +1,10 @@
 """No-op job throughput on the same RabbitMQ in one run: the project's consumer stack
 (gradeflow_shared consumer.py on consuming.py: validation, envelope, time limit, settling,
-coalesced acks, telemetry) against raw aio-pika and against Celery (the peer a Python user would
-pick), each on a quorum queue filled beforehand with the same number of persistent messages, each
-acking after its handler ran, with the same prefetch. Throughput is counted from the first job done
-to the last; CPU is the consumer's (all its processes) over the same span. Prints the figures and writes
-bench/results/consumers.json.
+coalesced acks, telemetry) against itself without job telemetry (what reporting costs), raw
+aio-pika and Celery (the peer a Python user would pick), each on a quorum queue filled beforehand
+with the same number of persistent messages, each acking after its handler ran, with the same
+prefetch. Throughput is counted from the first job done to the last; CPU is the consumer's (all
+its processes) over the same span. Prints the figures and writes bench/results/consumers.json.
 
     uv run python -m bench.consumers [--messages 20000] [--prefetch 16]
 """
@@ -38,6 +38,7 @@ from gradeflow_tools.scratch import provisioned_infra
 
 ROOT = Path(__file__).parent.parent
 cli = typer.Typer(add_completion=False)
+ROUNDS = 3
 
 
 async def _fill(url: str, route: Route, messages: int) -> None:
@@ -109,7 +110,7 @@ async def _consume_raw(url: str, queue: str, count: _Count, prefetch: int) -> No
         await count.all_done.wait()
 
 
-async def _consume_kit(url: str, route: Route, count: _Count, prefetch: int) -> None:
+async def _consume_kit(url: str, route: Route, count: _Count, prefetch: int, report: bool = True) -> None:
     publisher = Publisher(url)
     await publisher.connect()
     telemetry = Telemetry(publisher)
@@ -119,7 +120,7 @@ async def _consume_kit(url: str, route: Route, count: _Count, prefetch: int) -> 
     async def no_op(event: GradingStarted, envelope: Envelope) -> None:
         count.tick()
 
-    subs.add(route, GradingStarted, no_op)
+    subs.add(route, GradingStarted, no_op, report=report)  # report=False: no job telemetry
     await consuming.start()
     try:
         await count.all_done.wait()
@@ -135,8 +136,8 @@ def consume(kind: str, url: str, queue: str, messages: int, prefetch: int) -> No
     """(In its own process.) Consume `messages` jobs from `queue`, print the figures as JSON."""
     count = _Count(messages)
     # On uvloop, as the services run (uvicorn's loop); raw aio-pika on the same loop.
-    if kind == "kit":
-        uvloop.run(_consume_kit(url, Route(queue, queue), count, prefetch))
+    if kind in ("kit", "kit-quiet"):
+        uvloop.run(_consume_kit(url, Route(queue, queue), count, prefetch, report=kind == "kit"))
     else:
         uvloop.run(_consume_raw(url, queue, count, prefetch))
     print(json.dumps(count.report()))
@@ -219,13 +220,22 @@ def main(ctx: typer.Context, messages: int = typer.Option(20_000), prefetch: int
         asyncio.run(declare_topology(infra.amqp_url, (1000,)))  # the telemetry queue, as deployed
         report["aio_pika"] = _own("raw", infra.amqp_url, messages, prefetch)
         print("aio-pika", report["aio_pika"], flush=True)
-        report["kit"] = _own("kit", infra.amqp_url, messages, prefetch)
-        print("kit", report["kit"], flush=True)
+        # The stack with and without job telemetry (what reporting every job costs), in turns, three
+        # rounds each: one round's difference is within the machine's noise; the medians are kept.
+        rounds: dict[str, list[dict[str, Any]]] = {"kit": [], "kit_without_telemetry": []}
+        for _ in range(ROUNDS):
+            for kind, key in (("kit-quiet", "kit_without_telemetry"), ("kit", "kit")):
+                rounds[key].append(_own(kind, infra.amqp_url, messages, prefetch))
+                print(key, rounds[key][-1], flush=True)
+        for key, runs in rounds.items():
+            report[key] = {**sorted(runs, key=lambda r: r["per_second"])[len(runs) // 2], "rounds": runs}
         report["celery"] = _celery(infra.amqp_url, messages, prefetch, "prefork", os.cpu_count() or 1)
         print("celery", report["celery"], flush=True)
         report["celery_solo"] = _celery(infra.amqp_url, messages, prefetch, "solo", 1)
         print("celery solo", report["celery_solo"], flush=True)
     report["kit_over_celery"] = round(report["kit"]["per_second"] / report["celery"]["per_second"], 2)
+    quiet = report["kit_without_telemetry"]["per_second"]
+    report["telemetry_cost_percent"] = round(100 * (quiet - report["kit"]["per_second"]) / quiet, 1)
     results.write("consumers", report)
 
 

@@ -178,6 +178,8 @@ def build() -> str:
             f"{ratio:.2f}x | {_yes(ratio >= 2)} |"
         )
         rows = [("the project's consumer stack", "kit"), ("raw aio-pika", "aio_pika")]
+        if "kit_without_telemetry" in c:
+            rows.insert(1, ("the consumer stack without job telemetry", "kit_without_telemetry"))
         rows += [
             (f"Celery, prefork x {c['celery']['concurrency']}", "celery"),
             ("Celery, solo", "celery_solo"),
@@ -192,8 +194,21 @@ def build() -> str:
         lines += [
             f"| {label} | {c[k]['per_second']:,.0f} | {c[k]['cpu_ms_per_job']:.3f} ms |" for label, k in rows
         ]
+        if "telemetry_cost_percent" in c:
+            lines += [
+                "",
+                "Job telemetry (every job's wait, processing and outcome, batched to the metrics service)"
+                f" costs the stack {c['telemetry_cost_percent']:.1f} % of its no-op throughput"
+                " (target: under 10 %).",
+            ]
         values = {"jobs/s": [c[k]["per_second"] for _, k in rows]}
-        labels = ["kit", "aio-pika", "Celery prefork", "Celery solo"]
+        labels = [
+            "kit",
+            *(["kit, no telemetry"] if "kit_without_telemetry" in c else []),
+            "aio-pika",
+            "Celery prefork",
+            "Celery solo",
+        ]
         _bars(values, labels, "jobs/s", "no-op job throughput", IMG / "bench-consumers.png", False)
         lines += ["", "![no-op job throughput](img/bench-consumers.png)", ""]
     if p:

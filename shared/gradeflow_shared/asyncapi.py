@@ -91,13 +91,14 @@ def document(
     def operation(action: str, name: str, key: str, model: type[Event], summary: str) -> dict[str, Any]:
         ref = channel(key)
         channels[_id(key)]["messages"][model.__name__] = message(model)
-        operations[f"{action}_{_id(name)}"] = {
+        made: dict[str, Any] = {
             "action": action,
             "channel": ref,
             "summary": summary,
             "messages": [{"$ref": f"{ref['$ref']}/messages/{model.__name__}"}],
         }
-        return operations[f"{action}_{_id(name)}"]
+        operations[f"{action}_{_id(name)}"] = made
+        return made
 
     for event in publishes:
         operation(

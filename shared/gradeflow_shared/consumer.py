@@ -31,8 +31,8 @@ from gradeflow_shared.envelope import (
     header_time,
 )
 from gradeflow_shared.errors import disposition
-from gradeflow_shared.events import Event, JobObserved, Outcome
-from gradeflow_shared.telemetry import Telemetry
+from gradeflow_shared.events import Event, Outcome
+from gradeflow_shared.telemetry import JobReport, Telemetry
 from gradeflow_shared.topology import Route
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork, claimed
 
@@ -170,17 +170,16 @@ class Consumer(Generic[E]):
         attempt: int,
         error: BaseException | None,
     ) -> None:
-        # Built from values of the right types already: constructed, not validated (a cost per job).
-        event = JobObserved.model_construct(
-            queue=self.route.queue,
-            message_id=str(msg.message_id),
-            message_type=str(msg.type or self.route.routing_key),
-            published_at=published,
-            started_at=started,
-            finished_at=finished,
-            outcome=outcome,
-            attempt=attempt,
-            error=_describe(error) if error else None,
+        event = JobReport(
+            self.route.queue,
+            str(msg.message_id),
+            str(msg.type or self.route.routing_key),
+            published,
+            started,
+            finished,
+            outcome,
+            attempt,
+            _describe(error) if error else None,
         )
         self.telemetry.report(event)  # published in the background, with others (telemetry.py)
 

@@ -11,13 +11,39 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+from datetime import datetime
+from typing import NamedTuple
+
+import orjson
 
 from gradeflow_shared.broker import Publisher, message_for
 from gradeflow_shared.envelope import Envelope
-from gradeflow_shared.events import JobObserved, JobsObserved
+from gradeflow_shared.events import JobsObserved, Outcome
 
 log = logging.getLogger(__name__)
 _UNTRACED = contextvars.Context()
+
+
+class JobReport(NamedTuple):
+    """One job settled, as `JobObserved` has it. A tuple on the job's path, not a model: building
+    the pydantic model for every job (7 µs) was most of what telemetry cost a consumer; the batch
+    is encoded once, at flush, as `telemetry.jobs`' JSON (the metrics service validates it)."""
+
+    queue: str
+    message_id: str
+    message_type: str
+    published_at: datetime | None
+    started_at: datetime
+    finished_at: datetime
+    outcome: Outcome
+    attempt: int
+    error: str | None = None
+
+
+def encode(batch: list[JobReport]) -> bytes:
+    """The batch as a `JobsObserved` body (orjson: a tenth of the stdlib's time, datetimes included,
+    as RFC 3339)."""
+    return orjson.dumps({"jobs": [dict(zip(JobReport._fields, job, strict=True)) for job in batch]})
 
 
 class Telemetry:
@@ -28,12 +54,12 @@ class Telemetry:
         self._max_wait = max_wait
         self._max_items = max_items
         self._max_pending = max_pending
-        self._pending: list[JobObserved] = []
+        self._pending: list[JobReport] = []
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
         self.dropped = 0
 
-    def report(self, observed: JobObserved) -> None:
+    def report(self, observed: JobReport) -> None:
         """Queue `observed`; it goes out within `max_wait` (sooner once `max_items` are queued)."""
         if len(self._pending) >= self._max_pending:
             self.dropped += 1
@@ -42,43 +68,55 @@ class Telemetry:
             return
         self._pending.append(observed)
         if self._flushing is not None:
-            return  # the flush in progress takes these next
+            return  # the flush in progress takes a full batch next, or arms the timer as it ends
         if len(self._pending) >= self._max_items:
             self._flush_now()
-        elif self._timer is None:
-            # In a context of its own: a report is no part of the trace of the job that queued it.
-            self._timer = asyncio.get_running_loop().call_later(
-                self._max_wait, self._flush_now, context=_UNTRACED
-            )
+        else:
+            self._arm()
 
-    def _flush_now(self) -> None:
+    def _flush_now(self, draining: bool = False) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._flushing is None and self._pending:
-            self._flushing = asyncio.get_running_loop().create_task(self._flush(), context=_UNTRACED)
+            self._flushing = asyncio.get_running_loop().create_task(self._flush(draining), context=_UNTRACED)
 
-    async def _flush(self) -> None:
+    def _arm(self) -> None:
+        # In a context of its own: a report is no part of the trace of the job that queued it.
+        if self._pending and self._timer is None and self._flushing is None:
+            self._timer = asyncio.get_running_loop().call_later(
+                self._max_wait, self._flush_now, context=_UNTRACED
+            )
+
+    async def _flush(self, draining: bool) -> None:
         try:
             while self._pending:
                 batch, self._pending = self._pending[: self._max_items], self._pending[self._max_items :]
-                report = JobsObserved(jobs=tuple(batch))
-                message = message_for(report.model_dump_json().encode(), Envelope.for_event(report))
-                [failed] = await self._publisher.publish_many([(message, report.type)])
+                envelope = Envelope.for_event(JobsObserved.model_construct(jobs=()))
+                message = message_for(encode(batch), envelope)
+                [failed] = await self._publisher.publish_many([(message, JobsObserved.type)])
                 if failed is not None:
                     # Not retried: the broker is likely down, and reports are worth less than work.
                     self.dropped += len(batch)
                     log.warning("telemetry: %d job reports not confirmed: %r", len(batch), failed)
                     await asyncio.sleep(self._max_wait)
+                if len(self._pending) < self._max_items and not draining:
+                    # What came in meanwhile waits for its own moment: publishing it at once made a
+                    # stream of small messages, one per confirm's round trip (14 jobs each, not 500).
+                    break
         finally:
             self._flushing = None
+            self._arm()
 
     async def close(self) -> None:
         """Publish what is queued (graceful shutdown)."""
         if self._flushing is not None:
             with contextlib.suppress(Exception):
                 await self._flushing
-        self._flush_now()
+        self._flush_now(draining=True)
         if self._flushing is not None:
             with contextlib.suppress(Exception):
                 await self._flushing
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 import aio_pika
 
 from gradeflow_shared.events import JobObserved, JobsObserved
-from gradeflow_shared.telemetry import Telemetry
+from gradeflow_shared.telemetry import JobReport, Telemetry, encode
 from tests.support.fakes import RecordingPublisher
 
 
-def _job(i: int) -> JobObserved:
+def _job(i: int) -> JobReport:
     now = datetime.now(UTC)
-    return JobObserved(
+    return JobReport(
         queue="q",
         message_id=f"m{i}",
         message_type="t",
@@ -67,3 +67,34 @@ async def test_a_broker_that_refuses_costs_reports_counted_and_bounded() -> None
     assert len(telemetry._pending) == 8, "no more than max_pending held"
     await asyncio.sleep(0.1)
     assert telemetry.dropped == 20 and telemetry._pending == []
+
+
+class Confirming(RecordingPublisher):
+    """Each publish confirmed after a round trip, as the broker does."""
+
+    async def publish_many(
+        self, messages: Sequence[tuple[aio_pika.Message, str]], to_queue: bool = False
+    ) -> list[BaseException | None]:
+        await asyncio.sleep(0.005)
+        return await super().publish_many(messages, to_queue)
+
+
+async def test_a_steady_stream_goes_out_in_a_few_large_messages_not_one_per_round_trip() -> None:
+    """Reports arriving while a batch is being confirmed wait for their own moment (max_wait):
+    publishing them as soon as the confirm came made a message per round trip."""
+    publisher = Confirming()
+    telemetry = Telemetry(publisher, max_wait=0.05, max_items=500)
+    for i in range(200):  # a job a millisecond for 0.2 s
+        telemetry.report(_job(i))
+        await asyncio.sleep(0.001)
+    await telemetry.close()
+    batches = _sent(publisher)
+    assert [m for b in batches for m in b] == [f"m{i}" for i in range(200)], "each once, in order"
+    assert len(batches) <= 8, f"{len(batches)} messages for 200 reports"
+
+
+def test_a_batch_is_encoded_as_the_telemetry_contract_says() -> None:
+    now = datetime.now(UTC)
+    jobs = [_job(1), JobReport("q", "m2", "t", now, now, now, "dead_lettered", 5, "ValueError: bad")]
+    decoded = JobsObserved.model_validate_json(encode(jobs))
+    assert decoded == JobsObserved(jobs=tuple(JobObserved(**j._asdict()) for j in jobs))
