@@ -83,6 +83,10 @@ async def test_a_teacher_imports_a_roster_and_an_operator_sees_the_queues(
     ] == 0
     env = admin
     code, out = await _run(env, "queues")
-    assert code == 0 and "grader.submissions" in out, out
+    assert code == 0 and "grader.submissions" in out and "excellent" in out, out
+    code, out = await _run(env, "alerts")
+    assert code == 0 and "Alerts" in out, out
+    code, out = await _run(env, "dashboard")
+    assert code == 0 and out.strip().startswith(f"{stack.config.url('metrics')}/dashboard#token=ey"), out
     code, out = await _run(env, "dlq", "list", "grader.submissions")
     assert code == 0 and "grader.submissions.dlq" in out, out

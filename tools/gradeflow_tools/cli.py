@@ -178,13 +178,35 @@ def queues(metrics_url: MetricsUrl = METRICS) -> None:
     with _client(metrics_url) as client:
         stats = _ok(client.get("/v1/queues"))["queues"]
     rows = [
-        [q["queue"], q.get("depth"), q.get("consumers"), q.get("processed"), q.get("failed"),
-         _ms(q.get("wait_ms", {}).get("p95")), _ms(q.get("processing_ms", {}).get("p95"))]
+        [q["queue"], q.get("health", {}).get("status"), q.get("depth"), q.get("consumers"),
+         q.get("processed"), q.get("failed"), _ms(q.get("wait_ms", {}).get("p95")),
+         _ms(q.get("processing_ms", {}).get("p95"))]
         for q in stats
     ]  # fmt: skip
-    _table(
-        "Queues", ["queue", "depth", "consumers", "processed", "failed", "wait p95", "processing p95"], rows
-    )
+    columns = ["queue", "health", "depth", "consumers", "processed", "failed", "wait p95", "processing p95"]
+    _table("Queues", columns, rows)
+
+
+@app.command()
+def alerts(
+    state: Annotated[str | None, typer.Option(help="raised or resolved; else both")] = None,
+    metrics_url: MetricsUrl = METRICS,
+) -> None:
+    """Alerts, newest first (operators)."""
+    with _client(metrics_url) as client:
+        found = _ok(client.get("/v1/alerts", params={"state": state} if state else None))["alerts"]
+    rows = [
+        [a["state"], a["queue"], a["rule"], a["message"], a["raised_at"], a["resolved_at"] or ""]
+        for a in found
+    ]
+    _table("Alerts", ["state", "queue", "rule", "message", "raised", "resolved"], rows)
+
+
+@app.command()
+def dashboard(metrics_url: MetricsUrl = METRICS) -> None:
+    """The dashboard's address, with your token in it (it never leaves your browser: a fragment)."""
+    token = json.loads(_config().read_text())["token"] if _config().exists() else ""
+    typer.echo(f"{metrics_url}/dashboard" + (f"#token={token}" if token else ""))
 
 
 @dlq.command("list")

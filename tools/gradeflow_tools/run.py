@@ -70,6 +70,8 @@ def run(
     config = StackConfig.from_environment()
     # admin@example.com's development login carries the admin role (the operations APIs).
     extra = {"ADMIN_EMAILS": os.environ.get("ADMIN_EMAILS", json.dumps([DEV_ADMIN]))}
+    # The metrics service's alerts mailed to the same operator (into the local mail sink).
+    extra["ALERT_EMAILS"] = os.environ.get("ALERT_EMAILS", json.dumps([DEV_ADMIN]))
     config = StackConfig(config.amqp_url, config.postgres_url, log_dir=log_dir, extra_env=extra)
     _ensure_dependencies(config)
     stack = Stack(config)
@@ -96,6 +98,10 @@ def run(
             )
         typer.echo(
             f"  log in    uv run gradeflow login you@example.com   (operations: gradeflow login {DEV_ADMIN})"
+        )
+        typer.echo(
+            f"  dashboard {config.url('metrics')}/dashboard   (paste {DEV_ADMIN}'s token;"
+            " Prometheus: /metrics on each service; AsyncAPI: /asyncapi.json)"
         )
         typer.echo("Ctrl-C stops all four.")
         while all(p.proc is not None and p.proc.poll() is None for p in stack.processes.values()):
