@@ -21,7 +21,6 @@ from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import JobsObserved, Outcome
 
 log = logging.getLogger(__name__)
-_UNTRACED = contextvars.Context()
 
 
 class JobReport(NamedTuple):
@@ -79,13 +78,15 @@ class Telemetry:
             self._timer.cancel()
             self._timer = None
         if self._flushing is None and self._pending:
-            self._flushing = asyncio.get_running_loop().create_task(self._flush(draining), context=_UNTRACED)
+            self._flushing = asyncio.get_running_loop().create_task(
+                self._flush(draining), context=contextvars.Context()
+            )
 
     def _arm(self) -> None:
         # In a context of its own: a report is no part of the trace of the job that queued it.
         if self._pending and self._timer is None and self._flushing is None:
             self._timer = asyncio.get_running_loop().call_later(
-                self._max_wait, self._flush_now, context=_UNTRACED
+                self._max_wait, self._flush_now, context=contextvars.Context()
             )
 
     async def _flush(self, draining: bool) -> None:

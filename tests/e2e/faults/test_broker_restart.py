@@ -29,17 +29,21 @@ async def test_broker_restart_under_load_loses_and_repeats_nothing(
     fault_gateway: httpx.AsyncClient, fault_stack: Stack, fault_infra: Infra
 ) -> None:
     room = await classroom(fault_gateway, students=8, tests=ONE_TEST)
+    # Paced to last about 20 s: stopping the broker takes seconds of its own (5 s idle, with the
+    # management plugin), and the restart must happen while submissions arrive.
     load = asyncio.create_task(
-        submit_many(fault_gateway, room.assignment_id, room.students, LOAD, pause=0.01)
+        submit_many(fault_gateway, room.assignment_id, room.students, LOAD, pause=0.15)
     )
     await asyncio.sleep(3)  # a part of the load is in, the rest arrives during the restart
-    await asyncio.to_thread(_rabbitmqctl, "stop_app")
-    assert not load.done(), "the restart happens while submissions arrive"
-    await asyncio.sleep(2)
-    assert await _ready(fault_gateway) == 503, "readiness turns false while the broker is down"
-    await asyncio.sleep(3)
-    await asyncio.to_thread(_rabbitmqctl, "start_app")
-    await asyncio.to_thread(_rabbitmqctl, "await_startup")
+    try:
+        await asyncio.to_thread(_rabbitmqctl, "stop_app")
+        assert not load.done(), "the restart happens while submissions arrive"
+        await asyncio.sleep(2)
+        assert await _ready(fault_gateway) == 503, "readiness turns false while the broker is down"
+        await asyncio.sleep(3)
+    finally:  # the broker comes back whatever the assertions said: the rest of the suite needs it
+        await asyncio.to_thread(_rabbitmqctl, "start_app")
+        await asyncio.to_thread(_rabbitmqctl, "await_startup")
     for _ in range(100):
         if await _ready(fault_gateway) == 200:
             break
