@@ -32,6 +32,8 @@ class MonitorConfig:
     prune_every_seconds: float = 60.0
 
 
+# Rules read from the queue's depth: without one (the broker unreachable) their state is kept.
+DEPTH_RULES = ("backlog", "stalled")
 UNITS = {"wait": "ms", "processing": "ms", "failure_rate": "", "backlog": " messages", "stalled": "/min"}
 
 
@@ -103,6 +105,8 @@ class Monitor:
             for report in reports:
                 found = {c["rule"]: c for c in report["health"]["checks"]}
                 for rule in RULES:
+                    if report["depth"] is None and rule in DEPTH_RULES:
+                        continue  # the broker could not say: neither breach nor all clear
                     changed += await self._step(uow, report["queue"], rule, found.get(rule), now)
             await uow.repos.add_samples([_sample(r, now) for r in reports])
             if (
