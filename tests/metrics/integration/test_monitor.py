@@ -19,8 +19,8 @@ from gradeflow_shared.auth import Tokens
 from gradeflow_shared.broker import Publisher, message_for
 from gradeflow_shared.db import make_engine, make_sessions
 from gradeflow_shared.envelope import H_PUBLISHED_AT, Envelope
-from gradeflow_shared.events import GradingStarted, JobObserved, JobsObserved
-from gradeflow_shared.topology import EXCHANGE, GATEWAY_GRADING_STARTED, METRICS_TELEMETRY
+from gradeflow_shared.events import JobObserved, JobsObserved
+from gradeflow_shared.topology import EXCHANGE, GRADER_ASSIGNMENTS, METRICS_TELEMETRY
 from metrics.adapters.db.repositories import SqlMetricsStore
 from metrics.app import create_app
 from metrics.settings import MetricsSettings, ThresholdsIn
@@ -28,7 +28,9 @@ from tests.support.apps import serving
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
-QUEUE = GATEWAY_GRADING_STARTED.queue  # consumed by no app of this test: a backlog stays
+# Consumed by no app while these tests run (the integration run's gateway app lives the whole
+# session and takes the gateway's queues; the grader's apps live only in their own modules).
+QUEUE = GRADER_ASSIGNMENTS.queue
 
 
 @pytest.fixture
@@ -73,11 +75,9 @@ async def test_a_backlog_raises_one_alert_and_its_end_resolves_it_once(
     await alerts_seen.bind(exchange, "alert.*")
     publisher = Publisher(infra.amqp_url)
     await publisher.connect()
-    event = GradingStarted(submission_id=uuid.uuid4(), started_at=datetime.now(UTC))
-    for _ in range(20):
-        await publisher.publish(
-            message_for(event.model_dump_json().encode(), Envelope.for_event(event)), event.type
-        )
+    for _ in range(20):  # what they hold does not matter: nobody takes them
+        envelope = Envelope.for_event(JobsObserved.model_construct(jobs=()))
+        await publisher.publish(message_for(b"{}", envelope), GRADER_ASSIGNMENTS.routing_key)
 
     async def raised() -> bool:
         found = (await metrics.get("/v1/alerts", params={"state": "raised"})).json()["alerts"]
@@ -85,6 +85,7 @@ async def test_a_backlog_raises_one_alert_and_its_end_resolves_it_once(
 
     await _until(raised)
     report = (await metrics.get(f"/v1/queues/{QUEUE}")).json()
+    assert report["consumers"] == 0, "the test's assumption: nobody consumes the queue meanwhile"
     assert report["depth"] == 20 and report["health"]["status"] == "critical"
     assert report["thresholds"]["backlog"] == 5 and report["history"], "sampled"
     advice = (await metrics.get("/v1/performance")).json()["recommendations"]
