@@ -195,8 +195,10 @@ class Consuming:
         consumers = GaugeMetricFamily(
             "gradeflow_queue_consumers", "Consumers of the queue.", labels=["queue"]
         )
+        if not await self.ping():
+            return [ready, consumers]  # the broker away: no series rather than a stale one
         for sub in self._subscriptions:
-            if sub.bound is None or not await self.ping():
+            if sub.bound is None:
                 continue
             try:
                 result = await asyncio.wait_for(sub.bound.declare(), 2)

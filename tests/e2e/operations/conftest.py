@@ -3,7 +3,6 @@ exporting traces to an OTLP receiver on 127.0.0.1, operators' alerts going to a 
 and the seeds' alert thresholds at their defaults."""
 
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,12 +18,6 @@ from tests.support.otlp import OtlpReceiver, serving_otlp
 from tests.support.smtp import FlakySink, free_port
 
 OPERATOR = "oncall@ops.example.com"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="package")
@@ -54,7 +47,7 @@ def ops_stack(
 ) -> Iterator[Stack]:
     logs: Path = tmp_path_factory.mktemp("ops-logs")
     config = ops_infra.stack_config(
-        ports={s: _free_port() for s in SERVICES},
+        ports={s: free_port() for s in SERVICES},
         extra_env={
             "ENVIRONMENT": "test",
             "GRACEFUL_TIMEOUT_SECONDS": "10",

@@ -7,7 +7,7 @@ telemetry; history is thinned and expired as configured."""
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import aio_pika
@@ -66,9 +66,9 @@ async def channel(infra: Infra) -> AsyncIterator[aio_pika.abc.AbstractChannel]:
         await _empty(chan)
 
 
-async def _until(check: "object", timeout: float = 15.0) -> None:
+async def _until(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():  # type: ignore[operator]
+    while not await check():
         assert asyncio.get_running_loop().time() < deadline, "not within the time allowed"
         await asyncio.sleep(0.1)
 
