@@ -12,10 +12,16 @@ import httpx
 from gradeflow_tools.scratch import provisioned_infra
 from gradeflow_tools.stack import SERVICES, Stack, StackConfig
 
-SUM_TESTS = [
-    {"stdin": f"{n}\n", "expected_stdout": f"{n * (n + 1) // 2}\n", "weight": 1, "hidden": n > 50}
-    for n in (1, 2, 10, 100, 1000)
-]
+
+def sum_tests(*ns: int) -> list[dict[str, object]]:
+    """Tests of "print the sum of 1..n", one per n (those past 50 hidden)."""
+    return [
+        {"stdin": f"{n}\n", "expected_stdout": f"{n * (n + 1) // 2}\n", "weight": 1, "hidden": n > 50}
+        for n in ns
+    ]
+
+
+SUM_TESTS = sum_tests(1, 2, 10, 100, 1000)
 
 
 def free_port() -> int:
@@ -31,7 +37,9 @@ async def login(client: httpx.AsyncClient, who: str) -> tuple[str, str]:
     return r.json()["user_id"], r.json()["token"]
 
 
-async def course_with_students(client: httpx.AsyncClient, students: int) -> tuple[str, list[str]]:
+async def course_with_students(
+    client: httpx.AsyncClient, students: int, tests: list[dict[str, object]] = SUM_TESTS
+) -> tuple[str, list[str]]:
     """(the assignment's id, a token per enrolled student)."""
     tag = str(time.time_ns())
     _, teacher_token = await login(client, f"teacher-{tag}")
@@ -40,7 +48,7 @@ async def course_with_students(client: httpx.AsyncClient, students: int) -> tupl
     assignment = (
         await client.post(
             f"/v1/courses/{course['id']}/assignments",
-            json={"title": "Sum", "tests": SUM_TESTS},
+            json={"title": "Sum", "tests": tests},
             headers=teacher,
         )
     ).json()

@@ -7,13 +7,17 @@ resumed: graded/s is then the graders' own rate on a queued backlog, from resumi
 graded, with nothing else of the run competing for the cores (the scale-out figure).
 
     uv run python -m bench.pipeline --submissions 300 --clients 20 [--graders 2 --backlog]
+
+--workload cpu sends solutions whose tests compute (a loop of 1.5 million steps a submission)
+instead of doing nothing: CPU-bound grading, the scale-out pair's workload.
 """
 
 import asyncio
 import os
 import signal
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -21,13 +25,33 @@ import httpx
 import typer
 
 from bench import results
-from bench.course import SUM_TESTS, course_with_students, free_port
+from bench.course import SUM_TESTS, course_with_students, free_port, sum_tests
 from bench.memory import Memory
 from gradeflow_tools.scratch import Infra, provisioned_infra
 from gradeflow_tools.stack import SERVICES, ServiceProcess, Stack
 
-CORRECT = "n = int(input())\nprint(sum(range(1, n + 1)))\n"
-WRONG = "n = int(input())\nprint(n * n)\n"
+
+@dataclass(frozen=True)
+class Workload:
+    """An assignment's tests and the solutions sent to it (one in three wrong)."""
+
+    tests: list[dict[str, object]]
+    correct: str
+    wrong: str
+
+
+# Light: each test's own work is nothing; a submission costs what grading costs around it (the
+# sandbox, the interpreter, the messages and rows) — the end-to-end figure.
+LIGHT = Workload(
+    SUM_TESTS,
+    "n = int(input())\nprint(sum(range(1, n + 1)))\n",
+    "n = int(input())\nprint(n * n)\n",
+)
+# CPU-bound: the solutions add 1..n in a Python loop, 1.5 million steps a submission (about
+# 100 ms of CPU in the sandbox): grading, not the path around it, is what costs.
+_LOOP = "n = int(input())\ntotal = 0\nfor i in range(1, n + 1):\n    total += i\nprint(total{})\n"
+CPU = Workload(sum_tests(100_000, 200_000, 300_000, 400_000, 500_000), _LOOP.format(""), _LOOP.format(" + 1"))
+WORKLOADS = {"light": LIGHT, "cpu": CPU}
 
 
 async def _published(conn: asyncpg.Connection, timeout: float) -> None:
@@ -40,12 +64,18 @@ async def _published(conn: asyncpg.Connection, timeout: float) -> None:
 
 
 async def _load(
-    gateway: str, submissions: int, clients: int, infra: Infra, timeout: float, paused: list[int]
+    gateway: str,
+    submissions: int,
+    clients: int,
+    infra: Infra,
+    timeout: float,
+    paused: list[int],
+    workload: Workload,
 ) -> dict[str, Any]:
     for pid in paused:
         os.killpg(pid, signal.SIGSTOP)
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
-        assignment_id, tokens = await course_with_students(client, clients)
+        assignment_id, tokens = await course_with_students(client, clients, workload.tests)
         auths = [{"Authorization": f"Bearer {t}"} for t in tokens]
         latencies: list[float] = []
         queue: asyncio.Queue[int] = asyncio.Queue()
@@ -58,7 +88,7 @@ async def _load(
                 body = {
                     "assignment_id": assignment_id,
                     "language": "python",
-                    "source": CORRECT if i % 3 else WRONG,
+                    "source": workload.correct if i % 3 else workload.wrong,
                 }
                 started = time.perf_counter()
                 r = await client.post("/v1/submissions", json=body, headers=auth)
@@ -108,7 +138,7 @@ async def _load(
             "max": round(max(path_ms), 1),
         },
         "graded_per_second": round(len(rows) / span, 2) if span else None,
-        "tests_per_submission": len(SUM_TESTS),
+        "tests_per_submission": len(workload.tests),
     }
 
 
@@ -119,11 +149,15 @@ def main(
     graders: int = typer.Option(1, help="grader processes on the same queue (scale-out)"),
     grader_concurrency: int = typer.Option(0, help="submissions each grader grades at once (0: its default)"),
     backlog: bool = typer.Option(False, help="graders paused while sending: graded/s of a queued backlog"),
+    workload: str = typer.Option("light", help="light (tests that do nothing) or cpu (tests that compute)"),
     out_name: str = typer.Option("pipeline.json"),
+    log_dir: Path | None = typer.Option(None, help="each service's log in this folder"),
 ) -> None:
     extra = {"CONCURRENCY": str(grader_concurrency)} if grader_concurrency else {}
     with provisioned_infra("gradeflow_bench") as infra:
-        config = infra.stack_config(ports={s: free_port() for s in SERVICES}, extra_env=extra)
+        config = infra.stack_config(
+            ports={s: free_port() for s in SERVICES}, extra_env=extra, log_dir=log_dir
+        )
         stack = Stack(config)
         stack.start()
         time.sleep(2)  # settled: start-up's garbage collected, consumers idle
@@ -135,6 +169,7 @@ def main(
                 replace(
                     config,
                     ports={**config.ports, "grader": free_port()},
+                    log_dir=log_dir / f"grader-{i + 2}" if log_dir else None,
                     extra_env={**extra, "SANDBOX_UID_BASE": str(60_000 + 100 * (i + 1))},
                 ),
                 "grader",
@@ -149,7 +184,9 @@ def main(
             paused = grader_pids if backlog else []
             gateway = config.url("gateway")
             with memory.sampling():
-                report = asyncio.run(_load(gateway, submissions, clients, infra, timeout, paused))
+                report = asyncio.run(
+                    _load(gateway, submissions, clients, infra, timeout, paused, WORKLOADS[workload])
+                )
         finally:
             for grader in more:
                 grader.stop()
@@ -157,6 +194,7 @@ def main(
     report["graders"] = graders
     report["grader_concurrency"] = grader_concurrency or None
     report["backlog"] = backlog
+    report["workload"] = workload
     report["memory_mb"] = memory.figures()
     results.write(out_name.removesuffix(".json"), report)
 

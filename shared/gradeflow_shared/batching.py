@@ -12,7 +12,8 @@ under load by themselves, without a timer that would slow the unloaded case.
 The write returns one result per item, in order, or None; an item's result that is an exception is
 raised to that caller only (a rule the item broke). If the whole write fails, every caller in the
 batch gets the error, except that an error of a type in `split_on` (one item a constraint refuses)
-has each item of the batch written alone, so only the culprit fails."""
+has each item of the batch written alone, so only the culprit fails — unless it is also of a type in
+`keep_whole` (the database unavailable: alone, each item would fail the same way)."""
 
 import asyncio
 from collections import deque
@@ -40,12 +41,14 @@ class Batcher(Generic[T, R]):
         max_wait: float = 0.01,
         concurrency: int = 0,
         split_on: tuple[type[Exception], ...] = (),
+        keep_whole: tuple[type[Exception], ...] = (),
     ) -> None:
         self._write = write
         self._max_items = max_items
         self._max_wait = max_wait
         self._concurrency = concurrency  # 0: no bound
         self._split_on = split_on
+        self._keep_whole = keep_whole
         self._open: _Batch[T, R] | None = None  # taking items
         self._full: deque[_Batch[T, R]] = deque()  # closed, waiting for a free slot
         self._timer: asyncio.Handle | None = None
@@ -118,8 +121,8 @@ class Batcher(Generic[T, R]):
     async def _write_split(self, items: list[T]) -> Results[R]:
         try:
             return await self._write(items)
-        except self._split_on:
-            if len(items) == 1:
+        except self._split_on as e:
+            if len(items) == 1 or isinstance(e, self._keep_whole):
                 raise
         alone: list[R | Exception] = []
         for item in items:

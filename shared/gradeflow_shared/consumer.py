@@ -34,7 +34,7 @@ from gradeflow_shared.errors import disposition
 from gradeflow_shared.events import Event, Outcome
 from gradeflow_shared.telemetry import JobReport, Telemetry
 from gradeflow_shared.topology import Route
-from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork, claimed
+from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork, claimed, claimed_together
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
@@ -222,8 +222,12 @@ class Subscriptions:
         model: type[E],
         units: UnitsOfWork[R],
         use_case: Callable[[UnitOfWork[R], E, Envelope], Awaitable[None]],
+        *,
+        together: bool = False,
         **options: Any,
     ) -> None:
         """Consume `route`'s queue with `use_case` run in one unit of work that claims each message
-        first: a redelivery is a no-op (unit_of_work.claimed)."""
-        self.add(route, model, claimed(units, route, use_case), **options)
+        first: a redelivery is a no-op (unit_of_work.claimed). `together`: the messages in hand
+        share one unit of work (unit_of_work.claimed_together), for small, frequent ones."""
+        handler = claimed_together(units, route, use_case) if together else claimed(units, route, use_case)
+        self.add(route, model, handler, **options)

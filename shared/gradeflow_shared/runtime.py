@@ -79,7 +79,7 @@ class Runtime:
         consuming = Consuming(settings.amqp_url, settings.graceful_timeout_seconds)
         publisher = publisher or Publisher(settings.amqp_url)
         relay = OutboxRelay(sessions, publisher, outbox, settings.outbox_poll_seconds)
-        telemetry = Telemetry(publisher)
+        telemetry = Telemetry(publisher, max_wait=settings.telemetry_flush_seconds)
         return cls(consuming, publisher, engine, sessions, relay, settings, (outbox, inbox), telemetry)
 
     def units_of_work(self, repos: Callable[[AsyncSession], R]) -> SqlUnitsOfWork[R]:

@@ -41,6 +41,10 @@ class ServiceSettings(BaseSettings):
     max_in_flight: int = Field(default=256, ge=0, le=10_000)
     prefetch: int = Field(default=16, ge=1, le=1000)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
+    # Job reports wait this long to go out together (telemetry.py). A report is read by a monitor
+    # that looks every 5 s; flushing every 50 ms sent one telemetry message per job at a few jobs a
+    # second — as many messages as the work itself (docs/benchmarks.md, "Pipeline").
+    telemetry_flush_seconds: float = Field(default=1.0, gt=0, le=60)
     graceful_timeout_seconds: float = Field(default=20.0, gt=0)
     # A handler running longer is cancelled and its message retried (the seeds use 5 minutes).
     handler_timeout_seconds: float = Field(default=300.0, gt=0)

@@ -47,7 +47,7 @@ def encode(batch: list[JobReport]) -> bytes:
 
 class Telemetry:
     def __init__(
-        self, publisher: Publisher, max_wait: float = 0.05, max_items: int = 500, max_pending: int = 20_000
+        self, publisher: Publisher, max_wait: float = 1.0, max_items: int = 500, max_pending: int = 20_000
     ) -> None:
         self._publisher = publisher
         self._max_wait = max_wait

@@ -40,6 +40,9 @@ class FakeUnitOfWork(Generic[R]):
         self._claims.add(message_id)
         return True
 
+    async def claim_all(self, message_ids: Sequence[str], queue: str) -> set[str]:
+        return {m for m in message_ids if await self.claim(m, queue)}
+
     async def seen(self, message_id: str) -> bool:
         return message_id in self._owner.inbox
 

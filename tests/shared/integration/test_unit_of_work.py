@@ -1,21 +1,26 @@
 """The unit of work on the real PostgreSQL: events reach the outbox and claims the inbox only when
 it commits; uncommitted or failed, nothing stays; the relay is woken only after a commit that
-staged events; a database it cannot reach is `Unavailable`."""
+staged events; a database it cannot reach is `Unavailable`. Messages handled together share a
+unit of work, and one that fails its batch fails alone."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.db import make_engine, make_sessions
+from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.errors import Unavailable
 from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.kit_tables import inbox_table, outbox_table
-from gradeflow_shared.unit_of_work import SqlUnitsOfWork
+from gradeflow_shared.topology import GATEWAY_GRADING_STARTED
+from gradeflow_shared.unit_of_work import SqlUnitsOfWork, UnitOfWork, claimed_together
 from tests.support.infra import Infra
 from tests.support.schemas import private_schema
 
@@ -87,3 +92,54 @@ async def test_an_unreachable_database_is_unavailable(kit: Kit) -> None:
                 pass
     finally:
         await engine.dispose()
+
+
+class Counted:
+    """The kit's units of work, counting how many were opened."""
+
+    def __init__(self, units: SqlUnitsOfWork[AsyncSession]) -> None:
+        self.units, self.opened = units, 0
+
+    def __call__(self) -> Any:
+        self.opened += 1
+        return self.units()
+
+
+def _envelope(message_id: str, correlation_id: str = "c") -> Envelope:
+    return Envelope(
+        message_id=message_id,
+        type="grading.started",
+        version=1,
+        occurred_at=datetime.now(UTC),
+        correlation_id=correlation_id,
+        trace={},
+    )
+
+
+async def _stage(uow: UnitOfWork[AsyncSession], event: GradingStarted, envelope: Envelope) -> None:
+    uow.add_event(event, envelope.correlation_id)
+    if envelope.correlation_id == "culprit":
+        raise ValueError("this one breaks a rule")
+
+
+async def test_messages_in_hand_share_one_unit_of_work_and_a_redelivery_is_a_no_op(kit: Kit) -> None:
+    units = Counted(kit.units)
+    handle = claimed_together(units, GATEWAY_GRADING_STARTED, _stage)
+    messages = [(_event(), _envelope(f"m-{i}")) for i in range(20)]
+    await asyncio.gather(*(handle(event, envelope) for event, envelope in messages))
+    assert (await kit.count(kit.outbox), await kit.count(kit.inbox)) == (20, 20)
+    assert units.opened < 20, f"{units.opened} units of work for 20 messages in hand"
+    await asyncio.gather(*(handle(event, envelope) for event, envelope in messages[:5]))
+    assert (await kit.count(kit.outbox), await kit.count(kit.inbox)) == (20, 20), "redeliveries: no-ops"
+
+
+async def test_a_message_that_fails_its_batch_fails_alone_and_the_others_commit(kit: Kit) -> None:
+    handle = claimed_together(kit.units, GATEWAY_GRADING_STARTED, _stage)
+    envelopes = [_envelope(f"n-{i}") for i in range(6)]
+    envelopes[3] = _envelope("n-3", "culprit")
+    results = await asyncio.gather(*(handle(_event(), e) for e in envelopes), return_exceptions=True)
+    assert [type(r).__name__ for r in results] == ["NoneType"] * 3 + ["ValueError"] + ["NoneType"] * 2
+    async with kit.units.sessions() as session:
+        claimed = set(await session.scalars(select(kit.inbox.c.message_id)))
+    assert claimed == {f"n-{i}" for i in (0, 1, 2, 4, 5)}, "the culprit's claim rolled back, no other"
+    assert await kit.count(kit.outbox) == 5

@@ -109,3 +109,19 @@ async def test_a_constraint_error_has_each_item_written_alone_so_only_the_culpri
     unsplit: Batcher[int, int] = Batcher(write, max_wait=0)
     both = await asyncio.gather(unsplit.add(2), unsplit.add(13), return_exceptions=True)
     assert all(isinstance(r, LookupError) for r in both), "not split: the whole batch fails"
+
+
+async def test_an_error_kept_whole_fails_the_batch_without_writing_each_alone() -> None:
+    writes = Writes(failing=True)
+    attempts: list[list[int]] = []
+
+    async def write(items: list[int]) -> None:
+        attempts.append(items)
+        await writes(items)
+
+    batcher: Batcher[int, None] = Batcher(
+        write, max_wait=0, split_on=(Exception,), keep_whole=(ConnectionError,)
+    )
+    results = await asyncio.gather(*(batcher.add(i) for i in range(4)), return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+    assert attempts == [[0, 1, 2, 3]], "alone, each would fail the same way: not tried again"

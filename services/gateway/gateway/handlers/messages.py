@@ -1,5 +1,6 @@
 """The gateway's subscribers: grading progress and run results from the grader update the read
-models, each in one unit of work that claims the message first (a redelivery is a no-op)."""
+models, in units of work that claim each message first (a redelivery is a no-op); the messages in
+hand share one (unit_of_work.claimed_together)."""
 
 from gateway.usecases import runs, submissions
 from gateway.usecases.ports import Units
@@ -36,6 +37,11 @@ PUBLISHES: tuple[type[Event], ...] = (
 
 
 def register(subs: Subscriptions, units: Units) -> None:
-    subs.add_claimed(GATEWAY_GRADING_STARTED, GradingStarted, units, submissions.grading_started)
-    subs.add_claimed(GATEWAY_SUBMISSION_GRADED, SubmissionGraded, units, submissions.submission_graded)
-    subs.add_claimed(GATEWAY_RUNS_COMPLETED, RunCompleted, units, runs.run_completed)
+    # Two messages per submission, a few statements each: those in hand share a unit of work.
+    subs.add_claimed(
+        GATEWAY_GRADING_STARTED, GradingStarted, units, submissions.grading_started, together=True
+    )
+    subs.add_claimed(
+        GATEWAY_SUBMISSION_GRADED, SubmissionGraded, units, submissions.submission_graded, together=True
+    )
+    subs.add_claimed(GATEWAY_RUNS_COMPLETED, RunCompleted, units, runs.run_completed, together=True)

@@ -35,7 +35,8 @@ def register(subs: Subscriptions, units: Units, chunk_size: int, operators: Oper
     subs.add_claimed(NOTIFIER_RECIPIENTS, EnrollmentChanged, units, notify.record_enrollment)
     subs.add_claimed(NOTIFIER_ROSTERS, EnrollmentsChanged, units, notify.record_enrollments)
     subs.add_claimed(NOTIFIER_COURSES, CourseChanged, units, notify.record_course)
-    subs.add_claimed(NOTIFIER_GRADES, SubmissionGraded, units, notify.notify_graded)
+    # One per graded submission, a few rows each: the grades in hand share a unit of work.
+    subs.add_claimed(NOTIFIER_GRADES, SubmissionGraded, units, notify.notify_graded, together=True)
     subs.add_claimed(NOTIFIER_COURSE_EVENTS, CourseEventPublished, units, fanout.FanOut(chunk_size))
     subs.add_claimed(NOTIFIER_CHUNKS, NotificationChunk, units, fanout.deliver_chunk)
     # alert.raised and alert.resolved share a body and a queue (in order): operators are told.

@@ -46,6 +46,34 @@ _THIN = text(
     """
 )
 
+_TIMING_COLUMNS = (
+    "id",
+    "queue",
+    "message_id",
+    "message_type",
+    "outcome",
+    "attempt",
+    "wait_ms",
+    "processing_ms",
+    "started_at",
+    "finished_at",
+    "error",
+)
+_ADD_TIMINGS = text(
+    """
+    INSERT INTO job_timings
+        (id, queue, message_id, message_type, outcome, attempt, wait_ms, processing_ms,
+         started_at, finished_at, error)
+    SELECT * FROM unnest(
+        CAST(:id AS uuid[]), CAST(:queue AS text[]), CAST(:message_id AS text[]),
+        CAST(:message_type AS text[]), CAST(:outcome AS text[]), CAST(:attempt AS int[]),
+        CAST(:wait_ms AS float8[]), CAST(:processing_ms AS float8[]),
+        CAST(:started_at AS timestamptz[]), CAST(:finished_at AS timestamptz[]), CAST(:error AS text[])
+    )
+    ON CONFLICT DO NOTHING
+    """
+)
+
 _LEAD = text("SELECT pg_try_advisory_xact_lock(hashtext('gradeflow.metrics.monitor'))")
 
 
@@ -55,24 +83,30 @@ class SqlMetricsStore:
 
     async def add_timings(self, timings: list[Timing]) -> None:
         """One row per telemetry message, keyed by its id (a redelivery is a no-op): one
-        multi-row statement for the batch."""
-        rows = [
-            {
-                "id": t.telemetry_id,
-                "queue": t.job.queue,
-                "message_id": t.job.message_id,
-                "message_type": t.job.message_type,
-                "outcome": t.job.outcome,
-                "attempt": t.job.attempt,
-                "wait_ms": t.wait_ms,
-                "processing_ms": t.processing_ms,
-                "started_at": t.job.started_at,
-                "finished_at": t.job.finished_at,
-                "error": t.job.error,
-            }
-            for t in timings
-        ]
-        await self._session.execute(pg_insert(job_timings).values(rows).on_conflict_do_nothing())
+        statement for the batch, its columns as arrays (compiled once, whatever the batch's size;
+        a multi-row VALUES was compiled anew for every batch)."""
+        columns: dict[str, list[Any]] = {name: [] for name in _TIMING_COLUMNS}
+        for t in timings:
+            job = t.job
+            for name, value in zip(
+                _TIMING_COLUMNS,
+                (
+                    t.telemetry_id,
+                    job.queue,
+                    job.message_id,
+                    job.message_type,
+                    job.outcome,
+                    job.attempt,
+                    t.wait_ms,
+                    t.processing_ms,
+                    job.started_at,
+                    job.finished_at,
+                    job.error,
+                ),
+                strict=True,
+            ):
+                columns[name].append(value)
+        await self._session.execute(_ADD_TIMINGS, columns)
 
     async def aggregates(self, windows: Sequence[int]) -> dict[tuple[str, int], Any]:
         """Per (queue, window in seconds): counts, averages and p50/p95/p99 of wait, processing
