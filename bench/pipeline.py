@@ -4,19 +4,26 @@ submissions sent by concurrent clients; figures for the API (POST latency) and t
 
 With --backlog the graders are paused (SIGSTOP) while the submissions are sent and published, then
 resumed: graded/s is then the graders' own rate on a queued backlog, from resuming to the last one
-graded, with nothing else of the run competing for the cores (the scale-out figure).
+graded, with nothing else of the run competing for the cores. With --scale (and --graders 2)
+the first grader is resumed alone until 40 % are graded, then the second: one grader's rate and
+two graders' in the same run, on the same stack a few seconds apart (the scale-out figure: runs
+minutes apart differ by more than the machine's speed allows comparing).
 
     uv run python -m bench.pipeline --submissions 300 --clients 20 [--graders 2 --backlog]
+    uv run python -m bench.pipeline --submissions 200 --graders 2 --grader-concurrency 1 --scale \
+        --workload cpu
 
 --workload cpu sends solutions whose tests compute (a loop of 1.5 million steps a submission)
 instead of doing nothing: CPU-bound grading, the scale-out pair's workload.
 """
 
 import asyncio
+import itertools
 import os
 import signal
 import time
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +76,14 @@ async def _load(
     clients: int,
     infra: Infra,
     timeout: float,
-    paused: list[int],
+    steps: list[tuple[list[int], int]],
     workload: Workload,
 ) -> dict[str, Any]:
-    for pid in paused:
-        os.killpg(pid, signal.SIGSTOP)
+    """`steps`: graders paused while the submissions are sent, then resumed step by step — each
+    step's graders, until its count of submissions is graded."""
+    for pids, _ in steps:
+        for pid in pids:
+            os.killpg(pid, signal.SIGSTOP)
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
         assignment_id, tokens = await course_with_students(client, clients, workload.tests)
         auths = [{"Authorization": f"Bearer {t}"} for t in tokens]
@@ -100,19 +110,10 @@ async def _load(
         send_seconds = time.perf_counter() - sent_at
 
     conn = await asyncpg.connect(infra.admin_url)
-    resumed_at = None
     try:
-        if paused:
+        if steps:
             await _published(conn, timeout)
-            resumed_at = await conn.fetchval("SELECT now()")
-            for pid in paused:
-                os.killpg(pid, signal.SIGCONT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            graded = await conn.fetchval("SELECT count(*) FROM gateway.submissions WHERE status = 'graded'")
-            if graded >= submissions:
-                break
-            await asyncio.sleep(0.5)
+        resumed = await _resume_in_steps(conn, steps, submissions, timeout)
         rows = await conn.fetch(
             "SELECT extract(epoch FROM updated_at - created_at) * 1000 AS ms, created_at, updated_at "
             "FROM gateway.submissions WHERE status = 'graded'"
@@ -120,8 +121,9 @@ async def _load(
     finally:
         await conn.close()
     path_ms = [float(r["ms"]) for r in rows]
-    first = resumed_at or min(r["created_at"] for r in rows)
+    first = resumed[0] if resumed else min(r["created_at"] for r in rows)
     span = (max(r["updated_at"] for r in rows) - first).total_seconds()
+    phases = _phases([r["updated_at"] for r in rows], resumed, [len(pids) for pids, _ in steps])
     return {
         "submissions": submissions,
         "clients": clients,
@@ -139,7 +141,44 @@ async def _load(
         },
         "graded_per_second": round(len(rows) / span, 2) if span else None,
         "tests_per_submission": len(workload.tests),
+        "phases": phases,
     }
+
+
+async def _resume_in_steps(
+    conn: asyncpg.Connection, steps: list[tuple[list[int], int]], submissions: int, timeout: float
+) -> list[datetime]:
+    """Resume each step's graders, then wait until that step's count is graded (the last step:
+    every submission); the database's time at each resume."""
+    resumed: list[datetime] = []
+    deadline = time.monotonic() + timeout
+    for pids, until in steps or [([], submissions)]:
+        if pids:
+            resumed.append(await conn.fetchval("SELECT now()"))
+            for pid in pids:
+                os.killpg(pid, signal.SIGCONT)
+        while time.monotonic() < deadline:
+            graded = await conn.fetchval("SELECT count(*) FROM gateway.submissions WHERE status = 'graded'")
+            if graded >= until:
+                break
+            # A step's end is watched closely: the next graders resume as soon as it comes.
+            await asyncio.sleep(0.5 if until >= submissions else 0.05)
+    return resumed
+
+
+def _phases(graded_at: list[datetime], resumed: list[datetime], graders: list[int]) -> list[dict[str, Any]]:
+    """Graded/s in each step: from its graders' resume to the next step's (the last: to the last
+    one graded), counting what was graded in between."""
+    ends = [*resumed[1:], max(graded_at)] if graded_at else []
+    phases = []
+    for start, end, running in zip(resumed, ends, itertools.accumulate(graders), strict=True):
+        done = sum(1 for at in graded_at if start < at <= end)
+        seconds = (end - start).total_seconds()
+        rate = round(done / seconds, 2) if seconds > 0 else None
+        phases.append(
+            {"graders": running, "graded": done, "seconds": round(seconds, 2), "graded_per_second": rate}
+        )
+    return phases
 
 
 def main(
@@ -149,6 +188,10 @@ def main(
     graders: int = typer.Option(1, help="grader processes on the same queue (scale-out)"),
     grader_concurrency: int = typer.Option(0, help="submissions each grader grades at once (0: its default)"),
     backlog: bool = typer.Option(False, help="graders paused while sending: graded/s of a queued backlog"),
+    scale: bool = typer.Option(
+        False,
+        help="on a backlog, one grader alone for the first 40 %, then every grader: both rates in one run",
+    ),
     workload: str = typer.Option("light", help="light (tests that do nothing) or cpu (tests that compute)"),
     out_name: str = typer.Option("pipeline.json"),
     log_dir: Path | None = typer.Option(None, help="each service's log in this folder"),
@@ -181,11 +224,15 @@ def main(
                 grader.start()
                 grader.wait_ready()
             grader_pids = [pids["grader"], *(g.proc.pid for g in more if g.proc is not None)]
-            paused = grader_pids if backlog else []
+            steps: list[tuple[list[int], int]] = []
+            if scale:
+                steps = [(grader_pids[:1], int(submissions * 0.4)), (grader_pids[1:], submissions)]
+            elif backlog:
+                steps = [(grader_pids, submissions)]
             gateway = config.url("gateway")
             with memory.sampling():
                 report = asyncio.run(
-                    _load(gateway, submissions, clients, infra, timeout, paused, WORKLOADS[workload])
+                    _load(gateway, submissions, clients, infra, timeout, steps, WORKLOADS[workload])
                 )
         finally:
             for grader in more:
@@ -193,7 +240,7 @@ def main(
             stack.stop()
     report["graders"] = graders
     report["grader_concurrency"] = grader_concurrency or None
-    report["backlog"] = backlog
+    report["backlog"] = backlog or scale
     report["workload"] = workload
     report["memory_mb"] = memory.figures()
     results.write(out_name.removesuffix(".json"), report)

@@ -2,6 +2,7 @@
 their own sandbox, units of work or clock."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -49,8 +50,9 @@ def create_app(
         units=units or runtime.units_of_work(SqlGraderStore),
         sandbox=sandbox,
         max_output_bytes=settings.max_output_bytes,
-        **({"clock": clock} if clock else {}),
     )
+    if clock is not None:
+        ctx = replace(ctx, clock=clock)
     runtime.consume(lambda subs: register(subs, ctx, settings.concurrency))
     app = runtime.http_app(
         "Gradeflow grader", [api_router], on_start=starting, info=info, on_stop=stopping, publishes=PUBLISHES

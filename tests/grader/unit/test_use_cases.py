@@ -21,10 +21,11 @@ from gradeflow_shared.limits import RunLimits
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS
 from gradeflow_shared.unit_of_work import claimed
 from grader.domain.errors import SandboxError, SuiteNotReceived, UnsupportedLanguage
-from grader.domain.grading import Checker, TestCase, limits_of
+from grader.domain.grading import Checker, Suite, TestCase, limits_of
 from grader.usecases import grading, languages, runs
 from grader.usecases.judging import judge
 from grader.usecases.ports import GraderContext
+from grader.usecases.suites import SuiteCache, suite_bytes
 from tests.grader.unit.fakes import FakeGraderStore, FakeSandbox, fake_units, ran
 from tests.support.fakes import FakeClock, FakeUnits
 
@@ -229,3 +230,34 @@ async def test_a_checker_decides_its_tests_and_a_build_that_does_not_compile_fai
     assert [r.verdict for r in without] == ["internal_error"] * 2, "no checker: never passed by default"
     broken = await FakeSandbox(compile_error="error").prepare("c", "x")
     assert [r.verdict for r in await judge(sandbox, broken, cases, limits, None)] == ["compilation_error"] * 2
+
+
+async def test_a_suite_is_read_from_the_store_once_then_kept() -> None:
+    ctx, units, suite = await _ready(FakeSandbox())
+    loads: list[uuid.UUID] = []
+    store_load = units.repos.load_suite
+
+    async def counting_load(assignment_id: uuid.UUID) -> Suite | None:
+        loads.append(assignment_id)
+        return await store_load(assignment_id)
+
+    units.repos.load_suite = counting_load  # type: ignore[method-assign]
+    for _ in range(3):
+        submission = _submission(suite)
+        await grading.grade(ctx, submission, Envelope.for_event(submission))
+    assert loads == [suite.assignment_id], "read once: a suite never changes once copied"
+    assert len(units.events(SubmissionGraded)) == 3
+
+
+def test_the_suite_cache_keeps_the_most_recent_within_its_bound() -> None:
+    case = TestCase(uuid.uuid4(), 1, "x" * 1000, "y" * 1000, 1, False)
+    suite = Suite(RunLimits(), None, [case])
+    cache = SuiteCache(max_bytes=3 * suite_bytes(suite))
+    ids = [uuid.uuid4() for _ in range(4)]
+    for assignment_id in ids[:3]:
+        cache.put(assignment_id, suite)
+    assert cache.get(ids[0]) is suite  # now the most recently used
+    cache.put(ids[3], suite)
+    assert cache.get(ids[1]) is None and len(cache) == 3, "the least recently used made room"
+    assert all(cache.get(i) is suite for i in (ids[0], ids[2], ids[3]))
+    SuiteCache(max_bytes=10).put(ids[0], suite)  # larger than the bound: not kept, no error

@@ -10,6 +10,7 @@ from uuid import UUID
 from gradeflow_shared.events import AssignmentPublished
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
 from grader.domain.grading import Sandbox, Suite, TestResult
+from grader.usecases.suites import SuiteCache
 
 
 class GraderStore(Protocol):
@@ -47,3 +48,4 @@ class GraderContext:
     sandbox: Sandbox
     max_output_bytes: int
     clock: Callable[[], datetime] = field(default=_now)
+    suites: SuiteCache = field(default_factory=SuiteCache)

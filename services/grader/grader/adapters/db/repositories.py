@@ -4,14 +4,27 @@ statements. Implements usecases.ports.GraderStore."""
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.events import AssignmentPublished
 from gradeflow_shared.limits import LIMIT_FIELDS, RunLimits
-from grader.adapters.db.tables import assignments, runs, test_cases, test_results
+from grader.adapters.db.tables import assignments, runs, test_cases
 from grader.domain.grading import Checker, Suite, TestCase, TestResult
+
+# A submission's results as arrays: one statement, compiled once (a multi-row VALUES was compiled
+# anew for every submission).
+_ADD_RESULTS = text(
+    """
+    INSERT INTO test_results (submission_id, test_id, verdict, time_ms, exit_code)
+    SELECT CAST(:submission_id AS uuid), r.test_id, r.verdict, r.time_ms, r.exit_code
+    FROM unnest(
+        CAST(:test_ids AS uuid[]), CAST(:verdicts AS text[]), CAST(:times_ms AS float8[]),
+        CAST(:exit_codes AS int[])
+    ) AS r(test_id, verdict, time_ms, exit_code)
+    """
+)
 
 
 class SqlGraderStore:
@@ -117,17 +130,13 @@ class SqlGraderStore:
             return False
         if results:
             await self._session.execute(
-                insert(test_results).values(
-                    [
-                        {
-                            "submission_id": submission_id,
-                            "test_id": r.case.test_id,
-                            "verdict": r.verdict,
-                            "time_ms": r.execution.time_ms,
-                            "exit_code": r.execution.exit_code,
-                        }
-                        for r in results
-                    ]
-                )
+                _ADD_RESULTS,
+                {
+                    "submission_id": submission_id,
+                    "test_ids": [r.case.test_id for r in results],
+                    "verdicts": [r.verdict for r in results],
+                    "times_ms": [r.execution.time_ms for r in results],
+                    "exit_codes": [r.execution.exit_code for r in results],
+                },
             )
         return True
