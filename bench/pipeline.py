@@ -123,7 +123,8 @@ async def _load(
     path_ms = [float(r["ms"]) for r in rows]
     first = resumed[0] if resumed else min(r["created_at"] for r in rows)
     span = (max(r["updated_at"] for r in rows) - first).total_seconds()
-    phases = _phases([r["updated_at"] for r in rows], resumed, [len(pids) for pids, _ in steps])
+    last_until = steps[-1][1] if steps else submissions
+    phases = _phases([r["updated_at"] for r in rows], resumed, [len(pids) for pids, _ in steps], last_until)
     return {
         "submissions": submissions,
         "clients": clients,
@@ -148,8 +149,8 @@ async def _load(
 async def _resume_in_steps(
     conn: asyncpg.Connection, steps: list[tuple[list[int], int]], submissions: int, timeout: float
 ) -> list[datetime]:
-    """Resume each step's graders, then wait until that step's count is graded (the last step:
-    every submission); the database's time at each resume."""
+    """Resume each step's graders, then wait until that step's count is graded; then until every
+    submission is. The database's time at each resume."""
     resumed: list[datetime] = []
     deadline = time.monotonic() + timeout
     for pids, until in steps or [([], submissions)]:
@@ -163,13 +164,23 @@ async def _resume_in_steps(
                 break
             # A step's end is watched closely: the next graders resume as soon as it comes.
             await asyncio.sleep(0.5 if until >= submissions else 0.05)
+    while time.monotonic() < deadline:
+        if (
+            await conn.fetchval("SELECT count(*) FROM gateway.submissions WHERE status = 'graded'")
+            >= submissions
+        ):
+            break
+        await asyncio.sleep(0.5)
     return resumed
 
 
-def _phases(graded_at: list[datetime], resumed: list[datetime], graders: list[int]) -> list[dict[str, Any]]:
-    """Graded/s in each step: from its graders' resume to the next step's (the last: to the last
-    one graded), counting what was graded in between."""
-    ends = [*resumed[1:], max(graded_at)] if graded_at else []
+def _phases(
+    graded_at: list[datetime], resumed: list[datetime], graders: list[int], last_until: int
+) -> list[dict[str, Any]]:
+    """Graded/s in each step: from its graders' resume to the next step's (the last: until
+    `last_until` were graded in all), counting what was graded in between."""
+    ordered = sorted(graded_at)
+    ends = [*resumed[1:], ordered[min(last_until, len(ordered)) - 1]] if ordered else []
     phases = []
     for start, end, running in zip(resumed, ends, itertools.accumulate(graders), strict=True):
         done = sum(1 for at in graded_at if start < at <= end)
@@ -226,7 +237,10 @@ def main(
             grader_pids = [pids["grader"], *(g.proc.pid for g in more if g.proc is not None)]
             steps: list[tuple[list[int], int]] = []
             if scale:
-                steps = [(grader_pids[:1], int(submissions * 0.4)), (grader_pids[1:], submissions)]
+                # The second phase ends while every grader still has work: the drain, when they
+                # run out one by one (the last submission graded by one alone), is not scale-out.
+                drained = submissions - 2 * len(grader_pids)
+                steps = [(grader_pids[:1], int(submissions * 0.4)), (grader_pids[1:], drained)]
             elif backlog:
                 steps = [(grader_pids, submissions)]
             gateway = config.url("gateway")

@@ -134,6 +134,10 @@ class Consuming:
         """Queue → what its messages are handed to (an in-memory test delivers to these)."""
         return {sub.queue: sub.deliver for sub in self._subscriptions}
 
+    def prefetches(self) -> dict[str, int]:
+        """Queue → how many of its messages this process holds unacknowledged at most."""
+        return {sub.queue: sub.prefetch for sub in self._subscriptions}
+
     async def start(self) -> None:
         self._connection = await robust_connection(self._url, self._connect_timeout)
         for sub in self._subscriptions:

@@ -53,7 +53,7 @@ def create_app(
     )
     if clock is not None:
         ctx = replace(ctx, clock=clock)
-    runtime.consume(lambda subs: register(subs, ctx, settings.concurrency))
+    runtime.consume(lambda subs: register(subs, ctx, settings.concurrency, settings.submissions_ahead))
     app = runtime.http_app(
         "Gradeflow grader", [api_router], on_start=starting, info=info, on_stop=stopping, publishes=PUBLISHES
     )

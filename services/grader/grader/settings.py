@@ -14,8 +14,12 @@ class GraderSettings(ServiceSettings):
 
     http_port: int = Field(default=8001, ge=1, le=65535)
     database_url: str = "postgresql+asyncpg://gradeflow_grader:grader-dev@localhost:5432/gradeflow"
-    # Submissions graded at once; the queue prefetch is tied to it (one unacked message per slot).
+    # Submissions graded at once (sandbox slots); the submissions queue's prefetch is this plus
+    # SUBMISSIONS_AHEAD: submissions taken ahead wait for a slot with their way in done (the run
+    # recorded, the suite read), so a slot that comes free does not wait for the broker and the
+    # database before it grades again.
     concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    submissions_ahead: int = Field(default=1, ge=0, le=64)
     max_output_bytes: int = Field(default=64 * 1024, ge=1024)
     # The sandbox: its working directory, and the first of the unprivileged uids it runs code as
     # (one per concurrent submission: CONCURRENCY uids from SANDBOX_UID_BASE on).

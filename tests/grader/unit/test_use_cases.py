@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
+from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.errors import PermanentError, TransientError, disposition
 from gradeflow_shared.events import (
@@ -18,16 +20,18 @@ from gradeflow_shared.events import (
     TestCaseSpec,
 )
 from gradeflow_shared.limits import RunLimits
-from gradeflow_shared.topology import GRADER_ASSIGNMENTS
+from gradeflow_shared.telemetry import Telemetry
+from gradeflow_shared.topology import GRADER_ASSIGNMENTS, GRADER_RUNS, GRADER_SUBMISSIONS
 from gradeflow_shared.unit_of_work import claimed
 from grader.domain.errors import SandboxError, SuiteNotReceived, UnsupportedLanguage
 from grader.domain.grading import Checker, Suite, TestCase, limits_of
+from grader.handlers.messages import register
 from grader.usecases import grading, languages, runs
 from grader.usecases.judging import judge
 from grader.usecases.ports import GraderContext
 from grader.usecases.suites import SuiteCache, suite_bytes
 from tests.grader.unit.fakes import FakeGraderStore, FakeSandbox, fake_units, ran
-from tests.support.fakes import FakeClock, FakeUnits
+from tests.support.fakes import FakeClock, FakeUnits, RecordingPublisher
 
 
 def _suite(weights: tuple[int, ...] = (1, 2, 3)) -> AssignmentPublished:
@@ -261,3 +265,18 @@ def test_the_suite_cache_keeps_the_most_recent_within_its_bound() -> None:
     assert cache.get(ids[1]) is None and len(cache) == 3, "the least recently used made room"
     assert all(cache.get(i) is suite for i in (ids[0], ids[2], ids[3]))
     SuiteCache(max_bytes=10).put(ids[0], suite)  # larger than the bound: not kept, no error
+
+
+@pytest.mark.parametrize(("concurrency", "ahead"), [(1, 1), (4, 0), (2, 3)])
+def test_the_grader_takes_submissions_ahead_of_its_slots_and_runs_one_per_slot(
+    concurrency: int, ahead: int
+) -> None:
+    consuming = Consuming("amqp://unused/")
+    publisher = RecordingPublisher()
+    policy = MessagingPolicy(retry_delays_ms=(1000,), handler_timeout_seconds=10, prefetch=16)
+    subs = Subscriptions(publisher, policy, Telemetry(publisher), consuming)
+    ctx = GraderContext(fake_units(), FakeSandbox(), max_output_bytes=1024)
+    register(subs, ctx, concurrency, ahead)
+    prefetches = consuming.prefetches()
+    assert prefetches[GRADER_SUBMISSIONS.queue] == concurrency + ahead
+    assert prefetches[GRADER_RUNS.queue] == concurrency, "runs are not taken ahead"

@@ -18,7 +18,7 @@ from grader.usecases.ports import GraderContext
 PUBLISHES: tuple[type[Event], ...] = (GradingStarted, SubmissionGraded, RunCompleted)
 
 
-def register(subs: Subscriptions, ctx: GraderContext, concurrency: int) -> None:
+def register(subs: Subscriptions, ctx: GraderContext, concurrency: int, ahead: int = 0) -> None:
     async def on_submission(event: SubmissionCreated, envelope: Envelope) -> None:
         await grading.grade(ctx, event, envelope)
 
@@ -26,9 +26,10 @@ def register(subs: Subscriptions, ctx: GraderContext, concurrency: int) -> None:
         await runs.execute_run(ctx, event, envelope)
 
     subs.add_claimed(GRADER_ASSIGNMENTS, AssignmentPublished, ctx.units, grading.copy_suite)
-    # Prefetch = concurrency: each slot holds one unacknowledged submission, no more. Grading and
-    # runs are idempotent by business key and by message id, around the sandbox (see use cases).
-    subs.add(GRADER_SUBMISSIONS, SubmissionCreated, on_submission, prefetch=concurrency)
+    # Prefetch = concurrency + ahead: each slot holds one unacknowledged submission, and `ahead`
+    # more wait for a slot with their way in done (the sandbox's slots bound what runs at once).
+    # Grading and runs are idempotent by business key and by message id, around the sandbox.
+    subs.add(GRADER_SUBMISSIONS, SubmissionCreated, on_submission, prefetch=concurrency + ahead)
     # Runs share the sandbox's slots with submissions; their own queue keeps them from waiting
     # behind a backlog of submissions.
     subs.add(GRADER_RUNS, RunRequested, on_run, prefetch=concurrency)
