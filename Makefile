@@ -47,7 +47,7 @@ format: install
 # bench/results/*.json with its plots (bench/report.py).
 bench: install
 	$(UV) run --frozen python -m bench.pipeline --submissions 600 --clients 20
-	$(UV) run --frozen python -m bench.pipeline --submissions 200 --graders 2 --grader-concurrency 1 --scale --workload cpu --out-name pipeline-scale.json
+	$(UV) run --frozen python -m bench.pipeline --submissions 240 --graders 2 --grader-concurrency 1 --scale --workload cpu --out-name pipeline-scale.json
 	$(UV) run --frozen python -m bench.pipeline --submissions 300 --graders 2 --grader-concurrency 1 --scale --out-name pipeline-scale-light.json
 	$(UV) run --frozen python -m bench.gateway
 	$(UV) run --frozen python -m bench.consumers
