@@ -180,7 +180,9 @@ def _phases(
     """Graded/s in each step: from its graders' resume to the next step's (the last: until
     `last_until` were graded in all), counting what was graded in between."""
     ordered = sorted(graded_at)
-    ends = [*resumed[1:], ordered[min(last_until, len(ordered)) - 1]] if ordered else []
+    if not resumed or not ordered:
+        return []  # nothing paused: one phase, the whole run's
+    ends = [*resumed[1:], ordered[min(last_until, len(ordered)) - 1]]
     phases = []
     for start, end, running in zip(resumed, ends, itertools.accumulate(graders), strict=True):
         done = sum(1 for at in graded_at if start < at <= end)
