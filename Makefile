@@ -48,11 +48,10 @@ format: install
 bench: install
 	$(UV) run --frozen python -m bench.pipeline --submissions 600 --clients 20
 	$(UV) run --frozen python -m bench.pipeline --submissions 240 --graders 2 --grader-concurrency 1 --scale --workload cpu --out-name pipeline-scale.json
-	$(UV) run --frozen python -m bench.pipeline --submissions 300 --graders 2 --grader-concurrency 1 --scale --out-name pipeline-scale-light.json
 	$(UV) run --frozen python -m bench.gateway
 	$(UV) run --frozen python -m bench.consumers
-	$(UV) run --frozen python -m bench.grader
-	$(UV) run --frozen python -m bench.jobe --seconds 15
+	$(UV) run --frozen python -m bench.grader --baseline ""
+	$(UV) run --frozen python -m bench.jobe --seconds 10
 	$(UV) run --frozen python -m bench.report
 
 bench-pipeline: install
