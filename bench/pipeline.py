@@ -146,6 +146,14 @@ async def _load(
     }
 
 
+async def _wait_graded(conn: asyncpg.Connection, count: int, deadline: float, poll: float) -> None:
+    query = "SELECT count(*) FROM gateway.submissions WHERE status = 'graded'"
+    while time.monotonic() < deadline:
+        if await conn.fetchval(query) >= count:
+            return
+        await asyncio.sleep(poll)
+
+
 async def _resume_in_steps(
     conn: asyncpg.Connection, steps: list[tuple[list[int], int]], submissions: int, timeout: float
 ) -> list[datetime]:
@@ -153,24 +161,13 @@ async def _resume_in_steps(
     submission is. The database's time at each resume."""
     resumed: list[datetime] = []
     deadline = time.monotonic() + timeout
-    for pids, until in steps or [([], submissions)]:
-        if pids:
-            resumed.append(await conn.fetchval("SELECT now()"))
-            for pid in pids:
-                os.killpg(pid, signal.SIGCONT)
-        while time.monotonic() < deadline:
-            graded = await conn.fetchval("SELECT count(*) FROM gateway.submissions WHERE status = 'graded'")
-            if graded >= until:
-                break
-            # A step's end is watched closely: the next graders resume as soon as it comes.
-            await asyncio.sleep(0.5 if until >= submissions else 0.05)
-    while time.monotonic() < deadline:
-        if (
-            await conn.fetchval("SELECT count(*) FROM gateway.submissions WHERE status = 'graded'")
-            >= submissions
-        ):
-            break
-        await asyncio.sleep(0.5)
+    for pids, until in steps:
+        resumed.append(await conn.fetchval("SELECT now()"))
+        for pid in pids:
+            os.killpg(pid, signal.SIGCONT)
+        # A step's end is watched closely: the next graders resume as soon as it comes.
+        await _wait_graded(conn, until, deadline, 0.05)
+    await _wait_graded(conn, submissions, deadline, 0.5)
     return resumed
 
 
