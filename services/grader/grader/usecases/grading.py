@@ -70,10 +70,12 @@ async def _start(ctx: GraderContext, event: SubmissionCreated, envelope: Envelop
     async with ctx.units() as uow:
         if await uow.repos.run_finished(event.submission_id):
             return None
-        suite = ctx.suites.get(event.assignment_id) or await uow.repos.load_suite(event.assignment_id)
+        suite = ctx.suites.get(event.assignment_id)
         if suite is None:
-            raise SuiteNotReceived(f"test suite of assignment {event.assignment_id} not received yet")
-        ctx.suites.put(event.assignment_id, suite)
+            suite = await uow.repos.load_suite(event.assignment_id)
+            if suite is None:
+                raise SuiteNotReceived(f"test suite of assignment {event.assignment_id} not received yet")
+            ctx.suites.put(event.assignment_id, suite)
         if await uow.repos.start_run(
             event.submission_id, event.assignment_id, event.student_id, event.language
         ):

@@ -30,8 +30,10 @@ class SuiteCache:
         return found[0]
 
     def put(self, assignment_id: UUID, suite: Suite) -> None:
+        if assignment_id in self._suites:
+            return
         size = suite_bytes(suite)
-        if size > self._max_bytes or assignment_id in self._suites:
+        if size > self._max_bytes:
             return
         self._suites[assignment_id] = (suite, size)
         self._bytes += size
