@@ -21,7 +21,7 @@ from gradeflow_shared.events import Event
 
 log = logging.getLogger(__name__)
 PASS_TIMEOUT_SECONDS = 30.0
-MAX_BACKOFF_SECONDS = 5.0
+FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 0.4, 5.0
 
 
 async def stage_events(
@@ -56,7 +56,7 @@ class OutboxRelay:
         sessions: SessionFactory,
         publisher: Publisher,
         outbox: Table,
-        poll_seconds: float = 0.2,
+        poll_seconds: float = 1.0,
         batch_size: int = 100,
     ) -> None:
         self._sessions = sessions
@@ -88,7 +88,7 @@ class OutboxRelay:
                 # The broker (or database) is down: back off, and do not let every new write's
                 # wake() turn the relay into a busy loop of failing publishes.
                 failing += 1
-                await asyncio.sleep(min(MAX_BACKOFF_SECONDS, self._poll * 2**failing))
+                await asyncio.sleep(min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2 ** (failing - 1)))
                 continue
             failing = 0
             if sent < self._batch:

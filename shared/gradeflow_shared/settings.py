@@ -40,7 +40,9 @@ class ServiceSettings(BaseSettings):
     # requests in the short stalls of a process well within its capacity (docs/benchmarks.md).
     max_in_flight: int = Field(default=256, ge=0, le=10_000)
     prefetch: int = Field(default=16, ge=1, le=1000)
-    outbox_poll_seconds: float = Field(default=0.2, gt=0)
+    # A commit that staged events wakes its process's relay at once; the poll finds what another
+    # replica left (it died between commit and publish), so it can be slow: it runs all day.
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
     # Job reports wait this long to go out together (telemetry.py). A report is read by a monitor
     # that looks every 5 s; flushing every 50 ms sent one telemetry message per job at a few jobs a
     # second — as many messages as the work itself (docs/benchmarks.md, "Pipeline").

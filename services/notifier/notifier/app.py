@@ -6,6 +6,7 @@ from gradeflow_shared.auth import Unauthenticated
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from gradeflow_shared.targets import TargetGuard
+from notifier.adapters.db.due import DueDeliveries
 from notifier.adapters.db.feed import PgInboxFeed
 from notifier.adapters.db.repositories import SqlNotifierStore
 from notifier.adapters.db.tables import SCHEMA, inbox, outbox
@@ -67,6 +68,8 @@ def create_app(
         dispatchers.append(Dispatcher("digest", work, mailer or smtp, compose_digests, email_policy))
     for dispatcher in dispatchers:
         runtime.alongside(dispatcher.run, dispatcher.stop)
+    due = DueDeliveries(settings.database_url, {d.channel: d.wake for d in dispatchers})
+    runtime.alongside(due.run, due.stop)
     feed = PgInboxFeed(settings.database_url, settings.max_live_streams)
     runtime.alongside(feed.run, feed.stop)
 

@@ -6,15 +6,22 @@ server's words."""
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 import pytest
 
 from gradeflow_shared.broker import Publisher, message_for
 from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.runtime import Runtime
+from notifier.adapters.db.due import DueDeliveries
+from notifier.adapters.db.repositories import SqlNotifierStore
+from notifier.adapters.db.tables import SCHEMA, inbox, outbox
+from notifier.adapters.mail import render
 from notifier.app import create_app
+from notifier.domain.delivery import Mail, SendResult
 from notifier.settings import NotifierSettings
+from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher, one_each
 from tests.notifier.events import course_event
 from tests.support.apps import serving
 from tests.support.infra import Infra
@@ -131,3 +138,59 @@ async def test_a_550_is_recorded_as_failed_with_the_servers_words(
         "SELECT last_error FROM notifier.deliveries WHERE address = $1 AND state = 'failed'", emails[0]
     )
     assert error.startswith("550") and "no such mailbox" in error
+
+
+class _Recording:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, mails: Sequence[Mail]) -> list[SendResult]:
+        self.sent.extend(m.to for m in mails)
+        return [SendResult("sent") for _ in mails]
+
+
+async def test_an_idle_dispatcher_is_woken_by_the_commit_that_stages_an_email(
+    infra: Infra, db: asyncpg.Connection
+) -> None:
+    """The staging statement's NOTIFY (sent at commit) wakes the email dispatcher, which otherwise
+    looks only every `idle_seconds` — a minute here, so only the notice can explain a prompt send."""
+    settings = NotifierSettings(
+        amqp_url=infra.amqp_url,
+        database_url=infra.database_url("notifier"),
+        environment="test",
+        auth_secret=infra.secret,
+    )
+    runtime = Runtime.build(settings, SCHEMA, outbox, inbox)
+    units = runtime.units_of_work(lambda s: SqlNotifierStore(s, settings.digest_window_seconds))
+    sender = _Recording()
+    dispatcher = Dispatcher("email", units, sender, one_each(render), DeliveryPolicy(idle_seconds=60))
+    due = DueDeliveries(settings.database_url, {"email": dispatcher.wake})
+    tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(due.run())]
+    user, address = uuid.uuid4(), f"woken.{uuid.uuid4().hex[:8]}@example.com"
+    await db.execute(
+        "INSERT INTO notifier.recipients (user_id, email, name) VALUES ($1, $2, 'x')", user, address
+    )
+    try:
+        await asyncio.sleep(1.5)  # listening, its first looks done: the dispatcher idles
+        assert address not in sender.sent
+        message = {
+            "kind": "test",
+            "title": "Hi",
+            "body": "b",
+            "data": {},
+            "category": "grade",
+            "priority": "normal",
+        }
+        async with units() as uow:
+            await uow.repos.add_notifications([(uuid.uuid4(), user)], message)
+            await uow.commit()
+        deadline = asyncio.get_running_loop().time() + 15
+        while address not in sender.sent:
+            assert asyncio.get_running_loop().time() < deadline, "not sent: the commit's notice woke nothing"
+            await asyncio.sleep(0.05)
+    finally:
+        dispatcher.stop()
+        due.stop()
+        await asyncio.gather(*tasks)
+        await runtime.engine.dispose()
+    assert sender.sent.count(address) == 1

@@ -5,7 +5,6 @@ target that now resolves to a private address, ends it (recorded). At least once
 see a PUT again if the gateway dies between the call and recording it, so the token is the key."""
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ from uuid import UUID
 from gateway.domain import judge0
 from gateway.usecases import runs
 from gateway.usecases.ports import CallbackSender, Context
+from gradeflow_shared.pacing import Pace
 
 log = logging.getLogger(__name__)
 BATCH = 32
@@ -26,19 +26,20 @@ class Callbacks:
     sender: CallbackSender
     max_tries: int
     backoff_seconds: float = 1.0
-    poll_seconds: float = 0.2
-    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Looks for due callbacks every 0.2 s while it finds some, growing to every second while it
+    # finds none (an idle gateway's look a second, not five).
+    pace: Pace = field(default_factory=lambda: Pace(0.2, 1.0))
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
+        while not self.pace.stopping:
+            self.pace.began()
             try:
                 sent = await self.once()
             except Exception as exc:  # the database away: try again soon
                 log.warning("callbacks not dispatched: %s", exc)
                 sent = 0
-            if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
+            if sent < BATCH:  # a full batch: more may be due at once
+                await self.pace.wait(found=sent > 0)
 
     async def once(self) -> int:
         """Every callback due now, PUT concurrently; how many were taken."""
@@ -67,4 +68,4 @@ class Callbacks:
             await uow.commit()
 
     def stop(self) -> None:
-        self._stopping.set()
+        self.pace.stop()

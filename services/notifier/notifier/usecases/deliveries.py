@@ -4,14 +4,13 @@ sender at its pace, and each one's answer recorded — sent; a temporary refusal
 server, a 5xx or a timeout from a webhook receiver, a lost connection) due again after a backoff;
 a permanent one, or the last attempt, failed with the other end's words."""
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from gradeflow_shared.pacing import Pace
 from notifier.usecases.ports import Sender, Units
 
 log = logging.getLogger(__name__)
@@ -22,7 +21,10 @@ class DeliveryPolicy:
     batch: int = 500
     lease_seconds: float = 120.0  # longer than a batch takes at the slowest pace allowed
     retry_delays_seconds: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 1800.0)
-    idle_seconds: float = 0.2  # how often to look for due emails when there were none
+    # Looks for due deliveries at most this often when told of new ones, and at least every
+    # `idle_seconds` (what comes due by itself: a retry's time, a digest's window, a lease).
+    busy_seconds: float = 0.2
+    idle_seconds: float = 2.0
 
 
 # What a batch of due deliveries becomes: items to send (a mail, a call), each with the
@@ -40,7 +42,11 @@ class Dispatcher:
     ) -> None:
         self.channel = channel
         self._units, self._sender, self._compose, self._policy = units, sender, compose, policy
-        self._stopping = asyncio.Event()
+        self._pace = Pace(policy.busy_seconds, policy.idle_seconds)
+
+    def wake(self) -> None:
+        """New deliveries on this channel were committed: look soon."""
+        self._pace.wake()
 
     async def dispatch_once(self) -> int:
         """One batch: how many deliveries were taken."""
@@ -73,15 +79,15 @@ class Dispatcher:
         return len(due)
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
+        while not self._pace.stopping:
+            self._pace.began()
             try:
                 taken = await self.dispatch_once()
             except Exception:  # the database away, say: the leases bring the batch back later
                 log.exception("%s: a batch failed", self.channel)
                 taken = 0
-            if not taken:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._policy.idle_seconds)
+            if taken < self._policy.batch:  # a full batch: more may be due at once
+                await self._pace.wait(found=taken > 0)
 
     def stop(self) -> None:
-        self._stopping.set()
+        self._pace.stop()

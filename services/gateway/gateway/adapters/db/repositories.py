@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import FromClause, Row, Select, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import FromClause, Row, Select, Text, cast, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,7 +106,6 @@ _TAKE_KEY = text(
 )
 
 
-_ANNOUNCE = text("SELECT pg_notify(:channel, :id)")
 Before = tuple[datetime, UUID] | None
 
 
@@ -494,15 +493,16 @@ class SqlGatewayStore:
     ) -> int:
         """Move a submission forward; statuses not in `allowed_from` are left alone (late events).
         A move is announced to the live streams following the submission (NOTIFY: at commit)."""
-        stmt = (
+        # One round trip: the update, and the notice of what it moved.
+        moved = (
             update(submissions)
             .where(submissions.c.id == submission_id, submissions.c.status.in_(allowed_from))
             .values(updated_at=func.now(), **values)
+            .returning(submissions.c.id)
+            .cte("moved")
         )
-        moved = int((await self._session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
-        if moved:
-            await self._session.execute(_ANNOUNCE, {"channel": SUBMISSIONS_CHANNEL, "id": str(submission_id)})
-        return moved
+        notices = func.count(func.pg_notify(SUBMISSIONS_CHANNEL, cast(moved.c.id, Text)))
+        return int(await self._session.scalar(select(notices).select_from(moved)) or 0)
 
     async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Row[Any]]:
         """Insert the runs in one round trip; rows come back in the order given."""

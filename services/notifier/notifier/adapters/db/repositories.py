@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.ids import new_id
+from notifier.adapters.db.due import DUE_CHANNEL
 from notifier.adapters.db.feed import FEED_CHANNEL
 from notifier.adapters.db.tables import (
     course_events,
@@ -29,7 +30,8 @@ from notifier.adapters.db.tables import (
 # the digest, a place in the digest due when the window closes), and a call to each of the
 # recipient's webhooks — unless the recipient turned that channel off for the category. Last, the
 # rows written are announced (NOTIFY, sent at commit: only what committed) to every replica's live
-# streams, a hundred "user:notification" pairs a notice (a notice holds at most 8,000 bytes).
+# streams, a hundred "user:notification" pairs a notice (a notice holds at most 8,000 bytes), and
+# each channel given deliveries due now to every replica's dispatchers (DUE_CHANNEL).
 _ADD_MANY = text(
     "WITH added AS ("
     " INSERT INTO notifier.notifications (id, user_id, kind, title, body, data, category, priority)"
@@ -47,18 +49,21 @@ _ADD_MANY = text(
     "  LATERAL (SELECT CASE WHEN r.digest AND :priority = 'low' THEN 'digest' ELSE 'email' END) AS d(channel)"
     " WHERE NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
     "  AND p.channel = 'email' AND p.category = :category AND NOT p.enabled)"
-    " ON CONFLICT (id) DO NOTHING), "
+    " ON CONFLICT (id) DO NOTHING RETURNING channel), "
     "calls AS ("
     " INSERT INTO notifier.deliveries (id, notification_id, channel, address, webhook_id)"
     " SELECT CAST(md5(added.id::text || w.id::text) AS uuid), added.id, 'webhook', w.url, w.id"
     " FROM added JOIN notifier.webhooks w ON w.user_id = added.user_id"
     " WHERE NOT EXISTS (SELECT 1 FROM notifier.preferences p WHERE p.user_id = added.user_id"
     "  AND p.channel = 'webhook' AND p.category = :category AND NOT p.enabled)"
-    " ON CONFLICT (id) DO NOTHING) "
-    "SELECT count(pg_notify(:feed, pairs)) FROM ("
+    " ON CONFLICT (id) DO NOTHING RETURNING channel) "
+    "SELECT (SELECT count(pg_notify(:feed, pairs)) FROM ("
     " SELECT string_agg(user_id::text || ':' || id::text, ',') AS pairs"
     " FROM (SELECT id, user_id, (row_number() OVER ()) / 100 AS notice FROM added) AS numbered"
-    " GROUP BY notice) AS notices"
+    " GROUP BY notice) AS notices)"
+    " + (SELECT count(pg_notify(:due, channel)) FROM (SELECT DISTINCT channel FROM"
+    " (SELECT channel FROM emails UNION ALL SELECT channel FROM calls) AS staged"
+    " WHERE channel <> 'digest') AS channels)"
 )
 
 # Members (one enrollment, or a roster's thousand) in three statements, however many there are.
@@ -173,6 +178,7 @@ class SqlNotifierStore:
             "data": json.dumps(message["data"]),
             "window": self._digest_window,
             "feed": FEED_CHANNEL,
+            "due": DUE_CHANNEL,
         }
         await self._session.execute(_ADD_MANY, params)
 
