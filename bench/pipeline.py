@@ -5,9 +5,10 @@ submissions sent by concurrent clients; figures for the API (POST latency) and t
 With --backlog the graders are paused (SIGSTOP) while the submissions are sent and published, then
 resumed: graded/s is then the graders' own rate on a queued backlog, from resuming to the last one
 graded, with nothing else of the run competing for the cores. With --scale (and --graders 2)
-the first grader is resumed alone until 40 % are graded, then the second: one grader's rate and
-two graders' in the same run, on the same stack a few seconds apart (the scale-out figure: runs
-minutes apart differ by more than the machine's speed allows comparing).
+one grader works alone, then all, in turn (one, all, one, all, one: SCALE_CUTS): one grader's rate
+and all graders' in the same run, on the same stack, through the same drift of the machine's
+speed (the scale-out figure); beside it, what two bare processes running the same loop make of the
+machine's two vCPUs (bench/ceiling.py).
 
     uv run python -m bench.pipeline --submissions 300 --clients 20 [--graders 2 --backlog]
     uv run python -m bench.pipeline --submissions 200 --graders 2 --grader-concurrency 1 --scale \
@@ -22,7 +23,7 @@ import itertools
 import os
 import signal
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ import asyncpg
 import httpx
 import typer
 
-from bench import results
+from bench import ceiling, results
 from bench.course import SUM_TESTS, course_with_students, free_port, sum_tests
 from bench.memory import Memory
 from gradeflow_tools import smtp_sink
@@ -62,6 +63,16 @@ CPU = Workload(sum_tests(100_000, 200_000, 300_000, 400_000, 500_000), _LOOP.for
 WORKLOADS = {"light": LIGHT, "cpu": CPU}
 
 
+@dataclass(frozen=True)
+class Step:
+    """At its start these graders are resumed and those paused (SIGSTOP, process group: the
+    sandboxes too); it lasts until `until` submissions are graded in all."""
+
+    resume: list[int]
+    until: int
+    pause: list[int] = field(default_factory=list)
+
+
 async def _published(conn: asyncpg.Connection, timeout: float) -> None:
     """Wait until the gateway's relay has published every staged event."""
     deadline = time.monotonic() + timeout
@@ -77,13 +88,13 @@ async def _load(
     clients: int,
     infra: Infra,
     timeout: float,
-    steps: list[tuple[list[int], int]],
+    steps: list[Step],
     workload: Workload,
 ) -> dict[str, Any]:
-    """`steps`: graders paused while the submissions are sent, then resumed step by step — each
-    step's graders, until its count of submissions is graded."""
-    for pids, _ in steps:
-        for pid in pids:
+    """`steps`: graders paused while the submissions are sent, then resumed (or paused) step by
+    step, each step lasting until its count of submissions is graded."""
+    for step in steps:
+        for pid in step.resume:
             os.killpg(pid, signal.SIGSTOP)
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
         assignment_id, tokens = await course_with_students(client, clients, workload.tests)
@@ -114,7 +125,7 @@ async def _load(
     try:
         if steps:
             await _published(conn, timeout)
-        resumed = await _resume_in_steps(conn, steps, submissions, timeout)
+        started = await _run_steps(conn, steps, submissions, timeout)
         rows = await conn.fetch(
             "SELECT extract(epoch FROM updated_at - created_at) * 1000 AS ms, created_at, updated_at "
             "FROM gateway.submissions WHERE status = 'graded'"
@@ -122,10 +133,11 @@ async def _load(
     finally:
         await conn.close()
     path_ms = [float(r["ms"]) for r in rows]
-    first = resumed[0] if resumed else min(r["created_at"] for r in rows)
+    first = started[0] if started else min(r["created_at"] for r in rows)
     span = (max(r["updated_at"] for r in rows) - first).total_seconds()
-    last_until = steps[-1][1] if steps else submissions
-    phases = _phases([r["updated_at"] for r in rows], resumed, [len(pids) for pids, _ in steps], last_until)
+    last_until = steps[-1].until if steps else submissions
+    running = list(itertools.accumulate(len(s.resume) - len(s.pause) for s in steps))
+    phases = _phases([r["updated_at"] for r in rows], started, running, last_until)
     return {
         "submissions": submissions,
         "clients": clients,
@@ -155,43 +167,85 @@ async def _wait_graded(conn: asyncpg.Connection, count: int, deadline: float, po
         await asyncio.sleep(poll)
 
 
-async def _resume_in_steps(
-    conn: asyncpg.Connection, steps: list[tuple[list[int], int]], submissions: int, timeout: float
+async def _run_steps(
+    conn: asyncpg.Connection, steps: list[Step], submissions: int, timeout: float
 ) -> list[datetime]:
-    """Resume each step's graders, then wait until that step's count is graded; then until every
-    submission is. The database's time at each resume."""
-    resumed: list[datetime] = []
+    """Each step: its graders resumed and paused, then wait until its count is graded; then every
+    grader resumed, until every submission is graded. The database's time at each step's start."""
+    started: list[datetime] = []
     deadline = time.monotonic() + timeout
-    for i, (pids, until) in enumerate(steps):
-        resumed.append(await conn.fetchval("SELECT now()"))
-        for pid in pids:
+    for step in steps:
+        started.append(await conn.fetchval("SELECT now()"))
+        for pid in step.pause:
+            os.killpg(pid, signal.SIGSTOP)
+        for pid in step.resume:
             os.killpg(pid, signal.SIGCONT)
-        # A step's end is watched closely when the next graders resume as soon as it comes; the
-        # last step's end is read off the graded times, so it is looked at seldom (each look is
-        # a query the database answers beside the graders).
-        await _wait_graded(conn, until, deadline, 0.05 if i < len(steps) - 1 else 0.5)
+        # Each look is a query the database answers beside the graders, so a step's end is looked
+        # for a few times a second: a step that runs on a little past its count changes no rate
+        # (each is what was graded between the steps' starts, by the database's clock).
+        await _wait_graded(conn, step.until, deadline, 0.2)
+    for step in steps:
+        for pid in step.pause:
+            os.killpg(pid, signal.SIGCONT)
     await _wait_graded(conn, submissions, deadline, 0.5)
-    return resumed
+    return started
 
 
 def _phases(
-    graded_at: list[datetime], resumed: list[datetime], graders: list[int], last_until: int
+    graded_at: list[datetime], started: list[datetime], running: list[int], last_until: int
 ) -> list[dict[str, Any]]:
-    """Graded/s in each step: from its graders' resume to the next step's (the last: until
-    `last_until` were graded in all), counting what was graded in between."""
+    """Graded/s in each step, with `running` graders: from its start to the next step's (the last:
+    until `last_until` were graded in all), counting what was graded in between."""
     ordered = sorted(graded_at)
-    if not resumed or not ordered:
+    if not started or not ordered:
         return []  # nothing paused: one phase, the whole run's
-    ends = [*resumed[1:], ordered[min(last_until, len(ordered)) - 1]]
+    ends = [*started[1:], ordered[min(last_until, len(ordered)) - 1]]
     phases = []
-    for start, end, running in zip(resumed, ends, itertools.accumulate(graders), strict=True):
+    for start, end, graders in zip(started, ends, running, strict=True):
         done = sum(1 for at in graded_at if start < at <= end)
         seconds = (end - start).total_seconds()
         rate = round(done / seconds, 2) if seconds > 0 else None
         phases.append(
-            {"graders": running, "graded": done, "seconds": round(seconds, 2), "graded_per_second": rate}
+            {"graders": graders, "graded": done, "seconds": round(seconds, 2), "graded_per_second": rate}
         )
     return phases
+
+
+# Where each phase of the scale-out run ends (a fraction of the submissions graded): one grader,
+# all, one, all, one; the rest is drained by all and not measured.
+SCALE_CUTS = (0.12, 0.37, 0.49, 0.74, 0.86)
+
+
+def _alternating(first: list[int], others: list[int], submissions: int) -> list[Step]:
+    """One grader alone and all of them in turn: the machine's speed moves from minute to minute
+    by more than the figure tolerates (the same lone grader measured 6.1 and 7.4 graded/s within
+    the hour), and a run's first seconds are its slowest; phases taken in turn see the same drift.
+    A grader paused between phases holds what it had taken (the submission it was grading, the
+    one taken ahead) until it is resumed in the next phase of all, which finishes them (a test
+    paused past its wall-clock limit is stopped there)."""
+    steps = []
+    for i, cut in enumerate(SCALE_CUTS):
+        until = int(submissions * cut)
+        if i == 0:
+            steps.append(Step(first, until))
+        elif i % 2:
+            steps.append(Step(others, until))
+        else:
+            steps.append(Step([], until, pause=others))
+    return steps
+
+
+def scale_out(phases: list[dict[str, Any]]) -> dict[str, Any]:
+    """One grader's rate (its phases together) and all graders' (theirs), and the ratio."""
+    most = max(p["graders"] for p in phases)
+    rates = {}
+    for name, graders in (("one", 1), ("all", most)):
+        graded = sum(p["graded"] for p in phases if p["graders"] == graders)
+        seconds = sum(p["seconds"] for p in phases if p["graders"] == graders)
+        rates[name] = {"graders": graders, "graded": graded, "seconds": round(seconds, 2),
+                       "graded_per_second": round(graded / seconds, 2)}  # fmt: skip
+    rates["ratio"] = round(rates["all"]["graded_per_second"] / rates["one"]["graded_per_second"], 3)
+    return rates
 
 
 def main(
@@ -209,6 +263,8 @@ def main(
     out_name: str = typer.Option("pipeline.json"),
     log_dir: Path | None = typer.Option(None, help="each service's log in this folder"),
 ) -> None:
+    # Measured first, on a quiet machine: what two bare processes make of its two vCPUs.
+    machine_ceiling = ceiling.measure() if scale else None
     # The notifier's grade emails go to an SMTP sink in this process, as a deployment's go to its
     # relay (with none, each would be refused and retried, a cost no deployment has).
     sink, smtp_port = smtp_sink.MailSink(keep=False), free_port()
@@ -243,14 +299,11 @@ def main(
                 grader.start()
                 grader.wait_ready()
             grader_pids = [pids["grader"], *(g.proc.pid for g in more if g.proc is not None)]
-            steps: list[tuple[list[int], int]] = []
+            steps: list[Step] = []
             if scale:
-                # The second phase ends while every grader still has work: the drain, when they
-                # run out one by one (the last submission graded by one alone), is not scale-out.
-                drained = submissions - 2 * len(grader_pids)
-                steps = [(grader_pids[:1], int(submissions * 0.4)), (grader_pids[1:], drained)]
+                steps = _alternating(grader_pids[:1], grader_pids[1:], submissions)
             elif backlog:
-                steps = [(grader_pids, submissions)]
+                steps = [Step(grader_pids, submissions)]
             gateway = config.url("gateway")
             with memory.sampling():
                 report = asyncio.run(
@@ -264,6 +317,8 @@ def main(
     report["emails_accepted"] = sink.accepted
     report["graders"] = graders
     report["grader_concurrency"] = grader_concurrency or None
+    if scale:
+        report["scale"] = {**scale_out(report["phases"]), "bare_processes": machine_ceiling}
     report["backlog"] = backlog or scale
     report["workload"] = workload
     report["memory_mb"] = memory.figures()
