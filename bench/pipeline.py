@@ -35,8 +35,9 @@ import typer
 from bench import ceiling, results
 from bench.course import SUM_TESTS, course_with_students, free_port, sum_tests
 from bench.memory import Memory
-from gradeflow_tools import smtp_sink
 from gradeflow_tools.scratch import Infra, provisioned_infra
+from gradeflow_tools.smtp_sink import MailSink
+from gradeflow_tools.smtp_sink import start as start_smtp
 from gradeflow_tools.stack import SERVICES, ServiceProcess, Stack
 
 
@@ -60,7 +61,10 @@ LIGHT = Workload(
 # 100 ms of CPU in the sandbox): grading, not the path around it, is what costs.
 _LOOP = "n = int(input())\ntotal = 0\nfor i in range(1, n + 1):\n    total += i\nprint(total{})\n"
 CPU = Workload(sum_tests(100_000, 200_000, 300_000, 400_000, 500_000), _LOOP.format(""), _LOOP.format(" + 1"))
-WORKLOADS = {"light": LIGHT, "cpu": CPU}
+# Ten times as much (about a second a submission): grading that computes as a judge's heavier
+# tests do, where the rest of the system's cost per submission weighs a tenth as much.
+CPU_HEAVY = Workload(sum_tests(*(n * 1_000_000 for n in range(1, 6))), _LOOP.format(""), _LOOP.format(" + 1"))
+WORKLOADS = {"light": LIGHT, "cpu": CPU, "cpu-heavy": CPU_HEAVY}
 
 
 @dataclass(frozen=True)
@@ -259,7 +263,10 @@ def main(
         False,
         help="on a backlog, one grader alone for the first 40 %, then every grader: both rates in one run",
     ),
-    workload: str = typer.Option("light", help="light (tests that do nothing) or cpu (tests that compute)"),
+    workload: str = typer.Option(
+        "light",
+        help="light (tests that do nothing), cpu (tests that compute) or cpu-heavy (ten times as long)",
+    ),
     out_name: str = typer.Option("pipeline.json"),
     log_dir: Path | None = typer.Option(None, help="each service's log in this folder"),
 ) -> None:
@@ -267,8 +274,8 @@ def main(
     machine_ceiling = ceiling.measure() if scale else None
     # The notifier's grade emails go to an SMTP sink in this process, as a deployment's go to its
     # relay (with none, each would be refused and retried, a cost no deployment has).
-    sink, smtp_port = smtp_sink.MailSink(keep=False), free_port()
-    controller = smtp_sink.start(sink, smtp_port)
+    sink, smtp_port = MailSink(keep=False), free_port()
+    controller = start_smtp(sink, smtp_port)
     extra = {"SMTP_PORT": str(smtp_port)}
     if grader_concurrency:
         extra["CONCURRENCY"] = str(grader_concurrency)

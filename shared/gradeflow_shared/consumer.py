@@ -34,7 +34,13 @@ from gradeflow_shared.errors import disposition
 from gradeflow_shared.events import Event, Outcome
 from gradeflow_shared.telemetry import JobReport, Telemetry
 from gradeflow_shared.topology import Route
-from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork, claimed, claimed_together
+from gradeflow_shared.unit_of_work import (
+    UnitOfWork,
+    UnitsOfWork,
+    claimed,
+    claimed_together,
+    idempotent_together,
+)
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
@@ -231,3 +237,17 @@ class Subscriptions:
         share one unit of work (unit_of_work.claimed_together), for small, frequent ones."""
         handler = claimed_together(units, route, use_case) if together else claimed(units, route, use_case)
         self.add(route, model, handler, **options)
+
+    def add_idempotent(
+        self,
+        route: Route,
+        model: type[E],
+        units: UnitsOfWork[R],
+        use_case: Callable[[UnitOfWork[R], E, Envelope], Awaitable[None]],
+        **options: Any,
+    ) -> None:
+        """Consume `route`'s queue with a use case idempotent by itself (it moves state forward
+        only, or writes rows under ids derived from the message, and stages no events): the
+        messages in hand share a unit of work, without inbox claims
+        (unit_of_work.idempotent_together)."""
+        self.add(route, model, idempotent_together(units, use_case), **options)

@@ -26,7 +26,9 @@ class Pace:
         return self._stopping.is_set()
 
     def began(self) -> None:
-        """Called as a look begins."""
+        """Called as a look begins: what was announced before it, it will see; what is announced
+        from now on wakes the next."""
+        self._woken.clear()
         self._began = asyncio.get_running_loop().time()
 
     def wake(self) -> None:
@@ -42,7 +44,6 @@ class Pace:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._woken.wait(), self._delay)
         if self._woken.is_set() and not self._stopping.is_set():
-            self._woken.clear()
             self._delay = self.first
             loop = asyncio.get_running_loop()
             await asyncio.sleep(max(0.0, self._began + self.first - loop.time()))

@@ -53,6 +53,11 @@ class UnitOfWork(Protocol[R_co]):
         """Stage `event`: written to the outbox by the commit, published only if it commits."""
         ...
 
+    @property
+    def staged(self) -> bool:
+        """Whether events are staged for the commit."""
+        ...
+
     async def commit(self) -> None: ...
 
 
@@ -106,6 +111,10 @@ class SqlUnitOfWork(Generic[R]):
 
     def add_event(self, event: Event, correlation_id: str | None = None) -> None:
         self._staged.append((event, correlation_id))
+
+    @property
+    def staged(self) -> bool:
+        return bool(self._staged)
 
     async def commit(self) -> None:
         staged, self._staged = self._staged, []
@@ -173,16 +182,43 @@ def claimed_together(
     If a batch fails, each of its messages is handled again alone, so only the one at fault fails
     (and is retried or dead-lettered by the kit); the others commit. A database that is unavailable
     fails the whole batch without that: alone, each would fail the same way."""
+    return _together(units, use_case, route.queue, max_items, concurrency)
 
+
+def idempotent_together(
+    units: UnitsOfWork[R],
+    use_case: Callable[[UnitOfWork[R], E, Envelope], Awaitable[None]],
+    max_items: int = 100,
+    concurrency: int = 2,
+) -> Callable[[E, Envelope], Awaitable[None]]:
+    """`claimed_together` without the claim, for a use case that is idempotent by itself: it only
+    moves state forward (a status that never goes back) or writes rows under ids derived from the
+    message, and stages no events. Handled again, such a message changes nothing, so the inbox
+    would cost a statement and a row for each message and protect nothing."""
+    return _together(units, use_case, None, max_items, concurrency)
+
+
+def _together(
+    units: UnitsOfWork[R],
+    use_case: Callable[[UnitOfWork[R], E, Envelope], Awaitable[None]],
+    claim_on: str | None,
+    max_items: int,
+    concurrency: int,
+) -> Callable[[E, Envelope], Awaitable[None]]:
     async def write(items: list[tuple[E, Envelope]]) -> None:
         async with units() as uow:
-            fresh = await uow.claim_all([envelope.message_id for _, envelope in items], route.queue)
+            ids = [envelope.message_id for _, envelope in items]
+            fresh = set(ids) if claim_on is None else await uow.claim_all(ids, claim_on)
             if not fresh:
                 return  # all redeliveries: nothing to commit
             for event, envelope in items:
                 if envelope.message_id in fresh:
                     fresh.discard(envelope.message_id)  # the same message twice in a batch: once
                     await use_case(uow, event, envelope)
+            if claim_on is None and uow.staged:
+                raise RuntimeError(
+                    "a use case handled without a claim staged events: it would publish them again"
+                )
             await uow.commit()
 
     batcher: Batcher[tuple[E, Envelope], None] = Batcher(

@@ -49,6 +49,10 @@ class FakeUnitOfWork(Generic[R]):
     def add_event(self, event: Event, correlation_id: str | None = None) -> None:
         self._staged.append(Published(event, correlation_id))
 
+    @property
+    def staged(self) -> bool:
+        return bool(self._staged)
+
     async def commit(self) -> None:
         self._owner.published += self._staged
         self._owner.inbox |= self._claims

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.db import make_engine, make_sessions
@@ -20,7 +21,7 @@ from gradeflow_shared.errors import Unavailable
 from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.kit_tables import inbox_table, outbox_table
 from gradeflow_shared.topology import GATEWAY_GRADING_STARTED
-from gradeflow_shared.unit_of_work import SqlUnitsOfWork, UnitOfWork, claimed_together
+from gradeflow_shared.unit_of_work import SqlUnitsOfWork, UnitOfWork, claimed_together, idempotent_together
 from tests.support.infra import Infra
 from tests.support.schemas import private_schema
 
@@ -143,3 +144,28 @@ async def test_a_message_that_fails_its_batch_fails_alone_and_the_others_commit(
         claimed = set(await session.scalars(select(kit.inbox.c.message_id)))
     assert claimed == {f"n-{i}" for i in (0, 1, 2, 4, 5)}, "the culprit's claim rolled back, no other"
     assert await kit.count(kit.outbox) == 5
+
+
+async def test_an_idempotent_use_case_shares_units_of_work_without_claims(kit: Kit) -> None:
+    """Rows keyed by the message: handled again, a message writes nothing; the inbox stays empty."""
+
+    async def keyed_row(uow: UnitOfWork[AsyncSession], event: GradingStarted, envelope: Envelope) -> None:
+        row = {"id": uuid.uuid5(uuid.NAMESPACE_URL, envelope.message_id), "routing_key": "k",
+               "message_type": "t", "correlation_id": "c", "body": "{}", "headers": {}}  # fmt: skip
+        await uow.repos.execute(pg_insert(kit.outbox).values(row).on_conflict_do_nothing())
+
+    units = Counted(kit.units)
+    handle = idempotent_together(units, keyed_row)
+    messages = [(_event(), _envelope(f"i-{i}")) for i in range(20)]
+    await asyncio.gather(*(handle(event, envelope) for event, envelope in messages))
+    assert (await kit.count(kit.outbox), await kit.count(kit.inbox)) == (20, 0)
+    assert units.opened < 20, f"{units.opened} units of work for 20 messages in hand"
+    await asyncio.gather(*(handle(event, envelope) for event, envelope in messages[:5]))
+    assert await kit.count(kit.outbox) == 20, "handled again: nothing more written"
+
+
+async def test_a_use_case_handled_without_claims_may_not_stage_events(kit: Kit) -> None:
+    handle = idempotent_together(kit.units, _stage)
+    with pytest.raises(RuntimeError, match="publish them again"):
+        await handle(_event(), _envelope("s-1"))
+    assert await kit.count(kit.outbox) == 0, "nothing committed"

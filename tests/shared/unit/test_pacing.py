@@ -2,6 +2,7 @@
 `first`), and stop promptly."""
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -28,7 +29,7 @@ async def _looks(pace: Pace, seconds: float, found: bool = False) -> list[float]
 
 async def test_looks_that_find_nothing_grow_apart_up_to_the_longest() -> None:
     looks = await _looks(Pace(first=0.02, longest=0.16), 1.0)
-    gaps = [b - a for a, b in zip(looks, looks[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(looks)]
     # 0.04, 0.08, 0.16, 0.16, ...: about 8 looks in a second where a fixed 0.02 s made 50.
     assert 4 <= len(looks) <= 12, looks
     assert gaps[0] < 0.1 and all(g >= 0.15 for g in gaps[3:]), gaps

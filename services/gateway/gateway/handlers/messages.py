@@ -38,10 +38,8 @@ PUBLISHES: tuple[type[Event], ...] = (
 
 def register(subs: Subscriptions, units: Units) -> None:
     # Two messages per submission, a few statements each: those in hand share a unit of work.
-    subs.add_claimed(
-        GATEWAY_GRADING_STARTED, GradingStarted, units, submissions.grading_started, together=True
-    )
-    subs.add_claimed(
-        GATEWAY_SUBMISSION_GRADED, SubmissionGraded, units, submissions.submission_graded, together=True
-    )
+    # Both only move a submission forward (a status never goes back: domain.submissions.earlier_than), so a
+    # redelivery changes nothing: no inbox claim.
+    subs.add_idempotent(GATEWAY_GRADING_STARTED, GradingStarted, units, submissions.grading_started)
+    subs.add_idempotent(GATEWAY_SUBMISSION_GRADED, SubmissionGraded, units, submissions.submission_graded)
     subs.add_claimed(GATEWAY_RUNS_COMPLETED, RunCompleted, units, runs.run_completed, together=True)

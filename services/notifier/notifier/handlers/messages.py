@@ -36,7 +36,9 @@ def register(subs: Subscriptions, units: Units, chunk_size: int, operators: Oper
     subs.add_claimed(NOTIFIER_ROSTERS, EnrollmentsChanged, units, notify.record_enrollments)
     subs.add_claimed(NOTIFIER_COURSES, CourseChanged, units, notify.record_course)
     # One per graded submission, a few rows each: the grades in hand share a unit of work.
-    subs.add_claimed(NOTIFIER_GRADES, SubmissionGraded, units, notify.notify_graded, together=True)
+    # Its rows' ids derive from the submission and the person (a notification, then its deliveries
+    # only for rows it wrote): a redelivery writes and sends nothing, so no inbox claim.
+    subs.add_idempotent(NOTIFIER_GRADES, SubmissionGraded, units, notify.notify_graded)
     subs.add_claimed(NOTIFIER_COURSE_EVENTS, CourseEventPublished, units, fanout.FanOut(chunk_size))
     subs.add_claimed(NOTIFIER_CHUNKS, NotificationChunk, units, fanout.deliver_chunk)
     # alert.raised and alert.resolved share a body and a queue (in order): operators are told.
