@@ -3,7 +3,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 DASHBOARD := services/metrics/metrics/dashboard
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-pipeline bench-gateway bench-consumers bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-scale-heavy bench-pipeline bench-gateway bench-consumers bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
 # sandbox and toolchains; each step installs only what is missing.
@@ -53,6 +53,10 @@ bench: install
 	$(UV) run --frozen python -m bench.grader --baseline ""
 	$(UV) run --frozen python -m bench.jobe --seconds 10
 	$(UV) run --frozen python -m bench.report
+
+# Scale-out with a second of computing a submission (outside `make bench`: it takes 1½ minutes).
+bench-scale-heavy: install
+	$(UV) run --frozen python -m bench.pipeline --submissions 80 --graders 2 --grader-concurrency 1 --scale --workload cpu-heavy --out-name pipeline-scale-heavy.json
 
 bench-pipeline: install
 	$(UV) run --frozen python -m bench.pipeline
