@@ -146,7 +146,7 @@ def main(
     duration: str = typer.Option("30s"),
     stage: str = typer.Option("15s", help="length of each ramp stage"),
     poll_rate: int = typer.Option(500),
-    poll_duration: str = typer.Option("15s", help="how long status polling runs (not a target: shorter)"),
+    poll_duration: str = typer.Option("10s", help="how long status polling runs (not a target: shorter)"),
     students: int = typer.Option(200),
     log_dir: Path | None = typer.Option(None, help="keep the gateway's log here"),
     workers: int = typer.Option(1, help="the gateway's HTTP_WORKERS (server processes)"),
