@@ -261,7 +261,7 @@ def main(
     backlog: bool = typer.Option(False, help="graders paused while sending: graded/s of a queued backlog"),
     scale: bool = typer.Option(
         False,
-        help="on a backlog, one grader alone for the first 40 %, then every grader: both rates in one run",
+        help="on a backlog, one grader alone and every grader in turn (SCALE_CUTS): both rates in one run",
     ),
     workload: str = typer.Option(
         "light",

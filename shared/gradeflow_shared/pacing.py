@@ -18,12 +18,12 @@ class Pace:
         self.first, self.longest = first, longest
         self._delay = first
         self._woken = asyncio.Event()
-        self._stopping = asyncio.Event()
+        self._stopping = False
         self._began = 0.0
 
     @property
     def stopping(self) -> bool:
-        return self._stopping.is_set()
+        return self._stopping
 
     def began(self) -> None:
         """Called as a look begins: what was announced before it, it will see; what is announced
@@ -35,7 +35,7 @@ class Pace:
         self._woken.set()
 
     def stop(self) -> None:
-        self._stopping.set()
+        self._stopping = True
         self._woken.set()
 
     async def wait(self, found: bool) -> None:
@@ -43,7 +43,7 @@ class Pace:
         self._delay = self.first if found else min(self._delay * 2, self.longest)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._woken.wait(), self._delay)
-        if self._woken.is_set() and not self._stopping.is_set():
+        if self._woken.is_set() and not self._stopping:
             self._delay = self.first
             loop = asyncio.get_running_loop()
             await asyncio.sleep(max(0.0, self._began + self.first - loop.time()))

@@ -9,18 +9,19 @@ import pytest
 from gradeflow_shared.pacing import Pace
 
 
+async def _paced(pace: Pace, looks: list[float], found: bool) -> None:
+    """A loop paced by `pace`, noting the loop time of each look, until stopped."""
+    loop = asyncio.get_running_loop()
+    while not pace.stopping:
+        pace.began()
+        looks.append(loop.time())
+        await pace.wait(found=found)
+
+
 async def _looks(pace: Pace, seconds: float, found: bool = False) -> list[float]:
     """Run a loop paced by `pace` for `seconds`; the loop time of each look."""
-    loop = asyncio.get_running_loop()
     looks: list[float] = []
-
-    async def run() -> None:
-        while not pace.stopping:
-            pace.began()
-            looks.append(loop.time())
-            await pace.wait(found=found)
-
-    task = asyncio.create_task(run())
+    task = asyncio.create_task(_paced(pace, looks, found))
     await asyncio.sleep(seconds)
     pace.stop()
     await asyncio.wait_for(task, 1)
@@ -44,14 +45,7 @@ async def test_a_wake_brings_the_next_look_at_once_but_never_within_first_of_the
     pace = Pace(first=0.1, longest=5.0)
     loop = asyncio.get_running_loop()
     looks: list[float] = []
-
-    async def run() -> None:
-        while not pace.stopping:
-            pace.began()
-            looks.append(loop.time())
-            await pace.wait(found=False)
-
-    task = asyncio.create_task(run())
+    task = asyncio.create_task(_paced(pace, looks, found=False))
     await asyncio.sleep(0.3)  # the second look is due at 0.2, the third at 0.6
     assert len(looks) == 2
     woken_at, wakes = loop.time(), 0
