@@ -86,6 +86,10 @@ class SubmissionCreated(Event):
 
 
 class GradingStarted(Event):
+    """Grader → gateway: the submission has been grading for a while (the grader's
+    `STARTED_AFTER_SECONDS`, 0.5 s by default); one graded sooner goes from queued to graded
+    without it."""
+
     type: ClassVar[str] = "grading.started"
     submission_id: UUID
     started_at: datetime

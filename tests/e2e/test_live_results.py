@@ -1,5 +1,6 @@
 """Live results, the four services as real processes: a student follows their submission over
-Server-Sent Events and sees it move (queued → running → graded, in that order, never back) to its
+Server-Sent Events and sees it move (queued → running → graded, in that order, never back; running
+only if grading takes a while) to its
 result, and the stream ends; another student cannot follow it; hidden tests stay hidden."""
 
 import asyncio

@@ -50,6 +50,7 @@ def create_app(
         units=units or runtime.units_of_work(SqlGraderStore),
         sandbox=sandbox,
         max_output_bytes=settings.max_output_bytes,
+        started_after=settings.started_after_seconds,
     )
     if clock is not None:
         ctx = replace(ctx, clock=clock)

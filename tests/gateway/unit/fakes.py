@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from gateway.domain import deadlines
 from gradeflow_shared.ids import new_id
 from tests.support.fakes import FakeUnits, record
 
@@ -166,6 +167,16 @@ class FakeGatewayStore:
             return 0
         row.__dict__.update(values, updated_at=self._now())
         return 1
+
+    async def grade_submission(
+        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: Any
+    ) -> int:
+        row = self.submissions.get(submission_id)
+        penalty = row.penalty_percent if row is not None else 0
+        score = deadlines.penalised(raw_score, penalty)
+        return await self.advance_submission(
+            submission_id, allowed_from, raw_score=raw_score, score=score, **values
+        )
 
     async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Any]:
         rows = []

@@ -1,5 +1,6 @@
 """In-memory stand-ins for the grader's store and sandbox."""
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,11 +70,13 @@ def ran(stdout: str = "", **kw: Any) -> Execution:
 @dataclass
 class FakeSandbox:
     """Runs nothing: each stdin is answered by `program` (stdin → Execution); `failing` makes every
-    preparation fail as a broken sandbox does; `compile_error` makes the build fail to compile."""
+    preparation fail as a broken sandbox does; `compile_error` makes the build fail to compile;
+    `seconds` is how long each batch of runs takes."""
 
     program: Callable[[str], Execution] = lambda stdin: ran(stdin)
     failing: bool = False
     compile_error: str | None = None
+    seconds: float = 0.0  # how long each run takes
     limits_seen: list[Limits] = field(default_factory=list)
     disk_seen: list[int] = field(default_factory=list)  # what each build's compile may write
     live: set[str] = field(default_factory=set)
@@ -102,6 +105,7 @@ class FakeSandbox:
 
     async def run_all(self, build: Build, stdins: list[str], limits: Limits) -> list[Execution]:
         self.limits_seen.append(limits)
+        await asyncio.sleep(self.seconds)
         return [self.program(stdin) for stdin in stdins]
 
     async def check_all(self, checker: Build, cases: list[CheckInput], limits: Limits) -> list[Execution]:

@@ -2,7 +2,9 @@
 ad-hoc runs, their idempotency, and what a sandbox failure becomes on the last attempt."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -81,6 +83,34 @@ async def _ready(
     suite = _suite()
     await claimed(units, GRADER_ASSIGNMENTS, grading.copy_suite)(suite, Envelope.for_event(suite))
     return ctx, units, suite
+
+
+async def test_grading_started_is_announced_only_once_grading_has_taken_a_while() -> None:
+    quick, slow = FakeSandbox(), FakeSandbox(seconds=0.3)
+    for sandbox, announced in ((quick, 0), (slow, 1)):
+        ctx, units, suite = await _ready(sandbox)
+        ctx = replace(ctx, started_after=0.1)
+        event = _submission(suite)
+        await grading.grade(ctx, event, Envelope.for_event(event, correlation_id="c-1"))
+        kinds = [type(p.event) for p in units.published]
+        assert kinds == [GradingStarted] * announced + [SubmissionGraded], (sandbox.seconds, kinds)
+        assert all(p.correlation_id == "c-1" for p in units.published)
+
+
+async def test_a_failed_announcement_does_not_stop_grading() -> None:
+    ctx, units, suite = await _ready(FakeSandbox(seconds=0.2))
+    opened, before = units.__call__, units.opened
+
+    def failing_second_unit() -> Any:  # the first unit records the run; the second announces
+        if units.opened == before + 1:
+            units.opened += 1
+            raise ConnectionError("the database went away")
+        return opened()
+
+    ctx = replace(ctx, started_after=0.05, units=failing_second_unit)
+    event = _submission(suite)
+    await grading.grade(ctx, event, Envelope.for_event(event))
+    assert [type(p.event) for p in units.published] == [SubmissionGraded]
 
 
 async def test_a_suite_is_copied_once_however_often_it_is_delivered() -> None:

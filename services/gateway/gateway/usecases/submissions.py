@@ -173,15 +173,12 @@ async def grading_started(uow: Uow, event: GradingStarted, _: Envelope) -> None:
 async def submission_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> None:
     """The result into the read model; a late submission's score less its penalty (the grader's
     own score kept as `raw_score`)."""
-    row = await uow.repos.get_submission(event.submission_id)
-    penalty = row.penalty_percent if row is not None else 0
-    await uow.repos.advance_submission(
+    await uow.repos.grade_submission(
         event.submission_id,
         earlier_than("graded"),
+        raw_score=event.score,
         status="graded",
         verdict=event.verdict,
-        score=deadlines.penalised(event.score, penalty),
-        raw_score=event.score,
         max_score=event.max_score,
         results=[t.model_dump(mode="json") for t in event.tests],
     )

@@ -1,6 +1,13 @@
 """Grading a submission: record the run, run every test in the sandbox, store and announce the
 outcome — idempotent by submission id, so a redelivered submission is not graded twice. The
-sandbox runs between two units of work: no transaction is held open while student code runs."""
+sandbox runs between two units of work: no transaction is held open while student code runs.
+
+`grading.started` is announced only once grading has taken `started_after` seconds: most
+submissions are graded sooner, and their `running` would last a blink that no one sees, at the cost
+of an outbox row, a message and a read-model transaction each (docs/messages.md)."""
+
+import asyncio
+import logging
 
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import (
@@ -24,6 +31,8 @@ from grader.usecases.judging import judge
 from grader.usecases.ports import GraderContext, Uow
 
 OUTPUT_EXCERPT = 4096
+log = logging.getLogger(__name__)
+Judged = tuple[list[TestResult], str]  # each test's result, and what the compiler said
 
 
 async def copy_suite(uow: Uow, event: AssignmentPublished, _: Envelope) -> None:
@@ -35,7 +44,7 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
     if suite is None:
         return  # graded already: this is a redelivery
     try:
-        results, compiler_says = await _judge(ctx, event, suite)
+        results, compiler_says = await _judge_announcing(ctx, event, envelope, suite)
     except SandboxError as error:
         if not envelope.final_attempt:
             raise  # retried through the delay tiers: the sandbox may work again
@@ -65,8 +74,8 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
 
 
 async def _start(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope) -> Suite | None:
-    """The suite to grade against, with the run recorded and `grading.started` announced; None
-    when this submission was graded already."""
+    """The suite to grade against, with the run recorded (and `grading.started` announced, when it
+    is not left until grading has taken a while); None when this submission was graded already."""
     async with ctx.units() as uow:
         if await uow.repos.run_finished(event.submission_id):
             return None
@@ -76,16 +85,53 @@ async def _start(ctx: GraderContext, event: SubmissionCreated, envelope: Envelop
             if suite is None:
                 raise SuiteNotReceived(f"test suite of assignment {event.assignment_id} not received yet")
             ctx.suites.put(event.assignment_id, suite)
-        if await uow.repos.start_run(
+        fresh = await uow.repos.start_run(
             event.submission_id, event.assignment_id, event.student_id, event.language
-        ):
-            started = GradingStarted(submission_id=event.submission_id, started_at=ctx.clock())
-            uow.add_event(started, envelope.correlation_id)
+        )
+        if fresh and ctx.started_after == 0:
+            uow.add_event(_started(ctx, event), envelope.correlation_id)
         await uow.commit()
     return suite
 
 
-async def _judge(ctx: GraderContext, event: SubmissionCreated, suite: Suite) -> tuple[list[TestResult], str]:
+async def _judge_announcing(
+    ctx: GraderContext, event: SubmissionCreated, envelope: Envelope, suite: Suite
+) -> Judged:
+    judging = asyncio.ensure_future(_judge(ctx, event, suite))
+    try:
+        if ctx.started_after > 0:
+            await _announce_when_slow(ctx, event, envelope, judging)
+        return await judging
+    finally:
+        judging.cancel()  # done already, or the handler was cancelled (shutdown): so is the run
+
+
+async def _announce_when_slow(
+    ctx: GraderContext,
+    event: SubmissionCreated,
+    envelope: Envelope,
+    judging: "asyncio.Future[tuple[list[TestResult], str]]",
+) -> None:
+    """`grading.started`, if `judging` is still going after `started_after` seconds. Announcing is
+    advice, not state: if it fails, grading goes on (the read model moves on to graded all the
+    same), and one announced again after a retry moves nothing (the read model's status only moves
+    forward)."""
+    done, _ = await asyncio.wait({judging}, timeout=ctx.started_after)
+    if done:
+        return
+    try:
+        async with ctx.units() as uow:
+            uow.add_event(_started(ctx, event), envelope.correlation_id)
+            await uow.commit()
+    except Exception:
+        log.warning("grading.started of %s not announced", event.submission_id, exc_info=True)
+
+
+def _started(ctx: GraderContext, event: SubmissionCreated) -> GradingStarted:
+    return GradingStarted(submission_id=event.submission_id, started_at=ctx.clock())
+
+
+async def _judge(ctx: GraderContext, event: SubmissionCreated, suite: Suite) -> Judged:
     """Compile once, run every test against the build; (results, what the compiler said)."""
     limits = limits_of(suite.limits, ctx.max_output_bytes)
     build = await ctx.sandbox.prepare(event.language, event.source, disk_bytes=limits.disk_bytes)

@@ -47,5 +47,7 @@ class GraderContext:
     units: Units
     sandbox: Sandbox
     max_output_bytes: int
+    # Seconds of grading after which `grading.started` is announced (0: as the run is recorded).
+    started_after: float = 0.0
     clock: Callable[[], datetime] = field(default=_now)
     suites: SuiteCache = field(default_factory=SuiteCache)

@@ -28,6 +28,7 @@ from gateway.adapters.db.tables import (
     test_cases,
     users,
 )
+from gateway.domain import deadlines
 from gradeflow_shared.ids import new_id
 
 _SUBMIT_TARGETS = text(
@@ -503,6 +504,16 @@ class SqlGatewayStore:
         )
         notices = func.count(func.pg_notify(SUBMISSIONS_CHANNEL, cast(moved.c.id, Text)))
         return int(await self._session.scalar(select(notices).select_from(moved)) or 0)
+
+    async def grade_submission(
+        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: Any
+    ) -> int:
+        # The domain's rule applied by the database to the row's own percent (SQLAlchemy's operators
+        # write the same arithmetic in SQL): no read before the write.
+        score = deadlines.penalised(raw_score, submissions.c.penalty_percent)  # type: ignore[arg-type]
+        return await self.advance_submission(
+            submission_id, allowed_from, raw_score=raw_score, score=score, **values
+        )
 
     async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Row[Any]]:
         """Insert the runs in one round trip; rows come back in the order given."""
