@@ -32,7 +32,7 @@ import asyncpg
 import httpx
 import typer
 
-from bench import ceiling, results
+from bench import ceiling, cpu, results
 from bench.course import SUM_TESTS, course_with_students, free_port, sum_tests
 from bench.memory import Memory
 from gradeflow_tools.scratch import Infra, provisioned_infra
@@ -94,9 +94,11 @@ async def _load(
     timeout: float,
     steps: list[Step],
     workload: Workload,
+    groups: dict[str, list[int]],
 ) -> dict[str, Any]:
     """`steps`: graders paused while the submissions are sent, then resumed (or paused) step by
-    step, each step lasting until its count of submissions is graded."""
+    step, each step lasting until its count of submissions is graded. `groups`: the processes
+    whose CPU each step is accounted to (bench/cpu.py)."""
     for step in steps:
         for pid in step.resume:
             os.killpg(pid, signal.SIGSTOP)
@@ -129,7 +131,7 @@ async def _load(
     try:
         if steps:
             await _published(conn, timeout)
-        started = await _run_steps(conn, steps, submissions, timeout)
+        started, snapshots = await _run_steps(conn, steps, submissions, timeout, groups)
         rows = await conn.fetch(
             "SELECT extract(epoch FROM updated_at - created_at) * 1000 AS ms, created_at, updated_at "
             "FROM gateway.submissions WHERE status = 'graded'"
@@ -142,6 +144,8 @@ async def _load(
     last_until = steps[-1].until if steps else submissions
     running = list(itertools.accumulate(len(s.resume) - len(s.pause) for s in steps))
     phases = _phases([r["updated_at"] for r in rows], started, running, last_until)
+    for phase, before, after in zip(phases, snapshots, snapshots[1:], strict=False):
+        phase["cpu_seconds"] = {g: round(v, 3) for g, v in cpu.spent(before, after).items()}
     return {
         "submissions": submissions,
         "clients": clients,
@@ -172,13 +176,20 @@ async def _wait_graded(conn: asyncpg.Connection, count: int, deadline: float, po
 
 
 async def _run_steps(
-    conn: asyncpg.Connection, steps: list[Step], submissions: int, timeout: float
-) -> list[datetime]:
+    conn: asyncpg.Connection,
+    steps: list[Step],
+    submissions: int,
+    timeout: float,
+    groups: dict[str, list[int]],
+) -> tuple[list[datetime], list[dict[str, float]]]:
     """Each step: its graders resumed and paused, then wait until its count is graded; then every
-    grader resumed, until every submission is graded. The database's time at each step's start."""
+    grader resumed, until every submission is graded. The database's time at each step's start,
+    and the CPU each group had spent by then and by the last step's end (bench/cpu.py)."""
     started: list[datetime] = []
+    snapshots: list[dict[str, float]] = []
     deadline = time.monotonic() + timeout
     for step in steps:
+        snapshots.append(cpu.snapshot(groups))
         started.append(await conn.fetchval("SELECT now()"))
         for pid in step.pause:
             os.killpg(pid, signal.SIGSTOP)
@@ -188,11 +199,13 @@ async def _run_steps(
         # for a few times a second: a step that runs on a little past its count changes no rate
         # (each is what was graded between the steps' starts, by the database's clock).
         await _wait_graded(conn, step.until, deadline, 0.2)
+    if steps:
+        snapshots.append(cpu.snapshot(groups))
     for step in steps:
         for pid in step.pause:
             os.killpg(pid, signal.SIGCONT)
     await _wait_graded(conn, submissions, deadline, 0.5)
-    return started
+    return started, snapshots
 
 
 def _phases(
@@ -249,7 +262,25 @@ def scale_out(phases: list[dict[str, Any]]) -> dict[str, Any]:
         rates[name] = {"graders": graders, "graded": graded, "seconds": round(seconds, 2),
                        "graded_per_second": round(graded / seconds, 2)}  # fmt: skip
     rates["ratio"] = round(rates["all"]["graded_per_second"] / rates["one"]["graded_per_second"], 3)
+    rates["cpu"] = {name: _cpu_per_graded(phases, rates[name]["graders"]) for name in ("one", "all")}
     return rates
+
+
+def _cpu_per_graded(phases: list[dict[str, Any]], graders: int) -> dict[str, float]:
+    """In the phases with `graders`: each group's CPU milliseconds per submission graded, and
+    the machine's busy and idle cores."""
+    mine = [p for p in phases if p["graders"] == graders and "cpu_seconds" in p]
+    graded, seconds = sum(p["graded"] for p in mine), sum(p["seconds"] for p in mine)
+    if not graded or not seconds:
+        return {}
+    totals: dict[str, float] = {}
+    for phase in mine:
+        for group, spent in phase["cpu_seconds"].items():
+            totals[group] = totals.get(group, 0.0) + spent
+    figures = {f"{g}_ms": round(v * 1000 / graded, 1) for g, v in totals.items() if g not in ("idle", "busy")}
+    figures["busy_cores"] = round(totals["busy"] / seconds, 2)
+    figures["idle_cores"] = round(totals["idle"] / seconds, 2)
+    return figures
 
 
 def main(
@@ -312,9 +343,11 @@ def main(
             elif backlog:
                 steps = [Step(grader_pids, submissions)]
             gateway = config.url("gateway")
+            groups = {name: [pid] for name, pid in pids.items() if name != "grader"}
+            groups["graders"] = grader_pids
             with memory.sampling():
                 report = asyncio.run(
-                    _load(gateway, submissions, clients, infra, timeout, steps, WORKLOADS[workload])
+                    _load(gateway, submissions, clients, infra, timeout, steps, WORKLOADS[workload], groups)
                 )
         finally:
             for grader in more:

@@ -165,6 +165,40 @@ def _scale_row(run: dict[str, Any]) -> str:
     )
 
 
+_CPU_GROUPS = (
+    ("graders", "graders"),
+    ("gateway", "gateway"),
+    ("notifier", "notifier"),
+    ("metrics", "metrics"),
+    ("PostgreSQL", "postgres"),
+    ("RabbitMQ", "rabbitmq"),
+    ("kernel threads", "kernel"),
+    ("the rest (the benchmark, other daemons)", "other"),
+)
+
+
+def _cpu_rows(run: dict[str, Any]) -> list[str]:
+    """Where the CPU went in each kind of phase: milliseconds per submission graded, by group."""
+    cpu = run["scale"].get("cpu")
+    if not cpu or not cpu.get("one") or not cpu.get("all"):
+        return []
+    names = " | ".join(label for label, _ in _CPU_GROUPS)
+    rows = [
+        "",
+        f"Where the CPU went in the `{run['workload']}` run (bench/cpu.py, from /proc at each phase's "
+        "start and end): milliseconds of CPU per submission graded, and the machine's cores busy "
+        "and idle.",
+        "",
+        f"| phases | {names} | busy / idle cores |",
+        "|---|" + "---|" * (len(_CPU_GROUPS) + 1),
+    ]
+    for name, label in (("one", "one grader"), ("all", "two graders")):
+        f = cpu[name]
+        cells = " | ".join(f"{f.get(key + '_ms', 0):.1f}" for _, key in _CPU_GROUPS)
+        rows.append(f"| {label} | {cells} | {f['busy_cores']:.2f} / {f['idle_cores']:.2f} |")
+    return rows
+
+
 def build() -> str:
     g, c, p = _load("gateway"), _load("consumers"), _load("pipeline")
     scale, heavy = _load("pipeline-scale"), _load("pipeline-scale-heavy")
@@ -279,6 +313,7 @@ def build() -> str:
                 "loop (median, quartiles) |",
                 "|---|---|---|---|---|",
                 *(_scale_row(run) for run in (scale, heavy) if run),
+                *(_cpu_rows(scale) if scale else []),
             ]
         lines.append("")
     jobe = _load("jobe")
