@@ -9,7 +9,17 @@ from uuid import UUID
 from gradeflow_shared.events import AssignmentPublished
 from gradeflow_shared.limits import LIMIT_FIELDS, RunLimits
 from grader.domain.errors import SandboxError
-from grader.domain.grading import Build, Checker, CheckInput, Execution, Limits, Suite, TestCase, TestResult
+from grader.domain.grading import (
+    Build,
+    Checker,
+    CheckInput,
+    Execution,
+    Limits,
+    RunStart,
+    Suite,
+    TestCase,
+    TestResult,
+)
 from tests.support.fakes import FakeUnits
 
 
@@ -42,16 +52,13 @@ class FakeGraderStore:
     async def load_suite(self, assignment_id: UUID) -> Suite | None:
         return self.suites.get(assignment_id)
 
-    async def run_finished(self, submission_id: UUID) -> bool:
-        return self.runs.get(submission_id, {}).get("verdict") is not None
-
     async def start_run(
         self, submission_id: UUID, assignment_id: UUID, student_id: UUID, language: str
-    ) -> bool:
+    ) -> RunStart:
         if submission_id in self.runs:
-            return False
+            return RunStart(fresh=False, finished=self.runs[submission_id]["verdict"] is not None)
         self.runs[submission_id] = {"assignment_id": assignment_id, "verdict": None}
-        return True
+        return RunStart(fresh=True, finished=False)
 
     async def finish_run(
         self, submission_id: UUID, verdict: str, earned: int, possible: int, results: Sequence[TestResult]

@@ -256,3 +256,11 @@ def score(results: Sequence[TestResult]) -> tuple[int, int]:
     """(points earned, points possible): partial credit is the sum of passed tests' weights."""
     earned = sum(r.case.weight for r in results if r.verdict == "accepted")
     return earned, sum(r.case.weight for r in results)
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What recording a submission's run found."""
+
+    fresh: bool  # recorded now; False: a redelivery, the run recorded before (a crash mid-grade)
+    finished: bool  # graded already: nothing to do

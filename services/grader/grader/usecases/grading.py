@@ -77,18 +77,18 @@ async def _start(ctx: GraderContext, event: SubmissionCreated, envelope: Envelop
     """The suite to grade against, with the run recorded (and `grading.started` announced, when it
     is not left until grading has taken a while); None when this submission was graded already."""
     async with ctx.units() as uow:
-        if await uow.repos.run_finished(event.submission_id):
-            return None
         suite = ctx.suites.get(event.assignment_id)
-        if suite is None:
+        if suite is None:  # before the run, which refers to it
             suite = await uow.repos.load_suite(event.assignment_id)
             if suite is None:
                 raise SuiteNotReceived(f"test suite of assignment {event.assignment_id} not received yet")
             ctx.suites.put(event.assignment_id, suite)
-        fresh = await uow.repos.start_run(
+        run = await uow.repos.start_run(
             event.submission_id, event.assignment_id, event.student_id, event.language
         )
-        if fresh and ctx.started_after == 0:
+        if run.finished:
+            return None  # nothing written: rolled back
+        if run.fresh and ctx.started_after == 0:
             uow.add_event(_started(ctx, event), envelope.correlation_id)
         await uow.commit()
     return suite

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from gradeflow_shared.events import AssignmentPublished
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
-from grader.domain.grading import Sandbox, Suite, TestResult
+from grader.domain.grading import RunStart, Sandbox, Suite, TestResult
 from grader.usecases.suites import SuiteCache
 
 
@@ -19,11 +19,10 @@ class GraderStore(Protocol):
         ...
 
     async def load_suite(self, assignment_id: UUID) -> Suite | None: ...
-    async def run_finished(self, submission_id: UUID) -> bool: ...
     async def start_run(
         self, submission_id: UUID, assignment_id: UUID, student_id: UUID, language: str
-    ) -> bool:
-        """Record the run; False if one was already started (a redelivery after a crash mid-grade)."""
+    ) -> RunStart:
+        """Record the run, unless one was recorded before (a redelivery); what was there before."""
         ...
 
     async def finish_run(

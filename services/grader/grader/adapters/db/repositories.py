@@ -4,25 +4,48 @@ statements. Implements usecases.ports.GraderStore."""
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.events import AssignmentPublished
 from gradeflow_shared.limits import LIMIT_FIELDS, RunLimits
-from grader.adapters.db.tables import assignments, runs, test_cases
-from grader.domain.grading import Checker, Suite, TestCase, TestResult
+from grader.adapters.db.tables import assignments, test_cases
+from grader.domain.grading import Checker, RunStart, Suite, TestCase, TestResult
 
-# A submission's results as arrays: one statement, compiled once (a multi-row VALUES was compiled
-# anew for every submission).
-_ADD_RESULTS = text(
+# A run recorded and what was there before, in one statement (the SELECTs see the table as it was
+# before the INSERT: a run graded already is found finished, a fresh one is not).
+_START_RUN = text(
     """
-    INSERT INTO test_results (submission_id, test_id, verdict, time_ms, exit_code)
-    SELECT CAST(:submission_id AS uuid), r.test_id, r.verdict, r.time_ms, r.exit_code
-    FROM unnest(
-        CAST(:test_ids AS uuid[]), CAST(:verdicts AS text[]), CAST(:times_ms AS float8[]),
-        CAST(:exit_codes AS int[])
-    ) AS r(test_id, verdict, time_ms, exit_code)
+    WITH fresh AS (
+        INSERT INTO runs (submission_id, assignment_id, student_id, language)
+        VALUES (CAST(:submission_id AS uuid), CAST(:assignment_id AS uuid), CAST(:student_id AS uuid),
+                :language)
+        ON CONFLICT DO NOTHING
+        RETURNING submission_id
+    )
+    SELECT EXISTS (SELECT 1 FROM fresh) AS fresh,
+           EXISTS (SELECT 1 FROM runs WHERE submission_id = CAST(:submission_id AS uuid)
+                   AND finished_at IS NOT NULL) AS finished
+    """
+)
+# The outcome and each test's result in one statement, only if the run was not finished already;
+# the results as arrays, compiled once (a multi-row VALUES was compiled anew for every submission).
+_FINISH_RUN = text(
+    """
+    WITH done AS (
+        UPDATE runs SET verdict = :verdict, score = :score, max_score = :max_score, finished_at = now()
+        WHERE submission_id = CAST(:submission_id AS uuid) AND finished_at IS NULL
+        RETURNING submission_id
+    ), added AS (
+        INSERT INTO test_results (submission_id, test_id, verdict, time_ms, exit_code)
+        SELECT done.submission_id, r.test_id, r.verdict, r.time_ms, r.exit_code
+        FROM done, unnest(
+            CAST(:test_ids AS uuid[]), CAST(:verdicts AS text[]), CAST(:times_ms AS float8[]),
+            CAST(:exit_codes AS int[])
+        ) AS r(test_id, verdict, time_ms, exit_code)
+    )
+    SELECT count(*) FROM done
     """
 )
 
@@ -87,30 +110,17 @@ class SqlGraderStore:
         limits = RunLimits.model_validate({f: getattr(assignment, f) for f in LIMIT_FIELDS})
         return Suite(limits, checker, cases)
 
-    async def run_finished(self, submission_id: UUID) -> bool:
-        row = (
-            await self._session.execute(
-                select(runs.c.finished_at).where(runs.c.submission_id == submission_id)
-            )
-        ).first()
-        return row is not None and row.finished_at is not None
-
     async def start_run(
         self, submission_id: UUID, assignment_id: UUID, student_id: UUID, language: str
-    ) -> bool:
-        """Record the run; False if one was already started (a redelivery after a crash mid-grade)."""
-        result = await self._session.execute(
-            pg_insert(runs)
-            .values(
-                submission_id=submission_id,
-                assignment_id=assignment_id,
-                student_id=student_id,
-                language=language,
-            )
-            .on_conflict_do_nothing()
-            .returning(runs.c.submission_id)
-        )
-        return result.first() is not None
+    ) -> RunStart:
+        params = {
+            "submission_id": submission_id,
+            "assignment_id": assignment_id,
+            "student_id": student_id,
+            "language": language,
+        }
+        row = (await self._session.execute(_START_RUN, params)).one()
+        return RunStart(fresh=row.fresh, finished=row.finished)
 
     async def finish_run(
         self,
@@ -121,22 +131,14 @@ class SqlGraderStore:
         results: Sequence[TestResult],
     ) -> bool:
         """Store the outcome once; False if another worker finished this run first."""
-        result = await self._session.execute(
-            update(runs)
-            .where(runs.c.submission_id == submission_id, runs.c.finished_at.is_(None))
-            .values(verdict=verdict, score=earned, max_score=possible, finished_at=func.now())
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            return False
-        if results:
-            await self._session.execute(
-                _ADD_RESULTS,
-                {
-                    "submission_id": submission_id,
-                    "test_ids": [r.case.test_id for r in results],
-                    "verdicts": [r.verdict for r in results],
-                    "times_ms": [r.execution.time_ms for r in results],
-                    "exit_codes": [r.execution.exit_code for r in results],
-                },
-            )
-        return True
+        params = {
+            "submission_id": submission_id,
+            "verdict": verdict,
+            "score": earned,
+            "max_score": possible,
+            "test_ids": [r.case.test_id for r in results],
+            "verdicts": [r.verdict for r in results],
+            "times_ms": [r.execution.time_ms for r in results],
+            "exit_codes": [r.execution.exit_code for r in results],
+        }
+        return bool(await self._session.scalar(_FINISH_RUN, params))
