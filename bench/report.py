@@ -161,7 +161,7 @@ def _scale_row(run: dict[str, Any]) -> str:
         f"| `{run['workload']}`, {run['submissions']} submissions; phases {phases} | "
         f"{one['graded_per_second']}/s ({one['graded']} in {one['seconds']} s) | "
         f"{two['graded_per_second']}/s ({two['graded']} in {two['seconds']} s) | "
-        f"{run['scale']['ratio']:.2f}x | {bare['median']:.2f}x ({bare['q1']:.2f}-{bare['q3']:.2f}) |"
+        f"{run['scale']['ratio']:.3f}x | {bare['median']:.2f}x ({bare['q1']:.2f}-{bare['q3']:.2f}) |"
     )
 
 
@@ -268,7 +268,7 @@ def build() -> str:
         targets.append(
             "| two grader processes ≥ 1.7x one on CPU-bound grading (tests that compute; one run, "
             "phases in turn) | "
-            f"{one['graded_per_second']} → {two['graded_per_second']} graded/s: {ratio:.2f}x "
+            f"{one['graded_per_second']} → {two['graded_per_second']} graded/s: {ratio:.3f}x "
             f"(two bare processes: {bare['median']:.2f}x) | {_yes(ratio >= 1.7)} |"
         )
     if heavy:
@@ -276,7 +276,7 @@ def build() -> str:
         targets.append(
             "| — the same with ten times the computing (`cpu-heavy`: about a second a submission; "
             f"`make bench-scale-heavy`, {heavy['measured_at']}) | "
-            f"{one['graded_per_second']} → {two['graded_per_second']} graded/s: {ratio:.2f}x "
+            f"{one['graded_per_second']} → {two['graded_per_second']} graded/s: {ratio:.3f}x "
             f"(two bare processes: {heavy['scale']['bare_processes']['median']:.2f}x) | "
             f"{_yes(ratio >= 1.7)} |"
         )
