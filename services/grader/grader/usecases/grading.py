@@ -110,7 +110,7 @@ async def _announce_when_slow(
     ctx: GraderContext,
     event: SubmissionCreated,
     envelope: Envelope,
-    judging: "asyncio.Future[tuple[list[TestResult], str]]",
+    judging: "asyncio.Future[Judged]",
 ) -> None:
     """`grading.started`, if `judging` is still going after `started_after` seconds. Announcing is
     advice, not state: if it fails, grading goes on (the read model moves on to graded all the
