@@ -1,7 +1,7 @@
 """Live results, the four services as real processes: a student follows their submission over
 Server-Sent Events and sees it move (queued → running → graded, in that order, never back; running
-only if grading takes a while) to its
-result, and the stream ends; another student cannot follow it; hidden tests stay hidden."""
+only if grading takes a while) to its result, and the stream ends; another student cannot follow
+it; hidden tests stay hidden."""
 
 import asyncio
 import json
