@@ -10,6 +10,8 @@ one still running is in its own, never in both."""
 import os
 from pathlib import Path
 
+from bench.memory import processes, tree
+
 BY_NAME = {
     "postgres": ("postgres",),
     "rabbitmq": ("beam.smp", "erl_child_setup", "epmd", "inet_gethost"),
@@ -20,35 +22,22 @@ _TICK = os.sysconf("SC_CLK_TCK")
 def snapshot(services: dict[str, list[int]]) -> dict[str, float]:
     """CPU seconds so far: each of `services` (its processes' trees), the groups BY_NAME, the
     kernel's threads, the rest (`other`), and the machine's idle and busy seconds."""
-    procs: dict[int, tuple[int, str, float]] = {}  # pid: parent, name, seconds
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        name, rest = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
-        seconds = sum(int(f) for f in rest[11:15]) / _TICK  # utime stime cutime cstime
-        procs[int(stat.parent.name)] = (int(rest[1]), name, seconds)
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _, _) in procs.items():
-        children.setdefault(parent, []).append(pid)
+    procs = processes()
+    # utime stime cutime cstime
+    seconds = {pid: sum(int(f) for f in p.stat[11:15]) / _TICK for pid, p in procs.items()}
     totals: dict[str, float] = {}
     counted: set[int] = set()
     for service, roots in services.items():
-        todo = list(roots)
-        while todo:
-            pid = todo.pop()
-            if pid in procs and pid not in counted:
-                counted.add(pid)
-                totals[service] = totals.get(service, 0.0) + procs[pid][2]
-                todo += children.get(pid, [])
-    for pid, (parent, name, seconds) in procs.items():
+        mine = {pid for root in roots for pid in tree(root, procs) if pid in procs} - counted
+        counted |= mine
+        totals[service] = sum(seconds[pid] for pid in mine)
+    for pid, process in procs.items():
         if pid in counted:
             continue
-        group = next((g for g, names in BY_NAME.items() if name.startswith(names)), None)
+        group = next((g for g, names in BY_NAME.items() if process.name.startswith(names)), None)
         if group is None:
-            group = "kernel" if pid == 2 or parent == 2 else "other"
-        totals[group] = totals.get(group, 0.0) + seconds
+            group = "kernel" if pid == 2 or process.parent == 2 else "other"
+        totals[group] = totals.get(group, 0.0) + seconds[pid]
     times = [int(v) / _TICK for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     totals["idle"] = times[3] + times[4]  # idle, iowait
     totals["busy"] = sum(times) - totals["idle"]

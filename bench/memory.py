@@ -8,17 +8,36 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 
-def tree(pid: int) -> list[int]:
-    """`pid` and its descendants (a server's worker processes, Celery's pool)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+class Process(NamedTuple):
+    parent: int
+    name: str
+    stat: list[str]  # /proc/PID/stat's fields after the name: state, ppid, …, utime (11), stime …
+
+
+def processes() -> dict[int, Process]:
+    """Every process now, by pid, from /proc/PID/stat."""
+    found = {}
+    for path in Path("/proc").glob("[0-9]*/stat"):
         try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError):
+            text = path.read_text()
+        except OSError:
             continue
-        children.setdefault(parent, []).append(int(stat.parent.name))
+        stat = text.rsplit(")", 1)[1].split()
+        found[int(path.parent.name)] = Process(
+            int(stat[1]), text[text.index("(") + 1 : text.rindex(")")], stat
+        )
+    return found
+
+
+def tree(pid: int, procs: dict[int, Process] | None = None) -> list[int]:
+    """`pid` and its descendants (a server's worker processes, Celery's pool), among `procs`
+    (by default, the processes now)."""
+    children: dict[int, list[int]] = {}
+    for child, process in (procs if procs is not None else processes()).items():
+        children.setdefault(process.parent, []).append(child)
     found, todo = [], [pid]
     while todo:
         found.append(todo.pop())
@@ -28,14 +47,9 @@ def tree(pid: int) -> list[int]:
 
 def cpu_seconds(pid: int) -> float:
     """CPU time (user and system) of `pid` and its descendants."""
-    total = 0.0
-    for p in tree(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    procs = processes()
+    ticks = sum(int(procs[p].stat[11]) + int(procs[p].stat[12]) for p in tree(pid, procs) if p in procs)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def largest_rss_mb(pid: int) -> float:
