@@ -48,10 +48,10 @@ format: install
 bench: install
 	$(UV) run --frozen python -m bench.pipeline --submissions 600 --clients 20
 	$(UV) run --frozen python -m bench.pipeline --submissions 240 --graders 2 --grader-concurrency 1 --scale --workload cpu --out-name pipeline-scale.json
-	$(UV) run --frozen python -m bench.gateway
-	$(UV) run --frozen python -m bench.consumers
-	$(UV) run --frozen python -m bench.grader --baseline ""
-	$(UV) run --frozen python -m bench.jobe --seconds 10
+	$(UV) run --frozen python -m bench.gateway --stage 12s
+	$(UV) run --frozen python -m bench.consumers --messages 10000
+	$(UV) run --frozen python -m bench.grader --baseline "" --runs 120 --submissions 24
+	$(UV) run --frozen python -m bench.jobe --seconds 6
 	$(UV) run --frozen python -m bench.report
 
 # Scale-out with a second of computing a submission (outside `make bench`: it takes 1½ minutes).

@@ -67,6 +67,22 @@ async def _fill(url: str, route: Route, messages: int) -> None:
         await publisher.close()
 
 
+async def _holding(url: str, queue: str, messages: int, timeout: float = 120.0) -> None:
+    """Wait until `queue` holds `messages` ready messages (a fill sent without confirms)."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        deadline = time.monotonic() + timeout
+        while True:
+            declared = await channel.declare_queue(queue, passive=True)
+            count = declared.declaration_result.message_count or 0
+            if count >= messages:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{queue} holds {count} of {messages} messages")
+            await asyncio.sleep(0.2)
+
+
 class _Count:
     """Counts jobs; the time and CPU at the first and at the `expected`-th."""
 
@@ -177,8 +193,10 @@ def _celery(url: str, messages: int, prefetch: int, pool: str, concurrency: int)
             "from bench.celery_noop import noop\nfor _ in range(int(__import__('sys').argv[1])): noop.delay()"
         )
         subprocess.run(
-            [sys.executable, "-c", fill, str(messages)], cwd=ROOT, env=env, check=True, timeout=600
-        )
+            [sys.executable, "-c", fill, str(messages)],
+            cwd=ROOT, env={**env, "BENCH_FILL": "1"}, check=True, timeout=600,
+        )  # fmt: skip
+        asyncio.run(_holding(url, queue, messages))
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "bench.celery_noop", "worker", "--pool", pool,
              "--concurrency", str(concurrency), "--queues", queue, "--without-gossip", "--without-mingle",

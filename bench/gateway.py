@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import typer
 
@@ -88,6 +89,25 @@ def k6_run(target: str, data: Path, scenario: str, env: dict[str, str], pid: int
         "dropped_iterations": int(metrics.get("dropped_iterations", {}).get("count", 0)),
         "server_cpu_cores": round((cpu_seconds(pid) - cpu_before) / wall, 2) if pid else None,
     }
+
+
+async def _outbox_drained(admin_url: str, timeout: float = 120.0) -> dict[str, float]:
+    """Wait until the gateway's relay has published every submission a scenario staged, so the
+    next scenario starts on a quiet process, not beside the last one's publishing: how many were
+    still unpublished when the scenario ended, and how long they took."""
+    started = time.monotonic()
+    conn = await asyncpg.connect(admin_url)
+    try:
+        query = "SELECT count(*) FROM gateway.outbox WHERE published_at IS NULL"
+        backlog = left = await conn.fetchval(query)
+        while left:
+            if time.monotonic() - started > timeout:
+                raise TimeoutError("the gateway's outbox was not drained")
+            await asyncio.sleep(0.1)
+            left = await conn.fetchval(query)
+    finally:
+        await conn.close()
+    return {"unpublished": backlog, "seconds": round(time.monotonic() - started, 2)}
 
 
 def _figures(trend: dict[str, Any]) -> dict[str, float]:
@@ -179,6 +199,8 @@ def main(
             for scenario, env in plans.items():
                 if scenario in chosen:
                     report["gateway"][scenario] = k6_run(url, data, scenario, env, pid)
+                    drained = asyncio.run(_outbox_drained(infra.admin_url))
+                    report["gateway"][scenario]["outbox_after"] = drained
                     print(scenario, json.dumps(report["gateway"][scenario]), flush=True)
             report["gateway"]["peak_rss_mb"] = largest_rss_mb(pid)
         finally:

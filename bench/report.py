@@ -137,6 +137,12 @@ def _gateway_section(g: dict[str, Any], lines: list[str], targets: list[str]) ->
             f"| … server CPU | {mine['server_cpu_cores']} cores | "
             f"{theirs['server_cpu_cores'] if theirs else '—'} cores | |"
         )
+        if "outbox_after" in mine:  # what the relay had still to publish when k6 stopped
+            after = mine["outbox_after"]
+            lines.append(
+                f"| … outbox unpublished at the end, drained in | {after['unpublished']:,}, "
+                f"{after['seconds']:.1f} s | — | |"
+            )
     polling = g["gateway"].get("polling")
     if polling:
         lines.append(

@@ -4,9 +4,10 @@ publishing an event with its envelope. The consuming side is consuming.py."""
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
+import aiormq
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 from aio_pika.connection import make_url
 
@@ -88,9 +89,13 @@ class Publisher:
         try:
             async with asyncio.timeout(self._timeout + 1):
                 channel, exchange = await self._channel_and_exchange()
-                target = channel.default_exchange if to_queue else exchange
+                if channel.is_closed:
+                    raise aio_pika.exceptions.ChannelInvalidStateError(f"{channel!r} closed")
+                # aiormq's channel class, whose publish takes `wait` (its abstract one's does not)
+                underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+                name = "" if to_queue else exchange.name  # "": the default exchange, by queue name
                 results: list[BaseException | None] = await asyncio.gather(
-                    *(self._confirmed(target, message, key) for message, key in messages),
+                    *(self._confirmed(underlay, name, message, key) for message, key in messages),
                     return_exceptions=True,
                 )
         except BaseException as e:
@@ -103,8 +108,22 @@ class Publisher:
             self._channel = None
         return results
 
-    async def _confirmed(self, exchange: AbstractExchange, message: aio_pika.Message, key: str) -> None:
-        await exchange.publish(message, routing_key=key, mandatory=True, timeout=self._timeout)
+    async def _confirmed(
+        self, channel: aiormq.Channel, exchange: str, message: aio_pika.Message, key: str
+    ) -> None:
+        # What aio-pika's `Exchange.publish` does, less its wait for each message's frames to be
+        # written out before the next may be queued (`wait=False`): a batch's publishes go out back
+        # to back, about a third less CPU each (docs/benchmarks.md). Each is still confirmed; a
+        # nack, or a return (mandatory), still raises DeliveryError (the channel's on_return_raises).
+        await channel.basic_publish(
+            message.body,
+            exchange=exchange,
+            routing_key=key,
+            properties=message.properties,
+            mandatory=True,
+            timeout=self._timeout,
+            wait=False,
+        )
 
 
 def message_for(body: bytes, envelope: Envelope, headers: dict[str, Any] | None = None) -> aio_pika.Message:
