@@ -1,12 +1,14 @@
 """What the load benchmarks share: a free port, and a course with a 5-test Python assignment and
 enrolled students, made through the gateway's API."""
 
+import asyncio
 import contextlib
 import socket
 import time
 import uuid
 from collections.abc import Iterator
 
+import asyncpg
 import httpx
 
 from gradeflow_tools.scratch import provisioned_infra
@@ -22,6 +24,20 @@ def sum_tests(*ns: int) -> list[dict[str, object]]:
 
 
 SUM_TESTS = sum_tests(1, 2, 10, 100, 1000)
+
+
+async def outbox_drained(conn: asyncpg.Connection, timeout: float = 120.0) -> dict[str, float]:
+    """Wait until the gateway's relay has published every event staged so far: how many were
+    unpublished when called, and how long they took."""
+    started = time.monotonic()
+    query = "SELECT count(*) FROM gateway.outbox WHERE published_at IS NULL"
+    backlog = left = await conn.fetchval(query)
+    while left:
+        if time.monotonic() - started > timeout:
+            raise TimeoutError("the gateway's outbox was not drained")
+        await asyncio.sleep(0.1)
+        left = await conn.fetchval(query)
+    return {"unpublished": backlog, "seconds": round(time.monotonic() - started, 2)}
 
 
 def free_port() -> int:

@@ -25,7 +25,7 @@ import httpx
 import typer
 
 from bench import results
-from bench.course import course_with_students, free_port
+from bench.course import course_with_students, free_port, outbox_drained
 from bench.memory import cpu_seconds, largest_rss_mb
 from gradeflow_tools.scratch import provisioned_infra
 from gradeflow_tools.stack import SERVICES, ServiceProcess
@@ -91,23 +91,13 @@ def k6_run(target: str, data: Path, scenario: str, env: dict[str, str], pid: int
     }
 
 
-async def _outbox_drained(admin_url: str, timeout: float = 120.0) -> dict[str, float]:
-    """Wait until the gateway's relay has published every submission a scenario staged, so the
-    next scenario starts on a quiet process, not beside the last one's publishing: how many were
-    still unpublished when the scenario ended, and how long they took."""
-    started = time.monotonic()
+async def _outbox_drained(admin_url: str) -> dict[str, float]:
+    """After a scenario: the next one starts on a quiet process, not beside this one's publishing."""
     conn = await asyncpg.connect(admin_url)
     try:
-        query = "SELECT count(*) FROM gateway.outbox WHERE published_at IS NULL"
-        backlog = left = await conn.fetchval(query)
-        while left:
-            if time.monotonic() - started > timeout:
-                raise TimeoutError("the gateway's outbox was not drained")
-            await asyncio.sleep(0.1)
-            left = await conn.fetchval(query)
+        return await outbox_drained(conn)
     finally:
         await conn.close()
-    return {"unpublished": backlog, "seconds": round(time.monotonic() - started, 2)}
 
 
 def _figures(trend: dict[str, Any]) -> dict[str, float]:

@@ -33,7 +33,7 @@ import httpx
 import typer
 
 from bench import ceiling, cpu, results
-from bench.course import SUM_TESTS, course_with_students, free_port, sum_tests
+from bench.course import SUM_TESTS, course_with_students, free_port, outbox_drained, sum_tests
 from bench.memory import Memory
 from gradeflow_tools.scratch import Infra, provisioned_infra
 from gradeflow_tools.smtp_sink import MailSink
@@ -75,15 +75,6 @@ class Step:
     resume: list[int]
     until: int
     pause: list[int] = field(default_factory=list)
-
-
-async def _published(conn: asyncpg.Connection, timeout: float) -> None:
-    """Wait until the gateway's relay has published every staged event."""
-    deadline = time.monotonic() + timeout
-    while await conn.fetchval("SELECT count(*) FROM gateway.outbox WHERE published_at IS NULL"):
-        if time.monotonic() > deadline:
-            raise TimeoutError("the gateway's outbox was not drained")
-        await asyncio.sleep(0.1)
 
 
 async def _load(
@@ -130,7 +121,7 @@ async def _load(
     conn = await asyncpg.connect(infra.admin_url)
     try:
         if steps:
-            await _published(conn, timeout)
+            await outbox_drained(conn, timeout)
         started, snapshots = await _run_steps(conn, steps, submissions, timeout, groups)
         rows = await conn.fetch(
             "SELECT extract(epoch FROM updated_at - created_at) * 1000 AS ms, created_at, updated_at "

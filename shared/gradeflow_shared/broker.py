@@ -89,8 +89,6 @@ class Publisher:
         try:
             async with asyncio.timeout(self._timeout + 1):
                 channel, exchange = await self._channel_and_exchange()
-                if channel.is_closed:
-                    raise aio_pika.exceptions.ChannelInvalidStateError(f"{channel!r} closed")
                 # aiormq's channel class, whose publish takes `wait` (its abstract one's does not)
                 underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
                 name = "" if to_queue else exchange.name  # "": the default exchange, by queue name
