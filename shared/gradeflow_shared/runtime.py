@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import asyncpg
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -18,6 +19,7 @@ from gradeflow_shared.broker import Publisher, declare_topology
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
 from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.db import SessionFactory, make_engine, make_sessions, ping
+from gradeflow_shared.driver_unit import DriverUnitsOfWork
 from gradeflow_shared.events import Event, JobsObserved
 from gradeflow_shared.health import Check, health_router
 from gradeflow_shared.http_errors import install_error_handlers
@@ -86,6 +88,12 @@ class Runtime:
         """Units of work on the service's database, with `repos` on each one's session."""
         outbox, inbox = self.kit
         return SqlUnitsOfWork(self.sessions, repos, outbox, inbox, self.relay.wake)
+
+    def driver_units_of_work(self, repos: Callable[[asyncpg.Connection], R]) -> DriverUnitsOfWork[R]:
+        """Units of work on the driver itself (driver_unit.py), for a path run hundreds of times
+        a second; on the same pool, outbox, inbox and relay as `units_of_work`."""
+        outbox, inbox = self.kit
+        return DriverUnitsOfWork(self.engine, repos, outbox, inbox, self.relay.wake)
 
     def consume(self, register: Callable[[Subscriptions], None]) -> None:
         """Let `register` add the service's subscribers, with its messaging policy."""

@@ -2,12 +2,12 @@
 may pass their own units of work (a fake store) instead of the database's."""
 
 from fastapi import FastAPI
-from sqlalchemy.exc import DataError, IntegrityError
 
 from gateway.adapters.backlog import QueueBacklog
 from gateway.adapters.callbacks import HttpCallbacks
 from gateway.adapters.db.feed import PgSubmissionFeed
 from gateway.adapters.db.repositories import SqlGatewayStore
+from gateway.adapters.db.submit_store import PgSubmitStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.adapters.notifier_api import NotifierApi
 from gateway.adapters.rate_limit import RedisRateLimiter
@@ -28,19 +28,25 @@ from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.callbacks import Callbacks
 from gateway.usecases.idempotency import KeyPolicy
 from gateway.usecases.identities import Identities
-from gateway.usecases.ports import Context, Units
+from gateway.usecases.ports import Context, SubmitUnits, Units
 from gradeflow_shared.broker import Publisher
+from gradeflow_shared.driver_unit import DRIVER_CONSTRAINT_ERRORS
 from gradeflow_shared.runtime import Runtime
 from gradeflow_shared.targets import TargetGuard
 from gradeflow_shared.topology import GRADER_RUNS, GRADER_SUBMISSIONS
 
 
 def create_app(
-    settings: GatewaySettings | None = None, units: Units | None = None, publisher: Publisher | None = None
+    settings: GatewaySettings | None = None,
+    units: Units | None = None,
+    publisher: Publisher | None = None,
+    submit_units: SubmitUnits | None = None,
 ) -> FastAPI:
     settings = settings or GatewaySettings()
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     units = units or runtime.units_of_work(SqlGatewayStore)
+    # The group commit of submits on the driver itself: the gateway's hottest unit of work.
+    submit_units = submit_units or runtime.driver_units_of_work(PgSubmitStore)
     runtime.consume(lambda subs: register(subs, units))
     tokens = settings.tokens(settings.token_ttl_seconds)
     notifier_api = NotifierApi(
@@ -66,10 +72,10 @@ def create_app(
         app.add_middleware(RateLimits, limiter=limiter, rates=settings.rates, tokens=tokens)
     app.state.notifier_api = notifier_api
     intake = submissions.intake(
-        units,
+        submit_units,
         settings.submit_batch_max,
         settings.submit_batches_in_flight,
-        split_on=(IntegrityError, DataError),
+        split_on=DRIVER_CONSTRAINT_ERRORS,
     )
     bounds = {
         GRADER_SUBMISSIONS.queue: settings.max_grading_backlog,

@@ -29,7 +29,7 @@ def _app(units: Any) -> tuple[Any, RecordingPublisher]:
         environment="test",
         auth_secret=SECRET,
     )
-    return create_app(settings, units=units, publisher=publisher), publisher
+    return create_app(settings, units=units, publisher=publisher, submit_units=units), publisher
 
 
 @pytest.fixture

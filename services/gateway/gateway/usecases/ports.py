@@ -18,6 +18,21 @@ from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
 Before = tuple[datetime, UUID] | None
 
 
+class SubmitStore(Protocol):
+    """The group commit of submits (usecases/submissions.accept), on a unit of its own: the one
+    path of the gateway that runs hundreds of times a second (adapters/db/submit_store.py)."""
+
+    async def submit_targets(self, pairs: Sequence[tuple[UUID, UUID]]) -> dict[tuple[UUID, UUID], Any]:
+        """For each (assignment, user) pair whose assignment exists: the assignment's
+        `course_id` and the user's `role` in that course (None if not enrolled); one read."""
+        ...
+
+    async def add_submissions(self, many: Sequence[dict[str, Any]]) -> Sequence[Any]:
+        """Insert queued submissions (student_id, assignment_id, language, source) in one
+        statement; each new row's `id`, `status` and `created_at`, in the order given."""
+        ...
+
+
 class GatewayStore(Protocol):
     async def upsert_user(self, email: str, name: str) -> Any: ...
     async def get_user(self, user_id: UUID) -> Any | None: ...
@@ -128,17 +143,7 @@ class GatewayStore(Protocol):
     async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Any: ...
     async def add_test_cases(self, assignment_id: UUID, tests: Sequence[dict[str, Any]]) -> Sequence[Any]: ...
     async def get_assignment(self, assignment_id: UUID) -> Any | None: ...
-    async def submit_targets(self, pairs: Sequence[tuple[UUID, UUID]]) -> dict[tuple[UUID, UUID], Any]:
-        """For each (assignment, user) pair whose assignment exists: the assignment's
-        `course_id` and the user's `role` in that course (None if not enrolled); one read."""
-        ...
-
     async def list_test_cases(self, assignment_id: UUID) -> Sequence[Any]: ...
-    async def add_submissions(self, many: Sequence[dict[str, Any]]) -> Sequence[Any]:
-        """Insert queued submissions (student_id, assignment_id, language, source) in one
-        statement; each new row's `id`, `status` and `created_at`, in the order given."""
-        ...
-
     async def get_submission(self, submission_id: UUID) -> Any | None:
         """The submission with its assignment's `course_id`."""
         ...
@@ -198,6 +203,7 @@ class RateLimiter(Protocol):
 
 Uow = UnitOfWork[GatewayStore]
 Units = UnitsOfWork[GatewayStore]
+SubmitUnits = UnitsOfWork[SubmitStore]
 
 
 @dataclass(frozen=True)

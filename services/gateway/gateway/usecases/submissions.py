@@ -9,7 +9,7 @@ from gateway.domain import deadlines
 from gateway.domain.access import may_view_submission, require_student
 from gateway.domain.errors import Conflict, GatewayError, NotFound, Overloaded
 from gateway.domain.submissions import earlier_than, results_for_viewer
-from gateway.usecases.ports import Context, Intake, Submit, Units, Uow
+from gateway.usecases.ports import Context, Intake, Submit, SubmitUnits, Uow
 from gradeflow_shared.batching import Batcher
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted, SubmissionCreated, SubmissionGraded
@@ -17,7 +17,7 @@ from gradeflow_shared.topology import GRADER_SUBMISSIONS
 
 
 def intake(
-    units: Units,
+    units: SubmitUnits,
     max_items: int = 256,
     concurrency: int = 2,
     split_on: tuple[type[Exception], ...] = (),
@@ -46,7 +46,7 @@ async def submit(ctx: Context, student_id: UUID, cmd: s.SubmissionIn) -> s.Submi
     return accepted
 
 
-async def accept(units: Units, batch: list[Submit]) -> list[s.SubmissionAccepted | Exception]:
+async def accept(units: SubmitUnits, batch: list[Submit]) -> list[s.SubmissionAccepted | Exception]:
     """Check each submit against its assignment and the caller's enrolment, then store the
     accepted ones and their events together: each submission commits with its event. A submit
     that breaks a rule gets its own error; the others still commit."""

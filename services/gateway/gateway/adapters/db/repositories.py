@@ -31,31 +31,6 @@ from gateway.adapters.db.tables import (
 from gateway.domain import deadlines
 from gradeflow_shared.ids import new_id
 
-_SUBMIT_TARGETS = text(
-    """
-    SELECT p.assignment_id, p.user_id, a.course_id, e.role, a.languages, a.due_at, a.close_at,
-        a.late_policy, a.late_penalty_percent, now() AS now
-    FROM unnest(CAST(:assignments AS uuid[]), CAST(:users AS uuid[])) AS p(assignment_id, user_id)
-    JOIN assignments a ON a.id = p.assignment_id
-    LEFT JOIN enrollments e ON e.course_id = a.course_id AND e.user_id = p.user_id
-    """
-)
-_SUBMISSION_COLUMNS = ("student_id", "assignment_id", "language", "source", "late_days", "penalty_percent")
-_ADD_SUBMISSIONS = text(
-    """
-    INSERT INTO submissions
-        (id, student_id, assignment_id, language, source, status, late_days, penalty_percent)
-    SELECT n.id, n.student_id, n.assignment_id, n.language, n.source, 'queued', n.late_days, n.penalty_percent
-    FROM unnest(
-        CAST(:ids AS uuid[]), CAST(:student_ids AS uuid[]), CAST(:assignment_ids AS uuid[]),
-        CAST(:languages AS text[]), CAST(:sources AS text[]), CAST(:late_dayss AS int[]),
-        CAST(:penalty_percents AS int[])
-    ) AS n(id, student_id, assignment_id, language, source, late_days, penalty_percent)
-    RETURNING id, status, created_at
-    """
-)
-
-
 _CLAIM_CALLBACKS = text(
     "WITH due AS (SELECT run_id FROM gateway.callbacks WHERE state = 'pending' AND next_attempt_at <= now()"
     " ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED) "
@@ -466,20 +441,6 @@ class SqlGatewayStore:
             .order_by(test_cases.c.position)
         )
         return (await self._session.execute(stmt)).all()
-
-    async def submit_targets(self, pairs: Sequence[tuple[UUID, UUID]]) -> dict[tuple[UUID, UUID], Any]:
-        # The pairs as two arrays: one statement, compiled once, however many pairs.
-        found = await self._session.execute(
-            _SUBMIT_TARGETS,
-            {"assignments": [a for a, _ in pairs], "users": [u for _, u in pairs]},
-        )
-        return {(row.assignment_id, row.user_id): row for row in found}
-
-    async def add_submissions(self, many: Sequence[dict[str, Any]]) -> Sequence[Row[Any]]:
-        ids = [new_id() for _ in many]
-        params = {"ids": ids, **{f"{c}s": [m[c] for m in many] for c in _SUBMISSION_COLUMNS}}
-        stored = {row.id: row for row in await self._session.execute(_ADD_SUBMISSIONS, params)}
-        return [stored[i] for i in ids]
 
     async def get_submission(self, submission_id: UUID) -> Row[Any] | None:
         stmt = (
