@@ -3,7 +3,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 DASHBOARD := services/metrics/metrics/dashboard
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-scale-heavy bench-pipeline bench-gateway bench-consumers bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-scale-heavy bench-pipeline bench-gateway bench-consumers bench-units bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
 # sandbox and toolchains; each step installs only what is missing.
@@ -52,6 +52,7 @@ bench: install
 	$(UV) run --frozen python -m bench.consumers --messages 10000
 	$(UV) run --frozen python -m bench.grader --baseline "" --runs 120 --submissions 24
 	$(UV) run --frozen python -m bench.jobe --seconds 6
+	$(UV) run --frozen python -m bench.units
 	$(UV) run --frozen python -m bench.report
 
 # Scale-out with a second of computing a submission (outside `make bench`: it takes 1½ minutes).
@@ -66,6 +67,9 @@ bench-gateway: install
 
 bench-consumers: install
 	$(UV) run --frozen python -m bench.consumers
+
+bench-units: install
+	$(UV) run --frozen python -m bench.units
 
 bench-grader: install
 	$(UV) run --frozen python -m bench.grader
