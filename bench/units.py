@@ -7,7 +7,6 @@ over many units, for batches of 1, 8 and 32. Writes bench/results/units.json.
     uv run python -m bench.units [--units 300]
 """
 
-import asyncio
 import resource
 import time
 import uuid

@@ -63,7 +63,7 @@ class DriverUnitOfWork(Generic[R]):
         self._sql = _statements(outbox.fullname, inbox.fullname)
         self._staged: list[tuple[Event, str | None]] = []
         self._transaction = conn.transaction()
-        self.committed = False
+        self.ended = False  # committed, or its COMMIT failed (which ends a transaction too)
         self.published = False  # a commit wrote events to the outbox
 
     @property
@@ -104,12 +104,12 @@ class DriverUnitOfWork(Generic[R]):
                 [event.model_dump_json() for event, _ in staged],
                 [json.dumps(e.headers()) for e in envelopes],
             )
+        self.ended = True
         await self._transaction.commit()
-        self.committed = True
         self.published = self.published or bool(staged)
 
     async def rollback(self) -> None:
-        if not self.committed:
+        if not self.ended:
             await self._transaction.rollback()
 
 
@@ -138,7 +138,7 @@ class DriverUnitsOfWork(Generic[R]):
             try:
                 yield uow
             finally:
-                await uow.rollback()  # a no-op once committed
+                await uow.rollback()  # a no-op once committed (or refused at COMMIT)
         except _CONNECTION_ERRORS as e:
             await pooled.invalidate()  # not back into the pool: the next unit gets a new one
             raise Unavailable("the database is unavailable") from e
