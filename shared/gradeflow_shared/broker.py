@@ -4,15 +4,29 @@ publishing an event with its envelope. The consuming side is consuming.py."""
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 from aio_pika.connection import make_url
 
-from gradeflow_shared.envelope import H_PUBLISHED_AT, Envelope
+from gradeflow_shared.envelope import H_OCCURRED_AT, H_PUBLISHED_AT, H_VERSION, Envelope
 from gradeflow_shared.topology import EXCHANGE, ROUTES
+
+
+class Publishable(Protocol):
+    """What a publish sends: an aio-pika message, or an `Outgoing` built for the hot path."""
+
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def properties(self) -> aiormq.spec.Basic.Properties: ...
+
+
+class Outgoing(NamedTuple):
+    body: bytes
+    properties: aiormq.spec.Basic.Properties
 
 
 async def robust_connection(amqp_url: str, timeout: float) -> AbstractRobustConnection:
@@ -75,13 +89,13 @@ class Publisher:
                 self._exchange = await self._channel.get_exchange(EXCHANGE.name, ensure=False)
             return self._channel, self._exchange
 
-    async def publish(self, message: aio_pika.Message, routing_key: str, to_queue: bool = False) -> None:
+    async def publish(self, message: Publishable, routing_key: str, to_queue: bool = False) -> None:
         [failed] = await self.publish_many([(message, routing_key)], to_queue)
         if failed is not None:
             raise failed
 
     async def publish_many(
-        self, messages: Sequence[tuple[aio_pika.Message, str]], to_queue: bool = False
+        self, messages: Sequence[tuple[Publishable, str]], to_queue: bool = False
     ) -> list[BaseException | None]:
         """Publish (message, routing key) pairs at once, each confirmed; what failed for each (None:
         confirmed). One channel and one timeout for all: the outbox relay's batches cost a few
@@ -107,7 +121,7 @@ class Publisher:
         return results
 
     async def _confirmed(
-        self, channel: aiormq.Channel, exchange: str, message: aio_pika.Message, key: str
+        self, channel: aiormq.Channel, exchange: str, message: Publishable, key: str
     ) -> None:
         # What aio-pika's `Exchange.publish` does, less its wait for each message's frames to be
         # written out before the next may be queued (`wait=False`): a batch's publishes go out back
@@ -137,6 +151,31 @@ def message_for(body: bytes, envelope: Envelope, headers: dict[str, Any] | None 
         correlation_id=envelope.correlation_id,
         type=envelope.type,
     )
+
+
+def relayed(
+    message_id: str,
+    message_type: str,
+    correlation_id: str,
+    body: bytes,
+    headers: dict[str, Any],
+    staged_at: datetime,
+) -> Outgoing:
+    """What `message_for` builds, for an event staged in an outbox: the staged headers (schema
+    version and occurred-at among them) and the publish time, without the envelope model and
+    aio-pika's message object around the properties (a relay builds one per row: 16 µs of CPU that
+    way, 5 µs this way, of about 120 µs a row relayed; docs/benchmarks.md)."""
+    all_headers = {H_VERSION: 1, H_OCCURRED_AT: staged_at.isoformat(), **headers}
+    all_headers[H_PUBLISHED_AT] = datetime.now(UTC).isoformat()
+    properties = aiormq.spec.Basic.Properties(
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=message_id,
+        correlation_id=correlation_id,
+        message_type=message_type,
+        headers=all_headers,
+    )
+    return Outgoing(body, properties)
 
 
 async def publish_raw(

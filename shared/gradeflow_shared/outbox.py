@@ -9,12 +9,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
 from sqlalchemy import ARRAY, Table, any_, bindparam, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared import tracing
-from gradeflow_shared.broker import Publisher, message_for
+from gradeflow_shared.broker import Outgoing, Publisher, relayed
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import Event
@@ -147,15 +146,9 @@ class OutboxRelay:
             return len(confirmed)
 
 
-def _message(row: Any, headers: dict[str, Any]) -> aio_pika.Message:
-    """The outbox row as the message it stands for: its id, type, headers (as staged, but for the
-    publish span's trace context) and body."""
-    envelope = Envelope(
-        message_id=str(row.id),
-        type=row.message_type,
-        version=int(headers.get("x-schema-version", 1)),
-        occurred_at=row.created_at,
-        correlation_id=row.correlation_id,
-        trace={},
+def _message(row: Any, headers: dict[str, Any]) -> Outgoing:
+    """The outbox row as the message it stands for: its id, type, correlation id, headers (as
+    staged, but for the publish span's trace context) and body."""
+    return relayed(
+        str(row.id), row.message_type, row.correlation_id, row.body.encode(), headers, row.created_at
     )
-    return message_for(row.body.encode(), envelope, headers)

@@ -135,6 +135,41 @@ async def test_two_relays_on_one_outbox_publish_each_row_exactly_once(
             await publisher.close()
 
 
+async def test_a_relayed_row_is_the_message_its_event_stands_for(
+    infra: Infra, route: Route, private_outbox: tuple[SessionFactory, Table]
+) -> None:
+    """Persistent JSON with the event's id, type and correlation id, its staged headers and the
+    publish time: what consumers read the envelope from (the relay builds it without aio-pika's
+    message object)."""
+    sessions, outbox = private_outbox
+    publisher = Publisher(infra.amqp_url)
+    connection = await aio_pika.connect(infra.amqp_url)
+    try:
+        probe = await (await connection.channel()).declare_queue(exclusive=True)
+        await probe.bind(EXCHANGE.name, routing_key=GradingStarted.type)
+        event = _event()
+        async with sessions.begin() as session:
+            [envelope] = await stage_events(session, outbox, [(event, "the-correlation")])
+        assert await OutboxRelay(sessions, publisher, outbox).relay_once() == 1
+        message = await probe.get(no_ack=True, timeout=5)
+        assert (message.message_id, message.type, message.correlation_id) == (
+            envelope.message_id,
+            GradingStarted.type,
+            "the-correlation",
+        )
+        assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+        assert message.content_type == "application/json"
+        assert GradingStarted.model_validate_json(message.body) == event
+        headers = message.headers
+        assert headers["x-schema-version"] == event.version
+        assert headers["x-occurred-at"] == envelope.occurred_at.isoformat()
+        published_at = datetime.fromisoformat(str(headers["x-published-at"]))
+        assert envelope.occurred_at <= published_at <= datetime.now(UTC)
+    finally:
+        await connection.close()
+        await publisher.close()
+
+
 async def _drain(relay: OutboxRelay) -> int:
     published = 0
     while (n := await relay.relay_once()) > 0:
