@@ -25,6 +25,8 @@ class Publishable(Protocol):
 
 
 class Outgoing(NamedTuple):
+    """A message as the frames need it, its body and its AMQP properties (`relayed`)."""
+
     body: bytes
     properties: aiormq.spec.Basic.Properties
 

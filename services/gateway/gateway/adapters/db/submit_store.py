@@ -1,6 +1,6 @@
 """The submit path's two statements, sent through asyncpg on a driver unit of work
 (gradeflow_shared/driver_unit.py): the group commit of submits runs hundreds of times a second, and
-SQLAlchemy's layers cost it more than its round trips (docs/benchmarks.md). Implements
+SQLAlchemy's layers cost it about as much CPU as its statements (docs/benchmarks.md). Implements
 usecases.ports.SubmitStore; rows come back with their columns as attributes, as the SQL store's do."""
 
 from collections.abc import Sequence
