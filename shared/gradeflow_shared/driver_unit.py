@@ -26,9 +26,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.errors import Unavailable
-from gradeflow_shared.events import Event
+from gradeflow_shared.outbox import outbox_rows
+from gradeflow_shared.unit_of_work import EventStage
 
 R = TypeVar("R")
 
@@ -41,11 +41,15 @@ DRIVER_CONSTRAINT_ERRORS: tuple[type[Exception], ...] = (
 _CONNECTION_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 
 
+# The outbox's columns as the stage statement takes them (headers last: JSON text, cast to jsonb).
+_OUTBOX_COLUMNS = ("id", "routing_key", "message_type", "correlation_id", "body", "headers")
+
+
 @functools.cache
 def _statements(outbox: str, inbox: str) -> dict[str, str]:
     return {
         "stage": (
-            f"INSERT INTO {outbox} (id, routing_key, message_type, correlation_id, body, headers)"
+            f"INSERT INTO {outbox} ({', '.join(_OUTBOX_COLUMNS)})"
             " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
             " CAST($6::text[] AS jsonb[]))"
         ),
@@ -57,15 +61,14 @@ def _statements(outbox: str, inbox: str) -> dict[str, str]:
     }
 
 
-class DriverUnitOfWork(Generic[R]):
+class DriverUnitOfWork(EventStage, Generic[R]):
     def __init__(self, conn: asyncpg.Connection, repos: R, outbox: Table, inbox: Table) -> None:
+        super().__init__()
         self._conn = conn
         self._repos = repos
         self._sql = _statements(outbox.fullname, inbox.fullname)
-        self._staged: list[tuple[Event, str | None]] = []
         self._transaction = conn.transaction()
         self.ended = False  # committed, or its COMMIT failed (which ends a transaction too)
-        self.published = False  # a commit wrote events to the outbox
 
     @property
     def repos(self) -> R:
@@ -84,30 +87,16 @@ class DriverUnitOfWork(Generic[R]):
     async def seen(self, message_id: str) -> bool:
         return await self._conn.fetchval(self._sql["seen"], message_id) is not None
 
-    def add_event(self, event: Event, correlation_id: str | None = None) -> None:
-        self._staged.append((event, correlation_id))
-
-    @property
-    def staged(self) -> bool:
-        return bool(self._staged)
-
     async def commit(self) -> None:
-        staged, self._staged = self._staged, []
-        if staged:
-            # The same rows as outbox.stage_events writes, as arrays: one statement, prepared once.
-            envelopes = [Envelope.for_event(event, correlation_id) for event, correlation_id in staged]
-            await self._conn.execute(
-                self._sql["stage"],
-                [e.message_id for e in envelopes],
-                [event.type for event, _ in staged],
-                [event.type for event, _ in staged],
-                [e.correlation_id for e in envelopes],
-                [event.model_dump_json() for event, _ in staged],
-                [json.dumps(e.headers()) for e in envelopes],
-            )
+        rows = [row for _, row in outbox_rows(self._take_staged())]
+        if rows:
+            # The rows stage_events writes, as one array a column: one statement, prepared once.
+            columns = [[row[c] for row in rows] for c in _OUTBOX_COLUMNS]
+            columns[-1] = [json.dumps(headers) for headers in columns[-1]]
+            await self._conn.execute(self._sql["stage"], *columns)
         self.ended = True
         await self._transaction.commit()
-        self.published = self.published or bool(staged)
+        self.published = self.published or bool(rows)
 
     async def rollback(self) -> None:
         if not self.ended:

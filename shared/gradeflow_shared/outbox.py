@@ -23,28 +23,33 @@ PASS_TIMEOUT_SECONDS = 30.0
 FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 0.4, 5.0
 
 
+def outbox_rows(events: list[tuple[Event, str | None]]) -> list[tuple[Envelope, dict[str, Any]]]:
+    """Each (event, correlation id) pair's new envelope and the outbox row that stands for it: the
+    rows both units of work write (`stage_events` here, driver_unit.py on the driver)."""
+    staged = []
+    for event, correlation_id in events:
+        envelope = Envelope.for_event(event, correlation_id)
+        row = {
+            "id": envelope.message_id,
+            "routing_key": event.type,
+            "message_type": event.type,
+            "correlation_id": envelope.correlation_id,
+            "body": event.model_dump_json(),
+            "headers": envelope.headers(),
+        }
+        staged.append((envelope, row))
+    return staged
+
+
 async def stage_events(
     session: AsyncSession, outbox: Table, events: list[tuple[Event, str | None]]
 ) -> list[Envelope]:
     """Write (event, correlation id) pairs to the outbox in one statement, in the session's
     transaction: they are published when (and only if) it commits. Use cases stage events through
     their unit of work (unit_of_work.py), which calls this at commit."""
-    envelopes = [Envelope.for_event(event, correlation_id) for event, correlation_id in events]
-    await session.execute(
-        insert(outbox),
-        [
-            {
-                "id": envelope.message_id,
-                "routing_key": event.type,
-                "message_type": event.type,
-                "correlation_id": envelope.correlation_id,
-                "body": event.model_dump_json(),
-                "headers": envelope.headers(),
-            }
-            for (event, _), envelope in zip(events, envelopes, strict=True)
-        ],
-    )
-    return envelopes
+    staged = outbox_rows(events)
+    await session.execute(insert(outbox), [row for _, row in staged])
+    return [envelope for envelope, _ in staged]
 
 
 class OutboxRelay:

@@ -73,14 +73,34 @@ def _claim_all_statement(inbox: Table) -> TextClause:
     )
 
 
-class SqlUnitOfWork(Generic[R]):
+class EventStage:
+    """The events a unit of work has staged, written to the outbox by its commit (both kinds of
+    unit: this module's and driver_unit.py's)."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Event, str | None]] = []
+        self.published = False  # a commit wrote events to the outbox
+
+    def add_event(self, event: Event, correlation_id: str | None = None) -> None:
+        self._staged.append((event, correlation_id))
+
+    @property
+    def staged(self) -> bool:
+        return bool(self._staged)
+
+    def _take_staged(self) -> list[tuple[Event, str | None]]:
+        """What the commit writes; staged again only by a later add_event."""
+        staged, self._staged = self._staged, []
+        return staged
+
+
+class SqlUnitOfWork(EventStage, Generic[R]):
     def __init__(self, session: AsyncSession, repos: R, outbox: Table, inbox: Table) -> None:
+        super().__init__()
         self._session = session
         self._repos = repos
         self._outbox = outbox
         self._inbox = inbox
-        self._staged: list[tuple[Event, str | None]] = []
-        self.published = False  # a commit wrote events to the outbox
 
     @property
     def repos(self) -> R:
@@ -109,15 +129,8 @@ class SqlUnitOfWork(Generic[R]):
         )
         return found.first() is not None
 
-    def add_event(self, event: Event, correlation_id: str | None = None) -> None:
-        self._staged.append((event, correlation_id))
-
-    @property
-    def staged(self) -> bool:
-        return bool(self._staged)
-
     async def commit(self) -> None:
-        staged, self._staged = self._staged, []
+        staged = self._take_staged()
         if staged:
             await stage_events(self._session, self._outbox, staged)
         await self._session.commit()

@@ -1,8 +1,7 @@
-"""The driver unit of work (asyncpg without SQLAlchemy's layers) on the real PostgreSQL keeps the
-SQL unit's contract: events reach the outbox, as the same rows, and claims the inbox only when it
-commits; uncommitted, failed or refused, nothing stays; the relay is woken only after a commit that
-staged events; a database it cannot reach, or a connection the database drops, is `Unavailable`,
-and the pool's next unit gets a working connection."""
+"""What is the driver unit's own, on the real PostgreSQL (the contract it shares with the SQL unit
+is tested on both in test_unit_of_work.py): its outbox rows are the SQL unit's; a row the database
+refuses raises asyncpg's constraint error and leaves nothing; a connection the database drops is
+`Unavailable`, and the pool's next unit gets a working connection."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -15,7 +14,7 @@ import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gradeflow_shared.db import make_engine, make_sessions
+from gradeflow_shared.db import make_sessions
 from gradeflow_shared.driver_unit import DRIVER_CONSTRAINT_ERRORS, DriverUnitsOfWork
 from gradeflow_shared.errors import Unavailable
 from gradeflow_shared.events import GradingStarted
@@ -33,7 +32,6 @@ class Kit:
     units: DriverUnitsOfWork[asyncpg.Connection]
     outbox: Table
     inbox: Table
-    wakes: list[int]
 
     async def rows(self, table: Table) -> list[Any]:
         async with self.engine.connect() as conn:
@@ -49,26 +47,11 @@ async def kit(infra: Infra) -> AsyncIterator[Kit]:
     """The kit's tables in a schema of their own; the repositories are the bare connection."""
     async with private_schema(infra, lambda m: (outbox_table(m), inbox_table(m))) as (engine, metadata):
         outbox, inbox = (metadata.tables[f"{metadata.schema}.{name}"] for name in ("outbox", "inbox"))
-        wakes: list[int] = []
-        units = DriverUnitsOfWork(engine, lambda conn: conn, outbox, inbox, lambda: wakes.append(1))
-        yield Kit(engine, units, outbox, inbox, wakes)
+        yield Kit(engine, DriverUnitsOfWork(engine, lambda conn: conn, outbox, inbox), outbox, inbox)
 
 
 def _event() -> GradingStarted:
     return GradingStarted(submission_id=uuid.uuid4(), started_at=datetime.now(UTC))
-
-
-async def test_a_commit_writes_events_and_claims_together_then_wakes_the_relay(kit: Kit) -> None:
-    async with kit.units() as uow:
-        assert await uow.claim("m-1", "q")
-        assert await uow.claim_all(["m-2", "m-2", "m-1"], "q") == {"m-2"}, "claimed once, in the same unit"
-        uow.add_event(_event(), "c-1")
-        uow.add_event(_event())
-        await uow.commit()
-    assert (await kit.count(kit.outbox), await kit.count(kit.inbox), kit.wakes) == (2, 2, [1])
-    async with kit.units() as uow:
-        assert await uow.seen("m-1") and not await uow.claim("m-1", "q"), "a redelivery is a no-op"
-        assert not await uow.seen("m-3")
 
 
 async def test_its_outbox_rows_are_those_the_sql_unit_writes(kit: Kit) -> None:
@@ -91,40 +74,15 @@ async def test_its_outbox_rows_are_those_the_sql_unit_writes(kit: Kit) -> None:
     assert driver.published_at is None and driver.id != sql.id
 
 
-async def test_nothing_stays_of_a_unit_left_uncommitted_failed_or_refused(kit: Kit) -> None:
-    async with kit.units() as uow:
-        await uow.claim("m-4", "q")
-        uow.add_event(_event())
-    with pytest.raises(RuntimeError):
-        async with kit.units() as uow:
-            await uow.claim("m-5", "q")
-            uow.add_event(_event())
-            raise RuntimeError("the use case failed")
+async def test_a_row_the_database_refuses_raises_its_constraint_error_and_leaves_nothing(kit: Kit) -> None:
     with pytest.raises(DRIVER_CONSTRAINT_ERRORS):
         async with kit.units() as uow:
             await uow.claim("m-6", "q")
+            uow.add_event(_event())
             await uow.repos.execute(
                 f"INSERT INTO {kit.inbox.fullname} (message_id, queue) VALUES ('x', NULL)"
             )
-    assert (await kit.count(kit.outbox), await kit.count(kit.inbox), kit.wakes) == (0, 0, [])
-
-
-async def test_a_commit_without_events_does_not_wake_the_relay(kit: Kit) -> None:
-    async with kit.units() as uow:
-        await uow.claim("m-7", "q")
-        await uow.commit()
-    assert (await kit.count(kit.inbox), kit.wakes) == (1, [])
-
-
-async def test_an_unreachable_database_is_unavailable(kit: Kit) -> None:
-    engine = make_engine("postgresql+asyncpg://nobody:pw@127.0.0.1:1/none", "x")
-    units = DriverUnitsOfWork(engine, lambda conn: conn, kit.outbox, kit.inbox)
-    try:
-        with pytest.raises(Unavailable):
-            async with units():
-                pass
-    finally:
-        await engine.dispose()
+    assert (await kit.count(kit.outbox), await kit.count(kit.inbox)) == (0, 0)
 
 
 async def test_a_dropped_connection_is_unavailable_and_replaced_in_the_pool(kit: Kit, infra: Infra) -> None:

@@ -1,7 +1,8 @@
-"""The unit of work on the real PostgreSQL: events reach the outbox and claims the inbox only when
-it commits; uncommitted or failed, nothing stays; the relay is woken only after a commit that
-staged events; a database it cannot reach is `Unavailable`. Messages handled together share a
-unit of work, and one that fails its batch fails alone."""
+"""The unit of work on the real PostgreSQL, both kinds (the SQL unit and the driver unit: the
+contract tests run on each): events reach the outbox and claims the inbox only when it commits;
+uncommitted or failed, nothing stays; the relay is woken only after a commit that staged events; a
+database it cannot reach is `Unavailable`. Messages handled together share a unit of work, and one
+that fails its batch fails alone."""
 
 import asyncio
 import uuid
@@ -13,15 +14,22 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gradeflow_shared.db import make_engine, make_sessions
+from gradeflow_shared.driver_unit import DriverUnitsOfWork
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.errors import Unavailable
 from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.kit_tables import inbox_table, outbox_table
 from gradeflow_shared.topology import GATEWAY_GRADING_STARTED
-from gradeflow_shared.unit_of_work import SqlUnitsOfWork, UnitOfWork, claimed_together, idempotent_together
+from gradeflow_shared.unit_of_work import (
+    SqlUnitsOfWork,
+    UnitOfWork,
+    UnitsOfWork,
+    claimed_together,
+    idempotent_together,
+)
 from tests.support.infra import Infra
 from tests.support.schemas import private_schema
 
@@ -30,14 +38,22 @@ pytestmark = pytest.mark.integration
 
 @dataclass
 class Kit:
+    engine: AsyncEngine
     units: SqlUnitsOfWork[AsyncSession]
     outbox: Table
     inbox: Table
     wakes: list[int]
 
     async def count(self, table: Table) -> int:
-        async with self.units.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+
+    def units_of(self, kind: str, engine: AsyncEngine | None = None) -> UnitsOfWork[Any]:
+        """Units of `kind` ("sql" or "driver") on `engine` (the kit's own), waking the kit's relay."""
+        engine, wake = engine or self.engine, lambda: self.wakes.append(1)
+        if kind == "sql":
+            return SqlUnitsOfWork(make_sessions(engine), lambda s: s, self.outbox, self.inbox, wake)
+        return DriverUnitsOfWork(engine, lambda conn: conn, self.outbox, self.inbox, wake)
 
 
 @pytest.fixture
@@ -47,49 +63,59 @@ async def kit(infra: Infra) -> AsyncIterator[Kit]:
         outbox, inbox = (metadata.tables[f"{metadata.schema}.{name}"] for name in ("outbox", "inbox"))
         wakes: list[int] = []
         units = SqlUnitsOfWork(make_sessions(engine), lambda s: s, outbox, inbox, lambda: wakes.append(1))
-        yield Kit(units, outbox, inbox, wakes)
+        yield Kit(engine, units, outbox, inbox, wakes)
+
+
+@pytest.fixture(params=["sql", "driver"])
+def units(kit: Kit, request: pytest.FixtureRequest) -> UnitsOfWork[Any]:
+    """Each kind of unit on the kit's tables: the contract tests run on both."""
+    return kit.units_of(request.param)
 
 
 def _event() -> GradingStarted:
     return GradingStarted(submission_id=uuid.uuid4(), started_at=datetime.now(UTC))
 
 
-async def test_a_commit_writes_events_and_claims_together_then_wakes_the_relay(kit: Kit) -> None:
-    async with kit.units() as uow:
+async def test_a_commit_writes_events_and_claims_together_then_wakes_the_relay(
+    kit: Kit, units: UnitsOfWork[Any]
+) -> None:
+    async with units() as uow:
         assert await uow.claim("m-1", "q")
+        assert await uow.claim_all(["m-2", "m-2", "m-1"], "q") == {"m-2"}, "claimed once, in the same unit"
         uow.add_event(_event(), "c-1")
         uow.add_event(_event())
         await uow.commit()
-    assert (await kit.count(kit.outbox), await kit.count(kit.inbox), kit.wakes) == (2, 1, [1])
-    async with kit.units() as uow:
+    assert (await kit.count(kit.outbox), await kit.count(kit.inbox), kit.wakes) == (2, 2, [1])
+    async with units() as uow:
         assert await uow.seen("m-1") and not await uow.claim("m-1", "q"), "a redelivery is a no-op"
+        assert not await uow.seen("m-3")
 
 
-async def test_nothing_stays_of_a_unit_left_uncommitted_or_failed(kit: Kit) -> None:
-    async with kit.units() as uow:
+async def test_nothing_stays_of_a_unit_left_uncommitted_or_failed(kit: Kit, units: UnitsOfWork[Any]) -> None:
+    async with units() as uow:
         await uow.claim("m-2", "q")
         uow.add_event(_event())
     with pytest.raises(RuntimeError):
-        async with kit.units() as uow:
+        async with units() as uow:
             await uow.claim("m-3", "q")
             uow.add_event(_event())
             raise RuntimeError("the use case failed")
     assert (await kit.count(kit.outbox), await kit.count(kit.inbox), kit.wakes) == (0, 0, [])
 
 
-async def test_a_commit_without_events_does_not_wake_the_relay(kit: Kit) -> None:
-    async with kit.units() as uow:
+async def test_a_commit_without_events_does_not_wake_the_relay(kit: Kit, units: UnitsOfWork[Any]) -> None:
+    async with units() as uow:
         await uow.claim("m-4", "q")
         await uow.commit()
     assert (await kit.count(kit.inbox), kit.wakes) == (1, [])
 
 
-async def test_an_unreachable_database_is_unavailable(kit: Kit) -> None:
+@pytest.mark.parametrize("kind", ["sql", "driver"])
+async def test_an_unreachable_database_is_unavailable(kit: Kit, kind: str) -> None:
     engine = make_engine("postgresql+asyncpg://nobody:pw@127.0.0.1:1/none", "x")
-    units = SqlUnitsOfWork(make_sessions(engine), lambda s: s, kit.outbox, kit.inbox)
     try:
         with pytest.raises(Unavailable):
-            async with units():
+            async with kit.units_of(kind, engine)():
                 pass
     finally:
         await engine.dispose()
