@@ -36,9 +36,10 @@ class ServiceSettings(BaseSettings):
     # by the in-flight bound below). Many replicas: put PgBouncer in front (docs/benchmarks.md).
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # HTTP requests worked on at once per process; more are refused at once with 503 Retry-After.
-    # 256: at a gateway process's ~1,000 submits/s, about a quarter second of queue; 64 refused
-    # requests in the short stalls of a process well within its capacity (docs/benchmarks.md).
-    max_in_flight: int = Field(default=256, ge=0, le=10_000)
+    # 1,024: at a gateway process's ~1,000 submits/s, about a second of queue. 64, then 256 (a
+    # quarter second), refused requests in the stalls of a process well within its capacity (0.25-
+    # 0.7 s on a shared VM: docs/benchmarks.md); a process that cannot keep up still refuses at once.
+    max_in_flight: int = Field(default=1024, ge=0, le=10_000)
     prefetch: int = Field(default=16, ge=1, le=1000)
     # A commit that staged events wakes its process's relay at once; the poll finds what another
     # replica left (it died between commit and publish), so it can be slow: it runs all day.
