@@ -5,7 +5,8 @@ submissions sent by concurrent clients; figures for the API (POST latency) and t
 With --backlog the graders are paused (SIGSTOP) while the submissions are sent and published, then
 resumed: graded/s is then the graders' own rate on a queued backlog, from resuming to the last one
 graded, with nothing else of the run competing for the cores. With --scale (and --graders 2)
-one grader works alone, then all, in turn (one, all, one, all, one: SCALE_CUTS): one grader's rate
+all graders warm up (not counted), then one grader works alone, then all, in turn (one, all, one,
+all, one: SCALE_CUTS): one grader's rate
 and all graders' in the same run, on the same stack, through the same drift of the machine's
 speed (the scale-out figure); beside it, what two bare processes running the same loop make of the
 machine's two vCPUs (bench/ceiling.py).
@@ -14,8 +15,9 @@ machine's two vCPUs (bench/ceiling.py).
     uv run python -m bench.pipeline --submissions 200 --graders 2 --grader-concurrency 1 --scale \
         --workload cpu
 
---workload cpu sends solutions whose tests compute (a loop of 1.5 million steps a submission)
-instead of doing nothing: CPU-bound grading, the scale-out pair's workload.
+--workload cpu sends solutions whose tests compute (a loop of 1.5 million steps a submission, about
+100 ms) instead of doing nothing; cpu-heavy ten times as much (about a second): CPU-bound grading,
+the scale-out's acceptance workload.
 """
 
 import asyncio
@@ -70,11 +72,13 @@ WORKLOADS = {"light": LIGHT, "cpu": CPU, "cpu-heavy": CPU_HEAVY}
 @dataclass(frozen=True)
 class Step:
     """At its start these graders are resumed and those paused (SIGSTOP, process group: the
-    sandboxes too); it lasts until `until` submissions are graded in all."""
+    sandboxes too); it lasts until `until` submissions are graded in all. A warm-up step's phase
+    is reported but not counted in the scale-out's rates."""
 
     resume: list[int]
     until: int
     pause: list[int] = field(default_factory=list)
+    warm_up: bool = False
 
 
 async def _load(
@@ -137,6 +141,9 @@ async def _load(
     phases = _phases([r["updated_at"] for r in rows], started, running, last_until)
     for phase, before, after in zip(phases, snapshots, snapshots[1:], strict=False):
         phase["cpu_seconds"] = {g: round(v, 3) for g, v in cpu.spent(before, after).items()}
+    for phase, step in zip(phases, steps, strict=False):
+        if step.warm_up:
+            phase["warm_up"] = True
     return {
         "submissions": submissions,
         "clients": clients,
@@ -219,9 +226,12 @@ def _phases(
     return phases
 
 
-# Where each phase of the scale-out run ends (a fraction of the submissions graded): one grader,
-# all, one, all, one; the rest is drained by all and not measured.
-SCALE_CUTS = (0.12, 0.37, 0.49, 0.74, 0.86)
+# Where each phase of the scale-out run ends (a fraction of the submissions graded): every grader
+# warming up (not measured: a process's first submissions were its slowest, and only the lone
+# grader's rate had them), then one grader, all, one, all, one; the rest is drained by all and not
+# measured either.
+WARM_UP = 0.04
+SCALE_CUTS = (0.16, 0.41, 0.53, 0.78, 0.90)
 
 
 def _alternating(first: list[int], others: list[int], submissions: int) -> list[Step]:
@@ -231,12 +241,10 @@ def _alternating(first: list[int], others: list[int], submissions: int) -> list[
     A grader paused between phases holds what it had taken (the submission it was grading, the
     one taken ahead) until it is resumed in the next phase of all, which finishes them (a test
     paused past its wall-clock limit is stopped there)."""
-    steps = []
+    steps = [Step([*first, *others], max(1, int(submissions * WARM_UP)), warm_up=True)]
     for i, cut in enumerate(SCALE_CUTS):
         until = int(submissions * cut)
-        if i == 0:
-            steps.append(Step(first, until))
-        elif i % 2:
+        if i % 2:
             steps.append(Step(others, until))
         else:
             steps.append(Step([], until, pause=others))
@@ -245,6 +253,7 @@ def _alternating(first: list[int], others: list[int], submissions: int) -> list[
 
 def scale_out(phases: list[dict[str, Any]]) -> dict[str, Any]:
     """One grader's rate (its phases together) and all graders' (theirs), and the ratio."""
+    phases = [p for p in phases if not p.get("warm_up")]
     most = max(p["graders"] for p in phases)
     rates = {}
     for name, graders in (("one", 1), ("all", most)):

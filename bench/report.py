@@ -162,7 +162,10 @@ def _gateway_section(g: dict[str, Any], lines: list[str], targets: list[str]) ->
 
 def _scale_row(run: dict[str, Any]) -> str:
     one, two, bare = run["scale"]["one"], run["scale"]["all"], run["scale"]["bare_processes"]
-    phases = ", ".join(f"{p['graders']}: {p['graded_per_second']}/s" for p in run["phases"])
+    phases = ", ".join(
+        f"{'warm-up, ' if p.get('warm_up') else ''}{p['graders']}: {p['graded_per_second']}/s"
+        for p in run["phases"]
+    )
     return (
         f"| `{run['workload']}`, {run['submissions']} submissions; phases {phases} | "
         f"{one['graded_per_second']}/s ({one['graded']} in {one['seconds']} s) | "
