@@ -43,12 +43,15 @@ format: install
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
+# The scale-out on CPU-bound grading (about a second of computing a submission): issue 10's figure.
+SCALE_HEAVY = $(UV) run --frozen python -m bench.pipeline --submissions 80 --graders 2 --grader-concurrency 1 --scale --workload cpu-heavy --out-name pipeline-scale-heavy.json
+
 # Every benchmark, one after another (under 10 minutes), then docs/benchmarks.md regenerated from
 # bench/results/*.json with its plots (bench/report.py).
 bench: install
 	$(UV) run --frozen python -m bench.pipeline --submissions 600 --clients 20
 	$(UV) run --frozen python -m bench.pipeline --submissions 240 --graders 2 --grader-concurrency 1 --scale --workload cpu --out-name pipeline-scale.json
-	$(UV) run --frozen python -m bench.pipeline --submissions 80 --graders 2 --grader-concurrency 1 --scale --workload cpu-heavy --out-name pipeline-scale-heavy.json
+	$(SCALE_HEAVY)
 	$(UV) run --frozen python -m bench.gateway --stage 12s
 	$(UV) run --frozen python -m bench.consumers --messages 10000
 	$(UV) run --frozen python -m bench.grader --baseline "" --runs 120 --submissions 24
@@ -56,9 +59,9 @@ bench: install
 	$(UV) run --frozen python -m bench.units
 	$(UV) run --frozen python -m bench.report
 
-# Scale-out with a second of computing a submission (CPU-bound grading: issue 10's figure), alone.
+# The CPU-bound scale-out alone.
 bench-scale-heavy: install
-	$(UV) run --frozen python -m bench.pipeline --submissions 80 --graders 2 --grader-concurrency 1 --scale --workload cpu-heavy --out-name pipeline-scale-heavy.json
+	$(SCALE_HEAVY)
 
 bench-pipeline: install
 	$(UV) run --frozen python -m bench.pipeline

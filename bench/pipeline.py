@@ -5,11 +5,10 @@ submissions sent by concurrent clients; figures for the API (POST latency) and t
 With --backlog the graders are paused (SIGSTOP) while the submissions are sent and published, then
 resumed: graded/s is then the graders' own rate on a queued backlog, from resuming to the last one
 graded, with nothing else of the run competing for the cores. With --scale (and --graders 2)
-all graders warm up (not counted), then one grader works alone, then all, in turn (one, all, one,
-all, one: SCALE_CUTS): one grader's rate
-and all graders' in the same run, on the same stack, through the same drift of the machine's
-speed (the scale-out figure); beside it, what two bare processes running the same loop make of the
-machine's two vCPUs (bench/ceiling.py).
+all graders warm up (not counted: WARM_UP), then one grader works alone, then all, in turn (one,
+all, one, all, one: SCALE_CUTS): one grader's rate and all graders' in the same run, on the same
+stack, through the same drift of the machine's speed (the scale-out figure); beside it, what two
+bare processes running the same loop make of the machine's two vCPUs (bench/ceiling.py).
 
     uv run python -m bench.pipeline --submissions 300 --clients 20 [--graders 2 --backlog]
     uv run python -m bench.pipeline --submissions 200 --graders 2 --grader-concurrency 1 --scale \
