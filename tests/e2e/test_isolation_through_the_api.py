@@ -75,6 +75,6 @@ async def test_the_grader_says_how_its_sandbox_is_bounded(stack: Stack) -> None:
     async with httpx.AsyncClient(base_url=stack.config.url("grader"), timeout=10) as client:
         ready = (await client.get("/health/ready")).json()
     assert ready["status"] == "ready" and ready["sandbox"] in (
-        "cgroup v2 (memory, pids)",
-        "cgroup v1 (memory, pids)",
+        "cgroup v2 (memory, pids, cpu)",
+        "cgroup v1 (memory, pids, cpu, cpuacct)",
     )

@@ -1,8 +1,11 @@
 """What the real-sandbox tests share: the processes a run may have left behind."""
 
 import asyncio
+import contextlib
 import subprocess
-from collections.abc import Iterable
+import tempfile
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 
 from grader.adapters.sandbox import BwrapSandbox
 
@@ -26,3 +29,14 @@ def _processes_but(uids: str, waiting: set[int]) -> list[str]:
         return pid in waiting
 
     return [" ".join(row) for row in rows if not waiting_for_a_job(int(row[0]))]
+
+
+@contextlib.asynccontextmanager
+async def started_sandbox(name: str, uid_base: int, slots: int = 1) -> AsyncIterator[BwrapSandbox]:
+    """A real sandbox of its own (root under the temporary directory, uid range) for one module."""
+    sandbox = BwrapSandbox(Path(tempfile.gettempdir()) / name, uid_base, slots=slots)
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.close()

@@ -1,11 +1,13 @@
-"""Memory and process bounds from the kernel's control groups: one cgroup per sandbox, made before
-it starts and removed after, so that everything the program can hide memory in (anonymous memory,
-tmpfs and shared memory, page cache of its files, kernel memory) is charged to it, capped without
-swap, and an out-of-memory kill is seen in its own counters.
+"""Memory, process and CPU bounds from the kernel's control groups: one cgroup per sandbox, made
+before it starts and removed after, so that everything the program can hide memory in (anonymous
+memory, tmpfs and shared memory, page cache of its files, kernel memory) is charged to it, capped
+without swap, and an out-of-memory kill is seen in its own counters; and so that the CPU time of
+every process of the sandbox, reaped or not, is counted (the runner reads the counter per test and
+kills at the limit) and its rate capped at `CPUS` cores, whatever it forks.
 
 Two hierarchies: cgroup v2 (production pods: a delegated, writable /sys/fs/cgroup in a cgroup
-namespace of their own) and cgroup v1 (memory and pids controllers mounted apart, as on this
-project's CI machine). docs/sandbox.md says what a pod needs.
+namespace of their own) and cgroup v1 (memory, pids, cpu and cpuacct controllers mounted apart, as
+on this project's CI machine). docs/sandbox.md says what a pod needs.
 """
 
 import contextlib
@@ -23,6 +25,9 @@ CgroupWanted = Literal["auto", "v2", "v1", "none"]
 ROOT = Path("/sys/fs/cgroup")
 OWN = Path("/proc/self/cgroup")
 GROUP = "gradeflow-sandboxes"
+V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
+CPUS = 1  # cores a sandbox may use at once: a program forking workers cannot starve its neighbours
+PERIOD_US = 100_000
 _counter = itertools.count()
 
 
@@ -34,14 +39,21 @@ class Usage:
 
 @dataclass(frozen=True)
 class Box:
-    """One sandbox's cgroup(s): the directories its process joins."""
+    """One sandbox's cgroup(s): the directories its process joins (v1: memory, pids, then cpu and
+    cpuacct where they are mounted apart)."""
 
     dirs: tuple[Path, ...]
     mode: Mode
+    cpu: Path | None = None  # where cpu.max / cpu.cfs_quota_us is written
+    counter: Path | None = None  # the CPU time of every process in it (cpu.stat / cpuacct.usage)
 
     def procs_files(self) -> list[Path]:
         """What the sandbox's first process writes its pid to, to join (runner/launcher.c)."""
         return [d / "cgroup.procs" for d in self.dirs]
+
+    def cpu_counter(self) -> Path | None:
+        """The file the runner reads the sandbox's CPU time from, through a descriptor."""
+        return self.counter
 
     def usage(self) -> Usage:
         memory = self.dirs[0]
@@ -63,12 +75,17 @@ class Box:
                 _set(self.dirs[0], "memory.max", memory_bytes)
                 _set(self.dirs[0], "memory.swap.max", 0, optional=True)
                 _set(self.dirs[0], "pids.max", processes)
+                if self.cpu is not None:
+                    (self.cpu / "cpu.max").write_text(f"{CPUS * PERIOD_US} {PERIOD_US}")
             else:
-                memory, pids = self.dirs
+                memory, pids = self.dirs[:2]
                 _set(memory, "memory.limit_in_bytes", memory_bytes)
                 _set(memory, "memory.memsw.limit_in_bytes", memory_bytes, optional=True)
                 _set(memory, "memory.swappiness", 0, optional=True)
                 _set(pids, "pids.max", processes)
+                if self.cpu is not None:
+                    _set(self.cpu, "cpu.cfs_period_us", PERIOD_US)
+                    _set(self.cpu, "cpu.cfs_quota_us", CPUS * PERIOD_US)
         except OSError as e:
             raise SandboxError(f"cannot cap the sandbox's cgroup: {e}") from e
 
@@ -92,13 +109,15 @@ class Cgroups:
     """Makes a cgroup per sandbox under the grader's own, in whichever hierarchy this host has."""
 
     def __init__(self, mode: Mode, parents: tuple[Path, ...]) -> None:
+        """`parents`: v2, the sandboxes' parent; v1, one per controller of V1_CONTROLLERS (the same
+        directory twice where two are mounted together)."""
         self.mode = mode
         self._parents = parents
 
     def describe(self) -> str:
         return {
-            "v2": "cgroup v2 (memory, pids)",
-            "v1": "cgroup v1 (memory, pids)",
+            "v2": "cgroup v2 (memory, pids, cpu)",
+            "v1": "cgroup v1 (memory, pids, cpu, cpuacct)",
             "none": "no cgroup: rlimits and time only (weaker)",
         }[self.mode]
 
@@ -108,7 +127,13 @@ class Cgroups:
         if self.mode == "none":
             return None
         name = f"box-{os.getpid()}-{next(_counter)}"
-        box = Box(tuple(parent / name for parent in self._parents), self.mode)
+        if self.mode == "v2":
+            own = self._parents[0] / name
+            box = Box((own,), self.mode, own, own / "cpu.stat")
+        else:
+            memory, pids, cpu, cpuacct = (parent / name for parent in self._parents)
+            dirs = tuple(dict.fromkeys((memory, pids, cpu, cpuacct)))  # once each, in order
+            box = Box(dirs, self.mode, cpu, cpuacct / "cpuacct.usage")
         try:
             for d in box.dirs:
                 d.mkdir()
@@ -134,7 +159,7 @@ def detect(wanted: CgroupWanted = "auto", root: Path = ROOT, own: Path = OWN) ->
                 raise SandboxError(f"cgroup {mode} is not usable here: {e}") from e
             continue
         if parents is not None:
-            for stale in (box for parent in parents for box in parent.glob("box-*")):
+            for stale in (box for parent in dict.fromkeys(parents) for box in parent.glob("box-*")):
                 if not Path(f"/proc/{stale.name.split('-')[1]}").exists():
                     Box((stale,), mode).remove()  # left by a grader that was killed
             return Cgroups(mode, parents)
@@ -145,9 +170,9 @@ def detect(wanted: CgroupWanted = "auto", root: Path = ROOT, own: Path = OWN) ->
 
 def _prepare_v2(root: Path, memberships: list[str]) -> tuple[Path, ...] | None:
     """Under the process's own v2 cgroup: a leaf for the grader's processes (a cgroup with
-    children may hold none) and a parent of the sandboxes with memory and pids enabled."""
+    children may hold none) and a parent of the sandboxes with memory, pids and cpu enabled."""
     own = _own_v2_path(root, memberships)
-    if own is None or not {"memory", "pids"} <= set((own / "cgroup.controllers").read_text().split()):
+    if own is None or not {"memory", "pids", "cpu"} <= set((own / "cgroup.controllers").read_text().split()):
         return None
     group = own / GROUP
     if not group.exists():
@@ -156,9 +181,9 @@ def _prepare_v2(root: Path, memberships: list[str]) -> tuple[Path, ...] | None:
         for pid in (own / "cgroup.procs").read_text().split():
             with contextlib.suppress(OSError):  # a process may have ended meanwhile
                 (service / "cgroup.procs").write_text(pid)
-        (own / "cgroup.subtree_control").write_text("+memory +pids")
+        (own / "cgroup.subtree_control").write_text("+memory +pids +cpu")
         group.mkdir()
-    (group / "cgroup.subtree_control").write_text("+memory +pids")
+    (group / "cgroup.subtree_control").write_text("+memory +pids +cpu")
     return (group,)
 
 
@@ -172,18 +197,18 @@ def _own_v2_path(root: Path, memberships: list[str]) -> Path | None:
 
 
 def _prepare_v1(root: Path, memberships: list[str]) -> tuple[Path, ...] | None:
-    """Under the process's own memory and pids cgroups, a parent of the sandboxes in each."""
+    """Under the process's own cgroup of each controller, a parent of the sandboxes in each."""
     own = {}
     for line in memberships:
         _, controllers, path = line.split(":", 2)
         for controller in controllers.split(","):
             own[controller] = path.lstrip("/")
     parents = []
-    for controller in ("memory", "pids"):
+    for controller in V1_CONTROLLERS:
         hierarchy = root / controller
         if controller not in own or not (hierarchy / "cgroup.procs").exists():
             return None
-        group = hierarchy / own[controller] / GROUP
+        group = (hierarchy / own[controller] / GROUP).resolve()  # co-mounted: one directory
         group.mkdir(exist_ok=True)
         if not os.access(group, os.W_OK):
             return None

@@ -153,7 +153,8 @@ class BwrapSandbox:
         self.cgroups = await asyncio.to_thread(detect, self._cgroup_wanted)
         if self.cgroups.mode == "none" and not self._allow_no_cgroup:
             raise SandboxError(
-                "no usable cgroup (v2 with memory and pids delegated, or v1 memory and pids writable): "
+                "no usable cgroup (v2 with memory, pids and cpu delegated, "
+                "or v1 memory, pids, cpu and cpuacct writable): "
                 "memory would be bounded by rlimits alone; set SANDBOX_ALLOW_NO_CGROUP=true to accept that"
             )
         await asyncio.to_thread(self._make_slots)
@@ -396,7 +397,8 @@ class BwrapSandbox:
             if outcomes is None:
                 box = self.cgroups.box(memory, job.invocation.limits.processes)
                 launcher = self._launcher_prefix(job.build.uid, len(job.stdins), box)
-                outcomes = spawn_and_wait(job.invocation, files, launcher, job.limits, job.dirs)
+                cpu = box.cpu_counter() if box is not None else None
+                outcomes = spawn_and_wait(job.invocation, files, launcher, job.limits, job.dirs, cpu)
             oom = box is not None and box.usage().oom_kills > 0
             # A sandbox killed on time or by the kernel's OOM killer dies asynchronously, its
             # processes coming back to the grader: wait (bounded) until they have been reaped.
@@ -417,7 +419,8 @@ class BwrapSandbox:
         try:
             bwrap = self._bwrap_args(self._slots / str(uid) / "box", True, False, disk_bytes)
             launcher = self._launcher_prefix(uid, BATCH, box)
-            proc, control = start_serving(bwrap, RUNNER, self._seccomp, launcher)
+            cpu = box.cpu_counter() if box is not None else None
+            proc, control = start_serving(bwrap, RUNNER, self._seccomp, launcher, cpu)
         except BaseException:
             if box is not None:
                 box.remove()
@@ -442,6 +445,10 @@ class BwrapSandbox:
             "--die-with-parent",
             "--new-session",
             "--as-pid-1",  # the runner is PID 1: when it ends, the namespace and all in it end
+            # The runner's (in the sandbox's user namespace only): each test gets fresh mounts and
+            # IPC; the runner drops it, with every other, in the test's process (runner.c).
+            "--cap-add",
+            "CAP_SYS_ADMIN",
             "--clearenv",
             "--hostname",
             "sandbox",
@@ -460,7 +467,8 @@ class BwrapSandbox:
             "/lib64",
         ]
         command += ["--proc", "/proc", "--dev", "/dev"]
-        # Emptied by the runner after each test; their memory is charged to the sandbox's cgroup.
+        # The mount points: every test mounts fresh tmpfs of this size on them (runner.c), whose
+        # memory is charged to the sandbox's cgroup.
         for place in WRITABLE:
             command += ["--size", str(disk_bytes), "--tmpfs", place]
         command += ["--ro-bind", str(self._runner), RUNNER]
@@ -542,7 +550,13 @@ def _runner_limits(limits: Limits, language: Language, compiling: bool, ready: b
     # Output goes to files too: the cap must let it pass the output limit to be measured.
     file_bytes = max(limits.file_bytes, limits.output_bytes + 1)
     return RunnerLimits(
-        limits.time_ms, limits.wall_clock_ms, address_space, processes, file_bytes, limits.stack_bytes
+        limits.time_ms,
+        limits.wall_clock_ms,
+        address_space,
+        processes,
+        file_bytes,
+        limits.stack_bytes,
+        limits.disk_bytes,
     )
 
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ class Invocation:
     limits: RunnerLimits
     program: list[str]
     zygote: bool
-    seccomp: bytes | None = None  # a BPF program bubblewrap loads before it starts the runner
+    seccomp: bytes | None = None  # a BPF program the runner loads into each test's process
 
 
 @dataclass(frozen=True)
@@ -144,18 +145,26 @@ def spawn_and_wait(
     launcher: list[str],
     limits: Limits,
     dirs: list[str] | None = None,
+    cpu: Path | None = None,
 ) -> list[Outcome]:
-    """Start a sandbox for this job and wait for it."""
+    """Start a sandbox for this job and wait for it. `cpu`: its cgroup's CPU counter."""
     report_r, report_w = os.pipe()
     tests = _tests(files.triples, dirs)
-    inside = protocol.argv(
-        invocation.runner, report_w, invocation.limits, tests, invocation.zygote, invocation.program
-    )
     started = time.perf_counter()
     try:
-        proc = _start(
-            launcher, invocation.bwrap, invocation.seccomp, inside, (report_w, *files.descriptors())
-        )
+        with _sandbox_fds(invocation.seccomp, cpu) as fds:
+            inside = protocol.argv(
+                invocation.runner,
+                report_w,
+                invocation.limits,
+                tests,
+                invocation.zygote,
+                invocation.program,
+                fds,
+            )
+            proc = launch(
+                [*launcher, *invocation.bwrap, "--", *inside], (report_w, *files.descriptors(), *fds.open())
+            )
     except BaseException:
         os.close(report_r)
         raise
@@ -169,13 +178,14 @@ class NotReady(SandboxError):
 
 
 def start_serving(
-    bwrap: list[str], runner: str, seccomp: bytes | None, launcher: list[str]
+    bwrap: list[str], runner: str, seccomp: bytes | None, launcher: list[str], cpu: Path | None = None
 ) -> tuple[subprocess.Popen[bytes], socket.socket]:
     """Start a sandbox ahead of its job: its runner waits on the socket returned (`serve_and_wait`)."""
     control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
-        inside = protocol.serve_argv(runner, theirs.fileno())
-        proc = _start(launcher, bwrap, seccomp, inside, (theirs.fileno(),))
+        with _sandbox_fds(seccomp, cpu) as fds:
+            inside = protocol.serve_argv(runner, theirs.fileno(), fds)
+            proc = launch([*launcher, *bwrap, "--", *inside], (theirs.fileno(), *fds.open()))
     except BaseException:
         control.close()
         raise
@@ -208,16 +218,23 @@ def serve_and_wait(
     return _finish(proc, report_r, len(tests), limits, started)
 
 
-def _start(
-    launcher: list[str], bwrap: list[str], seccomp: bytes | None, inside: list[str], passed: tuple[int, ...]
-) -> subprocess.Popen[bytes]:
-    """bubblewrap through the launcher, with the seccomp program on a descriptor of its own (which
-    bubblewrap reads before it starts the runner) and `passed` handed to the runner."""
-    filters = [] if seccomp is None else [_readable(seccomp)]
+class _Fds(protocol.SandboxFds):
+    def open(self) -> tuple[int, ...]:
+        return tuple(fd for fd in (self.seccomp, self.cpu) if fd >= 0)
+
+
+@contextlib.contextmanager
+def _sandbox_fds(seccomp: bytes | None, cpu: Path | None) -> Iterator[_Fds]:
+    """The runner's descriptors, open while the sandbox starts: the seccomp program (a memory file)
+    and the cgroup's CPU counter (opened here, by the grader, so the sandbox's user reads it
+    through the descriptor alone and nothing inside can open it)."""
+    fds = _Fds(_readable(seccomp) if seccomp is not None else -1, -1)
     try:
-        return launch([*launcher, *bwrap, *_seccomp_args(filters), "--", *inside], (*passed, *filters))
+        if cpu is not None:
+            fds = _Fds(fds.seccomp, os.open(cpu, os.O_RDONLY | os.O_CLOEXEC))
+        yield fds
     finally:
-        for fd in filters:
+        for fd in fds.open():
             os.close(fd)
 
 
@@ -318,12 +335,8 @@ def _tests(triples: list[tuple[int, int, int]], dirs: list[str] | None) -> list[
     return [TestIO(*triple, directory=dirs[i] if dirs else None) for i, triple in enumerate(triples)]
 
 
-def _seccomp_args(filters: list[int]) -> list[str]:
-    return [arg for fd in filters for arg in ("--seccomp", str(fd))]
-
-
 def _readable(data: bytes) -> int:
-    """A descriptor to read `data` from (bubblewrap reads its seccomp program so)."""
+    """A descriptor to read `data` from (the runner reads its seccomp program so)."""
     fd = os.memfd_create("gradeflow-seccomp")
     os.write(fd, data)
     os.lseek(fd, 0, os.SEEK_SET)

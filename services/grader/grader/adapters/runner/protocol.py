@@ -1,13 +1,15 @@
 """The runner's protocol, defined once: how the grader calls the in-sandbox runner (runner.c) and
 reads its report. The C side gets the exit codes from here as -D flags at compile time.
 
-    runner REPORT_FD LIMITS TESTS [--zygote] -- PROGRAM [ARGS...]
-    LIMITS  cpu_ms,wall_ms,address_space_bytes(0: none),processes,file_bytes,stack_bytes
+    runner SECCOMP_FD CPU_FD REPORT_FD LIMITS TESTS [--zygote] -- PROGRAM [ARGS...]
+    SECCOMP_FD  the BPF program each test's process loads before the program starts (-1: none)
+    CPU_FD      the sandbox cgroup's CPU counter, read before, during and after each test (-1: none)
+    LIMITS  cpu_ms,wall_ms,address_space_bytes(0: none),processes,file_bytes,stack_bytes,tmpfs_bytes
     TESTS   in,out,err[,dir];...  descriptors per test, and the directory under /box to run it in
     REPORT  one line per test: "status maxrss_kb cpu_us wall_us timed_out"
 
-Or started ahead of its job (a ready sandbox), as `runner --serve FD`; the job then comes as one
-message on FD: the arguments after `runner` above, NUL-separated, with the descriptors attached
+Or started ahead of its job (a ready sandbox), as `runner SECCOMP_FD CPU_FD --serve FD`; the job then
+comes as one message on FD: the arguments from REPORT_FD on, NUL-separated, with the descriptors attached
 and named by their place among them (`job`).
 """
 
@@ -33,6 +35,7 @@ class RunnerLimits:
     processes: int
     file_bytes: int
     stack_bytes: int
+    tmpfs_bytes: int  # each of /tmp, /dev/shm and /work, mounted afresh for every test
 
     def encode(self) -> str:
         return ",".join(str(v) for v in astuple(self))
@@ -91,11 +94,28 @@ class Report:
         return cls(status, maxrss, cpu, wall, bool(timed_out))
 
 
+@dataclass(frozen=True)
+class SandboxFds:
+    """What the runner holds for every job: the seccomp program and the cgroup's CPU counter."""
+
+    seccomp: int = -1
+    cpu: int = -1
+
+    def args(self, runner: str) -> list[str]:
+        return [runner, str(self.seccomp), str(self.cpu)]
+
+
 def argv(
-    runner: str, report_fd: int, limits: RunnerLimits, tests: list[TestIO], zygote: bool, program: list[str]
+    runner: str,
+    report_fd: int,
+    limits: RunnerLimits,
+    tests: list[TestIO],
+    zygote: bool,
+    program: list[str],
+    fds: SandboxFds = SandboxFds(),
 ) -> list[str]:
     return [
-        runner,
+        *fds.args(runner),
         str(report_fd),
         limits.encode(),
         encode_tests(tests),
@@ -105,8 +125,8 @@ def argv(
     ]
 
 
-def serve_argv(runner: str, control_fd: int) -> list[str]:
-    return [runner, "--serve", str(control_fd)]
+def serve_argv(runner: str, control_fd: int, fds: SandboxFds = SandboxFds()) -> list[str]:
+    return [*fds.args(runner), "--serve", str(control_fd)]
 
 
 def job(
@@ -115,7 +135,7 @@ def job(
     """The message a ready runner takes: its arguments, and the descriptors they name by index."""
     fds = [report_fd, *(fd for t in tests for fd in t.descriptors())]
     indexed = [replace(t, stdin=1 + 3 * i, stdout=2 + 3 * i, stderr=3 + 3 * i) for i, t in enumerate(tests)]
-    args = argv("", 0, limits, indexed, zygote, program)[1:]
+    args = argv("", 0, limits, indexed, zygote, program)[3:]
     return "\0".join(args).encode(), fds
 
 

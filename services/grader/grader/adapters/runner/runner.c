@@ -1,32 +1,42 @@
 /* The sandbox's PID 1: runs the program once per test case inside one sandbox, so the cost of
  * building namespaces is paid once per submission, not once per test.
  *
- *   runner REPORT_FD LIMITS TESTS [--zygote] -- PROGRAM [ARGS...]
+ *   runner SECCOMP_FD CPU_FD REPORT_FD LIMITS TESTS [--zygote] -- PROGRAM [ARGS...]
  *
  * The arguments, the report and the exit codes are defined once, in protocol.py (which passes the
  * exit codes as -D flags): TESTS holds the descriptors the grader opened for each test, and
  * optionally a directory under /box to run that test in (a checker's per-test files).
  *
- * For each test: fork; the child takes its triple as 0/1/2, closes every other descriptor, sets
- * the rlimits and execs the program. The runner waits (wall clock bounded), then kills whatever
- * the program left behind (kill(-1) from PID 1 reaches every other process in the namespace),
- * empties every place a test can write (/tmp, /dev/shm, /work) and removes the namespace's System V
- * IPC objects, so that the next test starts from the same state, and reports "status maxrss_kb cpu_us wall_us timed_out" per test on REPORT_FD — a descriptor the
- * program cannot reach (close-on-exec, closed in the child, and the runner is not dumpable, so its
- * /proc/1/fd is closed to the program). Measured here rather than from the grader because a
- * process forked from the grader would carry the grader's own memory peak in its accounting.
+ * For each test: fork; the child enters a mount and an IPC namespace of its own, mounts fresh
+ * size-capped tmpfs on every place a test can write (/tmp, /dev/shm, /work), takes its triple as
+ * 0/1/2, closes every other descriptor, sets the rlimits, drops every capability, loads the
+ * seccomp filter (SECCOMP_FD: the runner itself holds CAP_SYS_ADMIN in the sandbox's user namespace
+ * for exactly these mounts, and is not filtered) and execs the program. Nothing a test can write
+ * lives outside its own namespaces, which die with its last process: the next test starts from
+ * fresh mounts and a fresh IPC namespace whatever the program did to its own (permissions,
+ * attributes, System V and POSIX IPC). The runner waits (wall clock bounded, and the CPU time of
+ * the whole sandbox read from its cgroup on CPU_FD, so children the kernel reaps count too), then
+ * kills whatever the program left behind (kill(-1) from PID 1 reaches every other process in the
+ * namespace) and reports "status maxrss_kb cpu_us wall_us timed_out" per test on REPORT_FD — a
+ * descriptor the program cannot reach (close-on-exec, closed in the child, and the runner is not
+ * dumpable, so its /proc/1/fd is closed to the program). Measured here rather than from the grader
+ * because a process forked from the grader would carry the grader's own memory peak in its
+ * accounting.
  *
  * Started ahead of its job (`runner --serve FD`, the pool of ready sandboxes: sandbox_pool.py), the
- * runner waits on FD, a SOCK_SEQPACKET socket, for one message: the rest of the command line above,
+ * runner (`runner SECCOMP_FD CPU_FD --serve FD`) waits on FD, a SOCK_SEQPACKET socket, for one
+ * message: the rest of the command line above (from REPORT_FD),
  * NUL-separated, with the report's and the tests' descriptors attached; REPORT and TESTS then name
  * descriptors by their place among those attached (0, 1, ...). The namespaces were built while no
  * job was waiting; everything after the message is as above, and one sandbox still serves one job.
  *
  * With --zygote, PROGRAM is started once, with the limits, as a fork server (zygote.py: an
  * interpreter already started, holding no secret): per test the runner hands it the test's three
- * descriptors over a socket (fd 3 in the zygote), it double-forks a child that runs the code, and
- * answers the child's pid. The child is thereby orphaned to PID 1, the runner, which waits for it,
- * measures it and sweeps away everything but the zygote, exactly as for an exec'd program. */
+ * descriptors and the tmpfs size over a socket (fd 3 in the zygote; the seccomp filter on fd 4), it
+ * forks a child that makes the same fresh namespaces, drops the same capabilities and loads the same
+ * filter before it runs the code, and answers the child's pid. The child's parent is PID 1, the
+ * runner, which waits for it, measures it and sweeps away everything but the zygote, exactly as
+ * for an exec'd program. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -36,11 +46,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <dirent.h>
-#include <sys/ipc.h>
-#include <sys/msg.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
-#include <sys/sem.h>
-#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -62,6 +73,10 @@ static int fd_of(int n) {
     if (nserved < 0) return n;
     return n >= 0 && n < nserved ? served[n] : -1;
 }
+
+/* How often the sandbox's CPU time is read while a test runs: the most a test can spend past its
+ * limit is this, times the CPUs the sandbox may use. */
+#define CPU_POLL_US 10000L
 
 static long now_us(void) {
     struct timespec ts;
@@ -107,60 +122,66 @@ static void sweep_but(pid_t keep) {
     }
 }
 
-/* Every place a test can write, emptied after each test: the next one starts from the same state
- * (a hidden test's input saved to /tmp is gone before a visible test runs). */
+/* Every place a test can write: a fresh tmpfs each, per test, in the test's own mount namespace. */
 static const char *const WRITABLE[] = {"/tmp", "/dev/shm", "/work"};
+static const char *const WRITABLE_MODE[] = {"1777", "1777", "755"};
 
-static void empty_dir(int dirfd) {
-    DIR *dir = fdopendir(dirfd);
-    if (!dir) { close(dirfd); return; }
-    for (struct dirent *e; (e = readdir(dir));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        struct stat st;
-        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        if (S_ISDIR(st.st_mode)) {
-            fchmodat(dirfd, e->d_name, 0700, 0);  /* a test may have locked its own folder */
-            int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0) empty_dir(sub);
-            unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
-        } else {
-            unlinkat(dirfd, e->d_name, 0);
-        }
-    }
-    closedir(dir);
+/* What every test's child needs, set once per job: the seccomp filter (loaded into memory, so that
+ * no descriptor of it reaches a program), the tmpfs size, the directory to start in, and the
+ * sandbox's cgroup CPU counter (-1: none). */
+static struct sock_filter *filter_code;
+static unsigned short filter_len;
+static unsigned long long tmpfs_bytes;
+static char start_dir[256] = "/";
+static int cpu_fd = -1;
+
+static int load_filter(int fd) {
+    if (fd < 0) return 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) ||
+        st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS) return -1;
+    filter_code = malloc((size_t)st.st_size);
+    if (!filter_code || pread(fd, filter_code, (size_t)st.st_size, 0) != st.st_size) return -1;
+    filter_len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+    close(fd);
+    return 0;
 }
 
-/* System V IPC objects outlive their processes: remove every one in the sandbox's namespace. */
-static void remove_ipc(void) {
-    struct shm_info shm;
-    int top = shmctl(0, SHM_INFO, (struct shmid_ds *)&shm);
-    for (int i = 0; i <= top; i++) {
-        struct shmid_ds ds;
-        int id = shmctl(i, SHM_STAT, &ds);
-        if (id >= 0) shmctl(id, IPC_RMID, NULL);
-    }
-    struct seminfo sem;
-    top = semctl(0, 0, SEM_INFO, (void *)&sem);
-    for (int i = 0; i <= top; i++) {
-        struct semid_ds ds;
-        int id = semctl(i, 0, SEM_STAT, &ds);
-        if (id >= 0) semctl(id, 0, IPC_RMID);
-    }
-    struct msginfo msg;
-    top = msgctl(0, MSG_INFO, (struct msqid_ds *)&msg);
-    for (int i = 0; i <= top; i++) {
-        struct msqid_ds ds;
-        int id = msgctl(i, MSG_STAT, &ds);
-        if (id >= 0) msgctl(id, IPC_RMID, NULL);
-    }
+/* The sandbox's CPU time so far, in microseconds, from its cgroup (v1 cpuacct.usage: ns; v2
+ * cpu.stat: usage_usec), or -1 without one. Every process of the sandbox counts, reaped or not. */
+static long cgroup_cpu_us(void) {
+    if (cpu_fd < 0) return -1;
+    char text[512];
+    ssize_t n = pread(cpu_fd, text, sizeof text - 1, 0);
+    if (n <= 0) return -1;
+    text[n] = 0;
+    if (!strncmp(text, "usage_usec ", 11)) return atol(text + 11);
+    return (long)(strtoull(text, NULL, 10) / 1000);
 }
 
-static void reset_writable(void) {
+/* In the test's child, before it runs anything of the program's: its own mount and IPC namespaces
+ * with fresh tmpfs, then no capability, no new privileges, and the seccomp filter. Any failure
+ * ends the test before the program starts. */
+static int enter_test(const char *dir) {
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC) != 0) return -1;
+    char options[64];
     for (size_t i = 0; i < sizeof WRITABLE / sizeof *WRITABLE; i++) {
-        int fd = open(WRITABLE[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0) empty_dir(fd);
+        snprintf(options, sizeof options, "size=%llu,mode=%s", tmpfs_bytes, WRITABLE_MODE[i]);
+        if (mount("tmpfs", WRITABLE[i], "tmpfs", MS_NOSUID | MS_NODEV, options) != 0) return -1;
     }
-    remove_ipc();
+    if (chdir(start_dir) != 0) return -1;  /* by path again: the fresh /work, not the old one */
+    if (dir[0] && (chdir("/box") != 0 || chdir(dir) != 0)) return -2;
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct none[2];
+    memset(none, 0, sizeof none);
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return -1;
+    if (syscall(SYS_capset, &header, none) != 0) return -1;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+    if (filter_code) {
+        struct sock_fprog program = {filter_len, filter_code};
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) return -1;
+    }
+    return 0;
 }
 
 static void apply_limits(long cpu_ms, unsigned long long as_bytes, long nproc, unsigned long long file_bytes,
@@ -183,17 +204,23 @@ static pid_t start_zygote(char **argv, int sock, unsigned long long as_bytes, lo
     int null = open("/dev/null", O_RDONLY);
     dup2(null, 0);
     dup2(sock, 3);
-    syscall(SYS_close_range, 4, ~0U, 0);
+    /* The filter for its children, as a memory file on fd 4. */
+    int filter = (int)syscall(SYS_memfd_create, "seccomp", 0);
+    if (filter < 0 || (filter_code && write(filter, filter_code, filter_len * sizeof *filter_code) < 0) ||
+        lseek(filter, 0, SEEK_SET) != 0 || dup2(filter, 4) < 0) _exit(EXIT_USAGE);
+    syscall(SYS_close_range, 5, ~0U, 0);
     /* A test's CPU clock starts at its fork; the zygote's own limit bounds the zygote alone. */
     apply_limits(cpu_ms, as_bytes, nproc, file_bytes, stack_bytes);
     execvp(argv[0], argv);
     _exit(EXIT_EXEC);
 }
 
-/* Hand one test's descriptors to the zygote; returns the pid of the child running it, or -1. */
+/* Hand one test's descriptors (and the size of its tmpfs) to the zygote; returns the pid of the
+ * child running it, or -1. */
 static pid_t zygote_spawn(int sock, int in, int out, int err) {
-    char byte = 't';
-    struct iovec iov = {&byte, 1};
+    char size[32];
+    int length = snprintf(size, sizeof size, "%llu", tmpfs_bytes);
+    struct iovec iov = {size, (size_t)length};
     union { struct cmsghdr h; char buf[CMSG_SPACE(3 * sizeof(int))]; } ctl;
     memset(&ctl, 0, sizeof ctl);
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
@@ -204,7 +231,7 @@ static pid_t zygote_spawn(int sock, int in, int out, int err) {
     c->cmsg_len = CMSG_LEN(3 * sizeof(int));
     int fds[3] = {in, out, err};
     memcpy(CMSG_DATA(c), fds, sizeof fds);
-    if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) return -1;
+    if (sendmsg(sock, &msg, MSG_NOSIGNAL) != length) return -1;
     char answer[32] = {0};
     ssize_t n = read(sock, answer, sizeof answer - 1);
     return n > 0 ? (pid_t)atoi(answer) : -1;
@@ -218,8 +245,9 @@ static int run(int argc, char **argv) {
     if (report < 0) return EXIT_USAGE;
     long cpu_ms, wall_ms, nproc;
     unsigned long long as_bytes, file_bytes, stack_bytes;
-    if (sscanf(argv[2], "%ld,%ld,%llu,%ld,%llu,%llu", &cpu_ms, &wall_ms, &as_bytes, &nproc, &file_bytes,
-               &stack_bytes) != 6) return EXIT_USAGE;
+    if (sscanf(argv[2], "%ld,%ld,%llu,%ld,%llu,%llu,%llu", &cpu_ms, &wall_ms, &as_bytes, &nproc, &file_bytes,
+               &stack_bytes, &tmpfs_bytes) != 7) return EXIT_USAGE;
+    if (!getcwd(start_dir, sizeof start_dir)) return EXIT_USAGE;
     prctl(PR_SET_DUMPABLE, 0);
     fcntl(report, F_SETFD, FD_CLOEXEC);
     sigset_t chld;
@@ -247,7 +275,7 @@ static int run(int argc, char **argv) {
         if (sscanf(test, "%d,%d,%d,%63[A-Za-z0-9_-]", &in, &out, &err, dir) < 3) return EXIT_USAGE;
         in = fd_of(in), out = fd_of(out), err = fd_of(err);
         if (in < 0 || out < 0 || err < 0) return EXIT_USAGE;
-        long started = now_us();
+        long started = now_us(), cpu_before = cgroup_cpu_us();
         pid_t pid;
         if (zygote_mode) {
             pid = zygote_spawn(socks[0], in, out, err);
@@ -265,7 +293,9 @@ static int run(int argc, char **argv) {
             dup2(out, 1);
             dup2(err, 2);
             syscall(SYS_close_range, 3, ~0U, 0);
-            if (dir[0] && (chdir("/box") != 0 || chdir(dir) != 0)) _exit(EXIT_CHDIR);
+            int entered = enter_test(dir);
+            if (entered == -2) _exit(EXIT_CHDIR);
+            if (entered != 0) _exit(EXIT_USAGE);
             apply_limits(cpu_ms, as_bytes, nproc, file_bytes, stack_bytes);
             execvp(argv[program], argv + program);
             _exit(EXIT_EXEC);
@@ -277,20 +307,27 @@ static int run(int argc, char **argv) {
             pid_t done = wait4(pid, &status, WNOHANG, &ru);
             if (done == pid) break;
             long left = wall_ms * 1000 - (now_us() - started);
-            if (left <= 0) {
+            /* The whole sandbox's CPU (children the kernel reaped included) past the limit, or
+             * the wall clock past its own: the test is over. */
+            long spent = cpu_before < 0 ? -1 : cgroup_cpu_us() - cpu_before;
+            if (left <= 0 || spent > cpu_ms * 1000) {
                 timed_out = 1;
                 kill(pid, SIGKILL);
                 wait4(pid, &status, 0, &ru);
                 break;
             }
+            if (cpu_before >= 0 && left > CPU_POLL_US) left = CPU_POLL_US;
             struct timespec ts = {left / 1000000, (left % 1000000) * 1000};
             sigtimedwait(&chld, NULL, &ts);  /* a child changed state, or time is up */
         }
         long wall = now_us() - started;
         if (zygote_mode) sweep_but(zygote);
         else reap_all();
-        reset_writable();
         long cpu_us = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000L + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+        if (cpu_before >= 0) {
+            long total = cgroup_cpu_us() - cpu_before;
+            if (total > cpu_us) cpu_us = total;
+        }
         dprintf(report, "%d %ld %ld %ld %d\n", status, ru.ru_maxrss, cpu_us, wall, timed_out);
     }
     if (zygote_mode) reap_all();
@@ -330,6 +367,12 @@ static int serve(int sock, char *self) {
 }
 
 int main(int argc, char **argv) {
+    if (argc < 4) return EXIT_USAGE;
+    if (load_filter(atoi(argv[1])) != 0) return EXIT_USAGE;
+    cpu_fd = atoi(argv[2]);
+    if (cpu_fd >= 0) fcntl(cpu_fd, F_SETFD, FD_CLOEXEC);
+    argv[2] = argv[0];
+    argc -= 2, argv += 2;
     if (argc == 3 && strcmp(argv[1], "--serve") == 0) return serve(atoi(argv[2]), argv[0]);
     return run(argc, argv);
 }

@@ -7,12 +7,15 @@ It holds nothing secret: it runs in the sandbox as the sandbox's user, with the 
 environment, and it never sees a test's data but the descriptors of the test it is forking for. It
 is not dumpable, so a test's program can neither trace it nor read its memory or descriptors. Its
 limits were set by the runner before it started; a test's program inherits them and cannot raise
-them. What the program sees is what `python3 -I -S main.py` would show: a fresh __main__ module,
-sys.argv and sys.path as for a script (-I: the script's folder is not on the path), the same
-flags, and the interpreter's normal exit (atexit handlers, non-daemon threads joined, streams
-flushed).
+them. Like the runner it keeps CAP_SYS_ADMIN in the sandbox's user namespace and no seccomp filter,
+for one purpose: each child, before it runs a line of the test's code, enters a mount and an IPC
+namespace of its own with fresh tmpfs on /tmp, /dev/shm and /work, then drops every capability and
+loads the filter (fd 4) — as runner.c's enter_test does for an exec'd program. What the program
+sees is what `python3 -I -S main.py` would show: a fresh __main__ module, sys.argv and sys.path as
+for a script (-I: the script's folder is not on the path), the same flags, and the interpreter's
+normal exit (atexit handlers, non-daemon threads joined, streams flushed).
 
-    python3 -I -S zygote.py /box/main.py     (fd 3: the runner's socket)
+    python3 -I -S zygote.py /box/main.py     (fd 3: the runner's socket; fd 4: the seccomp filter)
 """
 
 import ctypes
@@ -23,6 +26,43 @@ import types
 
 PR_SET_DUMPABLE = 4
 _libc = ctypes.CDLL(None, use_errno=True)
+
+with os.fdopen(4, "rb") as _filter_file:
+    FILTER = _filter_file.read()
+WRITABLE = ((b"/tmp", b"1777"), (b"/dev/shm", b"1777"), (b"/work", b"755"))  # as runner.c's
+CLONE_NEWNS, CLONE_NEWIPC, MS_NOSUID, MS_NODEV = 0x00020000, 0x08000000, 2, 4
+PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+SECCOMP_SET_MODE_FILTER, CAPABILITY_VERSION_3 = 1, 0x20080522
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine)
+SYS_SECCOMP = {"x86_64": 317, "aarch64": 277}.get(os.uname().machine)
+
+
+class _Filter(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+
+def _enter_test(libc: ctypes.CDLL, tmpfs_bytes: int) -> None:
+    """Fresh mounts and IPC, no capability, the filter: or the child ends before the test's code."""
+    ok = libc.unshare(CLONE_NEWNS | CLONE_NEWIPC) == 0
+    for place, mode in WRITABLE:
+        options = b"size=%d,mode=%s" % (tmpfs_bytes, mode)
+        ok = ok and libc.mount(b"tmpfs", place, b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
+    try:
+        os.chdir("/work")
+    except OSError:
+        ok = False
+    header = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0)
+    none = (ctypes.c_uint32 * 6)()
+    ok = ok and SYS_CAPSET is not None and SYS_SECCOMP is not None
+    ok = ok and libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0
+    ok = ok and libc.syscall(SYS_CAPSET, header, none) == 0
+    ok = ok and libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+    if ok and FILTER:
+        program = _Filter(len(FILTER) // 8, FILTER)
+        ok = libc.syscall(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, ctypes.byref(program)) == 0
+    if not ok:
+        os._exit(125)  # the runner's EXIT_USAGE: the sandbox could not set the test up
+
 
 PATH = sys.argv[1]
 with open(PATH, "rb") as f:
@@ -78,11 +118,12 @@ def _fork_orphan() -> int:
     return int(pid or b"-1")
 
 
-def _serve(control: socket.socket) -> None:
-    """Fork a child per request; return (in the child only) once its descriptors are in place."""
+def _serve(control: socket.socket, libc: ctypes.CDLL) -> None:
+    """Fork a child per request; return (in the child only) once its descriptors are in place and
+    it is in the test's own namespaces."""
     while True:
         try:
-            _, fds, _, _ = socket.recv_fds(control, 1, 3)
+            size, fds, _, _ = socket.recv_fds(control, 32, 3)
         except OSError:
             os._exit(0)
         if len(fds) != 3:
@@ -93,6 +134,7 @@ def _serve(control: socket.socket) -> None:
             for target, fd in enumerate(fds):
                 os.dup2(fd, target)
             os.closerange(3, 1024)
+            _enter_test(libc, int(size))
             return
         for fd in fds:
             os.close(fd)
@@ -129,7 +171,7 @@ def _finish(status: int) -> int:
 _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # before the first fork: no test may trace the zygote
 _control = socket.socket(fileno=3)
 _control.sendall(b"ready\n")
-_serve(_control)
+_serve(_control, _libc)
 del _control
 
 # The child: become the script, as `python3 -I -S /box/main.py` would have.
