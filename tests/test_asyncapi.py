@@ -35,7 +35,9 @@ COMMON = {
 }
 APPS = {
     "gateway": lambda: gateway_app(GatewaySettings(**COMMON), publisher=RecordingPublisher()),
-    "grader": lambda: grader_app(GraderSettings(**COMMON), publisher=RecordingPublisher()),
+    "grader": lambda: grader_app(
+        GraderSettings(environment="test", database_url=UNUSED_DB), publisher=RecordingPublisher()
+    ),
     "notifier": lambda: notifier_app(NotifierSettings(**COMMON), publisher=RecordingPublisher()),
     "metrics": lambda: metrics_app(MetricsSettings(**COMMON), publisher=RecordingPublisher()),
 }

@@ -60,6 +60,9 @@ def service_cli(
                 port=settings.http_port,
                 log_config=None,
                 timeout_graceful_shutdown=int(settings.graceful_timeout_seconds),
+                # uvicorn trusts 127.0.0.1's X-Forwarded-For by default: only the proxies named.
+                proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=list(settings.trusted_proxies),
                 **options,
             )
 

@@ -20,6 +20,10 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("headers", JSONB, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("published_at", sa.DateTime(timezone=True)),
+        # A row the broker refused on its own (outbox.py): set aside with the broker's reason, so
+        # that it never blocks the rows behind it.
+        sa.Column("parked_at", sa.DateTime(timezone=True)),
+        sa.Column("park_reason", sa.Text),
         # The relay's only lookup: unpublished rows in creation order.
         sa.Index("ix_outbox_unpublished", "id", postgresql_where=sa.text("published_at IS NULL")),
     )

@@ -101,6 +101,17 @@ def create_kit_tables(schema: str) -> None:
     )
 
 
+def add_outbox_parking(schema: str) -> None:
+    """A row the broker refuses on its own is parked with the reason (outbox.py)."""
+    op.add_column("outbox", sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True), schema=schema)
+    op.add_column("outbox", sa.Column("park_reason", sa.Text(), nullable=True), schema=schema)
+
+
+def drop_outbox_parking(schema: str) -> None:
+    op.drop_column("outbox", "park_reason", schema=schema)
+    op.drop_column("outbox", "parked_at", schema=schema)
+
+
 def drop_kit_tables(schema: str) -> None:
     op.drop_table("outbox", schema=schema)
     op.drop_table("inbox", schema=schema)

@@ -1,14 +1,23 @@
 """Transactional outbox: an event is written in the same transaction as the state it describes,
 and a relay publishes it afterwards with publisher confirms. The broker being down never loses a
 write; a crash between publish and mark only means a duplicate, which consumers absorb.
+
+An event larger than MAX_EVENT_BYTES is refused when it is staged (`EventTooLarge`: the request
+that made it fails, naming the event). A row the broker refuses anyway — on its own, published
+alone (a message over the broker's `max_message_size`, an unroutable one) — is parked: set aside
+with the broker's reason (`parked_at`, `park_reason`), logged and counted
+(`gradeflow_outbox_parked_total`), so that it never blocks the rows behind it.
 """
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import aio_pika
+import aiormq
 from sqlalchemy import ARRAY, Table, any_, bindparam, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,10 +25,26 @@ from gradeflow_shared import tracing
 from gradeflow_shared.broker import Outgoing, Publisher, relayed
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.errors import FieldError
 from gradeflow_shared.events import Event
+from gradeflow_shared.prometheus import PARKED
 
 log = logging.getLogger(__name__)
 PASS_TIMEOUT_SECONDS = 30.0
+# The largest event a service stages: under RabbitMQ's default max_message_size (128 MiB), and far
+# above the largest a school needs (an assignment of 8 MiB of tests).
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+# What the broker answers a message it will never take, however often it is sent.
+REFUSALS = (aio_pika.exceptions.DeliveryError, aiormq.exceptions.ChannelPreconditionFailed)
+
+
+class EventTooLarge(FieldError):
+    """What a request asked for would make an event no consumer could be sent (HTTP 413)."""
+
+    def __init__(self, event_type: str, size: int) -> None:
+        super().__init__(f"the {event_type} event would take {size} bytes, over {MAX_EVENT_BYTES}", "body")
+
+
 FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 0.4, 5.0
 
 
@@ -29,12 +54,15 @@ def outbox_rows(events: list[tuple[Event, str | None]]) -> list[tuple[Envelope, 
     staged = []
     for event, correlation_id in events:
         envelope = Envelope.for_event(event, correlation_id)
+        body = event.model_dump_json()
+        if len(body) > MAX_EVENT_BYTES:  # characters: at least as many bytes
+            raise EventTooLarge(event.type, len(body.encode()))
         row = {
             "id": envelope.message_id,
             "routing_key": event.type,
             "message_type": event.type,
             "correlation_id": envelope.correlation_id,
-            "body": event.model_dump_json(),
+            "body": body,
             "headers": envelope.headers(),
         }
         staged.append((envelope, row))
@@ -121,7 +149,7 @@ class OutboxRelay:
             rows = (
                 await session.execute(
                     select(o)
-                    .where(o.c.published_at.is_(None))
+                    .where(o.c.published_at.is_(None), o.c.parked_at.is_(None))
                     .order_by(o.c.id)
                     .limit(self._batch)
                     .with_for_update(skip_locked=True)
@@ -137,8 +165,12 @@ class OutboxRelay:
                     spans.enter_context(tracing.publishing(row.routing_key, str(row.id), headers))
                     batch.append((_message(row, headers), row.routing_key))
                 results = await self._publisher.publish_many(batch)
+            if any(isinstance(res, REFUSALS) for res in results):
+                # A refusal closes the channel under the rows after it: publish each failed row
+                # alone, to tell the row the broker refuses from those it took down with it.
+                results = await self._alone(session, rows, results)
             confirmed = [row.id for row, res in zip(rows, results, strict=True) if res is None]
-            errors = [res for res in results if isinstance(res, BaseException)]
+            errors = [res for res in results if isinstance(res, BaseException) and not _parked(res)]
             self._unconfirmed = len(errors)
             if errors:  # one line per pass, not per row: an outage would flood the log
                 log.warning("outbox: %d of %d publishes not confirmed: %r", len(errors), len(rows), errors[0])
@@ -149,6 +181,38 @@ class OutboxRelay:
                     update(o).where(o.c.id == any_(ids)).values(published_at=datetime.now(UTC))
                 )
             return len(confirmed)
+
+    async def _alone(
+        self, session: AsyncSession, rows: Sequence[Any], results: Sequence[BaseException | None]
+    ) -> list[BaseException | None]:
+        """Publish each failed row on its own; park those the broker refuses on their own."""
+        o = self._outbox
+        again: list[BaseException | None] = []
+        for row, first in zip(rows, results, strict=True):
+            if first is None:
+                again.append(None)
+                continue
+            [result] = await self._publisher.publish_many(
+                [(_message(row, dict(row.headers)), row.routing_key)]
+            )
+            if isinstance(result, REFUSALS):
+                reason = str(result)[:2000]
+                await session.execute(
+                    update(o).where(o.c.id == row.id).values(parked_at=datetime.now(UTC), park_reason=reason)
+                )
+                PARKED.labels(row.message_type).inc()
+                log.error("outbox: %s %s parked, refused by the broker: %s", row.message_type, row.id, reason)
+                result = _Parked(reason)
+            again.append(result)
+        return again
+
+
+class _Parked(Exception):
+    """A row set aside: neither published nor still to be."""
+
+
+def _parked(result: BaseException) -> bool:
+    return isinstance(result, _Parked)
 
 
 def _message(row: Any, headers: dict[str, Any]) -> Outgoing:

@@ -48,6 +48,12 @@ MESSAGES = Counter(
     "gradeflow_consumer_messages", "Messages settled by a consumer, by outcome.", ["queue", "outcome"]
 )
 
+PARKED = Counter(
+    "gradeflow_outbox_parked",
+    "Outbox rows the broker refused on their own (too large, unroutable): parked with the reason.",
+    ["message_type"],
+)
+
 Gauges = Callable[[], Awaitable[Sequence[Metric]]]
 
 

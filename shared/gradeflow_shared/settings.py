@@ -1,6 +1,6 @@
 """Typed settings shared by every service, read from the environment (names in docs/configuration.md)."""
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,6 +10,7 @@ from gradeflow_shared.auth import AUDIENCE, DEV_ISSUER, Tokens
 from gradeflow_shared.topology import DEFAULT_RETRY_DELAYS_MS
 
 DEV_SECRET = "development-only-secret-change-me-0123456789"
+MIN_SECRET_LENGTH = 32  # the built-in issuer's key is derived from it: guessable if short
 # The passwords of the services' default DATABASE_URLs: fine on a laptop, refused anywhere else.
 DEV_PASSWORDS = frozenset(f"{service}-dev" for service in ("gateway", "grader", "notifier", "metrics"))
 
@@ -23,7 +24,9 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
-    environment: Literal["development", "test", "production"] = "development"
+    # No default: a service started without ENVIRONMENT refuses to start, rather than fall into
+    # development's public secret and dev login.
+    environment: Literal["development", "test", "production"]
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     database_url: str = Field(default="", description="postgresql+asyncpg://ROLE:PASSWORD@HOST/DB")
     http_host: str = "127.0.0.1"
@@ -32,6 +35,9 @@ class ServiceSettings(BaseSettings):
     # HTTP server processes on the port, each a whole service (its own pool, consumers, relay): as
     # many as the pod has cores to give the service.
     http_workers: int = Field(default=1, ge=1, le=64)
+    # Addresses (or CIDRs) of the proxies whose X-Forwarded-For names the client (JSON list): a
+    # request's address, for rate limits, is its peer's unless the peer is one of these.
+    trusted_proxies: tuple[str, ...] = ()
     # Database connections per process (no overflow: a burst waits for one, briefly, or is refused
     # by the in-flight bound below). Many replicas: put PgBouncer in front (docs/benchmarks.md).
     db_pool_size: int = Field(default=10, ge=1, le=200)
@@ -62,6 +68,8 @@ class ServiceSettings(BaseSettings):
     auth_issuer: str = DEV_ISSUER
     auth_audience: str = AUDIENCE
     auth_user_claim: str = "sub"
+    # False for a service that checks no token (the grader): it is given no AUTH_SECRET at all.
+    verifies_tokens: ClassVar[bool] = True
 
     def tokens(self, ttl_seconds: int = 12 * 3600) -> Tokens:
         return Tokens(
@@ -77,12 +85,19 @@ class ServiceSettings(BaseSettings):
     def _no_development_secrets_elsewhere(self) -> "ServiceSettings":
         if not self.database_url:
             raise ValueError("DATABASE_URL must be set (postgresql+asyncpg://role:password@host/db)")
+        if not self.verifies_tokens and self.auth_secret != DEV_SECRET:
+            raise ValueError("AUTH_SECRET is not this service's: it checks no token, so it holds no secret")
         if self.environment == "development":
             return self
-        if self.auth_secret == DEV_SECRET:
-            raise ValueError(
-                f"AUTH_SECRET must be set to a secret of its own outside development ({self.environment})"
-            )
+        if self.verifies_tokens and self.auth_jwks_url is None:
+            if self.auth_secret == DEV_SECRET:
+                raise ValueError(
+                    f"AUTH_SECRET must be set to a secret of its own outside development ({self.environment})"
+                )
+            if len(self.auth_secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"AUTH_SECRET must be at least {MIN_SECRET_LENGTH} characters outside development"
+                )
         if make_url(self.database_url).password in DEV_PASSWORDS:
             raise ValueError(
                 f"DATABASE_URL carries a development password outside development ({self.environment})"

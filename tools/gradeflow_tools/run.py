@@ -70,6 +70,8 @@ def run(
     config = StackConfig.from_environment()
     # admin@example.com's development login carries the admin role (the operations APIs).
     extra = {"ADMIN_EMAILS": os.environ.get("ADMIN_EMAILS", json.dumps([DEV_ADMIN]))}
+    # The services refuse to start without an explicit ENVIRONMENT; this command is development's.
+    extra["ENVIRONMENT"] = os.environ.get("ENVIRONMENT", "development")
     # The metrics service's alerts mailed to the same operator (into the local mail sink).
     extra["ALERT_EMAILS"] = os.environ.get("ALERT_EMAILS", json.dumps([DEV_ADMIN]))
     config = StackConfig(config.amqp_url, config.postgres_url, log_dir=log_dir, extra_env=extra)

@@ -61,8 +61,12 @@ class StackConfig:
         )
         if service == "gateway":  # the inbox is served through the gateway
             env["NOTIFIER_URL"] = self.url("notifier")
-        if self.secret is not None:
+        if service == "grader":  # it checks no token: it is given no secret to sign one with
+            env.pop("AUTH_SECRET", None)
+        elif self.secret is not None:
             env["AUTH_SECRET"] = self.secret
+        if self.secret is not None:  # a stack of its own secret is a test's or a benchmark's
+            env.setdefault("ENVIRONMENT", "test")
         env.update(self.extra_env)
         return env
 

@@ -12,6 +12,7 @@ from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.adapters.notifier_api import NotifierApi
 from gateway.adapters.rate_limit import RedisRateLimiter
 from gateway.handlers.http.dev import router as dev_router
+from gateway.handlers.http.door import Door
 from gateway.handlers.http.errors import ERROR_TABLE, door_errors
 from gateway.handlers.http.idempotency import IdempotencyKeys
 from gateway.handlers.http.inbox import router as inbox_router
@@ -66,10 +67,20 @@ def create_app(
         publishes=PUBLISHES,
         error_rules=[door_errors],
     )
+    keys = KeyChecker(units)
     policy = KeyPolicy(settings.idempotency_ttl_seconds, settings.idempotency_lock_seconds)
-    app.add_middleware(IdempotencyKeys, units=units, policy=policy, tokens=tokens)
+    app.add_middleware(IdempotencyKeys, units=units, policy=policy, tokens=tokens, keys=keys)
+    # Outside the in-flight bound and the idempotency keys: bodies bounded, callers checked, and
+    # bodies received, before a request takes any of the process's work.
+    app.add_middleware(
+        Door,
+        tokens=tokens,
+        keys=keys,
+        body_seconds=settings.body_timeout_seconds,
+        jobe_file_bytes=settings.jobe_max_file_bytes,
+    )
     if settings.rates:  # outermost: a request past its limit is refused before any other work
-        app.add_middleware(RateLimits, limiter=limiter, rates=settings.rates, tokens=tokens)
+        app.add_middleware(RateLimits, limiter=limiter, rates=settings.rates, tokens=tokens, keys=keys)
     app.state.notifier_api = notifier_api
     intake = submissions.intake(
         submit_units,
@@ -96,7 +107,7 @@ def create_app(
     app.state.jobe_file_ttl_seconds = settings.jobe_file_ttl_seconds
     app.state.jobe_max_file_bytes = settings.jobe_max_file_bytes
     app.state.tokens = tokens
-    app.state.api_keys = KeyChecker(units)
+    app.state.api_keys = keys
     app.state.identities = Identities(units)
     app.state.admin_emails = frozenset(e.lower() for e in settings.admin_emails)
     return app

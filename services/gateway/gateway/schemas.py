@@ -1,6 +1,7 @@
 """Request and response bodies of the public API. Validation errors name the field at fault."""
 
 import base64
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -29,6 +30,7 @@ from gradeflow_shared.limits import RunLimits
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_RUN_FILES = 20
 MAX_RUN_FILES_BYTES = 8 * 1024 * 1024  # all of a run's files together (they travel in its event)
+MAX_SUITE_BYTES = 8 * 1024 * 1024  # all of an assignment's tests' text (they travel in its event)
 T = TypeVar("T")
 
 
@@ -159,6 +161,10 @@ class EnrollmentOut(BaseModel):
     children: list[UUID] = Field(description="For a parent: every student they follow in the course")
 
 
+def _json_bytes(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode())
+
+
 class TestCaseIn(Strict):
     stdin: Text = Field(default="", max_length=1_000_000)
     expected_stdout: Text = Field(max_length=1_000_000)
@@ -250,6 +256,16 @@ class AssignmentIn(LimitsIn):
         if value is not None and len(set(value)) != len(value):
             raise ValueError("a language named twice")
         return value
+
+    @field_validator("tests")
+    @classmethod
+    def _suite_fits(cls, tests: list[TestCaseIn]) -> list[TestCaseIn]:
+        """All the tests' text, as it travels in the assignment's event (JSON: a control character
+        takes six bytes), within MAX_SUITE_BYTES."""
+        size = sum(_json_bytes(t.stdin) + _json_bytes(t.expected_stdout) for t in tests)
+        if size > MAX_SUITE_BYTES:
+            raise ValueError(f"the tests take {size} bytes as sent to the grader, over {MAX_SUITE_BYTES}")
+        return tests
 
     @field_validator("tests")
     @classmethod

@@ -60,6 +60,9 @@ class GatewaySettings(ServiceSettings):
     jobe_wait_seconds: float = Field(default=30.0, gt=0, le=300)
     jobe_file_ttl_seconds: float = Field(default=7 * 24 * 3600, gt=0)
     jobe_max_file_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    # A request's body must have arrived whole within this (408 after): a slow body holds a
+    # connection, never a worker's slot.
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
     # Judge0 callbacks (callback_url): tries in all (backoff 1, 2, 4 … s between), the timeout of
     # each PUT, and targets allowed although private (hosts or networks, JSON list; e.g. a test's

@@ -1,7 +1,7 @@
 """The grader's typed settings (environment variables listed in docs/configuration.md)."""
 
 import os
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -11,6 +11,7 @@ from gradeflow_shared.settings import ServiceSettings
 
 class GraderSettings(ServiceSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    verifies_tokens: ClassVar[bool] = False  # it serves no authenticated route
 
     http_port: int = Field(default=8001, ge=1, le=65535)
     database_url: str = "postgresql+asyncpg://gradeflow_grader:grader-dev@localhost:5432/gradeflow"

@@ -71,3 +71,31 @@ async def test_without_redis_requests_go_through(infra: Infra) -> None:
         _, auth = await login(client, f"no-redis-{uuid.uuid4().hex[:6]}")
         statuses = [(await client.post("/v1/runs", json=RUN, headers=auth)).status_code for _ in range(3)]
         assert statuses == [202, 202, 202]
+
+
+async def test_junk_credentials_beside_a_valid_token_open_no_bucket_of_their_own(infra: Infra) -> None:
+    """An unchecked X-API-Key, X-Auth-Token or forwarded address sent with a valid token, new on
+    every request: the bucket is still the token's user's, and the 101st run is refused."""
+    async with serving(create_app(_settings(infra))) as client:
+        _, auth = await login(client, f"junk-{uuid.uuid4().hex[:6]}")
+        statuses = []
+        for i in range(101):
+            junk = {
+                "X-API-Key": f"gf_{i:08x}_junk{i}",
+                "X-Auth-Token": f"junk-{i}",
+                "X-Forwarded-For": f"10.0.{i // 250}.{i % 250}",
+            }
+            statuses.append((await client.post("/v1/runs", json=RUN, headers={**junk, **auth})).status_code)
+        assert statuses == [202] * 100 + [429]
+
+
+async def test_junk_credentials_alone_count_as_the_address(infra: Infra) -> None:
+    """Without a valid credential a request is its address's, whatever key it makes up (refused
+    at the door as unauthenticated: nothing of it is read or run)."""
+    async with serving(create_app(_settings(infra, rate_limits={"runs": "3/60"}))) as client:
+        statuses = [
+            (await client.post("/v1/runs", json=RUN, headers={"X-API-Key": f"gf_{i:08x}_x"})).status_code
+            for i in range(5)
+        ]
+        # (Other tests' anonymous runs from this address in the last minute may count too.)
+        assert statuses.count(401) <= 3 and statuses[-2:] == [429, 429], statuses

@@ -13,3 +13,11 @@ def test_a_java_programs_public_class_names_its_file_and_its_run() -> None:
     assert java.source_file == "Prog.java" and "Prog.java" in (java.compile or ())
     assert java.run[-1] == "Prog" and "Main" not in java.run
     assert language_for("java") is LANGUAGES["java"]
+
+
+def test_an_unterminated_comment_hides_the_rest_and_costs_one_pass() -> None:
+    """`/*` that never closes comments out the rest (javac would refuse it); 64 KiB of them are one
+    match, not a rescan from each (the grader's event loop stalled on five such runs)."""
+    assert main_class("java", "public class Prog {} /* public class Other") == "Prog"
+    assert main_class("java", "/* public class Other") is None
+    assert main_class("java", "/*" * 32768 + "public class Late {}") is None

@@ -24,7 +24,7 @@ def test_a_worker_builds_the_services_own_app(monkeypatch: pytest.MonkeyPatch) -
 
 def test_workers_are_a_setting_with_bounds() -> None:
     url = "postgresql+asyncpg://u:p@h/db"
-    assert ServiceSettings(database_url=url).http_workers == 1
-    assert ServiceSettings(database_url=url, http_workers=4).http_workers == 4
+    assert ServiceSettings(environment="development", database_url=url).http_workers == 1
+    assert ServiceSettings(environment="development", database_url=url, http_workers=4).http_workers == 4
     with pytest.raises(ValueError, match="http_workers"):
-        ServiceSettings(database_url=url, http_workers=0)
+        ServiceSettings(environment="development", database_url=url, http_workers=0)

@@ -42,3 +42,34 @@ def route_class(method: str, path: str) -> str:
     if method in ("POST", "PUT", "PATCH", "DELETE"):
         return "writes"
     return "reads"
+
+
+# Request bodies, bounded per route before a byte is read (docs/api.md states them): the largest a
+# school needs, and no more. Every other body is small (a submission's source is 64 KiB at most).
+MiB = 1024 * 1024
+DEFAULT_BODY_BYTES = 1 * MiB
+_BODIES = (
+    (re.compile(r"/v1/courses/[^/]+/roster/?"), 32 * MiB),  # 100,000 lines are about 6 MB
+    (re.compile(r"/v1/courses/[^/]+/assignments/?"), 16 * MiB),  # its tests: 8 MiB of text at most
+    (re.compile(r"/v1/runs/?"), 16 * MiB),  # 8 MiB of files, in base-64, and its stdin
+    (re.compile(r"/judge0/submissions(/batch)?/?"), 16 * MiB),
+    (re.compile(r"/jobe/index\.php/restapi/runs/?"), 16 * MiB),
+)
+JOBE_FILES = re.compile(r"/jobe/index\.php/restapi/files/[^/]*")
+# Writes an anonymous caller may send: logging in, and Judge0's checks of a token.
+PUBLIC_WRITES = frozenset({"/v1/auth/dev-login", "/judge0/authenticate", "/judge0/authorize"})
+
+
+def body_limit(path: str, jobe_file_bytes: int) -> int:
+    """The most bytes a request to `path` may send (a Jobe file travels in base-64)."""
+    if JOBE_FILES.fullmatch(path):
+        return jobe_file_bytes * 4 // 3 + 4096
+    for pattern, limit in _BODIES:
+        if pattern.fullmatch(path):
+            return limit
+    return DEFAULT_BODY_BYTES
+
+
+def needs_caller(method: str, path: str) -> bool:
+    """A write the caller must be authenticated for: checked before its body is read."""
+    return method in ("POST", "PUT", "PATCH", "DELETE") and path.rstrip("/") not in PUBLIC_WRITES

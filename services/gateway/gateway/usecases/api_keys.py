@@ -71,6 +71,16 @@ class KeyChecker:
                 await uow.commit()
         return UUID(str(row.user_id))
 
+    async def owner_of(self, presented: str) -> UUID | None:
+        """The user a valid, unrevoked key belongs to (whatever its scopes), else None."""
+        parsed = keys.parse(presented)
+        if parsed is None:
+            return None
+        row = await self._row(parsed[0])
+        if row is None or row.revoked_at is not None or not keys.matches(parsed[1], row.secret_sha256):
+            return None
+        return UUID(str(row.user_id))
+
     def forget(self, prefix: str) -> None:
         self._known.pop(prefix, None)
 

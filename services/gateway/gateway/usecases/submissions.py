@@ -13,6 +13,7 @@ from gateway.usecases.ports import Context, Intake, Submit, SubmitUnits, Uow
 from gradeflow_shared.batching import Batcher
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted, SubmissionCreated, SubmissionGraded
+from gradeflow_shared.text import storable_json
 from gradeflow_shared.topology import GRADER_SUBMISSIONS
 
 
@@ -180,5 +181,5 @@ async def submission_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> N
         status="graded",
         verdict=event.verdict,
         max_score=event.max_score,
-        results=[t.model_dump(mode="json") for t in event.tests],
+        results=[storable_json(t.model_dump(mode="json")) for t in event.tests],
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradeflow_shared.text import storable
 from grader.adapters.cgroups import Box
 from grader.adapters.runner import protocol
 from grader.adapters.runner.protocol import Report, RunnerLimits, TestIO
@@ -129,9 +130,10 @@ class TestFiles:
         return tuple(fd for triple in self.triples for fd in triple)
 
     def read(self, index: int, stream: int, limit: int) -> tuple[str, int]:
-        """(up to `limit` bytes of stdout (1) or stderr (2), decoded; the stream's whole size)."""
+        """(up to `limit` bytes of stdout (1) or stderr (2), decoded and storable (text.py); the
+        stream's whole size)."""
         fd = self._mine[index][stream]
-        return os.pread(fd, limit, 0).decode(errors="replace"), os.fstat(fd).st_size
+        return storable(os.pread(fd, limit, 0).decode(errors="replace")), os.fstat(fd).st_size
 
     def close(self) -> None:
         for fd in {fd for triple in (*self._mine, *self.triples) for fd in triple}:

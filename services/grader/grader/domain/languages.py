@@ -114,8 +114,9 @@ _JAVA_PUBLIC_CLASS = re.compile(
     r"\bpublic\s+(?:(?:final|abstract|strictfp)\s+)*class\s+([A-Za-z_$][A-Za-z0-9_$]*)"
 )
 
-
-_JAVA_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+# Linear time whatever the source: an unterminated comment runs to the end in one match (a lazy
+# `/\*.*?\*/` rescans the rest from every `/*`, quadratic in 64 KiB of them).
+_JAVA_COMMENTS = re.compile(r"/\*.*?(?:\*/|\Z)|//[^\n]*", re.S)
 
 
 def main_class(language_id: str, source: str) -> str | None:

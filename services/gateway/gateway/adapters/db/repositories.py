@@ -30,6 +30,7 @@ from gateway.adapters.db.tables import (
 )
 from gateway.domain import deadlines
 from gradeflow_shared.ids import new_id
+from gradeflow_shared.text import storable_json
 
 _CLAIM_CALLBACKS = text(
     "WITH due AS (SELECT run_id FROM gateway.callbacks WHERE state = 'pending' AND next_attempt_at <= now()"
@@ -492,6 +493,6 @@ class SqlGatewayStore:
         stmt = (
             update(runs)
             .where(runs.c.id == run_id, runs.c.status != "done")
-            .values(status="done", verdict=verdict, result=result, updated_at=func.now())
+            .values(status="done", verdict=verdict, result=storable_json(result), updated_at=func.now())
         )
         return int((await self._session.execute(stmt)).rowcount)  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from typing import Any
 
 from gateway.domain.errors import Conflict, Forbidden, GatewayError, NotFound, Overloaded, TooLarge
 from gradeflow_shared.auth import Unauthenticated
+from gradeflow_shared.outbox import EventTooLarge
 
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     NotFound: (404, "not_found"),
@@ -12,6 +13,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     Unauthenticated: (401, "unauthenticated"),
     Conflict: (409, "conflict"),
     TooLarge: (413, "too_large"),
+    EventTooLarge: (413, "too_large"),
     Overloaded: (503, "overloaded"),
     GatewayError: (422, "invalid"),
 }

@@ -3,17 +3,17 @@ method, path, query and body) is kept with the key per client, the first answer 
 with the same key answered from it (`Idempotent-Replayed: true`) without doing anything again."""
 
 import hashlib
-import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.domain.errors import Conflict, GatewayError
 from gateway.handlers.http.clients import client_of
+from gateway.handlers.http.refusals import refuse
 from gateway.usecases import idempotency
+from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.idempotency import KeyPolicy, Replay
 from gateway.usecases.ports import Units
 from gradeflow_shared.auth import Tokens
-from gradeflow_shared.http_errors import error_body
 
 METHODS = ("POST", "PUT", "PATCH")
 KEPT_HEADERS = ("content-type", "location")  # what a replay repeats of the first answer
@@ -23,8 +23,10 @@ MAX_BODY_BYTES = (
 
 
 class IdempotencyKeys:
-    def __init__(self, app: ASGIApp, units: Units, policy: KeyPolicy, tokens: Tokens) -> None:
-        self.app, self._units, self._policy, self._tokens = app, units, policy, tokens
+    def __init__(
+        self, app: ASGIApp, units: Units, policy: KeyPolicy, tokens: Tokens, keys: KeyChecker
+    ) -> None:
+        self.app, self._units, self._policy, self._tokens, self._keys = app, units, policy, tokens, keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _key(scope) if scope["type"] == "http" and scope["method"] in METHODS else None
@@ -50,7 +52,7 @@ class IdempotencyKeys:
                     "body",
                 )
                 return
-        client = client_of(scope, self._tokens)
+        client = await client_of(scope, self._tokens, self._keys)
         fingerprint = _fingerprint(scope, body)
         try:
             first = await idempotency.take(self._units, self._policy, client, key, fingerprint)
@@ -112,9 +114,4 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
 
 
 async def _refuse(send: Send, status: int, code: str, message: str, field: str = "Idempotency-Key") -> None:
-    body = json.dumps(error_body(code, message, [{"field": field, "message": message}])).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if status == 409:
-        headers.append((b"retry-after", b"1"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await refuse(send, status, code, message, field, ((b"retry-after", b"1"),) if status == 409 else ())

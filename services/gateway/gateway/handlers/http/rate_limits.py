@@ -1,5 +1,6 @@
-"""Rate limits at the door (ASGI middleware): each request's client — the token's user, else the
-address it came from — and route class draw on a bucket shared by every replica; past it, 429 with
+"""Rate limits at the door (ASGI middleware): each request's client — its authenticated principal,
+else the address it came from (clients.py: an unchecked header names nobody) — and route class
+draw on a bucket shared by every replica; past it, 429 with
 `Retry-After`, and every limited answer carries `RateLimit-Limit`, `-Remaining` and `-Reset`.
 Only the classes RATE_LIMITS names are limited (code runs, by default: the seeds' 100 a minute)."""
 
@@ -9,14 +10,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.domain.limits import Decision, Rate, route_class
 from gateway.handlers.http.clients import client_of
+from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.ports import RateLimiter
 from gradeflow_shared.auth import Tokens
 from gradeflow_shared.http_errors import error_body
 
 
 class RateLimits:
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, rates: dict[str, Rate], tokens: Tokens) -> None:
-        self.app, self._limiter, self._rates, self._tokens = app, limiter, rates, tokens
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, rates: dict[str, Rate], tokens: Tokens, keys: KeyChecker
+    ) -> None:
+        self.app, self._limiter, self._rates, self._tokens, self._keys = app, limiter, rates, tokens, keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = route_class(scope["method"], scope["path"]) if scope["type"] == "http" else None
@@ -24,7 +28,7 @@ class RateLimits:
         if kind is None or rate is None:
             await self.app(scope, receive, send)
             return
-        decision = await self._limiter.take(kind, client_of(scope, self._tokens), rate)
+        decision = await self._limiter.take(kind, await client_of(scope, self._tokens, self._keys), rate)
         if decision is None:  # the limiter cannot be asked: let it through
             await self.app(scope, receive, send)
             return
