@@ -5,8 +5,8 @@ RabbitMQ's guest account too; a service that checks no token (the grader) holds 
 import pytest
 from pydantic import ValidationError
 
-from grader.settings import GraderSettings
 from gradeflow_shared.settings import DEV_SECRET, ServiceSettings
+from grader.settings import GraderSettings
 
 DEV_DB = "postgresql+asyncpg://gradeflow_gateway:gateway-dev@localhost:5432/gradeflow"
 REAL_DB = "postgresql+asyncpg://gradeflow_gateway:Xq81-long-random@db:5432/gradeflow"
@@ -40,7 +40,9 @@ def test_the_development_secret_and_passwords_are_refused_elsewhere(environment:
     with pytest.raises(ValidationError, match="AUTH_SECRET"):
         ServiceSettings(environment=environment, database_url=REAL_DB)
     with pytest.raises(ValidationError, match="development password"):
-        ServiceSettings(environment=environment, database_url=DEV_DB, auth_secret="s3cret-of-its-own-0123456789abcdef")
+        ServiceSettings(
+            environment=environment, database_url=DEV_DB, auth_secret="s3cret-of-its-own-0123456789abcdef"
+        )
     ok = ServiceSettings(
         environment=environment,
         database_url=REAL_DB,
@@ -52,7 +54,9 @@ def test_the_development_secret_and_passwords_are_refused_elsewhere(environment:
 
 def test_production_refuses_the_guest_broker_account() -> None:
     with pytest.raises(ValidationError, match="guest"):
-        ServiceSettings(environment="production", database_url=REAL_DB, auth_secret="s3cret-of-its-own-0123456789abcdef")
+        ServiceSettings(
+            environment="production", database_url=REAL_DB, auth_secret="s3cret-of-its-own-0123456789abcdef"
+        )
     assert ServiceSettings(
         environment="test", database_url=REAL_DB, auth_secret="x" * 32
     ).amqp_url.startswith("amqp://guest")
