@@ -1,0 +1,41 @@
+"""A request written on a raw socket, for bodies no well-behaved client sends: huge, streamed as
+fast as the server takes them, with the answer read whenever the server gives it (mid-body too —
+where an HTTP client would fail on the closed connection instead)."""
+
+import asyncio
+import contextlib
+from urllib.parse import urlsplit
+
+MiB = 1024 * 1024
+
+
+async def post_huge(
+    base_url: str, path: str, total: int, headers: dict[str, str], chunked: bool = False
+) -> bytes:
+    """POST `total` bytes of `[` (JSON that never ends) in 1 MiB writes; the answer's first 4 KiB."""
+    url = urlsplit(base_url)
+    host, port = url.hostname or "127.0.0.1", url.port or 80
+    reader, writer = await asyncio.open_connection(host, port)
+    framing = {"Transfer-Encoding": "chunked"} if chunked else {"Content-Length": str(total)}
+    lines = {"Host": host, "Content-Type": "application/json", **framing, **headers}
+    writer.write(
+        f"POST {path} HTTP/1.1\r\n".encode()
+        + "".join(f"{k}: {v}\r\n" for k, v in lines.items()).encode()
+        + b"\r\n"
+    )
+    chunk = b"[" * MiB
+    if chunked:
+        chunk = f"{MiB:x}\r\n".encode() + chunk + b"\r\n"
+    answering = asyncio.create_task(reader.read(4096))
+    with contextlib.suppress(ConnectionError):
+        for _ in range(total // MiB):
+            if answering.done():
+                break
+            writer.write(chunk)
+            await writer.drain()
+    try:
+        return await asyncio.wait_for(answering, 10)
+    except ConnectionError:
+        return b""
+    finally:
+        writer.close()
