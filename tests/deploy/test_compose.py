@@ -41,6 +41,11 @@ def test_compose_has_broker_database_and_the_four_services(compose: dict[str, An
     assert "management" in services["rabbitmq"]["image"]
 
 
+def test_every_published_port_is_bound_to_loopback(compose: dict[str, Any]) -> None:
+    published = [p for service in compose["services"].values() for p in service.get("ports", ())]
+    assert published and all(p.startswith("127.0.0.1:") for p in published), published
+
+
 @pytest.mark.parametrize("name", SETTINGS)
 def test_service_port_and_environment_match_its_settings(compose: dict[str, Any], name: str) -> None:
     service = compose["services"][name]
@@ -51,7 +56,8 @@ def test_service_port_and_environment_match_its_settings(compose: dict[str, Any]
     assert {"AMQP_URL", "DATABASE_URL", "HTTP_PORT"} <= env
     port = str(SETTINGS[name].model_fields["http_port"].default)
     assert service["environment"]["HTTP_PORT"] == port
-    assert f"{port}:{port}" in service["ports"]
+    assert f"127.0.0.1:{port}:{port}" in service["ports"]
+    assert ("AUTH_SECRET" in env) == SETTINGS[name].verifies_tokens, "the grader holds no token secret"
     assert f"gradeflow_{name}:" in service["environment"]["DATABASE_URL"], "own role per service"
 
 

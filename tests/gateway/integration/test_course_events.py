@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support.api import classroom
+from tests.support.api import classroom, login
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -72,3 +72,26 @@ async def test_a_bad_event_is_refused_naming_the_field(
     assert r.status_code == 422, r.text
     assert field in [f["field"] for f in r.json()["fields"]]
     assert await _stored(infra, room.course_id) == (0, [])
+
+
+async def test_each_member_lists_only_the_events_for_their_audience(gateway: httpx.AsyncClient) -> None:
+    room = await classroom(gateway)
+    student_id, student = room.students[0]
+    _, parent = await login(gateway, "parent")
+    parent_id = (await gateway.get("/v1/users/me", headers=parent)).json()["id"]
+    enrol = {"user_id": parent_id, "role": "parent", "student_id": student_id}
+    r = await gateway.post(f"/v1/courses/{room.course_id}/enrollments", json=enrol, headers=room.teacher)
+    assert r.status_code == 201, r.text
+    for audience in ("all", "students", "teachers", "parents"):
+        body = {**EVENT, "title": f"for {audience}", "audience": audience}
+        r = await gateway.post(f"/v1/courses/{room.course_id}/events", json=body, headers=room.teacher)
+        assert r.status_code == 202, r.text
+
+    async def titles(who: dict[str, str]) -> set[str]:
+        page = await gateway.get(f"/v1/courses/{room.course_id}/events", headers=who)
+        assert page.status_code == 200, page.text
+        return {item["title"] for item in page.json()["items"]}
+
+    assert await titles(student) == {"for all", "for students"}
+    assert await titles(parent) == {"for all", "for parents"}
+    assert await titles(room.teacher) == {"for all", "for students", "for teachers", "for parents"}

@@ -75,3 +75,23 @@ async def test_a_refusal_is_an_answer_too_and_a_bad_key_is_named(gateway: httpx.
     # Without a key, nothing is kept: each request is its own.
     plain = [await gateway.post("/v1/courses", json={"title": "T"}, headers=room.teacher) for _ in range(2)]
     assert plain[0].json()["id"] != plain[1].json()["id"]
+
+
+async def test_an_answer_carrying_a_secret_is_never_kept(gateway: httpx.AsyncClient, infra: Infra) -> None:
+    """A new API key's secret is shown once: an Idempotency-Key keeps none of it, and a retry is
+    told the answer cannot be replayed rather than shown the secret again."""
+    room = await classroom(gateway)
+    keyed = {**room.teacher, "Idempotency-Key": f"key-{uuid.uuid4()}"}
+    first = await gateway.post("/v1/api-keys", json={"name": "LMS", "scopes": ["runs"]}, headers=keyed)
+    assert first.status_code == 201 and first.headers["cache-control"] == "no-store"
+    secret = first.json()["key"]
+    conn = await asyncpg.connect(infra.admin_url)
+    try:
+        stored = await conn.fetch("SELECT * FROM gateway.idempotency_keys")
+    finally:
+        await conn.close()
+    assert stored and not any(secret.encode() in str(dict(row)).encode() for row in stored)
+    assert not any(secret.split("_")[-1] in str(dict(row)) for row in stored)
+    again = await gateway.post("/v1/api-keys", json={"name": "LMS", "scopes": ["runs"]}, headers=keyed)
+    assert again.status_code == 409 and again.json()["error"] == "not_replayable", again.text
+    assert secret not in again.text

@@ -109,6 +109,12 @@ async def test_a_roster_member_signing_in_through_the_provider_is_that_member(
         "no email"
     )
 
+    # Nor is an unverified email that nobody here has yet made into a user (it would take the
+    # email from whoever a roster later names by it).
+    fresh = f"fresh-{uuid.uuid4().hex[:6]}@school.example"
+    refused = await door.get("/v1/users/me", headers=_idp(provider, str(uuid.uuid4()), email=fresh))
+    assert refused.status_code == 403 and "verified" in refused.json()["message"]
+
     ada = _idp(provider, str(uuid.uuid4()), email=email.upper(), email_verified=True)
     me = await door.get("/v1/users/me", headers=ada)
     assert me.status_code == 200 and me.json()["id"] == ada_id, "bound to the member the roster made"

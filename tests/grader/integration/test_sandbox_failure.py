@@ -3,6 +3,7 @@ the last attempt its policy allows, it ends with an Internal Error verdict rathe
 waiting ("queued" for ever). The failure is real: a `bwrap` that refuses as bwrap does where user
 namespaces are forbidden; the database is the real one."""
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -143,3 +144,21 @@ async def test_an_ad_hoc_run_whose_sandbox_keeps_failing_completes_as_internal_e
     [completed] = [c for c in map(RunCompleted.model_validate_json, bodies) if c.run_id == run.run_id]
     assert completed.verdict == "internal_error" and REFUSAL in completed.stderr
     assert claimed_once == envelope.message_id, "a redelivery of this request is now a no-op"
+
+
+@pytest.mark.parametrize("made", ["someone else's", "open to all", "a link"])
+async def test_a_sandbox_root_it_does_not_own_alone_is_refused_at_start(tmp_path: Path, made: str) -> None:
+    """Under a shared /tmp another user may make the root first: the grader refuses to start."""
+    root = tmp_path / "root"
+    if made == "a link":
+        (tmp_path / "elsewhere").mkdir()
+        root.symlink_to(tmp_path / "elsewhere")
+    else:
+        root.mkdir()
+        if made == "open to all":
+            root.chmod(0o777)
+        else:
+            os.chown(root, 65534, 65534)
+    sandbox = BwrapSandbox(root, 61_600, slots=1, ready=False)
+    with pytest.raises(SandboxError, match="closed to others"):
+        await sandbox.start()

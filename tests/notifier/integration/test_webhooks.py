@@ -112,3 +112,24 @@ async def test_a_private_target_is_refused_at_registration(
     assert r.status_code == 422, r.text
     assert r.json()["fields"][0]["field"] == "url"
     assert await db.fetchval("SELECT count(*) FROM notifier.webhooks WHERE user_id = $1", user) == 0
+
+
+async def test_webhooks_are_capped_listed_and_deleted_by_their_owner_only(
+    notifier: httpx.AsyncClient, infra: Infra, db: asyncpg.Connection
+) -> None:
+    owner, other = await _member(db, uuid.uuid4()), await _member(db, uuid.uuid4())
+    auth = {"Authorization": f"Bearer {Tokens(infra.secret).issue(owner)}"}
+    theirs = {"Authorization": f"Bearer {Tokens(infra.secret).issue(other)}"}
+    made = [
+        await notifier.post("/v1/webhooks", json={"url": f"http://127.0.0.1:9/{i}"}, headers=auth)
+        for i in range(11)
+    ]
+    assert [r.status_code for r in made] == [201] * 10 + [422], made[-1].text
+    assert "at most 10" in made[-1].json()["message"]
+    first = made[0].json()["id"]
+    assert (await notifier.delete(f"/v1/webhooks/{first}", headers=theirs)).status_code == 404, "not theirs"
+    assert (await notifier.delete(f"/v1/webhooks/{first}", headers=auth)).status_code == 204
+    listed = (await notifier.get("/v1/webhooks", headers=auth)).json()
+    assert len(listed) == 9 and first not in {w["id"] for w in listed}
+    again = await notifier.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/again"}, headers=auth)
+    assert again.status_code == 201, "room again after a delete"

@@ -88,8 +88,13 @@ class FakeNotifierStore:
         for d in self.deliveries.values():
             d.delay = None
 
-    async def is_recipient(self, user_id: UUID) -> bool:
+    async def is_recipient(self, user_id: UUID, lock: bool = False) -> bool:
         return user_id in self.recipients
+
+    async def delete_webhook(self, user_id: UUID, webhook_id: UUID) -> bool:
+        mine = [h for h in self.webhooks if h.id == webhook_id and h.user_id == user_id]
+        self.webhooks = [h for h in self.webhooks if h not in mine]
+        return bool(mine)
 
     async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Any:
         hook = record(id=uuid.uuid4(), user_id=user_id, url=url, secret=secret, created_at=datetime.now(UTC))

@@ -26,3 +26,11 @@ def may_view_submission(
     if viewer_id == student_id or role == TEACHER:
         return True
     return role == PARENT and student_id in children
+
+
+def audiences_seen_by(role: str) -> tuple[str, ...]:
+    """The course events a member sees: a teacher every one, a student or parent those for all and
+    for their own kind."""
+    if role == TEACHER:
+        return ("students", "teachers", "parents", "all")
+    return ("all", "students" if role == STUDENT else "parents")

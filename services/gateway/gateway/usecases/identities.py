@@ -1,7 +1,7 @@
 """Users known to an identity provider, provisioned at their first request (just in time): the
 token's (issuer, subject) is bound to the Gradeflow user a roster or an enrollment already made
-for the same email — when the provider says it verified that email — or to a new user made from
-the token's email and name. Bound once; remembered per process after that."""
+for the same email, or to a new user made from the token's email and name — either only when the
+provider says it verified that email. Bound once; remembered per process after that."""
 
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -39,18 +39,20 @@ class Identities:
                     "the identity provider's token names no email: a user is provisioned from it",
                     field="Authorization",
                 )
+            if not caller.email_verified:
+                # An email claimed at the provider without proof names nobody here: bound to an
+                # existing user it would take their account, made into a new one it would take
+                # the email from its owner (a roster finds people by email).
+                raise Forbidden(
+                    "the identity provider has not verified this email: no user is bound to it",
+                    field="Authorization",
+                )
             existing = await uow.repos.user_by_email(caller.email)
             user_id = (
                 UUID(str(existing.id))
                 if existing is not None
                 else await uow.repos.add_user(caller.user_id, caller.email, caller.name or caller.email)
             )
-            if user_id != caller.user_id and not caller.email_verified:
-                # Someone else's email, claimed at the provider without proof: never theirs here.
-                raise Forbidden(
-                    "this email belongs to a user here; the identity provider has not verified it is yours",
-                    field="Authorization",
-                )
             user_id = await uow.repos.bind_identity(caller.issuer, caller.subject, user_id)
             await uow.commit()
         return user_id

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from gateway import schemas as s
-from gateway.domain.access import TEACHER, require_teacher
+from gateway.domain.access import TEACHER, audiences_seen_by, require_teacher
 from gateway.domain.errors import GatewayError, NotFound
 from gateway.usecases.catalogue import role_in
 from gateway.usecases.ports import Before, Context
@@ -38,7 +38,14 @@ async def course_assignments(
 async def course_events(
     ctx: Context, user_id: UUID, course_id: UUID, limit: int, cursor: str | None
 ) -> s.Page[s.CourseEventOut]:
-    return await _members_page(ctx, user_id, course_id, "course_events_page", limit, cursor, s.CourseEventOut)
+    """The course's events whose audience takes the caller in (a student never sees the titles of
+    events for teachers)."""
+    async with ctx.units() as uow:
+        role = await role_in(uow, course_id, user_id)
+        rows = await uow.repos.course_events_page(
+            course_id, limit + 1, _before(cursor), audiences_seen_by(role)
+        )
+    return _page(rows, limit, s.CourseEventOut)
 
 
 async def _members_page(

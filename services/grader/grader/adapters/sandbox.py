@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -146,6 +147,7 @@ class BwrapSandbox:
         if shutil.which(self._bwrap) is None:
             raise SandboxError(f"{self._bwrap} not found: install bubblewrap (see README)")
         self._root.mkdir(mode=0o711, parents=True, exist_ok=True)
+        _require_own(self._root)
         self._runner = await asyncio.to_thread(_build, self._root, RUNNER_SOURCE)
         self._launcher = await asyncio.to_thread(_build, self._root, LAUNCHER_SOURCE)
         self._zygote = _install_zygote(self._root) if self._with_zygote else None
@@ -511,6 +513,18 @@ def _serve(
     if not oom and not any(o.reported or o.timed_out for o in outcomes):
         raise NotReady("the ready sandbox ended before it ran the job")
     return outcomes
+
+
+def _require_own(root: Path) -> None:
+    """The sandbox's root holds the runner every sandbox executes and every slot's build: under a
+    shared directory (/tmp) someone else may have made it first, or left a link there. Only a real
+    directory of this process's user, writable by nobody else, is trusted."""
+    st = os.lstat(root)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        raise SandboxError(
+            f"{root} is not a directory of uid {os.geteuid()} closed to others (uid {st.st_uid}, "
+            f"mode {stat.filemode(st.st_mode)}): remove it, or set SANDBOX_ROOT to one"
+        )
 
 
 def _disk_used(directory: Path) -> int:

@@ -348,8 +348,12 @@ class SqlGatewayStore:
         stmt = select(assignments).where(assignments.c.course_id == course_id)
         return await self._all(_page(stmt, assignments, limit, before))
 
-    async def course_events_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Row[Any]]:
-        stmt = select(course_events).where(course_events.c.course_id == course_id)
+    async def course_events_page(
+        self, course_id: UUID, limit: int, before: Before, audiences: Sequence[str]
+    ) -> Sequence[Row[Any]]:
+        stmt = select(course_events).where(
+            course_events.c.course_id == course_id, course_events.c.audience.in_(list(audiences))
+        )
         return await self._all(_page(stmt, course_events, limit, before))
 
     async def submissions_page(

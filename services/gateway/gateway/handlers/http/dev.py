@@ -1,7 +1,7 @@
 """Development login: a token for whatever email is given — served only where DEV_LOGIN allows it
 (development and test by default, never production: the route does not exist there)."""
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from gateway import schemas as s
 from gateway.handlers.http.deps import Ctx, tokens
@@ -13,8 +13,9 @@ router = APIRouter(prefix="/v1")
 
 @router.post("/auth/dev-login", response_model=s.TokenOut, tags=["auth"])
 async def dev_login(
-    body: s.DevLogin, request: Request, ctx: Ctx, issuer: Tokens = Depends(tokens)
+    body: s.DevLogin, request: Request, response: Response, ctx: Ctx, issuer: Tokens = Depends(tokens)
 ) -> s.TokenOut:
+    response.headers["Cache-Control"] = "no-store"  # a token: never cached, never kept for a replay
     user = await catalogue.dev_login(ctx, body)
     admin = user.email in request.app.state.admin_emails  # ADMIN_EMAILS: the operations APIs too
     return s.TokenOut(token=issuer.issue(user.id, admin=admin), user_id=user.id)

@@ -1,8 +1,10 @@
 """`Idempotency-Key` on every POST, PUT and PATCH (ASGI middleware): the request's fingerprint (its
 method, path, query and body) is kept with the key per client, the first answer stored, and a retry
-with the same key answered from it (`Idempotent-Replayed: true`) without doing anything again."""
+with the same key answered from it (`Idempotent-Replayed: true`) without doing anything again. An
+answer marked `Cache-Control: no-store` (it carries a secret) is not kept: a retry is told so."""
 
 import hashlib
+import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +16,7 @@ from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.idempotency import KeyPolicy, Replay
 from gateway.usecases.ports import Units
 from gradeflow_shared.auth import Tokens
+from gradeflow_shared.http_errors import error_body
 
 METHODS = ("POST", "PUT", "PATCH")
 KEPT_HEADERS = ("content-type", "location")  # what a replay repeats of the first answer
@@ -78,15 +81,17 @@ class IdempotencyKeys:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        status, kept, chunks = 500, {}, []
+        status, kept, chunks, secret = 500, {}, [], False
 
         async def keeping(message: Message) -> None:
-            nonlocal status
+            nonlocal status, secret
             if message["type"] == "http.response.start":
                 status = message["status"]
                 for name, value in message.get("headers", ()):
-                    if name.decode("latin-1").lower() in KEPT_HEADERS:
-                        kept[name.decode("latin-1").lower()] = value.decode("latin-1")
+                    lowered = name.decode("latin-1").lower()
+                    if lowered in KEPT_HEADERS:
+                        kept[lowered] = value.decode("latin-1")
+                    secret = secret or (lowered == "cache-control" and b"no-store" in value.lower())
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)
@@ -96,7 +101,21 @@ class IdempotencyKeys:
         except BaseException:
             await idempotency.release(self._units, client, key)
             raise
-        await idempotency.answer(self._units, client, key, Replay(status, kept, b"".join(chunks)))
+        first = Replay(status, kept, b"".join(chunks)) if not secret else _not_kept(status)
+        await idempotency.answer(self._units, client, key, first)
+
+
+def _not_kept(status: int) -> Replay:
+    """What a retry of an answer that carried a secret (`Cache-Control: no-store`: a new API key,
+    a token) is told instead: the secret is never stored, in clear or otherwise."""
+    message = (
+        f"the first request with this Idempotency-Key was answered {status}; "
+        "that answer carried a secret, which is not kept: it cannot be replayed"
+    )
+    body = json.dumps(
+        error_body("not_replayable", message, [{"field": "Idempotency-Key", "message": message}])
+    )
+    return Replay(409, {"content-type": "application/json"}, body.encode())
 
 
 def _key(scope: Scope) -> str | None:

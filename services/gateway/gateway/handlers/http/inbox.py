@@ -93,8 +93,17 @@ async def put_preferences(body: PreferencesIn, request: Request, user: User, api
     return await _pass_on(request, user, api)  # the body as it came: validated above, read once
 
 
+@router.delete("/webhooks/{webhook_id}", status_code=204, tags=["webhooks"])
+async def delete_webhook(webhook_id: UUID, request: Request, user: User, api: Notifier) -> Response:
+    """The endpoint is called no more (its pending calls fail); only its owner may delete it."""
+    return await _pass_on(request, user, api)
+
+
 @router.post("/webhooks", status_code=201, response_model=WebhookCreated, tags=["webhooks"])
 async def register_webhook(body: WebhookIn, request: Request, user: User, api: Notifier) -> Response:
     """Register an endpoint; each call to it is signed per Standard Webhooks with the secret
-    shown here once. Private, loopback and link-local addresses are refused."""
-    return await _pass_on(request, user, api)
+    shown here once (never cached, never kept for an Idempotency-Key's replay). Private, loopback
+    and link-local addresses are refused."""
+    response = await _pass_on(request, user, api)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gateway import schemas as s
@@ -218,9 +218,11 @@ async def assignment_submissions(
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=s.ApiKeyCreated, tags=["auth"])
-async def create_api_key(body: s.ApiKeyIn, ctx: Ctx, user: Person) -> s.ApiKeyCreated:
+async def create_api_key(body: s.ApiKeyIn, response: Response, ctx: Ctx, user: Person) -> s.ApiKeyCreated:
     """A key for an integration, acting as you within its scopes (`runs`, `submissions`, `read`,
-    `write`): send it as `X-API-Key` (or Judge0's `X-Auth-Token`). Shown once."""
+    `write`): send it as `X-API-Key` (or Judge0's `X-Auth-Token`). Shown once: never cached, never
+    kept for an Idempotency-Key's replay."""
+    response.headers["Cache-Control"] = "no-store"
     return await api_keys.create(ctx.units, user, body)
 
 

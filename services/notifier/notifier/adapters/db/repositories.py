@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
-from sqlalchemy import Row, TextClause, func, insert, select, text, tuple_, update
+from sqlalchemy import Row, TextClause, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,7 @@ from notifier.adapters.db.feed import FEED_CHANNEL
 from notifier.adapters.db.tables import (
     course_events,
     courses,
+    deliveries,
     memberships,
     notifications,
     parent_links,
@@ -249,11 +250,29 @@ class SqlNotifierStore:
             ids, errors = (list(c) for c in zip(*failed, strict=True))
             await self._session.execute(_FAILED, {"ids": ids, "errors": errors})
 
-    async def is_recipient(self, user_id: UUID) -> bool:
-        found = await self._session.scalar(
-            select(recipients.c.user_id).where(recipients.c.user_id == user_id)
-        )
+    async def is_recipient(self, user_id: UUID, lock: bool = False) -> bool:
+        stmt = select(recipients.c.user_id).where(recipients.c.user_id == user_id)
+        found = await self._session.scalar(stmt.with_for_update() if lock else stmt)
         return found is not None
+
+    async def delete_webhook(self, user_id: UUID, webhook_id: UUID) -> bool:
+        """Its pending deliveries failed, every delivery unlinked from it, then the endpoint gone."""
+        mine = await self._session.scalar(
+            select(webhooks.c.id).where(webhooks.c.id == webhook_id, webhooks.c.user_id == user_id)
+        )
+        if mine is None:
+            return False
+        d = deliveries.c
+        await self._session.execute(
+            update(deliveries)
+            .where(d.webhook_id == webhook_id, d.state == "pending")
+            .values(state="failed", last_error="the endpoint was deleted")
+        )
+        await self._session.execute(
+            update(deliveries).where(d.webhook_id == webhook_id).values(webhook_id=None)
+        )
+        await self._session.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
+        return True
 
     async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Row[Any]:
         stmt = (

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -126,3 +126,9 @@ async def register_webhook(
 @router.get("/webhooks", response_model=list[WebhookOut], tags=["webhooks"])
 async def list_webhooks(units: UnitsDep, user: User) -> list[Any]:
     return list(await webhooks.list_webhooks(units, user))
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204, tags=["webhooks"])
+async def delete_webhook(webhook_id: UUID, units: UnitsDep, user: User) -> Response:
+    await webhooks.delete_webhook(units, user, webhook_id)
+    return Response(status_code=204)
