@@ -148,3 +148,21 @@ async def test_file_list_flow_bad_run_specs_and_keys(gateway: httpx.AsyncClient)
         gateway, {"X-API-KEY": reader.json()["key"]}, language_id="python3", sourcecode="print(1)"
     )
     assert scoped.status_code == 403, "a key without the runs scope"
+
+
+async def test_a_keys_files_are_its_users_alone(gateway: httpx.AsyncClient) -> None:
+    """CodeRunner names a file by the MD5 of its content, so an id is guessable: another tenant's
+    key neither sees, nor overwrites, nor runs with the file of that id."""
+    alice, mallory = await _key(gateway), await _key(gateway)
+    file_id = "d41d8cd98f00b204e9800998ecf8427e"
+    put = {"file_contents": base64.b64encode(b"alice's data\n").decode()}
+    assert (await gateway.put(f"{API}/files/{file_id}", json=put, headers=alice)).status_code == 204
+    assert (await gateway.head(f"{API}/files/{file_id}", headers=mallory)).status_code == 404, "not theirs"
+    evil = {"file_contents": base64.b64encode(b"mallory's data\n").decode()}
+    assert (await gateway.put(f"{API}/files/{file_id}", json=evil, headers=mallory)).status_code == 204
+    reader = "print(open('data.txt').read(), end='')"
+    for key, expected in ((alice, "alice's data\n"), (mallory, "mallory's data\n")):
+        r = await _run(
+            gateway, key, language_id="python3", sourcecode=reader, file_list=[[file_id, "data.txt"]]
+        )
+        assert (r.status_code, r.json()["stdout"]) == (200, expected), r.text

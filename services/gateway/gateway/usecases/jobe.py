@@ -1,6 +1,7 @@
 """Jobe's API on this system's queue and grader: a run waits for its result (Jobe answers
 synchronously) within a bound, past which — or when the runs' queue is full — it is Jobe's outcome
-21 (server overload), never a hung request; files are kept by the client's id for file_list."""
+21 (server overload), never a hung request; files are kept by the client's id for file_list, each
+key's user's apart (MAX_FILES and MAX_FILES_BYTES each), seen by nobody else."""
 
 import base64
 from typing import Any
@@ -8,10 +9,13 @@ from uuid import UUID
 
 from gateway import schemas as s
 from gateway.domain import jobe
-from gateway.domain.errors import NotFound, Overloaded
+from gateway.domain.errors import NotFound, Overloaded, TooLarge
 from gateway.usecases import runs
 from gateway.usecases.ports import Context
 from gradeflow_shared.events import RunFile
+
+MAX_FILES = 1000  # a user's kept files at once
+MAX_FILES_BYTES = 256 * 1024 * 1024  # and their bytes
 
 
 class MissingFiles(NotFound):
@@ -24,7 +28,7 @@ async def run(ctx: Context, user_id: UUID, spec: dict[str, Any], wait_seconds: f
     files: dict[str, bytes] = {}
     if wanted:
         async with ctx.units() as uow:
-            files = await uow.repos.files([file_id for file_id, _ in wanted])
+            files = await uow.repos.files(user_id, [file_id for file_id, _ in wanted])
         if len(files) < len({file_id for file_id, _ in wanted}):
             raise MissingFiles("One or more of the specified files is missing/unavailable")
     cmd = s.RunIn(
@@ -62,12 +66,19 @@ def _result(
     }
 
 
-async def put_file(ctx: Context, file_id: str, content: bytes, ttl_seconds: float) -> None:
+async def put_file(ctx: Context, user_id: UUID, file_id: str, content: bytes, ttl_seconds: float) -> None:
     async with ctx.units() as uow:
-        await uow.repos.put_file(file_id, content, ttl_seconds)
+        count, size = await uow.repos.files_kept_by(user_id, file_id)
+        if count >= MAX_FILES or size + len(content) > MAX_FILES_BYTES:
+            raise TooLarge(
+                f"a user keeps at most {MAX_FILES} files and {MAX_FILES_BYTES} bytes "
+                f"(now {count} files, {size} bytes)",
+                field="file_contents",
+            )
+        await uow.repos.put_file(user_id, file_id, content, ttl_seconds)
         await uow.commit()
 
 
-async def has_file(ctx: Context, file_id: str) -> bool:
+async def has_file(ctx: Context, user_id: UUID, file_id: str) -> bool:
     async with ctx.units() as uow:
-        return bool(await uow.repos.kept_files([file_id]))
+        return bool(await uow.repos.kept_files(user_id, [file_id]))

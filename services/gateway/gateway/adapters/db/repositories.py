@@ -234,27 +234,39 @@ class SqlGatewayStore:
             values["next_attempt_at"] = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, retry_in_seconds)
         await self._session.execute(update(callbacks).where(callbacks.c.run_id == run_id).values(**values))
 
-    async def put_file(self, file_id: str, content: bytes, ttl_seconds: float) -> None:
+    async def put_file(self, owner_id: UUID, file_id: str, content: bytes, ttl_seconds: float) -> None:
         expires = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, ttl_seconds)
-        stmt = pg_insert(jobe_files).values(id=file_id, content=content, expires_at=expires)
+        stmt = pg_insert(jobe_files).values(
+            owner_id=owner_id, id=file_id, content=content, expires_at=expires
+        )
         stmt = stmt.on_conflict_do_update(
-            index_elements=[jobe_files.c.id], set_={"content": content, "expires_at": expires}
+            index_elements=[jobe_files.c.owner_id, jobe_files.c.id],
+            set_={"content": content, "expires_at": expires},
         )
         await self._session.execute(stmt)
         # Expired files go as new ones come: no sweeper to run.
         await self._session.execute(delete(jobe_files).where(jobe_files.c.expires_at < func.now()))
 
-    async def kept_files(self, file_ids: Sequence[str]) -> set[str]:
-        """Which of `file_ids` are kept (unexpired), without reading their contents."""
-        stmt = select(jobe_files.c.id).where(
-            jobe_files.c.id.in_(file_ids), jobe_files.c.expires_at > func.now()
+    async def files_kept_by(self, owner_id: UUID, but: str) -> tuple[int, int]:
+        """(how many, how many bytes) of unexpired files the owner keeps, but `but`."""
+        f = jobe_files.c
+        stmt = select(func.count(), func.coalesce(func.sum(func.length(f.content)), 0)).where(
+            f.owner_id == owner_id, f.id != but, f.expires_at > func.now()
         )
+        count, size = (await self._session.execute(stmt)).one()
+        return int(count), int(size)
+
+    async def kept_files(self, owner_id: UUID, file_ids: Sequence[str]) -> set[str]:
+        """Which of `file_ids` the owner keeps (unexpired), without reading their contents."""
+        f = jobe_files.c
+        stmt = select(f.id).where(f.owner_id == owner_id, f.id.in_(file_ids), f.expires_at > func.now())
         return set((await self._session.execute(stmt)).scalars())
 
-    async def files(self, file_ids: Sequence[str]) -> dict[str, bytes]:
-        """The unexpired files among `file_ids`."""
-        stmt = select(jobe_files.c.id, jobe_files.c.content).where(
-            jobe_files.c.id.in_(file_ids), jobe_files.c.expires_at > func.now()
+    async def files(self, owner_id: UUID, file_ids: Sequence[str]) -> dict[str, bytes]:
+        """The owner's unexpired files among `file_ids`."""
+        f = jobe_files.c
+        stmt = select(f.id, f.content).where(
+            f.owner_id == owner_id, f.id.in_(file_ids), f.expires_at > func.now()
         )
         return {row.id: bytes(row.content) for row in await self._session.execute(stmt)}
 

@@ -214,6 +214,8 @@ identities = sa.Table(
 jobe_files = sa.Table(
     "jobe_files",
     metadata,
+    # A file is its owner's: another key's user neither reads, checks nor overwrites it.
+    sa.Column("owner_id", sa.Uuid, sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("id", sa.String(100), primary_key=True),
     sa.Column("content", sa.LargeBinary, nullable=False),
     _created(),

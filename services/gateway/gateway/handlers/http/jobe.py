@@ -17,7 +17,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import ValidationError
 
 from gateway.domain import jobe
-from gateway.domain.errors import NotFound
+from gateway.domain.errors import NotFound, TooLarge
 from gateway.handlers.http.deps import Ctx, read_limited
 from gateway.usecases import jobe as jobe_runs
 from gateway.usecases.api_keys import KeyChecker
@@ -123,7 +123,7 @@ async def post_run(request: Request, ctx: Ctx, user: JobeUser) -> Response:
 
 
 @_routes("files/{file_id}", "PUT", status_code=204, responses=_PUT_TEXT)
-async def put_file(file_id: str, request: Request, ctx: Ctx, _: JobeUser) -> Response:
+async def put_file(file_id: str, request: Request, ctx: Ctx, user: JobeUser) -> Response:
     """Body `{"file_contents": base64}`: kept by `file_id` (JOBE_FILE_TTL_SECONDS)."""
     if not jobe.FILE_ID.fullmatch(file_id):
         return _jobe_error(400, "put: the file id must be 8 to 100 letters and digits")
@@ -136,12 +136,15 @@ async def put_file(file_id: str, request: Request, ctx: Ctx, _: JobeUser) -> Res
         return _jobe_error(400, f"put: contents of file {file_id} are missing or not valid base-64")
     if len(contents) > limit:
         return _jobe_error(413, f"put: file {file_id} is over {limit} bytes")
-    await jobe_runs.put_file(ctx, file_id, contents, request.app.state.jobe_file_ttl_seconds)
+    try:
+        await jobe_runs.put_file(ctx, user, file_id, contents, request.app.state.jobe_file_ttl_seconds)
+    except TooLarge as exc:
+        return _jobe_error(413, f"put: {exc.message}")
     return Response(status_code=204)
 
 
 @_routes("files/{file_id}", "HEAD", status_code=204, responses=errors(404))
-async def head_file(file_id: str, ctx: Ctx, _: JobeUser) -> Response:
-    if not jobe.FILE_ID.fullmatch(file_id) or not await jobe_runs.has_file(ctx, file_id):
+async def head_file(file_id: str, ctx: Ctx, user: JobeUser) -> Response:
+    if not jobe.FILE_ID.fullmatch(file_id) or not await jobe_runs.has_file(ctx, user, file_id):
         raise NotFound(f"file {file_id} not found", field="file_id")
     return Response(status_code=204)
