@@ -34,6 +34,7 @@ PASS_TIMEOUT_SECONDS = 30.0
 # The largest event a service stages: under RabbitMQ's default max_message_size (128 MiB), and far
 # above the largest a school needs (an assignment of 8 MiB of tests).
 MAX_EVENT_BYTES = 16 * 1024 * 1024
+OFF_LOOP_EVENTS = 8  # past this many, a commit serializes its events in a worker thread
 # What the broker answers a message it will never take, however often it is sent.
 REFUSALS = (aio_pika.exceptions.DeliveryError, aiormq.exceptions.ChannelPreconditionFailed)
 
@@ -75,7 +76,11 @@ async def stage_events(
     """Write (event, correlation id) pairs to the outbox in one statement, in the session's
     transaction: they are published when (and only if) it commits. Use cases stage events through
     their unit of work (unit_of_work.py), which calls this at commit."""
-    staged = outbox_rows(events)
+    # Many events (a roster's hundred thousand members) are serialized off the event loop: a
+    # few milliseconds each would hold every other request for as long.
+    staged = (
+        await asyncio.to_thread(outbox_rows, events) if len(events) > OFF_LOOP_EVENTS else outbox_rows(events)
+    )
     await session.execute(insert(outbox), [row for _, row in staged])
     return [envelope for envelope, _ in staged]
 

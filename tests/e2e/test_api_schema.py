@@ -17,7 +17,7 @@ import pytest
 
 from gradeflow_tools.stack import Stack
 from tests.e2e.conftest import ADMIN
-from tests.support.api import classroom, login
+from tests.support.api import classroom, enrol_new
 
 pytestmark = pytest.mark.e2e
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -56,14 +56,10 @@ async def test_no_role_meets_a_5xx_or_an_answer_outside_the_schema(
     gateway: httpx.AsyncClient, stack: Stack, tmp_path: Path
 ) -> None:
     room = await classroom(gateway, students=1)
-    (student_id, student), teacher = room.students[0], room.teacher
-    parent_id, parent = await login(gateway, "parent")
-    r = await gateway.post(
-        f"/v1/courses/{room.course_id}/enrollments",
-        json={"user_id": parent_id, "role": "parent", "student_id": student_id},
-        headers=teacher,
+    (_, student), teacher = room.students[0], room.teacher
+    [(_, parent)] = await enrol_new(
+        gateway, room.course_id, teacher, [("parent", "parent", room.students[0].email)]
     )
-    assert r.status_code == 201, r.text
     r = await gateway.post("/v1/auth/dev-login", json={"email": ADMIN, "name": "Ops"})
     assert r.status_code == 200, r.text
     admin = {"Authorization": f"Bearer {r.json()['token']}"}

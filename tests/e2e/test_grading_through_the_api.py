@@ -5,7 +5,7 @@ asked to."""
 import httpx
 import pytest
 
-from tests.support.api import SUM_TESTS, classroom, login
+from tests.support.api import SUM_TESTS, classroom, enrol_new, login
 from tests.support.waiting import wait_graded
 
 pytestmark = pytest.mark.e2e
@@ -78,11 +78,7 @@ async def test_a_checker_accepts_any_right_answer_through_the_api(gateway: httpx
     assert r.status_code == 201, r.text
     assert r.json()["checker_language"] == "c"
     assignment = r.json()["id"]
-    student, auth = await login(gateway, "checker-student")
-    r = await gateway.post(
-        f"/v1/courses/{course}/enrollments", json={"user_id": student, "role": "student"}, headers=teacher
-    )
-    assert r.status_code == 201
+    [(_, auth)] = await enrol_new(gateway, course, teacher, [("checker-student", "student")])
 
     answers = {
         "n = int(input())\nprint(n // 2, n - n // 2)\n": ("accepted", 3),  # not the expected text

@@ -51,18 +51,19 @@ async def demo(base_url: str, timeout: float) -> int:
             {"title": "Sum 1..n", "time_limit_ms": 2000, "tests": TESTS},
         )
         console.print(f"course {course['id']}, assignment {assignment['id']} with {len(TESTS)} tests")
+        # The students as the teacher's roster makes them (a teacher enrols only accounts they
+        # make or already teach), then each signs in.
+        roster = "name,email,role,child_email\n" + "".join(
+            f"Student {i},student{i}-{run}@example.com,student,\n" for i in range(STUDENTS)
+        )
+        r = await client.post(
+            f"/v1/courses/{course['id']}/roster",
+            content=roster.encode(),
+            headers={**teacher, "Content-Type": "text/csv"},
+        )
+        r.raise_for_status()
         students = await asyncio.gather(
             *(api.login(f"student{i}-{run}@example.com", f"Student {i}") for i in range(STUDENTS))
-        )
-        await asyncio.gather(
-            *(
-                api.post(
-                    f"/v1/courses/{course['id']}/enrollments",
-                    teacher,
-                    {"user_id": uid, "role": "student"},
-                )
-                for uid, _ in students
-            )
         )
         expected: dict[str, str] = {}
         auth_of: dict[str, dict[str, str]] = {}

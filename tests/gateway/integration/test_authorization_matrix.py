@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import classroom, login
+from tests.support.api import classroom, enrol_new, login
 
 pytestmark = pytest.mark.integration
 
@@ -27,14 +27,13 @@ class World:
 @pytest.fixture(scope="module")
 async def world(gateway: httpx.AsyncClient) -> World:
     room = await classroom(gateway, students=2)
-    (owner_id, owner), (classmate_id, classmate) = room.students
-    parent_id, parent = await login(gateway, "parent")
-    other_parent_id, other_parent = await login(gateway, "other-parent")
+    (_, owner), (classmate_id, classmate) = room.students
+    parents = [
+        ("parent", "parent", room.students[0].email),
+        ("other-parent", "parent", room.students[1].email),
+    ]
+    (_, parent), (_, other_parent) = await enrol_new(gateway, room.course_id, room.teacher, parents)
     _, outsider = await login(gateway, "outsider")
-    for who, child in ((parent_id, owner_id), (other_parent_id, classmate_id)):
-        body = {"user_id": who, "role": "parent", "student_id": child}
-        r = await gateway.post(f"/v1/courses/{room.course_id}/enrollments", json=body, headers=room.teacher)
-        assert r.status_code == 201, r.text
     body = {"assignment_id": room.assignment_id, "language": "python", "source": "print(1)"}
     submission = (await gateway.post("/v1/submissions", json=body, headers=owner)).json()["id"]
     run = (

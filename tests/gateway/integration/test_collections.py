@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from gradeflow_shared.auth import Tokens
-from tests.support.api import classroom, login
+from tests.support.api import classroom, enrol_new, login
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -106,14 +106,10 @@ async def test_a_courses_members_page_for_its_teachers_and_every_user_for_admins
     gateway: httpx.AsyncClient, infra: Infra
 ) -> None:
     room = await classroom(gateway, students=3)
-    parent_id, parent = await login(gateway, "parent")
-    followed = room.students[1][0]
-    r = await gateway.post(
-        f"/v1/courses/{room.course_id}/enrollments",
-        json={"user_id": parent_id, "role": "parent", "student_id": followed},
-        headers=room.teacher,
+    followed = room.students[1].user_id
+    [(parent_id, parent)] = await enrol_new(
+        gateway, room.course_id, room.teacher, [("parent", "parent", room.students[1].email)]
     )
-    assert r.status_code == 201, r.text
     path = f"/v1/courses/{room.course_id}/enrollments"
     members = await _all_pages(gateway, path, room.teacher)
     assert [m["role"] for m in members] == ["parent", "student", "student", "student", "teacher"]

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support.api import classroom, login
+from tests.support.api import classroom, enrol_new
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -76,12 +76,10 @@ async def test_a_bad_event_is_refused_naming_the_field(
 
 async def test_each_member_lists_only_the_events_for_their_audience(gateway: httpx.AsyncClient) -> None:
     room = await classroom(gateway)
-    student_id, student = room.students[0]
-    _, parent = await login(gateway, "parent")
-    parent_id = (await gateway.get("/v1/users/me", headers=parent)).json()["id"]
-    enrol = {"user_id": parent_id, "role": "parent", "student_id": student_id}
-    r = await gateway.post(f"/v1/courses/{room.course_id}/enrollments", json=enrol, headers=room.teacher)
-    assert r.status_code == 201, r.text
+    _, student = room.students[0]
+    [(_, parent)] = await enrol_new(
+        gateway, room.course_id, room.teacher, [("parent", "parent", room.students[0].email)]
+    )
     for audience in ("all", "students", "teachers", "parents"):
         body = {**EVENT, "title": f"for {audience}", "audience": audience}
         r = await gateway.post(f"/v1/courses/{room.course_id}/events", json=body, headers=room.teacher)

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support.api import classroom, login
+from tests.support.api import classroom, enrol_new
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -56,11 +56,13 @@ async def test_a_teacher_turns_grades_to_parents_on_and_the_notifier_is_told(
 async def test_a_parent_of_two_children_sees_each_ones_submission_only(gateway: httpx.AsyncClient) -> None:
     room = await classroom(gateway, students=3)
     (ada, ada_auth), (bo, bo_auth), (_, cy_auth) = room.students
-    parent, parent_auth = await login(gateway, "parent")
-    for child in (ada, bo):
-        body = {"user_id": parent, "role": "parent", "student_id": child}
-        r = await gateway.post(f"/v1/courses/{room.course_id}/enrollments", json=body, headers=room.teacher)
-        assert r.status_code == 201, r.text
+    # The roster makes the parent, following Ada; enrolled again with Bo, they follow both.
+    [(parent, parent_auth)] = await enrol_new(
+        gateway, room.course_id, room.teacher, [("parent", "parent", room.students[0].email)]
+    )
+    body = {"user_id": parent, "role": "parent", "student_id": bo}
+    r = await gateway.post(f"/v1/courses/{room.course_id}/enrollments", json=body, headers=room.teacher)
+    assert r.status_code == 201, r.text
     assert sorted(r.json()["children"]) == sorted([ada, bo])
     submitted = {}
     for name, auth in (("ada", ada_auth), ("bo", bo_auth), ("cy", cy_auth)):

@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support.api import classroom
+from tests.support.api import classroom, login
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -80,3 +80,28 @@ async def test_a_student_may_not_import_a_roster(gateway: httpx.AsyncClient) -> 
         headers={**student, "Content-Type": "text/csv"},
     )
     assert r.status_code == 403, r.text
+
+
+async def test_a_roster_never_renames_or_takes_in_a_stranger(gateway: httpx.AsyncClient) -> None:
+    """Any logged-in user may make a course: a roster naming someone else's existing account is
+    refused for that line — the account keeps its name and is enrolled in nothing."""
+    victim_id, victim = await login(gateway, "Victim")
+    email = (await gateway.get("/v1/users/me", headers=victim)).json()["email"]
+    room = await classroom(gateway, students=0)
+    r = await gateway.post(
+        f"/v1/courses/{room.course_id}/roster",
+        content=(HEADER + f"Account suspended - see link,{email},student,\n").encode(),
+        headers={**room.teacher, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422 and r.json()["fields"][0] == {
+        "line": 2,
+        "field": "email",
+        "message": r.json()["fields"][0]["message"],
+    }, r.text
+    assert "do not teach" in r.json()["fields"][0]["message"]
+    me = (await gateway.get("/v1/users/me", headers=victim)).json()
+    assert (me["id"], me["name"]) == (victim_id, "Victim")
+    assert (await gateway.get("/v1/courses", headers=victim)).json()["items"] == []
+    enrol = {"user_id": victim_id, "role": "student"}
+    r = await gateway.post(f"/v1/courses/{room.course_id}/enrollments", json=enrol, headers=room.teacher)
+    assert r.status_code == 403 and r.json()["fields"][0]["field"] == "user_id"

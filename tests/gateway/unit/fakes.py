@@ -61,7 +61,15 @@ class FakeGatewayStore:
         return self.enrollments.get((course_id, user_id))
 
     async def upsert_users(self, people: Sequence[tuple[str, str]]) -> dict[str, UUID]:
-        return {email: (await self.upsert_user(email, name)).id for email, name in people}
+        known = await self.users_by_email([email for email, _ in people])
+        return {email: known.get(email) or (await self.upsert_user(email, name)).id for email, name in people}
+
+    async def users_by_email(self, emails: Sequence[str]) -> dict[str, UUID]:
+        return {u.email: u.id for u in self.users.values() if u.email in emails}
+
+    async def taught_by(self, teacher_id: UUID, user_ids: Sequence[UUID]) -> set[UUID]:
+        taught = {c for (c, u), e in self.enrollments.items() if u == teacher_id and e.role == "teacher"}
+        return {u for (c, u) in self.enrollments if c in taught and u in user_ids}
 
     async def students_by_email(self, course_id: UUID, emails: Sequence[str]) -> dict[str, UUID]:
         students = {u for (c, u), e in self.enrollments.items() if c == course_id and e.role == "student"}

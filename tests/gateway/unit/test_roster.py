@@ -4,8 +4,8 @@ line is at fault; a good roster enrolls everyone and announces them a thousand a
 import pytest
 
 from gateway import schemas as s
-from gateway.domain.errors import RosterInvalid
-from gateway.domain.roster import parse_roster
+from gateway.domain.errors import Forbidden, RosterInvalid
+from gateway.domain.roster import MAX_LINES, parse_roster, parse_roster_bytes
 from gateway.usecases import catalogue
 from gateway.usecases.catalogue import ROSTER_EVENT_MEMBERS
 from gradeflow_shared.events import EnrollmentsChanged
@@ -61,7 +61,7 @@ async def test_a_parent_of_two_children_is_one_enrollment_following_both() -> No
         "Ada,ada@example.com,student,\nBo,bo@example.com,student,\n"
         "Pa,pa@example.com,parent,ada@example.com\nPa,pa@example.com,parent,bo@example.com\n"
     )
-    imported = await catalogue.import_roster(ctx, teacher, course.id, text)
+    imported = await catalogue.import_roster(ctx, teacher, course.id, text.encode())
     assert (imported.imported, imported.students, imported.parents) == (3, 2, 1)
     ids = {u.email: u.id for u in units.repos.users.values()}
     parent = units.repos.enrollments[(course.id, ids["pa@example.com"])]
@@ -81,7 +81,7 @@ async def test_a_roster_with_one_bad_line_imports_nothing() -> None:
     before = (len(units.repos.users), len(units.published))
     with pytest.raises(RosterInvalid) as refused:
         await catalogue.import_roster(
-            ctx, teacher, course.id, HEADER + "Ada,ada@example.com,student,\nBob,x,student,\n"
+            ctx, teacher, course.id, (HEADER + "Ada,ada@example.com,student,\nBob,x,student,\n").encode()
         )
     assert refused.value.fields == [{"line": 3, "field": "email", "message": "not an email address: 'x'"}]
     assert (len(units.repos.users), len(units.published)) == before
@@ -94,7 +94,7 @@ async def test_a_roster_enrolls_everyone_and_announces_them_in_chunks() -> None:
     course = await catalogue.create_course(ctx, teacher, s.CourseIn(title="C"))
     n = ROSTER_EVENT_MEMBERS + 5
     lines = [f"S{i},s{i}@example.com,student," for i in range(n)] + ["P,p@example.com,parent,s3@example.com"]
-    imported = await catalogue.import_roster(ctx, teacher, course.id, HEADER + "\n".join(lines))
+    imported = await catalogue.import_roster(ctx, teacher, course.id, (HEADER + "\n".join(lines)).encode())
     assert (imported.imported, imported.students, imported.parents) == (n + 1, n, 1)
     events = units.events(EnrollmentsChanged)
     assert [len(e.members) for e in events] == [ROSTER_EVENT_MEMBERS, 6]
@@ -112,7 +112,56 @@ async def test_a_parent_of_a_stranger_is_refused() -> None:
     commits = units.commits
     with pytest.raises(RosterInvalid) as refused:
         await catalogue.import_roster(
-            ctx, teacher, course.id, HEADER + "P,p@example.com,parent,who@example.com\n"
+            ctx, teacher, course.id, (HEADER + "P,p@example.com,parent,who@example.com\n").encode()
         )
     assert refused.value.fields[0]["line"] == 2 and refused.value.fields[0]["field"] == "child_email"
     assert units.commits == commits and not units.events(EnrollmentsChanged), "nothing committed or announced"
+
+
+async def test_a_roster_never_renames_nor_takes_in_an_account_its_teacher_does_not_teach() -> None:
+    """Any logged-in user can make a course: their roster names a stranger's email only to be told
+    so — the stranger keeps their name, is enrolled nowhere, and nothing is announced."""
+    units = fake_units()
+    ctx = _context(units)
+    stranger = await _login(ctx, "victim")  # victim@example.com, named "victim"
+    attacker = await _login(ctx, "attacker")
+    course = await catalogue.create_course(ctx, attacker, s.CourseIn(title="Trap"))
+    text = HEADER + "Account suspended - see link,victim@example.com,student,\nNew,new@example.com,student,\n"
+    announced = len(units.events(EnrollmentsChanged))
+    with pytest.raises(RosterInvalid) as refused:
+        await catalogue.import_roster(ctx, attacker, course.id, text.encode())
+    assert refused.value.fields == [{"line": 2, "field": "email", "message": catalogue.NOT_YOURS}]
+    assert units.repos.users[stranger].name == "victim"
+    assert (course.id, stranger) not in units.repos.enrollments
+    assert len(units.events(EnrollmentsChanged)) == announced
+    with pytest.raises(Forbidden):
+        await catalogue.enroll(ctx, attacker, course.id, s.EnrollmentIn(user_id=stranger, role="student"))
+    assert (course.id, stranger) not in units.repos.enrollments
+
+
+async def test_a_teacher_takes_in_an_account_they_teach_and_an_admin_any_without_renaming() -> None:
+    units = fake_units()
+    ctx = _context(units)
+    teacher = await _login(ctx, "teacher")
+    first = await catalogue.create_course(ctx, teacher, s.CourseIn(title="Autumn"))
+    await catalogue.import_roster(
+        ctx, teacher, first.id, (HEADER + "Ada,ada@example.com,student,\n").encode()
+    )
+    ada = next(u.id for u in units.repos.users.values() if u.email == "ada@example.com")
+    second = await catalogue.create_course(ctx, teacher, s.CourseIn(title="Spring"))
+    renamed = HEADER + "Someone Else,ada@example.com,student,\n"
+    await catalogue.import_roster(ctx, teacher, second.id, renamed.encode())
+    assert units.repos.enrollments[(second.id, ada)].role == "student", "taught already: taken in"
+    assert units.repos.users[ada].name == "Ada", "never renamed"
+    stranger = await _login(ctx, "stranger")
+    await catalogue.enroll(
+        ctx, teacher, second.id, s.EnrollmentIn(user_id=stranger, role="student"), admin=True
+    )
+    assert (second.id, stranger) in units.repos.enrollments
+
+
+def test_a_roster_over_its_line_bound_is_refused_without_reading_on() -> None:
+    text = HEADER + "".join(f"S{i},s{i}@example.com,student,\n" for i in range(MAX_LINES + 1))
+    rows, faults = parse_roster(text)
+    assert rows == [] and [(f.line, f.field) for f in faults] == [(MAX_LINES + 2, "body")]
+    assert parse_roster_bytes(b"\xff\xfe" + text.encode())[1][0].field == "body", "not UTF-8"

@@ -46,7 +46,9 @@ async def _course(units: Units) -> tuple[Context, uuid.UUID, uuid.UUID, uuid.UUI
     ctx = _context(units)
     teacher, student = await _login(ctx, "teacher"), await _login(ctx, "student")
     course = await catalogue.create_course(ctx, teacher, s.CourseIn(title="Algorithms"))
-    await catalogue.enroll(ctx, teacher, course.id, s.EnrollmentIn(user_id=student, role="student"))
+    await catalogue.enroll(
+        ctx, teacher, course.id, s.EnrollmentIn(user_id=student, role="student"), admin=True
+    )
     assignment = await catalogue.create_assignment(
         ctx, teacher, course.id, s.AssignmentIn(title="Sum", tests=TESTS)
     )
@@ -90,24 +92,26 @@ async def test_only_a_teacher_enrolls_and_a_parent_must_follow_a_student() -> No
     ctx, teacher, student, course, _ = await _course(units)
     parent = await _login(ctx, "parent")
     with pytest.raises(Forbidden):
-        await catalogue.enroll(ctx, student, course, s.EnrollmentIn(user_id=parent, role="student"))
+        await catalogue.enroll(
+            ctx, student, course, s.EnrollmentIn(user_id=parent, role="student"), admin=True
+        )
     with pytest.raises(GatewayError) as refused:
         await catalogue.enroll(
-            ctx, teacher, course, s.EnrollmentIn(user_id=parent, role="parent", student_id=parent)
+            ctx, teacher, course, s.EnrollmentIn(user_id=parent, role="parent", student_id=parent), admin=True
         )
     assert refused.value.field == "student_id"
     before = len(units.published)
     row = await catalogue.enroll(
-        ctx, teacher, course, s.EnrollmentIn(user_id=parent, role="parent", student_id=student)
+        ctx, teacher, course, s.EnrollmentIn(user_id=parent, role="parent", student_id=student), admin=True
     )
     assert row.children == [student]
     announced = units.events(EnrollmentChanged)[-1]
     assert (announced.user_id, announced.follows) == (parent, student), "the notifier learns the link"
     assert len(units.published) == before + 1
     second = await _login(ctx, "second-child")
-    await catalogue.enroll(ctx, teacher, course, s.EnrollmentIn(user_id=second, role="student"))
+    await catalogue.enroll(ctx, teacher, course, s.EnrollmentIn(user_id=second, role="student"), admin=True)
     row = await catalogue.enroll(
-        ctx, teacher, course, s.EnrollmentIn(user_id=parent, role="parent", student_id=second)
+        ctx, teacher, course, s.EnrollmentIn(user_id=parent, role="parent", student_id=second), admin=True
     )
     assert sorted(row.children) == sorted([student, second]), "a second child is followed too"
 

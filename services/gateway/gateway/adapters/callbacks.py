@@ -1,12 +1,13 @@
 """Judge0 callbacks out: a PUT of the run's result to the URL its request named, with httpx —
-redirects never followed, the target checked again before each call (gradeflow_shared.targets:
-no SSRF into the cluster), a timeout per call."""
+redirects never followed, the target checked again before each call and the call connected to the
+address that check approved (gradeflow_shared.targets: no SSRF into the cluster, DNS rebinding
+included), a timeout per call."""
 
 from typing import Any
 
 import httpx
 
-from gradeflow_shared.targets import TargetGuard
+from gradeflow_shared.targets import TargetGuard, pinned, pinned_client
 
 RETRIED_STATUSES = frozenset({408, 425, 429})
 
@@ -14,14 +15,15 @@ RETRIED_STATUSES = frozenset({408, 425, 429})
 class HttpCallbacks:
     def __init__(self, guard: TargetGuard, timeout_seconds: float) -> None:
         self._guard = guard
-        self._client = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
+        self._client = pinned_client(timeout_seconds)
 
     async def put(self, url: str, body: dict[str, Any]) -> tuple[bool, bool, str | None]:
-        refused = await self._guard.refusal(url)
-        if refused:
-            return False, False, refused
+        checked = await self._guard.check(url)
+        if isinstance(checked, str):
+            return False, False, checked
         try:
-            response = await self._client.put(url, json=body)
+            with pinned(checked):
+                response = await self._client.put(url, json=body)
         except httpx.TimeoutException:
             return False, True, "timed out"
         except httpx.TransportError as exc:

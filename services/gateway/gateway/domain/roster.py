@@ -10,6 +10,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 ROLES = ("student", "teacher", "parent")
 COLUMNS = ("name", "email", "role", "child_email")
 MAX_ERRORS = 100  # a file with more faults than this is reported by its first hundred
+MAX_LINES = 100_000  # members of one course: a roster longer is refused, not read to its end
 _email = TypeAdapter(EmailStr)
 
 
@@ -29,6 +30,15 @@ class RosterFault:
     message: str
 
 
+def parse_roster_bytes(body: bytes) -> tuple[list[RosterRow], list[RosterFault]]:
+    """As `parse_roster`, from the request's bytes (UTF-8, a byte-order mark allowed)."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [RosterFault(0, "body", f"the roster is not UTF-8 (byte {exc.start})")]
+    return parse_roster(text)
+
+
 def parse_roster(text: str) -> tuple[list[RosterRow], list[RosterFault]]:
     """The rows, and the faults (none: the rows may be imported). A parent's child must be a
     student of the file or, once checked against the course (the use case), of the course."""
@@ -46,6 +56,8 @@ def parse_roster(text: str) -> tuple[list[RosterRow], list[RosterFault]]:
     seen: dict[str, RosterRow] = {}
     links: dict[tuple[str, str | None], int] = {}
     for line, cells in enumerate(reader, start=2):
+        if line > MAX_LINES + 1:
+            return [], [RosterFault(line, "body", f"a roster has at most {MAX_LINES} lines after its header")]
         if not any(c.strip() for c in cells):
             continue  # a blank line
         if len(cells) != len(header):

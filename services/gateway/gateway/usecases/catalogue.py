@@ -2,13 +2,14 @@
 submission needs. Each change that another service keeps a copy of is announced in the same unit
 of work."""
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
 from gateway import schemas as s
 from gateway.domain.access import PARENT, STUDENT, TEACHER, require_teacher
-from gateway.domain.errors import GatewayError, NotFound, RosterInvalid
-from gateway.domain.roster import parse_roster
+from gateway.domain.errors import Forbidden, GatewayError, NotFound, RosterInvalid
+from gateway.domain.roster import MAX_ERRORS, RosterRow, parse_roster_bytes
 from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.events import (
     AssignmentPublished,
@@ -26,6 +27,12 @@ ROSTER_EVENT_MEMBERS = 1000  # members per enrollments.changed message
 
 
 POLICY_FIELDS = ("languages", "due_at", "close_at", "late_policy", "late_penalty_percent")
+
+
+# An account exists apart from any course: a teacher enrols one they already teach (in any of
+# their courses) or one a roster of theirs makes; anyone else's is an admin's to enrol — else any
+# logged-in user, making a course, could put anyone into it and write to them.
+NOT_YOURS = "an existing account you do not teach: an admin enrols it, or its owner is added by their school"
 
 
 async def dev_login(ctx: Context, cmd: s.DevLogin) -> Any:
@@ -61,14 +68,19 @@ async def update_course(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.Co
     return course
 
 
-async def enroll(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.EnrollmentIn) -> s.EnrollmentOut:
+async def enroll(
+    ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.EnrollmentIn, admin: bool = False
+) -> s.EnrollmentOut:
     """Enrol a member (or change their role); a parent enrolled with a student follows that
-    student too — enrolled again with another, they follow both."""
+    student too — enrolled again with another, they follow both. An account is enrolled by a
+    teacher who already teaches it (in any course), or by an admin (`_may_enrol`)."""
     async with ctx.units() as uow:
         await role_in(uow, course_id, actor_id, require=TEACHER)
         user = await uow.repos.get_user(cmd.user_id)
         if user is None:
             raise NotFound("user not found", field="user_id")
+        if not admin and not await uow.repos.taught_by(actor_id, [cmd.user_id]):
+            raise Forbidden(NOT_YOURS, field="user_id")
         followed = cmd.student_id if cmd.role == PARENT else None
         if cmd.role == PARENT:
             await _require_student(uow, course_id, followed)
@@ -82,17 +94,29 @@ async def enroll(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.Enrollmen
     return s.EnrollmentOut(course_id=course_id, user_id=cmd.user_id, role=cmd.role, children=children)
 
 
-async def import_roster(ctx: Context, actor_id: UUID, course_id: UUID, text: str) -> s.RosterImported:
-    """A whole roster or nothing: every line checked first (each fault named by line and field),
-    then the people, their enrollments and the notifier's copy (a message per thousand members)
-    in one unit, however many lines."""
-    rows, faults = parse_roster(text)
+async def import_roster(
+    ctx: Context, actor_id: UUID, course_id: UUID, body: bytes, admin: bool = False
+) -> s.RosterImported:
+    """A whole roster or nothing: every line checked first (each fault named by line and field) —
+    parsed off the event loop, at most MAX_LINES —, then the people, their enrollments and the
+    notifier's copy (a message per thousand members) in one unit, however many lines. A roster
+    makes the accounts it names that do not exist yet, never renames one that does, and enrols an
+    existing account only if the teacher already teaches it (or an admin imports it)."""
+    rows, faults = await asyncio.to_thread(parse_roster_bytes, body)
     if faults:
         raise RosterInvalid([{"line": f.line, "field": f.field, "message": f.message} for f in faults])
     if not rows:
         raise GatewayError("the roster has no lines after its header", field="body")
     async with ctx.units() as uow:
         await role_in(uow, course_id, actor_id, require=TEACHER)
+        existing = await uow.repos.users_by_email(sorted({r.email for r in rows}))
+        if existing and not admin:
+            taught = await uow.repos.taught_by(actor_id, list(existing.values()))
+            foreign = [r for r in rows if r.email in existing and existing[r.email] not in taught]
+            if foreign:
+                raise RosterInvalid(
+                    [{"line": r.line, "field": "email", "message": NOT_YOURS} for r in foreign[:MAX_ERRORS]]
+                )
         ids = await uow.repos.upsert_users([(r.email, r.name) for r in rows])
         students = {r.email: ids[r.email] for r in rows if r.role == STUDENT}
         outside = sorted({r.child_email for r in rows if r.child_email and r.child_email not in students})
@@ -103,30 +127,41 @@ async def import_roster(ctx: Context, actor_id: UUID, course_id: UUID, text: str
             raise RosterInvalid(
                 [{"line": r.line, "field": "child_email", "message": message} for r in unknown]
             )
-        members = [
-            Member(
-                user_id=ids[r.email],
-                email=r.email,
-                name=r.name,
-                role=r.role,
-                follows=students[r.child_email] if r.child_email else None,
-            )
-            for r in rows
-        ]
+        members, events = await asyncio.to_thread(_announcements, course_id, rows, ids, students)
         # A parent on several lines (one a child) is one enrollment with a link per child.
         await uow.repos.upsert_enrollments(course_id, list({m.user_id: m.role for m in members}.items()))
         links = [(m.user_id, m.follows) for m in members if m.follows is not None]
         if links:
             await uow.repos.add_parent_links(course_id, links)
-        for start in range(0, len(members), ROSTER_EVENT_MEMBERS):
-            chunk = tuple(members[start : start + ROSTER_EVENT_MEMBERS])
-            uow.add_event(EnrollmentsChanged(course_id=course_id, members=chunk))
+        for event in events:
+            uow.add_event(event)
         await uow.commit()
     roles = {m.user_id: m.role for m in members}
     counts = {role: sum(1 for r in roles.values() if r == role) for role in (STUDENT, TEACHER, PARENT)}
     return s.RosterImported(
         imported=len(roles), students=counts[STUDENT], teachers=counts[TEACHER], parents=counts[PARENT]
     )
+
+
+def _announcements(
+    course_id: UUID, rows: list[RosterRow], ids: dict[str, UUID], students: dict[str, UUID]
+) -> tuple[list[Member], list[EnrollmentsChanged]]:
+    """(Blocking: in a worker.) The roster's members and their announcements, a thousand each."""
+    members = [
+        Member(
+            user_id=ids[r.email],
+            email=r.email,
+            name=r.name,
+            role=r.role,
+            follows=students[r.child_email] if r.child_email else None,
+        )
+        for r in rows
+    ]
+    events = [
+        EnrollmentsChanged(course_id=course_id, members=tuple(members[start : start + ROSTER_EVENT_MEMBERS]))
+        for start in range(0, len(members), ROSTER_EVENT_MEMBERS)
+    ]
+    return members, events
 
 
 async def publish_course_event(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.CourseEventIn) -> Any:

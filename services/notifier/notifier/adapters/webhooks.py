@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from gradeflow_shared.targets import TargetGuard
+from gradeflow_shared.targets import TargetGuard, pinned, pinned_client
 from notifier.domain.delivery import SendResult, WebhookCall
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -42,16 +42,16 @@ def render(row: Any) -> WebhookCall:
 class WebhookSender:
     def __init__(self, guard: TargetGuard, timeout: float = 10.0, concurrency: int = 16) -> None:
         self._guard = guard
-        self._client = httpx.AsyncClient(follow_redirects=False, timeout=timeout)
+        self._client = pinned_client(timeout)
         self._slots = asyncio.Semaphore(concurrency)
 
     async def send(self, calls: Sequence[WebhookCall]) -> list[SendResult]:
         return list(await asyncio.gather(*(self._post(call) for call in calls)))
 
     async def _post(self, call: WebhookCall) -> SendResult:
-        refused = await self._guard.refusal(call.url)
-        if refused is not None:
-            return SendResult("permanent", refused)
+        checked = await self._guard.check(call.url)
+        if isinstance(checked, str):
+            return SendResult("permanent", checked)
         now = datetime.now(UTC)
         msg_id = f"msg_{call.delivery_id}"  # the same for every attempt: the receiver dedupes by it
         headers = {
@@ -62,7 +62,8 @@ class WebhookSender:
         }
         async with self._slots:
             try:
-                response = await self._client.post(call.url, content=call.body, headers=headers)
+                with pinned(checked):
+                    response = await self._client.post(call.url, content=call.body, headers=headers)
             except httpx.TimeoutException:
                 return SendResult("temporary", "timed out")
             except httpx.TransportError as exc:

@@ -45,7 +45,8 @@ _CLAIM_CALLBACKS = text(
 _UPSERT_USERS = text(
     "INSERT INTO gateway.users (id, email, name) "
     "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS text[]), CAST(:names AS text[])) "
-    "ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name RETURNING id, email"
+    # A known email keeps its user and that user's name: a roster never renames anyone.
+    "ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id, email"
 )
 _UPSERT_ENROLLMENTS = text(
     "INSERT INTO gateway.enrollments (course_id, user_id, role) "
@@ -64,6 +65,13 @@ _ENROLLMENT = text(
     "FROM gateway.enrollments e WHERE e.course_id = :course AND e.user_id = :user"
 )
 
+# As arrays, one parameter each: a roster's hundred thousand emails in one statement.
+_USERS_BY_EMAIL = text("SELECT email, id FROM gateway.users WHERE email = ANY(CAST(:emails AS text[]))")
+_TAUGHT_BY = text(
+    "SELECT DISTINCT e.user_id FROM gateway.enrollments e JOIN gateway.enrollments t"
+    " ON t.course_id = e.course_id AND t.user_id = :teacher AND t.role = 'teacher'"
+    " WHERE e.user_id = ANY(CAST(:users AS uuid[]))"
+)
 _STUDENTS_BY_EMAIL = text(
     "SELECT u.email, u.id FROM gateway.users u JOIN gateway.enrollments e ON e.user_id = u.id "
     "WHERE e.course_id = :course AND e.role = 'student' AND u.email = ANY(CAST(:emails AS text[]))"
@@ -109,11 +117,20 @@ class SqlGatewayStore:
 
     async def upsert_users(self, people: Sequence[tuple[str, str]]) -> dict[str, UUID]:
         """(email, name) pairs, emails lowercased already → each one's id (a known email keeps its
-        id and takes the new name)."""
+        id and its name)."""
         emails = [email for email, _ in people]
         params = {"ids": [new_id() for _ in people], "emails": emails, "names": [name for _, name in people]}
         rows = await self._session.execute(_UPSERT_USERS, params)
         return {row.email: row.id for row in rows}
+
+    async def users_by_email(self, emails: Sequence[str]) -> dict[str, UUID]:
+        rows = await self._session.execute(_USERS_BY_EMAIL, {"emails": list(emails)})
+        return {row.email: row.id for row in rows}
+
+    async def taught_by(self, teacher_id: UUID, user_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of `user_ids` who are members of a course `teacher_id` teaches."""
+        rows = await self._session.execute(_TAUGHT_BY, {"teacher": teacher_id, "users": list(user_ids)})
+        return set(rows.scalars())
 
     async def students_by_email(self, course_id: UUID, emails: Sequence[str]) -> dict[str, UUID]:
         rows = await self._session.execute(_STUDENTS_BY_EMAIL, {"course": course_id, "emails": list(emails)})

@@ -12,7 +12,7 @@ from gateway.domain.limits import route_class
 from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.identities import Identities
 from gateway.usecases.ports import Context
-from gradeflow_shared.auth import Caller, Tokens
+from gradeflow_shared.auth import Caller, Tokens, Unauthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="A user's token (JWT), or an API key")
 # Declared as a scheme of its own so the schema lists it as the alternative it is.
@@ -78,6 +78,19 @@ async def admin(
     if not caller.admin:
         raise Forbidden("only an admin may do this", field="Authorization")
     return await _user_of(request, caller)
+
+
+def is_admin(request: Request) -> bool:
+    """Whether the request's own bearer token carries the platform's admin role (an API key
+    never does)."""
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() != "bearer " or header[7:].startswith(API_KEY_PREFIX):
+        return False
+    issuer: Tokens = request.app.state.tokens
+    try:
+        return issuer.caller(header[7:]).admin
+    except Unauthenticated:
+        return False
 
 
 Ctx = Annotated[Context, Depends(context)]

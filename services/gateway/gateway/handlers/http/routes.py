@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gateway import schemas as s
-from gateway.domain.errors import GatewayError
-from gateway.handlers.http.deps import Admin, Ctx, Person, User, read_limited
+from gateway.handlers.http.deps import Admin, Ctx, Person, User, is_admin, read_limited
 from gateway.usecases import api_keys, catalogue, listing, runs, submissions
 from gradeflow_shared.cursor import CURSOR_PATTERN
 from gradeflow_shared.openapi import errors
@@ -73,8 +72,11 @@ async def update_course(course_id: UUID, body: s.CourseUpdate, ctx: Ctx, user: U
     status_code=status.HTTP_201_CREATED,
     response_model=s.EnrollmentOut,
 )
-async def enroll(course_id: UUID, body: s.EnrollmentIn, ctx: Ctx, user: User) -> s.EnrollmentOut:
-    return await catalogue.enroll(ctx, user, course_id, body)
+async def enroll(
+    course_id: UUID, body: s.EnrollmentIn, request: Request, ctx: Ctx, user: User
+) -> s.EnrollmentOut:
+    """A teacher enrols an account they already teach (in any course); any other, an admin."""
+    return await catalogue.enroll(ctx, user, course_id, body, admin=is_admin(request))
 
 
 MAX_ROSTER_BYTES = 32 * 1024 * 1024  # 100,000 lines are about 6 MB
@@ -93,11 +95,7 @@ async def import_roster(course_id: UUID, request: Request, ctx: Ctx, user: User)
         per member; a parent's `child_email` names the student they follow (a line per child for a parent
     who follows several). All lines or none."""
     body = await read_limited(request, MAX_ROSTER_BYTES)
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise GatewayError(f"the roster is not UTF-8 (byte {exc.start})", field="body") from exc
-    return await catalogue.import_roster(ctx, user, course_id, text)
+    return await catalogue.import_roster(ctx, user, course_id, body, admin=is_admin(request))
 
 
 @router.post(
