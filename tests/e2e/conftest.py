@@ -9,8 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gradeflow_tools.smtp_sink import start
 from gradeflow_tools.stack import SERVICES, Stack
 from tests.support.infra import Infra, provisioned_infra
+from tests.support.smtp import FlakySink
 
 ADMIN = "ops@e2e.example.com"  # a dev login with the admin role
 
@@ -29,7 +31,17 @@ def infra() -> Iterator[Infra]:
 
 
 @pytest.fixture(scope="session")
-def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def mail() -> Iterator[FlakySink]:
+    """The stack's mail server: every message kept, to be read by the tests."""
+    sink = FlakySink()
+    sink.port = _free_port()
+    controller = start(sink, sink.port)
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(infra: Infra, mail: FlakySink, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs: Path = tmp_path_factory.mktemp("service-logs")
     config = infra.stack_config(
         ports={s: _free_port() for s in SERVICES},
@@ -37,6 +49,8 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             "ENVIRONMENT": "test",
             "GRACEFUL_TIMEOUT_SECONDS": "10",
             "ADMIN_EMAILS": json.dumps([ADMIN]),
+            "SMTP_PORT": str(mail.port),
+            "WEBHOOK_ALLOW": json.dumps(["127.0.0.1"]),  # the tests' receivers
         },
         log_dir=logs,
     )

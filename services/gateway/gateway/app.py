@@ -10,6 +10,7 @@ from gateway.adapters.db.repositories import SqlGatewayStore
 from gateway.adapters.db.submit_store import PgSubmitStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.adapters.notifier_api import NotifierApi
+from gateway.adapters.offload import ProcessOffload
 from gateway.adapters.rate_limit import RedisRateLimiter
 from gateway.handlers.http.dev import router as dev_router
 from gateway.handlers.http.door import Door
@@ -54,6 +55,7 @@ def create_app(
         settings.notifier_url, mint=lambda user, ttl: tokens.issue(user, ttl_seconds=ttl)
     )
     limiter = RedisRateLimiter(settings.redis_url)
+    offload = ProcessOffload()
     guard = TargetGuard(settings.callback_allow)  # Judge0 callbacks' targets
     sender = HttpCallbacks(guard, settings.callback_timeout_seconds)
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
@@ -63,7 +65,7 @@ def create_app(
         "Gradeflow gateway",
         routers,
         ERROR_TABLE,
-        on_stop=[notifier_api.close, limiter.close, sender.close],
+        on_stop=[notifier_api.close, limiter.close, sender.close, offload.close],
         publishes=PUBLISHES,
         error_rules=[door_errors],
     )
@@ -96,7 +98,7 @@ def create_app(
     runtime.alongside(backlog.run, backlog.stop)
     feed = PgSubmissionFeed(settings.database_url, settings.max_live_streams)
     runtime.alongside(feed.run, feed.stop)
-    app.state.context = context = Context(units, intake, backlog, feed)
+    app.state.context = context = Context(units, intake, backlog, feed, offload)
     dispatcher = Callbacks(context, sender, settings.callback_max_tries)
     runtime.alongside(dispatcher.run, dispatcher.stop)
     app.state.callback_guard = guard

@@ -3,7 +3,7 @@ submission needs. Each change that another service keeps a copy of is announced 
 of work."""
 
 import asyncio
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from gateway import schemas as s
@@ -28,6 +28,8 @@ ROSTER_EVENT_MEMBERS = 1000  # members per enrollments.changed message
 
 POLICY_FIELDS = ("languages", "due_at", "close_at", "late_policy", "late_penalty_percent")
 
+
+T = TypeVar("T")
 
 # An account exists apart from any course: a teacher enrols one they already teach (in any of
 # their courses) or one a roster of theirs makes; anyone else's is an admin's to enrol — else any
@@ -102,7 +104,7 @@ async def import_roster(
     notifier's copy (a message per thousand members) in one unit, however many lines. A roster
     makes the accounts it names that do not exist yet, never renames one that does, and enrols an
     existing account only if the teacher already teaches it (or an admin imports it)."""
-    rows, faults = await asyncio.to_thread(parse_roster_bytes, body)
+    rows, faults = await ctx.offload(parse_roster_bytes, body)
     if faults:
         raise RosterInvalid([{"line": f.line, "field": f.field, "message": f.message} for f in faults])
     if not rows:
@@ -117,7 +119,9 @@ async def import_roster(
                 raise RosterInvalid(
                     [{"line": r.line, "field": "email", "message": NOT_YOURS} for r in foreign[:MAX_ERRORS]]
                 )
-        ids = await uow.repos.upsert_users([(r.email, r.name) for r in rows])
+        ids: dict[str, UUID] = {}
+        for people in _chunks([(r.email, r.name) for r in rows]):
+            ids |= await uow.repos.upsert_users(people)
         students = {r.email: ids[r.email] for r in rows if r.role == STUDENT}
         outside = sorted({r.child_email for r in rows if r.child_email and r.child_email not in students})
         students |= await uow.repos.students_by_email(course_id, outside) if outside else {}
@@ -129,10 +133,10 @@ async def import_roster(
             )
         members, events = await asyncio.to_thread(_announcements, course_id, rows, ids, students)
         # A parent on several lines (one a child) is one enrollment with a link per child.
-        await uow.repos.upsert_enrollments(course_id, list({m.user_id: m.role for m in members}.items()))
-        links = [(m.user_id, m.follows) for m in members if m.follows is not None]
-        if links:
-            await uow.repos.add_parent_links(course_id, links)
+        for enrolled in _chunks(list({m.user_id: m.role for m in members}.items())):
+            await uow.repos.upsert_enrollments(course_id, enrolled)
+        for linked in _chunks([(m.user_id, m.follows) for m in members if m.follows is not None]):
+            await uow.repos.add_parent_links(course_id, linked)
         for event in events:
             uow.add_event(event)
         await uow.commit()
@@ -141,6 +145,14 @@ async def import_roster(
     return s.RosterImported(
         imported=len(roles), students=counts[STUDENT], teachers=counts[TEACHER], parents=counts[PARENT]
     )
+
+
+ROSTER_STATEMENT_ROWS = 5_000  # a statement's rows: its parameters and its answer are handled on
+# the event loop, so a roster of a hundred thousand goes in slices, other requests served between
+
+
+def _chunks(items: list[T]) -> list[list[T]]:
+    return [items[i : i + ROSTER_STATEMENT_ROWS] for i in range(0, len(items), ROSTER_STATEMENT_ROWS)]
 
 
 def _announcements(

@@ -3,11 +3,11 @@ back as records with the table's columns as attributes) and the unit of work aro
 adapters implement them; unit tests pass in-memory fakes."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from gateway import schemas as s
@@ -225,6 +225,13 @@ class Submit:
 Intake = Batcher[Submit, s.SubmissionAccepted]
 
 
+R = TypeVar("R")
+
+
+class Offload(Protocol):
+    def __call__(self, fn: Callable[..., R], /, *args: Any) -> Awaitable[R]: ...
+
+
 @dataclass(frozen=True)
 class Context:
     """What every use case of the gateway needs, built once by the composition root."""
@@ -233,3 +240,6 @@ class Context:
     intake: Intake  # submits grouped into shared units of work
     backlog: Backlog | None = None  # the grading queues' depth against their bounds
     feed: SubmissionFeed | None = None  # submissions' moves, for live streams
+    # Runs CPU-heavy pure work (a roster's parse) away from the event loop: by default a thread;
+    # the service gives it a process of its own, so the work does not hold the loop's interpreter.
+    offload: Offload = asyncio.to_thread
