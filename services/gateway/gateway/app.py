@@ -1,6 +1,8 @@
 """The gateway's composition root: builds the runtime, the units of work and the routes; tests
 may pass their own units of work (a fake store) instead of the database's."""
 
+import sys
+
 from fastapi import FastAPI
 
 from gateway.adapters.backlog import QueueBacklog
@@ -45,6 +47,9 @@ def create_app(
     submit_units: SubmitUnits | None = None,
 ) -> FastAPI:
     settings = settings or GatewaySettings()
+    # Work handed to threads (a roster's members, a commit's many events) shares the interpreter
+    # with the event loop: the loop gets it back within a millisecond, not the default five.
+    sys.setswitchinterval(0.001)
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     units = units or runtime.units_of_work(SqlGatewayStore)
     # The group commit of submits on the driver itself: the gateway's hottest unit of work.

@@ -30,13 +30,35 @@ class RosterFault:
     message: str
 
 
-def parse_roster_bytes(body: bytes) -> tuple[list[RosterRow], list[RosterFault]]:
-    """As `parse_roster`, from the request's bytes (UTF-8, a byte-order mark allowed)."""
+@dataclass(frozen=True)
+class RosterColumns:
+    """The rows as columns, one list each: what crosses from the process that parsed them in
+    milliseconds (a list of strings unpickles five times faster than as many objects)."""
+
+    lines: list[int]
+    names: list[str]
+    emails: list[str]
+    roles: list[str]
+    children: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def parse_roster_bytes(body: bytes) -> tuple[RosterColumns, list[RosterFault]]:
+    """As `parse_roster`, from the request's bytes (UTF-8, a byte-order mark allowed), as columns."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return [], [RosterFault(0, "body", f"the roster is not UTF-8 (byte {exc.start})")]
-    return parse_roster(text)
+        return RosterColumns([], [], [], [], []), [
+            RosterFault(0, "body", f"the roster is not UTF-8 (byte {exc.start})")
+        ]
+    rows, faults = parse_roster(text)
+    columns = RosterColumns(
+        [r.line for r in rows], [r.name for r in rows], [r.email for r in rows], [r.role for r in rows],
+        [r.child_email for r in rows],
+    )  # fmt: skip
+    return columns, faults
 
 
 def parse_roster(text: str) -> tuple[list[RosterRow], list[RosterFault]]:

@@ -3,13 +3,13 @@ submission needs. Each change that another service keeps a copy of is announced 
 of work."""
 
 import asyncio
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from gateway import schemas as s
 from gateway.domain.access import PARENT, STUDENT, TEACHER, require_teacher
 from gateway.domain.errors import Forbidden, GatewayError, NotFound, RosterInvalid
-from gateway.domain.roster import MAX_ERRORS, RosterRow, parse_roster_bytes
+from gateway.domain.roster import MAX_ERRORS, RosterColumns, parse_roster_bytes
 from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.events import (
     AssignmentPublished,
@@ -19,6 +19,7 @@ from gradeflow_shared.events import (
     EnrollmentChanged,
     EnrollmentsChanged,
     Member,
+    Role,
     TestCaseSpec,
 )
 from gradeflow_shared.limits import LIMIT_FIELDS
@@ -104,34 +105,36 @@ async def import_roster(
     notifier's copy (a message per thousand members) in one unit, however many lines. A roster
     makes the accounts it names that do not exist yet, never renames one that does, and enrols an
     existing account only if the teacher already teaches it (or an admin imports it)."""
-    rows, faults = await ctx.offload(parse_roster_bytes, body)
+    cols, faults = await ctx.offload(parse_roster_bytes, body)
     if faults:
         raise RosterInvalid([{"line": f.line, "field": f.field, "message": f.message} for f in faults])
-    if not rows:
+    if not len(cols):
         raise GatewayError("the roster has no lines after its header", field="body")
     async with ctx.units() as uow:
         await role_in(uow, course_id, actor_id, require=TEACHER)
-        existing = await uow.repos.users_by_email(sorted({r.email for r in rows}))
+        existing = await uow.repos.users_by_email(sorted(set(cols.emails)))
         if existing and not admin:
             taught = await uow.repos.taught_by(actor_id, list(existing.values()))
-            foreign = [r for r in rows if r.email in existing and existing[r.email] not in taught]
+            foreign = [
+                n
+                for n, e in zip(cols.lines, cols.emails, strict=True)
+                if e in existing and existing[e] not in taught
+            ]
             if foreign:
                 raise RosterInvalid(
-                    [{"line": r.line, "field": "email", "message": NOT_YOURS} for r in foreign[:MAX_ERRORS]]
+                    [{"line": n, "field": "email", "message": NOT_YOURS} for n in foreign[:MAX_ERRORS]]
                 )
         ids: dict[str, UUID] = {}
-        for people in _chunks([(r.email, r.name) for r in rows]):
+        for people in _chunks(list(zip(cols.emails, cols.names, strict=True))):
             ids |= await uow.repos.upsert_users(people)
-        students = {r.email: ids[r.email] for r in rows if r.role == STUDENT}
-        outside = sorted({r.child_email for r in rows if r.child_email and r.child_email not in students})
+        students = {e: ids[e] for e, role in zip(cols.emails, cols.roles, strict=True) if role == STUDENT}
+        outside = sorted({c for c in cols.children if c and c not in students})
         students |= await uow.repos.students_by_email(course_id, outside) if outside else {}
-        unknown = [r for r in rows if r.child_email and r.child_email not in students]
+        unknown = [n for n, c in zip(cols.lines, cols.children, strict=True) if c and c not in students]
         if unknown:
             message = "the child is not a student of this roster or of the course"
-            raise RosterInvalid(
-                [{"line": r.line, "field": "child_email", "message": message} for r in unknown]
-            )
-        members, events = await asyncio.to_thread(_announcements, course_id, rows, ids, students)
+            raise RosterInvalid([{"line": n, "field": "child_email", "message": message} for n in unknown])
+        members, events = await asyncio.to_thread(_announcements, course_id, cols, ids, students)
         # A parent on several lines (one a child) is one enrollment with a link per child.
         for enrolled in _chunks(list({m.user_id: m.role for m in members}.items())):
             await uow.repos.upsert_enrollments(course_id, enrolled)
@@ -156,21 +159,24 @@ def _chunks(items: list[T]) -> list[list[T]]:
 
 
 def _announcements(
-    course_id: UUID, rows: list[RosterRow], ids: dict[str, UUID], students: dict[str, UUID]
+    course_id: UUID, cols: RosterColumns, ids: dict[str, UUID], students: dict[str, UUID]
 ) -> tuple[list[Member], list[EnrollmentsChanged]]:
-    """(Blocking: in a worker.) The roster's members and their announcements, a thousand each."""
+    """(Blocking: in a worker.) The roster's members and their announcements, a thousand each:
+    built from values checked already (the parse, the database's ids), so not validated again."""
     members = [
-        Member(
-            user_id=ids[r.email],
-            email=r.email,
-            name=r.name,
-            role=r.role,
-            follows=students[r.child_email] if r.child_email else None,
+        Member.model_construct(
+            user_id=ids[email],
+            email=email,
+            name=name,
+            role=cast(Role, role),
+            follows=students[child] if child else None,
         )
-        for r in rows
+        for email, name, role, child in zip(cols.emails, cols.names, cols.roles, cols.children, strict=True)
     ]
     events = [
-        EnrollmentsChanged(course_id=course_id, members=tuple(members[start : start + ROSTER_EVENT_MEMBERS]))
+        EnrollmentsChanged.model_construct(
+            course_id=course_id, members=tuple(members[start : start + ROSTER_EVENT_MEMBERS])
+        )
         for start in range(0, len(members), ROSTER_EVENT_MEMBERS)
     ]
     return members, events
