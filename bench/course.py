@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import asyncpg
 import httpx
 
+from gradeflow_tools.roster import import_students
 from gradeflow_tools.scratch import provisioned_infra
 from gradeflow_tools.stack import SERVICES, Stack, StackConfig
 
@@ -68,16 +69,8 @@ async def course_with_students(
             headers=teacher,
         )
     ).json()
-    # The students as a roster makes them (a teacher enrols only accounts they make or teach).
-    roster = "name,email,role,child_email\n" + "".join(
-        f"S {i},s{i}-{tag}@example.com,student,\n" for i in range(students)
-    )
-    r = await client.post(
-        f"/v1/courses/{course['id']}/roster",
-        content=roster.encode(),
-        headers={**teacher, "Content-Type": "text/csv"},
-    )
-    r.raise_for_status()
+    people = [(f"S {i}", f"s{i}-{tag}@example.com") for i in range(students)]
+    await import_students(client, course["id"], teacher, people)
     return assignment["id"], [(await login(client, f"s{i}-{tag}"))[1] for i in range(students)]
 
 
@@ -88,15 +81,7 @@ async def roster_course(client: httpx.AsyncClient, n: int) -> tuple[dict[str, st
     _, token = await login(client, f"teacher-{tag}")
     teacher = {"Authorization": f"Bearer {token}"}
     course = (await client.post("/v1/courses", json={"title": "Live"}, headers=teacher)).json()["id"]
-    roster = "name,email,role,child_email\n" + "".join(
-        f"S {i},s{i}.{tag}@example.com,student,\n" for i in range(n)
-    )
-    r = await client.post(
-        f"/v1/courses/{course}/roster",
-        content=roster.encode(),
-        headers={**teacher, "Content-Type": "text/csv"},
-    )
-    r.raise_for_status()
+    await import_students(client, course, teacher, [(f"S {i}", f"s{i}.{tag}@example.com") for i in range(n)])
     return teacher, course, [(await login(client, f"s{i}.{tag}"))[1] for i in range(n)]
 
 

@@ -7,6 +7,7 @@ import contextlib
 from urllib.parse import urlsplit
 
 MiB = 1024 * 1024
+ANSWER_FIRST_SECONDS = 3.0  # how long the headers alone wait for an answer before the body goes
 
 
 async def post_huge(
@@ -27,13 +28,17 @@ async def post_huge(
     if chunked:
         chunk = f"{MiB:x}\r\n".encode() + chunk + b"\r\n"
     answering = asyncio.create_task(reader.read(4096))
-    with contextlib.suppress(ConnectionError):
-        for _ in range(total // MiB):
-            if answering.done():
-                break
-            writer.write(chunk)
-            await writer.drain()
     try:
+        # A server that refuses on the headers answers before any body is sent: nothing sent,
+        # nothing raced (a body written into a closed connection resets it, and the answer with it).
+        done, _ = await asyncio.wait({answering}, timeout=ANSWER_FIRST_SECONDS)
+        if not done:
+            with contextlib.suppress(ConnectionError):
+                for _ in range(total // MiB):
+                    if answering.done():
+                        break
+                    writer.write(chunk)
+                    await writer.drain()
         return await asyncio.wait_for(answering, 10)
     except ConnectionError:
         return b""

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gradeflow_tools.roster import import_students
+
 STUDENTS = 50
 CORRECT = "n = int(input())\nprint(sum(range(1, n + 1)))\n"
 WRONG = "n = int(input())\nprint(n * n)\n"
@@ -51,17 +53,9 @@ async def demo(base_url: str, timeout: float) -> int:
             {"title": "Sum 1..n", "time_limit_ms": 2000, "tests": TESTS},
         )
         console.print(f"course {course['id']}, assignment {assignment['id']} with {len(TESTS)} tests")
-        # The students as the teacher's roster makes them (a teacher enrols only accounts they
-        # make or already teach), then each signs in.
-        roster = "name,email,role,child_email\n" + "".join(
-            f"Student {i},student{i}-{run}@example.com,student,\n" for i in range(STUDENTS)
-        )
-        r = await client.post(
-            f"/v1/courses/{course['id']}/roster",
-            content=roster.encode(),
-            headers={**teacher, "Content-Type": "text/csv"},
-        )
-        r.raise_for_status()
+        # The students as the teacher's roster makes them, then each signs in.
+        people = [(f"Student {i}", f"student{i}-{run}@example.com") for i in range(STUDENTS)]
+        await import_students(client, course["id"], teacher, people)
         students = await asyncio.gather(
             *(api.login(f"student{i}-{run}@example.com", f"Student {i}") for i in range(STUDENTS))
         )

@@ -15,15 +15,13 @@ from sqlalchemy import Table, func, select
 from gradeflow_shared.broker import Publisher, publish_raw
 from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
 from gradeflow_shared.consuming import Consuming
-from gradeflow_shared.db import SessionFactory, make_sessions
+from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted
-from gradeflow_shared.kit_tables import outbox_table
 from gradeflow_shared.outbox import OutboxRelay, stage_events
 from gradeflow_shared.telemetry import Telemetry
 from gradeflow_shared.topology import EXCHANGE, Route
 from tests.support.infra import Infra
-from tests.support.schemas import private_schema
 
 pytestmark = pytest.mark.integration
 DELAYS = (200, 400)
@@ -46,13 +44,6 @@ async def route(infra: Infra) -> AsyncIterator[Route]:
     route = Route(f"kit.probe-{tag}", f"kit.probe.{tag}")
     await _declare(infra, route)
     yield route
-
-
-@pytest.fixture
-async def private_outbox(infra: Infra) -> AsyncIterator[tuple[SessionFactory, Table]]:
-    """An outbox in a schema of its own: no relay of a running service shares its rows."""
-    async with private_schema(infra, outbox_table) as (engine, metadata):
-        yield make_sessions(engine), metadata.tables[f"{metadata.schema}.outbox"]
 
 
 def _event() -> GradingStarted:

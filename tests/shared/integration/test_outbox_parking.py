@@ -3,7 +3,6 @@ again, it is parked with the broker's reason, and every other row of its batch g
 over MAX_EVENT_BYTES is refused when it is staged."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aio_pika
@@ -11,22 +10,14 @@ import pytest
 from sqlalchemy import Table, insert, select
 
 from gradeflow_shared.broker import Publisher, declare_topology
-from gradeflow_shared.db import SessionFactory, make_sessions
+from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.events import CourseEventPublished, GradingStarted
-from gradeflow_shared.kit_tables import outbox_table
 from gradeflow_shared.outbox import MAX_EVENT_BYTES, EventTooLarge, OutboxRelay, outbox_rows, stage_events
 from gradeflow_shared.topology import EXCHANGE
 from tests.support.broker_limits import max_message_size
 from tests.support.infra import Infra
-from tests.support.schemas import private_schema
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def private_outbox(infra: Infra) -> AsyncIterator[tuple[SessionFactory, Table]]:
-    async with private_schema(infra, outbox_table) as (engine, metadata):
-        yield make_sessions(engine), metadata.tables[f"{metadata.schema}.outbox"]
 
 
 def _event() -> GradingStarted:
