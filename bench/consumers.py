@@ -1,6 +1,6 @@
 """No-op job throughput on the same RabbitMQ in one run: the project's consumer stack
-(gradeflow_shared consumer.py on consuming.py: validation, envelope, time limit, settling,
-coalesced acks, telemetry) against itself without job telemetry (what reporting costs), raw
+(FastStream's subscriber under gradeflow_shared/messaging.py: validation, envelope, time limit,
+settling, acks, telemetry) against itself without job telemetry (what reporting costs), raw
 aio-pika and Celery (the peer a Python user would pick), each on a quorum queue filled beforehand
 with the same number of persistent messages, each acking after its handler ran, with the same
 prefetch. Throughput is counted from the first job done to the last; CPU is the consumer's (all
@@ -28,10 +28,9 @@ import uvloop
 from bench import results
 from bench.memory import cpu_seconds
 from gradeflow_shared.broker import Publisher, declare_topology, message_for
-from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
-from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted
+from gradeflow_shared.messaging import Messaging, MessagingPolicy, Mode
 from gradeflow_shared.telemetry import Telemetry
 from gradeflow_shared.topology import EXCHANGE, Route
 from gradeflow_tools.scratch import provisioned_infra
@@ -130,19 +129,19 @@ async def _consume_kit(url: str, route: Route, count: _Count, prefetch: int, rep
     publisher = Publisher(url)
     await publisher.connect()
     telemetry = Telemetry(publisher)
-    consuming = Consuming(url)
-    subs = Subscriptions(publisher, MessagingPolicy((1000,), 30.0, prefetch), telemetry, consuming)
+    messaging = Messaging.build(url, publisher, MessagingPolicy((1000,), 30.0, prefetch), telemetry)
 
     async def no_op(event: GradingStarted, envelope: Envelope) -> None:
         count.tick()
 
-    subs.add(route, GradingStarted, no_op, report=report)  # report=False: no job telemetry
-    await consuming.start()
+    # report=False: no job telemetry
+    messaging.add(route, GradingStarted, no_op, mode=Mode.OUTSIDE, report=report)
+    await messaging.start()
     try:
         await count.all_done.wait()
     finally:
-        await consuming.stop()
-        await consuming.close()
+        await messaging.stop()
+        await messaging.close()
         await telemetry.close()
         await publisher.close()
 

@@ -1,5 +1,5 @@
 """Broker kit: the publisher (confirmed, mandatory, persistent), the topology declaration, and
-publishing an event with its envelope. The consuming side is consuming.py."""
+publishing an event with its envelope. The consuming side is FastStream's (messaging.py)."""
 
 import asyncio
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnec
 from aio_pika.connection import make_url
 
 from gradeflow_shared.envelope import H_OCCURRED_AT, H_PUBLISHED_AT, H_VERSION, Envelope
-from gradeflow_shared.topology import EXCHANGE, ROUTES
+from gradeflow_shared.topology import EXCHANGE, ROUTES, Route
 
 
 class Publishable(Protocol):
@@ -43,17 +43,24 @@ async def robust_connection(amqp_url: str, timeout: float) -> AbstractRobustConn
     return connection
 
 
-async def declare_topology(amqp_url: str, retry_delays_ms: tuple[int, ...]) -> None:
+async def declare_topology(
+    amqp_url: str, retry_delays_ms: tuple[int, ...], routes: Sequence[Route] = ROUTES
+) -> None:
     """Declare the exchange, every work queue with its binding, its delay tiers and its DLQ."""
     connection = await aio_pika.connect(amqp_url, timeout=10)
     async with connection:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(EXCHANGE.name, type=EXCHANGE.type, durable=EXCHANGE.durable)
-        for route in ROUTES:
+        for route in routes:
             for spec in (route.work_queue(), *route.side_queues(retry_delays_ms)):
                 await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
             work = await channel.get_queue(route.queue, ensure=False)
             await work.bind(exchange, routing_key=route.routing_key)
+
+
+async def declare_route(amqp_url: str, route: Route, retry_delays_ms: tuple[int, ...]) -> None:
+    """Declare one route's queues and binding (a test's or a benchmark's own)."""
+    await declare_topology(amqp_url, retry_delays_ms, (route,))
 
 
 class Publisher:

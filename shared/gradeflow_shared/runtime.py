@@ -14,22 +14,19 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from gradeflow_shared.asyncapi import asyncapi_router
 from gradeflow_shared.broker import Publisher, declare_topology
-from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
-from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.db import SessionFactory, make_engine, make_sessions, ping
 from gradeflow_shared.driver_unit import DriverUnitsOfWork
 from gradeflow_shared.events import Event, JobsObserved
 from gradeflow_shared.health import Check, health_router
 from gradeflow_shared.http_errors import install_error_handlers
+from gradeflow_shared.messaging import Messaging, MessagingPolicy
 from gradeflow_shared.openapi import Rule, document_errors
 from gradeflow_shared.outbox import OutboxRelay
 from gradeflow_shared.overload import InFlightLimit
 from gradeflow_shared.prometheus import Gauges, HttpMetrics, metrics_router
 from gradeflow_shared.settings import ServiceSettings
 from gradeflow_shared.telemetry import Telemetry
-from gradeflow_shared.topology import Route
 from gradeflow_shared.tracing import instrument_app, untraced_loop
 from gradeflow_shared.unit_of_work import SqlUnitsOfWork
 
@@ -52,7 +49,7 @@ def settle_garbage_collector() -> None:
 
 @dataclass
 class Runtime:
-    consuming: Consuming
+    messaging: Messaging
     publisher: Publisher
     engine: AsyncEngine
     sessions: SessionFactory
@@ -60,7 +57,6 @@ class Runtime:
     settings: ServiceSettings
     kit: tuple[Table, Table]  # the service's outbox and inbox
     telemetry: Telemetry  # every consumer's job reports, published in the background
-    subscribed: list[tuple[Route, type[Event]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _workers: list[tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], None]]] = field(
         default_factory=list
@@ -78,11 +74,18 @@ class Runtime:
         """`publisher`: tests may pass one that records instead of publishing."""
         engine = make_engine(settings.database_url, schema, settings.db_pool_size)
         sessions = make_sessions(engine)
-        consuming = Consuming(settings.amqp_url, settings.graceful_timeout_seconds)
         publisher = publisher or Publisher(settings.amqp_url)
         relay = OutboxRelay(sessions, publisher, outbox, settings.outbox_poll_seconds)
         telemetry = Telemetry(publisher, max_wait=settings.telemetry_flush_seconds)
-        return cls(consuming, publisher, engine, sessions, relay, settings, (outbox, inbox), telemetry)
+        policy = MessagingPolicy(
+            retry_delays_ms=settings.retry_delays_ms,
+            handler_timeout_seconds=settings.handler_timeout_seconds,
+            prefetch=settings.prefetch,
+        )
+        messaging = Messaging.build(
+            settings.amqp_url, publisher, policy, telemetry, settings.graceful_timeout_seconds
+        )
+        return cls(messaging, publisher, engine, sessions, relay, settings, (outbox, inbox), telemetry)
 
     def units_of_work(self, repos: Callable[[AsyncSession], R]) -> SqlUnitsOfWork[R]:
         """Units of work on the service's database, with `repos` on each one's session."""
@@ -95,14 +98,9 @@ class Runtime:
         outbox, inbox = self.kit
         return DriverUnitsOfWork(self.engine, repos, outbox, inbox, self.relay.wake)
 
-    def consume(self, register: Callable[[Subscriptions], None]) -> None:
-        """Let `register` add the service's subscribers, with its messaging policy."""
-        policy = MessagingPolicy(
-            retry_delays_ms=self.settings.retry_delays_ms,
-            handler_timeout_seconds=self.settings.handler_timeout_seconds,
-            prefetch=self.settings.prefetch,
-        )
-        register(Subscriptions(self.publisher, policy, self.telemetry, self.consuming, self.subscribed))
+    def consume(self, register: Callable[[Messaging], None]) -> None:
+        """Let `register` add the service's subscribers (Messaging.add), with its messaging policy."""
+        register(self.messaging)
 
     def alongside(self, run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]) -> None:
         """A loop of the service's own (the notifier's senders) run while the service runs: started
@@ -112,7 +110,7 @@ class Runtime:
 
     def checks(self) -> dict[str, Check]:
         return {
-            "broker": self.consuming.ping,
+            "broker": self.messaging.ping,
             "database": lambda: ping(self.engine),
         }
 
@@ -120,7 +118,7 @@ class Runtime:
     async def running(self) -> AsyncIterator[None]:
         await declare_topology(self.settings.amqp_url, self.settings.retry_delays_ms)
         await self.publisher.connect()
-        await self.consuming.start()
+        await self.messaging.start()
         self._tasks.append(asyncio.create_task(untraced_loop(self.relay.run), name="outbox-relay"))
         workers: list[asyncio.Task[None]] = [
             asyncio.create_task(untraced_loop(run)) for run, _ in self._workers
@@ -131,7 +129,7 @@ class Runtime:
         finally:
             # Stop consuming and wait (graceful_timeout) for in-flight handlers; the relay still
             # runs meanwhile, then flushes what they staged before the connection closes.
-            await self.consuming.stop()
+            await self.messaging.stop()
             for _, stop in self._workers:
                 stop()
             await asyncio.gather(*workers, return_exceptions=True)
@@ -140,7 +138,7 @@ class Runtime:
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
-            await self.consuming.close()
+            await self.messaging.close()
             await self.publisher.close()
             await self.engine.dispose()
 
@@ -188,11 +186,22 @@ class Runtime:
             app.include_router(router)
         app.include_router(health_router(self.checks(), info or {}))
         app.include_router(
-            metrics_router(list(gauges) if gauges is not None else [self.consuming.queue_gauges])
+            metrics_router(list(gauges) if gauges is not None else [self.messaging.queue_gauges])
         )
-        sent: list[type[Event]] = [*publishes, *([JobsObserved] if self.subscribed else [])]
-        app.include_router(asyncapi_router(title.removeprefix("Gradeflow "), self.subscribed, sent))
+        self.messaging.publishes((*publishes, *((JobsObserved,) if self.messaging.subscribed else ())))
+        app.include_router(asyncapi_router(self.messaging, title.removeprefix("Gradeflow ")))
         app.router.routes.extend(docs)
         document_errors(app, *error_rules)
         instrument_app(app)
         return app
+
+
+def asyncapi_router(messaging: Messaging, service: str) -> APIRouter:
+    """`/asyncapi.json`: the service's AsyncAPI document, as FastStream generates it."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> dict[str, Any]:
+        return messaging.asyncapi_document(service)
+
+    return router

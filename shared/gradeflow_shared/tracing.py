@@ -4,16 +4,18 @@ no-op tracer stays and a request or message pays nothing for tracing (recording 
 exported took 8 % of the gateway's CPU at 300 submissions/s: 0.84 → 0.77 cores).
 `OTEL_SDK_DISABLED=true` turns it off even with an endpoint.
 
-Messages carry the W3C trace context in their headers (envelope.py). The consumer kit continues
+Messages carry the W3C trace context in their headers (envelope.py). The settling middleware
+(messaging.py) continues
 it: each message is handled in a CONSUMER span whose parent is the context it arrived with, and
 what the handler stages carries that span's context; the outbox relay publishes each row in a
 PRODUCER span whose parent is the context the row was staged with (the request's, or the consuming
 span's) and sends the publish span's context on. So a submission is one trace: the gateway's
 request → publish → the grader's run → publish → the gateway's read-model update and the
 notifier's delivery. Span names and attributes follow the messaging semantic conventions, as
-FastStream's RabbitTelemetryMiddleware names them; the kit does it itself because it consumes
-through aio-pika directly (consuming.py) and aio-pika's own instrumentation would duplicate the
-spans and overwrite the header."""
+FastStream's RabbitTelemetryMiddleware names them; the middleware makes them itself because the
+outbox relay publishes outside FastStream (a row staged with the request's context is published in
+a span that continues it, which FastStream's middleware, tracing its own publishes only, cannot
+know), and one place then makes both ends of every hop."""
 
 import contextlib
 import os

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import aio_pika
+from faststream.rabbit import TestRabbitBroker
 
 from gradeflow_shared.broker import Publisher
-from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.events import Event
+from gradeflow_shared.messaging import EVENTS, Messaging
 from gradeflow_shared.topology import ROUTES
 
 R = TypeVar("R")
@@ -127,22 +128,18 @@ class RecordingPublisher(Publisher):
         return [m for key, m in self.sent if key == routing_key]
 
 
-@dataclass(frozen=True)
-class InMemoryDelivery:
-    """A delivered message as the consumer kit reads it, without a broker."""
-
-    body: bytes
-    message_id: str
-    type: str
-    headers: dict[str, Any] = field(default_factory=dict)
-    correlation_id: str | None = None
-
-
-async def deliver(consuming: Consuming, routing_key: str, body: bytes, message_id: str) -> int:
-    """Route a message as the topic exchange would (exact keys: the topology binds no patterns)
-    to every subscribed queue bound to `routing_key`; how many handled it."""
-    handlers = consuming.handlers()
-    queues = [r.queue for r in ROUTES if r.routing_key == routing_key and r.queue in handlers]
-    for queue in queues:
-        await handlers[queue](InMemoryDelivery(body, message_id, routing_key))  # type: ignore[arg-type]
+async def deliver(messaging: Messaging, routing_key: str, body: bytes, message_id: str) -> int:
+    """Publish a message to the events exchange through FastStream's in-memory broker, which routes
+    it to every subscriber bound to `routing_key` as the topic exchange would; how many there are."""
+    subscribed = {sub.queue.name for sub in messaging.broker.subscribers}
+    queues = [r.queue for r in ROUTES if r.routing_key == routing_key and r.queue in subscribed]
+    async with TestRabbitBroker(messaging.broker) as broker:
+        await broker.publish(
+            body,
+            exchange=EVENTS,
+            routing_key=routing_key,
+            message_id=message_id,
+            message_type=routing_key,
+            content_type="application/json",
+        )
     return len(queues)

@@ -28,7 +28,7 @@ def create_app(
     tokens = settings.tokens()
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
     units = units or runtime.units_of_work(SqlMetricsStore)
-    runtime.consume(lambda subs: register(subs, units, settings.prefetch, settings.telemetry_batch_ms / 1000))
+    runtime.consume(lambda subs: register(subs, units))
     broker_stats = BrokerStats(settings.amqp_url, settings.rabbitmq_management_url)
     monitor = Monitor(units, broker_stats, settings.thresholds_for, settings.monitor())
     runtime.alongside(monitor.run, monitor.stop)

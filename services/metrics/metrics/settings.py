@@ -26,8 +26,6 @@ class MetricsSettings(ServiceSettings):
     http_port: int = Field(default=8003, ge=1, le=65535)
     database_url: str = "postgresql+asyncpg://gradeflow_metrics:metrics-dev@localhost:5432/gradeflow"
     prefetch: int = Field(default=100, ge=1, le=1000)
-    # Telemetry written in batches of up to PREFETCH messages, at most this long after the first.
-    telemetry_batch_ms: int = Field(default=20, ge=1, le=1000)
     # Window over which GET /v1/queues' flat figures aggregate, unless the request names another.
     stats_window_seconds: int = Field(default=3600, ge=1)
     # The broker's management API (ready and unacknowledged counts of every queue in one request);

@@ -94,11 +94,11 @@ async def test_grades_are_routed_to_their_use_case_once_and_bad_ones_dead_letter
     )
     envelope = Envelope.for_event(graded)
     body = graded.model_dump_json().encode()
-    consuming = app.state.runtime.consuming
+    consuming = app.state.runtime.messaging
     assert await deliver(consuming, graded.type, body, envelope.message_id) == 1
     after_first = dict(vars(submission))
     # A redelivery of the same message: the read model only moves forward, so it changes nothing
-    # (no inbox claim is made for it: Subscriptions.add_idempotent).
+    # (no inbox claim is made for it: Mode.IDEMPOTENT).
     late = graded.model_copy(update={"score": 0, "verdict": "wrong_answer"}).model_dump_json().encode()
     assert await deliver(consuming, graded.type, late, envelope.message_id) == 1
     assert await deliver(consuming, graded.type, b'{"submission_id": "not a uuid"}', "bad-1") == 1

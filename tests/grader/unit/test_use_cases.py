@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
-from gradeflow_shared.consuming import Consuming
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.errors import PermanentError, TransientError, disposition
 from gradeflow_shared.events import (
@@ -22,6 +20,7 @@ from gradeflow_shared.events import (
     TestCaseSpec,
 )
 from gradeflow_shared.limits import RunLimits
+from gradeflow_shared.messaging import Messaging, MessagingPolicy
 from gradeflow_shared.telemetry import Telemetry
 from gradeflow_shared.topology import GRADER_ASSIGNMENTS, GRADER_RUNS, GRADER_SUBMISSIONS
 from gradeflow_shared.unit_of_work import claimed
@@ -301,12 +300,11 @@ def test_the_suite_cache_keeps_the_most_recent_within_its_bound() -> None:
 def test_the_grader_takes_submissions_ahead_of_its_slots_and_runs_one_per_slot(
     concurrency: int, ahead: int
 ) -> None:
-    consuming = Consuming("amqp://unused/")
     publisher = RecordingPublisher()
     policy = MessagingPolicy(retry_delays_ms=(1000,), handler_timeout_seconds=10, prefetch=16)
-    subs = Subscriptions(publisher, policy, Telemetry(publisher), consuming)
+    messaging = Messaging.build("amqp://unused/", publisher, policy, Telemetry(publisher))
     ctx = GraderContext(fake_units(), FakeSandbox(), max_output_bytes=1024)
-    register(subs, ctx, concurrency, ahead)
-    prefetches = consuming.prefetches()
+    register(messaging, ctx, concurrency, ahead)
+    prefetches = messaging.prefetches()
     assert prefetches[GRADER_SUBMISSIONS.queue] == concurrency + ahead
     assert prefetches[GRADER_RUNS.queue] == concurrency, "runs are not taken ahead"

@@ -1,6 +1,7 @@
 """The metrics service's use cases in memory: telemetry recorded once, per-queue statistics from
 the store and the broker's view, and dead-letter operations by queue name."""
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import pytest
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import JobObserved, JobsObserved
 from gradeflow_shared.topology import GRADER_SUBMISSIONS, ROUTES, Route
+from gradeflow_shared.unit_of_work import idempotent_together
 from metrics.domain.errors import NotFound
 from metrics.domain.timings import Timing
 from metrics.usecases import dead_letters, stats
@@ -95,8 +97,9 @@ async def test_telemetry_is_recorded_once_with_its_wait_and_processing_times() -
     units = FakeUnits(FakeMetricsStore())
     report = JobsObserved(jobs=(_job(GRADER_SUBMISSIONS.queue),))
     envelope = Envelope.for_event(report)
-    await stats.record(units, report, envelope)
-    await stats.record(units, report, envelope)
+    handle = idempotent_together(units, stats.record)
+    await handle(report, envelope)
+    await handle(report, envelope)
     [timing] = units.repos.timings.values()
     assert timing.wait_ms == pytest.approx(2000) and timing.processing_ms == pytest.approx(250)
 
@@ -104,7 +107,7 @@ async def test_telemetry_is_recorded_once_with_its_wait_and_processing_times() -
 async def test_queue_stats_cover_every_queue_with_depth_retries_and_dead_letters() -> None:
     units = FakeUnits(FakeMetricsStore())
     report = JobsObserved(jobs=(_job(GRADER_SUBMISSIONS.queue),))
-    await stats.record(units, report, Envelope.for_event(report))
+    await idempotent_together(units, stats.record)(report, Envelope.for_event(report))
     q = GRADER_SUBMISSIONS
     probe = FakeProbe({q.queue: 7, q.retry_queue(0): 2, q.retry_queue(1): 1, q.dlq: 3})
     report = {r["queue"]: r for r in await stats.queue_stats(units, probe, retry_tiers=2, window_seconds=60)}
@@ -133,5 +136,7 @@ async def test_a_batch_of_telemetry_is_one_unit_of_work_and_a_redelivery_in_it_a
     units = FakeUnits(FakeMetricsStore())
     reports = [JobsObserved(jobs=(_job(GRADER_SUBMISSIONS.queue),) * n) for n in (1, 2)]
     envelopes = [Envelope.for_event(r) for r in reports]
-    await stats.record_many(units, [*zip(reports, envelopes, strict=True), (reports[1], envelopes[1])])
+    handle = idempotent_together(units, stats.record)
+    messages = [*zip(reports, envelopes, strict=True), (reports[1], envelopes[1])]
+    await asyncio.gather(*(handle(report, envelope) for report, envelope in messages))
     assert len(units.repos.timings) == 3 and units.commits == 1, "each job once, the redelivery a no-op"

@@ -12,12 +12,11 @@ import pytest
 from aio_pika.exceptions import DeliveryError
 from sqlalchemy import Table, func, select
 
-from gradeflow_shared.broker import Publisher, publish_raw
-from gradeflow_shared.consumer import MessagingPolicy, Subscriptions
-from gradeflow_shared.consuming import Consuming
+from gradeflow_shared.broker import Publisher, declare_route, publish_raw
 from gradeflow_shared.db import SessionFactory
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import GradingStarted
+from gradeflow_shared.messaging import Messaging, MessagingPolicy, Mode
 from gradeflow_shared.outbox import OutboxRelay, stage_events
 from gradeflow_shared.telemetry import Telemetry
 from gradeflow_shared.topology import EXCHANGE, Route
@@ -27,22 +26,11 @@ pytestmark = pytest.mark.integration
 DELAYS = (200, 400)
 
 
-async def _declare(infra: Infra, route: Route) -> None:
-    connection = await aio_pika.connect(infra.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(EXCHANGE.name, type="topic", durable=True)
-        for spec in (route.work_queue(), *route.side_queues(DELAYS)):
-            await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
-        work = await channel.get_queue(route.queue, ensure=False)
-        await work.bind(exchange, routing_key=route.routing_key)
-
-
 @pytest.fixture
 async def route(infra: Infra) -> AsyncIterator[Route]:
     tag = uuid.uuid4().hex[:8]
     route = Route(f"kit.probe-{tag}", f"kit.probe.{tag}")
-    await _declare(infra, route)
+    await declare_route(infra.amqp_url, route, DELAYS)
     yield route
 
 
@@ -51,7 +39,6 @@ def _event() -> GradingStarted:
 
 
 async def test_a_hanging_handler_is_cancelled_and_its_message_retried(infra: Infra, route: Route) -> None:
-    consuming = Consuming(infra.amqp_url)
     calls: list[int] = []
     done = asyncio.Event()
 
@@ -63,9 +50,9 @@ async def test_a_hanging_handler_is_cancelled_and_its_message_retried(infra: Inf
 
     publisher = Publisher(infra.amqp_url)
     policy = MessagingPolicy(DELAYS, handler_timeout_seconds=0.5, prefetch=4)
-    subs = Subscriptions(publisher, policy, Telemetry(publisher), consuming)
-    subs.add(route, GradingStarted, handler, report=False)
-    await consuming.start()
+    messaging = Messaging.build(infra.amqp_url, publisher, policy, Telemetry(publisher))
+    messaging.add(route, GradingStarted, handler, mode=Mode.OUTSIDE, report=False)
+    await messaging.start()
     try:
         event = _event()
         await publish_raw(
@@ -74,8 +61,8 @@ async def test_a_hanging_handler_is_cancelled_and_its_message_retried(infra: Inf
         await asyncio.wait_for(done.wait(), 10)
         await asyncio.sleep(0.5)
     finally:
-        await consuming.stop()
-        await consuming.close()
+        await messaging.stop()
+        await messaging.close()
         await publisher.close()
     assert calls == [1, 2], "cancelled once after the timeout, then processed once"
 

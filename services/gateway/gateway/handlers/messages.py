@@ -4,7 +4,6 @@ hand share one (unit_of_work.claimed_together)."""
 
 from gateway.usecases import runs, submissions
 from gateway.usecases.ports import Units
-from gradeflow_shared.consumer import Subscriptions
 from gradeflow_shared.events import (
     AssignmentPublished,
     CourseChanged,
@@ -18,6 +17,7 @@ from gradeflow_shared.events import (
     SubmissionCreated,
     SubmissionGraded,
 )
+from gradeflow_shared.messaging import Messaging, Mode
 from gradeflow_shared.topology import (
     GATEWAY_GRADING_STARTED,
     GATEWAY_RUNS_COMPLETED,
@@ -36,10 +36,24 @@ PUBLISHES: tuple[type[Event], ...] = (
 )
 
 
-def register(subs: Subscriptions, units: Units) -> None:
+def register(subs: Messaging, units: Units) -> None:
     # Two messages per submission, a few statements each: those in hand share a unit of work.
     # Both only move a submission forward (a status never goes back: domain.submissions.earlier_than), so a
     # redelivery changes nothing: no inbox claim.
-    subs.add_idempotent(GATEWAY_GRADING_STARTED, GradingStarted, units, submissions.grading_started)
-    subs.add_idempotent(GATEWAY_SUBMISSION_GRADED, SubmissionGraded, units, submissions.submission_graded)
-    subs.add_claimed(GATEWAY_RUNS_COMPLETED, RunCompleted, units, runs.run_completed, together=True)
+    subs.add(
+        GATEWAY_GRADING_STARTED,
+        GradingStarted,
+        submissions.grading_started,
+        mode=Mode.IDEMPOTENT,
+        units=units,
+    )
+    subs.add(
+        GATEWAY_SUBMISSION_GRADED,
+        SubmissionGraded,
+        submissions.submission_graded,
+        mode=Mode.IDEMPOTENT,
+        units=units,
+    )
+    subs.add(
+        GATEWAY_RUNS_COMPLETED, RunCompleted, runs.run_completed, mode=Mode.CLAIMED_TOGETHER, units=units
+    )

@@ -1,4 +1,4 @@
-"""The grader's errors: one base; what the consumer kit does with each follows from the shared
+"""The grader's errors: one base; what the settling middleware does with each follows from the shared
 table (gradeflow_shared.errors): transient ones are retried, permanent ones dead-lettered."""
 
 from gradeflow_shared.errors import GradeflowError, PermanentError, TransientError

@@ -64,3 +64,4 @@ class DeadLetterOps(Protocol):
 
 Uow = UnitOfWork[MetricsStore]
 Units = UnitsOfWork[MetricsStore]
+Unit = UnitOfWork[MetricsStore]

@@ -10,28 +10,20 @@ from gradeflow_shared.events import JobsObserved
 from gradeflow_shared.topology import ROUTES
 from metrics.domain.health import Reading, Thresholds, checks, score
 from metrics.domain.timings import Timing, processing_ms, wait_ms
-from metrics.usecases.ports import QueueProbe, Units
+from metrics.usecases.ports import QueueProbe, Unit, Units
 
 WINDOWS = {"1m": 60, "5m": 300, "1h": 3600}
 
 
-async def record(units: Units, report: JobsObserved, envelope: Envelope) -> None:
+async def record(uow: Unit, report: JobsObserved, envelope: Envelope) -> None:
     """One row per job reported, keyed by the message's id and the job's place in it: a
-    redelivery is a no-op."""
-    await record_many(units, [(report, envelope)])
-
-
-async def record_many(units: Units, reports: list[tuple[JobsObserved, Envelope]]) -> None:
-    """Many telemetry messages in one unit of work (the subscriber batches them: one commit for a
-    batch, not one per message)."""
+    redelivery is a no-op (the subscriber runs the messages in hand in one unit of work:
+    messaging.Mode.IDEMPOTENT)."""
     timings = [
-        Timing(uuid5(UUID(e.message_id), str(i)), job, wait_ms(job), processing_ms(job))
-        for report, e in reports
+        Timing(uuid5(UUID(envelope.message_id), str(i)), job, wait_ms(job), processing_ms(job))
         for i, job in enumerate(report.jobs)
     ]
-    async with units() as uow:
-        await uow.repos.add_timings(timings)
-        await uow.commit()
+    await uow.repos.add_timings(timings)
 
 
 def _round(value: float | None) -> float | None:

@@ -4,7 +4,6 @@ a course event is sliced into chunks, each chunk written to its recipients' inbo
 the operators. Each runs in
 one unit of work that claims the message first (a redelivery is a no-op)."""
 
-from gradeflow_shared.consumer import Subscriptions
 from gradeflow_shared.events import (
     AlertChanged,
     CourseChanged,
@@ -15,6 +14,7 @@ from gradeflow_shared.events import (
     NotificationChunk,
     SubmissionGraded,
 )
+from gradeflow_shared.messaging import Messaging, Mode
 from gradeflow_shared.topology import (
     NOTIFIER_ALERTS,
     NOTIFIER_CHUNKS,
@@ -31,15 +31,21 @@ from notifier.usecases.ports import Units
 PUBLISHES: tuple[type[Event], ...] = (NotificationChunk,)  # a big audience's slices, to itself
 
 
-def register(subs: Subscriptions, units: Units, chunk_size: int, operators: Operators) -> None:
-    subs.add_claimed(NOTIFIER_RECIPIENTS, EnrollmentChanged, units, notify.record_enrollment)
-    subs.add_claimed(NOTIFIER_ROSTERS, EnrollmentsChanged, units, notify.record_enrollments)
-    subs.add_claimed(NOTIFIER_COURSES, CourseChanged, units, notify.record_course)
+def register(subs: Messaging, units: Units, chunk_size: int, operators: Operators) -> None:
+    subs.add(NOTIFIER_RECIPIENTS, EnrollmentChanged, notify.record_enrollment, mode=Mode.CLAIMED, units=units)
+    subs.add(NOTIFIER_ROSTERS, EnrollmentsChanged, notify.record_enrollments, mode=Mode.CLAIMED, units=units)
+    subs.add(NOTIFIER_COURSES, CourseChanged, notify.record_course, mode=Mode.CLAIMED, units=units)
     # One per graded submission, a few rows each: the grades in hand share a unit of work.
     # Its rows' ids derive from the submission and the person (a notification, then its deliveries
     # only for rows it wrote): a redelivery writes and sends nothing, so no inbox claim.
-    subs.add_idempotent(NOTIFIER_GRADES, SubmissionGraded, units, notify.notify_graded)
-    subs.add_claimed(NOTIFIER_COURSE_EVENTS, CourseEventPublished, units, fanout.FanOut(chunk_size))
-    subs.add_claimed(NOTIFIER_CHUNKS, NotificationChunk, units, fanout.deliver_chunk)
+    subs.add(NOTIFIER_GRADES, SubmissionGraded, notify.notify_graded, mode=Mode.IDEMPOTENT, units=units)
+    subs.add(
+        NOTIFIER_COURSE_EVENTS,
+        CourseEventPublished,
+        fanout.FanOut(chunk_size),
+        mode=Mode.CLAIMED,
+        units=units,
+    )
+    subs.add(NOTIFIER_CHUNKS, NotificationChunk, fanout.deliver_chunk, mode=Mode.CLAIMED, units=units)
     # alert.raised and alert.resolved share a body and a queue (in order): operators are told.
-    subs.add_claimed(NOTIFIER_ALERTS, AlertChanged, units, NotifyOperators(operators))
+    subs.add(NOTIFIER_ALERTS, AlertChanged, NotifyOperators(operators), mode=Mode.CLAIMED, units=units)
