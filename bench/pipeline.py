@@ -325,7 +325,10 @@ def main(
                     config,
                     ports={**config.ports, "grader": free_port()},
                     log_dir=log_dir / f"grader-{i + 2}" if log_dir else None,
-                    extra_env={**extra, "SANDBOX_UID_BASE": str(60_000 + 100 * (i + 1))},
+                    extra_env={
+                        **config.extra_env,
+                        "SANDBOX_UID_BASE": str(int(config.extra_env["SANDBOX_UID_BASE"]) + 100 * (i + 1)),
+                    },
                 ),
                 "grader",
             )

@@ -43,8 +43,21 @@ class Infra:
     def admin_url(self) -> str:
         return f"{ADMIN_BASE}/{self.database}"
 
+    @property
+    def sandbox_env(self) -> dict[str, str]:
+        """A sandbox of the stack's own: its root, and a range of uids no other stack on the machine
+        is likely to hold (two graders on one uid range make each other's forks fail)."""
+        return {
+            "SANDBOX_ROOT": f"/tmp/gradeflow-sandbox-{self.database}",
+            "SANDBOX_UID_BASE": str(100_000 + 100 * secrets.randbelow(9_000)),
+        }
+
     def stack_config(
-        self, ports: dict[str, int] | None = None, postgres_url: str | None = None, **kw: object
+        self,
+        ports: dict[str, int] | None = None,
+        postgres_url: str | None = None,
+        extra_env: dict[str, str] | None = None,
+        **kw: object,
     ) -> StackConfig:
         return StackConfig(
             amqp_url=self.amqp_url,
@@ -52,6 +65,7 @@ class Infra:
             ports=ports or {},
             role_prefix=self.database,
             secret=self.secret,
+            extra_env={**self.sandbox_env, **(extra_env or {})},
             **kw,  # type: ignore[arg-type]
         )
 

@@ -1,5 +1,5 @@
 """RabbitMQ restarted while 2,000 submissions arrive: the gateway keeps answering 202 (the outbox
-holds them), and after the broker is back every one is graded once."""
+holds them), and after the broker is back every one is graded, published and emailed once."""
 
 import asyncio
 import subprocess
@@ -11,7 +11,8 @@ from gradeflow_tools.scratch import Infra
 from gradeflow_tools.stack import Stack
 from tests.e2e.faults.conftest import LOAD, ONE_TEST
 from tests.support.api import classroom
-from tests.support.load import submit_many, tally, wait_all_done
+from tests.support.load import emails_to, submit_many, tally, wait_all_done
+from tests.support.smtp import FlakySink
 
 # Grading this load takes minutes on two cores, past the suite's default limit of 300 s.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -26,7 +27,7 @@ async def _ready(client: httpx.AsyncClient) -> int:
 
 
 async def test_broker_restart_under_load_loses_and_repeats_nothing(
-    fault_gateway: httpx.AsyncClient, fault_stack: Stack, fault_infra: Infra
+    fault_gateway: httpx.AsyncClient, fault_stack: Stack, fault_infra: Infra, fault_smtp: FlakySink
 ) -> None:
     room = await classroom(fault_gateway, students=8, tests=ONE_TEST)
     # Paced to last about 20 s: stopping the broker takes seconds of its own (5 s idle, with the
@@ -53,7 +54,7 @@ async def test_broker_restart_under_load_loses_and_repeats_nothing(
 
     assert sent.statuses[202] == LOAD, f"refused while the broker was down: {sent.statuses}"
     row = await wait_all_done(fault_infra.admin_url, sent.accepted, timeout=900)
-    result = tally(sent, row)
+    result = tally(sent, row, await emails_to(fault_smtp, room.students, LOAD))
     result.record("RabbitMQ restarted")
     assert (result.lost, result.duplicated) == (0, 0)
     assert result.processed == LOAD

@@ -12,7 +12,8 @@ from gradeflow_tools.scratch import Infra
 from gradeflow_tools.stack import Stack
 from tests.e2e.faults.conftest import ONE_TEST
 from tests.support.api import classroom
-from tests.support.load import submit_many, tally, wait_all_done
+from tests.support.load import emails_to, submit_many, tally, wait_all_done
+from tests.support.smtp import FlakySink
 from tests.support.tcp_proxy import TcpProxy
 
 # Grading this load takes minutes on two cores, past the suite's default limit of 300 s.
@@ -43,7 +44,11 @@ async def _half_written(infra: Infra, assignment_id: str) -> tuple[int, int]:
 
 
 async def test_database_outage_refuses_cleanly_and_loses_nothing(
-    fault_gateway: httpx.AsyncClient, fault_stack: Stack, fault_infra: Infra, pg_proxy: TcpProxy
+    fault_gateway: httpx.AsyncClient,
+    fault_stack: Stack,
+    fault_infra: Infra,
+    pg_proxy: TcpProxy,
+    fault_smtp: FlakySink,
 ) -> None:
     room = await classroom(fault_gateway, students=8, tests=ONE_TEST)
     submit = functools.partial(submit_many, fault_gateway, room.assignment_id, room.students)
@@ -64,7 +69,7 @@ async def test_database_outage_refuses_cleanly_and_loses_nothing(
 
     sent = before.merge(during).merge(after)
     row = await wait_all_done(fault_infra.admin_url, sent.accepted, timeout=600)
-    result = tally(sent, row)
+    result = tally(sent, row, await emails_to(fault_smtp, room.students, len(sent.accepted)))
     result.record("PostgreSQL unreachable 10 s", f"refused_503={during.statuses[503]}")
     assert result.stored == result.accepted == 2 * PHASE, "every 202 was stored, no 503 was"
     assert (result.lost, result.duplicated) == (0, 0)

@@ -52,14 +52,15 @@ async def test_sigterm_finishes_in_flight_work_flushes_and_exits_zero(
     assert state[1] > 0, "the grader is mid-run when SIGTERM arrives"
 
     grader = fault_stack.processes["grader"]
-    code = await asyncio.to_thread(grader.stop)
+    try:
+        code = await asyncio.to_thread(grader.stop)
+        started, unfinished, unpublished = await _grader_state(fault_infra)
+    finally:  # started again whatever happens: the rest of the package needs a grader
+        grader.start()
+        grader.wait_ready()
     assert code == 0
-    started, unfinished, unpublished = await _grader_state(fault_infra)
     assert unfinished == 0, "in-flight runs were finished, not abandoned"
     assert unpublished == 0, "the outbox was flushed before exit"
     assert started - started_before < len(ids), "work not yet started was left in the queue"
-
-    grader.start()
-    grader.wait_ready()
     row = await wait_all_done(fault_infra.admin_url, ids, timeout=120)
     assert row["runs"] == row["graded"] == len(ids)
