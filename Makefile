@@ -3,7 +3,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 DASHBOARD := services/metrics/metrics/dashboard
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-scale-heavy bench-pipeline bench-gateway bench-consumers bench-units bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-scale-heavy bench-pipeline bench-gateway bench-consumers bench-units bench-versus bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
 # sandbox and toolchains; each step installs only what is missing.
@@ -43,8 +43,14 @@ format: install
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-# The scale-out on CPU-bound grading (about a second of computing a submission): issue 10's figure.
+# The scale-out on CPU-bound grading (about a second of computing a submission).
 SCALE_HEAVY = $(UV) run --frozen python -m bench.pipeline --submissions 80 --graders 2 --grader-concurrency 1 --scale --workload cpu-heavy --out-name pipeline-scale-heavy.json
+
+# The current code against an earlier commit (a worktree beside this one), in one run: end to end,
+# the gateway under k6, the fan-out (bench/versus.py).
+BASELINE ?= 08ff91f
+bench-versus: install
+	$(UV) run --frozen python -m bench.versus --baseline $(BASELINE)
 
 # Every benchmark, one after another (under 10 minutes), then docs/benchmarks.md regenerated from
 # bench/results/*.json with its plots (bench/report.py).

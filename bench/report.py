@@ -109,7 +109,7 @@ def _gateway_section(g: dict[str, Any], lines: list[str], targets: list[str]) ->
     if ramp:
         ok = ramp["errors"] == 0 and ramp["latency_ms"]["p(95)"] <= 300
         targets.append(
-            "| gateway: the seeds' ramp to 1,000 VUs, 0 errors, p95 ≤ 300 ms | "
+            "| gateway: the ramp to 1,000 VUs, 0 errors, p95 ≤ 300 ms | "
             f"{ramp['requests']:,} requests, "
             f"{ramp['errors']} errors, p95 {_ms(ramp['latency_ms']['p(95)'])} | {_yes(ok)} |"
         )
@@ -224,7 +224,7 @@ def build() -> str:
     scale, heavy = _load("pipeline-scale"), _load("pipeline-scale-heavy")
     IMG.mkdir(exist_ok=True)
     lines: list[str] = []
-    targets = ["| target (issue 10) | measured | |", "|---|---|---|"]
+    targets = ["| target | measured | |", "|---|---|---|"]
     if g:
         _gateway_section(g, lines, targets)
         _ramp_plot(g, IMG / "bench-gateway-ramp.png")

@@ -385,7 +385,10 @@ class Messaging:
     async def ping(self) -> bool:
         """Readiness: connected (False while the broker is away; the robust connection reconnects
         by itself and restores every subscriber's channel, prefetch and consumer)."""
-        return await self.broker.ping(timeout=0.001)
+        # A timeout long enough that a connected broker is always seen: with a few milliseconds, a
+        # loaded loop could pass the deadline before the first look and report a live connection
+        # as down. Disconnected, it looks again every tenth of the timeout until then.
+        return await self.broker.ping(timeout=0.5)
 
     async def queue_gauges(self) -> list[Metric]:
         """The depth (ready) and consumers of each queue this process consumes, asked of the

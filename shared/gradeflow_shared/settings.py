@@ -55,7 +55,7 @@ class ServiceSettings(BaseSettings):
     # second — as many messages as the work itself (docs/benchmarks.md, "Pipeline").
     telemetry_flush_seconds: float = Field(default=1.0, gt=0, le=60)
     graceful_timeout_seconds: float = Field(default=20.0, gt=0)
-    # A handler running longer is cancelled and its message retried (the seeds use 5 minutes).
+    # A handler running longer is cancelled and its message retried (5 minutes by default).
     handler_timeout_seconds: float = Field(default=300.0, gt=0)
     # JSON list, e.g. RETRY_DELAYS_MS='[1000, 10000, 60000, 300000]'; the same in every service.
     retry_delays_ms: tuple[int, ...] = Field(default=DEFAULT_RETRY_DELAYS_MS, min_length=1)

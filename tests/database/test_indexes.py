@@ -1,5 +1,5 @@
-"""Every foreign key has an index whose leading columns are the key's columns (the seeds single
-this out as the key to speed at scale): read the catalogue of every schema, fail on any miss."""
+"""Every foreign key has an index whose leading columns are the key's columns (unindexed, a
+delete or a join on the key scans the table): read the catalogue of every schema, fail on any miss."""
 
 import asyncpg
 import pytest

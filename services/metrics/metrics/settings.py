@@ -10,7 +10,7 @@ from metrics.usecases.monitor import MonitorConfig
 
 
 class ThresholdsIn(BaseModel):
-    """A queue's thresholds, each optional (the defaults are the seed write-ups')."""
+    """A queue's thresholds, each optional (defaults: docs/operations.md, "Health and alerts")."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     wait_ms: float | None = Field(default=None, gt=0)

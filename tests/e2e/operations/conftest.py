@@ -1,6 +1,6 @@
 """The operations tests run their own stack (its own vhost and database) with every service
 exporting traces to an OTLP receiver on 127.0.0.1, operators' alerts going to a local SMTP sink,
-and the seeds' alert thresholds at their defaults."""
+and the alert thresholds at their defaults."""
 
 import json
 import uuid

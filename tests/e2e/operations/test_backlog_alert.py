@@ -1,4 +1,4 @@
-"""The seeds' backlog alert, end to end with the default thresholds: the grader stopped and 100
+"""The backlog alert, end to end with the default thresholds: the grader stopped and 100
 submissions sent, the alert is raised within 30 s, listed by `GET /v1/alerts` and mailed to the
 operator by the notifier; the grader started again, the backlog drains and the alert resolves —
 once, with one mail saying so."""

@@ -1,4 +1,4 @@
-"""A queue's health and its alerts, pure: the seeds' thresholds, the score's bands, an alert
+"""A queue's health and its alerts, pure: the default thresholds, the score's bands, an alert
 raised only after its breach has lasted, resolved only after the reading has stayed under the
 hysteresis band, and no flapping in between; the performance outlook's arithmetic."""
 

@@ -1,5 +1,5 @@
-"""A queue's health, pure: each rule's reading against its threshold (the seed write-ups' numbers
-by default, each settable per queue), and a score from the worst of them.
+"""A queue's health, pure: each rule's reading against its threshold (the defaults in
+settings.py, each settable per queue), and a score from the worst of them.
 
 Score 100 means every reading is at zero; 0 means some rule is at or past its threshold. The label
 follows the score: excellent (every reading under half its threshold), good (under 80 %), warning
@@ -65,7 +65,7 @@ def checks(reading: Reading, t: Thresholds) -> list[Check]:
     add("wait", reading.avg_wait_ms, t.wait_ms)
     add("processing", reading.avg_processing_ms, t.processing_ms)
     add("failure_rate", reading.failure_rate, t.failure_rate)
-    # "> 50" in the seeds: 50 waiting is fine, 51 is a breach.
+    # A backlog over its threshold breaches: 50 waiting is fine, 51 is a breach.
     if reading.backlog is not None:
         found.append(Check("backlog", reading.backlog, t.backlog, reading.backlog / (t.backlog + 1)))
     if reading.backlog:

@@ -2,7 +2,7 @@
 else the address it came from (clients.py: an unchecked header names nobody) — and route class
 draw on a bucket shared by every replica; past it, 429 with
 `Retry-After`, and every limited answer carries `RateLimit-Limit`, `-Remaining` and `-Reset`.
-Only the classes RATE_LIMITS names are limited (code runs, by default: the seeds' 100 a minute)."""
+Only the classes RATE_LIMITS names are limited (by default code runs, 100 a minute)."""
 
 import json
 
