@@ -4,18 +4,20 @@ Judge0-compatible API names are one list; the limits are one table wherever they
 from gateway import schemas
 from gateway.domain import judge0 as judge0_rules
 from gateway.handlers.http.judge0 import SubmissionIn, _translate
-from gradeflow_shared.languages import BY_JUDGE0_ID, LANGUAGES, REFS
+from gradeflow_shared.languages import LANGUAGES
 from gradeflow_shared.limits import LIMIT_FIELDS, SPECS, RunLimits
 from grader.domain.languages import LANGUAGES as GRADER_LANGUAGES
 
 
 def test_the_gateway_the_grader_and_judge0_ids_name_the_same_languages() -> None:
     assert set(GRADER_LANGUAGES) == set(LANGUAGES)
-    assert {ref.id for ref in BY_JUDGE0_ID.values()} == set(LANGUAGES)
-    assert len(BY_JUDGE0_ID) == len(REFS), "Judge0 ids are unique"
+    assert {language.id for language in judge0_rules.LANGUAGES.values()} == set(LANGUAGES)
+    assert len(judge0_rules.IDS) == len(judge0_rules.LANGUAGES), "one Judge0 id a language"
     accepted = {lang for lang in LANGUAGES if schemas.ProgramIn(language=lang, source="x")}
     assert accepted == set(GRADER_LANGUAGES)
-    assert BY_JUDGE0_ID[71].id == "python" and BY_JUDGE0_ID[54].id == "cpp", "Judge0 CE's own ids"
+    assert judge0_rules.LANGUAGES[71].id == "python" and judge0_rules.LANGUAGES[54].id == "cpp", (
+        "Judge0 CE's own ids"
+    )
 
 
 def test_every_limit_has_one_spec_and_every_surface_reads_it() -> None:
@@ -39,8 +41,9 @@ def test_judge0_limits_translate_to_ours_at_the_same_bounds() -> None:
         max_file_size=4096,
     )
     run = _translate(upper, encoded=False, where="body")
-    assert run.model_dump(include={n for n, s in SPECS.items() if s.judge0}) == {
-        n: s.maximum for n, s in SPECS.items() if s.judge0
+    assert set(judge0_rules.LIMITS) <= set(SPECS)
+    assert run.model_dump(include=set(judge0_rules.LIMITS)) == {
+        n: SPECS[n].maximum for n in judge0_rules.LIMITS
     }
     defaults = _translate(SubmissionIn(source_code="x", language_id=50), encoded=False, where="body")
     assert (defaults.time_limit_ms, defaults.memory_limit_mb, defaults.wall_limit_ms) == (2000, 256, None)

@@ -18,13 +18,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from gradeflow_shared.errors import FieldError
-
-
-class Unauthenticated(FieldError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, field="Authorization")
-
+from gradeflow_shared.errors import Unauthenticated
 
 log = logging.getLogger(__name__)
 ADMIN = "admin"
@@ -53,10 +47,6 @@ class Caller:
     @property
     def admin(self) -> bool:
         return ADMIN in self.roles
-
-
-class Forbidden(FieldError):
-    """Authenticated, but without the role the route needs (403)."""
 
 
 class Tokens:

@@ -1,4 +1,6 @@
-"""Errors every service shares, and the one table that says what a consumer does with each."""
+"""Errors every service shares — the base of each service's own, the HTTP errors every API answers
+(http_errors.BASE_TABLE gives their statuses) — and the one table that says what a consumer does
+with each."""
 
 from typing import Literal
 
@@ -17,6 +19,25 @@ class FieldError(GradeflowError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NotFound(FieldError):
+    """What the request names does not exist, or not for this caller (404)."""
+
+
+class Forbidden(FieldError):
+    """Authenticated, but not allowed to do this (403)."""
+
+
+class Conflict(FieldError):
+    """At odds with the current state of what it names (409)."""
+
+
+class Unauthenticated(FieldError):
+    """No valid credentials (401): the Authorization header is at fault."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="Authorization")
 
 
 class PermanentError(GradeflowError):

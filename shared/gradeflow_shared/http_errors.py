@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
-from gradeflow_shared.errors import Unavailable
+from gradeflow_shared.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,15 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     PoolTimeout,
     ConnectionError,
 )
+
+
+# The errors every API answers the same way; a service's table adds its own.
+BASE_TABLE: dict[type[Exception], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    Forbidden: (403, "forbidden"),
+    Unauthenticated: (401, "unauthenticated"),
+    Conflict: (409, "conflict"),
+}
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -50,7 +59,9 @@ def error_body(code: str, message: str, fields: list[dict[str, str]] | None = No
 
 
 def install_error_handlers(app: FastAPI, table: dict[type[Exception], tuple[int, str]]) -> None:
-    """`table` maps a service's own errors (with `.message` and `.field`) to (status, code)."""
+    """`table` maps a service's own errors (with `.message` and `.field`) to (status, code), beside
+    BASE_TABLE's (a subclass is answered as its nearest class in either)."""
+    table = {**BASE_TABLE, **table}
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,6 +1,7 @@
-"""The limits of a run, as one contract: each limit's name, default, bounds and its Judge0 name and
-unit as data. The gateway's API, the events, the grader and the Judge0-compatible API all read them
-from here. Defaults and maxima follow Judge0's (docs/grading.md)."""
+"""The limits of a run, as one contract: each limit's name, default and bounds as data. The gateway's
+API, the events, the grader and the Judge0-compatible API (in Judge0's names and units:
+gateway/domain/judge0.py) all read them from here. Defaults and maxima follow Judge0's
+(docs/grading.md)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -15,46 +16,22 @@ class LimitSpec:
     minimum: int
     maximum: int
     description: str
-    judge0: str | None = None  # Judge0's field for it, if Judge0 has one
-    judge0_per_unit: float = 1.0  # this limit's units in one of Judge0's (s → ms: 1000; KB → MB: 1/1024)
-    judge0_float: bool = False  # Judge0 takes seconds as a float
 
     def field(self) -> Any:
         return Field(default=self.default, ge=self.minimum, le=self.maximum, description=self.description)
-
-    def judge0_field(self) -> Any:
-        """The same bounds in Judge0's units, for the Judge0-compatible API."""
-        scale = self.judge0_per_unit
-
-        def unit(value: int | None) -> float | int | None:
-            if value is None:
-                return None
-            return value / scale if self.judge0_float else round(value / scale)
-
-        return Field(default=unit(self.default), ge=unit(self.minimum), le=unit(self.maximum))
-
-    def from_judge0(self, value: float | None) -> int | None:
-        return None if value is None else round(value * self.judge0_per_unit)
 
 
 SPECS: dict[str, LimitSpec] = {
     spec.name: spec
     for spec in (
-        LimitSpec("time_limit_ms", 2000, 100, 15_000, "CPU time per test", "cpu_time_limit", 1000, True),
+        LimitSpec("time_limit_ms", 2000, 100, 15_000, "CPU time per test"),
         LimitSpec(
-            "wall_limit_ms",
-            None,
-            100,
-            30_000,
-            "wall time per test (default: twice the CPU time + 1 s)",
-            "wall_time_limit",
-            1000,
-            True,
+            "wall_limit_ms", None, 100, 30_000, "wall time per test (default: twice the CPU time + 1 s)"
         ),
-        LimitSpec("memory_limit_mb", 256, 16, 1024, "memory", "memory_limit", 1 / 1024),
-        LimitSpec("max_processes", 16, 1, 64, "processes and threads", "max_processes_and_or_threads"),
-        LimitSpec("max_file_kb", 1024, 1, 4096, "size of a file written", "max_file_size"),
-        LimitSpec("stack_limit_mb", 64, 1, 128, "stack", "stack_limit", 1 / 1024),
+        LimitSpec("memory_limit_mb", 256, 16, 1024, "memory"),
+        LimitSpec("max_processes", 16, 1, 64, "processes and threads"),
+        LimitSpec("max_file_kb", 1024, 1, 4096, "size of a file written"),
+        LimitSpec("stack_limit_mb", 64, 1, 128, "stack"),
         LimitSpec("max_output_kb", 64, 1, 4096, "output (stdout) per test"),
         # As Jobe's default; Judge0 has no such limit (isolate's disk quota is not in its API).
         LimitSpec(

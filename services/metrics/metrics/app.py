@@ -2,14 +2,12 @@
 
 from fastapi import FastAPI
 
-from gradeflow_shared.auth import Forbidden, Unauthenticated
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from metrics.adapters.broker_stats import BrokerStats
 from metrics.adapters.db.repositories import SqlMetricsStore
 from metrics.adapters.db.tables import SCHEMA, inbox, outbox
 from metrics.adapters.dead_letters import DeadLetters
-from metrics.domain.errors import NotFound
 from metrics.handlers.http.dashboard import router as dashboard_router
 from metrics.handlers.http.dead_letters import router as dead_letters_router
 from metrics.handlers.http.gauges import queue_gauges
@@ -32,15 +30,9 @@ def create_app(
     broker_stats = BrokerStats(settings.amqp_url, settings.rabbitmq_management_url)
     monitor = Monitor(units, broker_stats, settings.thresholds_for, settings.monitor())
     runtime.alongside(monitor.run, monitor.stop)
-    errors = {
-        NotFound: (404, "not_found"),
-        Unauthenticated: (401, "unauthenticated"),
-        Forbidden: (403, "forbidden"),
-    }
     app = runtime.http_app(
         "Gradeflow metrics",
         [api_router, dead_letters_router, dashboard_router],
-        errors,
         on_stop=[broker_stats.close],
         gauges=[queue_gauges(lambda: monitor.latest, monitor.active)],
         publishes=PUBLISHES,

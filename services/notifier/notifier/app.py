@@ -2,7 +2,6 @@
 
 from fastapi import FastAPI
 
-from gradeflow_shared.auth import Unauthenticated
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from gradeflow_shared.targets import TargetGuard
@@ -14,7 +13,7 @@ from notifier.adapters.mail import SmtpMailer, compose_digests
 from notifier.adapters.mail import render as render_mail
 from notifier.adapters.webhooks import WebhookSender
 from notifier.adapters.webhooks import render as render_call
-from notifier.domain.errors import Invalid, NotFound, TooManyStreams
+from notifier.domain.errors import Invalid, TooManyStreams
 from notifier.handlers.http.routes import router as api_router
 from notifier.handlers.messages import PUBLISHES, register
 from notifier.settings import NotifierSettings
@@ -22,11 +21,9 @@ from notifier.usecases.alerts import Operators
 from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher, one_each
 from notifier.usecases.ports import Sender, Units
 
-ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
-    NotFound: (404, "not_found"),
+ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {  # beside the common table (http_errors)
     Invalid: (422, "invalid"),
     TooManyStreams: (503, "too_many_streams"),
-    Unauthenticated: (401, "unauthenticated"),
 }
 
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from gradeflow_shared.auth import _SUBJECTS as SUBJECTS
-from gradeflow_shared.auth import Tokens, Unauthenticated
+from gradeflow_shared.auth import Tokens
+from gradeflow_shared.errors import Unauthenticated
 from tests.support.idp import AUDIENCE, ISSUER, Provider, serving_provider
 
 pytestmark = pytest.mark.integration

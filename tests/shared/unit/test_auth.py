@@ -7,7 +7,8 @@ import uuid
 import jwt
 import pytest
 
-from gradeflow_shared.auth import Tokens, Unauthenticated, _dev_key
+from gradeflow_shared.auth import Tokens, _dev_key
+from gradeflow_shared.errors import Unauthenticated
 
 
 def test_a_valid_token_names_its_user_every_time() -> None:

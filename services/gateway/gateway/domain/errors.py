@@ -1,22 +1,13 @@
-"""The gateway's errors; handlers/http/errors.py maps each to one HTTP status."""
+"""The gateway's errors: the common ones (not found, forbidden, conflict) and its own, each mapped to
+one HTTP status (handlers/http/errors.py adds its own to the common table)."""
 
-from gradeflow_shared.errors import FieldError
+from gradeflow_shared.errors import Conflict, FieldError, Forbidden, NotFound
+
+__all__ = ["Conflict", "Forbidden", "GatewayError", "NotFound", "Overloaded", "RosterInvalid", "TooLarge"]
 
 
 class GatewayError(FieldError):
-    """Base of the gateway's own errors."""
-
-
-class NotFound(GatewayError):
-    pass
-
-
-class Forbidden(GatewayError):
-    pass
-
-
-class Conflict(GatewayError):
-    pass
+    """Base of the gateway's own errors: an input it refuses (422)."""
 
 
 class TooLarge(GatewayError):

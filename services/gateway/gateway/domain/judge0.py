@@ -1,22 +1,99 @@
 """Judge0's vocabulary, for the Judge0-compatible API: its language ids and statuses, and how a
 Gradeflow verdict reads as a Judge0 status. Pure data and rules; no I/O.
 
-Language ids are Judge0 CE's (shared/languages.py, so existing clients keep their ids); statuses
-are its fourteen.
+Language ids and names are Judge0 CE's (so existing clients keep their ids), limits are in its
+names and units (each mapped onto the common library's limit of the same meaning), statuses are
+its fourteen.
 Judge0 has no Memory or Output Limit Exceeded status: those read as "Runtime Error (Other)" with
 the Gradeflow verdict in `message`, as Judge0 itself reports them.
 """
 
 import base64
 import signal as signals
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
+from uuid import UUID
+
+from pydantic import Field
 
 from gateway.domain.errors import GatewayError
-from gateway.schemas import RunOut
-from gradeflow_shared.languages import BY_ID
 from gradeflow_shared.limits import SPECS
 from gradeflow_shared.program_args import COMPILED_WITH_OPTIONS
+
+
+@dataclass(frozen=True)
+class Language:
+    id: str  # the system's
+    name: str  # as Judge0 CE names it
+
+
+LANGUAGES: dict[int, Language] = {
+    50: Language("c", "C (GCC)"),
+    54: Language("cpp", "C++ (GCC)"),
+    62: Language("java", "Java (OpenJDK)"),
+    63: Language("javascript", "JavaScript (Node.js)"),
+    71: Language("python", "Python (3)"),
+}
+IDS: dict[str, int] = {language.id: judge0_id for judge0_id, language in LANGUAGES.items()}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One of our limits as Judge0 names it: its field, and how many of our units make one of
+    Judge0's (s → ms: 1000; KB → MB: 1/1024); seconds are floats there."""
+
+    field: str
+    per_unit: float = 1.0
+    is_float: bool = False
+
+    def to_judge0(self, value: int | None) -> float | int | None:
+        if value is None:
+            return None
+        return value / self.per_unit if self.is_float else round(value / self.per_unit)
+
+    def from_judge0(self, value: float | None) -> int | None:
+        return None if value is None else round(value * self.per_unit)
+
+
+LIMITS: dict[str, Limit] = {  # by our limit's name (gradeflow_shared.limits.SPECS)
+    "time_limit_ms": Limit("cpu_time_limit", 1000, True),
+    "wall_limit_ms": Limit("wall_time_limit", 1000, True),
+    "memory_limit_mb": Limit("memory_limit", 1 / 1024),
+    "max_processes": Limit("max_processes_and_or_threads"),
+    "max_file_kb": Limit("max_file_size"),
+    "stack_limit_mb": Limit("stack_limit", 1 / 1024),
+}
+
+
+def limit_field(name: str) -> Any:
+    """Our limit's bounds in Judge0's units, as a pydantic field of Judge0's submission body."""
+    spec, limit = SPECS[name], LIMITS[name]
+    return Field(
+        default=limit.to_judge0(spec.default),
+        ge=limit.to_judge0(spec.minimum),
+        le=limit.to_judge0(spec.maximum),
+    )
+
+
+class Run(Protocol):
+    """What `render` reads of a run (the API's RunOut has it)."""
+
+    id: UUID
+    language: str
+    status: str
+    verdict: str | None
+    signal: int | None
+    stdout: str | None
+    stderr: str | None
+    compile_output: str | None
+    time_ms: float | None
+    wall_ms: float | None
+    memory_kb: int | None
+    exit_code: int | None
+    created_at: datetime
+    updated_at: datetime
+
 
 STATUSES: dict[int, str] = {
     1: "In Queue",
@@ -84,20 +161,22 @@ def config(max_queue_size: int, callback_tries: int, callback_timeout: float) ->
     """`GET /config_info`: every field Judge0 answers, each true to what this system enforces
     (its limits in Judge0's units; what it does not do is off and cannot be turned on)."""
 
-    def judge0(name: str, value: int) -> float | int:
-        spec = SPECS[name]
-        return value / spec.judge0_per_unit if spec.judge0_float else round(value / spec.judge0_per_unit)
-
-    with_judge0 = {spec.judge0: (name, spec) for name, spec in SPECS.items() if spec.judge0}
+    wall = 2 * (SPECS["time_limit_ms"].default or 0) + 1000
     return {
         # Defaults, and maxima as `max_<field>`; the wall time's default is derived (2 x CPU + 1 s).
-        **{field: judge0(name, spec.default) for field, (name, spec) in with_judge0.items() if spec.default},
-        "wall_time_limit": judge0("wall_limit_ms", 2 * (SPECS["time_limit_ms"].default or 0) + 1000),
-        **{f"max_{field}": judge0(name, spec.maximum) for field, (name, spec) in with_judge0.items()},
+        **{
+            limit.field: limit.to_judge0(SPECS[name].default)
+            for name, limit in LIMITS.items()
+            if SPECS[name].default
+        },
+        "wall_time_limit": LIMITS["wall_limit_ms"].to_judge0(wall),
+        **{f"max_{limit.field}": limit.to_judge0(SPECS[name].maximum) for name, limit in LIMITS.items()},
         "maintenance_mode": False,
         "enable_wait_result": True,
         "enable_compiler_options": True,
-        "allowed_languages_for_compile_options": sorted(BY_ID[i].judge0_name for i in COMPILED_WITH_OPTIONS),
+        "allowed_languages_for_compile_options": sorted(
+            LANGUAGES[IDS[i]].name for i in COMPILED_WITH_OPTIONS
+        ),
         "enable_command_line_arguments": True,
         "enable_submission_delete": True,
         "enable_callbacks": True,
@@ -124,7 +203,7 @@ def config(max_queue_size: int, callback_tries: int, callback_timeout: float) ->
     }
 
 
-def render(run: RunOut, encoded: bool, fields: str | None) -> dict[str, Any]:
+def render(run: Run, encoded: bool, fields: str | None) -> dict[str, Any]:
     """A run as Judge0 shows a submission: its fields (Judge0's defaults, a list, or `*`), streams
     base64-encoded on request, empty streams as null, times in seconds as strings."""
 
@@ -134,7 +213,7 @@ def render(run: RunOut, encoded: bool, fields: str | None) -> dict[str, Any]:
         return base64.b64encode(value.encode()).decode() if encoded else value
 
     status = status_id(run.status, run.verdict, run.signal)
-    language_id = BY_ID[run.language].judge0_id
+    language_id = IDS[run.language]
     done = run.status == "done"
     full: dict[str, Any] = {
         "token": str(run.id),

@@ -12,7 +12,7 @@ from gateway import schemas as s
 from gateway.domain import api_keys as keys
 from gateway.domain.errors import Forbidden, NotFound
 from gateway.usecases.ports import Units
-from gradeflow_shared.auth import Unauthenticated
+from gradeflow_shared.errors import Unauthenticated
 
 REMEMBER_SECONDS = 60.0
 

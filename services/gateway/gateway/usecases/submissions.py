@@ -12,6 +12,7 @@ from gateway.domain.submissions import earlier_than, results_for_viewer
 from gateway.usecases.ports import Context, Intake, Submit, SubmitUnits, Uow
 from gradeflow_shared.batching import Batcher
 from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.errors import FieldError
 from gradeflow_shared.events import GradingStarted, SubmissionCreated, SubmissionGraded
 from gradeflow_shared.text import storable_json
 from gradeflow_shared.topology import GRADER_SUBMISSIONS
@@ -62,7 +63,7 @@ async def accept(units: SubmitUnits, batch: list[Submit]) -> list[s.SubmissionAc
                     raise NotFound("assignment not found", field="assignment_id")
                 require_student(target.role)
                 _require_open(target, b.cmd.language)
-            except GatewayError as e:
+            except FieldError as e:  # the gateway's own, or not found / forbidden
                 outcomes[index] = e
             else:
                 taken.append((index, b, target))

@@ -1,11 +1,6 @@
-"""The metrics service's errors; app.py maps each to one HTTP status."""
+"""The metrics service's errors: the common ones (not found) answer as every service's do
+(gradeflow_shared.http_errors.BASE_TABLE)."""
 
-from gradeflow_shared.errors import FieldError
+from gradeflow_shared.errors import NotFound
 
-
-class MetricsError(FieldError):
-    """Base of the metrics service's own errors."""
-
-
-class NotFound(MetricsError):
-    pass
+__all__ = ["NotFound"]

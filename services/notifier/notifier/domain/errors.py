@@ -1,14 +1,13 @@
-"""The notifier's errors; app.py maps each to one HTTP status."""
+"""The notifier's errors: the common ones (not found) and its own, each mapped to one HTTP status
+(app.py adds its own to the common table)."""
 
-from gradeflow_shared.errors import FieldError
+from gradeflow_shared.errors import FieldError, NotFound
+
+__all__ = ["Invalid", "NotFound", "NotifierError", "TooManyStreams"]
 
 
 class NotifierError(FieldError):
     """Base of the notifier's own errors."""
-
-
-class NotFound(NotifierError):
-    pass
 
 
 class Invalid(NotifierError):

@@ -8,7 +8,8 @@ from starlette.types import Scope
 
 from gateway.domain.api_keys import PREFIX as API_KEY_PREFIX
 from gateway.usecases.api_keys import KeyChecker
-from gradeflow_shared.auth import Tokens, Unauthenticated
+from gradeflow_shared.auth import Tokens
+from gradeflow_shared.errors import Unauthenticated
 
 _KEPT = "gradeflow.principal"
 

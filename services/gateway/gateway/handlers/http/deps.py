@@ -12,7 +12,8 @@ from gateway.domain.limits import route_class
 from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.identities import Identities
 from gateway.usecases.ports import Context
-from gradeflow_shared.auth import Caller, Tokens, Unauthenticated
+from gradeflow_shared.auth import Caller, Tokens
+from gradeflow_shared.errors import Unauthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="A user's token (JWT), or an API key")
 # Declared as a scheme of its own so the schema lists it as the alternative it is.

@@ -1,17 +1,14 @@
-"""The gateway's error table: each domain error to one HTTP status and error code; and the statuses
+"""The gateway's error table: each of its own errors to one HTTP status and error code; and the statuses
 its middleware adds to every route, for the OpenAPI schema."""
 
 from typing import Any
 
-from gateway.domain.errors import Conflict, Forbidden, GatewayError, NotFound, Overloaded, TooLarge
-from gradeflow_shared.auth import Unauthenticated
+from gateway.domain.errors import GatewayError, Overloaded, TooLarge
 from gradeflow_shared.outbox import EventTooLarge
 
+# Beside the common table (gradeflow_shared.http_errors.BASE_TABLE: not found, forbidden, conflict,
+# unauthenticated).
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
-    NotFound: (404, "not_found"),
-    Forbidden: (403, "forbidden"),
-    Unauthenticated: (401, "unauthenticated"),
-    Conflict: (409, "conflict"),
     TooLarge: (413, "too_large"),
     EventTooLarge: (413, "too_large"),
     Overloaded: (503, "overloaded"),

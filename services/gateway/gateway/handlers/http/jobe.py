@@ -21,7 +21,7 @@ from gateway.domain.errors import NotFound, TooLarge
 from gateway.handlers.http.deps import Ctx, read_limited
 from gateway.usecases import jobe as jobe_runs
 from gateway.usecases.api_keys import KeyChecker
-from gradeflow_shared.auth import Unauthenticated
+from gradeflow_shared.errors import Unauthenticated
 from gradeflow_shared.openapi import errors
 
 PREFIX = "/jobe/index.php/restapi"

@@ -19,8 +19,6 @@ from gateway.handlers.http.deps import Ctx, caller_of
 from gateway.usecases import runs
 from gradeflow_shared import program_args
 from gradeflow_shared.events import RunFile
-from gradeflow_shared.languages import BY_JUDGE0_ID
-from gradeflow_shared.limits import SPECS
 from gradeflow_shared.openapi import errors
 from gradeflow_shared.targets import TargetGuard
 
@@ -52,15 +50,15 @@ class SubmissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source_code: str = Field(min_length=1, json_schema_extra=s.NO_NUL)
-    language_id: int = Field(json_schema_extra=s.one_of(BY_JUDGE0_ID))
+    language_id: int = Field(json_schema_extra=s.one_of(judge0.LANGUAGES))
     stdin: str | None = Field(default=None, json_schema_extra=s.NO_NUL)
     expected_output: str | None = Field(default=None, json_schema_extra=s.NO_NUL)
-    cpu_time_limit: float = SPECS["time_limit_ms"].judge0_field()  # seconds
-    wall_time_limit: float | None = SPECS["wall_limit_ms"].judge0_field()  # seconds
-    memory_limit: int = SPECS["memory_limit_mb"].judge0_field()  # KB
-    stack_limit: int = SPECS["stack_limit_mb"].judge0_field()  # KB
-    max_processes_and_or_threads: int = SPECS["max_processes"].judge0_field()
-    max_file_size: int = SPECS["max_file_kb"].judge0_field()  # KB
+    cpu_time_limit: float = judge0.limit_field("time_limit_ms")  # seconds
+    wall_time_limit: float | None = judge0.limit_field("wall_limit_ms")  # seconds
+    memory_limit: int = judge0.limit_field("memory_limit_mb")  # KB
+    stack_limit: int = judge0.limit_field("stack_limit_mb")  # KB
+    max_processes_and_or_threads: int = judge0.limit_field("max_processes")
+    max_file_size: int = judge0.limit_field("max_file_kb")  # KB
     # Judge0's options this system does not offer: taken at the one value it runs with, any other
     # refused by name (422) — never accepted and silently ignored. /config_info says the same.
     cpu_extra_time: float = Field(
@@ -95,7 +93,7 @@ class BatchIn(BaseModel):
 
 @router.get("/languages")
 async def list_languages() -> list[dict[str, Any]]:
-    return [{"id": i, "name": ref.judge0_name} for i, ref in sorted(BY_JUDGE0_ID.items())]
+    return [{"id": i, "name": language.name} for i, language in sorted(judge0.LANGUAGES.items())]
 
 
 @router.get("/statuses")
@@ -214,12 +212,12 @@ JUDGE0_NAMES = {
     "files": "additional_files",
     "args": "command_line_arguments",
     "compile_options": "compiler_options",
-    **{spec.name: spec.judge0 for spec in SPECS.values() if spec.judge0},
+    **{name: limit.field for name, limit in judge0.LIMITS.items()},
 }
 
 
 def _run_in(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
-    if body.language_id not in BY_JUDGE0_ID:
+    if body.language_id not in judge0.LANGUAGES:
         raise GatewayError(f"language with id {body.language_id} doesn't exist", field=f"{where}.language_id")
     try:
         return _translate(body, encoded, where)
@@ -230,11 +228,9 @@ def _run_in(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
 
 
 def _translate(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
-    limits = {
-        spec.name: spec.from_judge0(getattr(body, spec.judge0)) for spec in SPECS.values() if spec.judge0
-    }
+    limits = {name: limit.from_judge0(getattr(body, limit.field)) for name, limit in judge0.LIMITS.items()}
     return s.RunIn(
-        language=BY_JUDGE0_ID[body.language_id].id,
+        language=judge0.LANGUAGES[body.language_id].id,
         source=_decode(body.source_code, encoded, f"{where}.source_code"),
         stdin=_decode(body.stdin or "", encoded, f"{where}.stdin"),
         expected_stdout=None

@@ -16,7 +16,7 @@ from gateway.domain.errors import NotFound
 from gateway.handlers.http.deps import Admin, Ctx
 from gateway.handlers.http.judge0 import User
 from gateway.usecases import runs
-from gradeflow_shared.languages import BY_JUDGE0_ID
+from gradeflow_shared.languages import BY_ID
 from gradeflow_shared.openapi import errors
 from gradeflow_shared.topology import GRADER_RUNS
 
@@ -28,12 +28,12 @@ SANDBOX = (
 
 
 def _language(judge0_id: int) -> dict[str, Any]:
-    ref = BY_JUDGE0_ID[judge0_id]
+    language = judge0.LANGUAGES[judge0_id]
     return {
         "id": judge0_id,
-        "name": ref.judge0_name,
+        "name": language.name,
         "is_archived": False,
-        "source_file": ref.source_file,
+        "source_file": BY_ID[language.id].source_file,
         "compile_cmd": None,  # the grader's own, not a client's to run
         "run_cmd": None,
     }
@@ -43,13 +43,14 @@ def _language(judge0_id: int) -> dict[str, Any]:
 async def all_languages() -> list[dict[str, Any]]:
     """Every language, archived ones included (none are)."""
     return [
-        {"id": i, "name": ref.judge0_name, "is_archived": False} for i, ref in sorted(BY_JUDGE0_ID.items())
+        {"id": i, "name": language.name, "is_archived": False}
+        for i, language in sorted(judge0.LANGUAGES.items())
     ]
 
 
 @router.get("/languages/{language_id}", responses=errors(404))
 async def language(language_id: int) -> dict[str, Any]:
-    if language_id not in BY_JUDGE0_ID:
+    if language_id not in judge0.LANGUAGES:
         raise NotFound(f"language with id {language_id} doesn't exist", field="language_id")
     return _language(language_id)
 
@@ -117,7 +118,7 @@ async def statistics(ctx: Ctx, _: Admin) -> dict[str, Any]:
     """Judge0's statistics of the runs (admins only: Judge0 asks for X-Auth-User)."""
     found = await runs.statistics(ctx)
     now = datetime.now(UTC)
-    by_id = {ref.id: (i, ref.judge0_name) for i, ref in BY_JUDGE0_ID.items()}
+    by_id = {language.id: (i, language.name) for i, language in judge0.LANGUAGES.items()}
     statuses: dict[int, int] = {}
     for status, verdict, n in found["verdicts"]:
         sid = judge0.status_id(status, verdict, None)

@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gradeflow_shared.auth import Forbidden, Tokens
+from gradeflow_shared.auth import Tokens
+from gradeflow_shared.errors import Forbidden
 
 _bearer = HTTPBearer(auto_error=False)
 
