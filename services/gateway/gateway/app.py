@@ -14,6 +14,7 @@ from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.adapters.notifier_api import NotifierApi
 from gateway.adapters.offload import ProcessOffload
 from gateway.adapters.rate_limit import RedisRateLimiter
+from gateway.handlers.http.deps import Edge
 from gateway.handlers.http.dev import router as dev_router
 from gateway.handlers.http.door import Door
 from gateway.handlers.http.errors import ERROR_TABLE, door_errors
@@ -88,7 +89,6 @@ def create_app(
     )
     if settings.rates:  # outermost: a request past its limit is refused before any other work
         app.add_middleware(RateLimits, limiter=limiter, rates=settings.rates, tokens=tokens, keys=keys)
-    app.state.notifier_api = notifier_api
     intake = submissions.intake(
         submit_units,
         settings.submit_batch_max,
@@ -103,18 +103,23 @@ def create_app(
     runtime.alongside(backlog.run, backlog.stop)
     feed = PgSubmissionFeed(settings.database_url, settings.max_live_streams)
     runtime.alongside(feed.run, feed.stop)
-    app.state.context = context = Context(units, intake, backlog, feed, offload)
+    context = Context(units, intake, backlog, feed, offload)
     dispatcher = Callbacks(context, sender, settings.callback_max_tries)
     runtime.alongside(dispatcher.run, dispatcher.stop)
-    app.state.callback_guard = guard
-    app.state.callbacks = (settings.callback_max_tries, settings.callback_timeout_seconds)
-    app.state.live_ping_seconds = settings.live_ping_seconds
-    app.state.max_run_backlog = settings.max_run_backlog
-    app.state.jobe_wait_seconds = settings.jobe_wait_seconds
-    app.state.jobe_file_ttl_seconds = settings.jobe_file_ttl_seconds
-    app.state.jobe_max_file_bytes = settings.jobe_max_file_bytes
-    app.state.tokens = tokens
-    app.state.api_keys = keys
-    app.state.identities = Identities(units)
-    app.state.admin_emails = frozenset(e.lower() for e in settings.admin_emails)
+    app.state.edge = Edge(
+        context=context,
+        tokens=tokens,
+        api_keys=keys,
+        identities=Identities(units),
+        notifier_api=notifier_api,
+        callback_guard=guard,
+        admin_emails=frozenset(e.lower() for e in settings.admin_emails),
+        callback_tries=settings.callback_max_tries,
+        callback_timeout_seconds=settings.callback_timeout_seconds,
+        live_ping_seconds=settings.live_ping_seconds,
+        max_run_backlog=settings.max_run_backlog,
+        jobe_wait_seconds=settings.jobe_wait_seconds,
+        jobe_file_ttl_seconds=settings.jobe_file_ttl_seconds,
+        jobe_max_file_bytes=settings.jobe_max_file_bytes,
+    )
     return app

@@ -1,5 +1,8 @@
-"""FastAPI dependencies: the use-case context and the authenticated caller, from app state."""
+"""FastAPI dependencies, one style: everything the HTTP edge needs is one typed `Edge` (the use
+cases' context, who may call, the settings its routes read), kept once on the app; routes take it
+and the caller as `Annotated` dependencies (`EdgeOf`, `Ctx`, `User`, `Person`, `Admin`)."""
 
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
@@ -11,9 +14,36 @@ from gateway.domain.errors import Forbidden, TooLarge
 from gateway.domain.limits import route_class
 from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.identities import Identities
-from gateway.usecases.ports import Context
+from gateway.usecases.ports import Context, InboxApi
 from gradeflow_shared.auth import Caller, Tokens
 from gradeflow_shared.errors import Unauthenticated
+from gradeflow_shared.targets import TargetGuard
+
+
+@dataclass(frozen=True)
+class Edge:
+    """What the gateway's routes need beside their request."""
+
+    context: Context
+    tokens: Tokens
+    api_keys: KeyChecker
+    identities: Identities
+    notifier_api: InboxApi
+    callback_guard: TargetGuard  # Judge0 callbacks' targets
+    admin_emails: frozenset[str]  # ADMIN_EMAILS: whom the development login makes admins
+    callback_tries: int
+    callback_timeout_seconds: float
+    live_ping_seconds: float
+    max_run_backlog: int
+    jobe_wait_seconds: float
+    jobe_file_ttl_seconds: float
+    jobe_max_file_bytes: int
+
+
+def edge_of(request: Request) -> Edge:
+    edge: Edge = request.app.state.edge
+    return edge
+
 
 _bearer = HTTPBearer(auto_error=False, description="A user's token (JWT), or an API key")
 # Declared as a scheme of its own so the schema lists it as the alternative it is.
@@ -21,13 +51,11 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API 
 
 
 async def context(request: Request) -> Context:
-    ctx: Context = request.app.state.context
-    return ctx
+    return edge_of(request).context
 
 
 async def tokens(request: Request) -> Tokens:
-    t: Tokens = request.app.state.tokens
-    return t
+    return edge_of(request).tokens
 
 
 async def current_user(
@@ -43,11 +71,11 @@ async def current_user(
 
 async def caller_of(request: Request, presented: str | None) -> UUID:
     if presented and presented.startswith(API_KEY_PREFIX):
-        checker: KeyChecker = request.app.state.api_keys
+        checker = edge_of(request).api_keys
         return await checker.user_for(presented, route_class(request.method, request.url.path))
     # The issuer straight from app state, not as a dependency of its own: every dependency level
     # is solved per request, and this one is on every authenticated route.
-    issuer: Tokens = request.app.state.tokens
+    issuer = edge_of(request).tokens
     return await _user_of(request, issuer.caller(presented))
 
 
@@ -55,7 +83,7 @@ async def _user_of(request: Request, caller: Caller) -> UUID:
     """A built-in token names the user; an identity provider's is provisioned at first sight."""
     if caller.built_in:
         return caller.user_id
-    identities: Identities = request.app.state.identities
+    identities = edge_of(request).identities
     return await identities.user_for(caller)
 
 
@@ -66,7 +94,7 @@ async def person(
     presented = credentials.credentials if credentials else None
     if (presented or "").startswith(API_KEY_PREFIX) or request.headers.get("x-api-key"):
         raise Forbidden("API keys are managed with your own token, not with a key", field="Authorization")
-    issuer: Tokens = request.app.state.tokens
+    issuer = edge_of(request).tokens
     return await _user_of(request, issuer.caller(presented))
 
 
@@ -74,7 +102,7 @@ async def admin(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> UUID:
     """A user whose own token carries the platform's admin role."""
-    issuer: Tokens = request.app.state.tokens
+    issuer = edge_of(request).tokens
     caller = issuer.caller(credentials.credentials if credentials else None)
     if not caller.admin:
         raise Forbidden("only an admin may do this", field="Authorization")
@@ -87,13 +115,14 @@ def is_admin(request: Request) -> bool:
     header = request.headers.get("authorization", "")
     if header[:7].lower() != "bearer " or header[7:].startswith(API_KEY_PREFIX):
         return False
-    issuer: Tokens = request.app.state.tokens
+    issuer = edge_of(request).tokens
     try:
         return issuer.caller(header[7:]).admin
     except Unauthenticated:
         return False
 
 
+EdgeOf = Annotated[Edge, Depends(edge_of)]
 Ctx = Annotated[Context, Depends(context)]
 User = Annotated[UUID, Depends(current_user)]
 Person = Annotated[UUID, Depends(person)]

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from gateway.handlers.http.deps import User
+from gateway.handlers.http.deps import User, edge_of
 from gateway.usecases.ports import InboxApi
 from gradeflow_shared.cursor import CURSOR_PATTERN
 from gradeflow_shared.inbox_api import (
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["inbox"])
 
 
 def _notifier(request: Request) -> InboxApi:
-    api: InboxApi = request.app.state.notifier_api
+    api = edge_of(request).notifier_api
     return api
 
 

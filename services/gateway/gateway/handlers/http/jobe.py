@@ -18,9 +18,8 @@ from pydantic import ValidationError
 
 from gateway.domain import jobe
 from gateway.domain.errors import NotFound, TooLarge
-from gateway.handlers.http.deps import Ctx, read_limited
+from gateway.handlers.http.deps import Ctx, edge_of, read_limited
 from gateway.usecases import jobe as jobe_runs
-from gateway.usecases.api_keys import KeyChecker
 from gradeflow_shared.errors import Unauthenticated
 from gradeflow_shared.openapi import errors
 
@@ -54,7 +53,7 @@ def _jobe_error(status: int, message: str) -> JSONResponse:
 
 async def jobe_user(request: Request, key: Annotated[str | None, Depends(_key)]) -> UUID:
     """A missing or unknown key is 401; a key without the runs scope 403."""
-    checker: KeyChecker = request.app.state.api_keys
+    checker = edge_of(request).api_keys
     try:
         return await checker.user_for(key or "", "runs")
     except Unauthenticated as exc:
@@ -110,7 +109,7 @@ async def post_run(request: Request, ctx: Ctx, user: JobeUser) -> Response:
     raw = await read_limited(request, MAX_RUN_SPEC_BYTES)
     try:
         spec = jobe.parse_run_spec(raw)
-        result = await jobe_runs.run(ctx, user, spec, request.app.state.jobe_wait_seconds)
+        result = await jobe_runs.run(ctx, user, spec, edge_of(request).jobe_wait_seconds)
     except jobe.BadRunSpec as exc:
         return _jobe_error(400, str(exc))
     except ValidationError as exc:
@@ -127,7 +126,7 @@ async def put_file(file_id: str, request: Request, ctx: Ctx, user: JobeUser) -> 
     """Body `{"file_contents": base64}`: kept by `file_id` (JOBE_FILE_TTL_SECONDS)."""
     if not jobe.FILE_ID.fullmatch(file_id):
         return _jobe_error(400, "put: the file id must be 8 to 100 letters and digits")
-    limit = request.app.state.jobe_max_file_bytes
+    limit = edge_of(request).jobe_max_file_bytes
     raw = await read_limited(request, limit * 4 // 3 + 4096)
     try:
         body = json.loads(raw)
@@ -137,7 +136,7 @@ async def put_file(file_id: str, request: Request, ctx: Ctx, user: JobeUser) -> 
     if len(contents) > limit:
         return _jobe_error(413, f"put: file {file_id} is over {limit} bytes")
     try:
-        await jobe_runs.put_file(ctx, user, file_id, contents, request.app.state.jobe_file_ttl_seconds)
+        await jobe_runs.put_file(ctx, user, file_id, contents, edge_of(request).jobe_file_ttl_seconds)
     except TooLarge as exc:
         return _jobe_error(413, f"put: {exc.message}")
     return Response(status_code=204)

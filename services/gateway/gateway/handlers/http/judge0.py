@@ -15,12 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gateway import schemas as s
 from gateway.domain import archives, judge0
 from gateway.domain.errors import GatewayError, NotFound
-from gateway.handlers.http.deps import Ctx, caller_of
+from gateway.handlers.http.deps import Ctx, caller_of, edge_of
 from gateway.usecases import runs
 from gradeflow_shared import program_args
 from gradeflow_shared.events import RunFile
 from gradeflow_shared.openapi import errors
-from gradeflow_shared.targets import TargetGuard
 
 router = APIRouter(prefix="/judge0", tags=["judge0"])
 WAIT_SECONDS = 20.0
@@ -137,7 +136,7 @@ async def _callback(
     """The callback a submission asks for, its target checked now (and again before each call)."""
     if body.callback_url is None:
         return None
-    guard: TargetGuard = request.app.state.callback_guard
+    guard = edge_of(request).callback_guard
     refused = await guard.refusal(body.callback_url)
     if refused:
         raise GatewayError(refused, field=f"{where}.callback_url")

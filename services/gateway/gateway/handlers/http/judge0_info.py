@@ -13,7 +13,7 @@ from fastapi.responses import PlainTextResponse
 
 from gateway.domain import judge0
 from gateway.domain.errors import NotFound
-from gateway.handlers.http.deps import Admin, Ctx
+from gateway.handlers.http.deps import Admin, Ctx, EdgeOf, edge_of
 from gateway.handlers.http.judge0 import User
 from gateway.usecases import runs
 from gradeflow_shared.languages import BY_ID
@@ -81,9 +81,8 @@ async def isolate() -> str:
 
 
 @router.get("/config_info")
-async def config_info(request: Request) -> dict[str, Any]:
-    tries, timeout = request.app.state.callbacks
-    return judge0.config(request.app.state.max_run_backlog, tries, timeout)
+async def config_info(edge: EdgeOf) -> dict[str, Any]:
+    return judge0.config(edge.max_run_backlog, edge.callback_tries, edge.callback_timeout_seconds)
 
 
 @router.get("/system_info")
@@ -96,7 +95,7 @@ async def system_info(_: User) -> dict[str, Any]:
 @router.get("/workers")
 async def workers(request: Request, _: User) -> list[dict[str, Any]]:
     """The run queue as the broker counts it (Judge0: its workers per queue)."""
-    backlog = request.app.state.context.backlog
+    backlog = edge_of(request).context.backlog
     size = backlog.depths.get(GRADER_RUNS.queue, 0) if backlog is not None else 0
     consumers = backlog.consumers.get(GRADER_RUNS.queue, 0) if backlog is not None else 0
     working = min(size, consumers)

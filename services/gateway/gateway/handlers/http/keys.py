@@ -3,14 +3,13 @@ client, can verify the development issuer's tokens with them."""
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from gradeflow_shared.auth import Tokens
+from gateway.handlers.http.deps import EdgeOf
 
 router = APIRouter(tags=["auth"])
 
 
 @router.get("/.well-known/jwks.json")
-async def jwks(request: Request) -> dict[str, Any]:
-    tokens: Tokens = request.app.state.tokens
-    return tokens.jwks()
+async def jwks(edge: EdgeOf) -> dict[str, Any]:
+    return edge.tokens.jwks()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gateway import schemas as s
-from gateway.handlers.http.deps import Admin, Ctx, Person, User, is_admin, read_limited
+from gateway.handlers.http.deps import Admin, Ctx, Person, User, edge_of, is_admin, read_limited
 from gateway.usecases import api_keys, catalogue, listing, runs, submissions
 from gradeflow_shared.cursor import CURSOR_PATTERN
 from gradeflow_shared.openapi import errors
@@ -53,7 +53,7 @@ async def follow_submission(
         finally:
             await updates.aclose()
 
-    return EventSourceResponse(events(), ping=request.app.state.live_ping_seconds)
+    return EventSourceResponse(events(), ping=edge_of(request).live_ping_seconds)
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=s.CourseOut)
@@ -231,4 +231,4 @@ async def list_api_keys(ctx: Ctx, user: Person) -> list[s.ApiKeyOut]:
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
 async def revoke_api_key(key_id: UUID, request: Request, ctx: Ctx, user: Person) -> None:
-    await api_keys.revoke(ctx.units, request.app.state.api_keys, user, key_id)
+    await api_keys.revoke(ctx.units, edge_of(request).api_keys, user, key_id)
