@@ -10,6 +10,7 @@ from metrics.adapters.db.tables import SCHEMA, inbox, outbox
 from metrics.adapters.dead_letters import DeadLetters
 from metrics.handlers.http.dashboard import router as dashboard_router
 from metrics.handlers.http.dead_letters import router as dead_letters_router
+from metrics.handlers.http.edge import Edge
 from metrics.handlers.http.gauges import queue_gauges
 from metrics.handlers.http.routes import router as api_router
 from metrics.handlers.messages import PUBLISHES, register
@@ -37,10 +38,14 @@ def create_app(
         gauges=[queue_gauges(lambda: monitor.latest, monitor.active)],
         publishes=PUBLISHES,
     )
-    app.state.tokens = tokens
-    app.state.settings = settings
-    app.state.units = units
-    app.state.broker_stats = broker_stats
-    app.state.monitor = monitor
-    app.state.dead_letters = DeadLetters(settings.amqp_url)
+    app.state.edge = Edge(
+        units=units,
+        probe=broker_stats,
+        dead_letters=DeadLetters(settings.amqp_url),
+        tokens=tokens,
+        retry_tiers=len(settings.retry_delays_ms),
+        thresholds_for=settings.thresholds_for,
+        stats_window_seconds=settings.stats_window_seconds,
+        drain_target_seconds=settings.drain_target_seconds,
+    )
     return app

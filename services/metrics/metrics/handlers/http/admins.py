@@ -6,8 +6,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gradeflow_shared.auth import Tokens
 from gradeflow_shared.errors import Forbidden
+from metrics.handlers.http.edge import edge_of
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -15,8 +15,7 @@ _bearer = HTTPBearer(auto_error=False)
 async def require_admin(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
-    tokens: Tokens = request.app.state.tokens
-    if not tokens.caller(credentials.credentials if credentials else None).admin:
+    if not edge_of(request).tokens.caller(credentials.credentials if credentials else None).admin:
         raise Forbidden("operations are for admins", field="Authorization")
 
 
