@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from metrics.handlers.http.admins import Admin
 from metrics.handlers.http.edge import EdgeOf
+from metrics.handlers.http.models import DeadLetters, Purged, Replayed
 from metrics.usecases import dead_letters
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"], dependencies=Admin)
@@ -17,7 +18,7 @@ class ReplayRequest(BaseModel):
     message_id: str | None = None
 
 
-@router.get("/{queue}")
+@router.get("/{queue}", response_model=DeadLetters)
 async def list_dead_letters(
     queue: str, edge: EdgeOf, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> dict[str, Any]:
@@ -25,7 +26,7 @@ async def list_dead_letters(
     return {"queue": queue, "dlq": f"{queue}.dlq", "total": total, "messages": [asdict(d) for d in letters]}
 
 
-@router.post("/{queue}/replay")
+@router.post("/{queue}/replay", response_model=Replayed)
 async def replay(
     queue: str, edge: EdgeOf, body: Annotated[ReplayRequest | None, Body()] = None
 ) -> dict[str, Any]:
@@ -33,6 +34,6 @@ async def replay(
     return {"queue": queue, "replayed": count}
 
 
-@router.delete("/{queue}")
-async def purge(queue: str, edge: EdgeOf) -> dict[str, Any]:
+@router.delete("/{queue}", response_model=Purged)
+async def purge(queue: str, edge: EdgeOf) -> Any:
     return {"queue": queue, "purged": await dead_letters.purge(edge.dead_letters, queue)}

@@ -7,12 +7,13 @@ from fastapi import APIRouter, Query
 
 from metrics.handlers.http.admins import Admin
 from metrics.handlers.http.edge import EdgeOf
+from metrics.handlers.http.models import Alerts, History, Performance, QueueReport, Queues, Timings
 from metrics.usecases import reports, stats
 
 router = APIRouter(prefix="/v1", tags=["queues"], dependencies=Admin)
 
 
-@router.get("/queues")
+@router.get("/queues", response_model=Queues)
 async def list_queues(
     edge: EdgeOf, window_seconds: Annotated[int | None, Query(ge=1, le=7 * 86400)] = None
 ) -> dict[str, Any]:
@@ -21,7 +22,7 @@ async def list_queues(
     return {"queues": found}
 
 
-@router.get("/queues/{queue}")
+@router.get("/queues/{queue}", response_model=QueueReport)
 async def get_queue(
     queue: str, edge: EdgeOf, history_minutes: Annotated[int, Query(ge=1, le=7 * 24 * 60)] = 15
 ) -> dict[str, Any]:
@@ -32,7 +33,7 @@ async def get_queue(
     )
 
 
-@router.get("/queues/{queue}/timings")
+@router.get("/queues/{queue}/timings", response_model=Timings)
 async def recent_timings(
     queue: str, edge: EdgeOf, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> dict[str, Any]:
@@ -40,13 +41,13 @@ async def recent_timings(
     return {"queue": queue, "timings": await reports.timings(edge.units, queue, limit)}
 
 
-@router.get("/history")
+@router.get("/history", response_model=History)
 async def history(edge: EdgeOf, minutes: Annotated[int, Query(ge=1, le=7 * 24 * 60)] = 15) -> dict[str, Any]:
     """Every queue's samples over the last `minutes` (what the dashboard's charts draw)."""
     return {"samples": await reports.history(edge.units, None, minutes)}
 
 
-@router.get("/performance")
+@router.get("/performance", response_model=Performance)
 async def performance(
     edge: EdgeOf, target_seconds: Annotated[float | None, Query(gt=0, le=86400)] = None
 ) -> dict[str, Any]:
@@ -55,7 +56,7 @@ async def performance(
     return await reports.performance(edge.units, edge.probe, edge.retry_tiers, edge.thresholds_for, target)
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=Alerts)
 async def list_alerts(
     edge: EdgeOf,
     state: Literal["raised", "resolved"] | None = None,
