@@ -4,12 +4,14 @@ sender at its pace, and each one's answer recorded — sent; a temporary refusal
 server, a 5xx or a timeout from a webhook receiver, a lost connection) due again after a backoff;
 a permanent one, or the last attempt, failed with the other end's words."""
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from gradeflow_shared.errors import Unavailable
 from gradeflow_shared.pacing import Pace
 from notifier.usecases.ports import Sender, Units
 
@@ -69,14 +71,32 @@ class Dispatcher:
                 retry.append((row.id, delays[row.attempts - 1], result.detail))
             else:
                 failed.append((row.id, result.detail))
-        async with self._units() as uow:
-            await uow.repos.settle(sent, retry, failed)
-            await uow.commit()
+        await self._settle(sent, retry, failed)
         if retry or failed:
             log.warning(
                 "%s: %d sent, %d to retry, %d failed", self.channel, len(sent), len(retry), len(failed)
             )
         return len(due)
+
+    async def _settle(
+        self, sent: list[UUID], retry: list[tuple[UUID, float, str]], failed: list[tuple[UUID, str]]
+    ) -> None:
+        """Record what the other end answered, trying again while the database is away: what was
+        sent and not recorded would be sent again once its lease runs out. Given up only when
+        stopping (the lease then brings the batch back: at least once)."""
+        delay = 0.2
+        while True:
+            try:
+                async with self._units() as uow:
+                    await uow.repos.settle(sent, retry, failed)
+                    await uow.commit()
+                return
+            except Unavailable:
+                if self._pace.stopping:
+                    raise
+                log.warning("%s: %d sent, not recorded yet: the database is away", self.channel, len(sent))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def run(self) -> None:
         while not self._pace.stopping:
