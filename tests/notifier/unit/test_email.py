@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.errors import Unavailable
 from gradeflow_shared.events import NotificationChunk
 from gradeflow_shared.topology import NOTIFIER_CHUNKS
 from gradeflow_shared.unit_of_work import claimed
@@ -113,3 +114,36 @@ async def test_html_is_escaped_and_text_is_not() -> None:
     mail = render(row)
     assert "&lt;b&gt;Quiz&lt;/b&gt;" in mail.html and "2 &lt; 3 &amp; 4 &gt; 1" in mail.html
     assert "2 < 3 & 4 > 1" in mail.text
+
+
+class AwayOnce(FakeNotifierStore):
+    """A store whose first `outages` attempts to record answers find the database away."""
+
+    def __init__(self, outages: int) -> None:
+        super().__init__()
+        self.outages = outages
+
+    async def settle(
+        self,
+        sent: Sequence[UUID],
+        retry: Sequence[tuple[UUID, float, str]],
+        failed: Sequence[tuple[UUID, str]],
+    ) -> None:
+        if self.outages:
+            self.outages -= 1
+            raise Unavailable("the database is unavailable")
+        await super().settle(sent, retry, failed)
+
+
+async def test_answers_are_recorded_once_the_database_is_back_and_nothing_is_sent_twice() -> None:
+    units = FakeUnits(AwayOnce(outages=2))
+    people = _people(units, 3)
+    await _chunk(units, people)
+    mailer = ScriptedMailer()
+    dispatcher = Dispatcher("email", units, mailer, one_each(render), POLICY)
+    assert await dispatcher.dispatch_once() == 3
+    assert units.repos.outages == 0, "recorded at the third attempt"
+    assert {d.state for d in units.repos.deliveries.values()} == {"sent"}
+    units.repos.due_again()  # a lease run out would bring back only what was not recorded
+    assert await dispatcher.dispatch_once() == 0
+    assert sorted(m.to for m in mailer.sent) == [f"s{i}@example.com" for i in range(3)]
