@@ -2,25 +2,13 @@
 retry count reset, purge. Messages looked at but not replayed go back to the DLQ untouched."""
 
 import json
-from dataclasses import dataclass
-from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from gradeflow_shared.envelope import H_ATTEMPTS, H_ERROR, H_RETRIES
 from gradeflow_shared.topology import Route
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    message_id: str
-    type: str | None
-    correlation_id: str | None
-    error: str | None
-    attempts: list[dict[str, Any]]
-    headers: dict[str, Any]
-    body: str
+from metrics.domain.dead_letters import DeadLetter
 
 
 def _describe(message: AbstractIncomingMessage) -> DeadLetter:

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from gradeflow_shared.topology import Route
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
+from metrics.domain.dead_letters import DeadLetter
 from metrics.domain.timings import Timing
 
 
@@ -57,7 +58,7 @@ class QueueProbe(Protocol):
 
 
 class DeadLetterOps(Protocol):
-    async def list(self, route: Route, limit: int) -> tuple[int, list[Any]]: ...
+    async def list(self, route: Route, limit: int) -> tuple[int, list[DeadLetter]]: ...
     async def replay(self, route: Route, message_id: str | None = None) -> int: ...
     async def purge(self, route: Route) -> int: ...
 

@@ -2,10 +2,11 @@
 on the way out (a report that strays from its model is a 500, not a surprise to a client)."""
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
+
+from metrics.domain.dead_letters import DeadLetter
 
 
 class Times(BaseModel):
@@ -153,16 +154,6 @@ class Alert(BaseModel):
 
 class Alerts(BaseModel):
     alerts: list[Alert]
-
-
-class DeadLetter(BaseModel):
-    message_id: str
-    type: str | None
-    correlation_id: str | None
-    error: str | None
-    attempts: list[dict[str, Any]]
-    headers: dict[str, Any]
-    body: str
 
 
 class DeadLetters(BaseModel):
