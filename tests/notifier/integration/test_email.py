@@ -144,7 +144,9 @@ class _Recording:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    async def send(self, mails: Sequence[Mail]) -> list[SendResult]:
+    async def send(
+        self, mails: Sequence[Mail], on_sent: Callable[[int], None] | None = None
+    ) -> list[SendResult]:
         self.sent.extend(m.to for m in mails)
         return [SendResult("sent") for _ in mails]
 

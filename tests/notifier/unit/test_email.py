@@ -2,10 +2,13 @@
 records each server answer — sent, due again after a backoff (4xx), failed (5xx, or the last
 attempt) — and a chunk delivered again stages no second email."""
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
+
+import pytest
 
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.errors import Unavailable
@@ -30,14 +33,19 @@ class ScriptedMailer:
         self.script = script or {}
         self.sent: list[Mail] = []
 
-    async def send(self, mails: Sequence[Mail]) -> list[SendResult]:
+    async def send(
+        self, mails: Sequence[Mail], on_sent: Callable[[int], None] | None = None
+    ) -> list[SendResult]:
         results = []
-        for mail in mails:
+        for i, mail in enumerate(mails):
             answers = self.script.get(mail.to, [])
             result = answers.pop(0) if answers else SendResult("sent")
             if result.outcome == "sent":
                 self.sent.append(mail)
+                if on_sent is not None:
+                    on_sent(i)
             results.append(result)
+            await asyncio.sleep(0)  # the next mail after a turn of the loop, as over a connection
         return results
 
 
@@ -147,3 +155,37 @@ async def test_answers_are_recorded_once_the_database_is_back_and_nothing_is_sen
     units.repos.due_again()  # a lease run out would bring back only what was not recorded
     assert await dispatcher.dispatch_once() == 0
     assert sorted(m.to for m in mailer.sent) == [f"s{i}@example.com" for i in range(3)]
+
+
+class DiesMidBatch(ScriptedMailer):
+    """Accepted by the other end, then the sender dies after `accepted` mails of a batch."""
+
+    def __init__(self, accepted: int) -> None:
+        super().__init__()
+        self.accepted = accepted
+
+    async def send(
+        self, mails: Sequence[Mail], on_sent: Callable[[int], None] | None = None
+    ) -> list[SendResult]:
+        for i, mail in enumerate(mails[: self.accepted]):
+            self.sent.append(mail)
+            if on_sent is not None:
+                on_sent(i)
+            await asyncio.sleep(0)
+        raise ConnectionResetError("the process died here")
+
+
+async def test_a_sender_dying_mid_batch_sends_again_only_what_was_not_accepted() -> None:
+    units = FakeUnits(FakeNotifierStore())
+    people = _people(units, 10)
+    await _chunk(units, people)
+    dying = DiesMidBatch(accepted=6)
+    with pytest.raises(ConnectionResetError):
+        await Dispatcher("email", units, dying, one_each(render), POLICY).dispatch_once()
+    states = sorted(d.state for d in units.repos.deliveries.values())
+    assert states == ["pending"] * 4 + ["sent"] * 6, "each accepted mail recorded as it was accepted"
+    units.repos.due_again()  # the lease runs out: another sender takes the batch's rest
+    after = ScriptedMailer()
+    assert await Dispatcher("email", units, after, one_each(render), POLICY).dispatch_once() == 4
+    sent = [m.to for m in dying.sent + after.sent]
+    assert sorted(sent) == sorted({*sent}) and len(sent) == 10, "every student once, none twice"

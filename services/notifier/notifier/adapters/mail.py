@@ -9,7 +9,7 @@ import functools
 import logging
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr, formatdate
@@ -86,7 +86,9 @@ class SmtpMailer:
         self._idle: list[aiosmtplib.SMTP] = []
         self._local_hostname: str | None = None  # what this client calls itself in EHLO
 
-    async def send(self, mails: Sequence[Mail]) -> list[SendResult]:
+    async def send(
+        self, mails: Sequence[Mail], on_sent: Callable[[int], None] | None = None
+    ) -> list[SendResult]:
         results: list[SendResult | None] = [None] * len(mails)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(len(mails)):
@@ -104,6 +106,8 @@ class SmtpMailer:
                             results[i] = SendResult("temporary", f"connect: {exc}"[:500])
                             continue
                     results[i], usable = await self._send_one(client, mails[i])
+                    if on_sent is not None and results[i].outcome == "sent":  # type: ignore[union-attr]
+                        on_sent(i)
                     if not usable:
                         await _quit(client)
                         client = None

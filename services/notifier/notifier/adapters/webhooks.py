@@ -7,7 +7,7 @@ cluster)."""
 import asyncio
 import ipaddress
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,8 +45,16 @@ class WebhookSender:
         self._client = pinned_client(timeout)
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def send(self, calls: Sequence[WebhookCall]) -> list[SendResult]:
-        return list(await asyncio.gather(*(self._post(call) for call in calls)))
+    async def send(
+        self, calls: Sequence[WebhookCall], on_sent: Callable[[int], None] | None = None
+    ) -> list[SendResult]:
+        async def post(i: int, call: WebhookCall) -> SendResult:
+            result = await self._post(call)
+            if on_sent is not None and result.outcome == "sent":
+                on_sent(i)
+            return result
+
+        return list(await asyncio.gather(*(post(i, call) for i, call in enumerate(calls))))
 
     async def _post(self, call: WebhookCall) -> SendResult:
         checked = await self._guard.check(call.url)

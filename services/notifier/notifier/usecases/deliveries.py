@@ -58,7 +58,17 @@ class Dispatcher:
         if not due:
             return 0
         composed = self._compose(due)
-        results = await self._sender.send([item for item, _ in composed])
+        # Each item the other end accepts is recorded as sent at once, beside the sending (a
+        # record in flight gathers what is accepted meanwhile): a sender killed mid-batch sends
+        # again, when the lease runs out, only what was accepted since the last record.
+        accepted = _Accepted(self)
+        try:
+            results = await self._sender.send(
+                [item for item, _ in composed],
+                on_sent=lambda i: accepted.add([row.id for row in composed[i][1]]),
+            )
+        finally:
+            recorded = await accepted.close()
         sent: list[UUID] = []
         retry: list[tuple[UUID, float, str]] = []
         failed: list[tuple[UUID, str]] = []
@@ -66,19 +76,20 @@ class Dispatcher:
         settled = ((row, result) for (_, rows), result in zip(composed, results, strict=True) for row in rows)
         for row, result in settled:
             if result.outcome == "sent":
-                sent.append(row.id)
+                if row.id not in recorded:
+                    sent.append(row.id)
             elif result.outcome == "temporary" and row.attempts <= len(delays):
                 retry.append((row.id, delays[row.attempts - 1], result.detail))
             else:
                 failed.append((row.id, result.detail))
-        await self._settle(sent, retry, failed)
+        await self.record_answers(sent, retry, failed)
         if retry or failed:
             log.warning(
                 "%s: %d sent, %d to retry, %d failed", self.channel, len(sent), len(retry), len(failed)
             )
         return len(due)
 
-    async def _settle(
+    async def record_answers(
         self, sent: list[UUID], retry: list[tuple[UUID, float, str]], failed: list[tuple[UUID, str]]
     ) -> None:
         """Record what the other end answered, trying again while the database is away: what was
@@ -111,3 +122,34 @@ class Dispatcher:
 
     def stop(self) -> None:
         self._pace.stop()
+
+
+class _Accepted:
+    """Deliveries the other end has accepted, recorded as sent in the background while the rest
+    of the batch goes out: one record at a time, each taking all accepted since the last."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self._dispatcher = dispatcher
+        self._waiting: list[UUID] = []
+        self._recorded: set[UUID] = set()
+        self._recording: asyncio.Task[None] | None = None
+
+    def add(self, ids: list[UUID]) -> None:
+        self._waiting += ids
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.get_running_loop().create_task(self._record())
+
+    async def _record(self) -> None:
+        while self._waiting:
+            taken, self._waiting = self._waiting, []
+            await self._dispatcher.record_answers(taken, [], [])
+            self._recorded.update(taken)
+
+    async def close(self) -> set[UUID]:
+        """Wait for the record in flight; the ids recorded (the rest go with the batch's record)."""
+        if self._recording is not None:
+            try:
+                await self._recording
+            except Exception:  # the database away and stopping: the batch's record says the rest
+                log.warning("%s: accepted deliveries not recorded yet", self._dispatcher.channel)
+        return self._recorded

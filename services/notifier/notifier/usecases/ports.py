@@ -2,7 +2,7 @@
 and a mailer."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -98,9 +98,12 @@ class NotifierStore(Protocol):
 
 
 class Sender(Protocol):
-    async def send(self, items: Sequence[Any]) -> list[SendResult]:
+    async def send(
+        self, items: Sequence[Any], on_sent: Callable[[int], None] | None = None
+    ) -> list[SendResult]:
         """Each item's result, in order (mails, webhook calls); never raises for the other end's
-        answer."""
+        answer. `on_sent(i)` is told as soon as the other end has accepted item `i`, before the
+        rest are done, so it can be recorded at once."""
         ...
 
 
