@@ -4,11 +4,12 @@ may pass their own units of work (a fake store) instead of the database's."""
 import sys
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.adapters.backlog import QueueBacklog
 from gateway.adapters.callbacks import HttpCallbacks
+from gateway.adapters.db import repositories as sql
 from gateway.adapters.db.feed import PgSubmissionFeed
-from gateway.adapters.db.repositories import SqlGatewayStore
 from gateway.adapters.db.submit_store import PgSubmitStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.adapters.notifier_api import NotifierApi
@@ -33,12 +34,26 @@ from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.callbacks import Callbacks
 from gateway.usecases.idempotency import KeyPolicy
 from gateway.usecases.identities import Identities
-from gateway.usecases.ports import Context, SubmitUnits, Units
+from gateway.usecases.ports import Context, GatewayRepos, SubmitUnits, Units
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.driver_unit import DRIVER_CONSTRAINT_ERRORS
 from gradeflow_shared.runtime import Runtime
 from gradeflow_shared.targets import TargetGuard
 from gradeflow_shared.topology import GRADER_RUNS, GRADER_SUBMISSIONS
+
+
+def sql_repos(session: AsyncSession) -> GatewayRepos:
+    """The gateway's repositories on one unit of work's session."""
+    return GatewayRepos(
+        users=sql.SqlUsers(session),
+        courses=sql.SqlCourses(session),
+        assignments=sql.SqlAssignments(session),
+        submissions=sql.SqlSubmissions(session),
+        runs=sql.SqlRuns(session),
+        files=sql.SqlJobeFiles(session),
+        keys=sql.SqlApiKeys(session),
+        idempotency=sql.SqlIdempotencyKeys(session),
+    )
 
 
 def create_app(
@@ -52,7 +67,7 @@ def create_app(
     # with the event loop: the loop gets it back within a millisecond, not the default five.
     sys.setswitchinterval(0.001)
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
-    units = units or runtime.units_of_work(SqlGatewayStore)
+    units = units or runtime.units_of_work(sql_repos)
     # The group commit of submits on the driver itself: the gateway's hottest unit of work.
     submit_units = submit_units or runtime.driver_units_of_work(PgSubmitStore)
     runtime.consume(lambda subs: register(subs, units))

@@ -1,4 +1,5 @@
-"""An in-memory GatewayStore: the gateway's tables as dicts, rows as records."""
+"""The gateway's repositories in memory: one store (the tables as dicts, rows as records) serving as
+every repository, so a use case's writes through one are seen through another."""
 
 import itertools
 from collections.abc import Sequence
@@ -223,5 +224,16 @@ class FakeGatewayStore:
             self.callbacks[run_id]["state"] = "pending"
 
 
-def fake_units() -> FakeUnits[FakeGatewayStore]:
-    return FakeUnits(FakeGatewayStore())
+class FakeRepos:
+    """`GatewayRepos` over one in-memory store (`store`: what tests read and seed)."""
+
+    def __init__(self, store: FakeGatewayStore | None = None) -> None:
+        self.store = store or FakeGatewayStore()
+        self.users = self.courses = self.assignments = self.submissions = self.store
+        self.runs = self.files = self.keys = self.idempotency = self.store
+        # The group commit's own store (SubmitStore), on the same tables.
+        self.submit_targets, self.add_submissions = self.store.submit_targets, self.store.add_submissions
+
+
+def fake_units(store: FakeGatewayStore | None = None) -> FakeUnits[FakeRepos]:
+    return FakeUnits(FakeRepos(store))

@@ -16,7 +16,7 @@ from gateway.settings import GatewaySettings
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import JobsObserved, SubmissionGraded
 from gradeflow_shared.topology import GATEWAY_SUBMISSION_GRADED
-from tests.gateway.unit.fakes import FakeGatewayStore, fake_units
+from tests.gateway.unit.fakes import FakeRepos, fake_units
 from tests.support.fakes import FakeUnits, RecordingPublisher, deliver
 
 SECRET = "unit-test-secret-0123456789abcdef"
@@ -33,7 +33,7 @@ def _app(units: Any) -> tuple[Any, RecordingPublisher]:
 
 
 @pytest.fixture
-async def client_and_units() -> AsyncIterator[tuple[httpx.AsyncClient, FakeUnits[FakeGatewayStore]]]:
+async def client_and_units() -> AsyncIterator[tuple[httpx.AsyncClient, FakeUnits[FakeRepos]]]:
     units = fake_units()
     app, _ = _app(units)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -42,7 +42,7 @@ async def client_and_units() -> AsyncIterator[tuple[httpx.AsyncClient, FakeUnits
 
 
 async def test_a_submission_through_the_http_app_in_memory(
-    client_and_units: tuple[httpx.AsyncClient, FakeUnits[FakeGatewayStore]],
+    client_and_units: tuple[httpx.AsyncClient, FakeUnits[FakeRepos]],
 ) -> None:
     client, units = client_and_units
     login = (await client.post("/v1/auth/dev-login", json={"email": "t@example.com", "name": "T"})).json()
@@ -62,11 +62,11 @@ async def test_a_submission_through_the_http_app_in_memory(
 
 
 async def test_a_missing_file_in_a_handler_is_a_500_not_a_503() -> None:
-    class Broken(FakeUnits[FakeGatewayStore]):
+    class Broken(FakeUnits[FakeRepos]):
         def __call__(self) -> Any:
             raise FileNotFoundError("/etc/gradeflow/missing.pem")
 
-    app, _ = _app(Broken(FakeGatewayStore()))
+    app, _ = _app(Broken(FakeRepos()))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.post("/v1/auth/dev-login", json={"email": "t@example.com", "name": "T"})
@@ -77,7 +77,7 @@ async def test_a_missing_file_in_a_handler_is_a_500_not_a_503() -> None:
 async def test_grades_are_routed_to_their_use_case_once_and_bad_ones_dead_lettered() -> None:
     units = fake_units()
     app, publisher = _app(units)
-    store = units.repos
+    store = units.repos.store
     assignment = await store.add_assignment(uuid.uuid4(), {"title": "t"})
     new = {"student_id": uuid.uuid4(), "assignment_id": assignment.id, "language": "c", "source": "x"}
     [submission] = await store.add_submissions([new])

@@ -63,8 +63,8 @@ async def test_a_parent_of_two_children_is_one_enrollment_following_both() -> No
     )
     imported = await catalogue.import_roster(ctx, teacher, course.id, text.encode())
     assert (imported.imported, imported.students, imported.parents) == (3, 2, 1)
-    ids = {u.email: u.id for u in units.repos.users.values()}
-    parent = units.repos.enrollments[(course.id, ids["pa@example.com"])]
+    ids = {u.email: u.id for u in units.repos.store.users.values()}
+    parent = units.repos.store.enrollments[(course.id, ids["pa@example.com"])]
     assert sorted(parent.children) == sorted([ids["ada@example.com"], ids["bo@example.com"]])
 
 
@@ -78,13 +78,13 @@ async def test_a_roster_with_one_bad_line_imports_nothing() -> None:
     ctx = _context(units)
     teacher = await _login(ctx, "teacher")
     course = await catalogue.create_course(ctx, teacher, s.CourseIn(title="C"))
-    before = (len(units.repos.users), len(units.published))
+    before = (len(units.repos.store.users), len(units.published))
     with pytest.raises(RosterInvalid) as refused:
         await catalogue.import_roster(
             ctx, teacher, course.id, (HEADER + "Ada,ada@example.com,student,\nBob,x,student,\n").encode()
         )
     assert refused.value.fields == [{"line": 3, "field": "email", "message": "not an email address: 'x'"}]
-    assert (len(units.repos.users), len(units.published)) == before
+    assert (len(units.repos.store.users), len(units.published)) == before
 
 
 async def test_a_roster_enrolls_everyone_and_announces_them_in_chunks() -> None:
@@ -101,7 +101,7 @@ async def test_a_roster_enrolls_everyone_and_announces_them_in_chunks() -> None:
     parent = next(m for e in events for m in e.members if m.role == "parent")
     child = next(m for e in events for m in e.members if m.email == "s3@example.com")
     assert parent.follows == child.user_id
-    assert units.repos.enrollments[(course.id, parent.user_id)].children == [child.user_id]
+    assert units.repos.store.enrollments[(course.id, parent.user_id)].children == [child.user_id]
 
 
 async def test_a_parent_of_a_stranger_is_refused() -> None:
@@ -131,12 +131,12 @@ async def test_a_roster_never_renames_nor_takes_in_an_account_its_teacher_does_n
     with pytest.raises(RosterInvalid) as refused:
         await catalogue.import_roster(ctx, attacker, course.id, text.encode())
     assert refused.value.fields == [{"line": 2, "field": "email", "message": catalogue.NOT_YOURS}]
-    assert units.repos.users[stranger].name == "victim"
-    assert (course.id, stranger) not in units.repos.enrollments
+    assert units.repos.store.users[stranger].name == "victim"
+    assert (course.id, stranger) not in units.repos.store.enrollments
     assert len(units.events(EnrollmentsChanged)) == announced
     with pytest.raises(Forbidden):
         await catalogue.enroll(ctx, attacker, course.id, s.EnrollmentIn(user_id=stranger, role="student"))
-    assert (course.id, stranger) not in units.repos.enrollments
+    assert (course.id, stranger) not in units.repos.store.enrollments
 
 
 async def test_a_teacher_takes_in_an_account_they_teach_and_an_admin_any_without_renaming() -> None:
@@ -147,17 +147,17 @@ async def test_a_teacher_takes_in_an_account_they_teach_and_an_admin_any_without
     await catalogue.import_roster(
         ctx, teacher, first.id, (HEADER + "Ada,ada@example.com,student,\n").encode()
     )
-    ada = next(u.id for u in units.repos.users.values() if u.email == "ada@example.com")
+    ada = next(u.id for u in units.repos.store.users.values() if u.email == "ada@example.com")
     second = await catalogue.create_course(ctx, teacher, s.CourseIn(title="Spring"))
     renamed = HEADER + "Someone Else,ada@example.com,student,\n"
     await catalogue.import_roster(ctx, teacher, second.id, renamed.encode())
-    assert units.repos.enrollments[(second.id, ada)].role == "student", "taught already: taken in"
-    assert units.repos.users[ada].name == "Ada", "never renamed"
+    assert units.repos.store.enrollments[(second.id, ada)].role == "student", "taught already: taken in"
+    assert units.repos.store.users[ada].name == "Ada", "never renamed"
     stranger = await _login(ctx, "stranger")
     await catalogue.enroll(
         ctx, teacher, second.id, s.EnrollmentIn(user_id=stranger, role="student"), admin=True
     )
-    assert (second.id, stranger) in units.repos.enrollments
+    assert (second.id, stranger) in units.repos.store.enrollments
 
 
 def test_a_roster_over_its_line_bound_is_refused_without_reading_on() -> None:

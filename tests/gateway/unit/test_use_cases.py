@@ -26,10 +26,10 @@ from gradeflow_shared.events import (
 )
 from gradeflow_shared.topology import GATEWAY_SUBMISSION_GRADED
 from gradeflow_shared.unit_of_work import claimed
-from tests.gateway.unit.fakes import FakeGatewayStore, fake_units
+from tests.gateway.unit.fakes import FakeRepos, fake_units
 from tests.support.fakes import FakeUnits
 
-Units = FakeUnits[FakeGatewayStore]
+Units = FakeUnits[FakeRepos]
 TESTS = [
     s.TestCaseIn(stdin="1\n", expected_stdout="1\n"),
     s.TestCaseIn(stdin="2\n", expected_stdout="3\n", hidden=True),
@@ -75,7 +75,7 @@ async def test_creating_a_course_enrolls_its_teacher_and_announces_it() -> None:
     ctx = _context(units)
     teacher = await _login(ctx, "teacher")
     course = await catalogue.create_course(ctx, teacher, s.CourseIn(title="Algorithms"))
-    assert units.repos.enrollments[(course.id, teacher)].role == "teacher"
+    assert units.repos.store.enrollments[(course.id, teacher)].role == "teacher"
     [event] = units.events(EnrollmentChanged)
     assert (event.course_id, event.user_id, event.role) == (course.id, teacher, "teacher")
 
@@ -84,7 +84,7 @@ async def test_an_unknown_user_cannot_create_a_course() -> None:
     units = fake_units()
     with pytest.raises(NotFound):
         await catalogue.create_course(_context(units), uuid.uuid4(), s.CourseIn(title="x"))
-    assert units.published == [] and units.repos.courses == {}
+    assert units.published == [] and units.repos.store.courses == {}
 
 
 async def test_only_a_teacher_enrolls_and_a_parent_must_follow_a_student() -> None:
@@ -142,7 +142,7 @@ async def test_only_a_teacher_of_the_course_publishes_an_event() -> None:
         await catalogue.publish_course_event(ctx, student, course, cmd)
     with pytest.raises(NotFound):
         await catalogue.publish_course_event(ctx, outsider, course, cmd)
-    assert len(units.published) == published and units.repos.course_events == {}
+    assert len(units.published) == published and units.repos.store.course_events == {}
 
 
 async def test_an_assignment_publishes_its_suite_with_every_limit() -> None:
@@ -200,7 +200,7 @@ async def test_only_an_enrolled_student_may_submit() -> None:
         await submissions.submit(
             ctx, teacher, s.SubmissionIn(assignment_id=uuid.uuid4(), language="c", source="x")
         )
-    assert units.events(SubmissionCreated) == [] and units.repos.submissions == {}
+    assert units.events(SubmissionCreated) == [] and units.repos.store.submissions == {}
 
 
 async def test_concurrent_submits_commit_together_and_a_refused_one_fails_alone() -> None:
@@ -219,7 +219,7 @@ async def test_concurrent_submits_commit_together_and_a_refused_one_fails_alone(
     assert isinstance(first, s.SubmissionAccepted) and isinstance(third, s.SubmissionAccepted)
     assert units.commits == commits + 1, "one unit of work for the three"
     created = {e.submission_id for e in units.events(SubmissionCreated)}
-    assert created == {first.id, third.id} == set(units.repos.submissions)
+    assert created == {first.id, third.id} == set(units.repos.store.submissions)
 
 
 async def test_a_submission_is_visible_to_its_student_teacher_and_parent_only() -> None:
@@ -295,7 +295,7 @@ async def test_an_unknown_user_cannot_request_runs() -> None:
     units = fake_units()
     with pytest.raises(NotFound):
         await runs.request_runs(_context(units), uuid.uuid4(), [s.RunIn(language="c", source="x")])
-    assert units.published == [] and units.repos.runs == {}
+    assert units.published == [] and units.repos.store.runs == {}
 
 
 async def test_a_completed_run_is_shown_to_its_owner_only() -> None:

@@ -20,7 +20,7 @@ REMEMBER_SECONDS = 60.0
 async def create(units: Units, user_id: UUID, cmd: s.ApiKeyIn) -> s.ApiKeyCreated:
     prefix, secret_sha256, key = keys.new_key()
     async with units() as uow:
-        row = await uow.repos.add_api_key(
+        row = await uow.repos.keys.add_api_key(
             user_id,
             {"name": cmd.name, "prefix": prefix, "secret_sha256": secret_sha256, "scopes": list(cmd.scopes)},
         )
@@ -30,13 +30,13 @@ async def create(units: Units, user_id: UUID, cmd: s.ApiKeyIn) -> s.ApiKeyCreate
 
 async def listing(units: Units, user_id: UUID) -> list[s.ApiKeyOut]:
     async with units() as uow:
-        return [_view(row) for row in await uow.repos.api_keys_of(user_id)]
+        return [_view(row) for row in await uow.repos.keys.api_keys_of(user_id)]
 
 
 async def revoke(units: Units, checker: "KeyChecker", user_id: UUID, key_id: UUID) -> None:
     """At once on this gateway process; within REMEMBER_SECONDS on the others."""
     async with units() as uow:
-        prefix = await uow.repos.revoke_api_key(user_id, key_id)
+        prefix = await uow.repos.keys.revoke_api_key(user_id, key_id)
         if prefix is None:
             raise NotFound("API key not found", field="key_id")
         await uow.commit()
@@ -67,7 +67,7 @@ class KeyChecker:
         if time.monotonic() - self._touched.get(row.id, -REMEMBER_SECONDS) >= REMEMBER_SECONDS:
             self._touched[row.id] = time.monotonic()
             async with self.units() as uow:
-                await uow.repos.touch_api_key(row.id)
+                await uow.repos.keys.touch_api_key(row.id)
                 await uow.commit()
         return UUID(str(row.user_id))
 
@@ -89,7 +89,7 @@ class KeyChecker:
         if known is not None and known[1] > time.monotonic():
             return known[0]
         async with self.units() as uow:
-            row = await uow.repos.api_key_by_prefix(prefix)
+            row = await uow.repos.keys.api_key_by_prefix(prefix)
         if len(self._known) > 10_000:
             self._known.clear()
         self._known[prefix] = (row, time.monotonic() + REMEMBER_SECONDS)

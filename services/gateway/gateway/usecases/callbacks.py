@@ -44,11 +44,11 @@ class Callbacks:
     async def once(self) -> int:
         """Every callback due now, PUT concurrently; how many were taken."""
         async with self.ctx.units() as uow:
-            due = list(await uow.repos.claim_callbacks(BATCH, LEASE_SECONDS))
+            due = list(await uow.repos.runs.claim_callbacks(BATCH, LEASE_SECONDS))
             await uow.commit()
         if due:
             async with self.ctx.units() as uow:  # every due run in one query
-                found = await uow.repos.get_runs([c.run_id for c in due])
+                found = await uow.repos.runs.get_runs([c.run_id for c in due])
             await asyncio.gather(
                 *(self._deliver(c.run_id, found[c.run_id], c.url, c.base64, c.attempts) for c in due)
             )
@@ -59,12 +59,12 @@ class Callbacks:
         delivered, retry, error = await self.sender.put(url, judge0.render(view, base64, None))
         async with self.ctx.units() as uow:
             if delivered:
-                await uow.repos.settle_callback(run_id, "sent", None)
+                await uow.repos.runs.settle_callback(run_id, "sent", None)
             elif retry and attempts < self.max_tries:
                 delay = self.backoff_seconds * 2 ** (attempts - 1)
-                await uow.repos.settle_callback(run_id, "pending", error, retry_in_seconds=delay)
+                await uow.repos.runs.settle_callback(run_id, "pending", error, retry_in_seconds=delay)
             else:
-                await uow.repos.settle_callback(run_id, "failed", error)
+                await uow.repos.runs.settle_callback(run_id, "failed", error)
             await uow.commit()
 
     def stop(self) -> None:

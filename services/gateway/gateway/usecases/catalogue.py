@@ -40,18 +40,18 @@ NOT_YOURS = "an existing account you do not teach: an admin enrols it, or its ow
 
 async def dev_login(ctx: Context, cmd: s.DevLogin) -> Any:
     async with ctx.units() as uow:
-        user = await uow.repos.upsert_user(cmd.email, cmd.name)
+        user = await uow.repos.users.upsert_user(cmd.email, cmd.name)
         await uow.commit()
     return user
 
 
 async def create_course(ctx: Context, teacher_id: UUID, cmd: s.CourseIn) -> Any:
     async with ctx.units() as uow:
-        teacher = await uow.repos.get_user(teacher_id)
+        teacher = await uow.repos.users.get_user(teacher_id)
         if teacher is None:
             raise NotFound("user not found")
-        course = await uow.repos.add_course(teacher_id, cmd.model_dump())
-        await uow.repos.upsert_enrollments(course.id, [(teacher_id, TEACHER)])
+        course = await uow.repos.courses.add_course(teacher_id, cmd.model_dump())
+        await uow.repos.courses.upsert_enrollments(course.id, [(teacher_id, TEACHER)])
         uow.add_event(_enrollment_event(course.id, teacher, TEACHER))
         uow.add_event(_course_event(course))
         await uow.commit()
@@ -64,8 +64,8 @@ async def update_course(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.Co
         await role_in(uow, course_id, actor_id, require=TEACHER)
         fields = cmd.model_dump(exclude_none=True)
         if not fields:
-            return await uow.repos.get_course(course_id)
-        course = await uow.repos.update_course(course_id, fields)
+            return await uow.repos.courses.get_course(course_id)
+        course = await uow.repos.courses.update_course(course_id, fields)
         uow.add_event(_course_event(course))
         await uow.commit()
     return course
@@ -79,19 +79,19 @@ async def enroll(
     teacher who already teaches it (in any course), or by an admin (`_may_enrol`)."""
     async with ctx.units() as uow:
         await role_in(uow, course_id, actor_id, require=TEACHER)
-        user = await uow.repos.get_user(cmd.user_id)
+        user = await uow.repos.users.get_user(cmd.user_id)
         if user is None:
             raise NotFound("user not found", field="user_id")
-        if not admin and not await uow.repos.taught_by(actor_id, [cmd.user_id]):
+        if not admin and not await uow.repos.courses.taught_by(actor_id, [cmd.user_id]):
             raise Forbidden(NOT_YOURS, field="user_id")
         followed = cmd.student_id if cmd.role == PARENT else None
         if cmd.role == PARENT:
             await _require_student(uow, course_id, followed)
-        await uow.repos.upsert_enrollments(course_id, [(cmd.user_id, cmd.role)])
+        await uow.repos.courses.upsert_enrollments(course_id, [(cmd.user_id, cmd.role)])
         if followed is not None:
-            await uow.repos.add_parent_links(course_id, [(cmd.user_id, followed)])
+            await uow.repos.courses.add_parent_links(course_id, [(cmd.user_id, followed)])
         uow.add_event(_enrollment_event(course_id, user, cmd.role, followed))
-        row = await uow.repos.enrollment(course_id, cmd.user_id)
+        row = await uow.repos.courses.enrollment(course_id, cmd.user_id)
         await uow.commit()
     children = list(row.children) if row else []
     return s.EnrollmentOut(course_id=course_id, user_id=cmd.user_id, role=cmd.role, children=children)
@@ -112,9 +112,9 @@ async def import_roster(
         raise GatewayError("the roster has no lines after its header", field="body")
     async with ctx.units() as uow:
         await role_in(uow, course_id, actor_id, require=TEACHER)
-        existing = await uow.repos.users_by_email(sorted(set(cols.emails)))
+        existing = await uow.repos.users.users_by_email(sorted(set(cols.emails)))
         if existing and not admin:
-            taught = await uow.repos.taught_by(actor_id, list(existing.values()))
+            taught = await uow.repos.courses.taught_by(actor_id, list(existing.values()))
             foreign = [
                 n
                 for n, e in zip(cols.lines, cols.emails, strict=True)
@@ -126,10 +126,10 @@ async def import_roster(
                 )
         ids: dict[str, UUID] = {}
         for people in _chunks(list(zip(cols.emails, cols.names, strict=True))):
-            ids |= await uow.repos.upsert_users(people)
+            ids |= await uow.repos.users.upsert_users(people)
         students = {e: ids[e] for e, role in zip(cols.emails, cols.roles, strict=True) if role == STUDENT}
         outside = sorted({c for c in cols.children if c and c not in students})
-        students |= await uow.repos.students_by_email(course_id, outside) if outside else {}
+        students |= await uow.repos.courses.students_by_email(course_id, outside) if outside else {}
         unknown = [n for n, c in zip(cols.lines, cols.children, strict=True) if c and c not in students]
         if unknown:
             message = "the child is not a student of this roster or of the course"
@@ -137,9 +137,9 @@ async def import_roster(
         members, events = await asyncio.to_thread(_announcements, course_id, cols, ids, students)
         # A parent on several lines (one a child) is one enrollment with a link per child.
         for enrolled in _chunks(list({m.user_id: m.role for m in members}.items())):
-            await uow.repos.upsert_enrollments(course_id, enrolled)
+            await uow.repos.courses.upsert_enrollments(course_id, enrolled)
         for linked in _chunks([(m.user_id, m.follows) for m in members if m.follows is not None]):
-            await uow.repos.add_parent_links(course_id, linked)
+            await uow.repos.courses.add_parent_links(course_id, linked)
         for event in events:
             uow.add_event(event)
         await uow.commit()
@@ -187,7 +187,7 @@ async def publish_course_event(ctx: Context, actor_id: UUID, course_id: UUID, cm
     (the notifier fans it out to each member)."""
     async with ctx.units() as uow:
         await role_in(uow, course_id, actor_id, require=TEACHER)
-        row = await uow.repos.add_course_event(
+        row = await uow.repos.courses.add_course_event(
             {"course_id": course_id, "author_id": actor_id, **cmd.model_dump()}
         )
         uow.add_event(
@@ -214,7 +214,7 @@ async def create_assignment(
     async with ctx.units() as uow:
         await role_in(uow, course_id, actor_id, require=TEACHER)
         checker = cmd.checker
-        assignment = await uow.repos.add_assignment(
+        assignment = await uow.repos.assignments.add_assignment(
             course_id,
             {
                 **cmd.model_dump(include={"title", *LIMIT_FIELDS, *POLICY_FIELDS}),
@@ -222,7 +222,7 @@ async def create_assignment(
                 "checker_source": checker.source if checker else None,
             },
         )
-        tests = await uow.repos.add_test_cases(assignment.id, [t.model_dump() for t in cmd.tests])
+        tests = await uow.repos.assignments.add_test_cases(assignment.id, [t.model_dump() for t in cmd.tests])
         uow.add_event(
             AssignmentPublished(
                 assignment_id=assignment.id,
@@ -241,11 +241,11 @@ async def create_assignment(
 
 async def view_assignment(ctx: Context, viewer_id: UUID, assignment_id: UUID) -> s.AssignmentOut:
     async with ctx.units() as uow:
-        assignment = await uow.repos.get_assignment(assignment_id)
+        assignment = await uow.repos.assignments.get_assignment(assignment_id)
         if assignment is None:
             raise NotFound("assignment not found", field="assignment_id")
         role = await role_in(uow, assignment.course_id, viewer_id)
-        tests = await uow.repos.list_test_cases(assignment_id)
+        tests = await uow.repos.assignments.list_test_cases(assignment_id)
     return _assignment_view(assignment, tests, sees_hidden=role == TEACHER)
 
 
@@ -283,9 +283,9 @@ def _assignment_view(assignment: Any, tests: Any, sees_hidden: bool) -> s.Assign
 
 async def role_in(uow: Uow, course_id: UUID, user_id: UUID, require: str | None = None) -> str:
     """The user's role in the course; a course the user is not in does not exist for them."""
-    if await uow.repos.get_course(course_id) is None:
+    if await uow.repos.courses.get_course(course_id) is None:
         raise NotFound("course not found", field="course_id")
-    row = await uow.repos.enrollment(course_id, user_id)
+    row = await uow.repos.courses.enrollment(course_id, user_id)
     if row is None:  # not even its existence is told to an outsider, whatever they asked
         raise NotFound("course not found", field="course_id")
     if require == TEACHER:
@@ -294,7 +294,7 @@ async def role_in(uow: Uow, course_id: UUID, user_id: UUID, require: str | None 
 
 
 async def _require_student(uow: Uow, course_id: UUID, student_id: UUID | None) -> None:
-    row = await uow.repos.enrollment(course_id, student_id) if student_id else None
+    row = await uow.repos.courses.enrollment(course_id, student_id) if student_id else None
     if row is None or row.role != STUDENT:
         # The schema asks a parent for a student_id; one naming no student here is not found.
         raise NotFound("no such student in this course: a parent follows a student of it", field="student_id")

@@ -26,10 +26,10 @@ class KeyPolicy:
 async def take(units: Units, policy: KeyPolicy, client: str, key: str, fingerprint: str) -> Replay | None:
     """None: the request is to be worked on (the key is its own now); else the first answer."""
     async with units() as uow:
-        taken = await uow.repos.take_idempotency_key(
+        taken = await uow.repos.idempotency.take_idempotency_key(
             client, key, fingerprint, policy.ttl_seconds, policy.lock_seconds
         )
-        row: Any = None if taken else await uow.repos.idempotency_key(client, key)
+        row: Any = None if taken else await uow.repos.idempotency.idempotency_key(client, key)
         await uow.commit()
     if taken or row is None:
         return None
@@ -45,13 +45,15 @@ async def take(units: Units, policy: KeyPolicy, client: str, key: str, fingerpri
 async def answer(units: Units, client: str, key: str, replay: Replay) -> None:
     async with units() as uow:
         if replay.status >= 500:
-            await uow.repos.release_idempotency_key(client, key)
+            await uow.repos.idempotency.release_idempotency_key(client, key)
         else:
-            await uow.repos.answer_idempotency_key(client, key, replay.status, replay.headers, replay.body)
+            await uow.repos.idempotency.answer_idempotency_key(
+                client, key, replay.status, replay.headers, replay.body
+            )
         await uow.commit()
 
 
 async def release(units: Units, client: str, key: str) -> None:
     async with units() as uow:
-        await uow.repos.release_idempotency_key(client, key)
+        await uow.repos.idempotency.release_idempotency_key(client, key)
         await uow.commit()

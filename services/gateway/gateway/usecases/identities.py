@@ -31,7 +31,7 @@ class Identities:
 
     async def _provision(self, caller: Caller) -> UUID:
         async with self.units() as uow:
-            bound = await uow.repos.identity(caller.issuer, caller.subject)
+            bound = await uow.repos.users.identity(caller.issuer, caller.subject)
             if bound is not None:
                 return bound
             if not caller.email:
@@ -47,12 +47,12 @@ class Identities:
                     "the identity provider has not verified this email: no user is bound to it",
                     field="Authorization",
                 )
-            existing = await uow.repos.user_by_email(caller.email)
+            existing = await uow.repos.users.user_by_email(caller.email)
             user_id = (
                 UUID(str(existing.id))
                 if existing is not None
-                else await uow.repos.add_user(caller.user_id, caller.email, caller.name or caller.email)
+                else await uow.repos.users.add_user(caller.user_id, caller.email, caller.name or caller.email)
             )
-            user_id = await uow.repos.bind_identity(caller.issuer, caller.subject, user_id)
+            user_id = await uow.repos.users.bind_identity(caller.issuer, caller.subject, user_id)
             await uow.commit()
         return user_id

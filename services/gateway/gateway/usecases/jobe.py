@@ -28,7 +28,7 @@ async def run(ctx: Context, user_id: UUID, spec: dict[str, Any], wait_seconds: f
     files: dict[str, bytes] = {}
     if wanted:
         async with ctx.units() as uow:
-            files = await uow.repos.files(user_id, [file_id for file_id, _ in wanted])
+            files = await uow.repos.files.files(user_id, [file_id for file_id, _ in wanted])
         if len(files) < len({file_id for file_id, _ in wanted}):
             raise MissingFiles("One or more of the specified files is missing/unavailable")
     cmd = s.RunIn(
@@ -68,17 +68,17 @@ def _result(
 
 async def put_file(ctx: Context, user_id: UUID, file_id: str, content: bytes, ttl_seconds: float) -> None:
     async with ctx.units() as uow:
-        count, size = await uow.repos.files_kept_by(user_id, file_id)
+        count, size = await uow.repos.files.files_kept_by(user_id, file_id)
         if count >= MAX_FILES or size + len(content) > MAX_FILES_BYTES:
             raise TooLarge(
                 f"a user keeps at most {MAX_FILES} files and {MAX_FILES_BYTES} bytes "
                 f"(now {count} files, {size} bytes)",
                 field="file_contents",
             )
-        await uow.repos.put_file(user_id, file_id, content, ttl_seconds)
+        await uow.repos.files.put_file(user_id, file_id, content, ttl_seconds)
         await uow.commit()
 
 
 async def has_file(ctx: Context, user_id: UUID, file_id: str) -> bool:
     async with ctx.units() as uow:
-        return bool(await uow.repos.kept_files(user_id, [file_id]))
+        return bool(await uow.repos.files.kept_files(user_id, [file_id]))

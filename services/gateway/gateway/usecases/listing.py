@@ -23,16 +23,17 @@ Role = Literal["student", "teacher", "parent"]
 
 async def my_courses(ctx: Context, user_id: UUID, limit: int, cursor: str | None) -> s.Page[s.CourseSummary]:
     async with ctx.units() as uow:
-        rows = await uow.repos.courses_page(user_id, limit + 1, _before(cursor))
+        rows = await uow.repos.courses.courses_page(user_id, limit + 1, _before(cursor))
     return _page(rows, limit, s.CourseSummary)
 
 
 async def course_assignments(
     ctx: Context, user_id: UUID, course_id: UUID, limit: int, cursor: str | None
 ) -> s.Page[s.AssignmentSummary]:
-    return await _members_page(
-        ctx, user_id, course_id, "assignments_page", limit, cursor, s.AssignmentSummary
-    )
+    async with ctx.units() as uow:
+        await role_in(uow, course_id, user_id)
+        rows = await uow.repos.assignments.assignments_page(course_id, limit + 1, _before(cursor))
+    return _page(rows, limit, s.AssignmentSummary)
 
 
 async def course_events(
@@ -42,27 +43,17 @@ async def course_events(
     events for teachers)."""
     async with ctx.units() as uow:
         role = await role_in(uow, course_id, user_id)
-        rows = await uow.repos.course_events_page(
+        rows = await uow.repos.courses.course_events_page(
             course_id, limit + 1, _before(cursor), audiences_seen_by(role)
         )
     return _page(rows, limit, s.CourseEventOut)
-
-
-async def _members_page(
-    ctx: Context, user_id: UUID, course_id: UUID, read: str, limit: int, cursor: str | None, model: type[T]
-) -> s.Page[T]:
-    """A page of one of a course's collections, for its members only."""
-    async with ctx.units() as uow:
-        await role_in(uow, course_id, user_id)
-        rows = await getattr(uow.repos, read)(course_id, limit + 1, _before(cursor))
-    return _page(rows, limit, model)
 
 
 async def my_submissions(
     ctx: Context, user_id: UUID, assignment_id: UUID | None, limit: int, cursor: str | None
 ) -> s.Page[s.SubmissionSummary]:
     async with ctx.units() as uow:
-        rows = await uow.repos.submissions_page(
+        rows = await uow.repos.submissions.submissions_page(
             limit + 1, _before(cursor), assignment_id=assignment_id, student_id=user_id
         )
     return _page(rows, limit, s.SubmissionSummary)
@@ -77,11 +68,11 @@ async def assignment_submissions(
     cursor: str | None,
 ) -> s.Page[s.SubmissionSummary]:
     async with ctx.units() as uow:
-        assignment = await uow.repos.get_assignment(assignment_id)
+        assignment = await uow.repos.assignments.get_assignment(assignment_id)
         if assignment is None:
             raise NotFound("assignment not found", field="assignment_id")
         require_teacher(await role_in(uow, assignment.course_id, user_id))
-        rows = await uow.repos.submissions_page(
+        rows = await uow.repos.submissions.submissions_page(
             limit + 1, _before(cursor), assignment_id=assignment_id, per_student=per_student
         )
     return _page(rows, limit, s.SubmissionSummary)
@@ -93,20 +84,20 @@ async def course_members(
     """A course's members (emails included): for its teachers."""
     async with ctx.units() as uow:
         await role_in(uow, course_id, user_id, require=TEACHER)
-        rows = await uow.repos.members_page(course_id, role, limit + 1, _before(cursor))
+        rows = await uow.repos.courses.members_page(course_id, role, limit + 1, _before(cursor))
     return _page(rows, limit, s.MemberOut)
 
 
 async def users(ctx: Context, email: str | None, limit: int, cursor: str | None) -> s.Page[s.UserOut]:
     """Every user of the platform (the route lets admins only), or the one with `email`."""
     async with ctx.units() as uow:
-        rows = await uow.repos.users_page(email, limit + 1, _before(cursor))
+        rows = await uow.repos.users.users_page(email, limit + 1, _before(cursor))
     return _page(rows, limit, s.UserOut)
 
 
 async def me(ctx: Context, user_id: UUID) -> s.UserOut:
     async with ctx.units() as uow:
-        row = await uow.repos.get_user(user_id)
+        row = await uow.repos.users.get_user(user_id)
     if row is None:  # a token outliving its user (a development database reset)
         raise NotFound("user not found")
     return s.UserOut.model_validate(row, from_attributes=True)

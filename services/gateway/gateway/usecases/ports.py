@@ -33,7 +33,9 @@ class SubmitStore(Protocol):
         ...
 
 
-class GatewayStore(Protocol):
+class Users(Protocol):
+    """Users and the identities (issuer, subject) bound to them."""
+
     async def upsert_user(self, email: str, name: str) -> Any: ...
     async def get_user(self, user_id: UUID) -> Any | None: ...
     async def user_by_email(self, email: str) -> Any | None: ...
@@ -47,12 +49,18 @@ class GatewayStore(Protocol):
         ...
 
     async def users_by_email(self, emails: Sequence[str]) -> dict[str, UUID]: ...
-    async def taught_by(self, teacher_id: UUID, user_ids: Sequence[UUID]) -> set[UUID]:
-        """Those of `user_ids` who are members of a course `teacher_id` teaches."""
-        ...
-
     async def upsert_users(self, people: Sequence[tuple[str, str]]) -> dict[str, UUID]:
         """(email, name) pairs → each email's user id, in one statement."""
+        ...
+
+    async def users_page(self, email: str | None, limit: int, before: Before) -> Sequence[Any]: ...
+
+
+class Courses(Protocol):
+    """Courses, their members (enrollments and the students a parent follows) and their events."""
+
+    async def taught_by(self, teacher_id: UUID, user_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of `user_ids` who are members of a course `teacher_id` teaches."""
         ...
 
     async def students_by_email(self, course_id: UUID, emails: Sequence[str]) -> dict[str, UUID]: ...
@@ -70,24 +78,69 @@ class GatewayStore(Protocol):
 
     async def update_course(self, course_id: UUID, fields: dict[str, Any]) -> Any: ...
     async def get_course(self, course_id: UUID) -> Any | None: ...
-    async def take_idempotency_key(
-        self, client: str, key: str, fingerprint: str, ttl_seconds: float, lock_seconds: float
-    ) -> bool:
-        """True: the key is this request's now (new, expired, or abandoned unanswered)."""
-        ...
-
-    async def idempotency_key(self, client: str, key: str) -> Any | None:
-        """fingerprint, status (None while unanswered), headers, body."""
-        ...
-
-    async def answer_idempotency_key(
-        self, client: str, key: str, status: int, headers: dict[str, str], body: bytes
-    ) -> None: ...
-    async def release_idempotency_key(self, client: str, key: str) -> None: ...
     # Pages, newest first, older than `before` (created_at, id) when given.
     async def courses_page(self, user_id: UUID, limit: int, before: Before) -> Sequence[Any]:
         """The user's courses, each with the user's `role` in it."""
         ...
+
+    async def members_page(
+        self, course_id: UUID, role: str | None, limit: int, before: Before
+    ) -> Sequence[Any]:
+        """A course's members: user_id, role, created_at (enrolled), email, name, children."""
+        ...
+
+    async def course_events_page(
+        self, course_id: UUID, limit: int, before: Before, audiences: Sequence[str]
+    ) -> Sequence[Any]: ...
+    async def enrollment(self, course_id: UUID, user_id: UUID) -> Any | None:
+        """The member's `role` and, for a parent, the `children` they follow (a list)."""
+        ...
+
+    async def add_course_event(self, fields: dict[str, Any]) -> Any: ...
+
+
+class Assignments(Protocol):
+    """Assignments and their test cases."""
+
+    async def assignments_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Any]: ...
+    async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Any: ...
+    async def add_test_cases(self, assignment_id: UUID, tests: Sequence[dict[str, Any]]) -> Sequence[Any]: ...
+    async def get_assignment(self, assignment_id: UUID) -> Any | None: ...
+    async def list_test_cases(self, assignment_id: UUID) -> Sequence[Any]: ...
+
+
+class Submissions(Protocol):
+    """Submissions and their read model (status, verdict, score)."""
+
+    async def submissions_page(
+        self,
+        limit: int,
+        before: Before,
+        *,
+        assignment_id: UUID | None = None,
+        student_id: UUID | None = None,
+        per_student: str | None = None,
+    ) -> Sequence[Any]:
+        """Submissions, filtered; `per_student`: only each student's latest, or best (by score)."""
+        ...
+
+    async def get_submission(self, submission_id: UUID) -> Any | None:
+        """The submission with its assignment's `course_id`."""
+        ...
+
+    async def advance_submission(
+        self, submission_id: UUID, allowed_from: Sequence[str], **values: Any
+    ) -> int: ...
+    async def grade_submission(
+        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: Any
+    ) -> int:
+        """`advance_submission` to a grade: `raw_score` kept, and `score` is it less the
+        submission's own late penalty (deadlines.penalised), in the same write."""
+        ...
+
+
+class Runs(Protocol):
+    """Ad-hoc runs (the Judge0 and Jobe surfaces) and their result callbacks."""
 
     async def user_runs(self, user_id: UUID, offset: int, limit: int) -> tuple[int, Sequence[Any]]: ...
     async def delete_run(self, run_id: UUID) -> None: ...
@@ -105,6 +158,14 @@ class GatewayStore(Protocol):
     async def settle_callback(
         self, run_id: UUID, state: str, error: str | None, retry_in_seconds: float | None = None
     ) -> None: ...
+    async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Any]: ...
+    async def get_runs(self, run_ids: list[UUID]) -> dict[UUID, Any]: ...
+    async def complete_run(self, run_id: UUID, verdict: str, result: dict[str, Any]) -> int: ...
+
+
+class JobeFiles(Protocol):
+    """Jobe's files, kept per owner for a while."""
+
     async def put_file(self, owner_id: UUID, file_id: str, content: bytes, ttl_seconds: float) -> None: ...
     async def files_kept_by(self, owner_id: UUID, but: str) -> tuple[int, int]: ...
     async def kept_files(self, owner_id: UUID, file_ids: Sequence[str]) -> set[str]: ...
@@ -112,28 +173,9 @@ class GatewayStore(Protocol):
         """The owner's unexpired files among `file_ids`, by id."""
         ...
 
-    async def users_page(self, email: str | None, limit: int, before: Before) -> Sequence[Any]: ...
-    async def members_page(
-        self, course_id: UUID, role: str | None, limit: int, before: Before
-    ) -> Sequence[Any]:
-        """A course's members: user_id, role, created_at (enrolled), email, name, children."""
-        ...
 
-    async def assignments_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Any]: ...
-    async def course_events_page(
-        self, course_id: UUID, limit: int, before: Before, audiences: Sequence[str]
-    ) -> Sequence[Any]: ...
-    async def submissions_page(
-        self,
-        limit: int,
-        before: Before,
-        *,
-        assignment_id: UUID | None = None,
-        student_id: UUID | None = None,
-        per_student: str | None = None,
-    ) -> Sequence[Any]:
-        """Submissions, filtered; `per_student`: only each student's latest, or best (by score)."""
-        ...
+class ApiKeys(Protocol):
+    """API keys (only their hashes are kept)."""
 
     async def add_api_key(self, user_id: UUID, fields: dict[str, Any]) -> Any: ...
     async def api_keys_of(self, user_id: UUID) -> Sequence[Any]: ...
@@ -143,32 +185,39 @@ class GatewayStore(Protocol):
         ...
 
     async def touch_api_key(self, key_id: UUID) -> None: ...
-    async def enrollment(self, course_id: UUID, user_id: UUID) -> Any | None:
-        """The member's `role` and, for a parent, the `children` they follow (a list)."""
+
+
+class IdempotencyKeys(Protocol):
+    """Idempotency keys and the answers kept for them."""
+
+    async def take_idempotency_key(
+        self, client: str, key: str, fingerprint: str, ttl_seconds: float, lock_seconds: float
+    ) -> bool:
+        """True: the key is this request's now (new, expired, or abandoned unanswered)."""
         ...
 
-    async def add_course_event(self, fields: dict[str, Any]) -> Any: ...
-    async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Any: ...
-    async def add_test_cases(self, assignment_id: UUID, tests: Sequence[dict[str, Any]]) -> Sequence[Any]: ...
-    async def get_assignment(self, assignment_id: UUID) -> Any | None: ...
-    async def list_test_cases(self, assignment_id: UUID) -> Sequence[Any]: ...
-    async def get_submission(self, submission_id: UUID) -> Any | None:
-        """The submission with its assignment's `course_id`."""
+    async def idempotency_key(self, client: str, key: str) -> Any | None:
+        """fingerprint, status (None while unanswered), headers, body."""
         ...
 
-    async def advance_submission(
-        self, submission_id: UUID, allowed_from: Sequence[str], **values: Any
-    ) -> int: ...
-    async def grade_submission(
-        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: Any
-    ) -> int:
-        """`advance_submission` to a grade: `raw_score` kept, and `score` is it less the
-        submission's own late penalty (deadlines.penalised), in the same write."""
-        ...
+    async def answer_idempotency_key(
+        self, client: str, key: str, status: int, headers: dict[str, str], body: bytes
+    ) -> None: ...
+    async def release_idempotency_key(self, client: str, key: str) -> None: ...
 
-    async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Any]: ...
-    async def get_runs(self, run_ids: list[UUID]) -> dict[UUID, Any]: ...
-    async def complete_run(self, run_id: UUID, verdict: str, result: dict[str, Any]) -> int: ...
+
+@dataclass(frozen=True)
+class GatewayRepos:
+    """The gateway's repositories, one an aggregate, all on one unit of work's transaction."""
+
+    users: Users
+    courses: Courses
+    assignments: Assignments
+    submissions: Submissions
+    runs: Runs
+    files: JobeFiles
+    keys: ApiKeys
+    idempotency: IdempotencyKeys
 
 
 class InboxApi(Protocol):
@@ -209,8 +258,8 @@ class RateLimiter(Protocol):
         ...
 
 
-Uow = UnitOfWork[GatewayStore]
-Units = UnitsOfWork[GatewayStore]
+Uow = UnitOfWork[GatewayRepos]
+Units = UnitsOfWork[GatewayRepos]
 SubmitUnits = UnitsOfWork[SubmitStore]
 
 

@@ -40,10 +40,10 @@ async def request_runs(
     if ctx.backlog is not None and ctx.backlog.full(GRADER_RUNS.queue):
         raise Overloaded("the queue of runs is full; retry shortly")
     async with ctx.units() as uow:
-        if await uow.repos.get_user(user_id) is None:
+        if await uow.repos.users.get_user(user_id) is None:
             raise NotFound("user not found")
         # Files, arguments and options travel in the event only: the row keeps what is read back.
-        rows = await uow.repos.add_runs(user_id, [cmd.model_dump(exclude=EVENT_ONLY) for cmd in cmds])
+        rows = await uow.repos.runs.add_runs(user_id, [cmd.model_dump(exclude=EVENT_ONLY) for cmd in cmds])
         for row, cmd in zip(rows, cmds, strict=True):
             event = RunRequested(
                 run_id=row.id, user_id=user_id, requested_at=row.created_at, **cmd.model_dump()
@@ -51,7 +51,7 @@ async def request_runs(
             uow.add_event(event, str(row.id))
         wanted = [(row.id, *c) for row, c in zip(rows, callbacks or [], strict=False) if c is not None]
         if wanted:
-            await uow.repos.add_callbacks(wanted)
+            await uow.repos.runs.add_callbacks(wanted)
         await uow.commit()
     return [s.RunAccepted(id=row.id, status=row.status) for row in rows]
 
@@ -74,7 +74,7 @@ async def await_done(ctx: Context, user_id: UUID, run_id: UUID, wait_seconds: fl
 async def view_runs(ctx: Context, user_id: UUID, run_ids: list[UUID]) -> list[s.RunOut]:
     """Only the one who asked sees a run (its source and input are theirs); one query for all."""
     async with ctx.units() as uow:
-        found = await uow.repos.get_runs(run_ids)
+        found = await uow.repos.runs.get_runs(run_ids)
     views = []
     for run_id in run_ids:
         row = found.get(run_id)
@@ -97,16 +97,16 @@ def view_of(row: Any) -> s.RunOut:
 
 
 async def run_completed(uow: Uow, event: RunCompleted, _: Envelope) -> None:
-    await uow.repos.complete_run(
+    await uow.repos.runs.complete_run(
         event.run_id, event.verdict, event.model_dump(mode="json", include=RESULT_FIELDS)
     )
-    await uow.repos.callback_due(event.run_id)  # its Judge0 callback, if it asked for one, may go
+    await uow.repos.runs.callback_due(event.run_id)  # its Judge0 callback, if it asked for one, may go
 
 
 async def my_runs(ctx: Context, user_id: UUID, page: int, per_page: int) -> tuple[int, list[s.RunOut]]:
     """(how many, a numbered page of the caller's runs, newest first)."""
     async with ctx.units() as uow:
-        total, rows = await uow.repos.user_runs(user_id, (page - 1) * per_page, per_page)
+        total, rows = await uow.repos.runs.user_runs(user_id, (page - 1) * per_page, per_page)
     return total, [view_of(row) for row in rows]
 
 
@@ -114,16 +114,16 @@ async def delete_run(ctx: Context, user_id: UUID, run_id: UUID) -> s.RunOut:
     """A finished run of the caller's, deleted (its result is answered one last time); one still
     queued is a conflict, as Judge0 has it."""
     async with ctx.units() as uow:
-        row = (await uow.repos.get_runs([run_id])).get(run_id)
+        row = (await uow.repos.runs.get_runs([run_id])).get(run_id)
         if row is None or row.user_id != user_id:
             raise NotFound("run not found", field="token")
         if row.status != "done":
             raise Conflict("the submission is not finished yet; it can be deleted once it is", field="token")
-        await uow.repos.delete_run(run_id)
+        await uow.repos.runs.delete_run(run_id)
         await uow.commit()
     return view_of(row)
 
 
 async def statistics(ctx: Context) -> dict[str, Any]:
     async with ctx.units() as uow:
-        return await uow.repos.run_statistics()
+        return await uow.repos.runs.run_statistics()

@@ -120,8 +120,8 @@ async def view(ctx: Context, viewer_id: UUID, submission_id: UUID) -> s.Submissi
 async def _visible(ctx: Context, viewer_id: UUID, submission_id: UUID) -> tuple[Any, str | None]:
     """The submission and the viewer's role in its course, if the viewer may see it."""
     async with ctx.units() as uow:
-        row = await uow.repos.get_submission(submission_id)
-        membership = await uow.repos.enrollment(row.course_id, viewer_id) if row else None
+        row = await uow.repos.submissions.get_submission(submission_id)
+        membership = await uow.repos.courses.enrollment(row.course_id, viewer_id) if row else None
     role = membership.role if membership else None
     children = membership.children if membership else ()
     if row is None or not may_view_submission(viewer_id, row.student_id, role, children):
@@ -161,7 +161,7 @@ async def follow(ctx: Context, viewer_id: UUID, submission_id: UUID) -> AsyncGen
             moved = await moves.get()
             if moved is None:  # the feed could not say: read it
                 async with ctx.units() as uow:
-                    moved = await uow.repos.get_submission(submission_id)
+                    moved = await uow.repos.submissions.get_submission(submission_id)
             now = _view_of(moved, role)
             if (now.status, now.updated_at) != (seen.status, seen.updated_at):
                 seen = now
@@ -169,13 +169,15 @@ async def follow(ctx: Context, viewer_id: UUID, submission_id: UUID) -> AsyncGen
 
 
 async def grading_started(uow: Uow, event: GradingStarted, _: Envelope) -> None:
-    await uow.repos.advance_submission(event.submission_id, earlier_than("running"), status="running")
+    await uow.repos.submissions.advance_submission(
+        event.submission_id, earlier_than("running"), status="running"
+    )
 
 
 async def submission_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> None:
     """The result into the read model; a late submission's score less its penalty (the grader's
     own score kept as `raw_score`)."""
-    await uow.repos.grade_submission(
+    await uow.repos.submissions.grade_submission(
         event.submission_id,
         earlier_than("graded"),
         raw_score=event.score,

@@ -1,5 +1,5 @@
 """The gateway's repository on one unit of work's session: each method one round trip; bulk writes
-are single multi-row statements. Implements usecases.ports.GatewayStore."""
+are single multi-row statements. Implements the repositories of usecases.ports, one class an aggregate."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -101,9 +101,19 @@ def _page(stmt: Select[Any], table: FromClause, limit: int, before: Before) -> S
     return stmt.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
 
 
-class SqlGatewayStore:
+class _Repository:
+    """A repository on one unit of work's session."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def _all(self, stmt: Select[Any]) -> Sequence[Row[Any]]:
+        rows: Sequence[Row[Any]] = (await self._session.execute(stmt)).all()
+        return rows
+
+
+class SqlUsers(_Repository):
+    """Users and the identities (issuer, subject) bound to them."""
 
     async def upsert_user(self, email: str, name: str) -> Row[Any]:
         stmt = (
@@ -126,25 +136,6 @@ class SqlGatewayStore:
     async def users_by_email(self, emails: Sequence[str]) -> dict[str, UUID]:
         rows = await self._session.execute(_USERS_BY_EMAIL, {"emails": list(emails)})
         return {row.email: row.id for row in rows}
-
-    async def taught_by(self, teacher_id: UUID, user_ids: Sequence[UUID]) -> set[UUID]:
-        """Those of `user_ids` who are members of a course `teacher_id` teaches."""
-        rows = await self._session.execute(_TAUGHT_BY, {"teacher": teacher_id, "users": list(user_ids)})
-        return set(rows.scalars())
-
-    async def students_by_email(self, course_id: UUID, emails: Sequence[str]) -> dict[str, UUID]:
-        rows = await self._session.execute(_STUDENTS_BY_EMAIL, {"course": course_id, "emails": list(emails)})
-        return {row.email: row.id for row in rows}
-
-    async def upsert_enrollments(self, course_id: UUID, members: Sequence[tuple[UUID, str]]) -> None:
-        users_, roles = (list(c) for c in zip(*members, strict=True))
-        params = {"course": course_id, "users": users_, "roles": roles}
-        await self._session.execute(_UPSERT_ENROLLMENTS, params)
-
-    async def add_parent_links(self, course_id: UUID, links: Sequence[tuple[UUID, UUID]]) -> None:
-        parents, students = (list(c) for c in zip(*links, strict=True))
-        params = {"course": course_id, "parents": parents, "students": students}
-        await self._session.execute(_ADD_PARENT_LINKS, params)
 
     async def get_user(self, user_id: UUID) -> Row[Any] | None:
         return (await self._session.execute(select(users).where(users.c.id == user_id))).first()
@@ -174,6 +165,201 @@ class SqlGatewayStore:
         bound = await self.identity(issuer, subject)
         assert bound is not None
         return bound
+
+    async def users_page(self, email: str | None, limit: int, before: Before) -> Sequence[Row[Any]]:
+        stmt = select(users)
+        if email is not None:
+            stmt = stmt.where(users.c.email == email.lower())
+        return await self._all(_page(stmt, users, limit, before))
+
+
+class SqlCourses(_Repository):
+    """Courses, their members (enrollments and the students a parent follows) and their events."""
+
+    async def taught_by(self, teacher_id: UUID, user_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of `user_ids` who are members of a course `teacher_id` teaches."""
+        rows = await self._session.execute(_TAUGHT_BY, {"teacher": teacher_id, "users": list(user_ids)})
+        return set(rows.scalars())
+
+    async def students_by_email(self, course_id: UUID, emails: Sequence[str]) -> dict[str, UUID]:
+        rows = await self._session.execute(_STUDENTS_BY_EMAIL, {"course": course_id, "emails": list(emails)})
+        return {row.email: row.id for row in rows}
+
+    async def upsert_enrollments(self, course_id: UUID, members: Sequence[tuple[UUID, str]]) -> None:
+        users_, roles = (list(c) for c in zip(*members, strict=True))
+        params = {"course": course_id, "users": users_, "roles": roles}
+        await self._session.execute(_UPSERT_ENROLLMENTS, params)
+
+    async def add_parent_links(self, course_id: UUID, links: Sequence[tuple[UUID, UUID]]) -> None:
+        parents, students = (list(c) for c in zip(*links, strict=True))
+        params = {"course": course_id, "parents": parents, "students": students}
+        await self._session.execute(_ADD_PARENT_LINKS, params)
+
+    async def members_page(
+        self, course_id: UUID, role: str | None, limit: int, before: Before
+    ) -> Sequence[Row[Any]]:
+        """A course's members with their role, and for a parent the students they follow."""
+        e, links = enrollments.c, parent_links.c
+        children = (
+            select(func.array_agg(links.student_id))
+            .where(links.course_id == e.course_id, links.parent_id == e.user_id)
+            .scalar_subquery()
+        )
+        members = (
+            select(
+                e.user_id.label("id"),
+                e.user_id,
+                e.role,
+                e.created_at,
+                users.c.email,
+                users.c.name,
+                children.label("children"),
+            )
+            .join(users, users.c.id == e.user_id)
+            .where(e.course_id == course_id)
+        )
+        if role is not None:
+            members = members.where(e.role == role)
+        chosen = members.subquery()
+        return await self._all(_page(select(chosen), chosen, limit, before))
+
+    async def add_course(self, teacher_id: UUID, fields: dict[str, Any]) -> Row[Any]:
+        stmt = insert(courses).values(id=new_id(), created_by=teacher_id, **fields).returning(courses)
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+    async def update_course(self, course_id: UUID, fields: dict[str, Any]) -> Row[Any]:
+        stmt = update(courses).where(courses.c.id == course_id).values(**fields).returning(courses)
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+    async def get_course(self, course_id: UUID) -> Row[Any] | None:
+        return (await self._session.execute(select(courses).where(courses.c.id == course_id))).first()
+
+    async def courses_page(self, user_id: UUID, limit: int, before: Before) -> Sequence[Row[Any]]:
+        stmt = select(courses, enrollments.c.role).join(enrollments).where(enrollments.c.user_id == user_id)
+        return await self._all(_page(stmt, courses, limit, before))
+
+    async def course_events_page(
+        self, course_id: UUID, limit: int, before: Before, audiences: Sequence[str]
+    ) -> Sequence[Row[Any]]:
+        stmt = select(course_events).where(
+            course_events.c.course_id == course_id, course_events.c.audience.in_(list(audiences))
+        )
+        return await self._all(_page(stmt, course_events, limit, before))
+
+    async def enrollment(self, course_id: UUID, user_id: UUID) -> Row[Any] | None:
+        return (await self._session.execute(_ENROLLMENT, {"course": course_id, "user": user_id})).first()
+
+    async def add_course_event(self, fields: dict[str, Any]) -> Row[Any]:
+        """`fields`: course_id, author_id, title, body, category, priority, audience."""
+        stmt = insert(course_events).values(id=new_id(), **fields).returning(course_events)
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+
+class SqlAssignments(_Repository):
+    """Assignments and their test cases."""
+
+    async def assignments_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Row[Any]]:
+        stmt = select(assignments).where(assignments.c.course_id == course_id)
+        return await self._all(_page(stmt, assignments, limit, before))
+
+    async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Row[Any]:
+        """`fields`: title, time and memory limits, max processes, max output."""
+        stmt = insert(assignments).values(id=new_id(), course_id=course_id, **fields).returning(assignments)
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+    async def add_test_cases(
+        self, assignment_id: UUID, tests: Sequence[dict[str, Any]]
+    ) -> Sequence[Row[Any]]:
+        rows = [
+            {"id": new_id(), "assignment_id": assignment_id, "position": i, **t}
+            for i, t in enumerate(tests, start=1)
+        ]
+        # One multi-row statement, not a round trip per test.
+        result = await self._session.execute(insert(test_cases).values(rows).returning(test_cases))
+        return sorted(result.all(), key=lambda r: r.position)
+
+    async def get_assignment(self, assignment_id: UUID) -> Row[Any] | None:
+        stmt = select(assignments).where(assignments.c.id == assignment_id)
+        return (await self._session.execute(stmt)).first()
+
+    async def list_test_cases(self, assignment_id: UUID) -> Sequence[Row[Any]]:
+        stmt = (
+            select(test_cases)
+            .where(test_cases.c.assignment_id == assignment_id)
+            .order_by(test_cases.c.position)
+        )
+        return (await self._session.execute(stmt)).all()
+
+
+class SqlSubmissions(_Repository):
+    """Submissions and their read model (status, verdict, score)."""
+
+    async def submissions_page(
+        self,
+        limit: int,
+        before: Before,
+        *,
+        assignment_id: UUID | None = None,
+        student_id: UUID | None = None,
+        per_student: str | None = None,
+    ) -> Sequence[Row[Any]]:
+        c = submissions.c
+        stmt = select(submissions)
+        if assignment_id is not None:
+            stmt = stmt.where(c.assignment_id == assignment_id)
+        if student_id is not None:
+            stmt = stmt.where(c.student_id == student_id)
+        if per_student is not None:  # one a student: the newest, or the best scored (then newest)
+            ranking = (
+                [c.created_at.desc()]
+                if per_student == "latest"
+                else [c.score.desc().nulls_last(), c.created_at.desc()]
+            )
+            chosen = stmt.ext(distinct_on(c.student_id)).order_by(c.student_id, *ranking).subquery()
+            return await self._all(_page(select(chosen), chosen, limit, before))
+        return await self._all(_page(stmt, submissions, limit, before))
+
+    async def get_submission(self, submission_id: UUID) -> Row[Any] | None:
+        stmt = (
+            select(submissions, assignments.c.course_id)
+            .join(assignments)
+            .where(submissions.c.id == submission_id)
+        )
+        return (await self._session.execute(stmt)).first()
+
+    async def advance_submission(
+        self, submission_id: UUID, allowed_from: Sequence[str], **values: Any
+    ) -> int:
+        """Move a submission forward; statuses not in `allowed_from` are left alone (late events).
+        A move is announced to the live streams following the submission (NOTIFY: at commit)."""
+        # One round trip: the update, and the notice of what it moved.
+        moved = (
+            update(submissions)
+            .where(submissions.c.id == submission_id, submissions.c.status.in_(allowed_from))
+            .values(updated_at=func.now(), **values)
+            .returning(submissions.c.id)
+            .cte("moved")
+        )
+        notices = func.count(func.pg_notify(SUBMISSIONS_CHANNEL, cast(moved.c.id, Text)))
+        return int(await self._session.scalar(select(notices).select_from(moved)) or 0)
+
+    async def grade_submission(
+        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: Any
+    ) -> int:
+        # The domain's rule applied by the database to the row's own percent (SQLAlchemy's operators
+        # write the same arithmetic in SQL): no read before the write.
+        score = deadlines.penalised(raw_score, submissions.c.penalty_percent)  # type: ignore[arg-type]
+        return await self.advance_submission(
+            submission_id, allowed_from, raw_score=raw_score, score=score, **values
+        )
+
+
+class SqlRuns(_Repository):
+    """Ad-hoc runs (the Judge0 and Jobe surfaces) and their result callbacks."""
 
     async def user_runs(self, user_id: UUID, offset: int, limit: int) -> tuple[int, Sequence[Row[Any]]]:
         """(how many runs the user has, a page of them newest first): Judge0's numbered pages."""
@@ -251,6 +437,30 @@ class SqlGatewayStore:
             values["next_attempt_at"] = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, retry_in_seconds)
         await self._session.execute(update(callbacks).where(callbacks.c.run_id == run_id).values(**values))
 
+    async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Row[Any]]:
+        """Insert the runs in one round trip; rows come back in the order given."""
+        stmt = insert(runs).returning(runs, sort_by_parameter_order=True)
+        params = [{"id": new_id(), "user_id": user_id, "status": "queued", **fields} for fields in many]
+        return list((await self._session.execute(stmt, params)).all())
+
+    async def get_runs(self, run_ids: list[UUID]) -> dict[UUID, Row[Any]]:
+        """The runs of `run_ids` that exist, by id: one query however many."""
+        rows = (await self._session.execute(select(runs).where(runs.c.id.in_(run_ids)))).all()
+        return {row.id: row for row in rows}
+
+    async def complete_run(self, run_id: UUID, verdict: str, result: dict[str, Any]) -> int:
+        """Record the result once; a run already done is left alone (a duplicate event)."""
+        stmt = (
+            update(runs)
+            .where(runs.c.id == run_id, runs.c.status != "done")
+            .values(status="done", verdict=verdict, result=storable_json(result), updated_at=func.now())
+        )
+        return int((await self._session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+class SqlJobeFiles(_Repository):
+    """Jobe's files, kept per owner for a while."""
+
     async def put_file(self, owner_id: UUID, file_id: str, content: bytes, ttl_seconds: float) -> None:
         expires = func.now() + func.make_interval(0, 0, 0, 0, 0, 0, ttl_seconds)
         stmt = pg_insert(jobe_files).values(
@@ -287,52 +497,41 @@ class SqlGatewayStore:
         )
         return {row.id: bytes(row.content) for row in await self._session.execute(stmt)}
 
-    async def users_page(self, email: str | None, limit: int, before: Before) -> Sequence[Row[Any]]:
-        stmt = select(users)
-        if email is not None:
-            stmt = stmt.where(users.c.email == email.lower())
-        return await self._all(_page(stmt, users, limit, before))
 
-    async def members_page(
-        self, course_id: UUID, role: str | None, limit: int, before: Before
-    ) -> Sequence[Row[Any]]:
-        """A course's members with their role, and for a parent the students they follow."""
-        e, links = enrollments.c, parent_links.c
-        children = (
-            select(func.array_agg(links.student_id))
-            .where(links.course_id == e.course_id, links.parent_id == e.user_id)
-            .scalar_subquery()
-        )
-        members = (
-            select(
-                e.user_id.label("id"),
-                e.user_id,
-                e.role,
-                e.created_at,
-                users.c.email,
-                users.c.name,
-                children.label("children"),
-            )
-            .join(users, users.c.id == e.user_id)
-            .where(e.course_id == course_id)
-        )
-        if role is not None:
-            members = members.where(e.role == role)
-        chosen = members.subquery()
-        return await self._all(_page(select(chosen), chosen, limit, before))
+class SqlApiKeys(_Repository):
+    """API keys (only their hashes are kept)."""
 
-    async def add_course(self, teacher_id: UUID, fields: dict[str, Any]) -> Row[Any]:
-        stmt = insert(courses).values(id=new_id(), created_by=teacher_id, **fields).returning(courses)
+    async def add_api_key(self, user_id: UUID, fields: dict[str, Any]) -> Row[Any]:
+        """`fields`: name, prefix, secret_sha256, scopes."""
+        stmt = insert(api_keys).values(id=new_id(), user_id=user_id, **fields).returning(api_keys)
         row: Row[Any] = (await self._session.execute(stmt)).one()
         return row
 
-    async def update_course(self, course_id: UUID, fields: dict[str, Any]) -> Row[Any]:
-        stmt = update(courses).where(courses.c.id == course_id).values(**fields).returning(courses)
-        row: Row[Any] = (await self._session.execute(stmt)).one()
-        return row
+    async def api_keys_of(self, user_id: UUID) -> Sequence[Row[Any]]:
+        k = api_keys.c
+        return await self._all(select(api_keys).where(k.user_id == user_id).order_by(k.created_at.desc()))
 
-    async def get_course(self, course_id: UUID) -> Row[Any] | None:
-        return (await self._session.execute(select(courses).where(courses.c.id == course_id))).first()
+    async def api_key_by_prefix(self, prefix: str) -> Row[Any] | None:
+        return (await self._session.execute(select(api_keys).where(api_keys.c.prefix == prefix))).first()
+
+    async def revoke_api_key(self, user_id: UUID, key_id: UUID) -> str | None:
+        k = api_keys.c
+        prefix: str | None = await self._session.scalar(
+            update(api_keys)
+            .where(k.id == key_id, k.user_id == user_id)
+            .values(revoked_at=func.coalesce(k.revoked_at, func.now()))
+            .returning(k.prefix)
+        )
+        return prefix
+
+    async def touch_api_key(self, key_id: UUID) -> None:
+        await self._session.execute(
+            update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=func.now())
+        )
+
+
+class SqlIdempotencyKeys(_Repository):
+    """Idempotency keys and the answers kept for them."""
 
     async def take_idempotency_key(
         self, client: str, key: str, fingerprint: str, ttl_seconds: float, lock_seconds: float
@@ -364,168 +563,3 @@ class SqlGatewayStore:
     async def release_idempotency_key(self, client: str, key: str) -> None:
         k = idempotency_keys.c
         await self._session.execute(idempotency_keys.delete().where(k.client == client, k.key == key))
-
-    async def _all(self, stmt: Select[Any]) -> Sequence[Row[Any]]:
-        rows: Sequence[Row[Any]] = (await self._session.execute(stmt)).all()
-        return rows
-
-    async def courses_page(self, user_id: UUID, limit: int, before: Before) -> Sequence[Row[Any]]:
-        stmt = select(courses, enrollments.c.role).join(enrollments).where(enrollments.c.user_id == user_id)
-        return await self._all(_page(stmt, courses, limit, before))
-
-    async def assignments_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Row[Any]]:
-        stmt = select(assignments).where(assignments.c.course_id == course_id)
-        return await self._all(_page(stmt, assignments, limit, before))
-
-    async def course_events_page(
-        self, course_id: UUID, limit: int, before: Before, audiences: Sequence[str]
-    ) -> Sequence[Row[Any]]:
-        stmt = select(course_events).where(
-            course_events.c.course_id == course_id, course_events.c.audience.in_(list(audiences))
-        )
-        return await self._all(_page(stmt, course_events, limit, before))
-
-    async def submissions_page(
-        self,
-        limit: int,
-        before: Before,
-        *,
-        assignment_id: UUID | None = None,
-        student_id: UUID | None = None,
-        per_student: str | None = None,
-    ) -> Sequence[Row[Any]]:
-        c = submissions.c
-        stmt = select(submissions)
-        if assignment_id is not None:
-            stmt = stmt.where(c.assignment_id == assignment_id)
-        if student_id is not None:
-            stmt = stmt.where(c.student_id == student_id)
-        if per_student is not None:  # one a student: the newest, or the best scored (then newest)
-            ranking = (
-                [c.created_at.desc()]
-                if per_student == "latest"
-                else [c.score.desc().nulls_last(), c.created_at.desc()]
-            )
-            chosen = stmt.ext(distinct_on(c.student_id)).order_by(c.student_id, *ranking).subquery()
-            return await self._all(_page(select(chosen), chosen, limit, before))
-        return await self._all(_page(stmt, submissions, limit, before))
-
-    async def add_api_key(self, user_id: UUID, fields: dict[str, Any]) -> Row[Any]:
-        """`fields`: name, prefix, secret_sha256, scopes."""
-        stmt = insert(api_keys).values(id=new_id(), user_id=user_id, **fields).returning(api_keys)
-        row: Row[Any] = (await self._session.execute(stmt)).one()
-        return row
-
-    async def api_keys_of(self, user_id: UUID) -> Sequence[Row[Any]]:
-        k = api_keys.c
-        return await self._all(select(api_keys).where(k.user_id == user_id).order_by(k.created_at.desc()))
-
-    async def api_key_by_prefix(self, prefix: str) -> Row[Any] | None:
-        return (await self._session.execute(select(api_keys).where(api_keys.c.prefix == prefix))).first()
-
-    async def revoke_api_key(self, user_id: UUID, key_id: UUID) -> str | None:
-        k = api_keys.c
-        prefix: str | None = await self._session.scalar(
-            update(api_keys)
-            .where(k.id == key_id, k.user_id == user_id)
-            .values(revoked_at=func.coalesce(k.revoked_at, func.now()))
-            .returning(k.prefix)
-        )
-        return prefix
-
-    async def touch_api_key(self, key_id: UUID) -> None:
-        await self._session.execute(
-            update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=func.now())
-        )
-
-    async def enrollment(self, course_id: UUID, user_id: UUID) -> Row[Any] | None:
-        return (await self._session.execute(_ENROLLMENT, {"course": course_id, "user": user_id})).first()
-
-    async def add_course_event(self, fields: dict[str, Any]) -> Row[Any]:
-        """`fields`: course_id, author_id, title, body, category, priority, audience."""
-        stmt = insert(course_events).values(id=new_id(), **fields).returning(course_events)
-        row: Row[Any] = (await self._session.execute(stmt)).one()
-        return row
-
-    async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Row[Any]:
-        """`fields`: title, time and memory limits, max processes, max output."""
-        stmt = insert(assignments).values(id=new_id(), course_id=course_id, **fields).returning(assignments)
-        row: Row[Any] = (await self._session.execute(stmt)).one()
-        return row
-
-    async def add_test_cases(
-        self, assignment_id: UUID, tests: Sequence[dict[str, Any]]
-    ) -> Sequence[Row[Any]]:
-        rows = [
-            {"id": new_id(), "assignment_id": assignment_id, "position": i, **t}
-            for i, t in enumerate(tests, start=1)
-        ]
-        # One multi-row statement, not a round trip per test.
-        result = await self._session.execute(insert(test_cases).values(rows).returning(test_cases))
-        return sorted(result.all(), key=lambda r: r.position)
-
-    async def get_assignment(self, assignment_id: UUID) -> Row[Any] | None:
-        stmt = select(assignments).where(assignments.c.id == assignment_id)
-        return (await self._session.execute(stmt)).first()
-
-    async def list_test_cases(self, assignment_id: UUID) -> Sequence[Row[Any]]:
-        stmt = (
-            select(test_cases)
-            .where(test_cases.c.assignment_id == assignment_id)
-            .order_by(test_cases.c.position)
-        )
-        return (await self._session.execute(stmt)).all()
-
-    async def get_submission(self, submission_id: UUID) -> Row[Any] | None:
-        stmt = (
-            select(submissions, assignments.c.course_id)
-            .join(assignments)
-            .where(submissions.c.id == submission_id)
-        )
-        return (await self._session.execute(stmt)).first()
-
-    async def advance_submission(
-        self, submission_id: UUID, allowed_from: Sequence[str], **values: Any
-    ) -> int:
-        """Move a submission forward; statuses not in `allowed_from` are left alone (late events).
-        A move is announced to the live streams following the submission (NOTIFY: at commit)."""
-        # One round trip: the update, and the notice of what it moved.
-        moved = (
-            update(submissions)
-            .where(submissions.c.id == submission_id, submissions.c.status.in_(allowed_from))
-            .values(updated_at=func.now(), **values)
-            .returning(submissions.c.id)
-            .cte("moved")
-        )
-        notices = func.count(func.pg_notify(SUBMISSIONS_CHANNEL, cast(moved.c.id, Text)))
-        return int(await self._session.scalar(select(notices).select_from(moved)) or 0)
-
-    async def grade_submission(
-        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: Any
-    ) -> int:
-        # The domain's rule applied by the database to the row's own percent (SQLAlchemy's operators
-        # write the same arithmetic in SQL): no read before the write.
-        score = deadlines.penalised(raw_score, submissions.c.penalty_percent)  # type: ignore[arg-type]
-        return await self.advance_submission(
-            submission_id, allowed_from, raw_score=raw_score, score=score, **values
-        )
-
-    async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Row[Any]]:
-        """Insert the runs in one round trip; rows come back in the order given."""
-        stmt = insert(runs).returning(runs, sort_by_parameter_order=True)
-        params = [{"id": new_id(), "user_id": user_id, "status": "queued", **fields} for fields in many]
-        return list((await self._session.execute(stmt, params)).all())
-
-    async def get_runs(self, run_ids: list[UUID]) -> dict[UUID, Row[Any]]:
-        """The runs of `run_ids` that exist, by id: one query however many."""
-        rows = (await self._session.execute(select(runs).where(runs.c.id.in_(run_ids)))).all()
-        return {row.id: row for row in rows}
-
-    async def complete_run(self, run_id: UUID, verdict: str, result: dict[str, Any]) -> int:
-        """Record the result once; a run already done is left alone (a duplicate event)."""
-        stmt = (
-            update(runs)
-            .where(runs.c.id == run_id, runs.c.status != "done")
-            .values(status="done", verdict=verdict, result=storable_json(result), updated_at=func.now())
-        )
-        return int((await self._session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
