@@ -1,13 +1,14 @@
 """The notifier's composition root; tests may pass their own units of work."""
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from gradeflow_shared.targets import TargetGuard
+from notifier.adapters.db import repositories as sql
 from notifier.adapters.db.due import DueDeliveries
 from notifier.adapters.db.feed import PgInboxFeed
-from notifier.adapters.db.repositories import SqlNotifierStore
 from notifier.adapters.db.tables import SCHEMA, inbox, outbox
 from notifier.adapters.mail import SmtpMailer, compose_digests
 from notifier.adapters.mail import render as render_mail
@@ -19,12 +20,23 @@ from notifier.handlers.messages import PUBLISHES, register
 from notifier.settings import NotifierSettings
 from notifier.usecases.alerts import Operators
 from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher, one_each
-from notifier.usecases.ports import Sender, Units
+from notifier.usecases.ports import NotifierRepos, Sender, Units
 
 ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {  # beside the common table (http_errors)
     Invalid: (422, "invalid"),
     TooManyStreams: (503, "too_many_streams"),
 }
+
+
+def sql_repos(session: AsyncSession, digest_window_seconds: float) -> NotifierRepos:
+    """The notifier's repositories on one unit of work's session."""
+    return NotifierRepos(
+        people=sql.SqlPeople(session),
+        inbox=sql.SqlInbox(session, digest_window_seconds),
+        outgoing=sql.SqlOutgoing(session),
+        preferences=sql.SqlPreferences(session),
+        webhooks=sql.SqlWebhooks(session),
+    )
 
 
 def create_app(
@@ -38,7 +50,7 @@ def create_app(
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
     tokens = settings.tokens()
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
-    work = units or runtime.units_of_work(lambda s: SqlNotifierStore(s, settings.digest_window_seconds))
+    work = units or runtime.units_of_work(lambda session: sql_repos(session, settings.digest_window_seconds))
     operators = Operators(settings.alert_emails, settings.alert_webhooks, settings.alert_webhook_secret)
     runtime.consume(lambda subs: register(subs, work, settings.fanout_chunk_size, operators))
     smtp = SmtpMailer(

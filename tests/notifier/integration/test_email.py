@@ -15,10 +15,9 @@ from gradeflow_shared.broker import Publisher, message_for
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.runtime import Runtime
 from notifier.adapters.db.due import DueDeliveries
-from notifier.adapters.db.repositories import SqlNotifierStore
 from notifier.adapters.db.tables import SCHEMA, inbox, outbox
 from notifier.adapters.mail import render
-from notifier.app import create_app
+from notifier.app import create_app, sql_repos
 from notifier.domain.delivery import Mail, SendResult
 from notifier.settings import NotifierSettings
 from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher, one_each
@@ -163,7 +162,7 @@ async def test_an_idle_dispatcher_is_woken_by_the_commit_that_stages_an_email(
         auth_secret=infra.secret,
     )
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox)
-    units = runtime.units_of_work(lambda s: SqlNotifierStore(s, settings.digest_window_seconds))
+    units = runtime.units_of_work(lambda session: sql_repos(session, settings.digest_window_seconds))
     sender = _Recording()
     dispatcher = Dispatcher("email", units, sender, one_each(render), DeliveryPolicy(idle_seconds=60))
     due = DueDeliveries(settings.database_url, {"email": dispatcher.wake})
@@ -184,7 +183,7 @@ async def test_an_idle_dispatcher_is_woken_by_the_commit_that_stages_an_email(
             "priority": "normal",
         }
         async with units() as uow:
-            await uow.repos.add_notifications([(uuid.uuid4(), user)], message)
+            await uow.repos.inbox.add_notifications([(uuid.uuid4(), user)], message)
             await uow.commit()
         deadline = asyncio.get_running_loop().time() + 15
         while address not in sender.sent:

@@ -178,3 +178,11 @@ class FakeNotifierStore:
                 n.read_at = n.read_at or datetime.now(UTC)
                 return True
         return False
+
+
+class FakeRepos:
+    """`NotifierRepos` over one in-memory store (`store`: what tests read and seed)."""
+
+    def __init__(self, store: FakeNotifierStore | None = None) -> None:
+        self.store = store or FakeNotifierStore()
+        self.people = self.inbox = self.outgoing = self.preferences = self.webhooks = self.store

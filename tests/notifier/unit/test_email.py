@@ -20,7 +20,7 @@ from notifier.domain.delivery import Mail, SendResult
 from notifier.usecases import fanout
 from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher, one_each
 from tests.notifier.events import course_event
-from tests.notifier.unit.fakes import FakeNotifierStore
+from tests.notifier.unit.fakes import FakeNotifierStore, FakeRepos
 from tests.support.fakes import FakeUnits, record
 
 POLICY = DeliveryPolicy(batch=100, retry_delays_seconds=(1.0, 2.0))
@@ -49,16 +49,16 @@ class ScriptedMailer:
         return results
 
 
-def _people(units: FakeUnits[FakeNotifierStore], n: int) -> list[UUID]:
+def _people(units: FakeUnits[FakeRepos], n: int) -> list[UUID]:
     people = [uuid.uuid4() for _ in range(n)]
     for i, user in enumerate(people):
-        units.repos.recipients[user] = record(
+        units.repos.store.recipients[user] = record(
             user_id=user, email=f"s{i}@example.com", name=f"S{i}", digest=False
         )
     return people
 
 
-async def _chunk(units: FakeUnits[FakeNotifierStore], people: list[UUID]) -> NotificationChunk:
+async def _chunk(units: FakeUnits[FakeRepos], people: list[UUID]) -> NotificationChunk:
     event = course_event(uuid.uuid4(), "students")
     chunk = NotificationChunk(
         event_id=event.event_id, course_id=event.course_id, position=0, kind=event.type, title=event.title,
@@ -69,9 +69,9 @@ async def _chunk(units: FakeUnits[FakeNotifierStore], people: list[UUID]) -> Not
 
 
 async def test_each_recipient_gets_one_email_and_an_opted_out_one_none() -> None:
-    units = FakeUnits(FakeNotifierStore())
+    units = FakeUnits(FakeRepos(FakeNotifierStore()))
     people = _people(units, 5)
-    await units.repos.set_preference(people[0], "email", "exam", False)
+    await units.repos.store.set_preference(people[0], "email", "exam", False)
     chunk = await _chunk(units, people)
     # The same chunk under a new message id: no second notification, no second email.
     await claimed(units, NOTIFIER_CHUNKS, fanout.deliver_chunk)(chunk, Envelope.for_event(chunk))
@@ -80,7 +80,7 @@ async def test_each_recipient_gets_one_email_and_an_opted_out_one_none() -> None
     assert await dispatcher.dispatch_once() == 4
     assert await dispatcher.dispatch_once() == 0
     assert sorted(m.to for m in mailer.sent) == [f"s{i}@example.com" for i in range(1, 5)]
-    assert len(units.repos.notifications) == 5, "the opted-out student still has the inbox row"
+    assert len(units.repos.store.notifications) == 5, "the opted-out student still has the inbox row"
     mail = mailer.sent[0]
     assert (
         mail.subject == "Exam moved" and "Now on Friday." in mail.text and "<h2>Exam moved</h2>" in mail.html
@@ -88,7 +88,7 @@ async def test_each_recipient_gets_one_email_and_an_opted_out_one_none() -> None
 
 
 async def test_answers_are_recorded_retried_with_backoff_and_failed_at_the_last_attempt() -> None:
-    units = FakeUnits(FakeNotifierStore())
+    units = FakeUnits(FakeRepos(FakeNotifierStore()))
     people = _people(units, 3)
     await _chunk(units, people)
     busy = SendResult("temporary", "451 try later")
@@ -103,8 +103,8 @@ async def test_answers_are_recorded_retried_with_backoff_and_failed_at_the_last_
     states: list[dict[str, Any]] = []
     for _ in range(3):
         await dispatcher.dispatch_once()
-        states.append({d.address: (d.state, d.delay) for d in units.repos.deliveries.values()})
-        units.repos.due_again()
+        states.append({d.address: (d.state, d.delay) for d in units.repos.store.deliveries.values()})
+        units.repos.store.due_again()
     assert states[0] == {
         "s0@example.com": ("pending", 1.0),
         "s1@example.com": ("failed", POLICY.lease_seconds),
@@ -112,7 +112,7 @@ async def test_answers_are_recorded_retried_with_backoff_and_failed_at_the_last_
     }
     assert states[1]["s0@example.com"][0] == "sent" and states[1]["s2@example.com"] == ("pending", 2.0)
     assert states[2]["s2@example.com"][0] == "failed"
-    failed = {d.address: d.last_error for d in units.repos.deliveries.values() if d.state == "failed"}
+    failed = {d.address: d.last_error for d in units.repos.store.deliveries.values() if d.state == "failed"}
     assert failed == {"s1@example.com": "550 no such user", "s2@example.com": "451 try later"}
     assert [m.to for m in mailer.sent] == ["s0@example.com"]
 
@@ -144,15 +144,15 @@ class AwayOnce(FakeNotifierStore):
 
 
 async def test_answers_are_recorded_once_the_database_is_back_and_nothing_is_sent_twice() -> None:
-    units = FakeUnits(AwayOnce(outages=2))
+    units = FakeUnits(FakeRepos(AwayOnce(outages=2)))
     people = _people(units, 3)
     await _chunk(units, people)
     mailer = ScriptedMailer()
     dispatcher = Dispatcher("email", units, mailer, one_each(render), POLICY)
     assert await dispatcher.dispatch_once() == 3
-    assert units.repos.outages == 0, "recorded at the third attempt"
-    assert {d.state for d in units.repos.deliveries.values()} == {"sent"}
-    units.repos.due_again()  # a lease run out would bring back only what was not recorded
+    assert units.repos.store.outages == 0, "recorded at the third attempt"
+    assert {d.state for d in units.repos.store.deliveries.values()} == {"sent"}
+    units.repos.store.due_again()  # a lease run out would bring back only what was not recorded
     assert await dispatcher.dispatch_once() == 0
     assert sorted(m.to for m in mailer.sent) == [f"s{i}@example.com" for i in range(3)]
 
@@ -176,15 +176,15 @@ class DiesMidBatch(ScriptedMailer):
 
 
 async def test_a_sender_dying_mid_batch_sends_again_only_what_was_not_accepted() -> None:
-    units = FakeUnits(FakeNotifierStore())
+    units = FakeUnits(FakeRepos(FakeNotifierStore()))
     people = _people(units, 10)
     await _chunk(units, people)
     dying = DiesMidBatch(accepted=6)
     with pytest.raises(ConnectionResetError):
         await Dispatcher("email", units, dying, one_each(render), POLICY).dispatch_once()
-    states = sorted(d.state for d in units.repos.deliveries.values())
+    states = sorted(d.state for d in units.repos.store.deliveries.values())
     assert states == ["pending"] * 4 + ["sent"] * 6, "each accepted mail recorded as it was accepted"
-    units.repos.due_again()  # the lease runs out: another sender takes the batch's rest
+    units.repos.store.due_again()  # the lease runs out: another sender takes the batch's rest
     after = ScriptedMailer()
     assert await Dispatcher("email", units, after, one_each(render), POLICY).dispatch_once() == 4
     sent = [m.to for m in dying.sent + after.sent]

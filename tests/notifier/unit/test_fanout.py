@@ -12,17 +12,17 @@ from gradeflow_shared.topology import NOTIFIER_CHUNKS, NOTIFIER_COURSE_EVENTS
 from gradeflow_shared.unit_of_work import claimed
 from notifier.usecases import fanout, notify
 from tests.notifier.events import course_event
-from tests.notifier.unit.fakes import FakeNotifierStore
+from tests.notifier.unit.fakes import FakeNotifierStore, FakeRepos
 from tests.support.fakes import FakeUnits
 
-Units = FakeUnits[FakeNotifierStore]
+Units = FakeUnits[FakeRepos]
 
 
 def _course(units: Units, students: int, parents: int, teachers: int = 1) -> UUID:
     course = uuid.uuid4()
     for role, n in (("student", students), ("parent", parents), ("teacher", teachers)):
         for _ in range(n):
-            units.repos.memberships[(course, uuid.uuid4())] = role
+            units.repos.store.memberships[(course, uuid.uuid4())] = role
     return course
 
 
@@ -33,19 +33,21 @@ async def _fan_out(units: Units, event: CourseEventPublished, chunk_size: int) -
 
 
 async def test_an_audience_is_sliced_into_chunks_of_its_members_only() -> None:
-    units = FakeUnits(FakeNotifierStore())
+    units = FakeUnits(FakeRepos(FakeNotifierStore()))
     course = _course(units, students=25, parents=7)
     _course(units, students=5, parents=5)  # another course: none of its members
     chunks = await _fan_out(units, course_event(course, "students"), chunk_size=10)
     assert [len(c.recipients) for c in chunks] == [10, 10, 5]
     assert [c.position for c in chunks] == [0, 1, 2]
-    students = {u for (c, u), role in units.repos.memberships.items() if c == course and role == "student"}
+    students = {
+        u for (c, u), role in units.repos.store.memberships.items() if c == course and role == "student"
+    }
     assert [u for c in chunks for u in c.recipients] == sorted(students), "each once, in id order"
     assert {(c.category, c.priority, c.title) for c in chunks} == {("exam", "high", "Exam moved")}
 
 
 async def test_a_redelivered_event_stages_its_chunks_once() -> None:
-    units = FakeUnits(FakeNotifierStore())
+    units = FakeUnits(FakeRepos(FakeNotifierStore()))
     event = course_event(_course(units, students=3, parents=3), "all")
     handler = claimed(units, NOTIFIER_COURSE_EVENTS, fanout.FanOut(4))
     envelope = Envelope.for_event(event)
@@ -56,12 +58,12 @@ async def test_a_redelivered_event_stages_its_chunks_once() -> None:
 
 
 async def test_an_event_for_nobody_stages_nothing() -> None:
-    units = FakeUnits(FakeNotifierStore())
+    units = FakeUnits(FakeRepos(FakeNotifierStore()))
     assert await _fan_out(units, course_event(_course(units, students=4, parents=0), "parents"), 10) == []
 
 
 async def test_each_recipient_gets_one_notification_however_often_a_chunk_arrives() -> None:
-    units = FakeUnits(FakeNotifierStore())
+    units = FakeUnits(FakeRepos(FakeNotifierStore()))
     chunks = await _fan_out(units, course_event(_course(units, students=12, parents=0), "students"), 5)
     deliver = claimed(units, NOTIFIER_CHUNKS, fanout.deliver_chunk)
     for chunk in chunks:
@@ -70,14 +72,14 @@ async def test_each_recipient_gets_one_notification_however_often_a_chunk_arrive
     # inbox claim does not know them, the notification ids do.
     for chunk in chunks:
         await deliver(chunk, Envelope.for_event(chunk))
-    per_user = Counter(n.user_id for n in units.repos.notifications)
+    per_user = Counter(n.user_id for n in units.repos.store.notifications)
     assert len(per_user) == 12 and set(per_user.values()) == {1}
-    note = units.repos.notifications[0]
+    note = units.repos.store.notifications[0]
     assert (note.kind, note.category, note.priority) == ("course_event.published", "exam", "high")
 
 
 async def test_a_parent_link_is_kept_and_dropped_with_the_enrollment() -> None:
-    units = FakeUnits(FakeNotifierStore())
+    units = FakeUnits(FakeRepos(FakeNotifierStore()))
     course, parent, child = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     for active in (True, False):
         event = EnrollmentChanged(
@@ -87,11 +89,11 @@ async def test_a_parent_link_is_kept_and_dropped_with_the_enrollment() -> None:
         async with units() as uow:
             await notify.record_enrollment(uow, event, Envelope.for_event(event))
             await uow.commit()
-        assert ((course, parent, child) in units.repos.links) is active
+        assert ((course, parent, child) in units.repos.store.links) is active
 
 
 async def test_a_member_whose_enrollment_arrives_after_the_fan_out_still_gets_the_event_once() -> None:
-    units = FakeUnits(FakeNotifierStore())
+    units = FakeUnits(FakeRepos(FakeNotifierStore()))
     course = _course(units, students=3, parents=0)
     event = course_event(course, "students")
     for chunk in await _fan_out(units, event, chunk_size=10):
@@ -114,10 +116,10 @@ async def test_a_member_whose_enrollment_arrives_after_the_fan_out_still_gets_th
             async with units() as uow:
                 await notify.record_enrollment(uow, enrolled, before)
                 await uow.commit()
-    mine = [n for n in units.repos.notifications if n.user_id == late]
+    mine = [n for n in units.repos.store.notifications if n.user_id == late]
     assert [n.data["event_id"] for n in mine] == [str(event.event_id)], "once, the fan-out's id"
-    assert not [n for n in units.repos.notifications if n.user_id == teacher], "not in the audience"
-    assert units.repos.locked.count(course) >= 3, "fan-out and arrivals take the course's lock"
+    assert not [n for n in units.repos.store.notifications if n.user_id == teacher], "not in the audience"
+    assert units.repos.store.locked.count(course) >= 3, "fan-out and arrivals take the course's lock"
     # Enrolled well after the event: nothing from before they joined.
     later = Envelope.for_event(event).model_copy(
         update={"occurred_at": event.published_at + timedelta(minutes=1)}
@@ -129,4 +131,4 @@ async def test_a_member_whose_enrollment_arrives_after_the_fan_out_still_gets_th
         )
         await notify.record_enrollment(uow, joined, later)
         await uow.commit()
-    assert not [n for n in units.repos.notifications if n.user_id == newcomer]
+    assert not [n for n in units.repos.store.notifications if n.user_id == newcomer]

@@ -19,12 +19,12 @@ from gradeflow_shared.unit_of_work import claimed
 from notifier.adapters.mail import compose_digests
 from notifier.domain.errors import Invalid, NotFound
 from notifier.usecases import inbox, notify
-from tests.notifier.unit.fakes import FakeNotifierStore
+from tests.notifier.unit.fakes import FakeNotifierStore, FakeRepos
 from tests.support.fakes import FakeUnits, record
 
 
-def _units() -> FakeUnits[FakeNotifierStore]:
-    return FakeUnits(FakeNotifierStore())
+def _units() -> FakeUnits[FakeRepos]:
+    return FakeUnits(FakeRepos(FakeNotifierStore()))
 
 
 def _enrollment(active: bool, course: UUID, user: UUID) -> EnrollmentChanged:
@@ -56,17 +56,17 @@ async def test_an_enrollment_keeps_the_recipient_and_a_withdrawal_removes_the_me
                 uow, _enrollment(active, course, user), Envelope.for_event(_graded(user))
             )
             await uow.commit()
-        assert ((course, user) in units.repos.memberships) is active
-    assert units.repos.recipients[user].email == "a@example.com"
+        assert ((course, user) in units.repos.store.memberships) is active
+    assert units.repos.store.recipients[user].email == "a@example.com"
 
 
-async def _run(units: FakeUnits[FakeNotifierStore], handler: Any, event: Any) -> None:
+async def _run(units: FakeUnits[FakeRepos], handler: Any, event: Any) -> None:
     async with units() as uow:
         await handler(uow, event, Envelope.for_event(event))
         await uow.commit()
 
 
-async def _family(units: FakeUnits[FakeNotifierStore], grades_to_parents: bool) -> tuple[UUID, ...]:
+async def _family(units: FakeUnits[FakeRepos], grades_to_parents: bool) -> tuple[UUID, ...]:
     """A course with a student, her two parents, and a parent of another child."""
     course, student, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     mum, dad, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -79,7 +79,7 @@ async def _family(units: FakeUnits[FakeNotifierStore], grades_to_parents: bool) 
         member(dad, "Dad", "parent", student), member(stranger, "Pa", "parent", other),
     ]  # fmt: skip
     async with units() as uow:
-        await uow.repos.upsert_members(course, members)
+        await uow.repos.store.upsert_members(course, members)
         await uow.commit()
     changed = CourseChanged(course_id=course, title="C", grades_to_parents=grades_to_parents)
     await _run(units, notify.record_course, changed)
@@ -96,7 +96,7 @@ async def test_a_grade_reaches_its_student_once_however_often_it_is_delivered() 
     [note] = (await inbox.page(units, student, 10, None, False)).items
     assert note.kind == "submission.graded" and "Accepted" in note.title and "3/3" in note.body
     assert note.data["submission_id"] == str(event.submission_id) and note.category == "grade"
-    assert [d.address for d in units.repos.deliveries.values()] == ["Ada@example.com"], "and one email"
+    assert [d.address for d in units.repos.store.deliveries.values()] == ["Ada@example.com"], "and one email"
     for parent in (mum, dad, stranger):
         assert (await inbox.page(units, parent, 10, None, False)).items == [], "the course keeps parents out"
 
@@ -111,7 +111,7 @@ async def test_a_course_that_says_so_sends_grades_to_the_students_parents_only()
         [note] = (await inbox.page(units, parent, 10, None, False)).items
         assert note.title.startswith("Ada's submission was graded")
     assert (await inbox.page(units, stranger, 10, None, False)).items == []
-    assert len(units.repos.deliveries) == 3, "an email each to the student and the two parents"
+    assert len(units.repos.store.deliveries) == 3, "an email each to the student and the two parents"
 
 
 async def test_the_inbox_pages_by_cursor_with_the_unread_count_and_marks_all_read() -> None:
@@ -123,7 +123,9 @@ async def test_the_inbox_pages_by_cursor_with_the_unread_count_and_marks_all_rea
     second = await inbox.page(units, student, 2, first.next_cursor, False)
     last = await inbox.page(units, student, 2, second.next_cursor, False)
     pages = [n.id for n in [*first.items, *second.items, *last.items]]
-    newest_first = [n.id for n in sorted(units.repos.notifications, key=lambda n: n.created_at, reverse=True)]
+    newest_first = [
+        n.id for n in sorted(units.repos.store.notifications, key=lambda n: n.created_at, reverse=True)
+    ]
     assert pages == newest_first and last.next_cursor is None and first.unread == 5
     await inbox.mark_read(units, student, pages[0])
     assert [n.id for n in (await inbox.page(units, student, 10, None, True)).items] == pages[1:]
@@ -165,16 +167,16 @@ async def test_a_stream_sends_the_unread_count_then_each_new_notification_and_ca
     events = inbox.stream(units, feed, student, None)
     assert await anext(events) == ("unread", None, {"unread": 1})
     await _run(units, notify.notify_graded, _graded(student))
-    newest = units.repos.notifications[-1]
+    newest = units.repos.store.notifications[-1]
     feed.updates.put_nowait([newest])
     event, cursor, row = await anext(events)
     assert (event, row.id) == ("notification", newest.id) and cursor is not None
     for _ in range(2):  # written while the stream was behind: a catch-up, each sent once
         await _run(units, notify.notify_graded, _graded(student))
     feed.updates.put_nowait(None)
-    feed.updates.put_nowait([units.repos.notifications[-1]])
+    feed.updates.put_nowait([units.repos.store.notifications[-1]])
     caught = [(await anext(events))[2].id for _ in range(2)]
-    assert caught == [n.id for n in units.repos.notifications[-2:]]
+    assert caught == [n.id for n in units.repos.store.notifications[-2:]]
     await events.aclose()
     again = inbox.stream(units, _Feed(), student, cursor)  # reconnecting with Last-Event-ID
     await anext(again)

@@ -29,7 +29,7 @@ class NotifyOperators:
         if not self.operators:
             return  # nobody to tell: the alert is still listed by the metrics service
         ops = self.operators
-        people = await uow.repos.upsert_operators(ops.emails, ops.webhooks, ops.webhook_secret)
+        people = await uow.repos.people.upsert_operators(ops.emails, ops.webhooks, ops.webhook_secret)
         title = f"[{event.severity}] {event.queue}: {event.rule} alert {event.state}"
         data = {
             "alert_id": str(event.alert_id),
@@ -51,4 +51,4 @@ class NotifyOperators:
             "priority": "high",
         }
         rows = [(uuid5(event.alert_id, f"{event.state}:{person}"), person) for person in people]
-        await uow.repos.add_notifications(rows, message)
+        await uow.repos.inbox.add_notifications(rows, message)

@@ -53,7 +53,9 @@ class Dispatcher:
     async def dispatch_once(self) -> int:
         """One batch: how many deliveries were taken."""
         async with self._units() as uow:
-            due = await uow.repos.claim_due(self.channel, self._policy.batch, self._policy.lease_seconds)
+            due = await uow.repos.outgoing.claim_due(
+                self.channel, self._policy.batch, self._policy.lease_seconds
+            )
             await uow.commit()
         if not due:
             return 0
@@ -99,7 +101,7 @@ class Dispatcher:
         while True:
             try:
                 async with self._units() as uow:
-                    await uow.repos.settle(sent, retry, failed)
+                    await uow.repos.outgoing.settle(sent, retry, failed)
                     await uow.commit()
                 return
             except Unavailable:

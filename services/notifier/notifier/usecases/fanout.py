@@ -26,12 +26,12 @@ class FanOut:
         self.chunk_size = chunk_size
 
     async def __call__(self, uow: Uow, event: CourseEventPublished, envelope: Envelope) -> None:
-        await uow.repos.lock_course(event.course_id)
+        await uow.repos.people.lock_course(event.course_id)
         message = event_message(event)
-        await uow.repos.record_course_event(
+        await uow.repos.people.record_course_event(
             event.event_id, event.course_id, event.audience, event.published_at, message
         )
-        members = await uow.repos.audience(event.course_id, ROLES[event.audience])
+        members = await uow.repos.people.audience(event.course_id, ROLES[event.audience])
         for position, recipients in enumerate(chunks(members, self.chunk_size)):
             chunk = NotificationChunk(
                 event_id=event.event_id,
@@ -58,11 +58,11 @@ def event_message(event: CourseEventPublished) -> dict[str, Any]:
 async def catch_up(uow: Uow, course_id: UUID, members: Sequence[Member], enrolled_at: datetime) -> None:
     """Newly arrived members get the course's events fanned out since they were enrolled — which
     the fan-out could not know of — each once (the id the fan-out would have given it)."""
-    for event in await uow.repos.course_events_since(course_id, enrolled_at - ENROLLMENT_CLOCK_SLACK):
+    for event in await uow.repos.people.course_events_since(course_id, enrolled_at - ENROLLMENT_CLOCK_SLACK):
         roles = ROLES[event.audience]
         rows = [(notification_id(event.event_id, m.user_id), m.user_id) for m in members if m.role in roles]
         if rows:
-            await uow.repos.add_notifications(list(dict.fromkeys(rows)), event.message)
+            await uow.repos.inbox.add_notifications(list(dict.fromkeys(rows)), event.message)
 
 
 async def deliver_chunk(uow: Uow, chunk: NotificationChunk, _: Envelope) -> None:
@@ -72,4 +72,4 @@ async def deliver_chunk(uow: Uow, chunk: NotificationChunk, _: Envelope) -> None
         (notification_id(chunk.event_id, user), user) for user in chunk.recipients
     ]
     message = chunk.model_dump(include={"kind", "title", "body", "data", "category", "priority"})
-    await uow.repos.add_notifications(rows, message)
+    await uow.repos.inbox.add_notifications(rows, message)

@@ -28,8 +28,8 @@ class Page:
 async def page(units: Units, user_id: UUID, limit: int, cursor: str | None, unread_only: bool) -> Page:
     before = decode_cursor(cursor) if cursor else None
     async with units() as uow:
-        rows = await uow.repos.inbox_page(user_id, limit + 1, before, unread_only)
-        unread = await uow.repos.unread_count(user_id)
+        rows = await uow.repos.inbox.inbox_page(user_id, limit + 1, before, unread_only)
+        unread = await uow.repos.inbox.unread_count(user_id)
     more = len(rows) > limit
     items = rows[:limit]
     last = items[-1] if more else None
@@ -39,14 +39,14 @@ async def page(units: Units, user_id: UUID, limit: int, cursor: str | None, unre
 async def mark_read(units: Units, user_id: UUID, notification_id: UUID) -> None:
     """Only the user's own notification; marking one read twice keeps the first time."""
     async with units() as uow:
-        if not await uow.repos.mark_read(user_id, notification_id):
+        if not await uow.repos.inbox.mark_read(user_id, notification_id):
             raise NotFound("notification not found", field="notification_id")
         await uow.commit()
 
 
 async def mark_all_read(units: Units, user_id: UUID) -> int:
     async with units() as uow:
-        marked = await uow.repos.mark_all_read(user_id)
+        marked = await uow.repos.inbox.mark_all_read(user_id)
         await uow.commit()
     return marked
 
@@ -59,11 +59,11 @@ async def stream(
     after = decode_cursor(last_event_id, field="Last-Event-ID") if last_event_id else None
     async with feed.subscribe(user_id) as updates:
         async with units() as uow:  # subscribed first: nothing written meanwhile is missed
-            unread = await uow.repos.unread_count(user_id)
+            unread = await uow.repos.inbox.unread_count(user_id)
             if after is not None:
-                missed = await uow.repos.inbox_since(user_id, after, CATCH_UP_LIMIT)
+                missed = await uow.repos.inbox.inbox_since(user_id, after, CATCH_UP_LIMIT)
             else:  # a new stream starts from the newest there is
-                missed, newest = [], await uow.repos.inbox_page(user_id, 1, None, False)
+                missed, newest = [], await uow.repos.inbox.inbox_page(user_id, 1, None, False)
                 after = (newest[0].created_at, newest[0].id) if newest else _BEGINNING
         yield "unread", None, {"unread": unread}
         sent: deque[UUID] = deque(maxlen=1000)  # a catch-up may meet what a notice named already
@@ -79,7 +79,7 @@ async def stream(
                 missed = news
                 continue
             async with units() as uow:  # news may have been missed: read what came after the last sent
-                missed = await uow.repos.inbox_since(user_id, after, CATCH_UP_LIMIT)
+                missed = await uow.repos.inbox.inbox_since(user_id, after, CATCH_UP_LIMIT)
 
 
 _BEGINNING = (datetime(1970, 1, 1, tzinfo=UTC), UUID(int=0))
@@ -94,7 +94,7 @@ class Preferences:
 async def preferences(units: Units, user_id: UUID) -> Preferences:
     async with units() as uow:
         await _require_recipient(uow, user_id)
-        digest, chosen = await uow.repos.preferences(user_id)
+        digest, chosen = await uow.repos.preferences.preferences(user_id)
     return _view(digest, chosen)
 
 
@@ -104,10 +104,10 @@ async def set_preferences(
     async with units() as uow:
         await _require_recipient(uow, user_id)
         for channel, category, enabled in channels:
-            await uow.repos.set_preference(user_id, channel, category, enabled)
+            await uow.repos.preferences.set_preference(user_id, channel, category, enabled)
         if digest is not None:
-            await uow.repos.set_digest(user_id, digest)
-        digest_now, chosen = await uow.repos.preferences(user_id)
+            await uow.repos.preferences.set_digest(user_id, digest)
+        digest_now, chosen = await uow.repos.preferences.preferences(user_id)
         await uow.commit()
     return _view(digest_now, chosen)
 
@@ -123,5 +123,5 @@ def _view(digest: bool, chosen: dict[tuple[str, str], bool]) -> Preferences:
 
 
 async def _require_recipient(uow: Any, user_id: UUID) -> None:
-    if not await uow.repos.is_recipient(user_id):
+    if not await uow.repos.people.is_recipient(user_id):
         raise NotFound("no notifications reach this user yet: not in any course", field="user_id")

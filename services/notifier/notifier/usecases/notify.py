@@ -23,8 +23,8 @@ async def record_enrollment(uow: Uow, event: EnrollmentChanged, envelope: Envelo
         )
         await _arrive(uow, event.course_id, [member], envelope)
     else:
-        await uow.repos.remove_parent_links(event.course_id, event.user_id)
-        await uow.repos.remove_membership(event.course_id, event.user_id)
+        await uow.repos.people.remove_parent_links(event.course_id, event.user_id)
+        await uow.repos.people.remove_membership(event.course_id, event.user_id)
 
 
 async def record_enrollments(uow: Uow, event: EnrollmentsChanged, envelope: Envelope) -> None:
@@ -35,13 +35,13 @@ async def record_enrollments(uow: Uow, event: EnrollmentsChanged, envelope: Enve
 async def _arrive(uow: Uow, course_id: UUID, members: Sequence[Member], envelope: Envelope) -> None:
     """Members kept, and sent what the course announced since they were enrolled (the time their
     enrollment's message was written), one course's arrivals and fan-outs at a time."""
-    await uow.repos.lock_course(course_id)
-    await uow.repos.upsert_members(course_id, members)
+    await uow.repos.people.lock_course(course_id)
+    await uow.repos.people.upsert_members(course_id, members)
     await catch_up(uow, course_id, members, envelope.occurred_at)
 
 
 async def record_course(uow: Uow, event: CourseChanged, _: Envelope) -> None:
-    await uow.repos.upsert_course(event.course_id, event.grades_to_parents)
+    await uow.repos.people.upsert_course(event.course_id, event.grades_to_parents)
 
 
 async def notify_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> None:
@@ -59,10 +59,10 @@ async def notify_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> None:
     title, body = graded_message(event)
     message = {"kind": SubmissionGraded.type, "data": data, "category": "grade", "priority": "normal"}
     student = [(graded_notification_id(event.submission_id, event.student_id), event.student_id)]
-    await uow.repos.add_notifications(student, {**message, "title": title, "body": body})
-    parents = await uow.repos.parents_told_of_grades(event.course_id, event.student_id)
+    await uow.repos.inbox.add_notifications(student, {**message, "title": title, "body": body})
+    parents = await uow.repos.people.parents_told_of_grades(event.course_id, event.student_id)
     if parents:
-        name = await uow.repos.recipient_name(event.student_id) or "Your child"
+        name = await uow.repos.people.recipient_name(event.student_id) or "Your child"
         title, body = graded_message(event, student_name=name)
         rows = [(graded_notification_id(event.submission_id, p), p) for p in parents]
-        await uow.repos.add_notifications(rows, {**message, "title": title, "body": body})
+        await uow.repos.inbox.add_notifications(rows, {**message, "title": title, "body": body})

@@ -4,6 +4,7 @@ and a mailer."""
 import asyncio
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -12,7 +13,9 @@ from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
 from notifier.domain.delivery import SendResult
 
 
-class NotifierStore(Protocol):
+class People(Protocol):
+    """The notifier's copy of courses, their members (recipients, parents, operators) and events."""
+
     async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
         """Members (`gradeflow_shared.events.Member`), one or a roster's thousand: recipients,
         memberships and parents' links, in bulk."""
@@ -24,33 +27,7 @@ class NotifierStore(Protocol):
         """The course's members in these roles, by id (a stable order: chunks are reproducible)."""
         ...
 
-    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: dict[str, Any]) -> None:
-        """One notification per (notification id, user) with `message`'s kind, title, body, data,
-        category and priority, each with its email and webhook deliveries unless the user turned
-        that channel off for the category; an id already stored is skipped, with its deliveries."""
-        ...
-
-    async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[Any]:
-        """Up to `limit` due deliveries of `channel`, taken for `lease_seconds` (attempts counted),
-        each with its notification (id, user, title, body, kind, category, priority, data) and, for
-        a webhook, the endpoint's secret."""
-        ...
-
-    async def settle(
-        self,
-        sent: Sequence[UUID],
-        retry: Sequence[tuple[UUID, float, str]],
-        failed: Sequence[tuple[UUID, str]],
-    ) -> None:
-        """Sent; due again after a delay (seconds), with the error; failed for good, with it."""
-        ...
-
-    async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None: ...
     async def is_recipient(self, user_id: UUID, lock: bool = False) -> bool: ...
-    async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Any: ...
-    async def delete_webhook(self, user_id: UUID, webhook_id: UUID) -> bool: ...
-    async def list_webhooks(self, user_id: UUID) -> Sequence[Any]: ...
-
     async def lock_course(self, course_id: UUID) -> None:
         """Until the unit ends, the course's fan-outs and enrollments wait for this one."""
         ...
@@ -68,6 +45,23 @@ class NotifierStore(Protocol):
         ...
 
     async def recipient_name(self, user_id: UUID) -> str | None: ...
+    async def upsert_operators(
+        self, emails: Sequence[str], webhooks: Sequence[str], webhook_secret: str | None
+    ) -> list[UUID]:
+        """The operators as recipients (one per address; one holding every webhook, with email off
+        for alerts), kept as configured; their ids."""
+        ...
+
+
+class Inbox(Protocol):
+    """Notifications, each staged with its deliveries, and a user's inbox of them."""
+
+    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: dict[str, Any]) -> None:
+        """One notification per (notification id, user) with `message`'s kind, title, body, data,
+        category and priority, each with its email and webhook deliveries unless the user turned
+        that channel off for the category; an id already stored is skipped, with its deliveries."""
+        ...
+
     async def inbox_page(
         self, user_id: UUID, limit: int, before: tuple[datetime, UUID] | None, unread_only: bool
     ) -> Sequence[Any]:
@@ -84,17 +78,55 @@ class NotifierStore(Protocol):
         ...
 
     async def mark_all_read(self, user_id: UUID) -> int: ...
+
+
+class Outgoing(Protocol):
+    """Deliveries due on a channel, taken for a lease, and the other end's answers recorded."""
+
+    async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[Any]:
+        """Up to `limit` due deliveries of `channel`, taken for `lease_seconds` (attempts counted),
+        each with its notification (id, user, title, body, kind, category, priority, data) and, for
+        a webhook, the endpoint's secret."""
+        ...
+
+    async def settle(
+        self,
+        sent: Sequence[UUID],
+        retry: Sequence[tuple[UUID, float, str]],
+        failed: Sequence[tuple[UUID, str]],
+    ) -> None:
+        """Sent; due again after a delay (seconds), with the error; failed for good, with it."""
+        ...
+
+
+class Preferences(Protocol):
+    """What each user wants by channel and category, and the digest."""
+
+    async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None: ...
     async def preferences(self, user_id: UUID) -> tuple[bool, dict[tuple[str, str], bool]]:
         """Whether the user takes the digest, and each (channel, category) they chose."""
         ...
 
     async def set_digest(self, user_id: UUID, digest: bool) -> None: ...
-    async def upsert_operators(
-        self, emails: Sequence[str], webhooks: Sequence[str], webhook_secret: str | None
-    ) -> list[UUID]:
-        """The operators as recipients (one per address; one holding every webhook, with email off
-        for alerts), kept as configured; their ids."""
-        ...
+
+
+class Webhooks(Protocol):
+    """A user's webhook endpoints."""
+
+    async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Any: ...
+    async def delete_webhook(self, user_id: UUID, webhook_id: UUID) -> bool: ...
+    async def list_webhooks(self, user_id: UUID) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True)
+class NotifierRepos:
+    """The notifier's repositories, all on one unit of work's transaction."""
+
+    people: People
+    inbox: Inbox
+    outgoing: Outgoing
+    preferences: Preferences
+    webhooks: Webhooks
 
 
 class Sender(Protocol):
@@ -107,8 +139,8 @@ class Sender(Protocol):
         ...
 
 
-Uow = UnitOfWork[NotifierStore]
-Units = UnitsOfWork[NotifierStore]
+Uow = UnitOfWork[NotifierRepos]
+Units = UnitsOfWork[NotifierRepos]
 
 
 class InboxFeed(Protocol):

@@ -1,5 +1,5 @@
-"""The gateway's repository on one unit of work's session: each method one round trip; bulk writes
-are single multi-row statements. Implements the repositories of usecases.ports, one class an aggregate."""
+"""The gateway's repositories on one unit of work's session, one class an aggregate (the protocols of
+usecases.ports): each method one round trip; bulk writes are single multi-row statements."""
 
 from collections.abc import Sequence
 from datetime import datetime

@@ -1,4 +1,5 @@
-"""The notifier's repository on one unit of work's session. Implements usecases.ports.NotifierStore."""
+"""The notifier's repositories on one unit of work's session: the protocols of usecases.ports, one
+class an aggregate."""
 
 import json
 from collections.abc import Sequence
@@ -130,10 +131,16 @@ _FAILED = text(
 )
 
 
-class SqlNotifierStore:
+class _Repository:
+    """A repository on one unit of work's session."""
+
     def __init__(self, session: AsyncSession, digest_window_seconds: float = 3600.0) -> None:
         self._session = session
         self._digest_window = digest_window_seconds
+
+
+class SqlPeople(_Repository):
+    """The notifier's copy of courses, their members (recipients, parents, operators) and events."""
 
     async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
         # A parent of several children is a member per child: one recipient, one membership.
@@ -169,19 +176,6 @@ class SqlNotifierStore:
             .order_by(memberships.c.user_id)
         )
         return list((await self._session.scalars(stmt)).all())
-
-    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: dict[str, Any]) -> None:
-        ids, users = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [])
-        params = {
-            "ids": ids,
-            "users": users,
-            **message,
-            "data": json.dumps(message["data"]),
-            "window": self._digest_window,
-            "feed": FEED_CHANNEL,
-            "due": DUE_CHANNEL,
-        }
-        await self._session.execute(_ADD_MANY, params)
 
     async def lock_course(self, course_id: UUID) -> None:
         await self._session.execute(_LOCK_COURSE, {"course": str(course_id)})
@@ -230,70 +224,47 @@ class SqlNotifierStore:
         )
         return name
 
-    async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[Row[Any]]:
-        params = {"channel": channel, "limit": limit, "lease": lease_seconds}
-        claim = _CLAIM_DIGEST if channel == "digest" else _CLAIM
-        return (await self._session.execute(claim, params)).all()
-
-    async def settle(
-        self,
-        sent: Sequence[UUID],
-        retry: Sequence[tuple[UUID, float, str]],
-        failed: Sequence[tuple[UUID, str]],
-    ) -> None:
-        if sent:
-            await self._session.execute(_SENT, {"ids": list(sent)})
-        if retry:
-            ids, delays, errors = (list(c) for c in zip(*retry, strict=True))
-            await self._session.execute(_RETRY, {"ids": ids, "delays": delays, "errors": errors})
-        if failed:
-            ids, errors = (list(c) for c in zip(*failed, strict=True))
-            await self._session.execute(_FAILED, {"ids": ids, "errors": errors})
-
     async def is_recipient(self, user_id: UUID, lock: bool = False) -> bool:
         stmt = select(recipients.c.user_id).where(recipients.c.user_id == user_id)
         found = await self._session.scalar(stmt.with_for_update() if lock else stmt)
         return found is not None
 
-    async def delete_webhook(self, user_id: UUID, webhook_id: UUID) -> bool:
-        """Its pending deliveries failed, every delivery unlinked from it, then the endpoint gone."""
-        mine = await self._session.scalar(
-            select(webhooks.c.id).where(webhooks.c.id == webhook_id, webhooks.c.user_id == user_id)
-        )
-        if mine is None:
-            return False
-        d = deliveries.c
-        await self._session.execute(
-            update(deliveries)
-            .where(d.webhook_id == webhook_id, d.state == "pending")
-            .values(state="failed", last_error="the endpoint was deleted")
-        )
-        await self._session.execute(
-            update(deliveries).where(d.webhook_id == webhook_id).values(webhook_id=None)
-        )
-        await self._session.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
-        return True
-
-    async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Row[Any]:
-        stmt = (
-            insert(webhooks).values(id=new_id(), user_id=user_id, url=url, secret=secret).returning(webhooks)
-        )
-        row: Row[Any] = (await self._session.execute(stmt)).one()
-        return row
-
-    async def list_webhooks(self, user_id: UUID) -> Sequence[Row[Any]]:
-        stmt = select(webhooks).where(webhooks.c.user_id == user_id).order_by(webhooks.c.created_at)
-        return (await self._session.execute(stmt)).all()
-
-    async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None:
-        await self._session.execute(
-            pg_insert(preferences)
-            .values(user_id=user_id, channel=channel, category=category, enabled=enabled)
-            .on_conflict_do_update(
-                index_elements=[preferences.c.user_id, preferences.c.channel, preferences.c.category],
-                set_={"enabled": enabled},
+    async def upsert_operators(
+        self, emails: Sequence[str], hook_urls: Sequence[str], webhook_secret: str | None
+    ) -> list[UUID]:
+        """A recipient per address, and one per webhook URL (with email off for alerts): an
+        operator no longer configured is simply not notified."""
+        people = [(uuid5(OPERATORS, f"email:{a}"), a, "Operator") for a in emails]
+        hooks = [(uuid5(OPERATORS, f"webhook:{url}"), url) for url in hook_urls] if webhook_secret else []
+        people += [(user, "operators@invalid", "Operators' webhook") for user, _ in hooks]
+        if not people:
+            return []
+        users, addresses, names = (list(c) for c in zip(*people, strict=True))
+        await self._session.execute(_UPSERT_RECIPIENTS, {"users": users, "emails": addresses, "names": names})
+        for user, url in hooks:
+            await SqlPreferences(self._session).set_preference(user, "email", "alert", False)
+            stmt = pg_insert(webhooks).values(id=user, user_id=user, url=url, secret=webhook_secret)
+            await self._session.execute(
+                stmt.on_conflict_do_update(index_elements=["id"], set_={"secret": stmt.excluded.secret})
             )
-        )
+        return users
+
+
+class SqlInbox(_Repository):
+    """Notifications, each staged with its deliveries, and a user's inbox of them."""
+
+    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: dict[str, Any]) -> None:
+        ids, users = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [])
+        params = {
+            "ids": ids,
+            "users": users,
+            **message,
+            "data": json.dumps(message["data"]),
+            "window": self._digest_window,
+            "feed": FEED_CHANNEL,
+            "due": DUE_CHANNEL,
+        }
+        await self._session.execute(_ADD_MANY, params)
 
     async def inbox_page(
         self, user_id: UUID, limit: int, before: tuple[datetime, UUID] | None, unread_only: bool
@@ -333,6 +304,52 @@ class SqlNotifierStore:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def mark_read(self, user_id: UUID, notification_id: UUID) -> bool:
+        result = await self._session.execute(
+            update(notifications)
+            .where(notifications.c.id == notification_id, notifications.c.user_id == user_id)
+            .values(read_at=func.coalesce(notifications.c.read_at, func.now()))
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlOutgoing(_Repository):
+    """Deliveries due on a channel, taken for a lease, and the other end's answers recorded."""
+
+    async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[Row[Any]]:
+        params = {"channel": channel, "limit": limit, "lease": lease_seconds}
+        claim = _CLAIM_DIGEST if channel == "digest" else _CLAIM
+        return (await self._session.execute(claim, params)).all()
+
+    async def settle(
+        self,
+        sent: Sequence[UUID],
+        retry: Sequence[tuple[UUID, float, str]],
+        failed: Sequence[tuple[UUID, str]],
+    ) -> None:
+        if sent:
+            await self._session.execute(_SENT, {"ids": list(sent)})
+        if retry:
+            ids, delays, errors = (list(c) for c in zip(*retry, strict=True))
+            await self._session.execute(_RETRY, {"ids": ids, "delays": delays, "errors": errors})
+        if failed:
+            ids, errors = (list(c) for c in zip(*failed, strict=True))
+            await self._session.execute(_FAILED, {"ids": ids, "errors": errors})
+
+
+class SqlPreferences(_Repository):
+    """What each user wants by channel and category, and the digest."""
+
+    async def set_preference(self, user_id: UUID, channel: str, category: str, enabled: bool) -> None:
+        await self._session.execute(
+            pg_insert(preferences)
+            .values(user_id=user_id, channel=channel, category=category, enabled=enabled)
+            .on_conflict_do_update(
+                index_elements=[preferences.c.user_id, preferences.c.channel, preferences.c.category],
+                set_={"enabled": enabled},
+            )
+        )
+
     async def preferences(self, user_id: UUID) -> tuple[bool, dict[tuple[str, str], bool]]:
         digest = await self._session.scalar(
             select(recipients.c.digest).where(recipients.c.user_id == user_id)
@@ -348,30 +365,36 @@ class SqlNotifierStore:
             update(recipients).where(recipients.c.user_id == user_id).values(digest=digest)
         )
 
-    async def mark_read(self, user_id: UUID, notification_id: UUID) -> bool:
-        result = await self._session.execute(
-            update(notifications)
-            .where(notifications.c.id == notification_id, notifications.c.user_id == user_id)
-            .values(read_at=func.coalesce(notifications.c.read_at, func.now()))
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def upsert_operators(
-        self, emails: Sequence[str], hook_urls: Sequence[str], webhook_secret: str | None
-    ) -> list[UUID]:
-        """A recipient per address, and one per webhook URL (with email off for alerts): an
-        operator no longer configured is simply not notified."""
-        people = [(uuid5(OPERATORS, f"email:{a}"), a, "Operator") for a in emails]
-        hooks = [(uuid5(OPERATORS, f"webhook:{url}"), url) for url in hook_urls] if webhook_secret else []
-        people += [(user, "operators@invalid", "Operators' webhook") for user, _ in hooks]
-        if not people:
-            return []
-        users, addresses, names = (list(c) for c in zip(*people, strict=True))
-        await self._session.execute(_UPSERT_RECIPIENTS, {"users": users, "emails": addresses, "names": names})
-        for user, url in hooks:
-            await self.set_preference(user, "email", "alert", False)
-            stmt = pg_insert(webhooks).values(id=user, user_id=user, url=url, secret=webhook_secret)
-            await self._session.execute(
-                stmt.on_conflict_do_update(index_elements=["id"], set_={"secret": stmt.excluded.secret})
-            )
-        return users
+class SqlWebhooks(_Repository):
+    """A user's webhook endpoints."""
+
+    async def delete_webhook(self, user_id: UUID, webhook_id: UUID) -> bool:
+        """Its pending deliveries failed, every delivery unlinked from it, then the endpoint gone."""
+        mine = await self._session.scalar(
+            select(webhooks.c.id).where(webhooks.c.id == webhook_id, webhooks.c.user_id == user_id)
+        )
+        if mine is None:
+            return False
+        d = deliveries.c
+        await self._session.execute(
+            update(deliveries)
+            .where(d.webhook_id == webhook_id, d.state == "pending")
+            .values(state="failed", last_error="the endpoint was deleted")
+        )
+        await self._session.execute(
+            update(deliveries).where(d.webhook_id == webhook_id).values(webhook_id=None)
+        )
+        await self._session.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
+        return True
+
+    async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Row[Any]:
+        stmt = (
+            insert(webhooks).values(id=new_id(), user_id=user_id, url=url, secret=secret).returning(webhooks)
+        )
+        row: Row[Any] = (await self._session.execute(stmt)).one()
+        return row
+
+    async def list_webhooks(self, user_id: UUID) -> Sequence[Row[Any]]:
+        stmt = select(webhooks).where(webhooks.c.user_id == user_id).order_by(webhooks.c.created_at)
+        return (await self._session.execute(stmt)).all()
