@@ -7,11 +7,11 @@ slow or huge body, anonymous or not, holds neither memory nor a slot that others
 import asyncio
 import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.domain.limits import body_limit, needs_caller
 from gateway.handlers.http.clients import authenticated, client_of, why_not
-from gateway.handlers.http.refusals import refuse
+from gateway.handlers.http.refusals import refuse, replaying
 from gateway.usecases.api_keys import KeyChecker
 from gradeflow_shared.auth import Tokens
 
@@ -45,16 +45,7 @@ class Door:
         body = await self._read(receive, send, limit)
         if body is None:
             return
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: the disconnect, when it comes
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
     async def _read(self, receive: Receive, send: Send, limit: int) -> bytes | None:
         """The whole body within the deadline and the bound, or None once refused."""

@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.domain.errors import Conflict, GatewayError
 from gateway.handlers.http.clients import client_of
-from gateway.handlers.http.refusals import refuse
+from gateway.handlers.http.refusals import refuse, replaying
 from gateway.usecases import idempotency
 from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.idempotency import KeyPolicy, Replay
@@ -72,15 +72,6 @@ class IdempotencyKeys:
             await send({"type": "http.response.body", "body": first.body})
             return
 
-        replayed = False
-
-        async def replay_body() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
         status, kept, chunks, secret = 500, {}, [], False
 
         async def keeping(message: Message) -> None:
@@ -97,7 +88,7 @@ class IdempotencyKeys:
             await send(message)
 
         try:
-            await self.app(scope, replay_body, keeping)
+            await self.app(scope, replaying(body, receive), keeping)
         except BaseException:
             await idempotency.release(self._units, client, key)
             raise
