@@ -93,7 +93,7 @@ async def enroll(
         uow.add_event(_enrollment_event(course_id, user, cmd.role, followed))
         row = await uow.repos.courses.enrollment(course_id, cmd.user_id)
         await uow.commit()
-    children = list(row.children) if row else []
+    children = list(row.children or ()) if row else []
     return s.EnrollmentOut(course_id=course_id, user_id=cmd.user_id, role=cmd.role, children=children)
 
 

@@ -3,15 +3,39 @@ back as records with the table's columns as attributes) and the unit of work aro
 adapters implement them; unit tests pass in-memory fakes."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import Response
 
 from gateway import schemas as s
 from gateway.domain.limits import Decision, Rate
+from gateway.domain.records import (
+    ApiKeyRecord,
+    AssignmentRecord,
+    CallbackDue,
+    CourseEventRecord,
+    CourseOfUser,
+    CourseRecord,
+    EnrollmentRecord,
+    Fields,
+    IdempotencyRecord,
+    JsonValue,
+    MemberRecord,
+    RunRecord,
+    RunStatistics,
+    SubmissionAdded,
+    SubmissionInCourse,
+    SubmissionRecord,
+    SubmitTarget,
+    TestCaseRecord,
+    UserRecord,
+)
 from gradeflow_shared.batching import Batcher
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
 
@@ -22,12 +46,14 @@ class SubmitStore(Protocol):
     """The group commit of submits (usecases/submissions.accept), on a unit of its own: the one
     path of the gateway that runs hundreds of times a second (adapters/db/submit_store.py)."""
 
-    async def submit_targets(self, pairs: Sequence[tuple[UUID, UUID]]) -> dict[tuple[UUID, UUID], Any]:
+    async def submit_targets(
+        self, pairs: Sequence[tuple[UUID, UUID]]
+    ) -> Mapping[tuple[UUID, UUID], SubmitTarget]:
         """For each (assignment, user) pair whose assignment exists: the assignment's
         `course_id` and the user's `role` in that course (None if not enrolled); one read."""
         ...
 
-    async def add_submissions(self, many: Sequence[dict[str, Any]]) -> Sequence[Any]:
+    async def add_submissions(self, many: Sequence[Fields]) -> Sequence[SubmissionAdded]:
         """Insert queued submissions (student_id, assignment_id, language, source) in one
         statement; each new row's `id`, `status` and `created_at`, in the order given."""
         ...
@@ -36,9 +62,9 @@ class SubmitStore(Protocol):
 class Users(Protocol):
     """Users and the identities (issuer, subject) bound to them."""
 
-    async def upsert_user(self, email: str, name: str) -> Any: ...
-    async def get_user(self, user_id: UUID) -> Any | None: ...
-    async def user_by_email(self, email: str) -> Any | None: ...
+    async def upsert_user(self, email: str, name: str) -> UserRecord: ...
+    async def get_user(self, user_id: UUID) -> UserRecord | None: ...
+    async def user_by_email(self, email: str) -> UserRecord | None: ...
     async def add_user(self, user_id: UUID, email: str, name: str) -> UUID:
         """A new user, or the id of the one that has the email already."""
         ...
@@ -53,7 +79,7 @@ class Users(Protocol):
         """(email, name) pairs → each email's user id, in one statement."""
         ...
 
-    async def users_page(self, email: str | None, limit: int, before: Before) -> Sequence[Any]: ...
+    async def users_page(self, email: str | None, limit: int, before: Before) -> Sequence[UserRecord]: ...
 
 
 class Courses(Protocol):
@@ -72,41 +98,45 @@ class Courses(Protocol):
         """(parent, student) pairs; a link already there is kept."""
         ...
 
-    async def add_course(self, teacher_id: UUID, fields: dict[str, Any]) -> Any:
+    async def add_course(self, teacher_id: UUID, fields: Fields) -> CourseRecord:
         """`fields`: title, grades_to_parents."""
         ...
 
-    async def update_course(self, course_id: UUID, fields: dict[str, Any]) -> Any: ...
-    async def get_course(self, course_id: UUID) -> Any | None: ...
+    async def update_course(self, course_id: UUID, fields: Fields) -> CourseRecord: ...
+    async def get_course(self, course_id: UUID) -> CourseRecord | None: ...
     # Pages, newest first, older than `before` (created_at, id) when given.
-    async def courses_page(self, user_id: UUID, limit: int, before: Before) -> Sequence[Any]:
+    async def courses_page(self, user_id: UUID, limit: int, before: Before) -> Sequence[CourseOfUser]:
         """The user's courses, each with the user's `role` in it."""
         ...
 
     async def members_page(
         self, course_id: UUID, role: str | None, limit: int, before: Before
-    ) -> Sequence[Any]:
+    ) -> Sequence[MemberRecord]:
         """A course's members: user_id, role, created_at (enrolled), email, name, children."""
         ...
 
     async def course_events_page(
         self, course_id: UUID, limit: int, before: Before, audiences: Sequence[str]
-    ) -> Sequence[Any]: ...
-    async def enrollment(self, course_id: UUID, user_id: UUID) -> Any | None:
+    ) -> Sequence[CourseEventRecord]: ...
+    async def enrollment(self, course_id: UUID, user_id: UUID) -> EnrollmentRecord | None:
         """The member's `role` and, for a parent, the `children` they follow (a list)."""
         ...
 
-    async def add_course_event(self, fields: dict[str, Any]) -> Any: ...
+    async def add_course_event(self, fields: Fields) -> CourseEventRecord: ...
 
 
 class Assignments(Protocol):
     """Assignments and their test cases."""
 
-    async def assignments_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Any]: ...
-    async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Any: ...
-    async def add_test_cases(self, assignment_id: UUID, tests: Sequence[dict[str, Any]]) -> Sequence[Any]: ...
-    async def get_assignment(self, assignment_id: UUID) -> Any | None: ...
-    async def list_test_cases(self, assignment_id: UUID) -> Sequence[Any]: ...
+    async def assignments_page(
+        self, course_id: UUID, limit: int, before: Before
+    ) -> Sequence[AssignmentRecord]: ...
+    async def add_assignment(self, course_id: UUID, fields: Fields) -> AssignmentRecord: ...
+    async def add_test_cases(
+        self, assignment_id: UUID, tests: Sequence[Fields]
+    ) -> Sequence[TestCaseRecord]: ...
+    async def get_assignment(self, assignment_id: UUID) -> AssignmentRecord | None: ...
+    async def list_test_cases(self, assignment_id: UUID) -> Sequence[TestCaseRecord]: ...
 
 
 class Submissions(Protocol):
@@ -120,19 +150,19 @@ class Submissions(Protocol):
         assignment_id: UUID | None = None,
         student_id: UUID | None = None,
         per_student: str | None = None,
-    ) -> Sequence[Any]:
+    ) -> Sequence[SubmissionRecord]:
         """Submissions, filtered; `per_student`: only each student's latest, or best (by score)."""
         ...
 
-    async def get_submission(self, submission_id: UUID) -> Any | None:
+    async def get_submission(self, submission_id: UUID) -> SubmissionInCourse | None:
         """The submission with its assignment's `course_id`."""
         ...
 
     async def advance_submission(
-        self, submission_id: UUID, allowed_from: Sequence[str], **values: Any
+        self, submission_id: UUID, allowed_from: Sequence[str], **values: object
     ) -> int: ...
     async def grade_submission(
-        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: Any
+        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: object
     ) -> int:
         """`advance_submission` to a grade: `raw_score` kept, and `score` is it less the
         submission's own late penalty (deadlines.penalised), in the same write."""
@@ -142,25 +172,25 @@ class Submissions(Protocol):
 class Runs(Protocol):
     """Ad-hoc runs (the Judge0 and Jobe surfaces) and their result callbacks."""
 
-    async def user_runs(self, user_id: UUID, offset: int, limit: int) -> tuple[int, Sequence[Any]]: ...
+    async def user_runs(self, user_id: UUID, offset: int, limit: int) -> tuple[int, Sequence[RunRecord]]: ...
     async def delete_run(self, run_id: UUID) -> None: ...
-    async def run_statistics(self) -> dict[str, Any]:
+    async def run_statistics(self) -> RunStatistics:
         """submissions {total, today, last_30_days}; languages [(id, n)]; verdicts [(status,
         verdict, n)]; size_in_bytes."""
         ...
 
     async def add_callbacks(self, many: Sequence[tuple[UUID, str, bool]]) -> None: ...
     async def callback_due(self, run_id: UUID) -> None: ...
-    async def claim_callbacks(self, limit: int, lease_seconds: float) -> Sequence[Any]:
+    async def claim_callbacks(self, limit: int, lease_seconds: float) -> Sequence[CallbackDue]:
         """run_id, url, base64, attempts (this one counted) of each due callback, leased."""
         ...
 
     async def settle_callback(
         self, run_id: UUID, state: str, error: str | None, retry_in_seconds: float | None = None
     ) -> None: ...
-    async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Any]: ...
-    async def get_runs(self, run_ids: list[UUID]) -> dict[UUID, Any]: ...
-    async def complete_run(self, run_id: UUID, verdict: str, result: dict[str, Any]) -> int: ...
+    async def add_runs(self, user_id: UUID, many: list[Fields]) -> Sequence[RunRecord]: ...
+    async def get_runs(self, run_ids: list[UUID]) -> Mapping[UUID, RunRecord]: ...
+    async def complete_run(self, run_id: UUID, verdict: str, result: dict[str, JsonValue]) -> int: ...
 
 
 class JobeFiles(Protocol):
@@ -177,9 +207,9 @@ class JobeFiles(Protocol):
 class ApiKeys(Protocol):
     """API keys (only their hashes are kept)."""
 
-    async def add_api_key(self, user_id: UUID, fields: dict[str, Any]) -> Any: ...
-    async def api_keys_of(self, user_id: UUID) -> Sequence[Any]: ...
-    async def api_key_by_prefix(self, prefix: str) -> Any | None: ...
+    async def add_api_key(self, user_id: UUID, fields: Fields) -> ApiKeyRecord: ...
+    async def api_keys_of(self, user_id: UUID) -> Sequence[ApiKeyRecord]: ...
+    async def api_key_by_prefix(self, prefix: str) -> ApiKeyRecord | None: ...
     async def revoke_api_key(self, user_id: UUID, key_id: UUID) -> str | None:
         """The revoked key's prefix; None when the user has no such key."""
         ...
@@ -196,7 +226,7 @@ class IdempotencyKeys(Protocol):
         """True: the key is this request's now (new, expired, or abandoned unanswered)."""
         ...
 
-    async def idempotency_key(self, client: str, key: str) -> Any | None:
+    async def idempotency_key(self, client: str, key: str) -> IdempotencyRecord | None:
         """fingerprint, status (None while unanswered), headers, body."""
         ...
 
@@ -224,19 +254,21 @@ class InboxApi(Protocol):
     """The notifier's inbox API, which the gateway serves through its door: a request passed on as
     it came and the answer (a live stream too) passed back."""
 
-    async def forward(self, request: Any, user_id: UUID) -> Any:
+    async def forward(self, request: Request, user_id: UUID) -> Response:
         """Passed on for `user_id` (whom the gateway resolved the caller to)."""
         ...
 
 
 class CallbackSender(Protocol):
-    async def put(self, url: str, body: dict[str, Any]) -> tuple[bool, bool, str | None]:
+    async def put(self, url: str, body: dict[str, object]) -> tuple[bool, bool, str | None]:
         """(delivered, worth retrying, what went wrong) of one PUT of `body` to `url`."""
         ...
 
 
 class SubmissionFeed(Protocol):
-    def subscribe(self, submission_id: UUID) -> AbstractAsyncContextManager[asyncio.Queue[Any]]:
+    def subscribe(
+        self, submission_id: UUID
+    ) -> AbstractAsyncContextManager[asyncio.Queue[SubmissionInCourse | None]]:
         """After each move, the submission's row (with its assignment's `course_id`), or None when
         it is to be read from the store."""
         ...
@@ -278,7 +310,7 @@ R = TypeVar("R")
 
 
 class Offload(Protocol):
-    def __call__(self, fn: Callable[..., R], /, *args: Any) -> Awaitable[R]: ...
+    def __call__(self, fn: Callable[..., R], /, *args: object) -> Awaitable[R]: ...
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from gateway import schemas as s
 from gateway.domain.errors import Conflict, NotFound, Overloaded
+from gateway.domain.records import RunStatistics
 from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import RunCompleted, RunRequested
@@ -124,6 +125,6 @@ async def delete_run(ctx: Context, user_id: UUID, run_id: UUID) -> s.RunOut:
     return view_of(row)
 
 
-async def statistics(ctx: Context) -> dict[str, Any]:
+async def statistics(ctx: Context) -> RunStatistics:
     async with ctx.units() as uow:
         return await uow.repos.runs.run_statistics()

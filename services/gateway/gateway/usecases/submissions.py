@@ -123,7 +123,7 @@ async def _visible(ctx: Context, viewer_id: UUID, submission_id: UUID) -> tuple[
         row = await uow.repos.submissions.get_submission(submission_id)
         membership = await uow.repos.courses.enrollment(row.course_id, viewer_id) if row else None
     role = membership.role if membership else None
-    children = membership.children if membership else ()
+    children = (membership.children or ()) if membership else ()
     if row is None or not may_view_submission(viewer_id, row.student_id, role, children):
         raise NotFound("submission not found", field="submission_id")
     return row, role

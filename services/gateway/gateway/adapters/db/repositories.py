@@ -29,6 +29,7 @@ from gateway.adapters.db.tables import (
     users,
 )
 from gateway.domain import deadlines
+from gateway.domain.records import RunStatistics
 from gradeflow_shared.ids import new_id
 from gradeflow_shared.text import storable_json
 
@@ -375,7 +376,7 @@ class SqlRuns(_Repository):
         )
         return int(total or 0), list(await self._session.execute(stmt))
 
-    async def run_statistics(self) -> dict[str, Any]:
+    async def run_statistics(self) -> RunStatistics:
         """Runs in all, today and in the last 30 days; by language and by verdict (Judge0's
         /statistics), and the schema's size."""
         counts = (
@@ -400,12 +401,12 @@ class SqlRuns(_Repository):
                 " ON n.oid = c.relnamespace WHERE n.nspname = 'gateway' AND c.relkind = 'r'"
             )
         )
-        return {
-            "submissions": dict(counts._mapping),
-            "languages": [(language, n) for language, n in languages],
-            "verdicts": [(status, verdict, n) for status, verdict, n in verdicts],
-            "size_in_bytes": int(size or 0),
-        }
+        return RunStatistics(
+            submissions=dict(counts._mapping),
+            languages=[(language, n) for language, n in languages],
+            verdicts=[(status, verdict, n) for status, verdict, n in verdicts],
+            size_in_bytes=int(size or 0),
+        )
 
     async def delete_run(self, run_id: UUID) -> None:
         await self._session.execute(delete(callbacks).where(callbacks.c.run_id == run_id))

@@ -1,0 +1,193 @@
+"""What a stored row holds, as the gateway's use cases read it: one protocol a kind, which the
+repositories' rows (a database row, a fake's record) satisfy by their attributes; and the shapes
+of what the repositories are given to write."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, TypedDict
+from uuid import UUID
+
+JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+Fields = dict[str, object]  # the columns a write sets, by name
+
+
+class UserRecord(Protocol):
+    id: UUID
+    email: str
+    name: str
+    created_at: datetime
+
+
+class CourseRecord(Protocol):
+    id: UUID
+    title: str
+    created_by: UUID
+    grades_to_parents: bool
+    created_at: datetime
+
+
+class CourseOfUser(CourseRecord, Protocol):
+    """A course with the user's role in it."""
+
+    role: str
+
+
+class EnrollmentRecord(Protocol):
+    """A member's role in a course and, for a parent, the students they follow."""
+
+    role: str
+    children: Sequence[UUID] | None
+
+
+class MemberRecord(Protocol):
+    user_id: UUID
+    role: str
+    created_at: datetime
+    email: str
+    name: str
+    children: Sequence[UUID] | None
+
+
+class CourseEventRecord(Protocol):
+    id: UUID
+    course_id: UUID
+    author_id: UUID
+    title: str
+    body: str
+    category: str
+    priority: str
+    audience: str
+    created_at: datetime
+
+
+class Limits(Protocol):
+    """A run's limits, as gradeflow_shared.limits names them."""
+
+    time_limit_ms: int
+    wall_limit_ms: int | None
+    memory_limit_mb: int
+    max_processes: int
+    max_file_kb: int
+    stack_limit_mb: int
+    max_output_kb: int
+    disk_limit_mb: int
+
+
+class AssignmentRecord(Limits, Protocol):
+    id: UUID
+    course_id: UUID
+    title: str
+    checker_language: str | None
+    checker_source: str | None
+    languages: Sequence[str] | None
+    due_at: datetime | None
+    close_at: datetime | None
+    late_policy: str
+    late_penalty_percent: int
+    created_at: datetime
+
+
+class TestCaseRecord(Protocol):
+    id: UUID
+    assignment_id: UUID
+    position: int
+    stdin: str
+    expected_stdout: str
+    weight: int
+    hidden: bool
+    comparison: str
+    tolerance: float
+
+
+class SubmissionRecord(Protocol):
+    id: UUID
+    assignment_id: UUID
+    student_id: UUID
+    language: str
+    source: str
+    status: str
+    verdict: str | None
+    score: int | None
+    max_score: int | None
+    results: JsonValue
+    late_days: int
+    penalty_percent: int
+    raw_score: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubmissionInCourse(SubmissionRecord, Protocol):
+    """A submission with its assignment's course."""
+
+    course_id: UUID
+
+
+class SubmitTarget(Protocol):
+    """What a submit needs of its assignment, and the caller's role in its course (None: not a
+    member)."""
+
+    course_id: UUID
+    role: str | None
+    languages: Sequence[str] | None
+    due_at: datetime | None
+    close_at: datetime | None
+    late_policy: str
+    late_penalty_percent: int
+
+
+class SubmissionAdded(Protocol):
+    id: UUID
+    status: str
+    created_at: datetime
+
+
+class RunRecord(Limits, Protocol):
+    id: UUID
+    user_id: UUID
+    language: str
+    source: str
+    stdin: str
+    expected_stdout: str | None
+    status: str
+    verdict: str | None
+    result: JsonValue
+    created_at: datetime
+    updated_at: datetime
+
+
+class CallbackDue(Protocol):
+    """A run's result callback taken for a lease (this attempt counted)."""
+
+    run_id: UUID
+    url: str
+    base64: bool
+    attempts: int
+
+
+class RunStatistics(TypedDict):
+    submissions: dict[str, int]  # total, today, last_30_days
+    languages: list[tuple[str, int]]
+    verdicts: list[tuple[str, str | None, int]]  # (status, verdict, how many)
+    size_in_bytes: int
+
+
+class ApiKeyRecord(Protocol):
+    id: UUID
+    user_id: UUID
+    name: str
+    prefix: str
+    secret_sha256: str
+    scopes: Sequence[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class IdempotencyRecord(Protocol):
+    """The first request's fingerprint, and its answer once given (status None until then)."""
+
+    fingerprint: str
+    status: int | None
+    headers: dict[str, str] | None
+    body: bytes | None
