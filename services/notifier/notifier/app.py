@@ -14,6 +14,7 @@ from notifier.adapters.mail import SmtpMailer, compose_digests
 from notifier.adapters.mail import render as render_mail
 from notifier.adapters.webhooks import WebhookSender
 from notifier.adapters.webhooks import render as render_call
+from notifier.domain.delivery import Mail, WebhookCall
 from notifier.domain.errors import Invalid, TooManyStreams
 from notifier.handlers.http.routes import router as api_router
 from notifier.handlers.messages import PUBLISHES, register
@@ -43,8 +44,8 @@ def create_app(
     settings: NotifierSettings | None = None,
     units: Units | None = None,
     publisher: Publisher | None = None,
-    mailer: Sender | None = None,
-    webhook_sender: Sender | None = None,
+    mailer: Sender[Mail] | None = None,
+    webhook_sender: Sender[WebhookCall] | None = None,
 ) -> FastAPI:
     settings = settings or NotifierSettings()
     runtime = Runtime.build(settings, SCHEMA, outbox, inbox, publisher)
@@ -71,7 +72,9 @@ def create_app(
         retry_delays_seconds=settings.email_retry_delays_seconds,
     )
     hook_policy = DeliveryPolicy(batch=200, retry_delays_seconds=settings.webhook_retry_delays_seconds)
-    dispatchers = [Dispatcher("webhook", work, webhook_sender or hooks, one_each(render_call), hook_policy)]
+    dispatchers: list[Dispatcher[Mail] | Dispatcher[WebhookCall]] = [
+        Dispatcher("webhook", work, webhook_sender or hooks, one_each(render_call), hook_policy)
+    ]
     if settings.email_enabled:
         dispatchers.append(Dispatcher("email", work, mailer or smtp, one_each(render_mail), email_policy))
         dispatchers.append(Dispatcher("digest", work, mailer or smtp, compose_digests, email_policy))

@@ -146,18 +146,18 @@ class Monitor:
                 uow.add_event(event)
                 return [event]
         if transition == "resolve":
-            row = await uow.repos.resolve_alert(queue, rule, now)
-            if row is not None:
+            alert = await uow.repos.resolve_alert(queue, rule, now)
+            if alert is not None:
                 resolved: AlertChanged = AlertResolved(
-                    alert_id=row.id,
+                    alert_id=alert.id,
                     queue=queue,
                     rule=rule,
                     state="resolved",
-                    severity=row.severity,
+                    severity=alert.severity,
                     value=check.value if check else 0.0,
-                    threshold=row.threshold,
-                    message=f"resolved: {row.message}",
-                    raised_at=row.raised_at,
+                    threshold=alert.threshold,
+                    message=f"resolved: {alert.message}",
+                    raised_at=alert.raised_at,
                     resolved_at=now,
                 )
                 uow.add_event(resolved)

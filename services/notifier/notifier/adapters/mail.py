@@ -20,6 +20,7 @@ from aiolimiter import AsyncLimiter
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from notifier.domain.delivery import Mail, SendResult
+from notifier.domain.records import DueDelivery
 
 log = logging.getLogger(__name__)
 _templates = Environment(
@@ -30,7 +31,7 @@ _templates = Environment(
 )
 
 
-def render(row: Any) -> Mail:
+def render(row: DueDelivery) -> Mail:
     """A claimed delivery (notifications' title and body) as a mail."""
     context = {"title": row.title, "body": row.body}
     return Mail(
@@ -42,7 +43,7 @@ def render(row: Any) -> Mail:
     )
 
 
-def compose_digests(rows: Sequence[Any]) -> list[tuple[Any, Sequence[Any]]]:
+def compose_digests(rows: Sequence[DueDelivery]) -> list[tuple[Mail, Sequence[DueDelivery]]]:
     """A batch of digest deliveries as one mail per address, listing its notifications oldest
     first; the mail carries them all (sent, or retried, together)."""
     by_address: dict[str, list[Any]] = {}

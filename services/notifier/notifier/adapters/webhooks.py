@@ -9,18 +9,18 @@ import ipaddress
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
 from gradeflow_shared.targets import TargetGuard, pinned, pinned_client
 from notifier.domain.delivery import SendResult, WebhookCall
+from notifier.domain.records import DueDelivery
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def render(row: Any) -> WebhookCall:
+def render(row: DueDelivery) -> WebhookCall:
     """A claimed webhook delivery as the call to make: its payload, what it is signed with."""
     payload = {
         "type": "notification.created",
@@ -36,7 +36,9 @@ def render(row: Any) -> WebhookCall:
             "data": row.data,
         },
     }
-    return WebhookCall(row.id, row.address, row.secret, json.dumps(payload, separators=(",", ":")))
+    # Every webhook delivery taken has its endpoint's secret: deleting an endpoint fails its pending
+    # deliveries (SqlWebhooks.delete_webhook); were one left, signed with none, its receiver refuses it.
+    return WebhookCall(row.id, row.address, row.secret or "", json.dumps(payload, separators=(",", ":")))
 
 
 class WebhookSender:

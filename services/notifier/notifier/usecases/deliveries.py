@@ -6,13 +6,14 @@ a permanent one, or the last attempt, failed with the other end's words."""
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from gradeflow_shared.errors import Unavailable
 from gradeflow_shared.pacing import Pace
+from notifier.domain.records import DueDelivery
 from notifier.usecases.ports import Sender, Units
 
 log = logging.getLogger(__name__)
@@ -31,16 +32,19 @@ class DeliveryPolicy:
 
 # What a batch of due deliveries becomes: items to send (a mail, a call), each with the
 # deliveries it carries — one each, or a user's whole digest in one mail.
-Compose = Callable[[Sequence[Any]], list[tuple[Any, Sequence[Any]]]]
+T = TypeVar("T")
+Retry = tuple[UUID, float, str]  # a delivery due again after a delay, and why
+Failed = tuple[UUID, str]  # a delivery failed for good, and why
+Compose = Callable[[Sequence[DueDelivery]], list[tuple[T, Sequence[DueDelivery]]]]
 
 
-def one_each(render: Callable[[Any], Any]) -> Compose:
+def one_each(render: Callable[[DueDelivery], T]) -> Compose[T]:
     return lambda rows: [(render(row), [row]) for row in rows]
 
 
-class Dispatcher:
+class Dispatcher(Generic[T]):
     def __init__(
-        self, channel: str, units: Units, sender: Sender, compose: Compose, policy: DeliveryPolicy
+        self, channel: str, units: Units, sender: Sender[T], compose: Compose[T], policy: DeliveryPolicy
     ) -> None:
         self.channel = channel
         self._units, self._sender, self._compose, self._policy = units, sender, compose, policy
@@ -63,7 +67,7 @@ class Dispatcher:
         # Each item the other end accepts is recorded as sent at once, beside the sending (a
         # record in flight gathers what is accepted meanwhile): a sender killed mid-batch sends
         # again, when the lease runs out, only what was accepted since the last record.
-        accepted = _Accepted(self)
+        accepted = _Accepted(self.channel, self.record_answers)
         try:
             results = await self._sender.send(
                 [item for item, _ in composed],
@@ -91,9 +95,7 @@ class Dispatcher:
             )
         return len(due)
 
-    async def record_answers(
-        self, sent: list[UUID], retry: list[tuple[UUID, float, str]], failed: list[tuple[UUID, str]]
-    ) -> None:
+    async def record_answers(self, sent: list[UUID], retry: list[Retry], failed: list[Failed]) -> None:
         """Record what the other end answered, trying again while the database is away: what was
         sent and not recorded would be sent again once its lease runs out. Given up only when
         stopping (the lease then brings the batch back: at least once)."""
@@ -130,8 +132,10 @@ class _Accepted:
     """Deliveries the other end has accepted, recorded as sent in the background while the rest
     of the batch goes out: one record at a time, each taking all accepted since the last."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self._dispatcher = dispatcher
+    def __init__(
+        self, channel: str, record: Callable[[list[UUID], list[Retry], list[Failed]], Awaitable[None]]
+    ) -> None:
+        self._channel, self._record_answers = channel, record
         self._waiting: list[UUID] = []
         self._recorded: set[UUID] = set()
         self._recording: asyncio.Task[None] | None = None
@@ -144,7 +148,7 @@ class _Accepted:
     async def _record(self) -> None:
         while self._waiting:
             taken, self._waiting = self._waiting, []
-            await self._dispatcher.record_answers(taken, [], [])
+            await self._record_answers(taken, [], [])
             self._recorded.update(taken)
 
     async def close(self) -> set[UUID]:
@@ -153,5 +157,5 @@ class _Accepted:
             try:
                 await self._recording
             except Exception:  # the database away and stopping: the batch's record says the rest
-                log.warning("%s: accepted deliveries not recorded yet", self._dispatcher.channel)
+                log.warning("%s: accepted deliveries not recorded yet", self._channel)
         return self._recorded

@@ -6,17 +6,21 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
+from gradeflow_shared.events import Member
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
 from notifier.domain.delivery import SendResult
+from notifier.domain.records import CourseEventSeen, DueDelivery, Fields, NotificationRecord, WebhookRecord
+
+Item = TypeVar("Item", contravariant=True)  # what a sender sends: a mail, a webhook call
 
 
 class People(Protocol):
     """The notifier's copy of courses, their members (recipients, parents, operators) and events."""
 
-    async def upsert_members(self, course_id: UUID, members: Sequence[Any]) -> None:
+    async def upsert_members(self, course_id: UUID, members: Sequence[Member]) -> None:
         """Members (`gradeflow_shared.events.Member`), one or a roster's thousand: recipients,
         memberships and parents' links, in bulk."""
         ...
@@ -33,9 +37,9 @@ class People(Protocol):
         ...
 
     async def record_course_event(
-        self, event_id: UUID, course_id: UUID, audience: str, published_at: datetime, message: dict[str, Any]
+        self, event_id: UUID, course_id: UUID, audience: str, published_at: datetime, message: Fields
     ) -> None: ...
-    async def course_events_since(self, course_id: UUID, since: datetime) -> Sequence[Any]:
+    async def course_events_since(self, course_id: UUID, since: datetime) -> Sequence[CourseEventSeen]:
         """The course's events fanned out since `since` (event_id, audience, message), oldest first."""
         ...
 
@@ -56,7 +60,7 @@ class People(Protocol):
 class Inbox(Protocol):
     """Notifications, each staged with its deliveries, and a user's inbox of them."""
 
-    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: dict[str, Any]) -> None:
+    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: Fields) -> None:
         """One notification per (notification id, user) with `message`'s kind, title, body, data,
         category and priority, each with its email and webhook deliveries unless the user turned
         that channel off for the category; an id already stored is skipped, with its deliveries."""
@@ -64,11 +68,13 @@ class Inbox(Protocol):
 
     async def inbox_page(
         self, user_id: UUID, limit: int, before: tuple[datetime, UUID] | None, unread_only: bool
-    ) -> Sequence[Any]:
+    ) -> Sequence[NotificationRecord]:
         """The user's notifications older than `before` (created_at, id), newest first."""
         ...
 
-    async def inbox_since(self, user_id: UUID, after: tuple[datetime, UUID], limit: int) -> Sequence[Any]:
+    async def inbox_since(
+        self, user_id: UUID, after: tuple[datetime, UUID], limit: int
+    ) -> Sequence[NotificationRecord]:
         """The user's notifications newer than `after`, oldest first."""
         ...
 
@@ -83,7 +89,7 @@ class Inbox(Protocol):
 class Outgoing(Protocol):
     """Deliveries due on a channel, taken for a lease, and the other end's answers recorded."""
 
-    async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[Any]:
+    async def claim_due(self, channel: str, limit: int, lease_seconds: float) -> Sequence[DueDelivery]:
         """Up to `limit` due deliveries of `channel`, taken for `lease_seconds` (attempts counted),
         each with its notification (id, user, title, body, kind, category, priority, data) and, for
         a webhook, the endpoint's secret."""
@@ -113,9 +119,9 @@ class Preferences(Protocol):
 class Webhooks(Protocol):
     """A user's webhook endpoints."""
 
-    async def add_webhook(self, user_id: UUID, url: str, secret: str) -> Any: ...
+    async def add_webhook(self, user_id: UUID, url: str, secret: str) -> WebhookRecord: ...
     async def delete_webhook(self, user_id: UUID, webhook_id: UUID) -> bool: ...
-    async def list_webhooks(self, user_id: UUID) -> Sequence[Any]: ...
+    async def list_webhooks(self, user_id: UUID) -> Sequence[WebhookRecord]: ...
 
 
 @dataclass(frozen=True)
@@ -129,9 +135,9 @@ class NotifierRepos:
     webhooks: Webhooks
 
 
-class Sender(Protocol):
+class Sender(Protocol[Item]):
     async def send(
-        self, items: Sequence[Any], on_sent: Callable[[int], None] | None = None
+        self, items: Sequence[Item], on_sent: Callable[[int], None] | None = None
     ) -> list[SendResult]:
         """Each item's result, in order (mails, webhook calls); never raises for the other end's
         answer. `on_sent(i)` is told as soon as the other end has accepted item `i`, before the
@@ -144,7 +150,9 @@ Units = UnitsOfWork[NotifierRepos]
 
 
 class InboxFeed(Protocol):
-    def subscribe(self, user_id: UUID) -> AbstractAsyncContextManager[asyncio.Queue[list[Any] | None]]:
+    def subscribe(
+        self, user_id: UUID
+    ) -> AbstractAsyncContextManager[asyncio.Queue[list[NotificationRecord] | None]]:
         """News for one user's live stream: the notifications written for them (rows with the
         notifications' columns), or None when some may have been missed (catch up from the store)."""
         ...

@@ -1,7 +1,7 @@
 """The metrics service's repository on one unit of work's session. Implements
 usecases.ports.MetricsStore."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -125,7 +125,7 @@ class SqlMetricsStore:
         )
         return (await self._session.execute(stmt)).all()
 
-    async def add_samples(self, rows: list[dict[str, Any]]) -> None:
+    async def add_samples(self, rows: Sequence[Mapping[str, Any]]) -> None:
         await self._session.execute(pg_insert(queue_samples).values(rows).on_conflict_do_nothing())
 
     async def samples(self, queue: str | None, since: datetime) -> Sequence[Any]:
@@ -147,7 +147,7 @@ class SqlMetricsStore:
     async def raised_alerts(self) -> Sequence[Any]:
         return (await self._session.execute(select(alerts).where(alerts.c.state == "raised"))).all()
 
-    async def raise_alert(self, row: dict[str, Any]) -> bool:
+    async def raise_alert(self, row: Mapping[str, Any]) -> bool:
         """False when the queue's rule has a raised alert already."""
         stmt = (
             pg_insert(alerts)

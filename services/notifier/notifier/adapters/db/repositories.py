@@ -2,7 +2,7 @@
 class an aggregate."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -181,7 +181,12 @@ class SqlPeople(_Repository):
         await self._session.execute(_LOCK_COURSE, {"course": str(course_id)})
 
     async def record_course_event(
-        self, event_id: UUID, course_id: UUID, audience: str, published_at: datetime, message: dict[str, Any]
+        self,
+        event_id: UUID,
+        course_id: UUID,
+        audience: str,
+        published_at: datetime,
+        message: Mapping[str, Any],
     ) -> None:
         await self._session.execute(
             pg_insert(course_events)
@@ -253,7 +258,7 @@ class SqlPeople(_Repository):
 class SqlInbox(_Repository):
     """Notifications, each staged with its deliveries, and a user's inbox of them."""
 
-    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: dict[str, Any]) -> None:
+    async def add_notifications(self, rows: Sequence[tuple[UUID, UUID]], message: Mapping[str, Any]) -> None:
         ids, users = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [])
         params = {
             "ids": ids,
