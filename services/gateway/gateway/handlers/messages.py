@@ -1,6 +1,7 @@
-"""The gateway's subscribers: grading progress and run results from the grader update the read
-models, in units of work that claim each message first (a redelivery is a no-op); the messages in
-hand share one (unit_of_work.claimed_together)."""
+"""The gateway's subscribers: grading progress and run results from the grader update the read models,
+the messages in hand sharing a unit of work (progress is idempotent by itself, results are claimed
+first: a redelivery is a no-op). They are FastStream subscribers (faststream's RabbitBroker, through
+gradeflow_shared.messaging)."""
 
 from gateway.usecases import runs, submissions
 from gateway.usecases.ports import Units

@@ -1,4 +1,5 @@
-"""The grader's subscribers: test suites to copy, submissions to grade, ad-hoc runs."""
+"""The grader's subscribers: test suites to copy, submissions to grade, ad-hoc runs. They are
+FastStream subscribers (faststream's RabbitBroker, through gradeflow_shared.messaging)."""
 
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import (

@@ -1,4 +1,5 @@
-"""The metrics service's subscriber: job telemetry from every other consumer."""
+"""The metrics service's subscriber: job telemetry from every other consumer. It is a
+FastStream subscriber (faststream's RabbitBroker, through gradeflow_shared.messaging)."""
 
 from gradeflow_shared.events import AlertRaised, AlertResolved, Event, JobsObserved
 from gradeflow_shared.messaging import Messaging, Mode

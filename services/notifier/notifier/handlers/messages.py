@@ -1,8 +1,9 @@
 """The notifier's subscribers: enrollment changes (one, or a roster's thousand) and course settings
-keep its copy current; grades reach the student (and the parents, if the course says so);
-a course event is sliced into chunks, each chunk written to its recipients' inboxes; alerts reach
-the operators. Each runs in
-one unit of work that claims the message first (a redelivery is a no-op)."""
+keep its copy current; grades reach the student (and the parents, if the course says so); a course
+event is sliced into chunks, each chunk written to its recipients' inboxes; alerts reach the
+operators. Each runs in one unit of work that claims the message first, but grades, whose rows are
+keyed by the submission and the person (a redelivery is a no-op). They are FastStream subscribers
+(faststream's RabbitBroker, through gradeflow_shared.messaging)."""
 
 from gradeflow_shared.events import (
     AlertChanged,
