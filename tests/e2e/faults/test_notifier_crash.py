@@ -17,7 +17,9 @@ from tests.support.smtp import FlakySink
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 STUDENTS = 30_000
-REPEATS_AT_MOST = 16  # two mails on each of the EMAIL_CONNECTIONS (8) in flight or awaiting record
+# What the SMTP server accepted in the dead notifier's last moment before its record (deliveries are
+# recorded every 20 ms: DeliveryPolicy.record_every_seconds), with those in flight on its connections.
+REPEATS_AT_MOST = 100
 
 
 async def _count(db: asyncpg.Connection, query: str, *args: object) -> int:
@@ -98,6 +100,6 @@ async def test_notifier_killed_mid_fan_out_notifies_everyone_once(
     )
     assert emails_at_kill < STUDENTS, "the kill came while emails were being sent"
     assert per_user == 0 and len(set(received)) == STUDENTS
-    # Each accepted email is recorded as it is accepted: what can be sent twice is what the server
-    # accepted in the last record's round trip, on the few connections in use — never the batch.
+    # Each accepted email is recorded within a moment of its acceptance: what can be sent twice is
+    # what the server accepted in the last moment — never the batch (EMAIL_BATCH, 500).
     assert repeated <= REPEATS_AT_MOST, repeated

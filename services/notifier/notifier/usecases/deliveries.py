@@ -28,6 +28,11 @@ class DeliveryPolicy:
     # `idle_seconds` (what comes due by itself: a retry's time, a digest's window, a lease).
     busy_seconds: float = 0.2
     idle_seconds: float = 2.0
+    # Accepted deliveries are recorded as sent at most this long after their acceptance, those of
+    # the same moment together: what a killed sender would send again is what was accepted in its
+    # last such moment (about 40 emails at 2,000 a second), for a tenth of the commits one record
+    # an acceptance would cost.
+    record_every_seconds: float = 0.02
 
 
 # What a batch of due deliveries becomes: items to send (a mail, a call), each with the
@@ -67,7 +72,7 @@ class Dispatcher(Generic[T]):
         # Each item the other end accepts is recorded as sent at once, beside the sending (a
         # record in flight gathers what is accepted meanwhile): a sender killed mid-batch sends
         # again, when the lease runs out, only what was accepted since the last record.
-        accepted = _Accepted(self.channel, self.record_answers)
+        accepted = _Accepted(self.channel, self.record_answers, self._policy.record_every_seconds)
         try:
             results = await self._sender.send(
                 [item for item, _ in composed],
@@ -130,12 +135,15 @@ class Dispatcher(Generic[T]):
 
 class _Accepted:
     """Deliveries the other end has accepted, recorded as sent in the background while the rest
-    of the batch goes out: one record at a time, each taking all accepted since the last."""
+    of the batch goes out: one record at a time, each taking all accepted in its moment."""
 
     def __init__(
-        self, channel: str, record: Callable[[list[UUID], list[Retry], list[Failed]], Awaitable[None]]
+        self,
+        channel: str,
+        record: Callable[[list[UUID], list[Retry], list[Failed]], Awaitable[None]],
+        every: float,
     ) -> None:
-        self._channel, self._record_answers = channel, record
+        self._channel, self._record_answers, self._every = channel, record, every
         self._waiting: list[UUID] = []
         self._recorded: set[UUID] = set()
         self._recording: asyncio.Task[None] | None = None
@@ -147,6 +155,7 @@ class _Accepted:
 
     async def _record(self) -> None:
         while self._waiting:
+            await asyncio.sleep(self._every)  # what is accepted meanwhile goes in the same record
             taken, self._waiting = self._waiting, []
             await self._record_answers(taken, [], [])
             self._recorded.update(taken)
