@@ -364,16 +364,17 @@ def build() -> str:
     if versus:
         lines += [
             f"### Against an earlier commit (`bench/versus.py`, baseline {versus['baseline']}, "
-            f"{versus['measured_at']}, {versus['rounds']} round)",
+            f"{versus['measured_at']})",
             "",
-            "Each benchmark run on both in one sitting, alternating which went first.",
+            "Each benchmark run on both in one sitting, alternating which went first; a figure is the "
+            "mean of its rounds. " + versus.get("note", ""),
             "",
-            "| figure | current | baseline | change | better |",
-            "|---|---|---|---|---|",
+            "| figure | current | baseline | change | better | rounds |",
+            "|---|---|---|---|---|---|",
         ]
         lines += [
             f"| {r['figure']} | {r['current']:,} | {r['baseline']:,} | "
-            f"{r['change_percent']:+.1f} % | {r['better']} |"
+            f"{r['change_percent']:+.1f} % | {r['better']} | {r.get('rounds', versus['rounds'])} |"
             for r in versus["figures"]
         ]
         lines.append("")
