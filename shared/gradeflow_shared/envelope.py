@@ -60,6 +60,7 @@ def header_time(headers: Mapping[str, Any], name: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(str(value))
+        found = datetime.fromisoformat(str(value))
     except ValueError:
         return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)  # naive: read as UTC

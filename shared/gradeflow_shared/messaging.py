@@ -101,7 +101,7 @@ def envelope_of(msg: AbstractIncomingMessage, final_attempt: bool = False) -> En
     return Envelope.model_construct(
         message_id=str(msg.message_id),
         type=str(msg.type or ""),
-        version=int(headers.get(H_VERSION, 1)),  # type: ignore[arg-type]
+        version=_int(headers.get(H_VERSION), 1),
         occurred_at=header_time(headers, H_OCCURRED_AT) or datetime.now(UTC),
         correlation_id=str(msg.correlation_id or msg.message_id),
         trace=trace,
@@ -126,7 +126,7 @@ class _Kit:
         action = disposition(exc)
         reason = _describe(exc)
         headers = dict(headers)  # the republished copy's, with this attempt added
-        history = json.loads(str(headers.get(H_ATTEMPTS, "[]")))
+        history = _attempts(headers.get(H_ATTEMPTS))
         history.append({"at": datetime.now(UTC).isoformat(), "error": reason})
         headers.update({H_ERROR: reason, H_ATTEMPTS: json.dumps(history)})
         headers.setdefault(H_ORIGIN_QUEUE, self.route.queue)
@@ -236,8 +236,26 @@ def _decoder(model: type[Event]) -> Callable[[Any], Awaitable[Event]]:
 
 
 def _retries(headers: dict[str, Any]) -> int:
-    """How many times the retry tiers have sent the message back."""
-    return int(headers.get(H_RETRIES, 0))
+    """How many times the retry tiers have sent the message back (a header that is no count: 0)."""
+    return _int(headers.get(H_RETRIES), 0)
+
+
+def _attempts(value: object) -> list[Any]:
+    """The attempt history a message carries (one that is not a JSON list: none)."""
+    try:
+        found = json.loads(str(value)) if value is not None else []
+    except ValueError:
+        return []
+    return found if isinstance(found, list) else []
+
+
+def _int(value: object, default: int) -> int:
+    if isinstance(value, int | float | str | bytes):
+        try:
+            return int(value)
+        except ValueError:
+            return default
+    return default
 
 
 def _describe(exc: BaseException) -> str:
@@ -330,7 +348,10 @@ class Messaging:
             RabbitQueue(route.queue, declare=False, routing_key=route.routing_key),
             EVENTS,
             channel=Channel(prefetch_count=prefetch or self.policy.prefetch),
-            ack_policy=AckPolicy.ACK,
+            # Acked once handled (the middleware settles every failure of the handler itself); if
+            # settling fails too (the broker away for the republish), nacked and requeued: never
+            # acked unsettled.
+            ack_policy=AckPolicy.NACK_ON_ERROR,
             no_reply=True,
             title=route.queue,
             description=f"Dead letters: `{route.dlq}`.",
