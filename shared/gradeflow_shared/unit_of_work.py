@@ -193,8 +193,8 @@ def claimed_together(
     Each message's handler returns once its batch has committed, so it is acked only then.
 
     If a batch fails, each of its messages is handled again alone, so only the one at fault fails
-    (and is retried or dead-lettered by the kit); the others commit. A database that is unavailable
-    fails the whole batch without that: alone, each would fail the same way."""
+    (and is retried or dead-lettered by the settling middleware); the others commit. A database
+    that is unavailable fails the whole batch without that: alone, each would fail the same way."""
     return _together(units, use_case, route.queue, max_items, concurrency)
 
 

@@ -105,8 +105,8 @@ class _Record:
 
 
 class RecordingPublisher(Publisher):
-    """A publisher that keeps what it is given instead of sending it: the consumer kit's retries,
-    dead letters and telemetry, in unit tests that deliver messages in memory (`deliver`)."""
+    """A publisher that keeps what it is given instead of sending it: the settling middleware's
+    retries, dead letters and telemetry, in unit tests that deliver messages in memory (`deliver`)."""
 
     def __init__(self) -> None:
         super().__init__("amqp://in-memory.invalid/")

@@ -1,6 +1,6 @@
-"""The consumer kit and outbox relay against the real broker and database: a hanging handler is
-cancelled and retried; an unroutable publish is an error, never silence; two relays on one outbox
-publish each row exactly once."""
+"""The settling middleware (under FastStream) and the outbox relay against the real broker and
+database: a hanging handler is cancelled and retried; an unroutable publish is an error, never
+silence; two relays on one outbox publish each row exactly once."""
 
 import asyncio
 import uuid

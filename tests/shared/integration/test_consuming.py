@@ -1,4 +1,4 @@
-"""The consuming side against the real broker (FastStream under the consumer kit): every message
+"""The consuming side against the real broker (FastStream with the settling middleware): every message
 handled is acked and none other; a handler still running at shutdown is cancelled after the grace
 period and its message redelivered; consuming resumes on its own after the broker drops the
 connection; readiness follows the connection."""
