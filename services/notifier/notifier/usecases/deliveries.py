@@ -69,9 +69,9 @@ class Dispatcher(Generic[T]):
         if not due:
             return 0
         composed = self._compose(due)
-        # Each item the other end accepts is recorded as sent at once, beside the sending (a
-        # record in flight gathers what is accepted meanwhile): a sender killed mid-batch sends
-        # again, when the lease runs out, only what was accepted since the last record.
+        # Each item the other end accepts is recorded as sent within a moment, beside the sending
+        # (those of the same moment in one record): a sender killed mid-batch sends again, when the
+        # lease runs out, only what was accepted since the last record.
         accepted = _Accepted(self.channel, self.record_answers, self._policy.record_every_seconds)
         try:
             results = await self._sender.send(
@@ -81,8 +81,8 @@ class Dispatcher(Generic[T]):
         finally:
             recorded = await accepted.close()
         sent: list[UUID] = []
-        retry: list[tuple[UUID, float, str]] = []
-        failed: list[tuple[UUID, str]] = []
+        retry: list[Retry] = []
+        failed: list[Failed] = []
         delays = self._policy.retry_delays_seconds
         settled = ((row, result) for (_, rows), result in zip(composed, results, strict=True) for row in rows)
         for row, result in settled:
