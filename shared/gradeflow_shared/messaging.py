@@ -121,7 +121,12 @@ class _Kit:
     series: dict[str, Any] = field(default_factory=dict)  # Prometheus children, looked up once
 
     async def settle_failure(
-        self, msg: AbstractIncomingMessage, headers: dict[str, Any], retries: int, exc: BaseException
+        self,
+        msg: AbstractIncomingMessage,
+        envelope: Envelope,
+        headers: dict[str, Any],
+        retries: int,
+        exc: BaseException,
     ) -> Outcome:
         action = disposition(exc)
         reason = _describe(exc)
@@ -139,7 +144,7 @@ class _Kit:
         else:
             target, outcome = self.route.dlq, "dead_lettered"
             log.error("%s: dead-lettering %s: %s", self.route.queue, msg.message_id, reason)
-        await publish_raw(self.publisher, msg.body, envelope_of(msg), "", headers=headers, to_queue=target)
+        await publish_raw(self.publisher, msg.body, envelope, "", headers=headers, to_queue=target)
         return outcome
 
     def observe(
@@ -192,7 +197,8 @@ class _Settle(BaseMiddleware):
         final = retries >= len(kit.policy.retry_delays_ms)
         # The handler's envelope, beside the body FastStream validates (a context field of
         # FastStream's would be resolved in a worker thread for every message).
-        _ENVELOPE.set(envelope_of(raw, final_attempt=final))
+        envelope = envelope_of(raw, final_attempt=final)
+        _ENVELOPE.set(envelope)
         try:
             with span(kit.route.queue, str(raw.type or kit.route.routing_key), raw.message_id, headers):
                 try:
@@ -202,7 +208,7 @@ class _Settle(BaseMiddleware):
                     outcome: Outcome = "processed"
                 except Exception as exc:  # every failure is settled here, none escapes
                     error = exc
-                    outcome = await kit.settle_failure(raw, headers, retries, exc)
+                    outcome = await kit.settle_failure(raw, envelope, headers, retries, exc)
         finally:
             if task is not None:
                 self._settling.in_flight.discard(task)
