@@ -47,3 +47,21 @@ def limit_columns() -> list[sa.Column[int]]:
         else sa.Column(spec.name, sa.Integer, nullable=False, server_default=str(spec.default))
         for spec in SPECS.values()
     ]
+
+
+def test_cases_table(metadata: sa.MetaData) -> sa.Table:
+    """An assignment's tests (events.TestCaseSpec) as the gateway and the grader each keep them,
+    under their own `assignments` table."""
+    return sa.Table(
+        "test_cases",
+        metadata,
+        sa.Column("id", sa.Uuid, primary_key=True),
+        sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("stdin", sa.Text, nullable=False),
+        sa.Column("expected_stdout", sa.Text, nullable=False),
+        sa.Column("weight", sa.Integer, nullable=False),
+        sa.Column("hidden", sa.Boolean, nullable=False),
+        sa.Column("comparison", sa.String(24), nullable=False, server_default="trailing_whitespace"),
+        sa.Column("tolerance", sa.Float, nullable=False, server_default="1e-06"),
+    )

@@ -107,11 +107,6 @@ def add_outbox_parking(schema: str) -> None:
     op.add_column("outbox", sa.Column("park_reason", sa.Text(), nullable=True), schema=schema)
 
 
-def drop_outbox_parking(schema: str) -> None:
-    op.drop_column("outbox", "park_reason", schema=schema)
-    op.drop_column("outbox", "parked_at", schema=schema)
-
-
 def drop_kit_tables(schema: str) -> None:
     op.drop_table("outbox", schema=schema)
     op.drop_table("inbox", schema=schema)
@@ -121,18 +116,6 @@ def index_columns(schema: str, table: str, *columns: str) -> None:
     """One index per column, named as SQLAlchemy's `index=True` names it."""
     for column in columns:
         op.create_index(f"ix_{schema}_{table}_{column}", table, [column], schema=schema)
-
-
-def limit_columns_v1() -> list[sa.Column]:  # type: ignore[type-arg]
-    """The limits of a run as first stored (the output limit came later, where it did)."""
-    return [
-        sa.Column("time_limit_ms", sa.Integer(), nullable=False),
-        sa.Column("memory_limit_mb", sa.Integer(), nullable=False),
-        sa.Column("max_processes", sa.Integer(), server_default="16", nullable=False),
-        sa.Column("wall_limit_ms", sa.Integer(), nullable=True),
-        sa.Column("max_file_kb", sa.Integer(), server_default="1024", nullable=False),
-        sa.Column("stack_limit_mb", sa.Integer(), server_default="64", nullable=False),
-    ]
 
 
 def test_case_table_v1(schema: str) -> None:

@@ -3,21 +3,12 @@ the messages in hand sharing a unit of work (progress is idempotent by itself, r
 first: a redelivery is a no-op). They are FastStream subscribers (faststream's RabbitBroker, through
 gradeflow_shared.messaging)."""
 
-from gateway.usecases import runs, submissions
+from typing import Final
+
+import gradeflow_shared.events as ev
 from gateway.usecases.ports import Units
-from gradeflow_shared.events import (
-    AssignmentPublished,
-    CourseChanged,
-    CourseEventPublished,
-    EnrollmentChanged,
-    EnrollmentsChanged,
-    Event,
-    GradingStarted,
-    RunCompleted,
-    RunRequested,
-    SubmissionCreated,
-    SubmissionGraded,
-)
+from gateway.usecases.runs import run_completed
+from gateway.usecases.submissions import grading_started, submission_graded
 from gradeflow_shared.messaging import Messaging, Mode
 from gradeflow_shared.topology import (
     GATEWAY_GRADING_STARTED,
@@ -26,35 +17,22 @@ from gradeflow_shared.topology import (
 )
 
 # What the gateway's use cases stage in its outbox (its AsyncAPI document's "send" operations).
-PUBLISHES: tuple[type[Event], ...] = (
-    AssignmentPublished,
-    SubmissionCreated,
-    RunRequested,
-    EnrollmentChanged,
-    EnrollmentsChanged,
-    CourseChanged,
-    CourseEventPublished,
+PUBLISHES: tuple[type[ev.Event], ...] = (
+    ev.AssignmentPublished,
+    ev.SubmissionCreated,
+    ev.RunRequested,
+    ev.EnrollmentChanged,
+    ev.EnrollmentsChanged,
+    ev.CourseChanged,
+    ev.CourseEventPublished,
 )
 
 
 def register(subs: Messaging, units: Units) -> None:
     # Two messages per submission, a few statements each: those in hand share a unit of work.
-    # Both only move a submission forward (a status never goes back: domain.submissions.earlier_than), so a
-    # redelivery changes nothing: no inbox claim.
-    subs.add(
-        GATEWAY_GRADING_STARTED,
-        GradingStarted,
-        submissions.grading_started,
-        mode=Mode.IDEMPOTENT,
-        units=units,
-    )
-    subs.add(
-        GATEWAY_SUBMISSION_GRADED,
-        SubmissionGraded,
-        submissions.submission_graded,
-        mode=Mode.IDEMPOTENT,
-        units=units,
-    )
-    subs.add(
-        GATEWAY_RUNS_COMPLETED, RunCompleted, runs.run_completed, mode=Mode.CLAIMED_TOGETHER, units=units
-    )
+    # Both only move a submission forward (a status never goes back: domain.submissions.earlier_than),
+    # so a redelivery changes nothing: no inbox claim.
+    moves: Final = Mode.IDEMPOTENT
+    subs.add(GATEWAY_GRADING_STARTED, ev.GradingStarted, grading_started, mode=moves, units=units)
+    subs.add(GATEWAY_SUBMISSION_GRADED, ev.SubmissionGraded, submission_graded, mode=moves, units=units)
+    subs.add(GATEWAY_RUNS_COMPLETED, ev.RunCompleted, run_completed, mode=Mode.CLAIMED_TOGETHER, units=units)

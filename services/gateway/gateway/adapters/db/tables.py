@@ -4,7 +4,7 @@ submissions read model, ad-hoc runs, course events, and the kit's outbox and inb
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table
+from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table, test_cases_table
 
 SCHEMA = "gateway"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -77,19 +77,7 @@ assignments = sa.Table(
     sa.CheckConstraint("late_policy IN ('accept', 'penalty', 'refuse')", name="ck_assignments_late_policy"),
 )
 
-test_cases = sa.Table(
-    "test_cases",
-    metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
-    sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("stdin", sa.Text, nullable=False),
-    sa.Column("expected_stdout", sa.Text, nullable=False),
-    sa.Column("weight", sa.Integer, nullable=False),
-    sa.Column("hidden", sa.Boolean, nullable=False),
-    sa.Column("comparison", sa.String(24), nullable=False, server_default="trailing_whitespace"),
-    sa.Column("tolerance", sa.Float, nullable=False, server_default="1e-06"),
-)
+test_cases = test_cases_table(metadata)
 
 submissions = sa.Table(
     "submissions",

@@ -9,25 +9,17 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+import gradeflow_shared.inbox_api as wire
 from gateway.handlers.http.deps import User, edge_of
 from gateway.usecases.ports import InboxApi
 from gradeflow_shared.cursor import CURSOR_PATTERN
-from gradeflow_shared.inbox_api import (
-    InboxPage,
-    MarkedRead,
-    PreferencesIn,
-    PreferencesOut,
-    WebhookCreated,
-    WebhookIn,
-    WebhookOut,
-)
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
 
 
-def _notifier(request: Request) -> InboxApi:
-    api = edge_of(request).notifier_api
-    return api
+async def _notifier(request: Request) -> InboxApi:
+    notifier: InboxApi = edge_of(request).notifier_api
+    return notifier
 
 
 Notifier = Annotated[InboxApi, Depends(_notifier)]
@@ -47,9 +39,21 @@ async def _forward(request: Request, user: User, api: Notifier) -> Response:
 
 # (method, path, summary, tag, answer): each without a body or parameters, passed on as it came.
 _PASSED_ON: list[tuple[str, str, str, str, Any]] = [
-    ("POST", "/notifications/read-all", "Mark every notification of the caller's read", "inbox", MarkedRead),
-    ("GET", "/preferences", "The caller's channels per category and digest", "preferences", PreferencesOut),
-    ("GET", "/webhooks", "The caller's webhook endpoints", "webhooks", list[WebhookOut]),
+    (
+        "POST",
+        "/notifications/read-all",
+        "Mark every notification of the caller's read",
+        "inbox",
+        wire.MarkedRead,
+    ),
+    (
+        "GET",
+        "/preferences",
+        "The caller's channels per category and digest",
+        "preferences",
+        wire.PreferencesOut,
+    ),
+    ("GET", "/webhooks", "The caller's webhook endpoints", "webhooks", list[wire.WebhookOut]),
 ]
 for method, path, summary, tag, answer in _PASSED_ON:
     router.add_api_route(
@@ -63,7 +67,9 @@ for method, path, summary, tag, answer in _PASSED_ON:
     )
 
 
-@router.get("/notifications", response_model=InboxPage, summary="The caller's notifications, newest first")
+@router.get(
+    "/notifications", response_model=wire.InboxPage, summary="The caller's notifications, newest first"
+)
 async def list_notifications(
     request: Request,
     user: User,
@@ -87,8 +93,8 @@ async def mark_read(notification_id: UUID, request: Request, user: User, api: No
     return await _pass_on(request, user, api)
 
 
-@router.put("/preferences", response_model=PreferencesOut, tags=["preferences"])
-async def put_preferences(body: PreferencesIn, request: Request, user: User, api: Notifier) -> Response:
+@router.put("/preferences", response_model=wire.PreferencesOut, tags=["preferences"])
+async def put_preferences(body: wire.PreferencesIn, request: Request, user: User, api: Notifier) -> Response:
     """Only what the body names changes; every channel and category not named stays as it was."""
     return await _pass_on(request, user, api)  # the body as it came: validated above, read once
 
@@ -99,8 +105,8 @@ async def delete_webhook(webhook_id: UUID, request: Request, user: User, api: No
     return await _pass_on(request, user, api)
 
 
-@router.post("/webhooks", status_code=201, response_model=WebhookCreated, tags=["webhooks"])
-async def register_webhook(body: WebhookIn, request: Request, user: User, api: Notifier) -> Response:
+@router.post("/webhooks", status_code=201, response_model=wire.WebhookCreated, tags=["webhooks"])
+async def register_webhook(body: wire.WebhookIn, request: Request, user: User, api: Notifier) -> Response:
     """Register an endpoint; each call to it is signed per Standard Webhooks with the secret
     shown here once (never cached, never kept for an Idempotency-Key's replay). Private, loopback
     and link-local addresses are refused."""

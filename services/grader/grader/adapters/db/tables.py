@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table
+from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table, test_cases_table
 
 SCHEMA = "grader"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -19,19 +19,7 @@ assignments = sa.Table(
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
-test_cases = sa.Table(
-    "test_cases",
-    metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
-    sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("stdin", sa.Text, nullable=False),
-    sa.Column("expected_stdout", sa.Text, nullable=False),
-    sa.Column("weight", sa.Integer, nullable=False),
-    sa.Column("hidden", sa.Boolean, nullable=False),
-    sa.Column("comparison", sa.String(24), nullable=False, server_default="trailing_whitespace"),
-    sa.Column("tolerance", sa.Float, nullable=False, server_default="1e-06"),
-)
+test_cases = test_cases_table(metadata)
 
 runs = sa.Table(
     "runs",
