@@ -8,6 +8,10 @@ missing=()
 for pair in bwrap:bubblewrap gcc:gcc g++:g++ node:nodejs javac:default-jdk-headless python3:python3 chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
 done
+# Python's libraries every run may import (NumPy, Matplotlib) and pylint, which Jobe's and
+# CodeRunner's pylint-checked questions run inside the job (docs/sandbox.md: adding packages).
+/usr/bin/python3 -c "import numpy, matplotlib" >/dev/null 2>&1 || missing+=(python3-numpy python3-matplotlib)
+command -v pylint >/dev/null 2>&1 || missing+=(pylint)
 # libseccomp: the sandbox's system-call filter is built with it (pyseccomp loads it at run time).
 ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,10 +1,13 @@
 """Contracts that span services: the languages the gateway accepts, the grader runs and the
 Judge0-compatible API names are one list; the limits are one table wherever they are read."""
 
+from pydantic import ValidationError
+
 from gateway import schemas
 from gateway.domain import judge0 as judge0_rules
 from gateway.handlers.http.judge0 import SubmissionIn, _translate
-from gradeflow_shared.languages import LANGUAGES
+from gradeflow_shared.events import RunFile
+from gradeflow_shared.languages import GRADED, LANGUAGES, MULTI
 from gradeflow_shared.limits import LIMIT_FIELDS, SPECS, RunLimits
 from grader.domain.languages import LANGUAGES as GRADER_LANGUAGES
 
@@ -13,11 +16,24 @@ def test_the_gateway_the_grader_and_judge0_ids_name_the_same_languages() -> None
     assert set(GRADER_LANGUAGES) == set(LANGUAGES)
     assert {language.id for language in judge0_rules.LANGUAGES.values()} == set(LANGUAGES)
     assert len(judge0_rules.IDS) == len(judge0_rules.LANGUAGES), "one Judge0 id a language"
-    accepted = {lang for lang in LANGUAGES if schemas.ProgramIn(language=lang, source="x")}
-    assert accepted == set(GRADER_LANGUAGES)
+    ran = {lang for lang in LANGUAGES if schemas.RunIn(language=lang, source="x", files=_RUN_SCRIPT)}
+    assert ran == set(GRADER_LANGUAGES), "a run takes every language"
+    graded = {lang for lang in LANGUAGES if _takes(lang)}
+    assert graded == GRADED == set(LANGUAGES) - {MULTI}, "an assignment's program every one but multi-file"
     assert judge0_rules.LANGUAGES[71].id == "python" and judge0_rules.LANGUAGES[54].id == "cpp", (
         "Judge0 CE's own ids"
     )
+
+
+_RUN_SCRIPT = [RunFile(name="run", content_b64="ZWNobyBoaQo=")]
+
+
+def _takes(language: str) -> bool:
+    try:
+        schemas.ProgramIn(language=language, source="x")
+    except ValidationError:
+        return False
+    return True
 
 
 def test_every_limit_has_one_spec_and_every_surface_reads_it() -> None:

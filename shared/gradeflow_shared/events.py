@@ -130,6 +130,7 @@ class SubmissionGraded(Event):
 # A plain file name: letters, digits, '-', '_' and '.', not starting with '.' (no path, no
 # hidden file, nothing a shell or the sandbox could read as more than a name).
 RUN_FILE_NAME = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$"
+Dialect = Literal["gradeflow", "jobe"]
 
 
 class RunFile(BaseModel):
@@ -154,6 +155,21 @@ class RunRequested(Event, RunLimits):
     files: tuple[RunFile, ...] = ()  # added in v1, defaulted: older requests carry none
     args: tuple[str, ...] = ()  # the program's command-line arguments (program_args.py)
     compile_options: tuple[str, ...] = ()  # added to the compile (C and C++; an allow-list)
+    # How the program is built and run: this system's way, or Jobe's ("jobe": the commands and
+    # default flags of Jobe's task classes, which `compile_args` and `interpreter_args` replace
+    # when given; `link_options` after the source; the program named `source_name`, started in a
+    # writable copy of its directory; output past the limit cut off, the run going on).
+    dialect: Dialect = "gradeflow"
+    # Judge0's: stderr written into stdout as it comes; the program run `runs` times (the time and
+    # memory reported their average); killed `cpu_extra_ms` past its CPU limit (a Time Limit
+    # Exceeded still, if it went past the limit).
+    merge_stderr: bool = False
+    runs: int = Field(default=1, ge=1, le=20)
+    cpu_extra_ms: int = Field(default=0, ge=0, le=5000)
+    source_name: str | None = Field(default=None, pattern=RUN_FILE_NAME, max_length=100)
+    compile_args: tuple[str, ...] | None = None
+    link_options: tuple[str, ...] = ()
+    interpreter_args: tuple[str, ...] | None = None
     requested_at: datetime
 
 
@@ -166,6 +182,10 @@ class RunCompleted(Event):
     verdict: Verdict
     stdout: str = ""
     stderr: str = ""
+    # The bytes as written (base64) when they are not text as `stdout` / `stderr` hold it (not
+    # UTF-8, or NUL): those two then have U+FFFD in their place.
+    stdout_bytes_b64: str | None = None
+    stderr_bytes_b64: str | None = None
     compile_output: str = ""
     time_ms: float = 0.0  # CPU time
     wall_ms: float = 0.0

@@ -33,6 +33,36 @@ def compiler_options(language: str, options: list[str] | tuple[str, ...]) -> tup
     return tuple(options)
 
 
+# `-x LANGUAGE` (Jobe compiles C with `-x c`): the languages it may name.
+X_LANGUAGES = frozenset({"c", "c++", "none"})
+
+
+def compiler_words(language: str, words: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Jobe's compileargs and linkargs (which replace its defaults): the options of the allow-list,
+    `-x` and a language, and plain words, which the compiler reads as file names in the program's
+    directory (a word naming no file there is the compiler's own error: a compilation error, as in
+    Jobe); not `@file` (options read from a file would pass the allow-list). ValueError naming the
+    first word refused."""
+    arguments(words)  # bounded as a program's arguments are
+    if words and language not in COMPILED_WITH_OPTIONS:
+        raise ValueError(f"compiler arguments are taken for {', '.join(sorted(COMPILED_WITH_OPTIONS))} only")
+    follows_x = False
+    for word in words:
+        if follows_x:
+            if word not in X_LANGUAGES:
+                raise ValueError(
+                    f"compiler option -x takes one of {', '.join(sorted(X_LANGUAGES))}: {word!r}"
+                )
+            follows_x = False
+        elif word == "-x":
+            follows_x = True
+        elif word.startswith(("-", "@")) and not _ALLOWED.match(word):
+            raise ValueError(f"compiler option not allowed: {word!r}")
+    if follows_x:
+        raise ValueError("compiler option -x needs a language")
+    return tuple(words)
+
+
 def arguments(args: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """The program's command-line arguments, bounded; ValueError otherwise."""
     if len(args) > MAX_ARGS:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.conftest import ADMIN
 from tests.support.api import login
 
 pytestmark = pytest.mark.e2e
@@ -59,7 +60,7 @@ async def test_every_language_and_every_outcome_as_jobe_answers_them(gateway: ht
         language_id="c",
         sourcecode='#include <stdio.h>\nint main(int c, char **v) { printf("%s %s\\n", NAME, v[1]); return 0; }',
         parameters={
-            "compileargs": ["-std=c11", "-Wall", '-DNAME="jobe"'],
+            "compileargs": ["-std=c11", "-Wall", '-DNAME=\\"jobe\\"'],  # as Jobe's shell reads it
             "runargs": ["arg"],
             "linkargs": ["-lm"],
         },
@@ -87,14 +88,29 @@ async def test_every_language_and_every_outcome_as_jobe_answers_them(gateway: ht
         parameters={"memorylimit": 64},
     )
     assert hungry.json()["outcome"] == 17, hungry.json()
+    # As under Jobe's runguard: output past streamsize is cut off and the program goes on; printing
+    # forever, it runs out of time.
     chatty = await _run(
         gateway,
         key,
-        language_id="python3",
-        sourcecode="import sys\nsys.stdout.write('x' * 100_000)",
-        parameters={"streamsize": 0.01},  # 10 KB
+        language_id="c",
+        sourcecode='#include <stdio.h>\nint main(void) { while (1) printf("Hello"); }',
+        parameters={"streamsize": 0.01, "cputime": 1},  # 10 KB
     )
-    assert chatty.json()["outcome"] == 12 and len(chatty.json()["stdout"]) <= 10_000, chatty.json()["stderr"]
+    assert (chatty.json()["outcome"], len(chatty.json()["stdout"])) == (13, 10_240), chatty.json()
+    # Jobe's Node.js is never compiled: a syntax error is a runtime error; Python's is checked first.
+    node = await _run(gateway, key, language_id="nodejs", sourcecode="console.log('x'")
+    assert node.json()["outcome"] == 12 and "SyntaxError" in node.json()["stderr"], node.json()
+    python = await _run(gateway, key, language_id="python3", sourcecode="print('x'")
+    assert python.json()["outcome"] == 11 and python.json()["cmpinfo"], python.json()
+    blah = await _run(
+        gateway,
+        key,
+        language_id="python3",
+        sourcecode="",
+        parameters={"interpreterargs": [r'-c "print(\"Blah\")"'], "runargs": ["a"]},
+    )
+    assert (blah.json()["outcome"], blah.json()["stdout"]) == (15, "Blah\n"), blah.json()
 
 
 async def test_file_list_flow_bad_run_specs_and_keys(gateway: httpx.AsyncClient) -> None:
@@ -129,9 +145,10 @@ async def test_file_list_flow_bad_run_specs_and_keys(gateway: httpx.AsyncClient)
             "-fplugin",
         ),
         (
-            {"sourcecode": "print(1)", "language_id": "python3", "parameters": {"interpreterargs": ["-c"]}},
-            "interpreterargs",
+            {"sourcecode": "print(1)", "language_id": "c", "parameters": {"cputime": 151}},
+            "cputime exceeds maximum allowed on this Jobe server (15 secs)",
         ),
+        ({"sourcecode": "x", "language_id": "python3", "parameters": {"runargs": ['"open']}}, "runargs"),
     ):
         refused = await _run(gateway, key, **bad)
         assert refused.status_code == 400 and message in refused.json(), (bad, refused.text)
@@ -166,3 +183,35 @@ async def test_a_keys_files_are_its_users_alone(gateway: httpx.AsyncClient) -> N
             gateway, key, language_id="python3", sourcecode=reader, file_list=[[file_id, "data.txt"]]
         )
         assert (r.status_code, r.json()["stdout"]) == (200, expected), r.text
+
+
+async def test_a_key_carries_its_own_limit_on_runs(gateway: httpx.AsyncClient) -> None:
+    """A Moodle site is one key: its owner may give it a limit no more generous than the
+    deployment's; an admin any, none included; its bucket is the key's own."""
+    _, auth = await login(gateway, "site")
+    made = await gateway.post(
+        "/v1/api-keys",
+        json={"name": "Moodle", "scopes": ["runs"], "runs_rate": {"runs": 2, "per": "minute"}},
+        headers=auth,
+    )
+    assert made.status_code == 201 and made.json()["runs_rate"] == {"runs": 2, "per": "minute"}, made.text
+    limited = {"X-API-KEY": made.json()["key"]}
+    spec = {"language_id": "python3", "sourcecode": "print(1)"}
+    answers = [(await _run(gateway, limited, **spec)).status_code for _ in range(3)]
+    assert answers == [200, 200, 429], answers
+    other = await gateway.post("/v1/api-keys", json={"name": "other", "scopes": ["runs"]}, headers=auth)
+    assert (await _run(gateway, {"X-API-KEY": other.json()["key"]}, **spec)).status_code == 200
+
+    none = {"name": "greedy", "scopes": ["runs"], "runs_rate": {"runs": 0, "per": "hour"}}
+    refused = await gateway.post("/v1/api-keys", json=none, headers=auth)
+    assert refused.status_code == 403 and "runs_rate" in refused.text, refused.text
+    _, admin = await login(gateway, "admin", ADMIN)
+    key_id = made.json()["id"]
+    unlimited = await gateway.put(
+        f"/v1/api-keys/{key_id}/runs-rate", json={"runs": 0, "per": "hour"}, headers=admin
+    )
+    assert unlimited.status_code == 200 and unlimited.json()["runs_rate"]["runs"] == 0, unlimited.text
+    forbidden = await gateway.put(f"/v1/api-keys/{key_id}/runs-rate", json=None, headers=auth)
+    assert forbidden.status_code == 403, "only an admin sets a key's limit afterwards"
+    answers = [(await _run(gateway, limited, **spec)).status_code for _ in range(4)]
+    assert answers == [200] * 4, answers

@@ -20,6 +20,10 @@ pytestmark = pytest.mark.e2e
 
 PYTHON = "name = input()\nprint(f'hello, {name}')\n"
 C = '#include <stdio.h>\nint main(void) { int a, b; scanf("%d %d", &a, &b); printf("%d\\n", a + b); return 0; }\n'
+MAIN_C = '#include <stdio.h>\nint twice(int);\nint main(void) { int n; scanf("%d", &n); printf("%d\\n", twice(n)); }\n'
+BOTH_STREAMS = (
+    "import sys\nprint('out', flush=True)\nprint('err', file=sys.stderr, flush=True)\nprint('out again')\n"
+)
 
 
 def _client(url: str, token: str) -> judge0.Client:
@@ -42,7 +46,26 @@ def _session(url: str, token: str) -> dict[str, object]:
     endless = judge0.run(
         client=client, source_code="while True:\n    pass\n", language=judge0.PYTHON, cpu_time_limit=1
     )
+    # A multi-file program (language 89): a zip with `compile` and `run` scripts and its sources.
+    project = judge0.Filesystem(
+        content=[
+            judge0.File(name="compile", content="gcc -o prog main.c twice.c\n"),
+            judge0.File(name="run", content='./prog "$@"\n'),
+            judge0.File(name="main.c", content=MAIN_C),
+            judge0.File(name="twice.c", content="int twice(int x) { return 2 * x; }\n"),
+        ]
+    )
+    multi = judge0.run(
+        client=client, source_code="", language=judge0.MULTI_FILE, additional_files=project, stdin="21"
+    )
+    merged = judge0.run(
+        client=client, source_code=BOTH_STREAMS, language=judge0.PYTHON, redirect_stderr_to_stdout=True
+    )
+    averaged = judge0.run(client=client, source_code="print(1)", language=judge0.PYTHON, number_of_runs=3)
     return {
+        "multi": multi,
+        "merged": merged,
+        "averaged": averaged,
         "languages": {lang.id for lang in client.languages},
         "config": client.config,
         "version": client.version,
@@ -67,6 +90,11 @@ async def test_the_official_judge0_sdk_works_unchanged(gateway: httpx.AsyncClien
     outs = [(s.stdout, s.status) for s in seen["batch"]]  # type: ignore[attr-defined]
     assert outs == [(f"{n * n}\n", judge0.Status.ACCEPTED) for n in range(1, 6)]
     assert endless.status == judge0.Status.TIME_LIMIT_EXCEEDED, endless  # type: ignore[attr-defined]
+    multi, merged, averaged = seen["multi"], seen["merged"], seen["averaged"]
+    assert (multi.stdout, multi.status) == ("42\n", judge0.Status.ACCEPTED), multi  # type: ignore[attr-defined]
+    assert 89 in seen["languages"]  # type: ignore[operator]
+    assert (merged.stdout, merged.stderr) == ("out\nerr\nout again\n", None), merged  # type: ignore[attr-defined]
+    assert (averaged.stdout, averaged.status) == ("1\n", judge0.Status.ACCEPTED), averaged  # type: ignore[attr-defined]
 
 
 async def test_what_this_system_does_not_offer_is_refused_by_name(gateway: httpx.AsyncClient) -> None:
@@ -74,18 +102,24 @@ async def test_what_this_system_does_not_offer_is_refused_by_name(gateway: httpx
     body = {"source_code": "print(1)", "language_id": 71}
     for field, value in (
         ("enable_network", True),
-        ("number_of_runs", 3),
+        ("enable_per_process_and_thread_time_limit", True),
+        ("number_of_runs", 21),
         ("compiler_options", "-O3"),  # a Python program takes none
-        ("redirect_stderr_to_stdout", True),
-        ("cpu_extra_time", 1.5),
+        ("cpu_extra_time", 6),
     ):
         r = await gateway.post("/judge0/submissions", json={**body, field: value}, headers=auth)
         assert r.status_code == 422 and field in r.text, (field, r.text)
     info = (await gateway.get("/judge0/config_info")).json()
     assert (
         info["allowed_languages_for_compile_options"] == ["C (GCC)", "C++ (GCC)"]
-        and info["max_number_of_runs"] == 1
+        and info["max_number_of_runs"] == 20
     )
+    costly = {**body, "number_of_runs": 20, "cpu_time_limit": 10}  # 200 s of CPU in all
+    r = await gateway.post("/judge0/submissions", json=costly, headers=auth)
+    assert r.status_code == 422 and "number_of_runs" in r.text, r.text
+    no_run = {"source_code": "", "language_id": 89}
+    r = await gateway.post("/judge0/submissions", json=no_run, headers=auth)
+    assert r.status_code == 422 and "additional_files" in r.text and "run" in r.text, r.text
     c = {"source_code": "int main(void) { return 0; }", "language_id": 50}
     for options in ("-fplugin=/tmp/evil.so", "-o /etc/x", "-B/tmp", "-wrapper,/bin/sh"):
         r = await gateway.post("/judge0/submissions", json={**c, "compiler_options": options}, headers=auth)

@@ -77,7 +77,7 @@ async def test_judge0_clients_work_unchanged(gateway: httpx.AsyncClient) -> None
     token = {"X-Auth-Token": auth["Authorization"].removeprefix("Bearer ")}
 
     languages = (await gateway.get("/judge0/languages")).json()
-    assert {lang["id"] for lang in languages} == {50, 54, 62, 63, 71}
+    assert {lang["id"] for lang in languages} == {50, 54, 62, 63, 71, 89}
     statuses = {s["id"]: s["description"] for s in (await gateway.get("/judge0/statuses")).json()}
     assert statuses[3] == "Accepted" and len(statuses) == 14
 

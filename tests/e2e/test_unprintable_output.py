@@ -1,8 +1,11 @@
 """A program's output is the student's to choose: one that prints a NUL byte, invalid UTF-8 and the
 UTF-8 form of a lone surrogate is graded and shown — each such byte as U+FFFD (docs/grading.md) — in
-its submission, an ad-hoc run, the Judge0 and Jobe surfaces, and the student's inbox."""
+its submission, an ad-hoc run, the Judge0 surface, and the student's inbox; a run also keeps the
+bytes as written (base64), which Judge0's base64 answer gives back, and which the Jobe surface
+escapes as Jobe does (`\\xNN`)."""
 
 import asyncio
+import base64
 import time
 
 import httpx
@@ -17,6 +20,8 @@ pytestmark = pytest.mark.e2e
 # "A", NUL, "B", an invalid byte, a CESU-8 surrogate (ED A0 80), "C", newline.
 PROGRAM = "import sys\nsys.stdout.buffer.write(b'A\\x00B\\xff\\xed\\xa0\\x80C\\n')\n"
 SHOWN = "A\ufffdB\ufffd\ufffd\ufffd\ufffdC\n"
+WRITTEN = b"A\x00B\xff\xed\xa0\x80C\n"
+JOBE_SHOWN = "A\\x00B\\xff\\xed\\xa0\\x80C\n"  # not UTF-8: byte by byte, as Jobe escapes
 TESTS = [{"stdin": "", "expected_stdout": "ABC\n", "weight": 1, "hidden": False}]
 
 
@@ -45,15 +50,21 @@ async def test_runs_judge0_and_jobe_show_it_too(gateway: httpx.AsyncClient) -> N
     _, auth = await login(gateway, "bytes")
     run = await _run_to_completion(gateway, auth, {"language": "python", "source": PROGRAM})
     assert (run["verdict"], run["stdout"]) == ("accepted", SHOWN), run
+    assert base64.b64decode(run["stdout_bytes_b64"]) == WRITTEN, run
 
     token = {"X-Auth-Token": auth["Authorization"].removeprefix("Bearer ")}
     body = {"source_code": PROGRAM, "language_id": 71}
     judge0 = await gateway.post("/judge0/submissions?wait=true", json=body, headers=token, timeout=60)
     assert judge0.status_code == 201 and judge0.json()["stdout"] == SHOWN, judge0.text
+    encoded = {"source_code": base64.b64encode(PROGRAM.encode()).decode(), "language_id": 71}
+    raw = await gateway.post(
+        "/judge0/submissions?wait=true&base64_encoded=true", json=encoded, headers=token, timeout=60
+    )
+    assert base64.b64decode(raw.json()["stdout"]) == WRITTEN, raw.text
 
     key = await gateway.post("/v1/api-keys", json={"name": "Moodle", "scopes": ["runs"]}, headers=auth)
     spec = {"run_spec": {"language_id": "python3", "sourcecode": PROGRAM}}
     jobe = await gateway.post(
         "/jobe/index.php/restapi/runs", json=spec, headers={"X-API-KEY": key.json()["key"]}, timeout=60
     )
-    assert jobe.status_code == 200 and jobe.json()["stdout"] == SHOWN, jobe.text
+    assert jobe.status_code == 200 and jobe.json()["stdout"] == JOBE_SHOWN, jobe.text

@@ -102,8 +102,9 @@ def create_app(
         body_seconds=settings.body_timeout_seconds,
         jobe_file_bytes=settings.jobe_max_file_bytes,
     )
-    if settings.rates:  # outermost: a request past its limit is refused before any other work
-        app.add_middleware(RateLimits, limiter=limiter, rates=settings.rates, tokens=tokens, keys=keys)
+    # Outermost: a request past its limit is refused before any other work (a key may carry a limit
+    # of its own on runs, so it stands even where RATE_LIMITS names none).
+    app.add_middleware(RateLimits, limiter=limiter, rates=settings.rates, tokens=tokens, keys=keys)
     intake = submissions.intake(
         submit_units,
         settings.submit_batch_max,
@@ -136,5 +137,6 @@ def create_app(
         jobe_wait_seconds=settings.jobe_wait_seconds,
         jobe_file_ttl_seconds=settings.jobe_file_ttl_seconds,
         jobe_max_file_bytes=settings.jobe_max_file_bytes,
+        default_runs_rate=settings.rates.get("runs"),
     )
     return app

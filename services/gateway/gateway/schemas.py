@@ -4,7 +4,7 @@ import base64
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import (
@@ -23,8 +23,8 @@ from pydantic.config import JsonDict
 
 from gateway.domain.deadlines import LatePolicy
 from gradeflow_shared import program_args
-from gradeflow_shared.events import RunFile
-from gradeflow_shared.languages import LANGUAGES
+from gradeflow_shared.events import RUN_FILE_NAME, RunFile
+from gradeflow_shared.languages import GRADED, LANGUAGES, MULTI
 from gradeflow_shared.limits import RunLimits
 
 MAX_SOURCE_BYTES = 64 * 1024
@@ -177,16 +177,17 @@ class TestCaseIn(Strict):
 
 
 class ProgramIn(Strict):
-    """A program in one of the supported languages."""
+    """A program in one of the languages an assignment takes."""
 
-    language: str = Field(json_schema_extra=one_of(LANGUAGES))
+    TAKES: ClassVar[frozenset[str]] = GRADED  # the languages this kind of program may be in
+    language: str = Field(json_schema_extra=one_of(GRADED))
     source: str = Field(min_length=1, json_schema_extra=NO_NUL)
 
     @field_validator("language")
     @classmethod
     def _known_language(cls, value: str) -> str:
-        if value not in LANGUAGES:
-            raise ValueError(f"unknown language; supported: {', '.join(sorted(LANGUAGES))}")
+        if value not in cls.TAKES:
+            raise ValueError(f"unknown language; supported: {', '.join(sorted(cls.TAKES))}")
         return value
 
     @field_validator("source")
@@ -230,7 +231,7 @@ class AssignmentIn(LimitsIn):
     languages: list[str] | None = Field(
         default=None,
         min_length=1,
-        json_schema_extra={"items": one_of(LANGUAGES), "uniqueItems": True},
+        json_schema_extra={"items": one_of(GRADED), "uniqueItems": True},
         description="The languages it takes (default: every one)",
     )
     due_at: AwareDatetime | None = Field(default=None, description="When it is due (with a time zone)")
@@ -250,9 +251,9 @@ class AssignmentIn(LimitsIn):
     @field_validator("languages")
     @classmethod
     def _known_languages(cls, value: list[str] | None) -> list[str] | None:
-        unknown = sorted(set(value or ()) - LANGUAGES)
+        unknown = sorted(set(value or ()) - GRADED)
         if unknown:
-            raise ValueError(f"unknown languages {unknown}; supported: {', '.join(sorted(LANGUAGES))}")
+            raise ValueError(f"unknown languages {unknown}; supported: {', '.join(sorted(GRADED))}")
         if value is not None and len(set(value)) != len(value):
             raise ValueError("a language named twice")
         return value
@@ -342,6 +343,11 @@ class RunIn(ProgramIn, LimitsIn):
         },
     )
 
+    # Any language, "multi" too (a program that is its files: `run`, and `compile` if any); its
+    # source then unused and possibly empty.
+    TAKES: ClassVar[frozenset[str]] = LANGUAGES
+    language: str = Field(json_schema_extra=one_of(LANGUAGES))
+    source: str = Field(default="", json_schema_extra=NO_NUL)
     stdin: Text = Field(default="", max_length=1_000_000)
     expected_stdout: Text | None = Field(default=None, max_length=1_000_000)
     files: list[RunFile] = Field(
@@ -362,6 +368,13 @@ class RunIn(ProgramIn, LimitsIn):
         description="Added to the compile, C and C++ only, from an allow-list (-O2, -std=c11, -Wall, -lm …)",
     )
 
+    @field_validator("source")
+    @classmethod
+    def _source_given(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get("language") != MULTI:
+            raise ValueError("source is empty")
+        return value
+
     @field_validator("args")
     @classmethod
     def _args_allowed(cls, args: list[str]) -> list[str]:
@@ -374,7 +387,9 @@ class RunIn(ProgramIn, LimitsIn):
 
     @field_validator("files")
     @classmethod
-    def _files_fit(cls, files: list[RunFile]) -> list[RunFile]:
+    def _files_fit(cls, files: list[RunFile], info: ValidationInfo) -> list[RunFile]:
+        if info.data.get("language") == MULTI and "run" not in {f.name for f in files}:
+            raise ValueError("a multi-file program needs a file named run (its run script)")
         total = 0
         for f in files:
             try:
@@ -386,6 +401,44 @@ class RunIn(ProgramIn, LimitsIn):
         if len({f.name for f in files}) != len(files):
             raise ValueError("a file name given twice")
         return files
+
+
+class JobeRunIn(RunIn):
+    """A run through the Jobe API, built and run as Jobe does (events.RunRequested's `dialect`):
+    its file name and Jobe's argument lists, each replacing Jobe's default for the language when
+    given. Not a route's body: the Jobe API's run_spec, parsed (domain/jobe.py)."""
+
+    dialect: Literal["jobe"] = "jobe"
+    source_name: str | None = Field(default=None, pattern=RUN_FILE_NAME, max_length=100)
+    compile_args: list[str] | None = None
+    link_options: list[str] = Field(default_factory=list)
+    interpreter_args: list[str] | None = None
+
+    @field_validator("compile_args", "link_options")
+    @classmethod
+    def _compiler_words(cls, words: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if words is None:
+            return None
+        return list(program_args.compiler_words(info.data.get("language", ""), words))
+
+    @field_validator("interpreter_args")
+    @classmethod
+    def _interpreter_args(cls, args: list[str] | None) -> list[str] | None:
+        return None if args is None else list(program_args.arguments(args))
+
+    @field_validator("source")
+    @classmethod
+    def _source_given(cls, value: str, info: ValidationInfo) -> str:
+        return value  # Jobe runs an empty program (its interpreter's arguments may be the program)
+
+
+class Judge0RunIn(RunIn):
+    """A run through the Judge0 API, with Judge0's options (events.RunRequested). Not a route's
+    body: Judge0's submission, translated (handlers/http/judge0.py)."""
+
+    merge_stderr: bool = False
+    runs: int = Field(default=1, ge=1, le=20)
+    cpu_extra_ms: int = Field(default=0, ge=0, le=5000)
 
 
 class RunAccepted(BaseModel):
@@ -400,6 +453,11 @@ class RunOut(BaseModel):
     verdict: str | None
     stdout: str | None = None
     stderr: str | None = None
+    stdout_bytes_b64: str | None = Field(
+        default=None,
+        description="The output's bytes (base64), when `stdout` cannot hold them as written (not UTF-8, NUL)",
+    )
+    stderr_bytes_b64: str | None = Field(default=None, description="The same for `stderr`")
     compile_output: str | None = None
     time_ms: float | None = None
     wall_ms: float | None = None
@@ -431,9 +489,21 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null: the last")
 
 
+class KeyRate(Strict):
+    """A key's own limit on code runs, in place of the deployment's per-user one (RATE_LIMITS)."""
+
+    runs: int = Field(ge=0, le=10_000_000, description="Runs per period; 0: no limit (an admin's to give)")
+    per: Literal["minute", "hour"]
+
+
 class ApiKeyIn(Strict):
     name: Text = Field(min_length=1, max_length=100)
     scopes: list[Literal["runs", "submissions", "read", "write"]] = Field(min_length=1, max_length=4)
+    runs_rate: KeyRate | None = Field(
+        default=None,
+        description="The key's own limit on runs: its owner may set one no more generous than the "
+        "deployment's default; an admin any, or none (PUT /v1/api-keys/{key_id}/runs-rate)",
+    )
 
 
 class ApiKeyOut(BaseModel):
@@ -441,6 +511,7 @@ class ApiKeyOut(BaseModel):
     name: str
     prefix: str = Field(description="The key's first characters, to tell keys apart")
     scopes: list[str]
+    runs_rate: KeyRate | None = Field(description="Its own limit on runs; null: the deployment's, per user")
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None

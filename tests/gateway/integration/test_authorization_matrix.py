@@ -85,6 +85,7 @@ ROUTES: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/v1/api-keys", None, ANYONE_SIGNED_IN),
     ("POST", "/v1/api-keys", {"name": "k", "scopes": ["runs"]}, (201, 201, 201, 201, 201, 201, 401)),
     ("DELETE", "/v1/api-keys/{key}", None, (404, 204, 404, 404, 404, 404, 401)),
+    ("PUT", "/v1/api-keys/{key}/runs-rate", {"runs": 0, "per": "hour"}, ADMINS_ONLY),
     ("GET", "/judge0/submissions/{run}", None, (404, 200, 404, 404, 404, 404, 401)),
     ("GET", "/judge0/submissions/batch?tokens={run}", None, (404, 200, 404, 404, 404, 404, 401)),
     ("GET", "/judge0/submissions", None, ANYONE_SIGNED_IN),

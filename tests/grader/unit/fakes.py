@@ -20,6 +20,7 @@ from grader.domain.grading import (
     TestCase,
     TestResult,
 )
+from grader.domain.languages import JobeWay
 from tests.support.fakes import FakeUnits
 
 
@@ -98,12 +99,16 @@ class FakeSandbox:
         files: Sequence[tuple[str, bytes]] = (),
         args: Sequence[str] = (),
         compile_options: Sequence[str] = (),
+        jobe: JobeWay | None = None,
+        merge_stderr: bool = False,
     ) -> Build:
         if self.failing:
             raise SandboxError("bwrap: No permissions to create new namespace")
         self.disk_seen.append(disk_bytes)
         self._count += 1
-        build = Build(language_id, f"/fake/{self._count}", 60_000, self.compile_error)
+        build = Build(
+            language_id, f"/fake/{self._count}", 60_000, self.compile_error, jobe=jobe, merge_stderr=merge_stderr
+        )
         self.live.add(build.path)
         return build
 

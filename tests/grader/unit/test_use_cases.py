@@ -199,6 +199,19 @@ async def test_a_runs_compile_and_run_may_write_what_its_disk_limit_allows() -> 
     assert sandbox.disk_seen == [7 << 20] and sandbox.limits_seen[0].disk_bytes == 7 << 20
 
 
+async def test_a_run_asked_to_run_n_times_reports_the_average_up_to_the_first_failure() -> None:
+    units = fake_units()
+    times = iter([10.0, 20.0, 30.0, 40.0])
+    outcomes = iter([0, 0, 3, 0])  # the third run fails: the fourth is not counted
+    sandbox = FakeSandbox(program=lambda stdin: ran("hi\n", time_ms=next(times), exit_code=next(outcomes)))
+    ctx = GraderContext(units, sandbox, max_output_bytes=1024, clock=FakeClock())
+    event = _run(None).model_copy(update={"runs": 4, "cpu_extra_ms": 500})
+    await runs.execute_run(ctx, event, Envelope.for_event(event))
+    done = units.events(RunCompleted)[-1]
+    assert (done.verdict, done.time_ms, done.exit_code) == ("runtime_error", 20.0, 3)
+    assert sandbox.limits_seen[0].extra_ms == 500
+
+
 async def test_a_run_redelivered_after_it_completed_is_not_run_again() -> None:
     units = fake_units()
     sandbox = FakeSandbox()

@@ -5,6 +5,8 @@ import hashlib
 import hmac
 import secrets
 
+from gateway.domain.limits import Rate
+
 PREFIX = "gf_"
 SCOPES = ("runs", "submissions", "read", "write")
 # The scope each route class needs (gateway/domain/limits.py's classes).
@@ -31,3 +33,23 @@ def digest(secret: str) -> str:
 
 def matches(secret: str, kept: str) -> bool:
     return hmac.compare_digest(digest(secret), kept)
+
+
+PERIODS = {"minute": 60, "hour": 3600}  # a key's own limit is per minute or per hour (Jobe's)
+
+
+def own_rate(runs_limit: int | None, period_seconds: int | None) -> Rate | None:
+    """A key's own limit on runs (capacity 0: no limit at all); None when it has none of its own."""
+    if runs_limit is None or period_seconds is None:
+        return None
+    return Rate(runs_limit, period_seconds)
+
+
+def within(wanted: Rate, default: Rate | None) -> bool:
+    """Whether a limit a key's owner asks for is no more generous than the deployment's default
+    (only an admin may give a key more, or none)."""
+    if default is None:
+        return True  # runs are not limited here: any limit is stricter
+    if wanted.capacity == 0:
+        return False
+    return wanted.capacity / wanted.period_seconds <= default.capacity / default.period_seconds

@@ -34,7 +34,13 @@ LANGUAGES: dict[int, Language] = {
     62: Language("java", "Java (OpenJDK)"),
     63: Language("javascript", "JavaScript (Node.js)"),
     71: Language("python", "Python (3)"),
+    89: Language("multi", "Multi-file program"),
 }
+MULTI_FILE = 89  # its program is its additional_files: a `run` script, and a `compile` one if any
+# Judge0's own bounds on these (its defaults' maxima): runs a submission may ask, extra CPU time.
+MAX_RUNS, MAX_CPU_EXTRA_SECONDS = 20, 5.0
+# A submission's runs together may use at most this much CPU time (runs x (limit + extra)).
+MAX_TOTAL_CPU_SECONDS = 60.0
 IDS: dict[str, int] = {language.id: judge0_id for judge0_id, language in LANGUAGES.items()}
 
 
@@ -86,6 +92,8 @@ class Run(Protocol):
     signal: int | None
     stdout: str | None
     stderr: str | None
+    stdout_bytes_b64: str | None
+    stderr_bytes_b64: str | None
     compile_output: str | None
     time_ms: float | None
     wall_ms: float | None
@@ -195,9 +203,9 @@ def config(max_queue_size: int, callback_tries: int, callback_timeout: float) ->
         "enable_per_process_and_thread_time_limit": False,
         "enable_per_process_and_thread_memory_limit": False,
         "cpu_extra_time": 0.0,
-        "max_cpu_extra_time": 0.0,
+        "max_cpu_extra_time": MAX_CPU_EXTRA_SECONDS,
         "number_of_runs": 1,
-        "max_number_of_runs": 1,
+        "max_number_of_runs": MAX_RUNS,
         "redirect_stderr_to_stdout": False,
         "max_queue_size": max_queue_size,
     }
@@ -207,18 +215,20 @@ def render(run: Run, encoded: bool, fields: str | None) -> dict[str, Any]:
     """A run as Judge0 shows a submission: its fields (Judge0's defaults, a list, or `*`), streams
     base64-encoded on request, empty streams as null, times in seconds as strings."""
 
-    def text(value: str | None) -> str | None:
+    def text(value: str | None, raw_b64: str | None = None) -> str | None:
         if value is None or value == "":
             return None  # Judge0 answers null for an empty stream
-        return base64.b64encode(value.encode()).decode() if encoded else value
+        if encoded:  # the bytes as the program wrote them, when the text could not hold them
+            return raw_b64 or base64.b64encode(value.encode()).decode()
+        return value
 
     status = status_id(run.status, run.verdict, run.signal)
     language_id = IDS[run.language]
     done = run.status == "done"
     full: dict[str, Any] = {
         "token": str(run.id),
-        "stdout": text(run.stdout),
-        "stderr": text(run.stderr),
+        "stdout": text(run.stdout, run.stdout_bytes_b64),
+        "stderr": text(run.stderr, run.stderr_bytes_b64),
         "compile_output": text(run.compile_output),
         "message": text(message(run.verdict, run.signal)),
         "status": {"id": status, "description": STATUSES[status]},

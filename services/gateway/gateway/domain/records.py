@@ -182,6 +182,8 @@ class ApiKeyRecord(Protocol):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    runs_limit: int | None
+    runs_period_seconds: int | None
 
 
 class IdempotencyRecord(Protocol):

@@ -23,6 +23,8 @@ class MissingFiles(NotFound):
 
 
 async def run(ctx: Context, user_id: UUID, spec: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
+    if spec["sourcecode"] == jobe.OVERLOAD_TEST:
+        return _result(None, jobe.SERVER_OVERLOAD)
     language, _ = jobe.LANGUAGES[spec["language_id"]]
     wanted = [(f[0], f[1]) for f in spec.get("file_list", [])]
     files: dict[str, bytes] = {}
@@ -31,13 +33,15 @@ async def run(ctx: Context, user_id: UUID, spec: dict[str, Any], wait_seconds: f
             files = await uow.repos.files.files(user_id, [file_id for file_id, _ in wanted])
         if len(files) < len({file_id for file_id, _ in wanted}):
             raise MissingFiles("One or more of the specified files is missing/unavailable")
-    cmd = s.RunIn(
+    parameters = spec.get("parameters") or {}
+    cmd = s.JobeRunIn(
         language=language,
         source=spec["sourcecode"],
+        source_name=spec.get("sourcefilename") or None,
         stdin=spec.get("input") or "",
         files=[RunFile(name=name, content_b64=base64.b64encode(files[fid]).decode()) for fid, name in wanted],
-        **jobe.limits(spec.get("parameters") or {}),
-        **jobe.arguments(spec.get("parameters") or {}),
+        **jobe.limits(spec["language_id"], parameters),
+        **jobe.arguments(spec["language_id"], parameters),
     )
     try:
         accepted = await runs.request_run(ctx, user_id, cmd)
@@ -52,11 +56,13 @@ async def run(ctx: Context, user_id: UUID, spec: dict[str, Any], wait_seconds: f
 def _result(
     run_id: UUID | None, outcome: int, done: s.RunOut | None = None, stderr: str = ""
 ) -> dict[str, Any]:
-    stdout = (done.stdout or "") if done else ""
+    """Jobe's result object: output that is not UTF-8 escaped byte by byte as Jobe does; stderr
+    empty after a time limit, as Jobe clears runguard's message."""
+    stdout = _text(done.stdout, done.stdout_bytes_b64) if done else ""
     cmpinfo = (done.compile_output or "") if done and outcome == jobe.COMPILATION_ERROR else ""
-    errors = (done.stderr or "") if done else stderr
-    if done is not None and done.verdict == "output_limit_exceeded" and not errors:
-        errors = "Output exceeded the streamsize limit; truncated"
+    errors = _text(done.stderr, done.stderr_bytes_b64) if done else stderr
+    if outcome == jobe.TIME_LIMIT:
+        errors = ""
     return {
         "run_id": str(run_id) if run_id else None,
         "outcome": outcome,
@@ -64,6 +70,10 @@ def _result(
         "stdout": stdout,
         "stderr": errors,
     }
+
+
+def _text(text: str | None, raw_b64: str | None) -> str:
+    return jobe.clean(base64.b64decode(raw_b64)) if raw_b64 else (text or "")
 
 
 async def put_file(ctx: Context, user_id: UUID, file_id: str, content: bytes, ttl_seconds: float) -> None:

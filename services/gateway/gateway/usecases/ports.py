@@ -215,6 +215,9 @@ class ApiKeys(Protocol):
         ...
 
     async def touch_api_key(self, key_id: UUID) -> None: ...
+    async def update_api_key(self, key_id: UUID, fields: Fields) -> ApiKeyRecord | None:
+        """Any user's key (an admin's change); None when there is no such key."""
+        ...
 
 
 class IdempotencyKeys(Protocol):

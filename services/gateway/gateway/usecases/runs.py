@@ -14,10 +14,24 @@ from gradeflow_shared.events import RunCompleted, RunRequested
 from gradeflow_shared.topology import GRADER_RUNS
 
 POLL_SECONDS = 0.05  # a waiting request reads its run's row this often
-EVENT_ONLY = {"files", "args", "compile_options"}
+EVENT_ONLY = {
+    "files",
+    "args",
+    "compile_options",
+    "dialect",
+    "source_name",
+    "compile_args",
+    "link_options",
+    "interpreter_args",
+    "merge_stderr",
+    "runs",
+    "cpu_extra_ms",
+}
 RESULT_FIELDS = {
     "stdout",
     "stderr",
+    "stdout_bytes_b64",
+    "stderr_bytes_b64",
     "compile_output",
     "time_ms",
     "wall_ms",

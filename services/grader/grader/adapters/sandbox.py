@@ -43,7 +43,7 @@ from grader.adapters.sandbox_processes import (
 )
 from grader.domain.errors import InvalidRun, SandboxError
 from grader.domain.grading import Build, CheckInput, Execution, Limits
-from grader.domain.languages import Language, language_for, main_class
+from grader.domain.languages import JobeWay, Language, language_of, main_class
 
 __all__ = ["ZYGOTE_FROM", "BwrapSandbox"]
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ BATCH = 50  # tests per sandbox: three descriptors each
 RUNNER_SOURCE = Path(__file__).parent / "runner" / "runner.c"
 LAUNCHER_SOURCE = Path(__file__).parent / "runner" / "launcher.c"
 ZYGOTE_SOURCE = Path(__file__).parent / "runner" / "zygote.py"
+PYLINTRC = Path(__file__).parent / "runner" / "pylintrc"  # the sandbox's /etc/pylintrc
 CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORK}
 READ_ONLY = (
     "/usr",
@@ -66,6 +67,8 @@ READ_ONLY = (
     "/etc/ld.so.cache",
     "/etc/ld.so.conf",
     "/etc/ld.so.conf.d",
+    "/etc/fonts",  # fontconfig's (Matplotlib draws text)
+    "/etc/matplotlibrc",  # Debian's Matplotlib keeps its defaults there
 )
 CHECK_ARGS = ("input", "output", "expected")  # testlib's order, as file names in the test's folder
 COMPILE_LIMITS = Limits(time_ms=15_000, memory_mb=1024, output_bytes=256 * 1024, processes=64)
@@ -96,11 +99,11 @@ def _build(root: Path, source: Path) -> Path:
     return target
 
 
-def _install_zygote(root: Path) -> Path:
+def _install(root: Path, source: Path) -> Path:
     """A copy the sandbox's users can read, wherever the grader's own files live."""
-    target = root / "zygote.py"
-    tmp = root / f"zygote.{os.getpid()}"
-    shutil.copyfile(ZYGOTE_SOURCE, tmp)
+    target = root / source.name
+    tmp = root / f"{source.name}.{os.getpid()}"
+    shutil.copyfile(source, tmp)
     tmp.chmod(0o644)
     tmp.replace(target)
     return target
@@ -141,6 +144,7 @@ class BwrapSandbox:
         self._runner: Path | None = None
         self._launcher: Path | None = None
         self._zygote: Path | None = None
+        self._pylintrc: Path | None = None
         self._pool: ReadySandboxes[Ready] | None = ReadySandboxes(self._start_ready) if ready else None
 
     async def start(self) -> None:
@@ -150,7 +154,8 @@ class BwrapSandbox:
         _require_own(self._root)
         self._runner = await asyncio.to_thread(_build, self._root, RUNNER_SOURCE)
         self._launcher = await asyncio.to_thread(_build, self._root, LAUNCHER_SOURCE)
-        self._zygote = _install_zygote(self._root) if self._with_zygote else None
+        self._zygote = _install(self._root, ZYGOTE_SOURCE) if self._with_zygote else None
+        self._pylintrc = _install(self._root, PYLINTRC)
         self._seccomp = await asyncio.to_thread(seccomp.program)
         self.cgroups = await asyncio.to_thread(detect, self._cgroup_wanted)
         if self.cgroups.mode == "none" and not self._allow_no_cgroup:
@@ -198,6 +203,8 @@ class BwrapSandbox:
         files: Sequence[tuple[str, bytes]] = (),
         args: Sequence[str] = (),
         compile_options: Sequence[str] = (),
+        jobe: JobeWay | None = None,
+        merge_stderr: bool = False,
     ) -> Build:
         """Write the source into an empty box (the slot's own) and compile it once (for compiled languages).
         `within`: a checker, prepared inside its submission's directory and slot (one uid per
@@ -206,10 +213,13 @@ class BwrapSandbox:
         try:
             options = program_args.compiler_options(language_id, tuple(compile_options))
             arguments = program_args.arguments(tuple(args))
+            if jobe is not None:
+                program_args.compiler_words(language_id, (*(jobe.compile_args or ()), *jobe.link_args))
+                program_args.arguments(jobe.interpreter_args or ())
         except ValueError as exc:
             raise InvalidRun(str(exc)) from None
         main = main_class(language_id, source)
-        language = language_for(language_id, main)
+        language = language_of(language_id, main, jobe)
         uid = within.uid if within else await self._uids.get()
         parent = Path(within.path) if within else self._root
         try:
@@ -228,13 +238,15 @@ class BwrapSandbox:
             with_files=bool(files),
             main=main,
             args=arguments,
+            jobe=jobe,
+            merge_stderr=merge_stderr,
         )
-        if language.compile is None:
+        if language.compile is None or (language.compile_if and language.compile_if not in dict(files)):
             return build
         try:
             # What the compiler writes: any one file, and all of them, within the disk limit.
             limits = replace(COMPILE_LIMITS, file_bytes=disk_bytes, disk_bytes=disk_bytes)
-            compile_argv = (*language.compile, *options)
+            compile_argv = language.compile if jobe else (*language.compile, *options)
             [result] = await self._execute(build, compile_argv, [""], limits, language, compiling=True)
             used = await asyncio.to_thread(_disk_used, Path(build.path) / "box")
         except BaseException:
@@ -270,7 +282,7 @@ class BwrapSandbox:
             (workdir / "box").mkdir()
         box = workdir / "box"
         # Created, never followed: the box is the sandbox user's (a link left in it is not ours to follow).
-        written = [(language.source_file, source.encode())]
+        written = [(language.source_file, source.encode())] if language.source_file else []
         for name, content in files:
             # Checked here too (the event is not validated on receipt): a plain name, never the
             # program's own, never a path.
@@ -292,7 +304,7 @@ class BwrapSandbox:
 
     async def run_all(self, build: Build, stdins: list[str], limits: Limits) -> list[Execution]:
         """Run the build once per stdin, all inside one sandbox (namespaces built once)."""
-        language = language_for(build.language_id, build.main)
+        language = language_of(build.language_id, build.main, build.jobe)
         # The fork server costs one interpreter start-up plus a little: it pays from 3 tests on.
         forked = (
             self._zygote is not None
@@ -312,7 +324,7 @@ class BwrapSandbox:
     async def check_all(self, checker: Build, cases: list[CheckInput], limits: Limits) -> list[Execution]:
         """Run the checker once per case, as `checker input output expected` in a directory of the
         case's three files (t0, t1, … under its box), all inside one sandbox."""
-        language = language_for(checker.language_id, checker.main)
+        language = language_of(checker.language_id, checker.main, checker.jobe)
         box = Path(checker.path) / "box"
         dirs = await asyncio.to_thread(_write_check_files, box, cases)
         argv = (*(a.format(memory_mb=limits.memory_mb) for a in language.run), *CHECK_ARGS)
@@ -355,6 +367,7 @@ class BwrapSandbox:
             list(argv),
             zygote,
             self._seccomp,
+            limits.processes + language.extra_processes + (64 if compiling else 0) + 2 + int(zygote),
         )
         # A run of the slot's own build (not a compile, not a checker) may take the slot's ready
         # sandbox, started for exactly that.
@@ -381,7 +394,7 @@ class BwrapSandbox:
         there), else in one started now; each in a cgroup of its own. What a killed sandbox leaves
         comes back to the grader, which reaps it before removing the cgroup (a cgroup with
         processes, zombies included, cannot be removed)."""
-        files = TestFiles(job.stdins)
+        files = TestFiles(job.stdins, merge_stderr=job.build.merge_stderr)
         memory = _cgroup_bytes(job.limits, job.language)
         box: Box | None = None
         try:
@@ -395,9 +408,9 @@ class BwrapSandbox:
                     ready.dispose()
                     box = None
                     files.close()  # whatever the lost attempt wrote is not this run's
-                    files = TestFiles(job.stdins)
+                    files = TestFiles(job.stdins, merge_stderr=job.build.merge_stderr)
             if outcomes is None:
-                box = self.cgroups.box(memory, job.invocation.limits.processes)
+                box = self.cgroups.box(memory, job.invocation.pids)
                 launcher = self._launcher_prefix(job.build.uid, len(job.stdins), box)
                 cpu = box.cpu_counter() if box is not None else None
                 outcomes = spawn_and_wait(job.invocation, files, launcher, job.limits, job.dirs, cpu)
@@ -474,6 +487,8 @@ class BwrapSandbox:
         for place in WRITABLE:
             command += ["--size", str(disk_bytes), "--tmpfs", place]
         command += ["--ro-bind", str(self._runner), RUNNER]
+        if self._pylintrc is not None:
+            command += ["--ro-bind", str(self._pylintrc), "/etc/pylintrc"]
         if zygote and self._zygote is not None:
             command += ["--ro-bind", str(self._zygote), ZYGOTE]
         if compiling:
@@ -503,7 +518,7 @@ def _serve(
     """Cap the ready sandbox's cgroup for this job, then hand the job over."""
     if ready.box is not None:
         try:
-            ready.box.limit(memory, invocation.limits.processes)
+            ready.box.limit(memory, invocation.pids)
         except SandboxError as e:
             raise NotReady(str(e)) from e
     outcomes = serve_and_wait(ready.proc, ready.control, invocation, files, limits)
@@ -564,7 +579,7 @@ def _runner_limits(limits: Limits, language: Language, compiling: bool, ready: b
     # Output goes to files too: the cap must let it pass the output limit to be measured.
     file_bytes = max(limits.file_bytes, limits.output_bytes + 1)
     return RunnerLimits(
-        limits.time_ms,
+        limits.time_ms + limits.extra_ms,
         limits.wall_clock_ms,
         address_space,
         processes,

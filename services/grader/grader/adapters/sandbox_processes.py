@@ -34,6 +34,9 @@ class Invocation:
     program: list[str]
     zygote: bool
     seccomp: bytes | None = None  # a BPF program the runner loads into each test's process
+    # The sandbox cgroup's process bound: the program's own processes and threads, plus bwrap and
+    # the runner (and the fork server) — exactly, where RLIMIT_NPROC counts the uid host-wide.
+    pids: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,14 +114,17 @@ class TestFiles:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, stdins: list[str]) -> None:
+    def __init__(self, stdins: list[str], merge_stderr: bool = False) -> None:
+        """`merge_stderr`: the test's stderr is its stdout's file (Judge0's
+        redirect_stderr_to_stdout: both as they were written, in order)."""
         self._mine: list[tuple[int, int, int]] = []  # stdin (read-write), stdout, stderr
         self.triples: list[tuple[int, int, int]] = []  # what the sandbox gets
         try:
             for i, stdin in enumerate(stdins):
                 source = os.memfd_create(f"stdin-{i}")
                 os.write(source, stdin.encode())
-                out, err = os.memfd_create(f"stdout-{i}"), os.memfd_create(f"stderr-{i}")
+                out = os.memfd_create(f"stdout-{i}")
+                err = out if merge_stderr else os.memfd_create(f"stderr-{i}")
                 self._mine.append((source, out, err))
                 readonly = os.open(f"/proc/self/fd/{source}", os.O_RDONLY | os.O_CLOEXEC)
                 self.triples.append((readonly, out, err))
@@ -129,11 +135,15 @@ class TestFiles:
     def descriptors(self) -> tuple[int, ...]:
         return tuple(fd for triple in self.triples for fd in triple)
 
-    def read(self, index: int, stream: int, limit: int) -> tuple[str, int]:
+    def read(self, index: int, stream: int, limit: int) -> tuple[str, int, bytes | None]:
         """(up to `limit` bytes of stdout (1) or stderr (2), decoded and storable (text.py); the
-        stream's whole size)."""
+        stream's whole size; the bytes themselves when the text could not hold them as written)."""
         fd = self._mine[index][stream]
-        return storable(os.pread(fd, limit, 0).decode(errors="replace")), os.fstat(fd).st_size
+        if stream == 2 and fd == self._mine[index][1]:
+            return "", 0, None  # written into stdout
+        data = os.pread(fd, limit, 0)
+        text = storable(data.decode(errors="replace"))
+        return text, os.fstat(fd).st_size, None if text.encode() == data else data
 
     def close(self) -> None:
         for fd in {fd for triple in (*self._mine, *self.triples) for fd in triple}:
@@ -350,8 +360,8 @@ def execution_of(
 ) -> Execution:
     """What a test did. `oom`: the sandbox's cgroup saw an out-of-memory kill, which took the
     tests it ended with SIGKILL (the runner kills only on time, and says so)."""
-    stdout, out_size = files.read(index, 1, limits.output_bytes)
-    stderr, _ = files.read(index, 2, limits.output_bytes)
+    stdout, out_size, stdout_bytes = files.read(index, 1, limits.output_bytes)
+    stderr, _, stderr_bytes = files.read(index, 2, limits.output_bytes)
     if os.WIFSIGNALED(outcome.status) or not outcome.reported:
         code, sig = None, os.WTERMSIG(outcome.status) if outcome.reported else signal.SIGKILL
     else:
@@ -379,6 +389,8 @@ def execution_of(
         or (sig == signal.SIGXFSZ and out_size >= limits.output_bytes),
         memory_exceeded=memory_exceeded,
         parse_failed=code == 1 and _parse_error(stderr, language.parse_errors),
+        stdout_bytes=stdout_bytes,
+        stderr_bytes=stderr_bytes,
     )
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from gradeflow_shared.events import Verdict
 from gradeflow_shared.limits import RunLimits
+from grader.domain.languages import JobeWay
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,13 @@ class Limits:
     stack_bytes: int = 64 * 1024 * 1024
     wall_ms: int | None = None  # None: twice the CPU time plus 1 s
     disk_bytes: int = 20 * 1024 * 1024  # each tmpfs a run writes in (/tmp, /dev/shm, /work)
+    # CPU time past the limit before the run is killed (Judge0's cpu_extra_time): a run that used
+    # more than `time_ms` is over its limit all the same.
+    extra_ms: int = 0
 
     @property
     def wall_clock_ms(self) -> int:
-        return self.wall_ms or self.time_ms * 2 + 1000
+        return self.wall_ms or (self.time_ms + self.extra_ms) * 2 + 1000
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Build:
     with_files: bool = False
     main: str | None = None  # a Java program's public class, when not Main
     args: tuple[str, ...] = ()  # the program's command-line arguments (a run's, Judge0's and Jobe's)
+    jobe: JobeWay | None = None  # built and run as Jobe does (languages.jobe_language)
+    merge_stderr: bool = False  # stderr written into stdout (Judge0's redirect_stderr_to_stdout)
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,10 @@ class Execution:
     output_exceeded: bool = False
     memory_exceeded: bool = False
     parse_failed: bool = False  # the source did not parse: the run never started
+    # The bytes as written, when `stdout` / `stderr` (text, storable) could not hold them as they
+    # are (not UTF-8, or NUL): None otherwise.
+    stdout_bytes: bytes | None = None
+    stderr_bytes: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -141,9 +151,12 @@ class Sandbox(Protocol):
         files: Sequence[tuple[str, bytes]] = (),
         args: Sequence[str] = (),
         compile_options: Sequence[str] = (),
+        jobe: JobeWay | None = None,
+        merge_stderr: bool = False,
     ) -> Build:
         """`files`: (name, content) written beside the source before it compiles; `args`: the
-        program's arguments at each run; `compile_options`: added to the compile (checked)."""
+        program's arguments at each run; `compile_options`: added to the compile (checked);
+        `jobe`: built and run as Jobe does instead (domain.languages.jobe_language)."""
         ...
 
     async def run(self, build: Build, stdin: str, limits: Limits) -> Execution: ...

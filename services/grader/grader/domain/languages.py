@@ -32,6 +32,8 @@ class Language:
     # once per test; the interpreter's start-up is paid once instead of once per test.
     zygote: tuple[str, ...] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # Compiled only when the program's files hold this one (a multi-file program's `compile`).
+    compile_if: str | None = None
 
 
 LANGUAGES: dict[str, Language] = {
@@ -104,6 +106,22 @@ LANGUAGES: dict[str, Language] = {
             extra_processes=32,
             cgroup_extra_mb=256,
         ),
+        Language(
+            id="multi",
+            name="Multi-file program",
+            # Judge0's language 89: the program is its files, a `compile` script (optional, run in
+            # the box as the compiler is) and a `run` script, both bash; the source is not used.
+            source_file="",
+            compile=("/usr/bin/bash", "compile"),
+            compile_if="compile",
+            run=("/usr/bin/bash", "/box/run"),
+            version_command=("/usr/bin/bash", "--version"),
+            # Scripts start toolchains of every kind (a JVM among them): memory is bounded by the
+            # sandbox's cgroup, not by an address-space limit.
+            limit_address_space=False,
+            extra_processes=16,
+            cgroup_extra_mb=128,
+        ),
     )
 }
 
@@ -145,3 +163,76 @@ def language_for(language_id: str, main: str | None = None) -> Language:
         run=renamed(language.run) or language.run,
         zygote=renamed(language.zygote),
     )
+
+
+# Jobe's way (trampgeek/jobe, app/Libraries/*Task.php): the file a program is written as, the
+# flags each task class compiles and runs with by default (a run's own compileargs, interpreterargs
+# replace them, as in Jobe), and what it runs. Python is checked by py_compile first (a syntax
+# error is a compilation error there); Node.js is never compiled (its syntax error is a runtime
+# error there).
+JOBE_COMPILE_ARGS: dict[str, tuple[str, ...]] = {
+    "c": ("-Wall", "-Werror", "-std=c99", "-x", "c"),
+    "cpp": ("-Wall", "-Werror"),
+}
+JOBE_INTERPRETER_ARGS: dict[str, tuple[str, ...]] = {
+    "python": ("-BE",),
+    "javascript": ("--use_strict",),
+    "java": ("-Xrs", "-Xss8m", "-Xmx200m"),
+}
+JOBE_FILE = {"c": "prog.c", "cpp": "prog.cpp", "python": "prog.py", "javascript": "prog.js"}
+# Jobe runs a program in its job's directory, writable, among its files and what the compiler
+# made; here it runs in a copy of its box on the test's /work (a size-capped tmpfs, gone with the
+# test). SIGXFSZ ignored: output past the limit is cut off and the program goes on, as Jobe's
+# runguard drops what is past its streamsize (a program printing forever runs out of time).
+JOBE_SHELL = ("/bin/sh", "-c", "trap '' XFSZ; cp -R /box/. /work/ && cd /work && exec \"$@\"", "jobe")
+
+
+@dataclass(frozen=True)
+class JobeWay:
+    """A run's Jobe parameters: its file name, and its argument lists where given (None: Jobe's
+    defaults for the language)."""
+
+    source_name: str | None = None
+    compile_args: tuple[str, ...] | None = None
+    link_args: tuple[str, ...] = ()
+    interpreter_args: tuple[str, ...] | None = None
+
+
+def jobe_language(language_id: str, main: str | None, way: JobeWay) -> Language:
+    """The language as Jobe builds and runs it (Java: the file named after its public class)."""
+    base = LANGUAGES[language_id]
+    if language_id == "java":
+        name = way.source_name or f"{main or 'Main'}.java"
+    else:
+        name = way.source_name or JOBE_FILE[language_id]
+    cargs = way.compile_args if way.compile_args is not None else JOBE_COMPILE_ARGS.get(language_id, ())
+    iargs = tuple(  # the run's arguments are formatted ({memory_mb}): the client's kept as given
+        a.replace("{", "{{").replace("}", "}}")
+        for a in (
+            way.interpreter_args
+            if way.interpreter_args is not None
+            else JOBE_INTERPRETER_ARGS.get(language_id, ())
+        )
+    )
+    compile_: tuple[str, ...] | None
+    if language_id in ("c", "cpp"):
+        compiler = "/usr/bin/gcc" if language_id == "c" else "/usr/bin/g++"
+        compile_ = (compiler, *cargs, "-o", f"{name}.exe", name, *way.link_args)
+        run: tuple[str, ...] = (f"./{name}.exe", *iargs)
+    elif language_id == "python":
+        compile_ = ("/usr/bin/python3", "-m", "py_compile", name)
+        run = ("/usr/bin/python3", *iargs, name)
+    elif language_id == "javascript":
+        compile_ = None
+        run = ("/usr/bin/node", "--max-old-space-size={memory_mb}", *iargs, name)
+    else:  # java
+        compile_ = ("/usr/bin/javac", "-J-Xmx512m", "-J-XX:+UseSerialGC", "-encoding", "UTF-8", *cargs, name)
+        run = ("/usr/bin/java", *iargs, name.rsplit(".", 1)[0])
+    return replace(
+        base, source_file=name, compile=compile_, run=(*JOBE_SHELL, *run), zygote=None, parse_errors=()
+    )
+
+
+def language_of(language_id: str, main: str | None, jobe: JobeWay | None) -> Language:
+    """A build's language: Jobe's way when asked, else this system's (language_for)."""
+    return jobe_language(language_id, main, jobe) if jobe else language_for(language_id, main)

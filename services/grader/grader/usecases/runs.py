@@ -10,7 +10,7 @@ from gradeflow_shared.events import RunCompleted, RunRequested, Verdict
 from gradeflow_shared.topology import GRADER_RUNS
 from grader.domain.errors import SandboxError, UnsupportedLanguage
 from grader.domain.grading import COMPILE_FAILED, Execution, failure_of, limits_of, verdict_of
-from grader.domain.languages import LANGUAGES
+from grader.domain.languages import LANGUAGES, JobeWay
 from grader.usecases.grading import OUTPUT_EXCERPT
 from grader.usecases.ports import GraderContext
 
@@ -40,8 +40,18 @@ async def execute_run(ctx: GraderContext, event: RunRequested, envelope: Envelop
 
 async def _run(ctx: GraderContext, event: RunRequested) -> tuple[Execution, Verdict, str]:
     """(what the run did, its verdict, what the compiler said)."""
-    limits = limits_of(event, ctx.max_output_bytes)
+    limits = replace(limits_of(event, ctx.max_output_bytes), extra_ms=event.cpu_extra_ms)
     files = [(f.name, base64.b64decode(f.content_b64)) for f in event.files]
+    jobe = (
+        JobeWay(
+            source_name=event.source_name,
+            compile_args=event.compile_args,
+            link_args=event.link_options,
+            interpreter_args=event.interpreter_args,
+        )
+        if event.dialect == "jobe"
+        else None
+    )
     build = await ctx.sandbox.prepare(
         event.language,
         event.source,
@@ -49,13 +59,18 @@ async def _run(ctx: GraderContext, event: RunRequested) -> tuple[Execution, Verd
         files=files,
         args=event.args,
         compile_options=event.compile_options,
+        jobe=jobe,
+        merge_stderr=event.merge_stderr,
     )
     try:
         if build.compile_error is not None:
             return COMPILE_FAILED, "compilation_error", build.compile_error
-        execution = await ctx.sandbox.run(build, event.stdin, limits)
+        executions = await ctx.sandbox.run_all(build, [event.stdin] * event.runs, limits)
     finally:
         await ctx.sandbox.discard(build)
+    execution = _averaged(executions, event.expected_stdout)
+    if jobe:  # output past the limit was cut off, the run going on: how it ended is the rest
+        execution = replace(execution, output_exceeded=False)
     if event.expected_stdout is None:  # not judged: only how it ended
         verdict = failure_of(execution) or "accepted"
     else:
@@ -70,8 +85,11 @@ def _completed(
         run_id=event.run_id,
         user_id=event.user_id,
         verdict=verdict,
-        stdout=execution.stdout[:OUTPUT_EXCERPT],
-        stderr=execution.stderr[:OUTPUT_EXCERPT],
+        # A run's whole output, within its own limit (a submission's tests keep excerpts).
+        stdout=execution.stdout,
+        stderr=execution.stderr,
+        stdout_bytes_b64=_b64(execution.stdout_bytes),
+        stderr_bytes_b64=_b64(execution.stderr_bytes),
         compile_output=compiler_says[:OUTPUT_EXCERPT],
         time_ms=round(execution.time_ms, 2),
         wall_ms=round(execution.wall_ms, 2),
@@ -79,4 +97,28 @@ def _completed(
         exit_code=execution.exit_code,
         signal=execution.signal,
         completed_at=ctx.clock(),
+    )
+
+
+def _b64(data: bytes | None) -> str | None:
+    return base64.b64encode(data).decode() if data is not None else None
+
+
+def _averaged(executions: list[Execution], expected: str | None) -> Execution:
+    """Judge0's number_of_runs: the runs up to the first that did not pass (or all), the last of
+    them as the result, its time and memory their average."""
+    counted: list[Execution] = []
+    for execution in executions:
+        counted.append(execution)
+        failed = failure_of(execution) or (
+            expected is not None and verdict_of(execution, expected) != "accepted"
+        )
+        if failed:
+            break
+    last, n = counted[-1], len(counted)
+    return replace(
+        last,
+        time_ms=sum(e.time_ms for e in counted) / n,
+        wall_ms=sum(e.wall_ms for e in counted) / n,
+        memory_kb=round(sum(e.memory_kb for e in counted) / n),
     )

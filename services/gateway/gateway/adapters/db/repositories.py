@@ -508,6 +508,11 @@ class SqlApiKeys(_Repository):
         row: Row[Any] = (await self._session.execute(stmt)).one()
         return row
 
+    async def update_api_key(self, key_id: UUID, fields: dict[str, Any]) -> Row[Any] | None:
+        stmt = update(api_keys).where(api_keys.c.id == key_id).values(**fields).returning(api_keys)
+        row: Row[Any] | None = (await self._session.execute(stmt)).first()
+        return row
+
     async def api_keys_of(self, user_id: UUID) -> Sequence[Row[Any]]:
         k = api_keys.c
         return await self._all(select(api_keys).where(k.user_id == user_id).order_by(k.created_at.desc()))

@@ -185,6 +185,10 @@ api_keys = sa.Table(
     _created(),
     sa.Column("last_used_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    # The key's own limit on code runs (a Moodle site's one key runs for all its students): that
+    # many per period; 0, none; null, the deployment's (RATE_LIMITS), per user.
+    sa.Column("runs_limit", sa.Integer),
+    sa.Column("runs_period_seconds", sa.Integer),
 )
 
 # An identity provider's user, bound to a Gradeflow user at their first request.

@@ -7,11 +7,13 @@ once per request and kept in its scope."""
 from starlette.types import Scope
 
 from gateway.domain.api_keys import PREFIX as API_KEY_PREFIX
+from gateway.domain.limits import Rate
 from gateway.usecases.api_keys import KeyChecker
 from gradeflow_shared.auth import Tokens
 from gradeflow_shared.errors import Unauthenticated
 
 _KEPT = "gradeflow.principal"
+_KEY_RATE = "gradeflow.key_rate"  # (bucket, rate) of the API key the principal came by, if its own
 
 
 def address_of(scope: Scope) -> str:
@@ -26,12 +28,29 @@ async def client_of(scope: Scope, tokens: Tokens, keys: KeyChecker) -> str:
         return kept
     principal = address_of(scope)
     for presented in _presented(scope):
-        user = await _user_of(presented, tokens, keys)
-        if user is not None:
-            principal = f"user:{user}"
-            break
+        if presented.startswith(API_KEY_PREFIX):
+            found = await keys.owner_and_rate(presented)
+            if found is None:
+                continue
+            user, prefix, rate = found
+            if rate is not None:
+                scope[_KEY_RATE] = (f"key:{prefix}", rate)
+        else:
+            try:
+                user = tokens.verify(presented)
+            except Unauthenticated:
+                continue
+        principal = f"user:{user}"
+        break
     scope[_KEPT] = principal
     return principal
+
+
+def key_rate(scope: Scope) -> tuple[str, Rate] | None:
+    """The bucket and limit of the API key the request came by, when the key has its own limit on
+    runs (capacity 0: none); None otherwise (client_of finds it)."""
+    found = scope.get(_KEY_RATE)
+    return found if isinstance(found, tuple) else None
 
 
 def authenticated(principal: str) -> bool:
@@ -60,12 +79,3 @@ def _presented(scope: Scope) -> list[str]:
         elif name in (b"x-api-key", b"x-auth-token"):
             found.append(value.decode("latin-1").strip())
     return found
-
-
-async def _user_of(presented: str, tokens: Tokens, keys: KeyChecker) -> object | None:
-    if presented.startswith(API_KEY_PREFIX):
-        return await keys.owner_of(presented)
-    try:
-        return tokens.verify(presented)
-    except Unauthenticated:
-        return None

@@ -11,7 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from gateway.domain.api_keys import PREFIX as API_KEY_PREFIX
 from gateway.domain.errors import Forbidden, TooLarge
-from gateway.domain.limits import route_class
+from gateway.domain.limits import Rate, route_class
 from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.identities import Identities
 from gateway.usecases.ports import Context, InboxApi
@@ -38,6 +38,7 @@ class Edge:
     jobe_wait_seconds: float
     jobe_file_ttl_seconds: float
     jobe_max_file_bytes: int
+    default_runs_rate: Rate | None  # RATE_LIMITS' runs, which a key's owner may not exceed
 
 
 def edge_of(request: Request) -> Edge:

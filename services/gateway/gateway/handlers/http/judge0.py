@@ -48,7 +48,9 @@ class SubmissionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source_code: str = Field(min_length=1, json_schema_extra=s.NO_NUL)
+    source_code: str = Field(
+        default="", json_schema_extra=s.NO_NUL, description="Not used by the multi-file language (89)"
+    )
     language_id: int = Field(json_schema_extra=s.one_of(judge0.LANGUAGES))
     stdin: str | None = Field(default=None, json_schema_extra=s.NO_NUL)
     expected_output: str | None = Field(default=None, json_schema_extra=s.NO_NUL)
@@ -58,16 +60,23 @@ class SubmissionIn(BaseModel):
     stack_limit: int = judge0.limit_field("stack_limit_mb")  # KB
     max_processes_and_or_threads: int = judge0.limit_field("max_processes")
     max_file_size: int = judge0.limit_field("max_file_kb")  # KB
+    cpu_extra_time: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=judge0.MAX_CPU_EXTRA_SECONDS,
+        description="CPU time past the limit before the program is killed (still a Time Limit Exceeded)",
+    )
+    number_of_runs: int = Field(
+        default=1, ge=1, le=judge0.MAX_RUNS, description="Runs of the program; time and memory their average"
+    )
+    redirect_stderr_to_stdout: bool = False
     # Judge0's options this system does not offer: taken at the one value it runs with, any other
     # refused by name (422) — never accepted and silently ignored. /config_info says the same.
-    cpu_extra_time: float = Field(
-        default=0.0, ge=0.0, le=0.0, description="No extra time: a run ends at its limit"
-    )
-    number_of_runs: int = Field(default=1, ge=1, le=1)
+    # Limits apply to the whole sandbox, never per process (per-process ones would let a program
+    # spread its work over many).
     enable_network: Literal[False] = False
     enable_per_process_and_thread_time_limit: Literal[False] = False
     enable_per_process_and_thread_memory_limit: Literal[False] = False
-    redirect_stderr_to_stdout: Literal[False] = False
     additional_files: str | None = Field(
         default=None,
         max_length=12 * 1024 * 1024,
@@ -207,6 +216,9 @@ def _token(value: str) -> UUID:
 # A run's fields by their Judge0 names, for errors that name the field the client sent.
 JUDGE0_NAMES = {
     "source": "source_code",
+    "merge_stderr": "redirect_stderr_to_stdout",
+    "runs": "number_of_runs",
+    "cpu_extra_ms": "cpu_extra_time",
     "expected_stdout": "expected_output",
     "files": "additional_files",
     "args": "command_line_arguments",
@@ -228,7 +240,17 @@ def _run_in(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
 
 def _translate(body: SubmissionIn, encoded: bool, where: str) -> s.RunIn:
     limits = {name: limit.from_judge0(getattr(body, limit.field)) for name, limit in judge0.LIMITS.items()}
-    return s.RunIn(
+    cpu = body.number_of_runs * (body.cpu_time_limit + body.cpu_extra_time)
+    if cpu > judge0.MAX_TOTAL_CPU_SECONDS:
+        raise GatewayError(
+            f"number_of_runs x (cpu_time_limit + cpu_extra_time) is {cpu:g} s, over "
+            f"{judge0.MAX_TOTAL_CPU_SECONDS:g} s",
+            field=f"{where}.number_of_runs",
+        )
+    return s.Judge0RunIn(
+        merge_stderr=body.redirect_stderr_to_stdout,
+        runs=body.number_of_runs,
+        cpu_extra_ms=round(body.cpu_extra_time * 1000),
         language=judge0.LANGUAGES[body.language_id].id,
         source=_decode(body.source_code, encoded, f"{where}.source_code"),
         stdin=_decode(body.stdin or "", encoded, f"{where}.stdin"),

@@ -33,7 +33,7 @@ def _language(judge0_id: int) -> dict[str, Any]:
         "id": judge0_id,
         "name": language.name,
         "is_archived": False,
-        "source_file": BY_ID[language.id].source_file,
+        "source_file": BY_ID[language.id].source_file or None,  # 89: the program is its files
         "compile_cmd": None,  # the grader's own, not a client's to run
         "run_cmd": None,
     }

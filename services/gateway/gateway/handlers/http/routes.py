@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gateway import schemas as s
@@ -216,17 +216,30 @@ async def assignment_submissions(
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=s.ApiKeyCreated, tags=["auth"])
-async def create_api_key(body: s.ApiKeyIn, response: Response, ctx: Ctx, user: Person) -> s.ApiKeyCreated:
+async def create_api_key(
+    body: s.ApiKeyIn, request: Request, response: Response, ctx: Ctx, user: Person
+) -> s.ApiKeyCreated:
     """A key for an integration, acting as you within its scopes (`runs`, `submissions`, `read`,
     `write`): send it as `X-API-Key` (or Judge0's `X-Auth-Token`). Shown once: never cached, never
     kept for an Idempotency-Key's replay."""
     response.headers["Cache-Control"] = "no-store"
-    return await api_keys.create(ctx.units, user, body)
+    edge = edge_of(request)
+    return await api_keys.create(ctx.units, user, body, edge.default_runs_rate, is_admin(request))
 
 
 @router.get("/api-keys", response_model=list[s.ApiKeyOut], tags=["auth"])
 async def list_api_keys(ctx: Ctx, user: Person) -> list[s.ApiKeyOut]:
     return await api_keys.listing(ctx.units, user)
+
+
+@router.put("/api-keys/{key_id}/runs-rate", response_model=s.ApiKeyOut, tags=["auth"])
+async def set_key_runs_rate(
+    key_id: UUID, body: Annotated[s.KeyRate | None, Body()], request: Request, ctx: Ctx, admin: Admin
+) -> s.ApiKeyOut:
+    """An admin sets any key's own limit on code runs — per minute or per hour, `{"runs": 0, ...}`
+    for none (a Moodle site's key, which runs for all its students) — or drops it with `null`
+    (the deployment's per-user limit again)."""
+    return await api_keys.set_runs_rate(ctx.units, edge_of(request).api_keys, key_id, body)
 
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
