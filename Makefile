@@ -61,7 +61,7 @@ bench: install
 	$(UV) run --frozen python -m bench.gateway --stage 12s
 	$(UV) run --frozen python -m bench.consumers --messages 10000
 	$(UV) run --frozen python -m bench.grader --baseline "" --runs 120 --submissions 24
-	$(UV) run --frozen python -m bench.jobe --seconds 6
+	$(UV) run --frozen python -m bench.jobe --window 10
 	$(UV) run --frozen python -m bench.units
 	$(UV) run --frozen python -m bench.report
 
@@ -86,7 +86,7 @@ bench-grader: install
 
 # A course of 10,000 then 100,000 imported as a roster, one event for them all: inbox rows and
 # emails into a local SMTP sink (bench/results/fanout.json).
-# Jobe-style: sustained runs/s of a minimal C and Python program through the Jobe API (bench/jobe.py).
+# Jobe's --perf method through the Jobe API: bursts, then steady rates, in five languages (bench/jobe.py).
 bench-jobe: install
 	$(UV) run --frozen python -m bench.jobe
 

@@ -111,6 +111,13 @@ async def test_every_language_and_every_outcome_as_jobe_answers_them(gateway: ht
         parameters={"interpreterargs": [r'-c "print(\"Blah\")"'], "runargs": ["a"]},
     )
     assert (blah.json()["outcome"], blah.json()["stdout"]) == (15, "Blah\n"), blah.json()
+    # The sandbox's Python has NumPy and Matplotlib (Agg: a PNG saved to /tmp).
+    plot = (
+        "import numpy as np\nimport matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+        "plt.plot(np.linspace(0, 1, 50) ** 2)\nplt.savefig('/tmp/p.png')\nprint(open('/tmp/p.png', 'rb').read(4))"
+    )
+    drawn = await _run(gateway, key, language_id="python3", sourcecode=plot)
+    assert (drawn.json()["outcome"], drawn.json()["stdout"]) == (15, "b'\\x89PNG'\n"), drawn.json()
 
 
 async def test_file_list_flow_bad_run_specs_and_keys(gateway: httpx.AsyncClient) -> None:

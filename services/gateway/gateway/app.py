@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.adapters.backlog import QueueBacklog
 from gateway.adapters.callbacks import HttpCallbacks
 from gateway.adapters.db import repositories as sql
-from gateway.adapters.db.feed import PgSubmissionFeed
+from gateway.adapters.db.feed import PgRunFeed, PgSubmissionFeed
 from gateway.adapters.db.submit_store import PgSubmitStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.adapters.notifier_api import NotifierApi
@@ -119,7 +119,9 @@ def create_app(
     runtime.alongside(backlog.run, backlog.stop)
     feed = PgSubmissionFeed(settings.database_url, settings.max_live_streams)
     runtime.alongside(feed.run, feed.stop)
-    context = Context(units, intake, backlog, feed, offload)
+    runs_done = PgRunFeed(settings.database_url)
+    runtime.alongside(runs_done.run, runs_done.stop)
+    context = Context(units, intake, backlog, feed, offload=offload, runs_done=runs_done)
     dispatcher = Callbacks(context, sender, settings.callback_max_tries)
     runtime.alongside(dispatcher.run, dispatcher.stop)
     app.state.edge = Edge(

@@ -107,7 +107,12 @@ class FakeSandbox:
         self.disk_seen.append(disk_bytes)
         self._count += 1
         build = Build(
-            language_id, f"/fake/{self._count}", 60_000, self.compile_error, jobe=jobe, merge_stderr=merge_stderr
+            language_id,
+            f"/fake/{self._count}",
+            60_000,
+            self.compile_error,
+            jobe=jobe,
+            merge_stderr=merge_stderr,
         )
         self.live.add(build.path)
         return build

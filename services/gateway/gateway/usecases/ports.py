@@ -4,7 +4,7 @@ adapters implement them; unit tests pass in-memory fakes."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -277,6 +277,12 @@ class SubmissionFeed(Protocol):
         ...
 
 
+class RunFeed(Protocol):
+    def subscribe(self, run_id: UUID) -> AbstractContextManager[asyncio.Event]:
+        """An event set when the run's result may have been recorded: read it then."""
+        ...
+
+
 class Backlog(Protocol):
     depths: dict[str, int]  # waiting messages per queue, as last counted
     consumers: dict[str, int]  # consumers per queue, as last counted
@@ -324,6 +330,7 @@ class Context:
     intake: Intake  # submits grouped into shared units of work
     backlog: Backlog | None = None  # the grading queues' depth against their bounds
     feed: SubmissionFeed | None = None  # submissions' moves, for live streams
+    runs_done: RunFeed | None = None  # runs' results recorded, for the requests waiting on them
     # Runs CPU-heavy pure work (a roster's parse) away from the event loop: by default a thread;
     # the service gives it a process of its own, so the work does not hold the loop's interpreter.
     offload: Offload = asyncio.to_thread

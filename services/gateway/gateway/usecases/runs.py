@@ -2,6 +2,7 @@
 Accepted at once (202) through the outbox like a submission; the grader's result lands here."""
 
 import asyncio
+import contextlib
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +14,8 @@ from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import RunCompleted, RunRequested
 from gradeflow_shared.topology import GRADER_RUNS
 
-POLL_SECONDS = 0.05  # a waiting request reads its run's row this often
+POLL_SECONDS = 0.05  # a waiting request reads its run's row this often, when runs are not announced
+FALLBACK_SECONDS = 1.0  # and when they are, this often all the same
 EVENT_ONLY = {
     "files",
     "args",
@@ -77,13 +79,26 @@ async def view_run(ctx: Context, user_id: UUID, run_id: UUID) -> s.RunOut:
 
 
 async def await_done(ctx: Context, user_id: UUID, run_id: UUID, wait_seconds: float) -> s.RunOut:
-    """The run once done, or as it stands after `wait_seconds` (Judge0's wait=true, Jobe's runs)."""
-    deadline = asyncio.get_running_loop().time() + wait_seconds
-    while True:
-        run = await view_run(ctx, user_id, run_id)
-        if run.status == "done" or asyncio.get_running_loop().time() > deadline:
-            return run
-        await asyncio.sleep(POLL_SECONDS)
+    """The run once done, or as it stands after `wait_seconds` (Judge0's wait=true, Jobe's runs):
+    read when its result is announced (ctx.runs_done), and every FALLBACK_SECONDS in case a notice
+    was lost; without announcements, every POLL_SECONDS."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    if ctx.runs_done is None:
+        while True:
+            run = await view_run(ctx, user_id, run_id)
+            if run.status == "done" or loop.time() > deadline:
+                return run
+            await asyncio.sleep(POLL_SECONDS)
+    with ctx.runs_done.subscribe(run_id) as announced:  # before the first read: none missed
+        while True:
+            announced.clear()
+            run = await view_run(ctx, user_id, run_id)
+            left = deadline - loop.time()
+            if run.status == "done" or left <= 0:
+                return run
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(announced.wait(), min(left, FALLBACK_SECONDS))
 
 
 async def view_runs(ctx: Context, user_id: UUID, run_ids: list[UUID]) -> list[s.RunOut]:

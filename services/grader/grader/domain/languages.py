@@ -167,9 +167,8 @@ def language_for(language_id: str, main: str | None = None) -> Language:
 
 # Jobe's way (trampgeek/jobe, app/Libraries/*Task.php): the file a program is written as, the
 # flags each task class compiles and runs with by default (a run's own compileargs, interpreterargs
-# replace them, as in Jobe), and what it runs. Python is checked by py_compile first (a syntax
-# error is a compilation error there); Node.js is never compiled (its syntax error is a runtime
-# error there).
+# replace them, as in Jobe), and what it runs. A Python syntax error is a compilation error (Jobe
+# runs py_compile first); Node.js is never compiled (its syntax error is a runtime error there).
 JOBE_COMPILE_ARGS: dict[str, tuple[str, ...]] = {
     "c": ("-Wall", "-Werror", "-std=c99", "-x", "c"),
     "cpp": ("-Wall", "-Werror"),
@@ -220,7 +219,9 @@ def jobe_language(language_id: str, main: str | None, way: JobeWay) -> Language:
         compile_ = (compiler, *cargs, "-o", f"{name}.exe", name, *way.link_args)
         run: tuple[str, ...] = (f"./{name}.exe", *iargs)
     elif language_id == "python":
-        compile_ = ("/usr/bin/python3", "-m", "py_compile", name)
+        # Jobe checks the syntax with py_compile first; here a run that fails on a syntax error
+        # before it starts is the same compilation error (Language.parse_errors), one sandbox fewer.
+        compile_ = None
         run = ("/usr/bin/python3", *iargs, name)
     elif language_id == "javascript":
         compile_ = None
@@ -228,9 +229,7 @@ def jobe_language(language_id: str, main: str | None, way: JobeWay) -> Language:
     else:  # java
         compile_ = ("/usr/bin/javac", "-J-Xmx512m", "-J-XX:+UseSerialGC", "-encoding", "UTF-8", *cargs, name)
         run = ("/usr/bin/java", *iargs, name.rsplit(".", 1)[0])
-    return replace(
-        base, source_file=name, compile=compile_, run=(*JOBE_SHELL, *run), zygote=None, parse_errors=()
-    )
+    return replace(base, source_file=name, compile=compile_, run=(*JOBE_SHELL, *run), zygote=None)
 
 
 def language_of(language_id: str, main: str | None, jobe: JobeWay | None) -> Language:

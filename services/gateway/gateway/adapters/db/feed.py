@@ -2,13 +2,16 @@
 NOTIFY in the transaction that makes it; each gateway replica reads a moved submission once, on
 its listening connection, and hands the row to every stream it holds for it (no pool connection
 per stream). After the listening connection was lost and made again, or a read failed, the
-streams are told to read for themselves (None)."""
+streams are told to read for themselves (None).
+
+Runs, done: a run's result is announced the same way; a request waiting for it (Judge0's
+`wait=true`, Jobe's runs) is woken to read it once, instead of reading its row again and again."""
 
 import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
@@ -20,7 +23,9 @@ from gradeflow_shared.listening import PgListener, Streams
 
 log = logging.getLogger(__name__)
 SUBMISSIONS_CHANNEL = "gateway_submissions"
+RUNS_CHANNEL = "gateway_runs"
 FEED_NAME = "gradeflow-gateway-feed"
+RUNS_FEED_NAME = "gradeflow-gateway-runs"
 _ROW = (
     "SELECT s.*, a.course_id FROM gateway.submissions s JOIN gateway.assignments a ON a.id = s.assignment_id"
     " WHERE s.id = $1::uuid"
@@ -78,3 +83,43 @@ def _offer(changed: Moves, row: Any) -> None:
         waiting = changed.get_nowait()
         row = None if waiting is None else row
     changed.put_nowait(row)
+
+
+class PgRunFeed:
+    """Wakes the requests waiting for a run when its result is recorded (NOTIFY on RUNS_CHANNEL,
+    any replica's); all of them after the listening connection was made again (a notice may have
+    been missed)."""
+
+    def __init__(self, database_url: str) -> None:
+        self._listener = PgListener(
+            database_url, RUNS_CHANNEL, self._on_notice, self._all_changed, RUNS_FEED_NAME
+        )
+        self._waiting: dict[str, set[asyncio.Event]] = {}
+
+    @contextlib.contextmanager
+    def subscribe(self, run_id: UUID) -> Iterator[asyncio.Event]:
+        """An event set when the run may be done: read it then (and clear the event)."""
+        key, done = str(run_id), asyncio.Event()
+        self._waiting.setdefault(key, set()).add(done)
+        try:
+            yield done
+        finally:
+            waiters = self._waiting.get(key, set())
+            waiters.discard(done)
+            if not waiters:
+                self._waiting.pop(key, None)
+
+    def _on_notice(self, payload: str) -> None:
+        for done in self._waiting.get(payload, ()):
+            done.set()
+
+    def _all_changed(self) -> None:
+        for waiters in self._waiting.values():
+            for done in waiters:
+                done.set()
+
+    async def run(self) -> None:
+        await self._listener.run()
+
+    def stop(self) -> None:
+        self._listener.stop()

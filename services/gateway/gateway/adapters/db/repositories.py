@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.adapters.db.feed import SUBMISSIONS_CHANNEL
+from gateway.adapters.db.feed import RUNS_CHANNEL, SUBMISSIONS_CHANNEL
 from gateway.adapters.db.tables import (
     api_keys,
     assignments,
@@ -456,7 +456,10 @@ class SqlRuns(_Repository):
             .where(runs.c.id == run_id, runs.c.status != "done")
             .values(status="done", verdict=verdict, result=storable_json(result), updated_at=func.now())
         )
-        return int((await self._session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+        recorded = int((await self._session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+        if recorded:  # the requests waiting for it are woken at commit (feed.PgRunFeed)
+            await self._session.execute(select(func.pg_notify(RUNS_CHANNEL, str(run_id))))
+        return recorded
 
 
 class SqlJobeFiles(_Repository):
