@@ -138,7 +138,10 @@ class RunFile(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     name: str = Field(pattern=RUN_FILE_NAME, max_length=100)
-    content_b64: str
+    # Checked as base64 where a file is taken in (the gateway); said so in the schema.
+    content_b64: str = Field(
+        json_schema_extra={"pattern": r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"}
+    )
 
 
 class RunRequested(Event, RunLimits):

@@ -123,6 +123,6 @@ async def test_the_grader_lists_its_languages_with_versions(gateway: httpx.Async
     response = await gateway.get(f"{stack.config.url('grader')}/v1/languages")
     assert response.status_code == 200
     languages = {lang["id"]: lang for lang in response.json()}
-    assert set(languages) == {"python", "c", "cpp", "javascript", "java"}
+    assert set(languages) == {"python", "c", "cpp", "javascript", "java", "multi"}
     assert all(lang["version"] not in ("unavailable", "unknown") for lang in languages.values()), languages
     assert "gcc" in languages["c"]["compile_command"] and "node" in languages["javascript"]["run_command"]

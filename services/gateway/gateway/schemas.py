@@ -338,8 +338,20 @@ class RunIn(ProgramIn, LimitsIn):
         extra="forbid",
         frozen=True,
         json_schema_extra={
-            "if": {"properties": {"language": one_of(program_args.COMPILED_WITH_OPTIONS)}},
-            "else": {"properties": {"compile_options": {"maxItems": 0}}},
+            "allOf": [
+                {
+                    "if": {"properties": {"language": one_of(program_args.COMPILED_WITH_OPTIONS)}},
+                    "else": {"properties": {"compile_options": {"maxItems": 0}}},
+                },
+                {  # a multi-file program is its files (a `run` among them); any other, its source
+                    "if": {"properties": {"language": {"const": MULTI}}, "required": ["language"]},
+                    "then": {
+                        "required": ["files"],
+                        "properties": {"files": {"contains": {"properties": {"name": {"const": "run"}}}}},
+                    },
+                    "else": {"required": ["source"], "properties": {"source": {"minLength": 1}}},
+                },
+            ]
         },
     )
 
@@ -494,6 +506,13 @@ class KeyRate(Strict):
 
     runs: int = Field(ge=0, le=10_000_000, description="Runs per period; 0: no limit (an admin's to give)")
     per: Literal["minute", "hour"]
+
+    @field_validator("runs", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):  # JSON's false is no number of runs
+            raise ValueError("runs must be an integer")
+        return value
 
 
 class ApiKeyIn(Strict):

@@ -46,7 +46,15 @@ Base64 = Annotated[bool, Query()]
 class SubmissionIn(BaseModel):
     """Judge0's submission body; its limits in Judge0's names and units, bounded as ours are."""
 
-    model_config = ConfigDict(extra="forbid")
+    # A multi-file program (89) is its additional_files; any other program, its source_code.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"language_id": {"const": judge0.MULTI_FILE}}, "required": ["language_id"]},
+            "then": {"required": ["additional_files"]},
+            "else": {"properties": {"source_code": {"minLength": 1}}},
+        },
+    )
 
     source_code: str = Field(
         default="", json_schema_extra=s.NO_NUL, description="Not used by the multi-file language (89)"
