@@ -306,6 +306,19 @@ def build() -> str:
             f"{one['graded_per_second']} → {two['graded_per_second']} graded/s: {ratio:.3f}x "
             f"(two bare processes: {bare['median']:.2f}x{_busy_ceiling(scale)}) | — |"
         )
+    jobe_run = _load("jobe")
+    if jobe_run and "window_seconds" in jobe_run:
+        by = {r["language"]: r for r in jobe_run["results"]}
+        if "python3" in by and "c" in by:
+            py_run, c_run = by["python3"], by["c"]
+            py_rate, c_rate = without_backlog(py_run["steady"]) or 0, without_backlog(c_run["steady"]) or 0
+            bursts = min(py_run["largest_burst_ok"], c_run["largest_burst_ok"])
+            targets.append(
+                "| Jobe API, Jobe's --perf method: sustained ≥ 18 Python and ≥ 9 C runs/s, bursts of ≥ 128 "
+                f"without an error | Python {py_rate}, C {c_rate} runs/s kept up with; bursts of "
+                f"{py_run['largest_burst_ok']} and {c_run['largest_burst_ok']} | "
+                f"{_yes(py_rate >= 18 and c_rate >= 9 and bursts >= 128)} |"
+            )
     if p and p.get("memory_mb"):
         memory = p["memory_mb"]
         worst = max(m["idle"] for m in memory.values())
