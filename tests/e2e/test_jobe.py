@@ -98,6 +98,9 @@ async def test_every_language_and_every_outcome_as_jobe_answers_them(gateway: ht
         parameters={"streamsize": 0.01, "cputime": 1},  # 10 KB
     )
     assert (chatty.json()["outcome"], len(chatty.json()["stdout"])) == (13, 10_240), chatty.json()
+    # Jobe's streamsize (2 MB by default): 100 KB of output comes back whole.
+    long = await _run(gateway, key, language_id="python3", sourcecode="print('x' * 100_000)")
+    assert (long.json()["outcome"], len(long.json()["stdout"])) == (15, 100_001), long.json()["stderr"]
     # Jobe's Node.js is never compiled: a syntax error is a runtime error; Python's is checked first.
     node = await _run(gateway, key, language_id="nodejs", sourcecode="console.log('x'")
     assert node.json()["outcome"] == 12 and "SyntaxError" in node.json()["stderr"], node.json()

@@ -7,12 +7,15 @@ from dataclasses import replace
 
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import RunCompleted, RunRequested, Verdict
+from gradeflow_shared.limits import SPECS
 from gradeflow_shared.topology import GRADER_RUNS
 from grader.domain.errors import SandboxError, UnsupportedLanguage
 from grader.domain.grading import COMPILE_FAILED, Execution, failure_of, limits_of, verdict_of
 from grader.domain.languages import LANGUAGES, JobeWay
 from grader.usecases.grading import OUTPUT_EXCERPT
 from grader.usecases.ports import GraderContext
+
+RUN_OUTPUT_BYTES = SPECS["max_output_kb"].maximum * 1024
 
 
 async def execute_run(ctx: GraderContext, event: RunRequested, envelope: Envelope) -> None:
@@ -40,7 +43,9 @@ async def execute_run(ctx: GraderContext, event: RunRequested, envelope: Envelop
 
 async def _run(ctx: GraderContext, event: RunRequested) -> tuple[Execution, Verdict, str]:
     """(what the run did, its verdict, what the compiler said)."""
-    limits = replace(limits_of(event, ctx.max_output_bytes), extra_ms=event.cpu_extra_ms)
+    # A run is one test: its output within its own limit (up to 4 MiB; Jobe's streamsize is 2 MB),
+    # where a submission's many tests are capped by the grader's MAX_OUTPUT_BYTES.
+    limits = replace(limits_of(event, RUN_OUTPUT_BYTES), extra_ms=event.cpu_extra_ms)
     files = [(f.name, base64.b64decode(f.content_b64)) for f in event.files]
     jobe = (
         JobeWay(
