@@ -36,6 +36,7 @@ def matches(secret: str, kept: str) -> bool:
 
 
 PERIODS = {"minute": 60, "hour": 3600}  # a key's own limit is per minute or per hour (Jobe's)
+PERIOD_NAMES = {seconds: name for name, seconds in PERIODS.items()}
 
 
 def own_rate(runs_limit: int | None, period_seconds: int | None) -> Rate | None:

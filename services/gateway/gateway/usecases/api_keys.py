@@ -140,8 +140,7 @@ class KeyChecker:
 
 def _view(row: Any) -> s.ApiKeyOut:
     own = keys.own_rate(row.runs_limit, row.runs_period_seconds)
-    per = {seconds: name for name, seconds in keys.PERIODS.items()}
-    rate = s.KeyRate(runs=own.capacity, per=per[int(own.period_seconds)]) if own else None
+    rate = s.KeyRate(runs=own.capacity, per=keys.PERIOD_NAMES[int(own.period_seconds)]) if own else None
     return s.ApiKeyOut(
         id=row.id, name=row.name, prefix=f"{keys.PREFIX}{row.prefix}", scopes=list(row.scopes),
         runs_rate=rate, created_at=row.created_at, last_used_at=row.last_used_at, revoked_at=row.revoked_at,

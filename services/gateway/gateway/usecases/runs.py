@@ -84,13 +84,10 @@ async def await_done(ctx: Context, user_id: UUID, run_id: UUID, wait_seconds: fl
     was lost; without announcements, every POLL_SECONDS."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
-    if ctx.runs_done is None:
-        while True:
-            run = await view_run(ctx, user_id, run_id)
-            if run.status == "done" or loop.time() > deadline:
-                return run
-            await asyncio.sleep(POLL_SECONDS)
-    with ctx.runs_done.subscribe(run_id) as announced:  # before the first read: none missed
+    feed = ctx.runs_done
+    pause = FALLBACK_SECONDS if feed else POLL_SECONDS
+    # Subscribed before the first read: no announcement missed (without a feed, nothing is announced).
+    with feed.subscribe(run_id) if feed else contextlib.nullcontext(asyncio.Event()) as announced:
         while True:
             announced.clear()
             run = await view_run(ctx, user_id, run_id)
@@ -98,7 +95,7 @@ async def await_done(ctx: Context, user_id: UUID, run_id: UUID, wait_seconds: fl
             if run.status == "done" or left <= 0:
                 return run
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(announced.wait(), min(left, FALLBACK_SECONDS))
+                await asyncio.wait_for(announced.wait(), min(left, pause))
 
 
 async def view_runs(ctx: Context, user_id: UUID, run_ids: list[UUID]) -> list[s.RunOut]:
