@@ -86,9 +86,10 @@ def service_cli(
     ) -> None:
         """Create the service's role and schema (with --admin-url) and upgrade to the latest revision."""
         settings = load_settings()
+        url = settings.direct_database_url  # DDL and the migration lock: not through a pooler
         if admin_url:
-            asyncio.run(provision(admin_url, settings.database_url, name))
-        upgrade(migrations, settings.database_url, name)
+            asyncio.run(provision(admin_url, url, name))
+        upgrade(migrations, url, name)
         typer.echo(f"{name}: migrated")
 
     return cli

@@ -47,6 +47,13 @@ def run_env(metadata: MetaData) -> None:
             include_name=lambda name, type_, _: not (type_ == "table" and name == "alembic_version"),
         )
         with context.begin_transaction():
+            # One migrator at a time: every pod's init step runs `migrate` (deploy/k8s); the first
+            # takes the lock and upgrades, the others wait, then find the schema at head. Taken
+            # before Alembic reads the version, released at commit.
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                {"key": f"gradeflow-migrate:{schema}"},
+            )
             context.run_migrations()
 
     async def _main() -> None:

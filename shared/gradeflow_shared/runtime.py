@@ -72,7 +72,9 @@ class Runtime:
         publisher: Publisher | None = None,
     ) -> "Runtime":
         """`publisher`: tests may pass one that records instead of publishing."""
-        engine = make_engine(settings.database_url, schema, settings.db_pool_size)
+        engine = make_engine(
+            settings.database_url, schema, settings.db_pool_size, pooled=settings.database_pooled
+        )
         sessions = make_sessions(engine)
         publisher = publisher or Publisher(settings.amqp_url)
         relay = OutboxRelay(sessions, publisher, outbox, settings.outbox_poll_seconds)

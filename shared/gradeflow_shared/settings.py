@@ -29,6 +29,13 @@ class ServiceSettings(BaseSettings):
     environment: Literal["development", "test", "production"]
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     database_url: str = Field(default="", description="postgresql+asyncpg://ROLE:PASSWORD@HOST/DB")
+    # The same role straight to PostgreSQL, for what a pooler in transaction mode cannot carry:
+    # LISTEN (the live feeds) and migrations. Empty: DATABASE_URL is direct already.
+    database_direct_url: str = ""
+    # DATABASE_URL goes through PgBouncer (or another pooler) in transaction mode: no prepared
+    # statements kept across transactions, no startup parameters (the role's own search_path,
+    # which provisioning sets, names the schema).
+    database_pooled: bool = False
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
@@ -70,6 +77,11 @@ class ServiceSettings(BaseSettings):
     auth_user_claim: str = "sub"
     # False for a service that checks no token (the grader): it is given no AUTH_SECRET at all.
     verifies_tokens: ClassVar[bool] = True
+
+    @property
+    def direct_database_url(self) -> str:
+        """Where a session of its own goes (LISTEN, migrations): the direct URL if there is one."""
+        return self.database_direct_url or self.database_url
 
     def tokens(self, ttl_seconds: int = 12 * 3600) -> Tokens:
         return Tokens(

@@ -2,13 +2,15 @@
 a time from the base, each step leaving exactly the tables it found."""
 
 import asyncio
+import sys
+from asyncio.subprocess import PIPE, STDOUT
 
 import asyncpg
 import pytest
 from alembic.script import ScriptDirectory
 
 from gradeflow_shared.migrations import alembic_config, downgrade, upgrade
-from gradeflow_tools.stack import SERVICES
+from gradeflow_tools.stack import DEFAULT_PORTS, SERVICES
 from tests.support.infra import Infra, migrations_of
 
 pytestmark = pytest.mark.integration
@@ -49,3 +51,23 @@ async def test_each_revision_upgrades_downgrades_and_upgrades_again(infra: Infra
         assert await _columns(infra, service) == up, f"{revision.revision} upgrades again the same"
         below = up
     assert below == head, "step by step ends where the migrated database is"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_migrators_started_together_take_turns(infra: Infra, service: str) -> None:
+    """Every pod's init step runs `migrate` (deploy/k8s): three at once on an empty schema all
+    succeed, one upgrading under the lock while the others wait and then find nothing to do."""
+    url, location = infra.database_url(service), migrations_of(service)
+    head = await _columns(infra, service)
+    await asyncio.to_thread(downgrade, location, url, service, "base")
+    assert await _columns(infra, service) == set()
+    env = infra.stack_config(ports=dict(DEFAULT_PORTS)).env(service)
+    migrators = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", service, "migrate", env=env, stdout=PIPE, stderr=STDOUT
+        )
+        for _ in range(3)
+    ]
+    outputs = await asyncio.gather(*(m.communicate() for m in migrators))
+    assert [m.returncode for m in migrators] == [0, 0, 0], [out.decode()[-2000:] for out, _ in outputs]
+    assert await _columns(infra, service) == head

@@ -78,3 +78,32 @@ def test_each_service_builds_its_own_image_and_migrates_first(compose: dict[str,
     migrate = compose["services"][f"{name}-migrate"]
     assert migrate["command"] == ["migrate"]
     assert service["depends_on"][f"{name}-migrate"]["condition"] == "service_completed_successfully"
+
+
+def _k8s(kind: str, name: str) -> dict[str, Any]:
+    folder = ROOT / "deploy" / "k8s" / "base" / name
+    docs = [d for p in folder.glob("*.yaml") for d in yaml.safe_load_all(p.read_text()) if d]
+    return next(d for d in docs if d["kind"] == kind)
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+def test_compose_and_the_manifests_agree(compose: dict[str, Any], name: str) -> None:
+    """What must be the same wherever a service runs: its port, the variables its ConfigMap sets
+    (where compose sets them too), the redis its replicas share; the grader's CPU, memory and
+    seccomp profile (CONCURRENCY follows the CPU in both, set by neither); migrations first."""
+    service = compose["services"][name]
+    config = _k8s("ConfigMap", name)["data"]
+    assert config["HTTP_PORT"] == service["environment"]["HTTP_PORT"]
+    fields = {f.upper() for f in SETTINGS[name].model_fields}
+    assert set(config) - {"OTEL_SERVICE_NAME"} <= fields, "the ConfigMap sets only real settings"
+    assert ("REDIS_URL" in config) == ("REDIS_URL" in service["environment"])
+    pod = _k8s("Deployment", name)["spec"]["template"]["spec"]
+    assert [c["args"] for c in pod["initContainers"]] == [["migrate"]]
+    assert "CONCURRENCY" not in config and "CONCURRENCY" not in service["environment"]
+    if name == "grader":
+        limits = pod["containers"][0]["resources"]["limits"]
+        assert float(service["cpus"]) == float(limits["cpu"])
+        assert service["mem_limit"].upper() == limits["memory"].removesuffix("i").upper()
+        profile = pod["securityContext"]["seccompProfile"]["localhostProfile"]
+        assert f"seccomp=deploy/k8s/node/{Path(profile).name}" in service["security_opt"]
+        assert service["cap_add"] == pod["containers"][0]["securityContext"]["capabilities"]["add"]

@@ -117,9 +117,9 @@ def create_app(
     }
     backlog = QueueBacklog(settings.amqp_url, bounds)
     runtime.alongside(backlog.run, backlog.stop)
-    feed = PgSubmissionFeed(settings.database_url, settings.max_live_streams)
+    feed = PgSubmissionFeed(settings.direct_database_url, settings.max_live_streams)
     runtime.alongside(feed.run, feed.stop)
-    runs_done = PgRunFeed(settings.database_url)
+    runs_done = PgRunFeed(settings.direct_database_url)
     runtime.alongside(runs_done.run, runs_done.stop)
     context = Context(units, intake, backlog, feed, offload=offload, runs_done=runs_done)
     dispatcher = Callbacks(context, sender, settings.callback_max_tries)

@@ -12,13 +12,16 @@ from gradeflow_shared.broker import Publisher
 from gradeflow_shared.runtime import Runtime
 from grader.adapters.db.repositories import SqlGraderStore
 from grader.adapters.db.tables import SCHEMA, inbox, outbox
+from grader.adapters.resources import memory_limit_bytes
 from grader.adapters.sandbox import BwrapSandbox
 from grader.adapters.toolchains import versions
+from grader.domain.capacity import memory_shortfall
 from grader.domain.grading import Sandbox
 from grader.handlers.http.routes import router as api_router
 from grader.handlers.messages import PUBLISHES, register
 from grader.settings import GraderSettings
 from grader.usecases.ports import GraderContext, Units
+from grader.usecases.self_test import SelfTestFailed, self_test
 
 
 def create_app(
@@ -41,8 +44,9 @@ def create_app(
             cgroup=settings.sandbox_cgroup,
             allow_no_cgroup=settings.sandbox_allow_no_cgroup,
             ready=settings.sandbox_ready,
+            bwrap=settings.sandbox_bwrap,
         )
-        starting.append(bwrap.start)
+        starting.append(lambda: start_sandbox(bwrap, settings))
         stopping.append(bwrap.close)
         info["sandbox"] = lambda: bwrap.cgroups.describe()  # known once the sandbox has started
         sandbox = bwrap
@@ -60,3 +64,20 @@ def create_app(
     )
     app.state.toolchains = versions
     return app
+
+
+async def start_sandbox(sandbox: BwrapSandbox, settings: GraderSettings) -> None:
+    """Start the sandbox, with the start-up checks first (GraderSettings.sandbox_self_test): refuse
+    to consume, saying why, when the container's memory cannot hold its slots or a sandboxed
+    program does not run bounded."""
+    if settings.sandbox_self_test and (
+        shortfall := memory_shortfall(settings.concurrency, memory_limit_bytes())
+    ):
+        raise SelfTestFailed(shortfall)
+    await sandbox.start()
+    if settings.sandbox_self_test:
+        try:
+            await self_test(sandbox)
+        except SelfTestFailed:
+            await sandbox.close()  # the sandboxes started ahead go with it
+            raise

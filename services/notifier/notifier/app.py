@@ -1,6 +1,7 @@
 """The notifier's composition root; tests may pass their own units of work."""
 
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.broker import Publisher
@@ -10,6 +11,7 @@ from notifier.adapters.db import repositories as sql
 from notifier.adapters.db.due import DueDeliveries
 from notifier.adapters.db.feed import PgInboxFeed
 from notifier.adapters.db.tables import SCHEMA, inbox, outbox
+from notifier.adapters.email_rate import SharedEmailRate
 from notifier.adapters.mail import SmtpMailer, compose_digests
 from notifier.adapters.mail import render as render_mail
 from notifier.adapters.webhooks import WebhookSender
@@ -54,6 +56,15 @@ def create_app(
     work = units or runtime.units_of_work(lambda session: sql_repos(session, settings.digest_window_seconds))
     operators = Operators(settings.alert_emails, settings.alert_webhooks, settings.alert_webhook_secret)
     runtime.consume(lambda subs: register(subs, work, settings.fanout_chunk_size, operators))
+    email_rate = (
+        SharedEmailRate(
+            settings.redis_url,
+            settings.email_per_second,
+            key=f"gradeflow:email-rate:{make_url(settings.database_url).database}",
+        )
+        if settings.redis_url
+        else None
+    )
     smtp = SmtpMailer(
         settings.smtp_host,
         settings.smtp_port,
@@ -63,6 +74,7 @@ def create_app(
         start_tls=settings.smtp_start_tls,
         username=settings.smtp_username,
         password=settings.smtp_password,
+        rate=email_rate,
     )
     guard = TargetGuard(settings.webhook_allow)
     hooks = WebhookSender(guard, timeout=settings.webhook_timeout_seconds)
@@ -82,12 +94,14 @@ def create_app(
         runtime.alongside(dispatcher.run, dispatcher.stop)
     due = DueDeliveries(settings.database_url, {d.channel: d.wake for d in dispatchers})
     runtime.alongside(due.run, due.stop)
-    feed = PgInboxFeed(settings.database_url, settings.max_live_streams)
+    feed = PgInboxFeed(settings.direct_database_url, settings.max_live_streams)
     runtime.alongside(feed.run, feed.stop)
 
     async def close_clients() -> None:
         await smtp.close()
         await hooks.close()
+        if email_rate is not None:
+            await email_rate.close()
 
     app = runtime.http_app(
         "Gradeflow notifier", [api_router], ERROR_TABLE, on_stop=[close_clients], publishes=PUBLISHES

@@ -24,6 +24,9 @@ class NotifierSettings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     email_per_second: float = Field(default=1000.0, gt=0)
+    # EMAIL_PER_SECOND is shared by every replica through Redis (adapters/email_rate.py), one
+    # budget per database; empty: each replica paces itself alone.
+    redis_url: str = "redis://127.0.0.1:6379/0"
     email_connections: int = Field(default=8, ge=1, le=100)
     email_batch: int = Field(default=500, ge=1, le=10_000)
     # How long a taken batch is a replica's: past it, another takes what was not recorded as sent

@@ -276,16 +276,13 @@ PERSONALITY_QUERY = (0, 0xFFFFFFFF)  # PER_LINUX, and asking for the current one
 
 # Killed: debugging other processes, mounts and namespaces, kernel keyrings, BPF and perf, kernel
 # modules and kexec, file handles that bypass paths, and the machine's clock, swap and power.
+# Mounts and namespaces: the program's are made for it, before it starts.
+NAMESPACE_CALLS = ("mount", "umount2", "pivot_root", "chroot", "unshare", "setns")
 KILLED = (
     "ptrace",
     "process_vm_readv",
     "process_vm_writev",
-    "mount",
-    "umount2",
-    "pivot_root",
-    "chroot",
-    "unshare",
-    "setns",
+    *NAMESPACE_CALLS,
     "keyctl",
     "add_key",
     "request_key",
@@ -376,3 +373,40 @@ def _add(rules: seccomp.SyscallFilter, action: object, name: str) -> None:
     except OSError as e:
         if e.errno != errno.EINVAL:  # EINVAL: no such call on this architecture
             raise
+
+
+# What the grader's container needs beyond what its programs may do: making each sandbox
+# (namespaces, its mounts, the root it pivots into, its filter) and the grader's own sockets
+# (getaddrinfo asks netlink). Still refused to the container: modules, kexec, BPF, perf, keyrings,
+# ptrace, the clock, swap and reboot.
+SANDBOX_MAKING = (
+    "clone",
+    *NAMESPACE_CALLS,
+    "seccomp",
+    "sethostname",
+    "setdomainname",
+    "socket",
+    "socketpair",
+)
+
+
+def container_profile() -> dict[str, object]:
+    """The grader container's seccomp profile (deploy/k8s/node/gradeflow-grader.json, installed as a
+    Localhost profile on the grader's nodes): the programs' allow-list plus SANDBOX_MAKING, every
+    other call refused with EPERM as the runtime's default profile does."""
+    allowed = sorted({*ALLOWED, *SANDBOX_MAKING})
+    return {
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "defaultErrnoRet": errno.EPERM,
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"],
+        "syscalls": [
+            {"names": allowed, "action": "SCMP_ACT_ALLOW"},
+            {"names": list(NOT_IMPLEMENTED), "action": "SCMP_ACT_ERRNO", "errnoRet": errno.ENOSYS},
+        ],
+    }
+
+
+if __name__ == "__main__":  # python -m grader.adapters.seccomp > deploy/k8s/node/gradeflow-grader.json
+    import json
+
+    print(json.dumps(container_profile(), indent=2))

@@ -10,6 +10,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr, formatdate
@@ -78,10 +79,13 @@ class SmtpMailer:
         start_tls: bool | None = None,
         username: str | None = None,
         password: str | None = None,
+        rate: AbstractAsyncContextManager[None] | None = None,
     ) -> None:
+        """`rate`: the pace every send enters (shared by replicas: email_rate.py); by default
+        this process's own, `per_second`."""
         self._host, self._port, self._sender = host, port, sender
         self._connections = connections
-        self._limit = AsyncLimiter(per_second, 1.0)
+        self._limit = rate or AsyncLimiter(per_second, 1.0)
         self._timeout, self._start_tls = timeout, start_tls
         self._username, self._password = username, password
         self._idle: list[aiosmtplib.SMTP] = []

@@ -1,0 +1,194 @@
+"""A grader started as its pod would be (`python -m grader serve`, its CONCURRENCY, its memory,
+the real broker and database) checks its sandbox before it consumes: where a program cannot run
+(bwrap refused, as on a node whose seccomp or AppArmor profile forbids namespaces) or the memory
+cannot hold its slots, it exits before any consumer is on the queues, and says why."""
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import aio_pika
+import aio_pika.exceptions
+import httpx
+import pyseccomp
+import pytest
+
+from gradeflow_shared.topology import GRADER_SUBMISSIONS
+from gradeflow_tools.stack import StackConfig
+from grader.adapters.resources import memory_limit_bytes
+from grader.adapters.seccomp import container_profile
+from tests.support.infra import ROOT, Infra, provisioned_infra
+
+pytestmark = pytest.mark.integration
+REFUSAL = "bwrap: No permissions to create new namespace"
+V1_MEMORY = Path("/sys/fs/cgroup/memory")
+
+
+@pytest.fixture
+def refusing_bwrap() -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="gradeflow-refusing-bwrap-"))
+    folder.chmod(0o755)
+    fake = folder / "bwrap"
+    fake.write_text(f"#!/bin/sh\necho '{REFUSAL}' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    yield str(fake)
+    shutil.rmtree(folder)
+
+
+def _serve(config: StackConfig, env: dict[str, str], prefix: list[str] | None = None) -> tuple[int, str]:
+    """Run the grader until it exits (it must, within a minute); its exit code and its log."""
+    done = subprocess.run(
+        [*(prefix or []), sys.executable, "-m", "grader", "serve"],
+        env={**config.env("grader"), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+async def _declared(infra: Infra, queue: str) -> bool:
+    """Whether the queue exists in the vhost: a grader declares its queues as it starts consuming."""
+    connection = await aio_pika.connect(infra.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        try:
+            await channel.declare_queue(queue, passive=True)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            return False
+        return True
+
+
+@pytest.fixture
+def fresh_infra() -> Iterator[Infra]:
+    """A vhost nobody has declared anything in yet."""
+    with provisioned_infra("gradeflow_selftest") as infra:
+        yield infra
+
+
+def _consumers(infra: Infra, queue: str) -> int:
+    vhost = infra.vhost
+    answer = httpx.get(f"http://127.0.0.1:15672/api/queues/{vhost}/{queue}", auth=("guest", "guest"))
+    return int(answer.json().get("consumers", 0)) if answer.status_code == 200 else 0
+
+
+def _ready(config: StackConfig, proc: subprocess.Popen[str]) -> bool:
+    """Whether the grader came to serve (its start-up checks passed) within a minute."""
+    for _ in range(300):
+        if proc.poll() is not None:
+            return False
+        try:
+            if httpx.get(f"{config.url('grader')}/health/ready", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _start(config: StackConfig, preexec: Callable[[], None] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "grader", "serve"],
+        env={**config.env("grader"), "CONCURRENCY": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=preexec,
+    )
+
+
+def test_the_self_test_passes_where_the_sandbox_works(infra: Infra) -> None:
+    config = infra.stack_config(ports={"grader": 18_931})
+    proc = _start(config)
+    try:
+        assert _ready(config, proc), proc.communicate(timeout=30)[0][-3000:]
+        for _ in range(100):  # the management API's view follows within seconds
+            if _consumers(infra, GRADER_SUBMISSIONS.queue):
+                break
+            time.sleep(0.1)
+        assert _consumers(infra, GRADER_SUBMISSIONS.queue) == 1
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+async def test_a_grader_whose_sandbox_cannot_run_refuses_to_consume(
+    fresh_infra: Infra, refusing_bwrap: str
+) -> None:
+    infra = fresh_infra
+    config = infra.stack_config(ports={"grader": 18_932})
+    code, log = await asyncio.to_thread(_serve, config, {"SANDBOX_BWRAP": refusing_bwrap, "CONCURRENCY": "1"})
+    assert code != 0
+    assert "SelfTestFailed: the sandbox could not run a program" in log, log[-3000:]
+    assert REFUSAL in log, log[-3000:]
+    assert not await _declared(infra, GRADER_SUBMISSIONS.queue), "it never began to consume"
+
+
+@pytest.mark.skipif(not V1_MEMORY.is_dir() or os.geteuid() != 0, reason="needs root and cgroup v1 memory")
+async def test_a_grader_whose_memory_cannot_hold_its_slots_refuses_to_consume(fresh_infra: Infra) -> None:
+    """As in a pod of 2 GiB asked to run two slots (2 x 1,280 MiB at the largest limits)."""
+    infra = fresh_infra
+    group = V1_MEMORY / f"gradeflow-selftest-{uuid.uuid4().hex[:8]}"
+    group.mkdir()
+    try:
+        (group / "memory.limit_in_bytes").write_text(str(2 << 30))
+        config = infra.stack_config(ports={"grader": 18_933})
+        enter = ["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "--"]
+        code, log = await asyncio.to_thread(_serve, config, {"CONCURRENCY": "2"}, enter)
+        assert code != 0
+        assert "CONCURRENCY=2 needs 2880 MiB" in log and "the container has 2048 MiB" in log, log[-3000:]
+        assert not await _declared(infra, GRADER_SUBMISSIONS.queue), "it never began to consume"
+    finally:
+        for child in sorted((d for d in group.rglob("*") if d.is_dir()), reverse=True):
+            child.rmdir()
+        group.rmdir()
+
+
+def test_the_memory_limit_is_read_from_the_process_cgroup(tmp_path: Path) -> None:
+    (tmp_path / "memory" / "pod").mkdir(parents=True)
+    (tmp_path / "memory" / "pod" / "memory.limit_in_bytes").write_text(str(3 << 30))
+    assert memory_limit_bytes(tmp_path, "4:memory:/pod\n0::/\n") == 3 << 30
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids")
+    (tmp_path / "memory.max").write_text("max")
+    assert memory_limit_bytes(tmp_path, "0::/\n") is None
+
+
+PROFILE = ROOT / "deploy" / "k8s" / "node" / "gradeflow-grader.json"
+
+
+def test_the_node_seccomp_profile_is_the_one_the_code_describes() -> None:
+    assert json.loads(PROFILE.read_text()) == container_profile(), (
+        "regenerate: uv run python -m grader.adapters.seccomp > deploy/k8s/node/gradeflow-grader.json"
+    )
+
+
+def _under_profile() -> None:
+    """In the child before it becomes the grader: the container's seccomp profile, as the node's
+    runtime would load it (default EPERM)."""
+    profile = json.loads(PROFILE.read_text())
+    rules = pyseccomp.SyscallFilter(defaction=pyseccomp.ERRNO(profile["defaultErrnoRet"]))
+    for group in profile["syscalls"]:
+        allow = group["action"] == "SCMP_ACT_ALLOW"
+        action = pyseccomp.ALLOW if allow else pyseccomp.ERRNO(group["errnoRet"])
+        for name in group["names"]:
+            rules.add_rule(action, name)
+    rules.load()
+
+
+def test_the_grader_starts_and_sandboxes_under_its_node_seccomp_profile(infra: Infra) -> None:
+    """Its start-up self-test (a program run and bounded) passes with only the profile's calls."""
+    config = infra.stack_config(ports={"grader": 18_934})
+    proc = _start(config, _under_profile)
+    try:
+        assert _ready(config, proc), proc.communicate(timeout=30)[0][-3000:]
+    finally:
+        proc.terminate()
+        proc.wait(30)
