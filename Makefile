@@ -3,7 +3,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 DASHBOARD := services/metrics/metrics/dashboard
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-scale-heavy bench-pipeline bench-gateway bench-consumers bench-units bench-versus bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-soak bench-capacity bench-scale-heavy bench-pipeline bench-gateway bench-consumers bench-units bench-versus bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
 # sandbox and toolchains; each step installs only what is missing.
@@ -63,7 +63,17 @@ bench: install
 	$(UV) run --frozen python -m bench.grader --baseline "" --runs 120 --submissions 24
 	$(UV) run --frozen python -m bench.jobe --window 10
 	$(UV) run --frozen python -m bench.units
+	$(UV) run --frozen python -m bench.capacity
 	$(UV) run --frozen python -m bench.report
+
+# An hour at a steady 25 submissions/s, grading live, every service's memory sampled
+# (bench/results/soak.json).
+bench-soak: install
+	$(UV) run --frozen python -m bench.soak --minutes 60 --rate 25
+
+# The capacity model for 30,000 students from the figures in bench/results (docs/scaling.md).
+bench-capacity: install
+	$(UV) run --frozen python -m bench.capacity
 
 # The CPU-bound scale-out alone.
 bench-scale-heavy: install

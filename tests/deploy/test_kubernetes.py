@@ -20,6 +20,7 @@ import pytest
 import yaml
 from cloudcoil.models.keda import v1alpha1 as keda
 
+from bench import capacity
 from gradeflow_shared.settings import ServiceSettings
 from gradeflow_shared.topology import ROUTES
 from grader.domain.capacity import memory_needed_mb
@@ -101,8 +102,9 @@ def test_keda_validation_refuses_an_unknown_field() -> None:
     assert model.model_dump(mode="json", by_alias=True, exclude_unset=True) != doc
 
 
-def _checkov_failures(manifest: Path) -> set[tuple[str, str]]:
-    command = ["uv", "tool", "run", "--from", CHECKOV, "checkov", "-f", str(manifest)]
+def _checkov_failures(manifests: list[Path]) -> set[tuple[str, str]]:
+    files = [arg for manifest in manifests for arg in ("-f", str(manifest))]
+    command = ["uv", "tool", "run", "--from", CHECKOV, "checkov", *files]
     out = subprocess.run(
         [*command, "--framework", "kubernetes", "-o", "json", "--quiet", "--compact"],
         capture_output=True,
@@ -120,11 +122,11 @@ def test_checkov_finds_nothing_unwaived(tmp_path: Path) -> None:
     waivers = yaml.safe_load((K8S / "checkov-waivers.yaml").read_text())
     waived = {(w["check"], resource) for w in waivers for resource in w["resources"]}
     assert all(len(w["why"]) > 40 for w in waivers), "each waiver says why"
-    failures: set[tuple[str, str]] = set()
+    manifests = []
     for overlay in OVERLAYS:
-        manifest = tmp_path / f"{overlay.replace('/', '-')}.yaml"
-        manifest.write_text(yaml.safe_dump_all(rendered(overlay)))
-        failures |= _checkov_failures(manifest)
+        manifests.append(tmp_path / f"{overlay.replace('/', '-')}.yaml")
+        manifests[-1].write_text(yaml.safe_dump_all(rendered(overlay)))
+    failures = _checkov_failures(manifests)
     print(f"checkov: {len(failures)} failed checks, all waived" if failures <= waived else "")
     assert failures - waived == set(), "unwaived checkov failures"
     assert waived - failures == set(), "waivers that no longer answer a failure"
@@ -355,3 +357,18 @@ def test_network_policies_deny_by_default() -> None:
     assert "ingress" not in deny and "egress" not in deny
     # The grader (untrusted code) gets the platform's egress and nothing of its own.
     assert "grader" not in policies
+
+
+def test_the_autoscalers_maxima_hold_the_capacity_model() -> None:
+    """At the deadline peak of docs/scaling.md (bench/capacity.py, from the measured figures in
+    bench/results), the graders' and gateways' maxima cover what the model needs."""
+    report = capacity.model()
+    print(
+        f"capacity: {report['peak']['submissions_per_second']} submissions/s and "
+        f"{report['peak']['runs_per_second']} runs/s need {report['grading']['cores']} grading cores: "
+        f"{report['grading']['grader_pods']} grader pods, {report['gateway']['replicas']} gateways"
+    )
+    grader = next(c for c in _pods()["grader"]["containers"] if c["name"] == "grader")
+    assert _cores(grader["resources"]["limits"]["cpu"]) == report["grading"]["grader_pod_cores"]
+    assert _max_replicas("grader") >= report["grading"]["grader_pods"]
+    assert _max_replicas("gateway") >= report["gateway"]["replicas"]

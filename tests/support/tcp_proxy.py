@@ -1,5 +1,7 @@
 """A TCP proxy the tests can cut: services reach PostgreSQL through it, and `outage()` drops every
-connection and refuses new ones for a while — the database made unreachable, without stopping it."""
+connection and refuses new ones for a while — the database made unreachable, without stopping it.
+Given several targets it connects each client to the first that answers (a RabbitMQ cluster's
+nodes behind one address, as a Kubernetes Service puts them)."""
 
 import asyncio
 import contextlib
@@ -8,8 +10,8 @@ from collections.abc import Iterator
 
 
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self._target = (target_host, target_port)
+    def __init__(self, target_host: str, target_port: int, *more_ports: int) -> None:
+        self._targets = [(target_host, port) for port in (target_port, *more_ports)]
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
@@ -29,9 +31,13 @@ class TcpProxy:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self._target)
-        except OSError:
+        for target in self._targets:
+            try:
+                up_reader, up_writer = await asyncio.open_connection(*target)
+                break
+            except OSError:
+                continue
+        else:
             writer.close()
             return
         self._writers |= {writer, up_writer}
