@@ -12,7 +12,7 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnec
 from aio_pika.connection import make_url
 
 from gradeflow_shared.envelope import H_OCCURRED_AT, H_PUBLISHED_AT, H_VERSION, Envelope
-from gradeflow_shared.topology import EXCHANGE, ROUTES, Route
+from gradeflow_shared.topology import EXCHANGE, ROUTES, QueueSpec, Route
 
 
 class Publishable(Protocol):
@@ -198,3 +198,80 @@ async def publish_raw(
     """Publish persistent, confirmed and mandatory; to the events exchange, or straight to a queue."""
     message = message_for(body, envelope, headers)
     await publisher.publish(message, to_queue or routing_key, to_queue=to_queue is not None)
+
+
+MIGRATING = ".migrating"  # a queue's messages wait here while it is declared again
+
+
+async def migrate_queues(
+    amqp_url: str, retry_delays_ms: tuple[int, ...], routes: Sequence[Route] = ROUTES
+) -> list[str]:
+    """Declare again, with the topology's arguments, each queue declared otherwise before (a
+    classic retry tier or DLQ, a work queue without at-least-once dead-lettering): its messages
+    are moved to `<queue>.migrating`, the queue deleted and declared anew, the messages moved back.
+    A migration cut short is finished by the next one. Run with no consumer on these queues (the
+    `migrate` step of a release, before the new consumers start: docs/reliability.md). Returns the
+    queues declared again; the bindings are made again by `declare_topology`."""
+    migrated = []
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    async with connection:
+        for route in routes:
+            for spec in (route.work_queue(), *route.side_queues(retry_delays_ms)):
+                if await _needs_migrating(connection, spec):
+                    await _redeclare(connection, spec)
+                    migrated.append(spec.name)
+                await _move(connection, spec.name + MIGRATING, spec.name, delete=True)
+    await declare_topology(amqp_url, retry_delays_ms, routes)
+    return migrated
+
+
+async def _needs_migrating(connection: aio_pika.abc.AbstractConnection, spec: QueueSpec) -> bool:
+    """Whether the queue exists with other arguments (the broker refuses the declaration)."""
+    channel = await connection.channel()
+    try:
+        await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+    except aiormq.exceptions.ChannelPreconditionFailed:
+        return True
+    await channel.close()
+    return False
+
+
+async def _redeclare(connection: aio_pika.abc.AbstractConnection, spec: QueueSpec) -> None:
+    channel = await connection.channel()
+    await channel.declare_queue(spec.name + MIGRATING, durable=True, arguments={"x-queue-type": "quorum"})
+    await channel.close()
+    await _move(connection, spec.name, spec.name + MIGRATING, delete=False)
+    channel = await connection.channel()
+    await channel.queue_delete(spec.name)
+    await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+    await channel.close()
+
+
+async def _move(connection: aio_pika.abc.AbstractConnection, source: str, target: str, delete: bool) -> int:
+    """Every message of `source` into `target`, each acknowledged only once `target` has it."""
+    channel = await connection.channel(publisher_confirms=True)
+    try:
+        queue = await channel.declare_queue(source, passive=True)
+    except aiormq.exceptions.ChannelNotFoundEntity:
+        return 0
+    moved = 0
+    while (message := await queue.get(no_ack=False, fail=False)) is not None:
+        copy = aio_pika.Message(
+            body=message.body,
+            headers=message.headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            message_id=message.message_id,
+            correlation_id=message.correlation_id,
+            timestamp=message.timestamp,
+            type=message.type,
+            app_id=message.app_id,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        await channel.default_exchange.publish(copy, routing_key=target)
+        await message.ack()
+        moved += 1
+    if delete:
+        await channel.queue_delete(source)
+    await channel.close()
+    return moved

@@ -9,14 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import typer
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
+from gradeflow_shared.broker import migrate_queues
 from gradeflow_shared.logs import configure_logging
 from gradeflow_shared.migrations import upgrade
 from gradeflow_shared.provision import provision
 from gradeflow_shared.settings import ServiceSettings
+from gradeflow_shared.topology import ROUTES, Route
 from gradeflow_shared.tracing import configure_tracing
 
 _APP_ENV = "GRADEFLOW_WORKER_APP"
@@ -84,12 +88,29 @@ def service_cli(
             help="A superuser URL; when given, the role, schema (and database) are created first.",
         ),
     ) -> None:
-        """Create the service's role and schema (with --admin-url) and upgrade to the latest revision."""
+        """Create the service's role and schema (with --admin-url), upgrade to the latest revision,
+        and declare again the service's queues declared otherwise before (broker.migrate_queues)."""
         settings = load_settings()
         url = settings.direct_database_url  # DDL and the migration lock: not through a pooler
         if admin_url:
             asyncio.run(provision(admin_url, url, name))
         upgrade(migrations, url, name)
+        own = [route for route in ROUTES if route.queue.startswith(f"{name}.")]
+        if moved := asyncio.run(_migrate_queues_alone(url, settings, own)):
+            typer.echo(f"{name}: queues declared again: {', '.join(moved)}")
         typer.echo(f"{name}: migrated")
 
     return cli
+
+
+async def _migrate_queues_alone(
+    database_url: str, settings: ServiceSettings, routes: list[Route]
+) -> list[str]:
+    """broker.migrate_queues under a PostgreSQL advisory lock: the pods of a release migrate
+    together, and one moving messages back must not meet another deleting the queue."""
+    conn = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        await conn.execute("SELECT pg_advisory_lock(hashtext('gradeflow-queues'))")
+        return await migrate_queues(settings.amqp_url, settings.retry_delays_ms, routes)
+    finally:
+        await conn.close()

@@ -29,6 +29,15 @@ EXCHANGE = Exchange("gradeflow.events")
 DEFAULT_RETRY_DELAYS_MS: tuple[int, ...] = (1_000, 10_000, 60_000, 300_000)
 # Guard against crash loops: quorum queues dead-letter a message redelivered this many times.
 DELIVERY_LIMIT = 10
+# Every queue that passes messages on is a quorum queue (replicated on a cluster's nodes) whose
+# dead-lettering is at-least-once: the message leaves it only once the next queue has confirmed it.
+# At-least-once dead-lettering needs a full queue to refuse new messages (a publisher's confirm is
+# then negative) rather than drop its oldest.
+REPLICATED: dict[str, Any] = {
+    "x-queue-type": "quorum",
+    "x-dead-letter-strategy": "at-least-once",
+    "x-overflow": "reject-publish",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ class Route:
         return QueueSpec(
             self.queue,
             arguments={
-                "x-queue-type": "quorum",
+                **REPLICATED,
                 "x-delivery-limit": DELIVERY_LIMIT,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": self.dlq,
@@ -57,12 +66,13 @@ class Route:
         )
 
     def side_queues(self, retry_delays_ms: tuple[int, ...]) -> list[QueueSpec]:
-        """The delay tiers (TTL, then dead-lettered back to the work queue) and the DLQ."""
+        """The delay tiers (TTL, then dead-lettered back to the work queue) and the DLQ, all
+        replicated like the work queue: a message on its way back or parked survives a node."""
         tiers = [
             QueueSpec(
                 self.retry_queue(i),
                 arguments={
-                    "x-queue-type": "classic",
+                    **REPLICATED,
                     "x-message-ttl": delay,
                     "x-dead-letter-exchange": "",
                     "x-dead-letter-routing-key": self.queue,
@@ -70,7 +80,7 @@ class Route:
             )
             for i, delay in enumerate(retry_delays_ms)
         ]
-        return [*tiers, QueueSpec(self.dlq, {"x-queue-type": "classic"})]
+        return [*tiers, QueueSpec(self.dlq, {"x-queue-type": "quorum"})]
 
 
 GATEWAY_GRADING_STARTED = Route("gateway.grading-started", "grading.started")
