@@ -5,15 +5,16 @@ DASHBOARD := services/metrics/metrics/dashboard
 
 .PHONY: install run demo test test-fast test-unit lint format bench bench-soak bench-capacity bench-scale-heavy bench-pipeline bench-gateway bench-consumers bench-units bench-versus bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
 
-# What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) the grader's
-# sandbox and toolchains; each step installs only what is missing.
+# What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) RabbitMQ,
+# PostgreSQL and Redis (installed and started where none answers), the grader's sandbox and
+# toolchains; each step installs only what is missing.
 install:
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --all-packages
 	@# The dashboard's charting library (chart.js), from the npm registry, at the locked version.
 	@test -f $(DASHBOARD)/node_modules/chart.js/dist/chart.umd.min.js || npm ci --prefix $(DASHBOARD) --no-audit --no-fund --silent
-	@if [ "$$(id -u)" = 0 ]; then bash scripts/install-toolchains.sh; \
-	else echo "not root: skipping the sandbox and toolchains (as root: bash scripts/install-toolchains.sh)"; fi
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/install-services.sh && bash scripts/install-toolchains.sh; \
+	else echo "not root: skipping the servers, the sandbox and toolchains (as root: bash scripts/install-services.sh; bash scripts/install-toolchains.sh)"; fi
 
 run: install
 	$(UV) run --frozen gradeflow-run
