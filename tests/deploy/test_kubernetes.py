@@ -372,3 +372,13 @@ def test_the_autoscalers_maxima_hold_the_capacity_model() -> None:
     assert _cores(grader["resources"]["limits"]["cpu"]) == report["grading"]["grader_pod_cores"]
     assert _max_replicas("grader") >= report["grading"]["grader_pods"]
     assert _max_replicas("gateway") >= report["gateway"]["replicas"]
+
+
+def test_the_dev_overlay_goes_straight_to_postgresql() -> None:
+    """No PgBouncer on a development cluster: every service's own ConfigMap (which wins over the
+    common one) says so."""
+    maps = _kind("ConfigMap", "overlays/dev")
+    assert maps["gradeflow-common"]["data"]["ENVIRONMENT"] == "development"
+    assert {name: maps[name]["data"]["DATABASE_POOLED"] for name in SETTINGS} == dict.fromkeys(
+        SETTINGS, "false"
+    )
