@@ -11,6 +11,8 @@ missing=()
 answers 5672 || command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 answers 5432 || command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 answers 6379 || command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# PgBouncer: not run by the stack; the tests put it in front of PostgreSQL as production does.
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   apt-get update -qq
