@@ -22,7 +22,7 @@ from tests.support.smtp import FlakySink, free_port
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
-LOAD = 800
+LOAD = 1000
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,10 @@ async def test_the_submissions_leader_stopped_and_back_loses_and_repeats_nothing
     assert sorted(cluster.members(infra.vhost, queue)) == sorted(NODES), "replicated on all three"
     async with httpx.AsyncClient(base_url=stack.config.url("gateway"), timeout=30) as gateway:
         room = await classroom(gateway, students=8, tests=ONE_TEST)
-        load = asyncio.create_task(submit_many(gateway, room.assignment_id, room.students, LOAD, pause=0.1))
+        # About 60 a second for some 17 s: before, during and after the node's absence.
+        load = asyncio.create_task(
+            submit_many(gateway, room.assignment_id, room.students, LOAD, concurrency=4, pause=0.05)
+        )
         await asyncio.sleep(3)  # part of the load is in; the rest arrives while the leader is away
         leader = cluster.leader(infra.vhost, queue)
         try:
@@ -82,6 +85,7 @@ async def test_the_submissions_leader_stopped_and_back_loses_and_repeats_nothing
             await asyncio.sleep(5)
         finally:
             await asyncio.to_thread(cluster.start_app, leader)
+        assert not load.done(), "submissions still arrive when the node is back"
         sent = await load
     assert sent.statuses[202] == LOAD, f"not answered 202 throughout: {sent.statuses}"
     row = await wait_all_done(infra.admin_url, sent.accepted, timeout=600)
