@@ -10,14 +10,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aio_pika
 import aio_pika.exceptions
-import httpx
 import pyseccomp
 import pytest
 
@@ -73,40 +71,6 @@ def fresh_infra() -> Iterator[Infra]:
     grader started here consumes no other test's messages (nor reports their waits)."""
     with provisioned_infra("gradeflow_selftest") as infra:
         yield infra
-
-
-async def _consumers(infra: Infra, queue: str) -> int:
-    """Consumers on the queue now (AMQP's own count, not the management API's sampled one)."""
-    connection = await aio_pika.connect(infra.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        declared = await channel.declare_queue(queue, passive=True)
-        return int(declared.declaration_result.consumer_count or 0)
-
-
-def _ready(config: StackConfig, proc: subprocess.Popen[str]) -> bool:
-    """Whether the grader came to serve (its start-up checks passed) within a minute."""
-    for _ in range(300):
-        if proc.poll() is not None:
-            return False
-        try:
-            if httpx.get(f"{config.url('grader')}/health/ready", timeout=1).status_code == 200:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
-def _start(config: StackConfig, preexec: Callable[[], None] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "grader", "serve"],
-        env={**config.env("grader"), "CONCURRENCY": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        preexec_fn=preexec,
-    )
 
 
 async def test_a_grader_whose_sandbox_cannot_run_refuses_to_consume(
@@ -172,15 +136,41 @@ def _under_profile() -> None:
     rules.load()
 
 
-def test_the_grader_starts_and_sandboxes_under_its_node_seccomp_profile(fresh_infra: Infra) -> None:
-    """Its start-up self-test (a program run and bounded) passes with only the profile's calls,
-    and it goes on to consume."""
-    infra = fresh_infra
-    config = infra.stack_config(ports={"grader": 18_934})
-    proc = _start(config, _under_profile)
+SANDBOX_UNDER_PROFILE = """
+import asyncio, sys
+from pathlib import Path
+from grader.adapters.sandbox import BwrapSandbox
+from grader.usecases.self_test import self_test
+
+async def main():
+    sandbox = BwrapSandbox(Path(sys.argv[1]), int(sys.argv[2]), 1)
+    await sandbox.start()
     try:
-        assert _ready(config, proc), proc.communicate(timeout=30)[0][-3000:]
-        assert asyncio.run(_consumers(infra, GRADER_SUBMISSIONS.queue)) == 1, "ready, it consumes"
+        result = await self_test(sandbox)
     finally:
-        proc.terminate()
-        proc.wait(30)
+        await sandbox.close()
+    print("self-test passed:", result.echo.stdout.strip(), result.hog.memory_exceeded)
+
+asyncio.run(main())
+"""
+
+
+def test_the_sandbox_runs_and_bounds_a_program_under_the_node_seccomp_profile(infra: Infra) -> None:
+    """The grader's sandbox, started and self-tested in a process holding only the profile's calls
+    (as the node's runtime loads it): a program runs, and its memory is bounded."""
+    env = infra.sandbox_env
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SANDBOX_UNDER_PROFILE,
+            env["SANDBOX_ROOT"] + "-profile",
+            env["SANDBOX_UID_BASE"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_under_profile,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert "self-test passed: gradeflow-self-test True" in done.stdout
