@@ -5,11 +5,22 @@ at the end, its growth a minute over the second half (a least-squares slope), an
 Writes bench/results/soak.json.
 
     make bench-soak                                  # = uv run python -m bench.soak --minutes 60 --rate 25
+    uv run python -m bench.soak --minutes 15 --trace-memory   # and name what grew, by line
+
+With `--trace-memory` every service starts tracing allocations (tracemalloc, bench/memtrace) at the
+end of the warm-up and takes a snapshot once the backlog is graded, idle: the report lists, per
+service, the allocation sites holding the most memory allocated since the warm-up and still alive
+(tracing slows the services: a traced run is for finding growth, not for comparing speed).
 """
 
 import asyncio
 import contextlib
+import os
+import signal
+import tempfile
 import time
+import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -76,6 +87,42 @@ async def _submit_steadily(
 
 Series = dict[str, list[tuple[float, float]]]  # service → (seconds, resident MB)
 GRADED = "SELECT count(*) FROM gateway.submissions WHERE status = 'graded'"
+MEMTRACE = Path(__file__).parent / "memtrace"
+
+
+def _snaps(into: Path, pid: int) -> set[Path]:
+    return set(into.glob(f"{pid}-*.snap"))
+
+
+async def _snapshots(pids: dict[str, int], into: Path) -> dict[str, Path]:
+    """Each service's tracemalloc snapshot, taken now (bench/memtrace answers SIGUSR1)."""
+    before = {name: _snaps(into, pid) for name, pid in pids.items()}
+    for pid in pids.values():
+        os.kill(pid, signal.SIGUSR1)
+    taken: dict[str, Path] = {}
+    for _ in range(600):
+        for name, pid in pids.items():
+            new = _snaps(into, pid) - before[name]
+            if new:
+                taken[name] = new.pop()
+        if len(taken) == len(pids):
+            return taken
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"no snapshot from {sorted(set(pids) - set(taken))}")
+
+
+def _grown(snapshot: Path, top: int = 8) -> list[dict[str, Any]]:
+    """The allocation sites holding the most memory allocated since tracing started."""
+    ignored = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen *>")]
+    stats = tracemalloc.Snapshot.load(str(snapshot)).filter_traces(ignored).statistics("traceback")
+    return [
+        {
+            "kb": round(stat.size / 1024, 1),
+            "blocks": stat.count,
+            "where": [f"{frame.filename}:{frame.lineno}" for frame in stat.traceback][-6:],
+        }
+        for stat in stats[:top]
+    ]
 
 
 async def _sample(pids: dict[str, int], into: Series, stop: asyncio.Event) -> None:
@@ -88,7 +135,12 @@ async def _sample(pids: dict[str, int], into: Series, stop: asyncio.Event) -> No
 
 
 async def soak(
-    config: StackConfig, admin_url: str, pids: dict[str, int], minutes: float, rate: float
+    config: StackConfig,
+    admin_url: str,
+    pids: dict[str, int],
+    minutes: float,
+    rate: float,
+    trace_into: Path | None = None,
 ) -> dict[str, Any]:
     seconds = minutes * 60
     async with httpx.AsyncClient(base_url=config.url("gateway"), timeout=30) as client:
@@ -96,7 +148,13 @@ async def soak(
         samples: Series = {name: [] for name in pids}
         stop = asyncio.Event()
         sampler = asyncio.create_task(_sample(pids, samples, stop))
-        accepted, refused = await _submit_steadily(client, assignment, tokens, rate, seconds)
+        warm_up = seconds * WARM_UP_SHARE
+        load = asyncio.create_task(_submit_steadily(client, assignment, tokens, rate, seconds))
+        grown: dict[str, list[dict[str, Any]]] = {}
+        if trace_into is not None:
+            await asyncio.sleep(warm_up)
+            await _snapshots(pids, trace_into)  # tracing starts
+        accepted, refused = await load
         load_ended = time.monotonic()
         conn = await asyncpg.connect(admin_url)
         try:
@@ -112,6 +170,10 @@ async def soak(
         finally:
             await conn.close()
         drained_seconds = round(time.monotonic() - load_ended, 1)
+        if trace_into is not None:
+            await asyncio.sleep(SAMPLE_SECONDS)  # the last events settle: what is alive now stays
+            last = await _snapshots(pids, trace_into)
+            grown = {name: _grown(last[name]) for name in pids}
         stop.set()
         await sampler
     memory = {}
@@ -134,13 +196,28 @@ async def soak(
         "graded_per_second_overall": round(graded / (seconds + drained_seconds), 2),
         "backlog_drained_seconds": drained_seconds,
         "memory": memory,
+        **({"grown_after_warm_up": grown} if grown else {}),
     }
 
 
-def main(minutes: float = typer.Option(60.0), rate: float = typer.Option(25.0)) -> None:
-    with running_stack() as (config, admin_url, pids):
-        report = asyncio.run(soak(config, admin_url, pids, minutes, rate))
-    write("soak", report)
+def main(
+    minutes: float = typer.Option(60.0),
+    rate: float = typer.Option(25.0),
+    trace_memory: bool = typer.Option(False, help="name the allocation sites that grew (slower)"),
+) -> None:
+    with contextlib.ExitStack() as stack:
+        trace_into, env = None, {}
+        if trace_memory:
+            trace_into = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            env = {"PYTHONPATH": str(MEMTRACE), "GRADEFLOW_MEMTRACE_DIR": str(trace_into)}
+        config, admin_url, pids = stack.enter_context(running_stack(env))
+        report = asyncio.run(soak(config, admin_url, pids, minutes, rate, trace_into))
+    write("soak-traced" if trace_memory else "soak", report)
+    for name, sites in report.get("grown_after_warm_up", {}).items():
+        print(f"{name}, grown most after the warm-up:")
+        for site in sites[:4]:
+            where = " <- ".join(reversed(site["where"][-3:]))
+            print(f"  {site['kb']} KB ({site['blocks']} blocks) at {where}")
     for name, m in report["memory"].items():
         print(
             f"{name}: {m['after_warm_up_mb']} MB after warm-up → {m['end_mb']} MB at the end, "

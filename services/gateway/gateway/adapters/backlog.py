@@ -1,14 +1,16 @@
 """The grading backlog, as the broker counts it: the messages waiting in the grader's queues,
-looked up (a passive declare) once a second on a connection of its own, so that the gateway can
-refuse new work at once when a queue is past its bound — what Judge0's MAX_QUEUE_SIZE does —
+looked up (a passive declare) once a second on a connection and channel of its own, so that the
+gateway can refuse new work at once when a queue is past its bound — what Judge0's MAX_QUEUE_SIZE does —
 without a round trip per request. Unknown (the broker away): not full; the outbox keeps what is
-accepted meanwhile."""
+accepted meanwhile. The channel is kept (a missing queue closes it: then another): one opened and
+closed per look-up is left in a reference cycle that only the cyclic collector frees, late — a
+channel a second was the steadiest part of the gateway's memory growth in the soak."""
 
 import asyncio
 import contextlib
 import logging
 
-from aio_pika.abc import AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
 from gradeflow_shared.broker import robust_connection
 
@@ -21,6 +23,8 @@ class QueueBacklog:
         self.depths: dict[str, int] = {}
         self.consumers: dict[str, int] = {}
         self._stopping = asyncio.Event()
+        self.polls = 0  # looked up so far
+        self.connection: AbstractRobustConnection | None = None
 
     def full(self, queue: str) -> bool:
         bound = self._bounds.get(queue, 0)
@@ -29,19 +33,18 @@ class QueueBacklog:
     async def run(self) -> None:
         if not any(self._bounds.values()):
             return
-        connection: AbstractRobustConnection | None = None
+        channel: AbstractChannel | None = None
         try:
             while not self._stopping.is_set():
                 try:
-                    connection = connection or await robust_connection(self._url, 10)
-                    channel = await connection.channel()
-                    try:
-                        for queue in self._bounds:
-                            declared = await channel.declare_queue(queue, passive=True)
-                            self.depths[queue] = declared.declaration_result.message_count or 0
-                            self.consumers[queue] = declared.declaration_result.consumer_count or 0
-                    finally:
-                        await channel.close()
+                    self.connection = self.connection or await robust_connection(self._url, 10)
+                    if channel is None or channel.is_closed:  # a missing queue closes it
+                        channel = await self.connection.channel()
+                    for queue in self._bounds:
+                        declared = await channel.declare_queue(queue, passive=True)
+                        self.depths[queue] = declared.declaration_result.message_count or 0
+                        self.consumers[queue] = declared.declaration_result.consumer_count or 0
+                    self.polls += 1
                 except Exception as exc:
                     log.warning("grading backlog unknown: %s", exc)
                     self.depths.clear()
@@ -49,8 +52,8 @@ class QueueBacklog:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._every)
         finally:
-            if connection is not None:
-                await connection.close()
+            if self.connection is not None:
+                await self.connection.close()
 
     def stop(self) -> None:
         self._stopping.set()
