@@ -72,6 +72,9 @@ class AssignmentPublished(Event, RunLimits):
     title: str
     tests: tuple[TestCaseSpec, ...]
     checker: CheckerSpec | None = None
+    # Each change of the tests, checker or limits is a new version, published again whole; a copy
+    # keeps the highest version it has received (one sent before it may arrive after it).
+    suite_version: int = Field(default=1, ge=1)
 
 
 class SubmissionCreated(Event):
@@ -83,6 +86,25 @@ class SubmissionCreated(Event):
     language: str
     source: str
     created_at: datetime
+    suite_version: int = Field(default=1, ge=1)  # current when submitted: graded by it or a later one
+
+
+class SubmissionRegradeRequested(Event):
+    """Grade a submission again, against its assignment's suite of `suite_version` (or a later
+    one); graded once per version however often it is asked. Its own queue, taken by the grader
+    only when a slot is free of live work."""
+
+    type: ClassVar[str] = "submission.regrade_requested"
+    submission_id: UUID
+    assignment_id: UUID
+    course_id: UUID
+    student_id: UUID
+    language: str
+    source: str
+    suite_version: int = Field(ge=1)
+    regrade_id: UUID
+    # False when nothing the student sees can move (a teacher's override holds the grade).
+    notify: bool = True
 
 
 class GradingStarted(Event):
@@ -125,6 +147,11 @@ class SubmissionGraded(Event):
     tests: tuple[TestOutcome, ...]
     compile_output: str = ""
     graded_at: datetime
+    suite_version: int = Field(default=1, ge=1)  # the suite that graded it
+    regrade_id: UUID | None = None  # graded again, at a teacher's request
+    # Whether the student (and their parents) are told: always for a first grade; for a regrade,
+    # only when the score or verdict moved and no override holds the grade.
+    notify: bool = True
 
 
 # A plain file name: letters, digits, '-', '_' and '.', not starting with '.' (no path, no

@@ -64,4 +64,7 @@ def test_cases_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("hidden", sa.Boolean, nullable=False),
         sa.Column("comparison", sa.String(24), nullable=False, server_default="trailing_whitespace"),
         sa.Column("tolerance", sa.Float, nullable=False, server_default="1e-06"),
+        # The suite's version it belongs to: every version's tests are kept (results refer to them).
+        sa.Column("suite_version", sa.Integer, nullable=False, server_default="1"),
+        sa.Index(f"ix_{metadata.schema}_test_cases_assignment_version", "assignment_id", "suite_version"),
     )

@@ -89,6 +89,8 @@ GRADER_ASSIGNMENTS = Route("grader.assignments", "assignment.published")
 GRADER_SUBMISSIONS = Route("grader.submissions", "submission.created")
 # Ad-hoc runs on a queue of their own: a "run" click never waits behind a class's submissions.
 GRADER_RUNS = Route("grader.runs", "run.requested")
+# Regrades apart from live submissions: the grader takes one only with a slot free of live work.
+GRADER_REGRADES = Route("grader.regrades", "submission.regrade_requested")
 GATEWAY_RUNS_COMPLETED = Route("gateway.runs-completed", "run.completed")
 NOTIFIER_GRADES = Route("notifier.grades", "submission.graded")
 NOTIFIER_RECIPIENTS = Route("notifier.recipients", "enrollment.changed")
@@ -107,6 +109,7 @@ ROUTES: tuple[Route, ...] = (
     GRADER_ASSIGNMENTS,
     GRADER_SUBMISSIONS,
     GRADER_RUNS,
+    GRADER_REGRADES,
     GATEWAY_RUNS_COMPLETED,
     NOTIFIER_GRADES,
     NOTIFIER_RECIPIENTS,

@@ -41,4 +41,4 @@ async def test_the_migrated_schema_is_the_tables_metadata(infra: Infra, service:
             found = await connection.run_sync(differences)
     finally:
         await engine.dispose()
-    assert found == []
+    assert found == [], "\n".join(map(str, found))

@@ -20,6 +20,7 @@ from grader.domain.grading import Sandbox
 from grader.handlers.http.routes import router as api_router
 from grader.handlers.messages import PUBLISHES, register
 from grader.settings import GraderSettings
+from grader.usecases.live import LiveWork
 from grader.usecases.ports import GraderContext, Units
 from grader.usecases.self_test import SelfTestFailed, self_test
 
@@ -55,6 +56,7 @@ def create_app(
         sandbox=sandbox,
         max_output_bytes=settings.max_output_bytes,
         started_after=settings.started_after_seconds,
+        live=LiveWork(settings.concurrency),
     )
     if clock is not None:
         ctx = replace(ctx, clock=clock)

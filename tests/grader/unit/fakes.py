@@ -14,6 +14,9 @@ from grader.domain.grading import (
     Checker,
     CheckInput,
     Execution,
+    Finished,
+    Grade,
+    Job,
     Limits,
     RunStart,
     Suite,
@@ -27,10 +30,11 @@ from tests.support.fakes import FakeUnits
 class FakeGraderStore:
     def __init__(self) -> None:
         self.suites: dict[UUID, Suite] = {}
-        self.runs: dict[UUID, dict[str, Any]] = {}
+        self.runs: dict[tuple[UUID, int], dict[str, Any]] = {}  # (submission, version) → run
 
     async def save_suite(self, event: AssignmentPublished) -> bool:
-        if event.assignment_id in self.suites:
+        kept = self.suites.get(event.assignment_id)
+        if kept is not None and kept.version >= event.suite_version:
             return False
         cases = [
             TestCase(
@@ -47,28 +51,40 @@ class FakeGraderStore:
         ]
         checker = Checker(event.checker.language, event.checker.source) if event.checker else None
         limits = RunLimits.model_validate(event.model_dump(include=set(LIMIT_FIELDS)))
-        self.suites[event.assignment_id] = Suite(limits, checker, cases)
+        self.suites[event.assignment_id] = Suite(limits, checker, cases, event.suite_version)
         return True
 
     async def load_suite(self, assignment_id: UUID) -> Suite | None:
         return self.suites.get(assignment_id)
 
-    async def start_run(
-        self, submission_id: UUID, assignment_id: UUID, student_id: UUID, language: str
-    ) -> RunStart:
-        if submission_id in self.runs:
-            return RunStart(fresh=False, finished=self.runs[submission_id]["verdict"] is not None)
-        self.runs[submission_id] = {"assignment_id": assignment_id, "verdict": None}
-        return RunStart(fresh=True, finished=False)
+    def _finished(self, submission_id: UUID) -> dict[int, dict[str, Any]]:
+        return {v: r for (s, v), r in self.runs.items() if s == submission_id and r["verdict"] is not None}
+
+    async def start_run(self, job: Job, suite_version: int) -> RunStart:
+        done = self._finished(job.submission_id)
+        finished = any(v >= suite_version for v in done) if job.regrade_id else bool(done)
+        key = (job.submission_id, suite_version)
+        if key in self.runs:
+            return RunStart(fresh=False, finished=finished)
+        self.runs[key] = {"assignment_id": job.assignment_id, "verdict": None}
+        return RunStart(fresh=True, finished=finished)
 
     async def finish_run(
-        self, submission_id: UUID, verdict: str, earned: int, possible: int, results: Sequence[TestResult]
-    ) -> bool:
-        run = self.runs[submission_id]
+        self,
+        submission_id: UUID,
+        suite_version: int,
+        grade: Grade,
+        possible: int,
+        results: Sequence[TestResult],
+    ) -> Finished:
+        earlier = {v: r for v, r in self._finished(submission_id).items() if v < suite_version}
+        last = earlier[max(earlier)] if earlier else None
+        before = Grade(last["score"], last["verdict"]) if last else None
+        run = self.runs[(submission_id, suite_version)]
         if run["verdict"] is not None:
-            return False
-        run.update(verdict=verdict, score=earned, max_score=possible, results=list(results))
-        return True
+            return Finished(False, before)
+        run.update(verdict=grade.verdict, score=grade.score, max_score=possible, results=list(results))
+        return Finished(True, before)
 
 
 def ran(stdout: str = "", **kw: Any) -> Execution:

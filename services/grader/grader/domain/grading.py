@@ -94,11 +94,13 @@ class Checker:
 
 @dataclass(frozen=True)
 class Suite:
-    """An assignment as the grader keeps it: its limits, its checker and its tests in order."""
+    """An assignment as the grader keeps it: its limits, its checker and its tests in order, as of
+    one version of its suite."""
 
     limits: RunLimits
     checker: Checker | None
     cases: list[TestCase]
+    version: int = 1
 
 
 def limits_of(spec: RunLimits, max_output_bytes: int) -> Limits:
@@ -277,3 +279,43 @@ class RunStart:
 
     fresh: bool  # recorded now; False: a redelivery, the run recorded before (a crash mid-grade)
     finished: bool  # graded already: nothing to do
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A run's outcome as the student sees it move."""
+
+    score: int
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What storing a run's outcome found: whether it stored it (False: another worker finished
+    this run first), and the grade of the submission's newest earlier version, if any."""
+
+    stored: bool
+    before: Grade | None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A submission to grade: live (`submission.created`), or again at a teacher's request (a
+    regrade). A live one is graded once, whatever the version; a regrade once per version."""
+
+    submission_id: UUID
+    assignment_id: UUID
+    course_id: UUID
+    student_id: UUID
+    language: str
+    source: str
+    suite_version: int  # the suite to grade against: this version or a later one
+    regrade_id: UUID | None = None
+    notify: bool = True  # for a regrade: whether a moved grade is told (no override holds it)
+
+
+def worth_telling(job: Job, before: Grade | None, now: Grade) -> bool:
+    """A first grade is always told; a regrade only when what the student sees moved."""
+    if job.regrade_id is None or before is None:
+        return job.notify
+    return job.notify and before != now

@@ -10,9 +10,10 @@ from gradeflow_shared.events import (
     RunRequested,
     SubmissionCreated,
     SubmissionGraded,
+    SubmissionRegradeRequested,
 )
 from gradeflow_shared.messaging import Messaging, Mode
-from gradeflow_shared.topology import GRADER_ASSIGNMENTS, GRADER_RUNS, GRADER_SUBMISSIONS
+from gradeflow_shared.topology import GRADER_ASSIGNMENTS, GRADER_REGRADES, GRADER_RUNS, GRADER_SUBMISSIONS
 from grader.usecases import grading, runs
 from grader.usecases.ports import GraderContext
 
@@ -24,7 +25,11 @@ def register(subs: Messaging, ctx: GraderContext, concurrency: int, ahead: int =
         await grading.grade(ctx, event, envelope)
 
     async def on_run(event: RunRequested, envelope: Envelope) -> None:
-        await runs.execute_run(ctx, event, envelope)
+        async with ctx.live.working():
+            await runs.execute_run(ctx, event, envelope)
+
+    async def on_regrade(event: SubmissionRegradeRequested, envelope: Envelope) -> None:
+        await grading.regrade(ctx, event, envelope)
 
     subs.add(GRADER_ASSIGNMENTS, AssignmentPublished, grading.copy_suite, mode=Mode.CLAIMED, units=ctx.units)
     # Prefetch = concurrency + ahead: each slot holds one unacknowledged submission, and `ahead`
@@ -36,3 +41,5 @@ def register(subs: Messaging, ctx: GraderContext, concurrency: int, ahead: int =
     # Runs share the sandbox's slots with submissions; their own queue keeps them from waiting
     # behind a backlog of submissions.
     subs.add(GRADER_RUNS, RunRequested, on_run, mode=Mode.OUTSIDE, prefetch=concurrency)
+    # Regrades one at a time, each once a slot is free of live work (usecases/live.py).
+    subs.add(GRADER_REGRADES, SubmissionRegradeRequested, on_regrade, mode=Mode.OUTSIDE, prefetch=1)

@@ -4,7 +4,11 @@ sandbox runs between two units of work: no transaction is held open while studen
 
 `grading.started` is announced only once grading has taken `started_after` seconds: most
 submissions are graded sooner, and their `running` would last a blink that no one sees, at the cost
-of an outbox row, a message and a read-model transaction each (docs/messages.md)."""
+of an outbox row, a message and a read-model transaction each (docs/messages.md).
+
+A regrade (`submission.regrade_requested`) goes the same way against the suite's current version,
+as a run of its own (the earlier ones kept), once per version; it is taken only when a sandbox
+slot is free of live work (usecases/live.py), and its grade is told only if it moved."""
 
 import asyncio
 import logging
@@ -15,17 +19,21 @@ from gradeflow_shared.events import (
     GradingStarted,
     SubmissionCreated,
     SubmissionGraded,
+    SubmissionRegradeRequested,
     TestOutcome,
 )
 from grader.domain.errors import SandboxError, SuiteNotReceived
 from grader.domain.grading import (
     COMPILE_FAILED,
     Build,
+    Grade,
+    Job,
     Suite,
     TestResult,
     limits_of,
     overall_verdict,
     score,
+    worth_telling,
 )
 from grader.usecases.judging import judge
 from grader.usecases.ports import GraderContext, Uow
@@ -39,7 +47,32 @@ async def copy_suite(uow: Uow, event: AssignmentPublished, _: Envelope) -> None:
     await uow.repos.save_suite(event)
 
 
+def _job(event: SubmissionCreated | SubmissionRegradeRequested) -> Job:
+    regrade = event if isinstance(event, SubmissionRegradeRequested) else None
+    return Job(
+        submission_id=event.submission_id,
+        assignment_id=event.assignment_id,
+        course_id=event.course_id,
+        student_id=event.student_id,
+        language=event.language,
+        source=event.source,
+        suite_version=event.suite_version,
+        regrade_id=regrade.regrade_id if regrade else None,
+        notify=regrade.notify if regrade else True,
+    )
+
+
 async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope) -> None:
+    async with ctx.live.working():
+        await _grade(ctx, _job(event), envelope)
+
+
+async def regrade(ctx: GraderContext, event: SubmissionRegradeRequested, envelope: Envelope) -> None:
+    await ctx.live.room()
+    await _grade(ctx, _job(event), envelope)
+
+
+async def _grade(ctx: GraderContext, event: Job, envelope: Envelope) -> None:
     suite = await _start(ctx, event, envelope)
     if suite is None:
         return  # graded already: this is a redelivery
@@ -55,8 +88,10 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
         compiler_says = ""
     verdict = overall_verdict(results)
     earned, possible = score(results)
+    now = Grade(earned, verdict)
     async with ctx.units() as uow:
-        if await uow.repos.finish_run(event.submission_id, verdict, earned, possible, results):
+        finished = await uow.repos.finish_run(event.submission_id, suite.version, now, possible, results)
+        if finished.stored:
             graded = SubmissionGraded(
                 submission_id=event.submission_id,
                 assignment_id=event.assignment_id,
@@ -68,38 +103,41 @@ async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope
                 tests=tuple(_outcome(r) for r in results),
                 compile_output=compiler_says[:OUTPUT_EXCERPT],
                 graded_at=ctx.clock(),
+                suite_version=suite.version,
+                regrade_id=event.regrade_id,
+                notify=worth_telling(event, finished.before, now),
             )
             uow.add_event(graded, envelope.correlation_id)
             await uow.commit()
 
 
-async def _start(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope) -> Suite | None:
-    """The suite to grade against, with the run recorded (and `grading.started` announced, when it
-    is not left until grading has taken a while); None when this submission was graded already."""
+async def _start(ctx: GraderContext, event: Job, envelope: Envelope) -> Suite | None:
+    """The suite to grade against (the newest copied, at least the job's version), with the run
+    recorded (and `grading.started` announced for a live submission, when it is not left until
+    grading has taken a while); None when this job was done already."""
     async with ctx.units() as uow:
-        suite = ctx.suites.get(event.assignment_id)
+        suite = ctx.suites.get(event.assignment_id, at_least=event.suite_version)
         if suite is None:  # before the run, which refers to it
             suite = await uow.repos.load_suite(event.assignment_id)
-            if suite is None:
-                raise SuiteNotReceived(f"test suite of assignment {event.assignment_id} not received yet")
+            if suite is None or suite.version < event.suite_version:
+                raise SuiteNotReceived(
+                    f"test suite of assignment {event.assignment_id} (version {event.suite_version}) "
+                    "not received yet"
+                )
             ctx.suites.put(event.assignment_id, suite)
-        run = await uow.repos.start_run(
-            event.submission_id, event.assignment_id, event.student_id, event.language
-        )
+        run = await uow.repos.start_run(event, suite.version)
         if run.finished:
             return None  # nothing written: rolled back
-        if run.fresh and ctx.started_after == 0:
+        if run.fresh and ctx.started_after == 0 and event.regrade_id is None:
             uow.add_event(_started(ctx, event), envelope.correlation_id)
         await uow.commit()
     return suite
 
 
-async def _judge_announcing(
-    ctx: GraderContext, event: SubmissionCreated, envelope: Envelope, suite: Suite
-) -> Judged:
+async def _judge_announcing(ctx: GraderContext, event: Job, envelope: Envelope, suite: Suite) -> Judged:
     judging = asyncio.ensure_future(_judge(ctx, event, suite))
     try:
-        if ctx.started_after > 0:
+        if ctx.started_after > 0 and event.regrade_id is None:
             await _announce_when_slow(ctx, event, envelope, judging)
         return await judging
     finally:
@@ -108,7 +146,7 @@ async def _judge_announcing(
 
 async def _announce_when_slow(
     ctx: GraderContext,
-    event: SubmissionCreated,
+    event: Job,
     envelope: Envelope,
     judging: "asyncio.Future[Judged]",
 ) -> None:
@@ -127,11 +165,11 @@ async def _announce_when_slow(
         log.warning("grading.started of %s not announced", event.submission_id, exc_info=True)
 
 
-def _started(ctx: GraderContext, event: SubmissionCreated) -> GradingStarted:
+def _started(ctx: GraderContext, event: Job) -> GradingStarted:
     return GradingStarted(submission_id=event.submission_id, started_at=ctx.clock())
 
 
-async def _judge(ctx: GraderContext, event: SubmissionCreated, suite: Suite) -> Judged:
+async def _judge(ctx: GraderContext, event: Job, suite: Suite) -> Judged:
     """Compile once, run every test against the build; (results, what the compiler said)."""
     limits = limits_of(suite.limits, ctx.max_output_bytes)
     build = await ctx.sandbox.prepare(event.language, event.source, disk_bytes=limits.disk_bytes)

@@ -9,26 +9,34 @@ from uuid import UUID
 
 from gradeflow_shared.events import AssignmentPublished
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
-from grader.domain.grading import RunStart, Sandbox, Suite, TestResult
+from grader.domain.grading import Finished, Grade, Job, RunStart, Sandbox, Suite, TestResult
+from grader.usecases.live import LiveWork
 from grader.usecases.suites import SuiteCache
 
 
 class GraderStore(Protocol):
     async def save_suite(self, event: AssignmentPublished) -> bool:
-        """Copy an assignment's suite; False when it was already copied."""
+        """Copy a version of an assignment's suite; False when it or a later one was copied."""
         ...
 
-    async def load_suite(self, assignment_id: UUID) -> Suite | None: ...
-    async def start_run(
-        self, submission_id: UUID, assignment_id: UUID, student_id: UUID, language: str
-    ) -> RunStart:
-        """Record the run, unless one was recorded before (a redelivery); what was there before."""
+    async def load_suite(self, assignment_id: UUID) -> Suite | None:
+        """The newest version copied."""
+        ...
+
+    async def start_run(self, job: Job, suite_version: int) -> RunStart:
+        """Record the job's run against this version, unless one was recorded before (a
+        redelivery); what was there before."""
         ...
 
     async def finish_run(
-        self, submission_id: UUID, verdict: str, earned: int, possible: int, results: Sequence[TestResult]
-    ) -> bool:
-        """Store the outcome once; False if another worker finished this run first."""
+        self,
+        submission_id: UUID,
+        suite_version: int,
+        grade: Grade,
+        possible: int,
+        results: Sequence[TestResult],
+    ) -> Finished:
+        """Store the outcome once, and say what the newest earlier version graded."""
         ...
 
 
@@ -50,3 +58,5 @@ class GraderContext:
     started_after: float = 0.0
     clock: Callable[[], datetime] = field(default=_now)
     suites: SuiteCache = field(default_factory=SuiteCache)
+    # Live work (submissions, runs) in hand; a regrade waits for a slot free of it.
+    live: LiveWork = field(default_factory=LiveWork)

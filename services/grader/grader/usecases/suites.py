@@ -1,6 +1,8 @@
-"""Test suites kept in memory once loaded: a suite is copied once and never changed (the grader's
-store only inserts it), so what was read once stays true, and grading a submission no longer reads
-its assignment and every test case again — two of the five statements on its way in."""
+"""Test suites kept in memory once loaded: a version of a suite is copied once and never changed
+(a change is a new version), so what was read once stays true for that version, and grading a
+submission no longer reads its assignment and every test case again — two of the five statements
+on its way in. A job names the version it needs at least: a suite kept from before it is read
+again."""
 
 from collections import OrderedDict
 from uuid import UUID
@@ -22,16 +24,20 @@ class SuiteCache:
         self._suites: OrderedDict[UUID, tuple[Suite, int]] = OrderedDict()
         self._bytes = 0
 
-    def get(self, assignment_id: UUID) -> Suite | None:
+    def get(self, assignment_id: UUID, at_least: int = 1) -> Suite | None:
         found = self._suites.get(assignment_id)
-        if found is None:
+        if found is None or found[0].version < at_least:
             return None
         self._suites.move_to_end(assignment_id)
         return found[0]
 
     def put(self, assignment_id: UUID, suite: Suite) -> None:
-        if assignment_id in self._suites:
-            return
+        kept = self._suites.get(assignment_id)
+        if kept is not None:
+            if kept[0].version >= suite.version:
+                return
+            del self._suites[assignment_id]  # overtaken by a later version
+            self._bytes -= kept[1]
         size = suite_bytes(suite)
         if size > self._max_bytes:
             return

@@ -75,6 +75,9 @@ assignments = sa.Table(
     sa.Column("late_penalty_percent", sa.Integer, nullable=False, server_default="10"),
     _created(),
     sa.CheckConstraint("late_policy IN ('accept', 'penalty', 'refuse')", name="ck_assignments_late_policy"),
+    # Each change of its tests, checker or limits is a new version; archived: hidden, kept.
+    sa.Column("suite_version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("archived_at", sa.DateTime(timezone=True)),
 )
 
 test_cases = test_cases_table(metadata)
@@ -98,6 +101,66 @@ submissions = sa.Table(
     _created(),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("ix_submissions_student_created", "student_id", "created_at"),
+    sa.Column("suite_version", sa.Integer),  # the suite's version that graded it
+    # A teacher's grade in place of the graded one, with why (kept through regrades).
+    sa.Column("override_score", sa.Integer),
+    sa.Column("override_reason", sa.String(500)),
+    sa.Column("override_by", sa.Uuid),
+    sa.Column("override_at", sa.DateTime(timezone=True)),
+)
+
+# Every grade a submission had: graded, regraded (a suite version), overridden and back.
+grade_history = sa.Table(
+    "grade_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("submission_id", sa.Uuid, sa.ForeignKey("submissions.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("suite_version", sa.Integer),
+    sa.Column("score", sa.Integer),
+    sa.Column("raw_score", sa.Integer),
+    sa.Column("max_score", sa.Integer),
+    sa.Column("verdict", sa.String(32)),
+    sa.Column("regrade_id", sa.Uuid),
+    sa.Column("by_user", sa.Uuid),
+    sa.Column("reason", sa.String(500)),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.CheckConstraint(
+        "kind IN ('graded', 'regraded', 'override', 'override_removed')", name="ck_grade_history_kind"
+    ),
+    sa.Index("ix_grade_history_submission", "submission_id", "id"),
+)
+
+# A teacher's regrade: of an assignment's submissions (all, each student's latest or best) or of
+# one, against a suite version; its items are the submissions it regrades (progress: how many of
+# them a version this one or later has graded).
+regrades = sa.Table(
+    "regrades",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False),
+    sa.Column("suite_version", sa.Integer, nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("submission_id", sa.Uuid, sa.ForeignKey("submissions.id"), index=True),
+    sa.Column("requested_by", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("total", sa.Integer, nullable=False),
+    _created(),
+    sa.CheckConstraint("scope IN ('all', 'latest', 'best', 'one')", name="ck_regrades_scope"),
+    sa.Index(
+        "ux_regrades_once",
+        "assignment_id",
+        "suite_version",
+        "scope",
+        sa.text("coalesce(submission_id, assignment_id)"),
+        unique=True,
+    ),
+)
+
+regrade_items = sa.Table(
+    "regrade_items",
+    metadata,
+    sa.Column("regrade_id", sa.Uuid, sa.ForeignKey("regrades.id"), primary_key=True),
+    sa.Column("submission_id", sa.Uuid, sa.ForeignKey("submissions.id"), primary_key=True, index=True),
 )
 
 # Ad-hoc runs (the "run" button, the Judge0-compatible API): request and, once run, result.

@@ -1,4 +1,6 @@
-"""The grader's schema: test suites copied from `assignment.published`, runs and per-test results."""
+"""The grader's schema: test suites copied from `assignment.published` (every version's tests
+kept), runs (one per submission and suite version: a regrade is a run of its own) and per-test
+results."""
 
 import sqlalchemy as sa
 
@@ -17,6 +19,7 @@ assignments = sa.Table(
     sa.Column("checker_language", sa.String(32)),
     sa.Column("checker_source", sa.Text),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("suite_version", sa.Integer, nullable=False, server_default="1"),  # the newest received
 )
 
 test_cases = test_cases_table(metadata)
@@ -25,6 +28,7 @@ runs = sa.Table(
     "runs",
     metadata,
     sa.Column("submission_id", sa.Uuid, primary_key=True),
+    sa.Column("suite_version", sa.Integer, primary_key=True, server_default="1"),
     sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
     sa.Column("student_id", sa.Uuid, nullable=False, index=True),
     sa.Column("language", sa.String(32), nullable=False),
@@ -38,11 +42,17 @@ runs = sa.Table(
 test_results = sa.Table(
     "test_results",
     metadata,
-    sa.Column("submission_id", sa.Uuid, sa.ForeignKey("runs.submission_id"), primary_key=True),
+    sa.Column("submission_id", sa.Uuid, primary_key=True),
+    sa.Column("suite_version", sa.Integer, primary_key=True, server_default="1"),
     sa.Column("test_id", sa.Uuid, sa.ForeignKey("test_cases.id"), primary_key=True, index=True),
     sa.Column("verdict", sa.String(32), nullable=False),
     sa.Column("time_ms", sa.Float, nullable=False),
     sa.Column("exit_code", sa.Integer),
+    sa.ForeignKeyConstraint(
+        ["submission_id", "suite_version"],
+        ["runs.submission_id", "runs.suite_version"],
+        name="test_results_submission_id_fkey",
+    ),
 )
 
 outbox = outbox_table(metadata)
