@@ -17,8 +17,10 @@ class LimitSpec:
     maximum: int
     description: str
 
-    def field(self) -> Any:
-        return Field(default=self.default, ge=self.minimum, le=self.maximum, description=self.description)
+    def field(self, optional: bool = False) -> Any:
+        """The limit as a pydantic field; `optional`: absent unless sent (a change)."""
+        default = None if optional else self.default
+        return Field(default=default, ge=self.minimum, le=self.maximum, description=self.description)
 
 
 SPECS: dict[str, LimitSpec] = {

@@ -10,6 +10,7 @@ from gateway.adapters.backlog import QueueBacklog
 from gateway.adapters.callbacks import HttpCallbacks
 from gateway.adapters.db import repositories as sql
 from gateway.adapters.db.feed import PgRunFeed, PgSubmissionFeed
+from gateway.adapters.db.grades import SqlGrades
 from gateway.adapters.db.submit_store import PgSubmitStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
 from gateway.adapters.notifier_api import NotifierApi
@@ -19,6 +20,7 @@ from gateway.handlers.http.deps import Edge
 from gateway.handlers.http.dev import router as dev_router
 from gateway.handlers.http.door import Door
 from gateway.handlers.http.errors import ERROR_TABLE, door_errors
+from gateway.handlers.http.grades import router as grades_router
 from gateway.handlers.http.idempotency import IdempotencyKeys
 from gateway.handlers.http.inbox import router as inbox_router
 from gateway.handlers.http.jobe import router as jobe_router
@@ -49,6 +51,7 @@ def sql_repos(session: AsyncSession) -> GatewayRepos:
         courses=sql.SqlCourses(session),
         assignments=sql.SqlAssignments(session),
         submissions=sql.SqlSubmissions(session),
+        grades=SqlGrades(session),
         runs=sql.SqlRuns(session),
         files=sql.SqlJobeFiles(session),
         keys=sql.SqlApiKeys(session),
@@ -80,7 +83,15 @@ def create_app(
     guard = TargetGuard(settings.callback_allow)  # Judge0 callbacks' targets
     sender = HttpCallbacks(guard, settings.callback_timeout_seconds)
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
-    routers = [api_router, inbox_router, judge0_router, judge0_info_router, jobe_router, keys_router]
+    routers = [
+        api_router,
+        grades_router,
+        inbox_router,
+        judge0_router,
+        judge0_info_router,
+        jobe_router,
+        keys_router,
+    ]
     routers += [dev_router] if settings.dev_login_served else []
     app = runtime.http_app(
         "Gradeflow gateway",

@@ -21,11 +21,12 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
+from gateway.domain import deadlines
 from gateway.domain.deadlines import LatePolicy
 from gradeflow_shared import program_args
 from gradeflow_shared.events import RUN_FILE_NAME, RunFile
 from gradeflow_shared.languages import GRADED, LANGUAGES, MULTI
-from gradeflow_shared.limits import RunLimits
+from gradeflow_shared.limits import SPECS, RunLimits
 
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_RUN_FILES = 20
@@ -50,6 +51,26 @@ def one_of(values: Iterable[JsonValue]) -> JsonDict:
 
 
 Text = Annotated[str, AfterValidator(_no_nul), Field(json_schema_extra=NO_NUL)]
+
+
+def _in_range(moment: datetime | None) -> datetime | None:
+    fault = deadlines.out_of_range(moment)
+    if fault:
+        raise ValueError(fault)
+    return moment
+
+
+# A deadline: with a time zone, within the years a course lives in (the schema says so too).
+Deadline = Annotated[
+    AwareDatetime,
+    AfterValidator(_in_range),
+    Field(
+        json_schema_extra={
+            "formatMinimum": "2000-01-01T00:00:00Z",
+            "formatExclusiveMaximum": "2200-01-01T00:00:00Z",
+        }
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -206,6 +227,12 @@ class LimitsIn(RunLimits):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _deadlines_in_order(due_at: datetime | None, close_at: datetime | None) -> None:
+    fault = deadlines.out_of_order(due_at, close_at)
+    if fault:
+        raise ValueError(fault)
+
+
 class AssignmentIn(LimitsIn):
     # A test compared by "checker" needs the assignment's checker: said in the schema too.
     model_config = ConfigDict(
@@ -234,10 +261,17 @@ class AssignmentIn(LimitsIn):
         json_schema_extra={"items": one_of(GRADED), "uniqueItems": True},
         description="The languages it takes (default: every one)",
     )
-    due_at: AwareDatetime | None = Field(default=None, description="When it is due (with a time zone)")
-    close_at: AwareDatetime | None = Field(
+    due_at: Deadline | None = Field(default=None, description="When it is due (with a time zone)")
+    close_at: Deadline | None = Field(
         default=None, description="After it, no submission is taken, late or not"
     )
+
+    @field_validator("close_at")
+    @classmethod
+    def _close_after_due(cls, close_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        _deadlines_in_order(info.data.get("due_at"), close_at)
+        return close_at
+
     late_policy: LatePolicy = Field(
         default="accept",
         description="Work after `due_at`: `accept` it, take a `penalty` off its score, or `refuse` it",
@@ -278,6 +312,81 @@ class AssignmentIn(LimitsIn):
         return tests
 
 
+def _null_only_for(schema: dict[str, Any], nullable: frozenset[str]) -> None:
+    """The schema of a change: a field may be left out, but only those in `nullable` sent null."""
+    for name, prop in schema.get("properties", {}).items():
+        options = prop.get("anyOf")
+        if name in nullable or not options:
+            continue
+        kept = [o for o in options if o.get("type") != "null"]
+        prop.pop("anyOf")
+        prop.pop("default", None)
+        if len(kept) == 1:
+            prop.update(kept[0])
+        else:
+            prop["anyOf"] = kept
+
+
+class AssignmentUpdate(Strict):
+    """A change to an assignment: only the fields sent change; `null` clears one that may be
+    empty (languages, deadlines, checker, wall_limit_ms). A change of the tests, checker or limits
+    is a new version of its suite (regrade to apply it to work already graded)."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset(
+        {"languages", "due_at", "close_at", "checker", "wall_limit_ms"}
+    )
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=lambda schema: _null_only_for(schema, AssignmentUpdate.NULLABLE)
+    )
+    title: Text | None = Field(default=None, min_length=1, max_length=200)
+    languages: list[str] | None = Field(
+        default=None, min_length=1, json_schema_extra={"items": one_of(GRADED), "uniqueItems": True}
+    )
+    due_at: Deadline | None = None
+    close_at: Deadline | None = None
+    late_policy: LatePolicy | None = None
+    late_penalty_percent: int | None = Field(default=None, ge=0, le=100)
+    checker: ProgramIn | None = None
+    tests: list[TestCaseIn] | None = Field(default=None, min_length=1, max_length=200)
+    time_limit_ms: int | None = SPECS["time_limit_ms"].field(optional=True)
+    wall_limit_ms: int | None = SPECS["wall_limit_ms"].field(optional=True)
+    memory_limit_mb: int | None = SPECS["memory_limit_mb"].field(optional=True)
+    max_processes: int | None = SPECS["max_processes"].field(optional=True)
+    max_file_kb: int | None = SPECS["max_file_kb"].field(optional=True)
+    stack_limit_mb: int | None = SPECS["stack_limit_mb"].field(optional=True)
+    max_output_kb: int | None = SPECS["max_output_kb"].field(optional=True)
+    disk_limit_mb: int | None = SPECS["disk_limit_mb"].field(optional=True)
+
+    _known_languages = field_validator("languages")(AssignmentIn._known_languages.__func__)  # type: ignore[attr-defined]
+
+    @field_validator("tests")
+    @classmethod
+    def _suite_fits(cls, tests: list[TestCaseIn] | None) -> list[TestCaseIn] | None:
+        return None if tests is None else AssignmentIn._suite_fits(tests)
+
+    @field_validator(
+        "title", "late_policy", "late_penalty_percent", "tests", "time_limit_ms", "memory_limit_mb",
+        "max_processes", "max_file_kb", "stack_limit_mb", "max_output_kb", "disk_limit_mb",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        """Called only for a field sent: null is no value for these."""
+        if value is None:
+            raise ValueError("cannot be null: leave it out to keep it")
+        return value
+
+    @field_validator("close_at")
+    @classmethod
+    def _close_after_due(cls, close_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        _deadlines_in_order(info.data.get("due_at"), close_at)
+        return close_at
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as sent (null included where allowed)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
 class TestCaseOut(BaseModel):
     id: UUID
     position: int
@@ -298,6 +407,10 @@ class AssignmentOut(RunLimits):
     late_policy: str
     late_penalty_percent: int
     checker_language: str | None = None
+    suite_version: int = Field(description="Each change of its tests, checker or limits is the next version")
+    archived_at: datetime | None = Field(
+        description="Archived: hidden from the course's list, closed to new work"
+    )
     tests: list[TestCaseOut]
 
 
@@ -326,8 +439,86 @@ class SubmissionSummary(BaseModel):
     updated_at: datetime
 
 
+class OverrideOut(BaseModel):
+    score: int
+    reason: str
+    by: UUID
+    at: datetime
+
+
 class SubmissionOut(SubmissionSummary):
     tests: list[dict[str, Any]]
+    suite_version: int | None = Field(default=None, description="The suite's version that graded it")
+    override: OverrideOut | None = Field(
+        default=None, description="A teacher's grade in its place, with why: it wins over any regrade"
+    )
+    grade: int | None = Field(default=None, description="The grade that counts: the override, else `score`")
+
+
+class OverrideIn(Strict):
+    score: int = Field(ge=0, le=1_000_000, description="At most the submission's `max_score`")
+    reason: Text = Field(min_length=1, max_length=500, description="Shown to the student")
+
+
+RegradeScope = Literal["all", "latest", "best"]
+
+
+class RegradeIn(Strict):
+    scope: RegradeScope = Field(
+        default="latest", description="All the submissions, or each student's latest, or best scored"
+    )
+
+
+class RegradeOut(BaseModel):
+    id: UUID
+    assignment_id: UUID
+    submission_id: UUID | None = Field(description="A regrade of one submission: that one")
+    scope: str
+    suite_version: int = Field(description="The suite's version it grades against")
+    total: int = Field(description="Submissions it regrades")
+    done: int = Field(description="Of them, graded by this version (or a later one) so far")
+    created_at: datetime
+
+
+class GradeHistoryOut(BaseModel):
+    kind: Literal["graded", "regraded", "override", "override_removed"]
+    suite_version: int | None
+    score: int | None
+    max_score: int | None
+    verdict: str | None
+    reason: str | None
+    at: datetime
+
+
+class GradebookAssignment(BaseModel):
+    id: UUID
+    title: str
+    due_at: datetime | None
+
+
+class GradebookCell(BaseModel):
+    assignment_id: UUID
+    submission_id: UUID
+    grade: int = Field(description="The override if any, else the score after any late penalty")
+    max_score: int | None
+    late_days: int
+    overridden: bool
+
+
+class GradebookRow(BaseModel):
+    student_id: UUID
+    name: str
+    email: str
+    grades: list[GradebookCell] = Field(description="One per assignment graded; none: not submitted")
+
+
+class Gradebook(BaseModel):
+    rule: Literal["latest", "best"] = Field(
+        description="Which submission counts: each student's latest graded, or best (overrides count)"
+    )
+    assignments: list[GradebookAssignment]
+    items: list[GradebookRow]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: the last")
 
 
 class RunIn(ProgramIn, LimitsIn):
@@ -494,6 +685,8 @@ class AssignmentSummary(BaseModel):
     title: str
     due_at: datetime | None
     created_at: datetime
+    suite_version: int
+    archived_at: datetime | None
 
 
 class Page(BaseModel, Generic[T]):

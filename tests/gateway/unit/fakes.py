@@ -18,7 +18,7 @@ class FakeGatewayStore:
         self.courses: dict[UUID, Any] = {}
         self.enrollments: dict[tuple[UUID, UUID], Any] = {}
         self.assignments: dict[UUID, Any] = {}
-        self.tests: dict[UUID, list[Any]] = {}
+        self.tests: dict[tuple[UUID, int], list[Any]] = {}  # (assignment, suite version) → tests
         self.submissions: dict[UUID, Any] = {}
         self.runs: dict[UUID, Any] = {}
         self.callbacks: dict[UUID, dict[str, Any]] = {}
@@ -96,18 +96,37 @@ class FakeGatewayStore:
         return row
 
     async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Any:
-        row = record(id=new_id(), course_id=course_id, created_at=self._now(), **fields)
+        row = record(
+            id=new_id(),
+            course_id=course_id,
+            created_at=self._now(),
+            suite_version=1,
+            archived_at=None,
+            **fields,
+        )
         self.assignments[row.id] = row
         return row
 
-    async def add_test_cases(self, assignment_id: UUID, tests: Sequence[dict[str, Any]]) -> Sequence[Any]:
+    async def update_assignment(self, assignment_id: UUID, fields: dict[str, Any]) -> Any:
+        row = self.assignments[assignment_id]
+        changed = record(**{**vars(row), **fields})
+        self.assignments[assignment_id] = changed
+        return changed
+
+    async def archive_assignment(self, assignment_id: UUID) -> None:
+        await self.update_assignment(assignment_id, {"archived_at": self._now()})
+
+    async def add_test_cases(
+        self, assignment_id: UUID, tests: Sequence[dict[str, Any]], suite_version: int = 1
+    ) -> Sequence[Any]:
         rows = [
-            record(id=new_id(), assignment_id=assignment_id, position=i, **t) for i, t in enumerate(tests, 1)
+            record(id=new_id(), assignment_id=assignment_id, position=i, suite_version=suite_version, **t)
+            for i, t in enumerate(tests, 1)
         ]
-        self.tests[assignment_id] = rows
+        self.tests[(assignment_id, suite_version)] = rows
         return rows
 
-    async def get_assignment(self, assignment_id: UUID) -> Any | None:
+    async def get_assignment(self, assignment_id: UUID, lock: bool = False) -> Any | None:
         return self.assignments.get(assignment_id)
 
     async def submit_targets(self, pairs: Sequence[tuple[UUID, UUID]]) -> dict[tuple[UUID, UUID], Any]:
@@ -117,7 +136,10 @@ class FakeGatewayStore:
             if assignment is not None:
                 membership = self.enrollments.get((assignment.course_id, user_id))
                 role = membership.role if membership else None
-                policy = {f: getattr(assignment, f, None) for f in ("languages", "due_at", "close_at")}
+                policy = {
+                    f: getattr(assignment, f, None)
+                    for f in ("languages", "due_at", "close_at", "suite_version", "archived_at")
+                }
                 found[(assignment_id, user_id)] = record(
                     course_id=assignment.course_id,
                     role=role,
@@ -128,8 +150,8 @@ class FakeGatewayStore:
                 )
         return found
 
-    async def list_test_cases(self, assignment_id: UUID) -> Sequence[Any]:
-        return self.tests.get(assignment_id, [])
+    async def list_test_cases(self, assignment_id: UUID, suite_version: int) -> Sequence[Any]:
+        return self.tests.get((assignment_id, suite_version), [])
 
     async def add_submissions(self, many: Sequence[dict[str, Any]]) -> Sequence[Any]:
         return [await self._add_submission(**m) for m in many]
@@ -178,14 +200,25 @@ class FakeGatewayStore:
         return 1
 
     async def grade_submission(
-        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: Any
+        self,
+        submission_id: UUID,
+        allowed_from: Sequence[str],
+        raw_score: int,
+        suite_version: int,
+        regrade_id: UUID | None,
+        **values: Any,
     ) -> int:
         row = self.submissions.get(submission_id)
-        penalty = row.penalty_percent if row is not None else 0
-        score = deadlines.penalised(raw_score, penalty)
-        return await self.advance_submission(
-            submission_id, allowed_from, raw_score=raw_score, score=score, **values
+        if row is None:
+            return 0
+        score = deadlines.penalised(raw_score, row.penalty_percent)
+        newer = row.status == "graded" and (getattr(row, "suite_version", None) or 1) < suite_version
+        if row.status not in allowed_from and not newer:
+            return 0
+        row.__dict__.update(
+            values, raw_score=raw_score, score=score, suite_version=suite_version, updated_at=self._now()
         )
+        return 1
 
     async def add_runs(self, user_id: UUID, many: list[dict[str, Any]]) -> list[Any]:
         rows = []
@@ -229,7 +262,7 @@ class FakeRepos:
 
     def __init__(self, store: FakeGatewayStore | None = None) -> None:
         self.store = store or FakeGatewayStore()
-        self.users = self.courses = self.assignments = self.submissions = self.store
+        self.users = self.courses = self.assignments = self.submissions = self.grades = self.store
         self.runs = self.files = self.keys = self.idempotency = self.store
         # The group commit's own store (SubmitStore), on the same tables.
         self.submit_targets, self.add_submissions = self.store.submit_targets, self.store.add_submissions

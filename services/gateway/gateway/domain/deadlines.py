@@ -2,11 +2,28 @@
 days: each day begun counts) or refused, and what a late one's penalty takes off its score."""
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 LatePolicy = Literal["accept", "penalty", "refuse"]
 DAY = timedelta(days=1)
+# A deadline is a moment of a course's life: years 2000 to 2199 (UTC). Outside, a typo (year 1,
+# year 20260) — and a moment that PostgreSQL and clients' time zones cannot all represent.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def out_of_range(moment: datetime | None) -> str | None:
+    if moment is not None and not EARLIEST <= moment < LATEST:
+        return f"a deadline between {EARLIEST.year} and {LATEST.year - 1} (UTC)"
+    return None
+
+
+def out_of_order(due_at: datetime | None, close_at: datetime | None) -> str | None:
+    """Work closes at or after it is due, never before."""
+    if due_at is not None and close_at is not None and close_at < due_at:
+        return "close_at is before due_at: work would close before it is due"
+    return None
 
 
 def late_days(submitted_at: datetime, due_at: datetime | None) -> int:

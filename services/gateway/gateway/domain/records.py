@@ -85,6 +85,8 @@ class AssignmentRecord(Limits, Protocol):
     late_policy: str
     late_penalty_percent: int
     created_at: datetime
+    suite_version: int
+    archived_at: datetime | None
 
 
 class TestCaseRecord(Protocol):
@@ -115,6 +117,11 @@ class SubmissionRecord(Protocol):
     raw_score: int | None
     created_at: datetime
     updated_at: datetime
+    suite_version: int | None
+    override_score: int | None
+    override_reason: str | None
+    override_by: UUID | None
+    override_at: datetime | None
 
 
 class SubmissionInCourse(SubmissionRecord, Protocol):

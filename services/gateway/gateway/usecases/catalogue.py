@@ -7,6 +7,7 @@ from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from gateway import schemas as s
+from gateway.domain import deadlines
 from gateway.domain.access import PARENT, STUDENT, TEACHER, require_teacher
 from gateway.domain.errors import Forbidden, GatewayError, NotFound, RosterInvalid
 from gateway.domain.roster import MAX_ERRORS, RosterColumns, parse_roster_bytes
@@ -223,20 +224,100 @@ async def create_assignment(
             },
         )
         tests = await uow.repos.assignments.add_test_cases(assignment.id, [t.model_dump() for t in cmd.tests])
-        uow.add_event(
-            AssignmentPublished(
-                assignment_id=assignment.id,
-                course_id=course_id,
-                title=assignment.title,
-                **_limits(assignment),
-                checker=CheckerSpec(language=checker.language, source=checker.source) if checker else None,
-                tests=tuple(
-                    TestCaseSpec(test_id=t.id, **{f: getattr(t, f) for f in _TEST_FIELDS}) for t in tests
-                ),
-            )
-        )
+        uow.add_event(_published(assignment, tests))
         await uow.commit()
     return _assignment_view(assignment, tests, sees_hidden=True)
+
+
+def _published(assignment: Any, tests: Any) -> AssignmentPublished:
+    """The suite of the assignment's current version, whole, for the grader's copy."""
+    checker = None
+    if assignment.checker_language is not None:
+        checker = CheckerSpec(language=assignment.checker_language, source=assignment.checker_source)
+    return AssignmentPublished(
+        assignment_id=assignment.id,
+        course_id=assignment.course_id,
+        title=assignment.title,
+        **_limits(assignment),
+        checker=checker,
+        tests=tuple(TestCaseSpec(test_id=t.id, **{f: getattr(t, f) for f in _TEST_FIELDS}) for t in tests),
+        suite_version=assignment.suite_version,
+    )
+
+
+# What makes the suite: a change of any of them is a new version, published to the grader.
+_SUITE_FIELDS = frozenset({"tests", "checker", *LIMIT_FIELDS})
+
+
+async def update_assignment(
+    ctx: Context, actor_id: UUID, assignment_id: UUID, cmd: s.AssignmentUpdate
+) -> s.AssignmentOut:
+    """A teacher changes the assignment: only what is sent, checked against what is kept (the
+    deadlines' order, a checker for tests compared by it). A change of the suite (tests, checker,
+    limits) is its next version, published to the grader in the same unit; the submissions graded
+    before keep their grade until regraded. Sending what is already there changes nothing."""
+    changes = cmd.changes()
+    async with ctx.units() as uow:
+        assignment = await _assignment_taught(uow, actor_id, assignment_id, lock=True)
+        tests = await uow.repos.assignments.list_test_cases(assignment_id, assignment.suite_version)
+        kept_tests = [{f: getattr(t, f) for f in _TEST_FIELDS if f != "position"} for t in tests]
+        fields: dict[str, Any] = {}
+        for name in ("title", *POLICY_FIELDS, *LIMIT_FIELDS):
+            if name in changes and changes[name] != getattr(assignment, name):
+                fields[name] = changes[name]
+        if "checker" in changes:
+            checker = changes["checker"]
+            new = (checker.language, checker.source) if checker else (None, None)
+            if new != (assignment.checker_language, assignment.checker_source):
+                fields["checker_language"], fields["checker_source"] = new
+        new_tests = kept_tests
+        if "tests" in changes:
+            sent = [t.model_dump() for t in changes["tests"]]
+            if sent != kept_tests:
+                new_tests = sent
+        due = fields.get("due_at", assignment.due_at)
+        fault = deadlines.out_of_order(due, fields.get("close_at", assignment.close_at))
+        if fault:
+            raise GatewayError(fault, field="close_at")
+        has_checker = fields.get("checker_language", assignment.checker_language) is not None
+        if not has_checker and any(t["comparison"] == "checker" for t in new_tests):
+            raise GatewayError(
+                "a test is compared by 'checker' but the assignment has no checker", field="checker"
+            )
+        suite_changed = new_tests is not kept_tests or bool(
+            (fields.keys() & _SUITE_FIELDS) or "checker_language" in fields or "checker_source" in fields
+        )
+        if not fields and not suite_changed:
+            return _assignment_view(assignment, tests, sees_hidden=True)
+        if suite_changed:
+            fields["suite_version"] = assignment.suite_version + 1
+        assignment = await uow.repos.assignments.update_assignment(assignment_id, fields)
+        if suite_changed:
+            tests = await uow.repos.assignments.add_test_cases(
+                assignment_id, new_tests, assignment.suite_version
+            )
+            uow.add_event(_published(assignment, tests))
+        await uow.commit()
+    return _assignment_view(assignment, tests, sees_hidden=True)
+
+
+async def archive_assignment(ctx: Context, actor_id: UUID, assignment_id: UUID) -> None:
+    """Hidden from the course's list and closed to new work; its submissions, grades and tests
+    are kept (and still read by id). Archiving twice is archiving once."""
+    async with ctx.units() as uow:
+        assignment = await _assignment_taught(uow, actor_id, assignment_id, lock=True)
+        if assignment.archived_at is None:
+            await uow.repos.assignments.archive_assignment(assignment_id)
+        await uow.commit()
+
+
+async def _assignment_taught(uow: Uow, actor_id: UUID, assignment_id: UUID, lock: bool = False) -> Any:
+    """The assignment, if the actor teaches its course (else not found, or forbidden)."""
+    assignment = await uow.repos.assignments.get_assignment(assignment_id, lock=lock)
+    if assignment is None:
+        raise NotFound("assignment not found", field="assignment_id")
+    await role_in(uow, assignment.course_id, actor_id, require=TEACHER)
+    return assignment
 
 
 async def view_assignment(ctx: Context, viewer_id: UUID, assignment_id: UUID) -> s.AssignmentOut:
@@ -245,7 +326,7 @@ async def view_assignment(ctx: Context, viewer_id: UUID, assignment_id: UUID) ->
         if assignment is None:
             raise NotFound("assignment not found", field="assignment_id")
         role = await role_in(uow, assignment.course_id, viewer_id)
-        tests = await uow.repos.assignments.list_test_cases(assignment_id)
+        tests = await uow.repos.assignments.list_test_cases(assignment_id, assignment.suite_version)
     return _assignment_view(assignment, tests, sees_hidden=role == TEACHER)
 
 
@@ -266,6 +347,8 @@ def _assignment_view(assignment: Any, tests: Any, sees_hidden: bool) -> s.Assign
         **_limits(assignment),
         **{f: getattr(assignment, f) for f in POLICY_FIELDS},
         checker_language=assignment.checker_language,
+        suite_version=assignment.suite_version,
+        archived_at=assignment.archived_at,
         tests=[
             s.TestCaseOut(
                 id=t.id,

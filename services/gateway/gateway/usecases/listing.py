@@ -28,11 +28,14 @@ async def my_courses(ctx: Context, user_id: UUID, limit: int, cursor: str | None
 
 
 async def course_assignments(
-    ctx: Context, user_id: UUID, course_id: UUID, limit: int, cursor: str | None
+    ctx: Context, user_id: UUID, course_id: UUID, limit: int, cursor: str | None, archived: bool = False
 ) -> s.Page[s.AssignmentSummary]:
+    """Those in use, to every member; those archived, to its teachers only."""
     async with ctx.units() as uow:
-        await role_in(uow, course_id, user_id)
-        rows = await uow.repos.assignments.assignments_page(course_id, limit + 1, _before(cursor))
+        role = await role_in(uow, course_id, user_id)
+        if archived:
+            require_teacher(role)
+        rows = await uow.repos.assignments.assignments_page(course_id, limit + 1, _before(cursor), archived)
     return _page(rows, limit, s.AssignmentSummary)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from starlette.requests import Request
@@ -129,14 +129,19 @@ class Assignments(Protocol):
     """Assignments and their test cases."""
 
     async def assignments_page(
-        self, course_id: UUID, limit: int, before: Before
+        self, course_id: UUID, limit: int, before: Before, archived: bool = False
     ) -> Sequence[AssignmentRecord]: ...
     async def add_assignment(self, course_id: UUID, fields: Fields) -> AssignmentRecord: ...
+    async def update_assignment(self, assignment_id: UUID, fields: Fields) -> AssignmentRecord: ...
+    async def archive_assignment(self, assignment_id: UUID) -> None:
+        """Archived as of now (the database's clock)."""
+        ...
+
     async def add_test_cases(
-        self, assignment_id: UUID, tests: Sequence[Fields]
+        self, assignment_id: UUID, tests: Sequence[Fields], suite_version: int = 1
     ) -> Sequence[TestCaseRecord]: ...
-    async def get_assignment(self, assignment_id: UUID) -> AssignmentRecord | None: ...
-    async def list_test_cases(self, assignment_id: UUID) -> Sequence[TestCaseRecord]: ...
+    async def get_assignment(self, assignment_id: UUID, lock: bool = False) -> AssignmentRecord | None: ...
+    async def list_test_cases(self, assignment_id: UUID, suite_version: int) -> Sequence[TestCaseRecord]: ...
 
 
 class Submissions(Protocol):
@@ -162,11 +167,39 @@ class Submissions(Protocol):
         self, submission_id: UUID, allowed_from: Sequence[str], **values: object
     ) -> int: ...
     async def grade_submission(
-        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: object
+        self,
+        submission_id: UUID,
+        allowed_from: Sequence[str],
+        raw_score: int,
+        suite_version: int,
+        regrade_id: UUID | None,
+        **values: object,
     ) -> int:
         """`advance_submission` to a grade: `raw_score` kept, and `score` is it less the
-        submission's own late penalty (deadlines.penalised), in the same write."""
+        submission's own late penalty (deadlines.penalised), in the same write; a graded one only
+        by a later suite version. Each grade written is kept in the history."""
         ...
+
+
+class Grades(Protocol):
+    """Grades beyond the first: regrades, overrides, the history, the gradebook (rows)."""
+
+    async def regrade_of(
+        self, assignment_id: UUID, suite_version: int, scope: str, submission_id: UUID | None
+    ) -> Any | None: ...
+    async def regrade_targets(self, assignment_id: UUID, scope: str) -> Sequence[Any]: ...
+    async def add_regrade(self, fields: Fields, submission_ids: Sequence[UUID]) -> Any: ...
+    async def get_regrade(self, regrade_id: UUID) -> Any | None: ...
+    async def regrade_done(self, regrade_id: UUID, suite_version: int) -> int: ...
+    async def set_override(
+        self, submission_id: UUID, score: int | None, reason: str | None, by: UUID
+    ) -> None: ...
+    async def history(self, submission_id: UUID) -> Sequence[Any]: ...
+    async def course_assignments(self, course_id: UUID) -> Sequence[Any]: ...
+    async def students_page(self, course_id: UUID, limit: int, after: UUID | None) -> Sequence[Any]: ...
+    async def chosen_submissions(
+        self, assignment_ids: Sequence[UUID], student_ids: Sequence[UUID], rule: str
+    ) -> Sequence[Any]: ...
 
 
 class Runs(Protocol):
@@ -247,6 +280,7 @@ class GatewayRepos:
     courses: Courses
     assignments: Assignments
     submissions: Submissions
+    grades: Grades
     runs: Runs
     files: JobeFiles
     keys: ApiKeys

@@ -89,6 +89,7 @@ async def accept(units: SubmitUnits, batch: list[Submit]) -> list[s.SubmissionAc
                     language=b.cmd.language,
                     source=b.cmd.source,
                     created_at=row.created_at,
+                    suite_version=target.suite_version,
                 )
                 uow.add_event(event, correlation_id=str(row.id))
                 outcomes[index] = s.SubmissionAccepted(id=row.id, status=row.status)
@@ -98,6 +99,8 @@ async def accept(units: SubmitUnits, batch: list[Submit]) -> list[s.SubmissionAc
 
 def _require_open(target: Any, language: str) -> None:
     """The assignment takes this language, and takes work now (the database's clock)."""
+    if target.archived_at is not None:
+        raise Conflict("the assignment is archived: it takes no more work", field="assignment_id")
     if target.languages and language not in target.languages:
         allowed = ", ".join(target.languages)
         raise GatewayError(f"this assignment takes {allowed} only", field="language")
@@ -145,6 +148,17 @@ def _view_of(row: Any, role: str | None) -> s.SubmissionOut:
         tests=results_for_viewer(row.results, sees_hidden=role == "teacher"),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        suite_version=getattr(row, "suite_version", None),
+        override=_override(row),
+        grade=row.override_score if _override(row) else row.score,
+    )
+
+
+def _override(row: Any) -> s.OverrideOut | None:
+    if getattr(row, "override_score", None) is None:
+        return None
+    return s.OverrideOut(
+        score=row.override_score, reason=row.override_reason, by=row.override_by, at=row.override_at
     )
 
 
@@ -176,11 +190,14 @@ async def grading_started(uow: Uow, event: GradingStarted, _: Envelope) -> None:
 
 async def submission_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> None:
     """The result into the read model; a late submission's score less its penalty (the grader's
-    own score kept as `raw_score`)."""
+    own score kept as `raw_score`). A regrade replaces an earlier version's grade (a teacher's
+    override, kept apart, still wins); every grade is kept in the history."""
     await uow.repos.submissions.grade_submission(
         event.submission_id,
         earlier_than("graded"),
         raw_score=event.score,
+        suite_version=event.suite_version,
+        regrade_id=event.regrade_id,
         status="graded",
         verdict=event.verdict,
         max_score=event.max_score,

@@ -23,11 +23,18 @@ def graded_message(event: SubmissionGraded, student_name: str | None = None) -> 
     verdict = VERDICT_TEXT[event.verdict]
     whose = f"{student_name}'s" if student_name else "Your"
     title = f"{whose} submission was graded: {verdict}"
+    if event.regrade_id is not None:
+        title = f"{whose} submission was regraded after its tests changed: {verdict}"
     passed = sum(1 for t in event.tests if t.verdict == "accepted")
     body = f"Score {event.score}/{event.max_score}; {passed} of {len(event.tests)} tests passed."
     return title, body
 
 
-def graded_notification_id(submission_id: uuid.UUID, user_id: uuid.UUID) -> uuid.UUID:
-    """One notification per submission and person, however often the grade is announced."""
-    return uuid.uuid5(_GRADES, f"{submission_id}:{user_id}")
+def graded_notification_id(
+    submission_id: uuid.UUID, user_id: uuid.UUID, regraded_by: int | None = None
+) -> uuid.UUID:
+    """One notification per submission and person, however often the grade is announced; a
+    regrade's, one per suite version that regraded it."""
+    if regraded_by is None:
+        return uuid.uuid5(_GRADES, f"{submission_id}:{user_id}")
+    return uuid.uuid5(_GRADES, f"{submission_id}:{user_id}:v{regraded_by}")

@@ -46,8 +46,12 @@ async def record_course(uow: Uow, event: CourseChanged, _: Envelope) -> None:
 
 async def notify_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> None:
     """The student's grade to their inbox (and email, webhooks, as they chose), and to the parents
-    following them if the course says so. Ids derived from the submission and the person: a
-    redelivered or repeated grade notifies no one twice."""
+    following them if the course says so. Ids derived from the submission and the person (and a
+    regrade's suite version): a redelivered or repeated grade notifies no one twice. A regrade that
+    moved nothing, or whose grade an override holds, comes with `notify` false: no one is told."""
+    if not event.notify:
+        return
+    version = event.suite_version if event.regrade_id is not None else None
     data = {
         "submission_id": str(event.submission_id),
         "assignment_id": str(event.assignment_id),
@@ -58,11 +62,11 @@ async def notify_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> None:
     }
     title, body = graded_message(event)
     message = {"kind": SubmissionGraded.type, "data": data, "category": "grade", "priority": "normal"}
-    student = [(graded_notification_id(event.submission_id, event.student_id), event.student_id)]
+    student = [(graded_notification_id(event.submission_id, event.student_id, version), event.student_id)]
     await uow.repos.inbox.add_notifications(student, {**message, "title": title, "body": body})
     parents = await uow.repos.people.parents_told_of_grades(event.course_id, event.student_id)
     if parents:
         name = await uow.repos.people.recipient_name(event.student_id) or "Your child"
         title, body = graded_message(event, student_name=name)
-        rows = [(graded_notification_id(event.submission_id, p), p) for p in parents]
+        rows = [(graded_notification_id(event.submission_id, p, version), p) for p in parents]
         await uow.repos.inbox.add_notifications(rows, {**message, "title": title, "body": body})

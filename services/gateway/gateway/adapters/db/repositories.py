@@ -6,7 +6,25 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import FromClause, Row, Select, Text, cast, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import (
+    FromClause,
+    Row,
+    Select,
+    Text,
+    Uuid,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +37,7 @@ from gateway.adapters.db.tables import (
     course_events,
     courses,
     enrollments,
+    grade_history,
     idempotency_keys,
     identities,
     jobe_files,
@@ -262,8 +281,12 @@ class SqlCourses(_Repository):
 class SqlAssignments(_Repository):
     """Assignments and their test cases."""
 
-    async def assignments_page(self, course_id: UUID, limit: int, before: Before) -> Sequence[Row[Any]]:
-        stmt = select(assignments).where(assignments.c.course_id == course_id)
+    async def assignments_page(
+        self, course_id: UUID, limit: int, before: Before, archived: bool = False
+    ) -> Sequence[Row[Any]]:
+        """The course's assignments: those in use, or (`archived`) those archived."""
+        kept = assignments.c.archived_at.is_not(None) if archived else assignments.c.archived_at.is_(None)
+        stmt = select(assignments).where(assignments.c.course_id == course_id, kept)
         return await self._all(_page(stmt, assignments, limit, before))
 
     async def add_assignment(self, course_id: UUID, fields: dict[str, Any]) -> Row[Any]:
@@ -272,25 +295,45 @@ class SqlAssignments(_Repository):
         row: Row[Any] = (await self._session.execute(stmt)).one()
         return row
 
+    async def update_assignment(self, assignment_id: UUID, fields: dict[str, Any]) -> Row[Any]:
+        stmt = update(assignments).where(assignments.c.id == assignment_id).values(**fields)
+        row: Row[Any] = (await self._session.execute(stmt.returning(assignments))).one()
+        return row
+
+    async def archive_assignment(self, assignment_id: UUID) -> None:
+        await self._session.execute(
+            update(assignments).where(assignments.c.id == assignment_id).values(archived_at=func.now())
+        )
+
     async def add_test_cases(
-        self, assignment_id: UUID, tests: Sequence[dict[str, Any]]
+        self, assignment_id: UUID, tests: Sequence[dict[str, Any]], suite_version: int = 1
     ) -> Sequence[Row[Any]]:
+        """A version of the suite's tests, each a row of its own (results refer to them)."""
         rows = [
-            {"id": new_id(), "assignment_id": assignment_id, "position": i, **t}
+            {
+                "id": new_id(),
+                "assignment_id": assignment_id,
+                "position": i,
+                "suite_version": suite_version,
+                **t,
+            }
             for i, t in enumerate(tests, start=1)
         ]
         # One multi-row statement, not a round trip per test.
         result = await self._session.execute(insert(test_cases).values(rows).returning(test_cases))
         return sorted(result.all(), key=lambda r: r.position)
 
-    async def get_assignment(self, assignment_id: UUID) -> Row[Any] | None:
+    async def get_assignment(self, assignment_id: UUID, lock: bool = False) -> Row[Any] | None:
+        """`lock`: until the unit ends (a change: versions follow each other, none skipped or twice)."""
         stmt = select(assignments).where(assignments.c.id == assignment_id)
+        if lock:
+            stmt = stmt.with_for_update()
         return (await self._session.execute(stmt)).first()
 
-    async def list_test_cases(self, assignment_id: UUID) -> Sequence[Row[Any]]:
+    async def list_test_cases(self, assignment_id: UUID, suite_version: int) -> Sequence[Row[Any]]:
         stmt = (
             select(test_cases)
-            .where(test_cases.c.assignment_id == assignment_id)
+            .where(test_cases.c.assignment_id == assignment_id, test_cases.c.suite_version == suite_version)
             .order_by(test_cases.c.position)
         )
         return (await self._session.execute(stmt)).all()
@@ -349,14 +392,63 @@ class SqlSubmissions(_Repository):
         return int(await self._session.scalar(select(notices).select_from(moved)) or 0)
 
     async def grade_submission(
-        self, submission_id: UUID, allowed_from: Sequence[str], raw_score: int, **values: Any
+        self,
+        submission_id: UUID,
+        allowed_from: Sequence[str],
+        raw_score: int,
+        suite_version: int,
+        regrade_id: UUID | None,
+        **values: Any,
     ) -> int:
+        """The grade into the read model, with its line in the grade history, in one statement:
+        a first grade moves a submission from `allowed_from`; a later one (a regrade) replaces a
+        grade only if graded by a later suite version (a late or repeated one changes nothing)."""
+        c = submissions.c
         # The domain's rule applied by the database to the row's own percent (SQLAlchemy's operators
         # write the same arithmetic in SQL): no read before the write.
-        score = deadlines.penalised(raw_score, submissions.c.penalty_percent)  # type: ignore[arg-type]
-        return await self.advance_submission(
-            submission_id, allowed_from, raw_score=raw_score, score=score, **values
+        score = deadlines.penalised(raw_score, c.penalty_percent)  # type: ignore[arg-type]
+        newer = or_(
+            c.status.in_(allowed_from),
+            and_(c.status == "graded", func.coalesce(c.suite_version, 1) < suite_version),
         )
+        moved = (
+            update(submissions)
+            .where(c.id == submission_id, newer)
+            .values(
+                updated_at=func.now(), raw_score=raw_score, score=score, suite_version=suite_version, **values
+            )
+            .returning(c.id, c.score, c.raw_score, c.max_score, c.verdict)
+            .cte("moved")
+        )
+        logged = (
+            grade_history.insert()
+            .from_select(
+                [
+                    "submission_id",
+                    "kind",
+                    "suite_version",
+                    "score",
+                    "raw_score",
+                    "max_score",
+                    "verdict",
+                    "regrade_id",
+                ],
+                select(
+                    moved.c.id,
+                    literal("regraded" if regrade_id else "graded"),
+                    literal(suite_version),
+                    moved.c.score,
+                    moved.c.raw_score,
+                    moved.c.max_score,
+                    moved.c.verdict,
+                    cast(literal(regrade_id), Uuid) if regrade_id else null(),
+                ),
+            )
+            .cte("logged")
+        )
+        notices = func.count(func.pg_notify(SUBMISSIONS_CHANNEL, cast(moved.c.id, Text)))
+        stmt = select(notices).select_from(moved).add_cte(logged)
+        return int(await self._session.scalar(stmt) or 0)
 
 
 class SqlRuns(_Repository):

@@ -15,7 +15,7 @@ from gradeflow_shared.ids import new_id
 # The pairs as two arrays: one statement, prepared once, however many pairs.
 _SUBMIT_TARGETS = """
     SELECT p.assignment_id, p.user_id, a.course_id, e.role, a.languages, a.due_at, a.close_at,
-        a.late_policy, a.late_penalty_percent, now() AS now
+        a.late_policy, a.late_penalty_percent, a.suite_version, a.archived_at, now() AS now
     FROM unnest($1::uuid[], $2::uuid[]) AS p(assignment_id, user_id)
     JOIN assignments a ON a.id = p.assignment_id
     LEFT JOIN enrollments e ON e.course_id = a.course_id AND e.user_id = p.user_id

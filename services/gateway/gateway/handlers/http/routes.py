@@ -123,6 +123,24 @@ async def get_assignment(assignment_id: UUID, ctx: Ctx, user: User) -> s.Assignm
     return await catalogue.view_assignment(ctx, user, assignment_id)
 
 
+@router.patch("/assignments/{assignment_id}", response_model=s.AssignmentOut, responses=errors(404, 409))
+async def update_assignment(
+    assignment_id: UUID, body: s.AssignmentUpdate, ctx: Ctx, user: User
+) -> s.AssignmentOut:
+    """A teacher of the course changes it: only the fields sent. A change of its tests, checker or
+    limits is the suite's next version (`suite_version`): new submissions are graded by it, those
+    graded before keep their grade until regraded (`POST /v1/assignments/{id}/regrades`)."""
+    return await catalogue.update_assignment(ctx, user, assignment_id, body)
+
+
+@router.delete("/assignments/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
+async def archive_assignment(assignment_id: UUID, ctx: Ctx, user: User) -> Response:
+    """Archive it: hidden from the course's list (`?archived=true` lists those), closed to new
+    submissions; nothing is deleted — its submissions and grades stay readable."""
+    await catalogue.archive_assignment(ctx, user, assignment_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.post("/runs", status_code=status.HTTP_202_ACCEPTED, response_model=s.RunAccepted, tags=["runs"])
 async def request_run(body: s.RunIn, ctx: Ctx, user: User) -> s.RunAccepted:
     return await runs.request_run(ctx, user, body)
@@ -146,9 +164,10 @@ async def my_courses(ctx: Ctx, user: User, limit: Limit = 50, cursor: Cursor = N
 
 @router.get("/courses/{course_id}/assignments", response_model=s.Page[s.AssignmentSummary], tags=["courses"])
 async def course_assignments(
-    course_id: UUID, ctx: Ctx, user: User, limit: Limit = 50, cursor: Cursor = None
+    course_id: UUID, ctx: Ctx, user: User, limit: Limit = 50, cursor: Cursor = None, archived: bool = False
 ) -> object:
-    return await listing.course_assignments(ctx, user, course_id, limit, cursor)
+    """The course's assignments in use; `archived=true`: those archived instead (its teachers)."""
+    return await listing.course_assignments(ctx, user, course_id, limit, cursor, archived)
 
 
 @router.get("/courses/{course_id}/events", response_model=s.Page[s.CourseEventOut], tags=["course events"])

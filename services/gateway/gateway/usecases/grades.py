@@ -1,0 +1,237 @@
+"""A teacher's grades: regrade an assignment's submissions (all, each student's latest or best) or
+one, against the suite's current version; override a grade with a reason; read a submission's
+grade history and the course's gradebook.
+
+A regrade is asked once per suite version and scope: asked again, the same regrade answers with
+its progress, nothing is sent twice. Its submissions go to the grader's regrade queue in the same
+unit of work (the outbox), each told whether an override holds its grade (then no one is notified
+whatever the regrade finds). An override wins over every grade, regrades included."""
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from gateway import schemas as s
+from gateway.domain.access import TEACHER, may_view_submission, require_teacher
+from gateway.domain.errors import GatewayError, NotFound
+from gateway.usecases.catalogue import _assignment_taught, role_in
+from gateway.usecases.ports import Context, Uow
+from gradeflow_shared.cursor import decode_cursor, encode_cursor
+from gradeflow_shared.events import SubmissionRegradeRequested
+
+Rule = Literal["latest", "best"]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+GRADEBOOK_PAGE = 200  # students a CSV export reads at a time
+
+
+async def regrade_assignment(
+    ctx: Context, actor_id: UUID, assignment_id: UUID, cmd: s.RegradeIn
+) -> s.RegradeOut:
+    async with ctx.units() as uow:
+        # Locked: two teachers asking at once make one regrade.
+        assignment = await _assignment_taught(uow, actor_id, assignment_id, lock=True)
+        version = assignment.suite_version
+        kept = await uow.repos.grades.regrade_of(assignment_id, version, cmd.scope, None)
+        if kept is None:
+            chosen = await uow.repos.grades.regrade_targets(assignment_id, cmd.scope)
+            kept = await _regrade(uow, actor_id, assignment, cmd.scope, chosen)
+            await uow.commit()
+        return await _progress(uow, kept)
+
+
+async def regrade_submission(ctx: Context, actor_id: UUID, submission_id: UUID) -> s.RegradeOut:
+    async with ctx.units() as uow:
+        submission = await uow.repos.submissions.get_submission(submission_id)
+        if submission is None:
+            raise NotFound("submission not found", field="submission_id")
+        assignment = await _assignment_taught(uow, actor_id, submission.assignment_id, lock=True)
+        kept = await uow.repos.grades.regrade_of(
+            assignment.id, assignment.suite_version, "one", submission_id
+        )
+        if kept is None:
+            kept = await _regrade(uow, actor_id, assignment, "one", [submission], one=submission_id)
+            await uow.commit()
+        return await _progress(uow, kept)
+
+
+async def _regrade(
+    uow: Uow, actor_id: UUID, assignment: Any, scope: str, chosen: Any, one: UUID | None = None
+) -> Any:
+    regrade = await uow.repos.grades.add_regrade(
+        {
+            "assignment_id": assignment.id,
+            "suite_version": assignment.suite_version,
+            "scope": scope,
+            "submission_id": one,
+            "requested_by": actor_id,
+        },
+        [c.id for c in chosen],
+    )
+    for c in chosen:
+        uow.add_event(
+            SubmissionRegradeRequested(
+                submission_id=c.id,
+                assignment_id=assignment.id,
+                course_id=assignment.course_id,
+                student_id=c.student_id,
+                language=c.language,
+                source=c.source,
+                suite_version=assignment.suite_version,
+                regrade_id=regrade.id,
+                notify=c.override_score is None,
+            ),
+            correlation_id=str(c.id),
+        )
+    return regrade
+
+
+async def _progress(uow: Uow, regrade: Any) -> s.RegradeOut:
+    done = await uow.repos.grades.regrade_done(regrade.id, regrade.suite_version)
+    return s.RegradeOut(
+        id=regrade.id,
+        assignment_id=regrade.assignment_id,
+        submission_id=regrade.submission_id,
+        scope=regrade.scope,
+        suite_version=regrade.suite_version,
+        total=regrade.total,
+        done=done,
+        created_at=regrade.created_at,
+    )
+
+
+async def regrade_progress(ctx: Context, viewer_id: UUID, regrade_id: UUID) -> s.RegradeOut:
+    async with ctx.units() as uow:
+        regrade = await uow.repos.grades.get_regrade(regrade_id)
+        if regrade is None:
+            raise NotFound("regrade not found", field="regrade_id")
+        try:
+            await role_in(uow, regrade.course_id, viewer_id, require=TEACHER)
+        except GatewayError:  # a regrade is its course's teachers' business: others see none
+            raise NotFound("regrade not found", field="regrade_id") from None
+        return await _progress(uow, regrade)
+
+
+async def override_grade(ctx: Context, actor_id: UUID, submission_id: UUID, cmd: s.OverrideIn | None) -> None:
+    """A teacher's grade in place of the graded one (None: taken back), kept in the history."""
+    async with ctx.units() as uow:
+        submission = await uow.repos.submissions.get_submission(submission_id)
+        if submission is None:
+            raise NotFound("submission not found", field="submission_id")
+        await role_in(uow, submission.course_id, actor_id, require=TEACHER)
+        if cmd is not None:
+            if submission.max_score is None:
+                raise GatewayError(
+                    "the submission is not graded yet: nothing to override", field="submission_id"
+                )
+            if cmd.score > submission.max_score:
+                raise GatewayError(
+                    f"at most the submission's max_score ({submission.max_score})", field="score"
+                )
+        elif submission.override_score is None:
+            return  # nothing to take back
+        await uow.repos.grades.set_override(
+            submission_id, cmd.score if cmd else None, cmd.reason if cmd else None, actor_id
+        )
+        await uow.commit()
+
+
+async def history(ctx: Context, viewer_id: UUID, submission_id: UUID) -> list[s.GradeHistoryOut]:
+    """Every grade the submission had, oldest first: to whoever may see the submission."""
+    async with ctx.units() as uow:
+        row = await uow.repos.submissions.get_submission(submission_id)
+        membership = await uow.repos.courses.enrollment(row.course_id, viewer_id) if row else None
+        children = (membership.children or ()) if membership else ()
+        role = membership.role if membership else None
+        if row is None or not may_view_submission(viewer_id, row.student_id, role, children):
+            raise NotFound("submission not found", field="submission_id")
+        lines = await uow.repos.grades.history(submission_id)
+    return [
+        s.GradeHistoryOut(
+            kind=h.kind,
+            suite_version=h.suite_version,
+            score=h.score,
+            max_score=h.max_score,
+            verdict=h.verdict,
+            reason=h.reason,
+            at=h.at,
+        )
+        for h in lines
+    ]
+
+
+async def gradebook(
+    ctx: Context, actor_id: UUID, course_id: UUID, rule: Rule, limit: int, cursor: str | None
+) -> s.Gradebook:
+    """A page of the course's students (by id), each with their grade per assignment in use."""
+    try:
+        after = decode_cursor(cursor)[1] if cursor else None
+    except ValueError:
+        raise GatewayError("not a cursor of this collection", field="cursor") from None
+    async with ctx.units() as uow:
+        require_teacher(await role_in(uow, course_id, actor_id))
+        columns = await uow.repos.grades.course_assignments(course_id)
+        students = await uow.repos.grades.students_page(course_id, limit + 1, after)
+        page = students[:limit]
+        chosen = await uow.repos.grades.chosen_submissions(
+            [a.id for a in columns], [p.id for p in page], rule
+        ) if page and columns else []  # fmt: skip
+    by_student: dict[UUID, list[s.GradebookCell]] = {}
+    for c in chosen:
+        by_student.setdefault(c.student_id, []).append(
+            s.GradebookCell(
+                assignment_id=c.assignment_id,
+                submission_id=c.id,
+                grade=c.grade,
+                max_score=c.max_score,
+                late_days=c.late_days,
+                overridden=c.override_score is not None,
+            )
+        )
+    more = len(students) > limit
+    return s.Gradebook(
+        rule=rule,
+        assignments=[s.GradebookAssignment(id=a.id, title=a.title, due_at=a.due_at) for a in columns],
+        items=[
+            s.GradebookRow(student_id=p.id, name=p.name, email=p.email, grades=by_student.get(p.id, []))
+            for p in page
+        ],
+        # The students go by id: the cursor's time part is unused (the epoch).
+        next_cursor=encode_cursor(EPOCH, page[-1].id) if more else None,
+    )
+
+
+async def gradebook_csv(ctx: Context, actor_id: UUID, course_id: UUID, rule: Rule) -> AsyncIterator[str]:
+    """The whole gradebook as CSV, a page of students at a time: a header (student, then a grade
+    and max column per assignment), a line per student; empty where not submitted."""
+    cursor: str | None = None
+    first = True
+    while True:
+        page = await gradebook(ctx, actor_id, course_id, rule, GRADEBOOK_PAGE, cursor)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        if first:
+            header = ["student_id", "name", "email"]
+            for a in page.assignments:
+                header += [f"{a.title} ({a.id})", f"{a.title} max"]
+            writer.writerow(_safe(header))
+            first = False
+        for row in page.items:
+            cells = {c.assignment_id: c for c in row.grades}
+            line = [str(row.student_id), row.name, row.email]
+            for a in page.assignments:
+                cell = cells.get(a.id)
+                line += [str(cell.grade), str(cell.max_score)] if cell else ["", ""]
+            writer.writerow(_safe(line))
+        yield out.getvalue()
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def _safe(cells: list[str]) -> list[str]:
+    """A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is quoted as text (OWASP CSV
+    injection): names and titles are anyone's to choose."""
+    return ["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in cells]
