@@ -359,6 +359,7 @@ class AlertResolved(AlertChanged):
 CATALOGUE: tuple[type[Event], ...] = (
     AssignmentPublished,
     SubmissionCreated,
+    SubmissionRegradeRequested,
     GradingStarted,
     SubmissionGraded,
     RunRequested,

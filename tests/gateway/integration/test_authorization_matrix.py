@@ -48,8 +48,17 @@ async def world(gateway: httpx.AsyncClient) -> World:
     key = (await gateway.post("/v1/api-keys", json={"name": "k", "scopes": ["runs"]}, headers=owner)).json()[
         "id"
     ]
+    spare = await gateway.post(
+        f"/v1/courses/{room.course_id}/assignments",
+        json={"title": "to archive", "tests": [{"expected_stdout": "1\n"}]},
+        headers=room.teacher,
+    )
+    regrade = await gateway.post(
+        f"/v1/assignments/{room.assignment_id}/regrades", json={"scope": "all"}, headers=room.teacher
+    )
     ids = {"course": room.course_id, "assignment": room.assignment_id, "submission": submission, "run": run,
-           "classmate": classmate_id, "key": key}  # fmt: skip
+           "classmate": classmate_id, "key": key, "spare": spare.json()["id"],
+           "regrade": regrade.json()["id"]}  # fmt: skip
     auth = {"teacher": room.teacher, "owner": owner, "classmate": classmate, "parent": parent,
             "other_parent": other_parent, "outsider": outsider, "anonymous": {}}  # fmt: skip
     return World(ids, auth)
@@ -78,6 +87,19 @@ ROUTES: list[tuple[str, str, Any, tuple[int, ...]]] = [
      (403, 202, 202, 403, 403, 403, 401)),
     ("GET", "/v1/courses/{course}/enrollments", None, (200, 403, 403, 403, 403, 404, 401)),
     ("POST", "/v1/courses/{course}/roster", "roster", (200, 403, 403, 403, 403, 404, 401)),
+    ("PATCH", "/v1/assignments/{assignment}", {"title": "Renamed"}, (200, 403, 403, 403, 403, 404, 401)),
+    ("DELETE", "/v1/assignments/{spare}", None, (204, 403, 403, 403, 403, 404, 401)),
+    ("GET", "/v1/courses/{course}/assignments?archived=true", None, (200, 403, 403, 403, 403, 404, 401)),
+    ("POST", "/v1/assignments/{assignment}/regrades", {"scope": "latest"}, (202, 403, 403, 403, 403, 404, 401)),
+    ("POST", "/v1/submissions/{submission}/regrades", None, (202, 403, 403, 403, 403, 404, 401)),
+    ("GET", "/v1/regrades/{regrade}", None, (200, 404, 404, 404, 404, 404, 401)),
+    # Not graded here (no grader): the teacher gets as far as "nothing to override".
+    ("PUT", "/v1/submissions/{submission}/override", {"score": 1, "reason": "late day granted"},
+     (422, 403, 403, 403, 403, 404, 401)),
+    ("DELETE", "/v1/submissions/{submission}/override", None, (204, 403, 403, 403, 403, 404, 401)),
+    ("GET", "/v1/submissions/{submission}/grades", None, (200, 200, 404, 200, 404, 404, 401)),
+    ("GET", "/v1/courses/{course}/gradebook", None, (200, 403, 403, 403, 403, 404, 401)),
+    ("GET", "/v1/courses/{course}/gradebook.csv", None, (200, 403, 403, 403, 403, 404, 401)),
     ("GET", "/v1/users/me", None, ANYONE_SIGNED_IN),
     ("POST", "/v1/courses", {"title": "Mine"}, (201,) * 6 + (401,)),
     ("GET", "/v1/users", None, ADMINS_ONLY),
@@ -185,6 +207,7 @@ def _template(path: str) -> str:
     """A row's path as the schema names it: `{run}` → the route's own parameter, no query."""
     path = path.split("?")[0]
     for name, param in (("{course}", "{course_id}"), ("{assignment}", "{assignment_id}"),
+                        ("{spare}", "{assignment_id}"), ("{regrade}", "{regrade_id}"),
                         ("{submission}", "{submission_id}"), ("{key}", "{key_id}")):  # fmt: skip
         path = path.replace(name, param)
     return path.replace("/judge0/submissions/{run}", "/judge0/submissions/{token}").replace(

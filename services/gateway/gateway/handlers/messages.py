@@ -20,6 +20,7 @@ from gradeflow_shared.topology import (
 PUBLISHES: tuple[type[ev.Event], ...] = (
     ev.AssignmentPublished,
     ev.SubmissionCreated,
+    ev.SubmissionRegradeRequested,
     ev.RunRequested,
     ev.EnrollmentChanged,
     ev.EnrollmentsChanged,

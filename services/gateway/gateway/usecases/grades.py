@@ -16,7 +16,7 @@ from uuid import UUID
 
 from gateway import schemas as s
 from gateway.domain.access import TEACHER, may_view_submission, require_teacher
-from gateway.domain.errors import GatewayError, NotFound
+from gateway.domain.errors import Forbidden, GatewayError, NotFound
 from gateway.usecases.catalogue import _assignment_taught, role_in
 from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.cursor import decode_cursor, encode_cursor
@@ -109,7 +109,7 @@ async def regrade_progress(ctx: Context, viewer_id: UUID, regrade_id: UUID) -> s
             raise NotFound("regrade not found", field="regrade_id")
         try:
             await role_in(uow, regrade.course_id, viewer_id, require=TEACHER)
-        except GatewayError:  # a regrade is its course's teachers' business: others see none
+        except Forbidden:  # a regrade is its course's teachers' business: others see none
             raise NotFound("regrade not found", field="regrade_id") from None
         return await _progress(uow, regrade)
 
