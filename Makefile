@@ -3,7 +3,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 DASHBOARD := services/metrics/metrics/dashboard
 
-.PHONY: install run demo test test-fast test-unit lint format bench bench-soak bench-capacity bench-scale-heavy bench-pipeline bench-gateway bench-consumers bench-units bench-versus bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
+.PHONY: install run demo test test-fast test-unit lint format bench bench-regrade bench-soak bench-capacity bench-scale-heavy bench-pipeline bench-gateway bench-consumers bench-units bench-versus bench-grader bench-jobe bench-fanout bench-live bench-results-live migrate clean
 
 # What `run` and `test` need: the Python packages, and (as root, on Debian/Ubuntu) RabbitMQ,
 # PostgreSQL and Redis (installed and started where none answers), the grader's sandbox and
@@ -64,11 +64,16 @@ bench: install
 	$(UV) run --frozen python -m bench.grader --baseline "" --runs 120 --submissions 24
 	$(UV) run --frozen python -m bench.jobe --window 10
 	$(UV) run --frozen python -m bench.units
+	$(UV) run --frozen python -m bench.regrade --seconds 60
 	$(UV) run --frozen python -m bench.capacity
 	$(UV) run --frozen python -m bench.report
 
 # An hour at a steady 25 submissions/s, grading live, every service's memory sampled
 # (bench/results/soak.json).
+# 10,000 submissions regraded while live ones arrive at 5/s, beside the live load alone.
+bench-regrade: install
+	$(UV) run --frozen python -m bench.regrade
+
 bench-soak: install
 	$(UV) run --frozen python -m bench.soak --minutes 60 --rate 25
 

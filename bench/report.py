@@ -377,6 +377,23 @@ def build() -> str:
                 f"{r['jobe_published_per_second']} |"
             )
         lines.append("")
+    regrade = _load("regrade")
+    if regrade:
+        r, alone, during = regrade["regrade"], regrade["live_alone"], regrade["live_during_regrade"]
+        lines += [
+            f"### A regrade beside live submissions (`bench/regrade.py`, {regrade['measured_at']})",
+            "",
+            f"{r['submissions']:,} submissions regraded (suite version 2) while live submissions arrived "
+            f"at {regrade['live_rate_per_second']:g} a second for {regrade['live_seconds']:g} s; the "
+            f"same live load alone just before. Regrade throughput: {r['done_in_window']:,} graded in "
+            f"{r['window_seconds']} s, {r['per_second']} a second.",
+            "",
+            "| live submissions' time to grade | graded | p50 | p95 |",
+            "|---|---|---|---|",
+            f"| alone | {alone['graded']} | {alone['p50_s']} s | {alone['p95_s']} s |",
+            f"| during the regrade | {during['graded']} | {during['p50_s']} s | {during['p95_s']} s |",
+            "",
+        ]
     versus = _load("versus")
     if versus:
         lines += [

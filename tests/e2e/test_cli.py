@@ -1,6 +1,7 @@
 """The `gradeflow` command line against the four services as real processes: a student logs in
 with their token, lists courses and assignments, submits a file and sees it graded; a teacher
-imports a roster (a bad one is refused with its line); an operator lists the queues."""
+imports a roster (a bad one is refused with its line), regrades an assignment following its
+progress and exports the gradebook (a student may do neither); an operator lists the queues."""
 
 import asyncio
 import json
@@ -56,6 +57,25 @@ async def test_a_student_submits_from_the_command_line(
     assert code == 0 and "graded" in out and "10/10" in out, out
     code, out = await _run(env, "submit", str(source), "--assignment", "not-a-uuid")
     assert code == 1 and "422" in out and "assignment_id" in out, out
+    code, out = await _run(env, "regrade", room.assignment_id)
+    assert code == 1 and "403" in out, "a student regrades nothing"
+
+    teacher = _env(stack, tmp_path / "teacher.json")
+    assert (await _run(teacher, "login", "--token", room.teacher["Authorization"].removeprefix("Bearer ")))[
+        0
+    ] == 0
+    tests = [{"stdin": "3\n", "expected_stdout": "6\n", "weight": 4}]  # 4 points now, all passed
+    r = await gateway.patch(
+        f"/v1/assignments/{room.assignment_id}", json={"tests": tests}, headers=room.teacher
+    )
+    assert r.status_code == 200, r.text
+    code, out = await _run(teacher, "regrade", room.assignment_id, "--scope", "latest")
+    assert code == 0 and "against version 2" in out and "done: 1 of 1" in out, out
+    book = tmp_path / "book.csv"
+    code, out = await _run(teacher, "gradebook", room.course_id, "--out", str(book))
+    assert code == 0, out
+    header, row = book.read_text().splitlines()
+    assert header.startswith("student_id,name,email,") and row.endswith(",4,4"), (header, row)
 
 
 async def test_a_teacher_imports_a_roster_and_an_operator_sees_the_queues(

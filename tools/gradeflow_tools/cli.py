@@ -1,16 +1,19 @@
 """`gradeflow`: the platform from a terminal — log in, submit a file and watch it graded, list
-courses, assignments and submissions, import a roster; for operators, the queues and their dead
-letters. Talks to the gateway's public API (GRADEFLOW_URL) and the metrics service
-(GRADEFLOW_METRICS_URL); the token is kept in GRADEFLOW_CONFIG (~/.config/gradeflow/token.json)."""
+courses, assignments and submissions, import a roster; for teachers, regrade an assignment (with a
+progress bar) and export a course's gradebook; for operators, the queues and their dead letters.
+Talks to the gateway's public API (GRADEFLOW_URL) and the metrics service (GRADEFLOW_METRICS_URL);
+the token is kept in GRADEFLOW_CONFIG (~/.config/gradeflow/token.json)."""
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
@@ -151,6 +154,50 @@ def submit(
                 final = event
                 spinner.update(f"{event['status']}…")
     _show(final)
+
+
+@app.command()
+def regrade(
+    assignment: str,
+    scope: Annotated[str, typer.Option(help="all, latest or best: whose submissions")] = "latest",
+    wait: Annotated[bool, typer.Option(help="Follow it with a progress bar until done")] = True,
+    url: Url = GATEWAY,
+) -> None:
+    """Regrade an assignment's submissions against its current tests (once per version of them)."""
+    with _client(url) as client:
+        regrade = _ok(client.post(f"/v1/assignments/{assignment}/regrades", json={"scope": scope}))
+        total, version = regrade["total"], regrade["suite_version"]
+        console.print(f"regrade {regrade['id']}: {total} submissions against version {version}")
+        if not wait:
+            return
+        with Progress(console=console) as bar:
+            task = bar.add_task("regrading", total=regrade["total"], completed=regrade["done"])
+            while regrade["done"] < regrade["total"]:
+                time.sleep(1)
+                regrade = _ok(client.get(f"/v1/regrades/{regrade['id']}"))
+                bar.update(task, completed=regrade["done"])
+    console.print(f"done: {regrade['done']} of {regrade['total']}")
+
+
+@app.command()
+def gradebook(
+    course_id: str,
+    out: Annotated[Path, typer.Option(help="The CSV file to write")] = Path("gradebook.csv"),
+    rule: Annotated[str, typer.Option(help="latest or best: which submission counts")] = "latest",
+    url: Url = GATEWAY,
+) -> None:
+    """Export a course's gradebook as CSV (a line per student, a grade and max per assignment)."""
+    with (
+        _client(url) as client,
+        client.stream("GET", f"/v1/courses/{course_id}/gradebook.csv", params={"rule": rule}) as answer,
+    ):
+        if not answer.is_success:
+            answer.read()
+            _ok(answer)
+        with out.open("wb") as file:
+            for chunk in answer.iter_bytes():
+                file.write(chunk)
+    console.print(f"written {out}")
 
 
 @roster.command("import")
