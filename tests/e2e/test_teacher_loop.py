@@ -144,3 +144,52 @@ async def _at_least(gateway: httpx.AsyncClient, student: Member, n: int) -> bool
 
 async def _regraded(gateway: httpx.AsyncClient, student: Member) -> list[str]:
     return [t for t in await _grade_notes(gateway, student) if "regraded" in t]
+
+
+async def test_a_corrected_then_cancelled_event_is_told_once_each_and_a_removed_student_keeps_their_work(
+    gateway: httpx.AsyncClient,
+) -> None:
+    room = await classroom(gateway, students=2)
+    (_, ada), (bo_id, bo) = room.students
+    events = f"/v1/courses/{room.course_id}/events"
+    body = {"title": "Exam", "body": "Friday, room 4.", "category": "exam", "audience": "students"}
+    event = (await gateway.post(events, json=body, headers=room.teacher)).json()
+
+    async def titles(auth: dict[str, str]) -> list[str]:
+        r = await gateway.get("/v1/notifications", headers=auth, params={"limit": 50})
+        return sorted(n["title"] for n in r.json()["items"] if n["kind"] != "submission.graded")
+
+    await _until(lambda: _has(titles, ada, 1), "the event told")
+    for _ in range(2):  # the same correction twice: told once
+        fixed = await gateway.patch(
+            f"{events}/{event['id']}", json={"title": "Exam moved"}, headers=room.teacher
+        )
+        assert fixed.status_code == 200 and fixed.json()["revision"] == 1, fixed.text
+    for _ in range(2):  # cancelled twice: told once
+        assert (await gateway.delete(f"{events}/{event['id']}", headers=room.teacher)).status_code == 204
+    again = await gateway.patch(f"{events}/{event['id']}", json={"body": "Monday"}, headers=room.teacher)
+    assert again.status_code == 409, "a cancelled event is not corrected"
+    for auth in (ada, bo):
+        await _until(lambda: _has(titles, auth, 3), "the correction and the cancel told")  # noqa: B023
+    await asyncio.sleep(3)
+    expected = ["Cancelled: Exam moved", "Corrected: Exam moved", "Exam"]
+    assert await titles(ada) == expected and await titles(bo) == expected
+
+    body = {"assignment_id": room.assignment_id, "language": "python", "source": RIGHT}
+    mine = (await gateway.post("/v1/submissions", json=body, headers=bo)).json()
+    removed = await gateway.delete(f"/v1/courses/{room.course_id}/enrollments/{bo_id}", headers=room.teacher)
+    assert removed.status_code == 204
+    assert (await gateway.get(f"/v1/courses/{room.course_id}/assignments", headers=bo)).status_code == 404
+    refused = await gateway.post("/v1/submissions", json=body, headers=bo)
+    assert refused.status_code in (403, 404), "no longer a student of the course"
+    kept = await gateway.get(f"/v1/submissions/{mine['id']}", headers=bo)
+    assert kept.status_code == 200, "their own work stays theirs to read"
+    members = (await gateway.get(f"/v1/courses/{room.course_id}/enrollments", headers=room.teacher)).json()
+    assert bo_id not in [m["user_id"] for m in members["items"]]
+    me = (await gateway.get("/v1/users/me", headers=room.teacher)).json()["id"]
+    alone = await gateway.delete(f"/v1/courses/{room.course_id}/enrollments/{me}", headers=room.teacher)
+    assert alone.status_code == 409, "a course keeps at least one teacher"
+
+
+async def _has(titles: Any, auth: dict[str, str], n: int) -> bool:
+    return len(await titles(auth)) >= n

@@ -144,6 +144,13 @@ class CourseEventIn(Strict):
     )
 
 
+class CourseEventUpdate(Strict):
+    """A correction: the title or the body (or both); told to the event's audience once."""
+
+    title: Text | None = Field(default=None, min_length=1, max_length=300)
+    body: Text | None = Field(default=None, min_length=1, max_length=20_000)
+
+
 class CourseEventOut(BaseModel):
     id: UUID
     course_id: UUID
@@ -153,6 +160,8 @@ class CourseEventOut(BaseModel):
     priority: str
     audience: str
     created_at: datetime
+    revision: int = Field(default=0, description="0 as first published; each correction or the cancel, +1")
+    cancelled_at: datetime | None = None
 
 
 class EnrollmentIn(Strict):

@@ -56,9 +56,19 @@ async def world(gateway: httpx.AsyncClient) -> World:
     regrade = await gateway.post(
         f"/v1/assignments/{room.assignment_id}/regrades", json={"scope": "all"}, headers=room.teacher
     )
+    events = [
+        await gateway.post(
+            f"/v1/courses/{room.course_id}/events",
+            json={"title": f"Exam {i}", "body": "Room 4", "category": "exam"},
+            headers=room.teacher,
+        )
+        for i in (1, 2)
+    ]
+    [(leaver, _)] = await enrol_new(gateway, room.course_id, room.teacher, [("leaver", "student")])
     ids = {"course": room.course_id, "assignment": room.assignment_id, "submission": submission, "run": run,
            "classmate": classmate_id, "key": key, "spare": spare.json()["id"],
-           "regrade": regrade.json()["id"]}  # fmt: skip
+           "regrade": regrade.json()["id"], "event": events[0].json()["id"], "event2": events[1].json()["id"],
+           "leaver": leaver}  # fmt: skip
     auth = {"teacher": room.teacher, "owner": owner, "classmate": classmate, "parent": parent,
             "other_parent": other_parent, "outsider": outsider, "anonymous": {}}  # fmt: skip
     return World(ids, auth)
@@ -100,6 +110,10 @@ ROUTES: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/v1/submissions/{submission}/grades", None, (200, 200, 404, 200, 404, 404, 401)),
     ("GET", "/v1/courses/{course}/gradebook", None, (200, 403, 403, 403, 403, 404, 401)),
     ("GET", "/v1/courses/{course}/gradebook.csv", None, (200, 403, 403, 403, 403, 404, 401)),
+    ("PATCH", "/v1/courses/{course}/events/{event}", {"title": "Exam 1, room 5"},
+     (200, 403, 403, 403, 403, 404, 401)),
+    ("DELETE", "/v1/courses/{course}/events/{event2}", None, (204, 403, 403, 403, 403, 404, 401)),
+    ("DELETE", "/v1/courses/{course}/enrollments/{leaver}", None, (204, 403, 403, 403, 403, 404, 401)),
     ("GET", "/v1/users/me", None, ANYONE_SIGNED_IN),
     ("POST", "/v1/courses", {"title": "Mine"}, (201,) * 6 + (401,)),
     ("GET", "/v1/users", None, ADMINS_ONLY),
@@ -208,6 +222,7 @@ def _template(path: str) -> str:
     path = path.split("?")[0]
     for name, param in (("{course}", "{course_id}"), ("{assignment}", "{assignment_id}"),
                         ("{spare}", "{assignment_id}"), ("{regrade}", "{regrade_id}"),
+                        ("{event}", "{event_id}"), ("{event2}", "{event_id}"), ("{leaver}", "{user_id}"),
                         ("{submission}", "{submission_id}"), ("{key}", "{key_id}")):  # fmt: skip
         path = path.replace(name, param)
     return path.replace("/judge0/submissions/{run}", "/judge0/submissions/{token}").replace(

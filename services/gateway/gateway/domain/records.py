@@ -58,6 +58,8 @@ class CourseEventRecord(Protocol):
     priority: str
     audience: str
     created_at: datetime
+    revision: int
+    cancelled_at: datetime | None
 
 
 class Limits(Protocol):

@@ -3,13 +3,15 @@ submission needs. Each change that another service keeps a copy of is announced 
 of work."""
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from gateway import schemas as s
 from gateway.domain import deadlines
 from gateway.domain.access import PARENT, STUDENT, TEACHER, require_teacher
-from gateway.domain.errors import Forbidden, GatewayError, NotFound, RosterInvalid
+from gateway.domain.errors import Conflict, Forbidden, GatewayError, NotFound, RosterInvalid
 from gateway.domain.roster import MAX_ERRORS, RosterColumns, parse_roster_bytes
 from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.events import (
@@ -24,6 +26,11 @@ from gradeflow_shared.events import (
     TestCaseSpec,
 )
 from gradeflow_shared.limits import LIMIT_FIELDS
+
+
+def ctx_now() -> datetime:
+    return datetime.now(UTC)
+
 
 ROSTER_EVENT_MEMBERS = 1000  # members per enrollments.changed message
 
@@ -206,6 +213,64 @@ async def publish_course_event(ctx: Context, actor_id: UUID, course_id: UUID, cm
         )
         await uow.commit()
     return row
+
+
+async def revise_course_event(
+    ctx: Context, actor_id: UUID, course_id: UUID, event_id: UUID, cmd: s.CourseEventUpdate | None
+) -> Any:
+    """A teacher corrects the event's title or body (`cmd`), or cancels it (None): the event's next
+    revision, told to its audience once as a correction ("Corrected: …", "Cancelled: …") under an
+    id of its own derived from the event and the revision — a retried request tells no one twice.
+    A cancelled event is not corrected; cancelling twice is cancelling once."""
+    async with ctx.units() as uow:
+        await role_in(uow, course_id, actor_id, require=TEACHER)
+        event = await uow.repos.courses.get_course_event(event_id)
+        if event is None or event.course_id != course_id:
+            raise NotFound("course event not found", field="event_id")
+        if event.cancelled_at is not None:
+            if cmd is None:
+                return event
+            raise Conflict("the event is cancelled: it is not corrected", field="event_id")
+        fields = {} if cmd is None else cmd.model_dump(exclude_none=True)
+        if cmd is not None and all(getattr(event, k) == v for k, v in fields.items()):
+            return event  # nothing changes: no correction to tell
+        row = await uow.repos.courses.revise_course_event(event_id, fields, cancel=cmd is None)
+        prefix, body = (
+            ("Cancelled", f"This is cancelled: {row.body}") if cmd is None else ("Corrected", row.body)
+        )
+        uow.add_event(
+            CourseEventPublished(
+                event_id=uuid.uuid5(event_id, f"revision-{row.revision}"),
+                course_id=course_id,
+                author_id=actor_id,
+                title=f"{prefix}: {row.title}"[:300],
+                body=body[:20_000],
+                category=row.category,
+                priority=row.priority,
+                audience=row.audience,
+                published_at=ctx_now(),
+            )
+        )
+        await uow.commit()
+    return row
+
+
+async def remove_member(ctx: Context, actor_id: UUID, course_id: UUID, user_id: UUID) -> None:
+    """A teacher takes a member out of the course: they lose access to it (it no longer exists for
+    them), and the notifier stops writing to them; their submissions and grades stay. A course
+    keeps at least one teacher. Removing someone not enrolled is not found."""
+    async with ctx.units() as uow:
+        await role_in(uow, course_id, actor_id, require=TEACHER)
+        member = await uow.repos.courses.enrollment(course_id, user_id)
+        if member is None:
+            raise NotFound("not a member of this course", field="user_id")
+        if member.role == TEACHER and await uow.repos.courses.teachers_of(course_id) <= 1:
+            raise Conflict("a course keeps at least one teacher", field="user_id")
+        user = await uow.repos.users.get_user(user_id)
+        await uow.repos.courses.remove_enrollment(course_id, user_id)
+        event = _enrollment_event(course_id, user, member.role)
+        uow.add_event(event.model_copy(update={"active": False}))
+        await uow.commit()
 
 
 async def create_assignment(

@@ -271,6 +271,37 @@ class SqlCourses(_Repository):
     async def enrollment(self, course_id: UUID, user_id: UUID) -> Row[Any] | None:
         return (await self._session.execute(_ENROLLMENT, {"course": course_id, "user": user_id})).first()
 
+    async def get_course_event(self, event_id: UUID) -> Row[Any] | None:
+        stmt = select(course_events).where(course_events.c.id == event_id).with_for_update()
+        return (await self._session.execute(stmt)).first()
+
+    async def revise_course_event(self, event_id: UUID, fields: dict[str, Any], cancel: bool) -> Row[Any]:
+        """The event's next revision: `fields` changed, or (`cancel`) cancelled as of now."""
+        values: dict[str, Any] = {**fields, "revision": course_events.c.revision + 1}
+        if cancel:
+            values["cancelled_at"] = func.now()
+        stmt = update(course_events).where(course_events.c.id == event_id).values(**values)
+        row: Row[Any] = (await self._session.execute(stmt.returning(course_events))).one()
+        return row
+
+    async def remove_enrollment(self, course_id: UUID, user_id: UUID) -> None:
+        """The member leaves the course (their submissions stay); a parent's links go with them."""
+        await self._session.execute(
+            delete(parent_links).where(
+                parent_links.c.course_id == course_id,
+                (parent_links.c.parent_id == user_id) | (parent_links.c.student_id == user_id),
+            )
+        )
+        await self._session.execute(
+            delete(enrollments).where(enrollments.c.course_id == course_id, enrollments.c.user_id == user_id)
+        )
+
+    async def teachers_of(self, course_id: UUID) -> int:
+        stmt = select(func.count()).where(
+            enrollments.c.course_id == course_id, enrollments.c.role == "teacher"
+        )
+        return int(await self._session.scalar(stmt) or 0)
+
     async def add_course_event(self, fields: dict[str, Any]) -> Row[Any]:
         """`fields`: course_id, author_id, title, body, category, priority, audience."""
         stmt = insert(course_events).values(id=new_id(), **fields).returning(course_events)

@@ -218,6 +218,9 @@ course_events = sa.Table(
         "audience IN ('students', 'teachers', 'parents', 'all')", name="ck_course_events_audience"
     ),
     sa.Index("ix_course_events_course_created", "course_id", "created_at"),
+    # Corrected (each correction the next revision, told to its audience once) or cancelled.
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cancelled_at", sa.DateTime(timezone=True)),
 )
 
 # A client's Idempotency-Key: the first request's fingerprint and, once answered, its answer (status

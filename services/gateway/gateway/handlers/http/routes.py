@@ -109,6 +109,45 @@ async def publish_course_event(course_id: UUID, body: s.CourseEventIn, ctx: Ctx,
     return await catalogue.publish_course_event(ctx, user, course_id, body)
 
 
+@router.patch(
+    "/courses/{course_id}/events/{event_id}",
+    response_model=s.CourseEventOut,
+    tags=["course events"],
+    responses=errors(404, 409),
+)
+async def correct_course_event(
+    course_id: UUID, event_id: UUID, body: s.CourseEventUpdate, ctx: Ctx, user: User
+) -> object:
+    """A teacher corrects the event's title or body: its audience is told once ("Corrected: …")."""
+    return await catalogue.revise_course_event(ctx, user, course_id, event_id, body)
+
+
+@router.delete(
+    "/courses/{course_id}/events/{event_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["course events"],
+    responses=errors(404),
+)
+async def cancel_course_event(course_id: UUID, event_id: UUID, ctx: Ctx, user: User) -> Response:
+    """A teacher cancels the event: its audience is told once ("Cancelled: …"); it stays listed, marked."""
+    await catalogue.revise_course_event(ctx, user, course_id, event_id, None)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/courses/{course_id}/enrollments/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["courses"],
+    responses=errors(404, 409),
+)
+async def remove_member(course_id: UUID, user_id: UUID, ctx: Ctx, user: User) -> Response:
+    """A teacher takes a member out: they lose access to the course and are no longer notified
+    of it; their submissions and grades stay. (To change a member's role, enrol them again with
+    the new one: `POST /v1/courses/{id}/enrollments`.)"""
+    await catalogue.remove_member(ctx, user, course_id, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.post(
     "/courses/{course_id}/assignments",
     status_code=status.HTTP_201_CREATED,
