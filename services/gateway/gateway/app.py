@@ -34,6 +34,7 @@ from gateway.settings import GatewaySettings
 from gateway.usecases import submissions
 from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.callbacks import Callbacks
+from gateway.usecases.grades import RegradeFeeder
 from gateway.usecases.idempotency import KeyPolicy
 from gateway.usecases.identities import Identities
 from gateway.usecases.ports import Context, GatewayRepos, SubmitUnits, Units
@@ -41,7 +42,7 @@ from gradeflow_shared.broker import Publisher
 from gradeflow_shared.driver_unit import DRIVER_CONSTRAINT_ERRORS
 from gradeflow_shared.runtime import Runtime
 from gradeflow_shared.targets import TargetGuard
-from gradeflow_shared.topology import GRADER_RUNS, GRADER_SUBMISSIONS
+from gradeflow_shared.topology import GRADER_REGRADES, GRADER_RUNS, GRADER_SUBMISSIONS
 
 
 def sql_repos(session: AsyncSession) -> GatewayRepos:
@@ -125,6 +126,7 @@ def create_app(
     bounds = {
         GRADER_SUBMISSIONS.queue: settings.max_grading_backlog,
         GRADER_RUNS.queue: settings.max_run_backlog,
+        GRADER_REGRADES.queue: 0,  # looked up (the regrade feeder's pace), never refused
     }
     backlog = QueueBacklog(settings.amqp_url, bounds)
     runtime.alongside(backlog.run, backlog.stop)
@@ -135,6 +137,8 @@ def create_app(
     context = Context(units, intake, backlog, feed, offload=offload, runs_done=runs_done)
     dispatcher = Callbacks(context, sender, settings.callback_max_tries)
     runtime.alongside(dispatcher.run, dispatcher.stop)
+    feeder = RegradeFeeder(context)
+    runtime.alongside(feeder.run, feeder.stop)
     app.state.edge = Edge(
         context=context,
         tokens=tokens,

@@ -3,13 +3,19 @@ one, against the suite's current version; override a grade with a reason; read a
 grade history and the course's gradebook.
 
 A regrade is asked once per suite version and scope: asked again, the same regrade answers with
-its progress, nothing is sent twice. Its submissions go to the grader's regrade queue in the same
-unit of work (the outbox), each told whether an override holds its grade (then no one is notified
-whatever the regrade finds). An override wins over every grade, regrades included."""
+its progress, nothing is sent twice. Its submissions are recorded as its items; the feeder
+(`RegradeFeeder`) stages them in the outbox a slice at a time, while the grader's regrade queue is
+short — so a live submission's event never waits behind more than a slice of a big regrade's in
+the outbox, nor the broker holds a class's sources at once. Each is told whether an override holds
+its grade when it is sent (then no one is notified whatever the regrade finds). An override wins
+over every grade, regrades included."""
 
+import asyncio
 import csv
 import io
+import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -21,6 +27,10 @@ from gateway.usecases.catalogue import _assignment_taught, role_in
 from gateway.usecases.ports import Context, Uow
 from gradeflow_shared.cursor import decode_cursor, encode_cursor
 from gradeflow_shared.events import SubmissionRegradeRequested
+from gradeflow_shared.pacing import Pace
+from gradeflow_shared.topology import GRADER_REGRADES
+
+log = logging.getLogger(__name__)
 
 Rule = Literal["latest", "best"]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -60,7 +70,7 @@ async def regrade_submission(ctx: Context, actor_id: UUID, submission_id: UUID) 
 async def _regrade(
     uow: Uow, actor_id: UUID, assignment: Any, scope: str, chosen: Any, one: UUID | None = None
 ) -> Any:
-    regrade = await uow.repos.grades.add_regrade(
+    return await uow.repos.grades.add_regrade(
         {
             "assignment_id": assignment.id,
             "suite_version": assignment.suite_version,
@@ -70,22 +80,59 @@ async def _regrade(
         },
         [c.id for c in chosen],
     )
-    for c in chosen:
-        uow.add_event(
-            SubmissionRegradeRequested(
-                submission_id=c.id,
-                assignment_id=assignment.id,
-                course_id=assignment.course_id,
-                student_id=c.student_id,
-                language=c.language,
-                source=c.source,
-                suite_version=assignment.suite_version,
-                regrade_id=regrade.id,
-                notify=c.override_score is None,
-            ),
-            correlation_id=str(c.id),
-        )
-    return regrade
+
+
+FEED_SLICE = 200  # regrade events staged at once: what a live submission's may wait behind
+FEED_AHEAD = 400  # regrades waiting in the grader's queue before more are fed
+
+
+@dataclass
+class RegradeFeeder:
+    """Stages regrades' items in the outbox, a slice at a time, while the grader's regrade queue
+    holds fewer than FEED_AHEAD (as the gateway's backlog look-up last saw it)."""
+
+    ctx: Context
+    pace: Pace = field(default_factory=lambda: Pace(0.2, 1.0))
+
+    async def run(self) -> None:
+        while not self.pace.stopping:
+            self.pace.began()
+            try:
+                fed = await self.once()
+            except Exception as exc:  # the database away: try again soon
+                log.warning("regrades not fed: %s", exc)
+                fed = 0
+            if fed < FEED_SLICE:  # a full slice: more may be waiting
+                await self.pace.wait(found=fed > 0)
+            else:
+                await asyncio.sleep(0)  # the relay and live work between slices
+
+    async def once(self) -> int:
+        backlog = self.ctx.backlog
+        if backlog is not None and backlog.depths.get(GRADER_REGRADES.queue, 0) >= FEED_AHEAD:
+            return 0
+        async with self.ctx.units() as uow:
+            items = await uow.repos.grades.take_unsent(FEED_SLICE)
+            for item in items:
+                uow.add_event(
+                    SubmissionRegradeRequested(
+                        submission_id=item.submission_id,
+                        assignment_id=item.assignment_id,
+                        course_id=item.course_id,
+                        student_id=item.student_id,
+                        language=item.language,
+                        source=item.source,
+                        suite_version=item.suite_version,
+                        regrade_id=item.regrade_id,
+                        notify=item.override_score is None,
+                    ),
+                    correlation_id=str(item.submission_id),
+                )
+            await uow.commit()
+        return len(items)
+
+    def stop(self) -> None:
+        self.pace.stop()
 
 
 async def _progress(uow: Uow, regrade: Any) -> s.RegradeOut:

@@ -30,6 +30,25 @@ GRADE = case(
 )
 BOOK_RANKING = {"latest": _NEWEST, "best": (GRADE.desc().nulls_last(), *_NEWEST)}
 
+_TAKE_UNSENT = text(
+    """
+    WITH next AS (
+        SELECT regrade_id, submission_id FROM regrade_items WHERE sent_at IS NULL
+        ORDER BY regrade_id, submission_id LIMIT :limit FOR UPDATE SKIP LOCKED
+    ), marked AS (
+        UPDATE regrade_items i SET sent_at = now() FROM next
+        WHERE i.regrade_id = next.regrade_id AND i.submission_id = next.submission_id
+        RETURNING i.regrade_id, i.submission_id
+    )
+    SELECT m.regrade_id, m.submission_id, r.suite_version, r.assignment_id, a.course_id, s.student_id,
+        s.language, s.source, s.override_score
+    FROM marked m
+    JOIN regrades r ON r.id = m.regrade_id
+    JOIN assignments a ON a.id = r.assignment_id
+    JOIN submissions s ON s.id = m.submission_id
+    """
+)
+
 # The items one statement writes: a regrade of a hundred thousand goes in slices.
 ITEMS_PER_STATEMENT = 5_000
 
@@ -70,6 +89,11 @@ class SqlGrades(_Repository):
                 {"regrade": row.id, "ids": ids[start : start + ITEMS_PER_STATEMENT]},
             )
         return row
+
+    async def take_unsent(self, limit: int) -> Sequence[Row[Any]]:
+        """Up to `limit` regrade items not yet sent, marked sent, with what their event carries
+        (skipping those another replica is taking)."""
+        return (await self._session.execute(_TAKE_UNSENT, {"limit": limit})).all()
 
     async def get_regrade(self, regrade_id: UUID) -> Row[Any] | None:
         stmt = select(regrades, assignments.c.course_id).join(assignments).where(regrades.c.id == regrade_id)

@@ -133,7 +133,7 @@ grade_history = sa.Table(
 
 # A teacher's regrade: of an assignment's submissions (all, each student's latest or best) or of
 # one, against a suite version; its items are the submissions it regrades (progress: how many of
-# them a version this one or later has graded).
+# them a version this one or later has graded), fed to the grader a slice at a time.
 regrades = sa.Table(
     "regrades",
     metadata,
@@ -161,6 +161,11 @@ regrade_items = sa.Table(
     metadata,
     sa.Column("regrade_id", sa.Uuid, sa.ForeignKey("regrades.id"), primary_key=True),
     sa.Column("submission_id", sa.Uuid, sa.ForeignKey("submissions.id"), primary_key=True, index=True),
+    # Staged in the outbox (a slice at a time, behind live work): when.
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Index(
+        "ix_regrade_items_unsent", "regrade_id", "submission_id", postgresql_where=sa.text("sent_at IS NULL")
+    ),
 )
 
 # Ad-hoc runs (the "run" button, the Judge0-compatible API): request and, once run, result.

@@ -76,9 +76,17 @@ def upgrade() -> None:
         "regrade_items",
         sa.Column("regrade_id", sa.Uuid(), sa.ForeignKey(f"{S}.regrades.id"), primary_key=True),
         sa.Column("submission_id", sa.Uuid(), sa.ForeignKey(f"{S}.submissions.id"), primary_key=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True)),
         schema=S,
     )
     op.create_index("ix_gateway_regrade_items_submission_id", "regrade_items", ["submission_id"], schema=S)
+    op.create_index(
+        "ix_regrade_items_unsent",
+        "regrade_items",
+        ["regrade_id", "submission_id"],
+        schema=S,
+        postgresql_where=sa.text("sent_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
