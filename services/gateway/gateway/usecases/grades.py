@@ -21,10 +21,11 @@ from typing import Any, Literal
 from uuid import UUID
 
 from gateway import schemas as s
-from gateway.domain.access import TEACHER, may_view_submission, require_teacher
+from gateway.domain.access import TEACHER, require_teacher
 from gateway.domain.errors import Forbidden, GatewayError, NotFound
 from gateway.usecases.catalogue import _assignment_taught, role_in
 from gateway.usecases.ports import Context, Uow
+from gateway.usecases.submissions import visible
 from gradeflow_shared.cursor import decode_cursor, encode_cursor
 from gradeflow_shared.events import SubmissionRegradeRequested
 from gradeflow_shared.pacing import Pace
@@ -187,13 +188,8 @@ async def override_grade(ctx: Context, actor_id: UUID, submission_id: UUID, cmd:
 
 async def history(ctx: Context, viewer_id: UUID, submission_id: UUID) -> list[s.GradeHistoryOut]:
     """Every grade the submission had, oldest first: to whoever may see the submission."""
+    await visible(ctx, viewer_id, submission_id)
     async with ctx.units() as uow:
-        row = await uow.repos.submissions.get_submission(submission_id)
-        membership = await uow.repos.courses.enrollment(row.course_id, viewer_id) if row else None
-        children = (membership.children or ()) if membership else ()
-        role = membership.role if membership else None
-        if row is None or not may_view_submission(viewer_id, row.student_id, role, children):
-            raise NotFound("submission not found", field="submission_id")
         lines = await uow.repos.grades.history(submission_id)
     return [
         s.GradeHistoryOut(

@@ -116,11 +116,11 @@ def _lateness(target: Any) -> dict[str, int]:
 
 
 async def view(ctx: Context, viewer_id: UUID, submission_id: UUID) -> s.SubmissionOut:
-    row, role = await _visible(ctx, viewer_id, submission_id)
+    row, role = await visible(ctx, viewer_id, submission_id)
     return _view_of(row, role)
 
 
-async def _visible(ctx: Context, viewer_id: UUID, submission_id: UUID) -> tuple[Any, str | None]:
+async def visible(ctx: Context, viewer_id: UUID, submission_id: UUID) -> tuple[Any, str | None]:
     """The submission and the viewer's role in its course, if the viewer may see it."""
     async with ctx.units() as uow:
         row = await uow.repos.submissions.get_submission(submission_id)
@@ -168,7 +168,7 @@ async def follow(ctx: Context, viewer_id: UUID, submission_id: UUID) -> AsyncGen
     if ctx.feed is None:
         raise GatewayError("live results are not served here", field="submission_id")
     async with ctx.feed.subscribe(submission_id) as moves:  # before the first read: no move missed
-        row, role = await _visible(ctx, viewer_id, submission_id)
+        row, role = await visible(ctx, viewer_id, submission_id)
         seen = _view_of(row, role)
         yield seen
         while seen.status != "graded":
