@@ -40,10 +40,13 @@ class QueueBacklog:
                     self.connection = self.connection or await robust_connection(self._url, 10)
                     if channel is None or channel.is_closed:  # a missing queue closes it
                         channel = await self.connection.channel()
+                    # The AMQP channel itself: aio-pika's robust channel keeps what a queue's
+                    # first declaration answered, and would give that count again.
+                    amqp = await channel.get_underlay_channel()
                     for queue in self._bounds:
-                        declared = await channel.declare_queue(queue, passive=True)
-                        self.depths[queue] = declared.declaration_result.message_count or 0
-                        self.consumers[queue] = declared.declaration_result.consumer_count or 0
+                        declared = await amqp.queue_declare(queue, passive=True)
+                        self.depths[queue] = declared.message_count or 0
+                        self.consumers[queue] = declared.consumer_count or 0
                     self.polls += 1
                 except Exception as exc:
                     log.warning("grading backlog unknown: %s", exc)
