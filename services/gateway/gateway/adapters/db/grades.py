@@ -66,11 +66,10 @@ class SqlGrades(_Repository):
         return (await self._session.execute(stmt)).first()
 
     async def regrade_targets(self, assignment_id: UUID, scope: str) -> Sequence[Row[Any]]:
-        """The submissions a regrade of the assignment takes: all, or each student's latest or best."""
+        """The submissions a regrade of the assignment takes (their ids: the feeder reads the rest a
+        slice at a time): all, or each student's latest or best."""
         c = submissions.c
-        stmt = select(c.id, c.student_id, c.language, c.source, c.override_score, c.created_at).where(
-            c.assignment_id == assignment_id
-        )
+        stmt = select(c.id).where(c.assignment_id == assignment_id)
         if scope in RANKING:
             stmt = stmt.ext(distinct_on(c.student_id)).order_by(c.student_id, *RANKING[scope])
         return await self._all(stmt)
