@@ -27,11 +27,6 @@ from gradeflow_shared.events import (
 )
 from gradeflow_shared.limits import LIMIT_FIELDS
 
-
-def ctx_now() -> datetime:
-    return datetime.now(UTC)
-
-
 ROSTER_EVENT_MEMBERS = 1000  # members per enrollments.changed message
 
 
@@ -248,7 +243,7 @@ async def revise_course_event(
                 category=row.category,
                 priority=row.priority,
                 audience=row.audience,
-                published_at=ctx_now(),
+                published_at=datetime.now(UTC),  # the correction's moment
             )
         )
         await uow.commit()
@@ -323,7 +318,7 @@ async def update_assignment(
     before keep their grade until regraded. Sending what is already there changes nothing."""
     changes = cmd.changes()
     async with ctx.units() as uow:
-        assignment = await _assignment_taught(uow, actor_id, assignment_id, lock=True)
+        assignment = await assignment_taught(uow, actor_id, assignment_id, lock=True)
         tests = await uow.repos.assignments.list_test_cases(assignment_id, assignment.suite_version)
         kept_tests = [{f: getattr(t, f) for f in _TEST_FIELDS if f != "position"} for t in tests]
         fields: dict[str, Any] = {}
@@ -370,13 +365,13 @@ async def archive_assignment(ctx: Context, actor_id: UUID, assignment_id: UUID) 
     """Hidden from the course's list and closed to new work; its submissions, grades and tests
     are kept (and still read by id). Archiving twice is archiving once."""
     async with ctx.units() as uow:
-        assignment = await _assignment_taught(uow, actor_id, assignment_id, lock=True)
+        assignment = await assignment_taught(uow, actor_id, assignment_id, lock=True)
         if assignment.archived_at is None:
             await uow.repos.assignments.archive_assignment(assignment_id)
         await uow.commit()
 
 
-async def _assignment_taught(uow: Uow, actor_id: UUID, assignment_id: UUID, lock: bool = False) -> Any:
+async def assignment_taught(uow: Uow, actor_id: UUID, assignment_id: UUID, lock: bool = False) -> Any:
     """The assignment, if the actor teaches its course (else not found, or forbidden)."""
     assignment = await uow.repos.assignments.get_assignment(assignment_id, lock=lock)
     if assignment is None:

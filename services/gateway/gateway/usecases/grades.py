@@ -23,7 +23,7 @@ from uuid import UUID
 from gateway import schemas as s
 from gateway.domain.access import TEACHER, require_teacher
 from gateway.domain.errors import Forbidden, GatewayError, NotFound
-from gateway.usecases.catalogue import _assignment_taught, role_in
+from gateway.usecases.catalogue import assignment_taught, role_in
 from gateway.usecases.ports import Context, Uow
 from gateway.usecases.submissions import visible
 from gradeflow_shared.cursor import decode_cursor, encode_cursor
@@ -43,7 +43,7 @@ async def regrade_assignment(
 ) -> s.RegradeOut:
     async with ctx.units() as uow:
         # Locked: two teachers asking at once make one regrade.
-        assignment = await _assignment_taught(uow, actor_id, assignment_id, lock=True)
+        assignment = await assignment_taught(uow, actor_id, assignment_id, lock=True)
         version = assignment.suite_version
         kept = await uow.repos.grades.regrade_of(assignment_id, version, cmd.scope, None)
         if kept is None:
@@ -58,7 +58,7 @@ async def regrade_submission(ctx: Context, actor_id: UUID, submission_id: UUID) 
         submission = await uow.repos.submissions.get_submission(submission_id)
         if submission is None:
             raise NotFound("submission not found", field="submission_id")
-        assignment = await _assignment_taught(uow, actor_id, submission.assignment_id, lock=True)
+        assignment = await assignment_taught(uow, actor_id, submission.assignment_id, lock=True)
         kept = await uow.repos.grades.regrade_of(
             assignment.id, assignment.suite_version, "one", submission_id
         )
