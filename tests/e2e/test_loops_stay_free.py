@@ -1,7 +1,10 @@
 """No request can freeze a service's event loop: while a 28 MiB roster is imported, and while five
 Java programs of 64 KiB of unterminated comments are looked through, each service's liveness probe
-answers within 200 ms (its probe, restarted by Kubernetes past a few seconds, is what is at stake:
-before, the roster held the gateway's loop for seconds, the comments the grader's)."""
+answers within 500 ms, a sixth of the manifests' probe timeout (3 s; what is at stake is a pod
+restarted mid-work). Before, the roster held the gateway's loop for seconds, the comments the
+grader's. The bound is for a frozen loop, not a busy machine: on two cores shared with the parse,
+curl, PostgreSQL and the other services, the probe's slowest answer is about 100 ms alone, past 200
+in the whole suite, with no step holding the loop longer than a few ms."""
 
 import asyncio
 import time
@@ -17,7 +20,7 @@ from tests.support.api import login
 
 pytestmark = pytest.mark.e2e
 
-LIVE_BOUND_MS = 200
+LIVE_BOUND_MS = 500
 
 
 async def _slowest_probe(url: str, work: Awaitable[httpx.Response]) -> tuple[float, httpx.Response]:

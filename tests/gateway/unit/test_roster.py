@@ -1,6 +1,8 @@
 """Rosters, pure and in memory: every faulty line named with its field, nothing imported when any
 line is at fault; a good roster enrolls everyone and announces them a thousand a message."""
 
+import pickle
+
 import pytest
 
 from gateway import schemas as s
@@ -165,3 +167,16 @@ def test_a_roster_over_its_line_bound_is_refused_without_reading_on() -> None:
     rows, faults = parse_roster(text)
     assert rows == [] and [(f.line, f.field) for f in faults] == [(MAX_LINES + 2, "body")]
     assert parse_roster_bytes(b"\xff\xfe" + text.encode())[1][0].field == "body", "not UTF-8"
+
+
+def test_the_columns_cross_to_the_service_packed_and_come_back_whole() -> None:
+    text = "name,email,role,child_email\n" + "".join(
+        f"Ünïcode {i},s{i}@example.com,student,\nParent {i},p{i}@example.com,parent,s{i}@example.com\n"
+        for i in range(6_000)  # more than one packed slice of each column
+    )
+    cols, faults = parse_roster_bytes(text.encode())
+    assert faults == [] and len(cols) == 12_000
+    back = pickle.loads(pickle.dumps(cols))
+    assert back == cols and back.children[:2] == [None, "s0@example.com"] and back.lines[-1] == 12_001
+    empty, _ = parse_roster_bytes(b"name,email,role\n")
+    assert pickle.loads(pickle.dumps(empty)) == empty and len(empty) == 0

@@ -3,7 +3,10 @@ submission needs. Each change that another service keeps a copy of is announced 
 of work."""
 
 import asyncio
+import collections
+import itertools
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -113,44 +116,42 @@ async def import_roster(
         raise RosterInvalid([{"line": f.line, "field": f.field, "message": f.message} for f in faults])
     if not len(cols):
         raise GatewayError("the roster has no lines after its header", field="body")
+    # Whatever walks every line runs in a worker thread and every statement takes a slice: a walk
+    # of a hundred thousand lines on the event loop holds every other request for tens of ms.
+    emails = await asyncio.to_thread(lambda: sorted(set(cols.emails)))
     async with ctx.units() as uow:
         await role_in(uow, course_id, actor_id, require=TEACHER)
-        existing = await uow.repos.users.users_by_email(sorted(set(cols.emails)))
+        existing: dict[str, UUID] = {}
+        for some in _chunks(emails):
+            existing |= await uow.repos.users.users_by_email(some)
         if existing and not admin:
-            taught = await uow.repos.courses.taught_by(actor_id, list(existing.values()))
-            foreign = [
-                n
-                for n, e in zip(cols.lines, cols.emails, strict=True)
-                if e in existing and existing[e] not in taught
-            ]
+            taught: set[UUID] = set()
+            for known in _chunks(list(existing.values())):
+                taught |= await uow.repos.courses.taught_by(actor_id, known)
+            foreign = await asyncio.to_thread(_foreign_lines, cols, existing, taught)
             if foreign:
-                raise RosterInvalid(
-                    [{"line": n, "field": "email", "message": NOT_YOURS} for n in foreign[:MAX_ERRORS]]
-                )
+                raise RosterInvalid([{"line": n, "field": "email", "message": NOT_YOURS} for n in foreign])
         ids: dict[str, UUID] = {}
         for people in _chunks(list(zip(cols.emails, cols.names, strict=True))):
             ids |= await uow.repos.users.upsert_users(people)
-        students = {e: ids[e] for e, role in zip(cols.emails, cols.roles, strict=True) if role == STUDENT}
-        outside = sorted({c for c in cols.children if c and c not in students})
-        students |= await uow.repos.courses.students_by_email(course_id, outside) if outside else {}
-        unknown = [n for n, c in zip(cols.lines, cols.children, strict=True) if c and c not in students]
-        if unknown:
+        students, outside = await asyncio.to_thread(_students, cols, ids)
+        for some in _chunks(outside):
+            students |= await uow.repos.courses.students_by_email(course_id, some)
+        plan = await asyncio.to_thread(_plan, course_id, cols, ids, students)
+        if plan.unknown:
             message = "the child is not a student of this roster or of the course"
-            raise RosterInvalid([{"line": n, "field": "child_email", "message": message} for n in unknown])
-        members, events = await asyncio.to_thread(_announcements, course_id, cols, ids, students)
+            raise RosterInvalid(
+                [{"line": n, "field": "child_email", "message": message} for n in plan.unknown]
+            )
         # A parent on several lines (one a child) is one enrollment with a link per child.
-        for enrolled in _chunks(list({m.user_id: m.role for m in members}.items())):
+        for enrolled in _chunks(plan.enrollments):
             await uow.repos.courses.upsert_enrollments(course_id, enrolled)
-        for linked in _chunks([(m.user_id, m.follows) for m in members if m.follows is not None]):
+        for linked in _chunks(plan.links):
             await uow.repos.courses.add_parent_links(course_id, linked)
-        for event in events:
+        for event in plan.events:
             uow.add_event(event)
         await uow.commit()
-    roles = {m.user_id: m.role for m in members}
-    counts = {role: sum(1 for r in roles.values() if r == role) for role in (STUDENT, TEACHER, PARENT)}
-    return s.RosterImported(
-        imported=len(roles), students=counts[STUDENT], teachers=counts[TEACHER], parents=counts[PARENT]
-    )
+    return s.RosterImported(imported=len(plan.enrollments), **plan.counts)
 
 
 ROSTER_STATEMENT_ROWS = 5_000  # a statement's rows: its parameters and its answer are handled on
@@ -161,11 +162,38 @@ def _chunks(items: list[T]) -> list[list[T]]:
     return [items[i : i + ROSTER_STATEMENT_ROWS] for i in range(0, len(items), ROSTER_STATEMENT_ROWS)]
 
 
-def _announcements(
+def _foreign_lines(cols: RosterColumns, existing: dict[str, UUID], taught: set[UUID]) -> list[int]:
+    """(Blocking: in a worker.) The first lines naming an account the teacher does not teach."""
+    lines = (
+        n for n, e in zip(cols.lines, cols.emails, strict=True) if e in existing and existing[e] not in taught
+    )
+    return list(itertools.islice(lines, MAX_ERRORS))
+
+
+def _students(cols: RosterColumns, ids: dict[str, UUID]) -> tuple[dict[str, UUID], list[str]]:
+    """(Blocking: in a worker.) The roster's students by email, and the children it names that
+    it does not list (students of the course already, or no one)."""
+    students = {e: ids[e] for e, role in zip(cols.emails, cols.roles, strict=True) if role == STUDENT}
+    return students, sorted({c for c in cols.children if c and c not in students})
+
+
+@dataclass(frozen=True)
+class _RosterPlan:
+    enrollments: list[tuple[UUID, str]]  # one per person: (user id, role)
+    links: list[tuple[UUID, UUID]]  # (parent, child)
+    events: list[EnrollmentsChanged]
+    counts: dict[str, int]  # students, teachers, parents
+    unknown: list[int]  # lines whose child is no student of the roster or the course
+
+
+def _plan(
     course_id: UUID, cols: RosterColumns, ids: dict[str, UUID], students: dict[str, UUID]
-) -> tuple[list[Member], list[EnrollmentsChanged]]:
+) -> _RosterPlan:
     """(Blocking: in a worker.) The roster's members and their announcements, a thousand each:
     built from values checked already (the parse, the database's ids), so not validated again."""
+    unknown = [n for n, c in zip(cols.lines, cols.children, strict=True) if c and c not in students]
+    if unknown:
+        return _RosterPlan([], [], [], {}, unknown[:MAX_ERRORS])
     members = [
         Member.model_construct(
             user_id=ids[email],
@@ -182,7 +210,15 @@ def _announcements(
         )
         for start in range(0, len(members), ROSTER_EVENT_MEMBERS)
     ]
-    return members, events
+    roles = {m.user_id: str(m.role) for m in members}
+    counts = collections.Counter(roles.values())
+    return _RosterPlan(
+        enrollments=list(roles.items()),
+        links=[(m.user_id, m.follows) for m in members if m.follows is not None],
+        events=events,
+        counts={"students": counts[STUDENT], "teachers": counts[TEACHER], "parents": counts[PARENT]},
+        unknown=[],
+    )
 
 
 async def publish_course_event(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.CourseEventIn) -> Any:
