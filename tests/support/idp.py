@@ -2,16 +2,16 @@
 127.0.0.1, and tokens signed with them for any claims."""
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.support.json_server import serving_json
 
 ISSUER, AUDIENCE = "https://idp.example.test", "gradeflow"
 
@@ -43,22 +43,9 @@ class Provider:
 def serving_provider() -> Iterator[Provider]:
     state = Provider()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # http.server calls it so
-            state.fetches += 1
-            body = json.dumps(state.jwks()).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def fetched() -> None:
+        state.fetches += 1
 
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serving_json(state.jwks, fetched) as url:
+        state.url = f"{url}/jwks.json"
+        yield state

@@ -11,8 +11,10 @@ from gateway.adapters.callbacks import HttpCallbacks
 from gateway.adapters.db import repositories as sql
 from gateway.adapters.db.feed import PgRunFeed, PgSubmissionFeed
 from gateway.adapters.db.grades import SqlGrades
+from gateway.adapters.db.lti import SqlLtiPlatforms
 from gateway.adapters.db.submit_store import PgSubmitStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
+from gateway.adapters.lti import LoginStates, PlatformKeys
 from gateway.adapters.notifier_api import NotifierApi
 from gateway.adapters.offload import ProcessOffload
 from gateway.adapters.rate_limit import RedisRateLimiter
@@ -27,6 +29,7 @@ from gateway.handlers.http.jobe import router as jobe_router
 from gateway.handlers.http.judge0 import router as judge0_router
 from gateway.handlers.http.judge0_info import router as judge0_info_router
 from gateway.handlers.http.keys import router as keys_router
+from gateway.handlers.http.lti import router as lti_router
 from gateway.handlers.http.rate_limits import RateLimits
 from gateway.handlers.http.routes import router as api_router
 from gateway.handlers.messages import PUBLISHES, register
@@ -37,6 +40,7 @@ from gateway.usecases.callbacks import Callbacks
 from gateway.usecases.grades import RegradeFeeder
 from gateway.usecases.idempotency import KeyPolicy
 from gateway.usecases.identities import Identities
+from gateway.usecases.lti import LtiTool
 from gateway.usecases.ports import Context, GatewayRepos, SubmitUnits, Units
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.driver_unit import DRIVER_CONSTRAINT_ERRORS
@@ -57,6 +61,7 @@ def sql_repos(session: AsyncSession) -> GatewayRepos:
         files=sql.SqlJobeFiles(session),
         keys=sql.SqlApiKeys(session),
         idempotency=sql.SqlIdempotencyKeys(session),
+        lti=SqlLtiPlatforms(session),
     )
 
 
@@ -84,6 +89,13 @@ def create_app(
     guard = TargetGuard(settings.callback_allow)  # Judge0 callbacks' targets
     sender = HttpCallbacks(guard, settings.callback_timeout_seconds)
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
+    platform_keys = PlatformKeys()  # LTI platforms' keys
+    lti_tool = LtiTool(
+        units,
+        platform_keys,
+        LoginStates(settings.auth_secret),
+        lambda user, ttl: tokens.issue(user, ttl_seconds=ttl),
+    )
     routers = [
         api_router,
         grades_router,
@@ -92,13 +104,14 @@ def create_app(
         judge0_info_router,
         jobe_router,
         keys_router,
+        lti_router,
     ]
     routers += [dev_router] if settings.dev_login_served else []
     app = runtime.http_app(
         "Gradeflow gateway",
         routers,
         ERROR_TABLE,
-        on_stop=[notifier_api.close, limiter.close, sender.close, offload.close],
+        on_stop=[notifier_api.close, limiter.close, sender.close, offload.close, platform_keys.close],
         publishes=PUBLISHES,
         error_rules=[door_errors],
     )
@@ -155,5 +168,8 @@ def create_app(
         jobe_file_ttl_seconds=settings.jobe_file_ttl_seconds,
         jobe_max_file_bytes=settings.jobe_max_file_bytes,
         default_runs_rate=settings.rates.get("runs"),
+        lti=lti_tool,
+        public_url=settings.public_url,
+        lti_landing_url=settings.lti_landing_url,
     )
     return app

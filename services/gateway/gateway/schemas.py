@@ -740,3 +740,40 @@ class ApiKeyOut(BaseModel):
 
 class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The key itself: shown once, kept only as a digest")
+
+
+LtiUrl = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
+LtiId = Annotated[str, AfterValidator(_no_nul), Field(min_length=1, max_length=500)]
+
+
+class LtiPlatformIn(Strict):
+    """An LMS as an LTI 1.3 platform, with what its registration of Gradeflow gave (docs/lti.md)."""
+
+    name: Text = Field(min_length=1, max_length=200)
+    issuer: LtiId = Field(description="The platform's issuer (`iss` of its launches)")
+    client_id: LtiId = Field(description="The client id the platform gave Gradeflow")
+    deployment_ids: list[LtiId] = Field(
+        min_length=1, max_length=100, description="The deployments whose launches count"
+    )
+    auth_login_url: LtiUrl = Field(description="The platform's OIDC authorization endpoint")
+    auth_token_url: LtiUrl = Field(description="The platform's OAuth 2 token endpoint (its services)")
+    key_set_url: LtiUrl = Field(description="The platform's public keys (JWKS)")
+
+
+class LtiPlatformOut(BaseModel):
+    id: UUID
+    name: str
+    issuer: str
+    client_id: str
+    deployment_ids: list[str]
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str
+    created_at: datetime
+
+
+class LtiToolOut(BaseModel):
+    """What a platform's administrator enters to register Gradeflow."""
+
+    login_url: str = Field(description="OIDC login initiation URL (GET or POST)")
+    launch_url: str = Field(description="Redirect (launch) URL, also the target link URI")

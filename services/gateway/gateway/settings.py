@@ -71,6 +71,13 @@ class GatewaySettings(ServiceSettings):
     callback_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     callback_allow: tuple[str, ...] = ()
 
+    # The gateway's public base URL (https://grades.example.edu), as browsers and LMSs reach it:
+    # the LTI URLs are made from it. Unset: from each request's own address.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    # Where an LTI launch lands: the school's front end, given `#token=…&course_id=…` (the
+    # fragment, which no server sees). Unset: a small page of the gateway's own.
+    lti_landing_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+
     # POST /v1/auth/dev-login (a token for any email): unset, on in development and test and off in
     # production, where it may not be turned on.
     dev_login: bool | None = None

@@ -1,4 +1,5 @@
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -9,9 +10,9 @@ from tests.support.apps import serving
 from tests.support.infra import Infra
 
 
-@pytest.fixture(scope="session")
-async def gateway(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
-    settings = GatewaySettings(
+def gateway_settings(infra: Infra, **changes: Any) -> GatewaySettings:
+    """A gateway on this run's broker and database, with `changes` to its settings."""
+    return GatewaySettings(
         amqp_url=infra.amqp_url,
         database_url=infra.database_url("gateway"),
         environment="test",
@@ -19,6 +20,11 @@ async def gateway(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
         # Judge0 callbacks to the tests' receivers on 127.0.0.1: any gateway app of this run may
         # take a callback (they share the database and the queues), so each must allow them.
         callback_allow=("127.0.0.1",),
+        **changes,
     )
-    async with serving(create_app(settings)) as client:
+
+
+@pytest.fixture(scope="session")
+async def gateway(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(create_app(gateway_settings(infra))) as client:
         yield client

@@ -132,6 +132,10 @@ ROUTES: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/judge0/system_info", None, ANYONE_SIGNED_IN),
     ("GET", "/judge0/workers", None, ANYONE_SIGNED_IN),
     ("GET", "/judge0/statistics", None, ADMINS_ONLY),
+    ("GET", "/v1/lti/platforms", None, ADMINS_ONLY),
+    ("POST", "/v1/lti/platforms", {"name": "LMS", "issuer": "https://lms.example", "client_id": "c",
+     "deployment_ids": ["1"], "auth_login_url": "https://lms.example/auth",
+     "auth_token_url": "https://lms.example/token", "key_set_url": "https://lms.example/jwks"}, ADMINS_ONLY),
     ("POST", "/judge0/authenticate", None, ANYONE_SIGNED_IN),
     ("POST", "/judge0/authorize", None, ANYONE_SIGNED_IN),
 ]  # fmt: skip
@@ -143,7 +147,7 @@ PUBLIC = {
     ("GET", "/judge0/license"), ("GET", "/judge0/isolate"), ("GET", "/judge0/config_info"),
     ("GET", "/jobe/index.php/restapi/languages"), ("GET", "/.well-known/jwks.json"),
     ("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/metrics"), ("GET", "/asyncapi.json"),
-    ("POST", "/v1/auth/dev-login"),
+    ("POST", "/v1/auth/dev-login"), ("GET", "/lti/config"),
 }  # fmt: skip
 # Checked per caller elsewhere (the caller's own objects, behind another service or another
 # credential); here only that no one anonymous gets through.
@@ -161,6 +165,10 @@ ELSEWHERE = {
     ("PUT", "/jobe/index.php/restapi/files/{file_id}"): "tests/e2e/test_jobe.py (files per key's user)",
     ("HEAD", "/jobe/index.php/restapi/files/{file_id}"): "tests/e2e/test_jobe.py (files per key's user)",
     ("GET", "/v1/submissions/{submission_id}/events"): "tests/e2e/test_live_results.py",
+    # An LTI platform's browser: the id_token it brings is the credential.
+    ("GET", "/lti/login"): "tests/gateway/integration/test_lti.py",
+    ("POST", "/lti/login"): "tests/gateway/integration/test_lti.py",
+    ("POST", "/lti/launch"): "tests/gateway/integration/test_lti.py",
 }
 
 

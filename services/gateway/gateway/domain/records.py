@@ -202,3 +202,17 @@ class IdempotencyRecord(Protocol):
     status: int | None
     headers: dict[str, str] | None
     body: bytes | None
+
+
+class LtiPlatformRecord(Protocol):
+    """An LTI 1.3 platform (an LMS) an admin registered."""
+
+    id: UUID
+    issuer: str
+    client_id: str
+    deployment_ids: Sequence[str]
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str
+    name: str
+    created_at: datetime

@@ -58,8 +58,8 @@ async def create_course(ctx: Context, teacher_id: UUID, cmd: s.CourseIn) -> Any:
             raise NotFound("user not found")
         course = await uow.repos.courses.add_course(teacher_id, cmd.model_dump())
         await uow.repos.courses.upsert_enrollments(course.id, [(teacher_id, TEACHER)])
-        uow.add_event(_enrollment_event(course.id, teacher, TEACHER))
-        uow.add_event(_course_event(course))
+        uow.add_event(enrollment_event(course.id, teacher, TEACHER))
+        uow.add_event(course_event(course))
         await uow.commit()
     return course
 
@@ -72,7 +72,7 @@ async def update_course(ctx: Context, actor_id: UUID, course_id: UUID, cmd: s.Co
         if not fields:
             return await uow.repos.courses.get_course(course_id)
         course = await uow.repos.courses.update_course(course_id, fields)
-        uow.add_event(_course_event(course))
+        uow.add_event(course_event(course))
         await uow.commit()
     return course
 
@@ -96,7 +96,7 @@ async def enroll(
         await uow.repos.courses.upsert_enrollments(course_id, [(cmd.user_id, cmd.role)])
         if followed is not None:
             await uow.repos.courses.add_parent_links(course_id, [(cmd.user_id, followed)])
-        uow.add_event(_enrollment_event(course_id, user, cmd.role, followed))
+        uow.add_event(enrollment_event(course_id, user, cmd.role, followed))
         row = await uow.repos.courses.enrollment(course_id, cmd.user_id)
         await uow.commit()
     children = list(row.children or ()) if row else []
@@ -299,7 +299,7 @@ async def remove_member(ctx: Context, actor_id: UUID, course_id: UUID, user_id: 
             raise Conflict("a course keeps at least one teacher", field="user_id")
         user = await uow.repos.users.get_user(user_id)
         await uow.repos.courses.remove_enrollment(course_id, user_id)
-        event = _enrollment_event(course_id, user, member.role)
+        event = enrollment_event(course_id, user, member.role)
         uow.add_event(event.model_copy(update={"active": False}))
         await uow.commit()
 
@@ -479,13 +479,11 @@ async def _require_student(uow: Uow, course_id: UUID, student_id: UUID | None) -
         raise NotFound("no such student in this course: a parent follows a student of it", field="student_id")
 
 
-def _course_event(course: Any) -> CourseChanged:
+def course_event(course: Any) -> CourseChanged:
     return CourseChanged(course_id=course.id, title=course.title, grades_to_parents=course.grades_to_parents)
 
 
-def _enrollment_event(
-    course_id: UUID, user: Any, role: str, follows: UUID | None = None
-) -> EnrollmentChanged:
+def enrollment_event(course_id: UUID, user: Any, role: str, follows: UUID | None = None) -> EnrollmentChanged:
     return EnrollmentChanged(
         course_id=course_id,
         user_id=user.id,

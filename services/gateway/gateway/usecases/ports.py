@@ -26,6 +26,7 @@ from gateway.domain.records import (
     Fields,
     IdempotencyRecord,
     JsonValue,
+    LtiPlatformRecord,
     MemberRecord,
     RunRecord,
     RunStatistics,
@@ -285,6 +286,28 @@ class IdempotencyKeys(Protocol):
     async def release_idempotency_key(self, client: str, key: str) -> None: ...
 
 
+class LtiPlatforms(Protocol):
+    """LTI 1.3 platforms, the nonces their launches used, and the course each context is."""
+
+    async def add_platform(self, fields: Fields) -> LtiPlatformRecord | None:
+        """The new platform; None if one has its issuer and client id already."""
+        ...
+
+    async def platforms(self) -> Sequence[LtiPlatformRecord]: ...
+    async def platform(self, issuer: str, client_id: str | None) -> LtiPlatformRecord | None:
+        """The issuer's platform with that client id — without one, the issuer's only platform."""
+        ...
+
+    async def take_nonce(self, nonce: str, expires_at: datetime) -> bool:
+        """Whether the nonce was unused (it is used now); nonces past their expiry are forgotten."""
+        ...
+
+    async def context_course(self, platform_id: UUID, context_id: str) -> UUID | None: ...
+    async def link_context(self, platform_id: UUID, context_id: str, course_id: UUID) -> UUID:
+        """The context's course: `course_id`, unless a launch at the same time linked another."""
+        ...
+
+
 @dataclass(frozen=True)
 class GatewayRepos:
     """The gateway's repositories, one an aggregate, all on one unit of work's transaction."""
@@ -298,6 +321,7 @@ class GatewayRepos:
     files: JobeFiles
     keys: ApiKeys
     idempotency: IdempotencyKeys
+    lti: LtiPlatforms
 
 
 class InboxApi(Protocol):
@@ -336,6 +360,19 @@ class Backlog(Protocol):
 
     def full(self, queue: str) -> bool:
         """Whether `queue` holds as many waiting messages as it may (new work is refused)."""
+        ...
+
+
+class PlatformKeyring(Protocol):
+    async def key(self, url: str, kid: str) -> Any | None:
+        """The public key `kid` of the LTI platform's key set at `url`; None if it has none such."""
+        ...
+
+
+class LoginStateSigner(Protocol):
+    def issue(self, claims: dict[str, str]) -> str: ...
+    def read(self, state: str) -> dict[str, str]:
+        """The claims `issue` signed; LaunchRefused if the state is not one it signed, or expired."""
         ...
 
 

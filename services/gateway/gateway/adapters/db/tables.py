@@ -285,5 +285,40 @@ jobe_files = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
+# LTI 1.3 (docs/lti.md): a platform (an LMS) an admin registered, identified by its issuer and
+# the client id it gave Gradeflow; its launches come from the deployments named.
+lti_platforms = sa.Table(
+    "lti_platforms",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("issuer", sa.String(500), nullable=False),
+    sa.Column("client_id", sa.String(500), nullable=False),
+    sa.Column("deployment_ids", ARRAY(sa.String(500)), nullable=False),
+    sa.Column("auth_login_url", sa.String(2000), nullable=False),
+    sa.Column("auth_token_url", sa.String(2000), nullable=False),
+    sa.Column("key_set_url", sa.String(2000), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    _created(),
+    sa.UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer_client"),
+)
+
+# A launch's nonce, taken once: the same launch replayed (by any replica) is refused.
+lti_nonces = sa.Table(
+    "lti_nonces",
+    metadata,
+    sa.Column("nonce", sa.String(200), primary_key=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+# The course a platform's context (its course) is: made at the context's first launch.
+lti_contexts = sa.Table(
+    "lti_contexts",
+    metadata,
+    sa.Column("platform_id", sa.Uuid, sa.ForeignKey("lti_platforms.id"), primary_key=True),
+    sa.Column("context_id", sa.String(500), primary_key=True),
+    sa.Column("course_id", sa.Uuid, sa.ForeignKey("courses.id"), nullable=False, index=True),
+    _created(),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

@@ -14,6 +14,7 @@ from gateway.domain.errors import Forbidden, TooLarge
 from gateway.domain.limits import Rate, route_class
 from gateway.usecases.api_keys import KeyChecker
 from gateway.usecases.identities import Identities
+from gateway.usecases.lti import LtiTool
 from gateway.usecases.ports import Context, InboxApi
 from gradeflow_shared.auth import Caller, Tokens
 from gradeflow_shared.errors import Unauthenticated
@@ -39,6 +40,9 @@ class Edge:
     jobe_file_ttl_seconds: float
     jobe_max_file_bytes: int
     default_runs_rate: Rate | None  # RATE_LIMITS' runs, which a key's owner may not exceed
+    lti: LtiTool
+    public_url: str | None  # PUBLIC_URL: how browsers and platforms reach the gateway
+    lti_landing_url: str | None  # LTI_LANDING_URL: the school's front end, where a launch lands
 
 
 def edge_of(request: Request) -> Edge:

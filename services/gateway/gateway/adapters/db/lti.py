@@ -1,0 +1,52 @@
+"""LTI 1.3 platforms, the nonces their launches used, and the course each context is. Implements
+usecases.ports.LtiPlatforms."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from gateway.adapters.db.repositories import _Repository
+from gateway.adapters.db.tables import lti_contexts, lti_nonces, lti_platforms
+from gradeflow_shared.ids import new_id
+
+
+class SqlLtiPlatforms(_Repository):
+    async def add_platform(self, fields: dict[str, Any]) -> Row[Any] | None:
+        stmt = pg_insert(lti_platforms).values(id=new_id(), **fields).on_conflict_do_nothing()
+        row: Row[Any] | None = (await self._session.execute(stmt.returning(lti_platforms))).first()
+        return row
+
+    async def platforms(self) -> Sequence[Row[Any]]:
+        return await self._all(select(lti_platforms).order_by(lti_platforms.c.created_at))
+
+    async def platform(self, issuer: str, client_id: str | None) -> Row[Any] | None:
+        stmt = select(lti_platforms).where(lti_platforms.c.issuer == issuer)
+        if client_id is not None:
+            stmt = stmt.where(lti_platforms.c.client_id == client_id)
+        rows = await self._all(stmt.limit(2))
+        return rows[0] if len(rows) == 1 else None
+
+    async def take_nonce(self, nonce: str, expires_at: datetime) -> bool:
+        await self._session.execute(delete(lti_nonces).where(lti_nonces.c.expires_at < func.now()))
+        stmt = pg_insert(lti_nonces).values(nonce=nonce, expires_at=expires_at).on_conflict_do_nothing()
+        return (await self._session.execute(stmt.returning(lti_nonces.c.nonce))).first() is not None
+
+    async def context_course(self, platform_id: UUID, context_id: str) -> UUID | None:
+        stmt = select(lti_contexts.c.course_id).where(
+            lti_contexts.c.platform_id == platform_id, lti_contexts.c.context_id == context_id
+        )
+        found = (await self._session.execute(stmt)).scalar()
+        return None if found is None else UUID(str(found))
+
+    async def link_context(self, platform_id: UUID, context_id: str, course_id: UUID) -> UUID:
+        stmt = pg_insert(lti_contexts).values(
+            platform_id=platform_id, context_id=context_id, course_id=course_id
+        )
+        await self._session.execute(stmt.on_conflict_do_nothing())
+        linked = await self.context_course(platform_id, context_id)
+        assert linked is not None
+        return linked

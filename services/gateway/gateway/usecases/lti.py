@@ -1,0 +1,239 @@
+"""Gradeflow as an LTI 1.3 tool (docs/lti.md): an admin registers a platform (an LMS); a user
+who opens a Gradeflow activity there comes through the OIDC third-party login (`login`: the
+platform is asked to authenticate them, with a state and a nonce of ours) and back with a signed
+id_token (`launch`), which signs them in.
+
+A launch is checked whole before anything is written: the state is ours and fresh; the id_token is
+signed (RS256) by a key the platform publishes, for our client id (`aud`, `azp`), from the issuer
+the login named, unexpired, carrying the login's nonce and target, from a registered deployment,
+with the claims its message type requires (domain/lti.py). Its nonce is then taken once (a
+replayed launch is refused by every replica). The user is the platform's subject — bound once to
+a Gradeflow user as (issuer, subject), never found by an email the platform asserts: a new user
+gets the email only if no account has it — the course is the platform's context (made at its first
+launch), the role the launch's (instructor → teacher, learner → student, mentor → parent of the
+mentees already known), and the landing a short-lived Gradeflow token for the course and, when the
+link names one (`custom.assignment_id`), the assignment."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlencode
+from uuid import UUID
+
+import jwt
+
+from gateway import schemas as s
+from gateway.domain.access import PARENT, STUDENT
+from gateway.domain.errors import Conflict
+from gateway.domain.lti import DEEP_LINKING_REQUEST, TARGET_LINK_URI, Launch, LaunchRefused, read_launch
+from gateway.domain.records import LtiPlatformRecord
+from gateway.usecases.catalogue import course_event, enrollment_event
+from gateway.usecases.ports import LoginStateSigner, PlatformKeyring, Units, Uow
+from gradeflow_shared.ids import new_id
+
+LEEWAY_SECONDS = 30  # clocks of platform and tool may differ by this much (iat, exp)
+LANDING_TOKEN_SECONDS = 900  # the token a launch lands with: long enough to open the activity
+_UNSEEN_EMAIL = "{subject_hash}@lti.invalid"  # a user whose platform sent no (free) email
+
+
+class SignIn(Protocol):
+    def __call__(self, user_id: UUID, ttl_seconds: float) -> str: ...
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    """The platform's third-party login initiation (GET query or POST form)."""
+
+    iss: str
+    login_hint: str
+    target_link_uri: str
+    lti_message_hint: str | None = None
+    client_id: str | None = None
+    lti_deployment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Landing:
+    user_id: UUID
+    course_id: UUID
+    role: str
+    assignment_id: UUID | None
+    token: str  # a Gradeflow bearer token for the user, LANDING_TOKEN_SECONDS long
+    message_type: str
+
+
+async def register_platform(units: Units, cmd: s.LtiPlatformIn) -> LtiPlatformRecord:
+    async with units() as uow:
+        row = await uow.repos.lti.add_platform(cmd.model_dump(mode="json"))
+        if row is None:
+            raise Conflict(
+                "a platform with this issuer and client id is registered already", field="client_id"
+            )
+        await uow.commit()
+    return row
+
+
+async def platforms(units: Units) -> list[LtiPlatformRecord]:
+    async with units() as uow:
+        return list(await uow.repos.lti.platforms())
+
+
+@dataclass(frozen=True)
+class LtiTool:
+    units: Units
+    keys: PlatformKeyring
+    states: LoginStateSigner
+    sign_in: SignIn
+
+    async def login(self, request: LoginRequest, launch_url: str) -> str:
+        """Where the browser goes next: the platform's authorization endpoint, asked for an
+        id_token to be posted to `launch_url`, with a fresh state and nonce."""
+        async with self.units() as uow:
+            platform = await uow.repos.lti.platform(request.iss, request.client_id)
+        if platform is None:
+            raise LaunchRefused("no LTI platform is registered for this issuer (and client id)", "iss")
+        nonce = new_id().hex
+        state = self.states.issue(
+            {
+                "iss": platform.issuer,
+                "client_id": platform.client_id,
+                "nonce": nonce,
+                "target": request.target_link_uri,
+            }
+        )
+        query = {
+            "scope": "openid",
+            "response_type": "id_token",
+            "response_mode": "form_post",
+            "prompt": "none",
+            "client_id": platform.client_id,
+            "redirect_uri": launch_url,
+            "login_hint": request.login_hint,
+            "state": state,
+            "nonce": nonce,
+        }
+        if request.lti_message_hint is not None:
+            query["lti_message_hint"] = request.lti_message_hint
+        separator = "&" if "?" in platform.auth_login_url else "?"
+        return f"{platform.auth_login_url}{separator}{urlencode(query)}"
+
+    async def launch(self, id_token: str, state: str) -> Landing:
+        started = self.states.read(state)
+        platform, claims = await self._verified(id_token, started)
+        launch = read_launch(claims, list(platform.deployment_ids))
+        if launch.message_type == DEEP_LINKING_REQUEST:
+            raise LaunchRefused(
+                "deep linking is not offered yet: add the activity by its link", "message_type"
+            )
+        expires = datetime.fromtimestamp(int(claims["exp"]), UTC) + timedelta(seconds=LEEWAY_SECONDS)
+        async with self.units() as uow:
+            if not await uow.repos.lti.take_nonce(str(claims["nonce"]), expires):
+                raise LaunchRefused("this launch was used already (its nonce)", "nonce")
+            user = await self._user(uow, platform, launch)
+            course_id = await self._course(uow, platform, launch, user)
+            assignment_id = await _assignment(uow, course_id, launch.custom.get("assignment_id"))
+            await uow.commit()
+        token = self.sign_in(user.id, LANDING_TOKEN_SECONDS)
+        return Landing(user.id, course_id, launch.role, assignment_id, token, launch.message_type)
+
+    async def _verified(
+        self, id_token: str, started: dict[str, str]
+    ) -> tuple[LtiPlatformRecord, dict[str, Any]]:
+        """The platform and the id_token's claims, every check of the signature and of the
+        standard claims done; LaunchRefused naming the first that failed."""
+        try:
+            header = jwt.get_unverified_header(id_token)
+            peek = jwt.decode(id_token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise LaunchRefused("the id_token is not a JWT", "id_token") from exc
+        if header.get("alg") != "RS256":  # LTI's only algorithm; never "none", never a shared secret
+            raise LaunchRefused("the id_token must be signed with RS256", "alg")
+        audience = peek.get("aud")
+        client_id = audience if isinstance(audience, str) else peek.get("azp")
+        if isinstance(audience, list) and len(audience) == 1:
+            client_id = client_id or audience[0]
+        if peek.get("iss") != started["iss"] or client_id != started["client_id"]:
+            raise LaunchRefused("the id_token is not for the platform and client the login named", "aud")
+        async with self.units() as uow:
+            platform = await uow.repos.lti.platform(started["iss"], started["client_id"])
+        if platform is None:
+            raise LaunchRefused("the platform is no longer registered", "iss")
+        key = await self.keys.key(platform.key_set_url, str(header.get("kid")))
+        if key is None:
+            raise LaunchRefused("the id_token is signed by a key the platform does not publish", "kid")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                id_token,
+                key,
+                algorithms=["RS256"],
+                audience=platform.client_id,
+                issuer=platform.issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "iss", "aud", "nonce"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise LaunchRefused("the id_token has expired", "exp") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise LaunchRefused("the id_token is not for this tool's client id", "aud") from exc
+        except jwt.PyJWTError as exc:
+            raise LaunchRefused(f"the id_token is refused: {exc}", "id_token") from exc
+        if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != platform.client_id:
+            raise LaunchRefused("an id_token for several audiences must name this tool as azp", "azp")
+        if claims["nonce"] != started["nonce"]:
+            raise LaunchRefused("the nonce is not the one this login sent", "nonce")
+        if claims.get(TARGET_LINK_URI) != started["target"]:
+            raise LaunchRefused("the target link is not the one the login named", TARGET_LINK_URI)
+        return platform, claims
+
+    async def _user(self, uow: Uow, platform: LtiPlatformRecord, launch: Launch) -> Any:
+        users = uow.repos.users
+        bound = await users.identity(platform.issuer, launch.subject)
+        if bound is None:
+            email = (launch.email or "").strip().lower()
+            if not email or len(email) > 320 or await users.user_by_email(email) is not None:
+                # Nobody's account is found by an email a platform asserts (it would take it).
+                email = f"{new_id().hex}@lti.invalid"
+            made = await users.add_user(new_id(), email, launch.name)
+            bound = await users.bind_identity(platform.issuer, launch.subject, made)
+        user = await users.get_user(bound)
+        assert user is not None
+        return user
+
+    async def _course(self, uow: Uow, platform: LtiPlatformRecord, launch: Launch, user: Any) -> UUID:
+        courses = uow.repos.courses
+        course_id = await uow.repos.lti.context_course(platform.id, launch.context_id)
+        if course_id is None:
+            course = await courses.add_course(
+                user.id, {"title": launch.context_title, "grades_to_parents": False}
+            )
+            course_id = await uow.repos.lti.link_context(platform.id, launch.context_id, course.id)
+            if course_id == course.id:
+                uow.add_event(course_event(course))
+        enrolled = await courses.enrollment(course_id, user.id)
+        followed: list[UUID] = []
+        if launch.role == PARENT:
+            for mentee in launch.mentees[:100]:
+                student = await uow.repos.users.identity(platform.issuer, mentee)
+                row = await courses.enrollment(course_id, student) if student else None
+                if student is not None and row is not None and row.role == STUDENT:
+                    followed.append(student)
+        if enrolled is None or enrolled.role != launch.role or followed:
+            await courses.upsert_enrollments(course_id, [(user.id, launch.role)])
+            if followed:
+                await courses.add_parent_links(course_id, [(user.id, child) for child in followed])
+            children: list[UUID | None] = [*followed] or [None]  # the notifier's copy: an event a link
+            for child in children:
+                uow.add_event(enrollment_event(course_id, user, launch.role, child))
+        return course_id
+
+
+async def _assignment(uow: Uow, course_id: UUID, named: str | None) -> UUID | None:
+    """The assignment the link names, if it is one of the course's (else the course lands alone)."""
+    try:
+        assignment_id = UUID(named) if named else None
+    except ValueError:
+        return None
+    if assignment_id is None:
+        return None
+    found = await uow.repos.assignments.get_assignment(assignment_id)
+    return assignment_id if found is not None and found.course_id == course_id else None

@@ -1,0 +1,247 @@
+"""Gradeflow as an LTI 1.3 tool, launched by a platform that is not this project's
+(tests/support/lti_platform.py: lti1p3platform's registration, launch messages and signing; its
+keys on a real HTTP server on 127.0.0.1) through the gateway, PostgreSQL and the broker: an admin
+registers the platform, a teacher's launch makes the course, students and a mentor land in it in
+their roles, and every hostile launch — replayed, for another audience, signed by an unknown key,
+expired, without a registered deployment, HS256, a forged state, another login's nonce — is
+refused naming the claim at fault, signing no one in."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from gateway.adapters.lti import PlatformKeys
+from gateway.app import create_app
+from tests.gateway.integration.conftest import gateway_settings
+from tests.support.api import bearer, fresh_email, login
+from tests.support.apps import serving
+from tests.support.infra import Infra
+from tests.support.lti_platform import INSTRUCTOR, LEARNER, MENTOR, Lms, Person, launch, serving_keys
+
+pytestmark = pytest.mark.integration
+
+ADMIN = "lti-admin@example.com"
+TOOL = "http://test"  # the gateway as the in-process client reaches it
+
+
+@pytest.fixture(scope="module")
+async def gateway(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(create_app(gateway_settings(infra, admin_emails=(ADMIN,)))) as client:
+        yield client
+
+
+@pytest.fixture
+def lms() -> Iterator[Lms]:
+    with serving_keys(Lms(f"{TOOL}/lti/login", f"{TOOL}/lti/launch")) as served:
+        yield served
+
+
+@pytest.fixture
+async def registered(gateway: httpx.AsyncClient, lms: Lms) -> Lms:
+    _, admin = await login(gateway, "admin", ADMIN)
+    r = await gateway.post("/v1/lti/platforms", json=lms.registered(), headers=admin)
+    assert r.status_code == 201, r.text
+    again = await gateway.post("/v1/lti/platforms", json=lms.registered(), headers=admin)
+    assert again.status_code == 409 and again.json()["fields"][0]["field"] == "client_id", again.text
+    return lms
+
+
+class _Landing(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._at: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._at = dict(attrs).get("id") if tag == "dd" else None
+
+    def handle_data(self, data: str) -> None:
+        if self._at:
+            self.fields[self._at] = data
+
+
+def landed(answer: httpx.Response) -> dict[str, str]:
+    assert answer.status_code == 200, answer.text
+    page = _Landing()
+    page.feed(answer.text)
+    return page.fields
+
+
+def _person(
+    roles: list[str], name: str, email: str | None = None, mentees: list[str] | None = None
+) -> Person:
+    return Person(f"sub-{uuid.uuid4().hex[:10]}", roles, name, email or fresh_email(name), mentees or [])
+
+
+async def test_only_an_admin_registers_a_platform(gateway: httpx.AsyncClient, lms: Lms) -> None:
+    _, someone = await login(gateway, "someone")
+    r = await gateway.post("/v1/lti/platforms", json=lms.registered(), headers=someone)
+    assert r.status_code == 403, r.text
+    _, admin = await login(gateway, "admin", ADMIN)
+    bad = {**lms.registered(), "key_set_url": "file:///etc/passwd"}
+    r = await gateway.post("/v1/lti/platforms", json=bad, headers=admin)
+    assert r.status_code == 422 and "key_set_url" in r.text, r.text
+    config = (await gateway.get("/lti/config")).json()
+    assert config == {"login_url": f"{TOOL}/lti/login", "launch_url": f"{TOOL}/lti/launch"}
+
+
+async def test_a_courses_members_launch_into_it_each_in_their_role(
+    gateway: httpx.AsyncClient, registered: Lms
+) -> None:
+    lms = registered
+    context = (f"ctx-{uuid.uuid4().hex[:8]}", "Algorithms 101")
+    teacher = _person([INSTRUCTOR, LEARNER], "Teacher")  # an instructor who is also a learner teaches
+    _, page = await launch(gateway, lms, teacher, context)
+    first = landed(page)
+    assert first["role"] == "teacher", first
+    as_teacher = bearer(first["token"])
+    courses = (await gateway.get("/v1/courses", headers=as_teacher)).json()["items"]
+    assert [(c["id"], c["title"], c["role"]) for c in courses] == [
+        (first["course_id"], "Algorithms 101", "teacher")
+    ]
+    # The teacher's assignment, named by the link's custom parameter, is where students land.
+    body = {"title": "Sum", "tests": [{"stdin": "1 2\n", "expected_stdout": "3\n", "weight": 1}]}
+    made = await gateway.post(f"/v1/courses/{first['course_id']}/assignments", json=body, headers=as_teacher)
+    assert made.status_code == 201, made.text
+    assignment_id = made.json()["id"]
+
+    # A student whose email is an existing account's is not bound to that account.
+    taken_email = fresh_email("taken")
+    owner_id, _ = await login(gateway, "owner", taken_email)
+    students = [_person([LEARNER], f"Student {i}") for i in range(3)]
+    students.append(_person([LEARNER], "Same email", taken_email))
+    landings = []
+    for student in students:
+        _, page = await launch(gateway, lms, student, context, custom={"assignment_id": assignment_id})
+        landings.append(landed(page))
+    assert {p["course_id"] for p in landings} == {first["course_id"]}
+    assert [p["role"] for p in landings] == ["student"] * 4
+    assert [p["assignment_id"] for p in landings] == [assignment_id] * 4
+    me = await gateway.get("/v1/users/me", headers=bearer(landings[-1]["token"]))
+    assert me.status_code == 200 and me.json()["id"] != owner_id and me.json()["email"] != taken_email, (
+        me.text
+    )
+
+    # The same student again: the same user, still one enrollment.
+    _, page = await launch(gateway, lms, students[0], context)
+    assert landed(page)["token"] and _user(landed(page)) == _user(landings[0])
+    members = await gateway.get(f"/v1/courses/{first['course_id']}/enrollments", headers=as_teacher)
+    roles = sorted(m["role"] for m in members.json()["items"])
+    assert roles == ["student"] * 4 + ["teacher"], members.text
+
+    # A mentor of two students lands as the parent who follows them.
+    mentor = _person([MENTOR], "Mentor", mentees=[students[0].subject, students[1].subject])
+    _, page = await launch(gateway, lms, mentor, context)
+    parent = landed(page)
+    assert parent["role"] == "parent", parent
+    members = await gateway.get(
+        f"/v1/courses/{first['course_id']}/enrollments?role=parent", headers=as_teacher
+    )
+    [row] = members.json()["items"]
+    assert sorted(row["children"]) == sorted([_user(landings[0]), _user(landings[1])]), row
+
+    # Another context of the platform is another course.
+    _, page = await launch(gateway, lms, teacher, (f"ctx-{uuid.uuid4().hex[:8]}", "Other"))
+    assert landed(page)["course_id"] != first["course_id"]
+
+
+def _user(fields: dict[str, str]) -> str:
+    return str(jwt.decode(fields["token"], options={"verify_signature": False})["sub"])
+
+
+async def _authorized(gateway: httpx.AsyncClient, lms: Lms, person: Person) -> dict[str, str]:
+    started = await gateway.get(lms.login_initiation(person))
+    assert started.status_code == 302, started.text
+    return dict(parse_qsl(urlsplit(started.headers["location"]).query))
+
+
+def _changed(claims: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    out = {k: v for k, v in claims.items() if k not in changes or changes[k] is not None}
+    out.update({k: v for k, v in changes.items() if v is not None})
+    return out
+
+
+DEPLOYMENT = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+
+
+async def test_hostile_launches_are_refused_naming_the_claim(
+    gateway: httpx.AsyncClient, registered: Lms
+) -> None:
+    lms = registered
+    person = _person([LEARNER], "Mallory")
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+
+    async def attempt(forge: Any) -> httpx.Response:
+        """A fresh login, the platform's own launch for it, then `forge`d: (id_token, state)."""
+        authorization = await _authorized(gateway, lms, person)
+        form = lms.launch_message(authorization, person, ("ctx-hostile", "H"), "link-h", {})
+        token, state = forge(form["id_token"], form["state"], lms.claims(form["id_token"]))
+        return await gateway.post("/lti/launch", data={"id_token": token, "state": state})
+
+    cases = {
+        "another audience": (lambda t, s, c: (lms.sign(_changed(c, aud="another-tool")), s), "aud"),
+        "an unknown key": (lambda t, s, c: (lms.sign(c, other_key, kid="not-theirs"), s), "kid"),
+        "the platform's kid, another key": (lambda t, s, c: (lms.sign(c, other_key), s), "id_token"),
+        "expired": (lambda t, s, c: (lms.sign(_changed(c, iat=now - 3600, exp=now - 600)), s), "exp"),
+        "no deployment_id": (lambda t, s, c: (lms.sign(_changed(c, **{DEPLOYMENT: None})), s), DEPLOYMENT),
+        "an unregistered deployment": (
+            lambda t, s, c: (lms.sign(_changed(c, **{DEPLOYMENT: "deployment-9"})), s),
+            DEPLOYMENT,
+        ),
+        "HS256 with the public key": (
+            lambda t, s, c: (jwt.encode(c, "public-key-as-secret" * 4, algorithm="HS256"), s),
+            "alg",
+        ),
+        "a forged state": (
+            lambda t, s, c: (t, jwt.encode({"nonce": c["nonce"]}, "guess" * 8, algorithm="HS256")),
+            "state",
+        ),
+        "not a JWT": (lambda t, s, c: ("not.a.jwt", s), "id_token"),
+    }
+    for name, (forge, claim) in cases.items():
+        r = await attempt(forge)
+        assert r.status_code == 401 and r.json()["fields"][0]["field"] == claim, (name, r.text)
+
+    # Another login's nonce: the token of one login with the state of the next.
+    first = await _authorized(gateway, lms, person)
+    form = lms.launch_message(first, person, ("ctx-hostile", "H"), "link-h", {})
+    second = await _authorized(gateway, lms, person)
+    r = await gateway.post("/lti/launch", data={"id_token": form["id_token"], "state": second["state"]})
+    assert r.status_code == 401 and r.json()["fields"][0]["field"] == "nonce", r.text
+
+    # Replayed: the first post lands, the same post again is refused.
+    authorization = await _authorized(gateway, lms, person)
+    form = lms.launch_message(authorization, person, ("ctx-hostile", "H"), "link-h", {})
+    fields = {"id_token": form["id_token"], "state": form["state"]}
+    assert (await gateway.post("/lti/launch", data=fields)).status_code == 200
+    replayed = await gateway.post("/lti/launch", data=fields)
+    assert replayed.status_code == 401 and replayed.json()["fields"][0]["field"] == "nonce", replayed.text
+
+    # A login from an issuer no admin registered goes nowhere.
+    stranger = Lms(f"{TOOL}/lti/login", f"{TOOL}/lti/launch")
+    r = await gateway.get(stranger.login_initiation(person))
+    assert r.status_code == 401 and r.json()["fields"][0]["field"] == "iss", r.text
+
+
+async def test_a_platform_that_rotates_its_key_is_followed(
+    gateway: httpx.AsyncClient, registered: Lms
+) -> None:
+    lms = registered
+    person = _person([LEARNER], "Rotated")
+    _, page = await launch(gateway, lms, person)
+    assert landed(page)["role"] == "student"
+    fetched = lms.key_fetches
+    lms.rotate()
+    await asyncio.sleep(PlatformKeys.REFRESH_MIN_SECONDS + 0.1)  # unknown keys fetched at most this often
+    _, page = await launch(gateway, lms, person)
+    assert landed(page)["role"] == "student" and lms.key_fetches == fetched + 1

@@ -1,0 +1,188 @@
+"""An LMS for the LTI tests, built on an LTI 1.3 platform implementation that is not this
+project's (lti1p3platform, from PyPI): its registration holds the platform's RSA key and signs
+launches as it builds them — the OIDC login initiation, then, from the tool's authorization
+request, the launch message (user, roles, context, resource link, custom parameters) and its
+id_token. Its key set is served by a real HTTP server on 127.0.0.1, where the gateway fetches it."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
+from lti1p3platform.oidc_login import OIDCLoginAbstract
+from lti1p3platform.registration import Registration
+
+from tests.support.json_server import serving_json
+
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+INSTRUCTOR, LEARNER, MENTOR = MEMBERSHIP + "Instructor", MEMBERSHIP + "Learner", MEMBERSHIP + "Mentor"
+AUTHORIZE_URL = "https://lms.example.test/auth"  # the browser is the test: never fetched
+
+
+def _pem(key: rsa.RSAPrivateKey) -> tuple[str, str]:
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private.decode(), public.decode()
+
+
+class _Config(LTI1P3PlatformConfAbstract):
+    def init_platform_config(self, **kwargs: Any) -> None:
+        self._registration = kwargs["registration"]
+
+    def get_registration_by_params(self, **kwargs: Any) -> Registration:
+        return self._registration
+
+
+class _Login(OIDCLoginAbstract):
+    def set_lti_message_hint(self, **kwargs: Any) -> None:
+        self._lti_message_hint = kwargs["hint"]
+
+    def get_redirect(self, url: str) -> str:
+        return url
+
+
+class _Launch(LTIAdvantageMessageLaunchAbstract):
+    def __init__(self, authorization: dict[str, str], config: _Config) -> None:
+        super().__init__(None, config)  # type: ignore[arg-type]
+        self._authorization = authorization
+
+    def get_preflight_response(self) -> dict[str, Any]:
+        return self._authorization
+
+    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return launch_data  # the form's fields (id_token, state) and its action (launch_url)
+
+
+@dataclass
+class Person:
+    subject: str
+    roles: list[str]
+    name: str
+    email: str | None = None
+    mentees: list[str] = field(default_factory=list)
+
+
+class Lms:
+    """One platform (issuer, client id, deployment) with Gradeflow registered as its tool."""
+
+    def __init__(self, tool_login_url: str, tool_launch_url: str) -> None:
+        self.issuer = f"https://lms-{uuid.uuid4().hex[:8]}.example.test"
+        self.client_id, self.deployment_id = f"client-{uuid.uuid4().hex[:8]}", "deployment-1"
+        self.registration = (
+            Registration()
+            .set_iss(self.issuer)
+            .set_client_id(self.client_id)
+            .set_deployment_id(self.deployment_id)
+            .set_oidc_login_url(tool_login_url)
+            .set_launch_url(tool_launch_url)
+        )
+        self.rotate()
+        self.config = _Config(registration=self.registration)
+        self.key_set_url = ""  # set once served
+        self.key_fetches = 0
+
+    def rotate(self) -> None:
+        """A new signing key, which alone the key set publishes from now on."""
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private, public = _pem(self.key)
+        self.registration.set_platform_private_key(private).set_platform_public_key(public)
+
+    def registered(self) -> dict[str, Any]:
+        """Gradeflow's registration of this platform (POST /v1/lti/platforms)."""
+        return {
+            "name": "Test LMS",
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "deployment_ids": [self.deployment_id],
+            "auth_login_url": AUTHORIZE_URL,
+            "auth_token_url": "https://lms.example.test/token",
+            "key_set_url": self.key_set_url,
+        }
+
+    def login_initiation(self, person: Person) -> str:
+        """The tool's login URL as the platform sends the browser to it."""
+        login = _Login(None, self.config)
+        login.set_lti_message_hint(hint=person.subject)
+        return login.prepare_preflight_url(person.subject)
+
+    def launch_message(
+        self,
+        authorization: dict[str, str],
+        person: Person,
+        context: tuple[str, str],
+        link: str,
+        custom: dict[str, str],
+    ) -> dict[str, Any]:
+        """The launch form the platform posts back for the tool's authorization request."""
+        launch = _Launch(authorization, self.config)
+        launch.set_user_data(person.subject, person.roles, person.name, person.email)
+        launch.set_launch_context_claim(context[0], context_title=context[1])
+        launch.set_resource_link_claim(link, title="Gradeflow activity")
+        launch.set_custom_parameters_claim(custom)
+        if person.mentees:
+            launch.set_extra_claims(
+                {"https://purl.imsglobal.org/spec/lti/claim/role_scope_mentor": person.mentees}
+            )
+        form: dict[str, Any] = launch.lti_launch()
+        return form
+
+    def sign(
+        self, claims: dict[str, Any], key: rsa.RSAPrivateKey | None = None, kid: str | None = None
+    ) -> str:
+        """Claims signed as the platform signs them — or with another key, under any kid."""
+        headers = {"kid": kid or self.registration.get_kid()}
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers=headers)
+
+    def claims(self, id_token: str) -> dict[str, Any]:
+        return dict(
+            jwt.decode(id_token, self.key.public_key(), algorithms=["RS256"], audience=self.client_id)
+        )
+
+    def jwks(self) -> dict[str, Any]:
+        return self.config.get_jwks()  # type: ignore[return-value]
+
+
+async def launch(
+    gateway: httpx.AsyncClient,
+    lms: Lms,
+    person: Person,
+    context: tuple[str, str] = ("course-1", "Course 1"),
+    link: str = "link-1",
+    custom: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], httpx.Response]:
+    """A browser's whole launch: the platform's login initiation to the gateway, its redirect to
+    the platform's authorization endpoint, the platform's form posted back to the gateway. The
+    form and the gateway's answer to it."""
+    started = await gateway.get(lms.login_initiation(person))
+    assert started.status_code == 302, started.text
+    where = urlsplit(started.headers["location"])
+    assert f"{where.scheme}://{where.netloc}{where.path}" == AUTHORIZE_URL
+    form = lms.launch_message(dict(parse_qsl(where.query)), person, context, link, custom or {})
+    answer = await gateway.post(
+        urlsplit(form["launch_url"]).path, data={"id_token": form["id_token"], "state": form["state"]}
+    )
+    return form, answer
+
+
+@contextmanager
+def serving_keys(lms: Lms) -> Iterator[Lms]:
+    """The platform's key set on a real HTTP server on 127.0.0.1."""
+
+    def fetched() -> None:
+        lms.key_fetches += 1
+
+    with serving_json(lms.jwks, fetched) as url:
+        lms.key_set_url = f"{url}/jwks"
+        yield lms
