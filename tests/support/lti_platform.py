@@ -25,6 +25,7 @@ from tests.support.json_server import serving_json
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTRUCTOR, LEARNER, MENTOR = MEMBERSHIP + "Instructor", MEMBERSHIP + "Learner", MEMBERSHIP + "Mentor"
 AUTHORIZE_URL = "https://lms.example.test/auth"  # the browser is the test: never fetched
+DEEP_LINK_RETURN_URL = "https://lms.example.test/deep-link-return"
 
 
 def _pem(key: rsa.RSAPrivateKey) -> tuple[str, str]:
@@ -87,6 +88,7 @@ class Lms:
             .set_deployment_id(self.deployment_id)
             .set_oidc_login_url(tool_login_url)
             .set_launch_url(tool_launch_url)
+            .set_deeplink_launch_url(tool_launch_url)
         )
         self.rotate()
         self.config = _Config(registration=self.registration)
@@ -137,6 +139,24 @@ class Lms:
             )
         form: dict[str, Any] = launch.lti_launch()
         return form
+
+    def deep_linking_message(
+        self, authorization: dict[str, str], person: Person, context: tuple[str, str], data: str
+    ) -> dict[str, Any]:
+        """The deep-linking launch form the platform posts for the tool's authorization request."""
+        launch = _Launch(authorization, self.config)
+        launch.set_user_data(person.subject, person.roles, person.name, person.email)
+        launch.set_launch_context_claim(context[0], context_title=context[1])
+        launch.set_dl(
+            DEEP_LINK_RETURN_URL, "Add an activity", accept_types={"ltiResourceLink"}, extra_data=data
+        )  # type: ignore[arg-type]
+        form: dict[str, Any] = launch.lti_launch()
+        return form
+
+    def content_items(self, answer: str, tool_keys: dict[str, Any]) -> list[dict[str, Any]]:
+        """The tool's deep-linking answer as the platform checks it, against the tool's key set."""
+        self.registration.set_tool_key_set(tool_keys)  # type: ignore[arg-type]
+        return self.config.validate_deeplinking_resp({"JWT": answer})
 
     def sign(
         self, claims: dict[str, Any], key: rsa.RSAPrivateKey | None = None, kid: str | None = None

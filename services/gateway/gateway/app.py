@@ -14,7 +14,7 @@ from gateway.adapters.db.grades import SqlGrades
 from gateway.adapters.db.lti import SqlLtiPlatforms
 from gateway.adapters.db.submit_store import PgSubmitStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
-from gateway.adapters.lti import LoginStates, PlatformKeys
+from gateway.adapters.lti import KeySealer, LoginStates, PlatformKeys
 from gateway.adapters.notifier_api import NotifierApi
 from gateway.adapters.offload import ProcessOffload
 from gateway.adapters.rate_limit import RedisRateLimiter
@@ -40,7 +40,7 @@ from gateway.usecases.callbacks import Callbacks
 from gateway.usecases.grades import RegradeFeeder
 from gateway.usecases.idempotency import KeyPolicy
 from gateway.usecases.identities import Identities
-from gateway.usecases.lti import LtiTool
+from gateway.usecases.lti import LtiTool, ToolKeyring
 from gateway.usecases.ports import Context, GatewayRepos, SubmitUnits, Units
 from gradeflow_shared.broker import Publisher
 from gradeflow_shared.driver_unit import DRIVER_CONSTRAINT_ERRORS
@@ -93,9 +93,12 @@ def create_app(
     lti_tool = LtiTool(
         units,
         platform_keys,
-        LoginStates(settings.auth_secret),
-        lambda user, ttl: tokens.issue(user, ttl_seconds=ttl),
+        states=LoginStates(settings.auth_secret),
+        selections=LoginStates(settings.auth_secret, "selection"),
+        keyring=ToolKeyring(units, KeySealer(settings.auth_secret)),
+        sign_in=lambda user, ttl: tokens.issue(user, ttl_seconds=ttl),
     )
+
     routers = [
         api_router,
         grades_router,

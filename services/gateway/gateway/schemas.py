@@ -777,3 +777,8 @@ class LtiToolOut(BaseModel):
 
     login_url: str = Field(description="OIDC login initiation URL (GET or POST)")
     launch_url: str = Field(description="Redirect (launch) URL, also the target link URI")
+    key_set_url: str = Field(description="The tool's public keys (JWKS, RS256)")
+
+
+class LtiKeyOut(BaseModel):
+    kid: str = Field(description="The tool key that signs from now on")

@@ -133,6 +133,7 @@ ROUTES: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/judge0/workers", None, ANYONE_SIGNED_IN),
     ("GET", "/judge0/statistics", None, ADMINS_ONLY),
     ("GET", "/v1/lti/platforms", None, ADMINS_ONLY),
+    ("POST", "/v1/lti/keys/rotate", None, ADMINS_ONLY),
     ("POST", "/v1/lti/platforms", {"name": "LMS", "issuer": "https://lms.example", "client_id": "c",
      "deployment_ids": ["1"], "auth_login_url": "https://lms.example/auth",
      "auth_token_url": "https://lms.example/token", "key_set_url": "https://lms.example/jwks"}, ADMINS_ONLY),
@@ -147,7 +148,7 @@ PUBLIC = {
     ("GET", "/judge0/license"), ("GET", "/judge0/isolate"), ("GET", "/judge0/config_info"),
     ("GET", "/jobe/index.php/restapi/languages"), ("GET", "/.well-known/jwks.json"),
     ("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/metrics"), ("GET", "/asyncapi.json"),
-    ("POST", "/v1/auth/dev-login"), ("GET", "/lti/config"),
+    ("POST", "/v1/auth/dev-login"), ("GET", "/lti/config"), ("GET", "/lti/jwks.json"),
 }  # fmt: skip
 # Checked per caller elsewhere (the caller's own objects, behind another service or another
 # credential); here only that no one anonymous gets through.
@@ -169,6 +170,7 @@ ELSEWHERE = {
     ("GET", "/lti/login"): "tests/gateway/integration/test_lti.py",
     ("POST", "/lti/login"): "tests/gateway/integration/test_lti.py",
     ("POST", "/lti/launch"): "tests/gateway/integration/test_lti.py",
+    ("POST", "/lti/deep-link"): "tests/gateway/integration/test_lti.py",
 }
 
 

@@ -25,7 +25,16 @@ from tests.gateway.integration.conftest import gateway_settings
 from tests.support.api import bearer, fresh_email, login
 from tests.support.apps import serving
 from tests.support.infra import Infra
-from tests.support.lti_platform import INSTRUCTOR, LEARNER, MENTOR, Lms, Person, launch, serving_keys
+from tests.support.lti_platform import (
+    DEEP_LINK_RETURN_URL,
+    INSTRUCTOR,
+    LEARNER,
+    MENTOR,
+    Lms,
+    Person,
+    launch,
+    serving_keys,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -91,7 +100,11 @@ async def test_only_an_admin_registers_a_platform(gateway: httpx.AsyncClient, lm
     r = await gateway.post("/v1/lti/platforms", json=bad, headers=admin)
     assert r.status_code == 422 and "key_set_url" in r.text, r.text
     config = (await gateway.get("/lti/config")).json()
-    assert config == {"login_url": f"{TOOL}/lti/login", "launch_url": f"{TOOL}/lti/launch"}
+    assert config == {
+        "login_url": f"{TOOL}/lti/login",
+        "launch_url": f"{TOOL}/lti/launch",
+        "key_set_url": f"{TOOL}/lti/jwks.json",
+    }
 
 
 async def test_a_courses_members_launch_into_it_each_in_their_role(
@@ -171,6 +184,7 @@ def _changed(claims: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 DEPLOYMENT = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
 
 
 async def test_hostile_launches_are_refused_naming_the_claim(
@@ -245,3 +259,98 @@ async def test_a_platform_that_rotates_its_key_is_followed(
     await asyncio.sleep(PlatformKeys.REFRESH_MIN_SECONDS + 0.1)  # unknown keys fetched at most this often
     _, page = await launch(gateway, lms, person)
     assert landed(page)["role"] == "student" and lms.key_fetches == fetched + 1
+
+
+class _Forms(HTMLParser):
+    """Each form of a page: its action and its fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        at = dict(attrs)
+        if tag == "form":
+            self.forms.append((at.get("action") or "", {}))
+        elif tag == "input" and self.forms:
+            self.forms[-1][1][at.get("name") or ""] = at.get("value") or ""
+
+
+def forms(answer: httpx.Response) -> list[tuple[str, dict[str, str]]]:
+    assert answer.status_code == 200, answer.text
+    page = _Forms()
+    page.feed(answer.text)
+    return page.forms
+
+
+async def _deep_linking(
+    gateway: httpx.AsyncClient, lms: Lms, person: Person, context: tuple[str, str]
+) -> httpx.Response:
+    authorization = await _authorized(gateway, lms, person)
+    form = lms.deep_linking_message(authorization, person, context, data="platform-opaque-42")
+    return await gateway.post("/lti/launch", data={"id_token": form["id_token"], "state": form["state"]})
+
+
+async def test_a_teacher_deep_links_an_assignment_which_students_then_launch(
+    gateway: httpx.AsyncClient, registered: Lms
+) -> None:
+    lms = registered
+    context = (f"ctx-{uuid.uuid4().hex[:8]}", "Deep")
+    teacher = _person([INSTRUCTOR], "Teacher")
+    first = landed((await launch(gateway, lms, teacher, context))[1])
+    body = {
+        "title": "Sum",
+        "tests": [{"stdin": "1\n", "expected_stdout": "1\n", "weight": 3}, {"expected_stdout": "\n"}],
+    }
+    made = await gateway.post(
+        f"/v1/courses/{first['course_id']}/assignments", json=body, headers=bearer(first["token"])
+    )
+    assignment_id = made.json()["id"]
+
+    [(action, fields)] = forms(await _deep_linking(gateway, lms, teacher, context))
+    assert action == "deep-link" and fields["assignment_id"] == assignment_id
+    [(return_url, answer)] = forms(await gateway.post("/lti/deep-link", data=fields))
+    assert return_url == DEEP_LINK_RETURN_URL
+    tool_keys = (await gateway.get("/lti/jwks.json")).json()
+    [item] = lms.content_items(answer["JWT"], tool_keys)  # checked by the platform's own code
+    assert item == {
+        "type": "ltiResourceLink",
+        "title": "Sum",
+        "url": f"{TOOL}/lti/launch",
+        "custom": {"assignment_id": assignment_id},
+        "lineItem": {"scoreMaximum": 4, "label": "Sum", "resourceId": assignment_id},
+    }
+    claims = jwt.decode(answer["JWT"], options={"verify_signature": False})
+    assert claims["aud"] == lms.issuer and claims["iss"] == lms.client_id
+    assert claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == "platform-opaque-42"
+
+    # The activity's launches bring its custom parameter back: the student lands on it.
+    student = _person([LEARNER], "Student")
+    page = landed((await launch(gateway, lms, student, context, custom=item["custom"]))[1])
+    assert page["assignment_id"] == assignment_id and page["role"] == "student"
+
+    # A student's deep-linking launch is refused; a forged choice, or another course's assignment, too.
+    r = await _deep_linking(gateway, lms, student, context)
+    assert r.status_code == 401 and r.json()["fields"][0]["field"] == ROLES, r.text
+    forged = {
+        **fields,
+        "selection": jwt.encode({"course_id": first["course_id"]}, "x" * 32, algorithm="HS256"),
+    }
+    r = await gateway.post("/lti/deep-link", data=forged)
+    assert r.status_code == 401 and r.json()["fields"][0]["field"] == "selection", r.text
+    elsewhere = landed((await launch(gateway, lms, teacher, (f"ctx-{uuid.uuid4().hex[:8]}", "Other")))[1])
+    other = await gateway.post(
+        f"/v1/courses/{elsewhere['course_id']}/assignments", json=body, headers=bearer(elsewhere["token"])
+    )
+    r = await gateway.post("/lti/deep-link", data={**fields, "assignment_id": other.json()["id"]})
+    assert r.status_code == 404 and r.json()["fields"][0]["field"] == "assignment_id", r.text
+
+    # Rotated: the new key signs, the old one is still published, the platform still checks.
+    _, admin = await login(gateway, "admin", ADMIN)
+    rotated = await gateway.post("/v1/lti/keys/rotate", headers=admin)
+    assert rotated.status_code == 200, rotated.text
+    [(_, answer)] = forms(await gateway.post("/lti/deep-link", data=fields))
+    assert jwt.get_unverified_header(answer["JWT"])["kid"] == rotated.json()["kid"]
+    published = (await gateway.get("/lti/jwks.json")).json()
+    assert rotated.json()["kid"] in {k["kid"] for k in published["keys"]} and len(published["keys"]) >= 2
+    assert [i["custom"] for i in lms.content_items(answer["JWT"], published)] == [item["custom"]]

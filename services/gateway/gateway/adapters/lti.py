@@ -1,17 +1,22 @@
 """LTI 1.3's outside: each platform's signing keys, fetched from the key set URL it registered
 (its JWKS) at the first launch and again when a launch names a key not seen yet — the platform
-rotated its keys — at most every REFRESH_MIN_SECONDS; and the login's state, a short-lived token
-signed with a key derived from AUTH_SECRET, so that any replica can check the launch that follows."""
+rotated its keys — at most every REFRESH_MIN_SECONDS; the login's state, a short-lived token
+signed with a key derived from AUTH_SECRET, so that any replica can check the launch that follows;
+and the tool's own RSA keys, sealed for the database."""
 
 import asyncio
 import hashlib
 import json
 import logging
+import os
 import time
 from typing import Any
 
 import httpx
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.domain.lti import LaunchRefused
 from gradeflow_shared.errors import Unavailable
@@ -70,26 +75,65 @@ class PlatformKeys:
 
 
 class LoginStates:
-    """The state an OIDC login sends through the platform and the launch brings back: which
-    platform, which nonce, which target — valid for TTL_SECONDS, signed (HS256) by the gateway."""
+    """What the tool sends through the browser and takes back — the login's state (which
+    platform, nonce and target), a deep-linking choice (which platform, course and return URL) —
+    valid for TTL_SECONDS, signed (HS256) with a key derived from AUTH_SECRET; `field` names it in
+    a refusal."""
 
     TTL_SECONDS = 600
-    _AUDIENCE = "gradeflow-lti-login"
 
-    def __init__(self, secret: str) -> None:
-        self._key = hashlib.sha256(b"gradeflow lti login state\0" + secret.encode()).digest()
+    def __init__(self, secret: str, field: str = "state") -> None:
+        self._key = hashlib.sha256(f"gradeflow lti {field}\0".encode() + secret.encode()).digest()
+        self._field = field
+        self._audience = f"gradeflow-lti-{field}"
 
     def issue(self, claims: dict[str, str]) -> str:
         expires = int(time.time()) + self.TTL_SECONDS
-        return jwt.encode({**claims, "aud": self._AUDIENCE, "exp": expires}, self._key, algorithm="HS256")
+        return jwt.encode({**claims, "aud": self._audience, "exp": expires}, self._key, algorithm="HS256")
 
     def read(self, state: str) -> dict[str, str]:
         try:
             claims: dict[str, str] = jwt.decode(
-                state, self._key, algorithms=["HS256"], audience=self._AUDIENCE
+                state, self._key, algorithms=["HS256"], audience=self._audience
             )
         except jwt.ExpiredSignatureError as exc:
-            raise LaunchRefused("the login is older than 10 minutes: launch again", "state") from exc
+            raise LaunchRefused(
+                f"the {self._field} is older than 10 minutes: launch again", self._field
+            ) from exc
         except jwt.PyJWTError as exc:
-            raise LaunchRefused("the state is not one Gradeflow's login gave", "state") from exc
+            raise LaunchRefused(f"the {self._field} is not one Gradeflow gave", self._field) from exc
         return claims
+
+
+class KeySealer:
+    """The tool's RSA keys made and sealed for the database (AES-GCM, under a key derived from
+    AUTH_SECRET: a copy of the table alone signs nothing), and opened again."""
+
+    KEY_BITS = 2048
+
+    def __init__(self, secret: str) -> None:
+        self._aead = AESGCM(hashlib.sha256(b"gradeflow lti tool keys\0" + secret.encode()).digest())
+
+    def new(self) -> tuple[str, bytes]:
+        """A new key: its kid and its sealed form."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=self.KEY_BITS)
+        der = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        public = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        kid = "lti-" + hashlib.sha256(public).hexdigest()[:32]
+        nonce = os.urandom(12)
+        return kid, nonce + self._aead.encrypt(nonce, der, kid.encode())
+
+    def open(self, kid: str, sealed: bytes) -> rsa.RSAPrivateKey:
+        der = self._aead.decrypt(sealed[:12], sealed[12:], kid.encode())
+        key = serialization.load_der_private_key(der, password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return key
+
+    @staticmethod
+    def public_jwk(kid: str, key: rsa.RSAPrivateKey) -> dict[str, Any]:
+        jwk: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+        return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}

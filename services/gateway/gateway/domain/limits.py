@@ -58,9 +58,16 @@ _BODIES = (
 JOBE_FILES = re.compile(r"/jobe/index\.php/restapi/files/[^/]*")
 # Writes an anonymous caller may send: logging in, and Judge0's checks of a token.
 # Writes anyone may send: a login, and an LTI platform's login initiation and launch (their
-# caller is the platform's browser; the launch's id_token is what is checked).
+# caller is the platform's browser; the id_token, or the choice's signed selection, is checked).
 PUBLIC_WRITES = frozenset(
-    {"/v1/auth/dev-login", "/judge0/authenticate", "/judge0/authorize", "/lti/login", "/lti/launch"}
+    {
+        "/v1/auth/dev-login",
+        "/judge0/authenticate",
+        "/judge0/authorize",
+        "/lti/login",
+        "/lti/launch",
+        "/lti/deep-link",
+    }
 )
 
 

@@ -20,11 +20,14 @@ CONTEXT = CLAIM + "context"
 RESOURCE_LINK = CLAIM + "resource_link"
 CUSTOM = CLAIM + "custom"
 DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+CONTENT_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
+DEEP_LINKING_DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
 NAMES_ROLES = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 GRADES = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
 MESSAGE_TYPES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
 
 # Context roles (LIS v2 membership vocabulary), full or in the short form LTI 1.3 still allows,

@@ -216,3 +216,10 @@ class LtiPlatformRecord(Protocol):
     key_set_url: str
     name: str
     created_at: datetime
+
+
+class LtiToolKeyRecord(Protocol):
+    kid: str
+    sealed_key: bytes
+    created_at: datetime
+    retired_at: datetime | None

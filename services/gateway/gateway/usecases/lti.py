@@ -14,6 +14,7 @@ launch), the role the launch's (instructor → teacher, learner → student, men
 mentees already known), and the landing a short-lived Gradeflow token for the course and, when the
 link names one (`custom.assignment_id`), the assignment."""
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -24,16 +25,27 @@ import jwt
 
 from gateway import schemas as s
 from gateway.domain.access import PARENT, STUDENT
-from gateway.domain.errors import Conflict
-from gateway.domain.lti import DEEP_LINKING_REQUEST, TARGET_LINK_URI, Launch, LaunchRefused, read_launch
+from gateway.domain.errors import Conflict, NotFound
+from gateway.domain.lti import (
+    CONTENT_ITEMS,
+    DEEP_LINKING_DATA,
+    DEEP_LINKING_RESPONSE,
+    DEPLOYMENT_ID,
+    MESSAGE_TYPE,
+    TARGET_LINK_URI,
+    VERSION,
+    Launch,
+    LaunchRefused,
+    read_launch,
+)
 from gateway.domain.records import LtiPlatformRecord
 from gateway.usecases.catalogue import course_event, enrollment_event
-from gateway.usecases.ports import LoginStateSigner, PlatformKeyring, Units, Uow
+from gateway.usecases.ports import LoginStateSigner, PlatformKeyring, ToolKeySealer, Units, Uow
 from gradeflow_shared.ids import new_id
 
 LEEWAY_SECONDS = 30  # clocks of platform and tool may differ by this much (iat, exp)
 LANDING_TOKEN_SECONDS = 900  # the token a launch lands with: long enough to open the activity
-_UNSEEN_EMAIL = "{subject_hash}@lti.invalid"  # a user whose platform sent no (free) email
+MAX_CHOICES = 100  # assignments a deep-linking launch offers (the course's newest)
 
 
 class SignIn(Protocol):
@@ -53,6 +65,14 @@ class LoginRequest:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A deep-linking launch's question: which of the course's assignments to add to the LMS."""
+
+    selection: str  # signed: platform, deployment, course, return URL, the platform's data
+    assignments: list[tuple[UUID, str]]  # (id, title), newest first
+
+
+@dataclass(frozen=True)
 class Landing:
     user_id: UUID
     course_id: UUID
@@ -60,6 +80,56 @@ class Landing:
     assignment_id: UUID | None
     token: str  # a Gradeflow bearer token for the user, LANDING_TOKEN_SECONDS long
     message_type: str
+    choice: Choice | None = None  # a deep-linking launch's
+
+
+@dataclass(frozen=True)
+class DeepLinkAnswer:
+    return_url: str  # where the browser posts it (the platform's deep_link_return_url)
+    jwt: str  # the LtiDeepLinkingResponse, signed with the tool's key
+
+
+ROTATION_OVERLAP = timedelta(days=1)  # a rotated-out key stays published: platforms cache key sets
+KEYS_KEPT_SECONDS = 30.0  # a replica reads the keys again after this (another may have rotated)
+
+
+@dataclass
+class ToolKeyring:
+    """The tool's RSA keys: the newest signs; all still published are in its JWKS. The first is
+    made at the first need; `rotate` makes the next and retires the others a day later."""
+
+    units: Units
+    sealer: ToolKeySealer
+    _kept: tuple[float, list[tuple[str, Any]]] | None = None
+
+    async def keys(self) -> list[tuple[str, Any]]:
+        if self._kept is not None and time.monotonic() - self._kept[0] < KEYS_KEPT_SECONDS:
+            return self._kept[1]
+        async with self.units() as uow:
+            rows = await uow.repos.lti.tool_keys()
+            if not rows:
+                await uow.repos.lti.add_tool_key(*self.sealer.new(), retire_others_at=None)
+                rows = await uow.repos.lti.tool_keys()
+            await uow.commit()
+        keys = [(row.kid, self.sealer.open(row.kid, row.sealed_key)) for row in rows]
+        self._kept = (time.monotonic(), keys)
+        return keys
+
+    async def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.sealer.public_jwk(kid, key) for kid, key in await self.keys()]}
+
+    async def sign(self, claims: dict[str, Any]) -> str:
+        kid, key = (await self.keys())[0]
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+    async def rotate(self) -> str:
+        kid, sealed = self.sealer.new()
+        async with self.units() as uow:
+            retire_at = datetime.now(UTC) + ROTATION_OVERLAP
+            await uow.repos.lti.add_tool_key(kid, sealed, retire_others_at=retire_at)
+            await uow.commit()
+        self._kept = None
+        return kid
 
 
 async def register_platform(units: Units, cmd: s.LtiPlatformIn) -> LtiPlatformRecord:
@@ -83,6 +153,8 @@ class LtiTool:
     units: Units
     keys: PlatformKeyring
     states: LoginStateSigner
+    selections: LoginStateSigner  # a deep-linking launch's choice, until the teacher makes it
+    keyring: ToolKeyring
     sign_in: SignIn
 
     async def login(self, request: LoginRequest, launch_url: str) -> str:
@@ -121,10 +193,6 @@ class LtiTool:
         started = self.states.read(state)
         platform, claims = await self._verified(id_token, started)
         launch = read_launch(claims, list(platform.deployment_ids))
-        if launch.message_type == DEEP_LINKING_REQUEST:
-            raise LaunchRefused(
-                "deep linking is not offered yet: add the activity by its link", "message_type"
-            )
         expires = datetime.fromtimestamp(int(claims["exp"]), UTC) + timedelta(seconds=LEEWAY_SECONDS)
         async with self.units() as uow:
             if not await uow.repos.lti.take_nonce(str(claims["nonce"]), expires):
@@ -132,9 +200,60 @@ class LtiTool:
             user = await self._user(uow, platform, launch)
             course_id = await self._course(uow, platform, launch, user)
             assignment_id = await _assignment(uow, course_id, launch.custom.get("assignment_id"))
+            choice = (
+                await self._choice(uow, platform, launch, course_id) if launch.deep_link_return_url else None
+            )
             await uow.commit()
         token = self.sign_in(user.id, LANDING_TOKEN_SECONDS)
-        return Landing(user.id, course_id, launch.role, assignment_id, token, launch.message_type)
+        return Landing(user.id, course_id, launch.role, assignment_id, token, launch.message_type, choice)
+
+    async def _choice(self, uow: Uow, platform: LtiPlatformRecord, launch: Launch, course_id: UUID) -> Choice:
+        page = await uow.repos.assignments.assignments_page(course_id, MAX_CHOICES, None)
+        claims = {
+            "platform": str(platform.id),
+            "deployment_id": launch.deployment_id,
+            "course_id": str(course_id),
+            "return_url": launch.deep_link_return_url or "",
+            **({"data": launch.deep_link_data} if launch.deep_link_data is not None else {}),
+        }
+        return Choice(self.selections.issue(claims), [(a.id, a.title) for a in page])
+
+    async def deep_link(self, selection: str, assignment_id: UUID | None, launch_url: str) -> DeepLinkAnswer:
+        """The teacher's choice, as the LtiDeepLinkingResponse the platform takes: a resource
+        link to the assignment (its id as a custom parameter, which every launch of it brings
+        back) with a line item for its grades (score maximum: its tests' weights)."""
+        chosen = self.selections.read(selection)
+        async with self.units() as uow:
+            platform = await uow.repos.lti.platform_by_id(UUID(chosen["platform"]))
+            assignment = await uow.repos.assignments.get_assignment(assignment_id) if assignment_id else None
+            if platform is None or assignment is None or str(assignment.course_id) != chosen["course_id"]:
+                raise NotFound("no such assignment in the course being linked", field="assignment_id")
+            tests = await uow.repos.assignments.list_test_cases(assignment.id, assignment.suite_version)
+        now = int(time.time())
+        item = {
+            "type": "ltiResourceLink",
+            "title": assignment.title,
+            "url": launch_url,
+            "custom": {"assignment_id": str(assignment.id)},
+            "lineItem": {
+                "scoreMaximum": sum(t.weight for t in tests) or 1,
+                "label": assignment.title,
+                "resourceId": str(assignment.id),
+            },
+        }
+        claims = {
+            "iss": platform.client_id,
+            "aud": platform.issuer,
+            "iat": now,
+            "exp": now + 600,
+            "nonce": new_id().hex,
+            DEPLOYMENT_ID: chosen["deployment_id"],
+            MESSAGE_TYPE: DEEP_LINKING_RESPONSE,
+            VERSION: "1.3.0",
+            CONTENT_ITEMS: [item],
+            **({DEEP_LINKING_DATA: chosen["data"]} if "data" in chosen else {}),
+        }
+        return DeepLinkAnswer(chosen["return_url"], await self.keyring.sign(claims))
 
     async def _verified(
         self, id_token: str, started: dict[str, str]

@@ -27,6 +27,7 @@ from gateway.domain.records import (
     IdempotencyRecord,
     JsonValue,
     LtiPlatformRecord,
+    LtiToolKeyRecord,
     MemberRecord,
     RunRecord,
     RunStatistics,
@@ -294,12 +295,21 @@ class LtiPlatforms(Protocol):
         ...
 
     async def platforms(self) -> Sequence[LtiPlatformRecord]: ...
+    async def platform_by_id(self, platform_id: UUID) -> LtiPlatformRecord | None: ...
     async def platform(self, issuer: str, client_id: str | None) -> LtiPlatformRecord | None:
         """The issuer's platform with that client id — without one, the issuer's only platform."""
         ...
 
     async def take_nonce(self, nonce: str, expires_at: datetime) -> bool:
         """Whether the nonce was unused (it is used now); nonces past their expiry are forgotten."""
+        ...
+
+    async def add_tool_key(self, kid: str, sealed: bytes, retire_others_at: datetime | None) -> None:
+        """A new tool key; the others, if `retire_others_at`, published until then."""
+        ...
+
+    async def tool_keys(self) -> Sequence[LtiToolKeyRecord]:
+        """The tool keys still published, the signing one (newest unretired) first."""
         ...
 
     async def context_course(self, platform_id: UUID, context_id: str) -> UUID | None: ...
@@ -374,6 +384,15 @@ class LoginStateSigner(Protocol):
     def read(self, state: str) -> dict[str, str]:
         """The claims `issue` signed; LaunchRefused if the state is not one it signed, or expired."""
         ...
+
+
+class ToolKeySealer(Protocol):
+    def new(self) -> tuple[str, bytes]:
+        """A new RSA key: its kid and its sealed form."""
+        ...
+
+    def open(self, kid: str, sealed: bytes) -> Any: ...
+    def public_jwk(self, kid: str, key: Any) -> dict[str, Any]: ...
 
 
 class RateLimiter(Protocol):

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gateway.adapters.db.repositories import _Repository
-from gateway.adapters.db.tables import lti_contexts, lti_nonces, lti_platforms
+from gateway.adapters.db.tables import lti_contexts, lti_nonces, lti_platforms, lti_tool_keys
 from gradeflow_shared.ids import new_id
 
 
@@ -22,6 +22,12 @@ class SqlLtiPlatforms(_Repository):
 
     async def platforms(self) -> Sequence[Row[Any]]:
         return await self._all(select(lti_platforms).order_by(lti_platforms.c.created_at))
+
+    async def platform_by_id(self, platform_id: UUID) -> Row[Any] | None:
+        row: Row[Any] | None = (
+            await self._session.execute(select(lti_platforms).where(lti_platforms.c.id == platform_id))
+        ).first()
+        return row
 
     async def platform(self, issuer: str, client_id: str | None) -> Row[Any] | None:
         stmt = select(lti_platforms).where(lti_platforms.c.issuer == issuer)
@@ -50,3 +56,24 @@ class SqlLtiPlatforms(_Repository):
         linked = await self.context_course(platform_id, context_id)
         assert linked is not None
         return linked
+
+    async def add_tool_key(self, kid: str, sealed: bytes, retire_others_at: datetime | None) -> None:
+        if retire_others_at is not None:
+            await self._session.execute(
+                update(lti_tool_keys)
+                .where(lti_tool_keys.c.retired_at.is_(None))
+                .values(retired_at=retire_others_at)
+            )
+        await self._session.execute(
+            pg_insert(lti_tool_keys).values(kid=kid, sealed_key=sealed).on_conflict_do_nothing()
+        )
+
+    async def tool_keys(self) -> Sequence[Row[Any]]:
+        """The keys still published, newest first (the first signs)."""
+        published = or_(lti_tool_keys.c.retired_at.is_(None), lti_tool_keys.c.retired_at > func.now())
+        stmt = (
+            select(lti_tool_keys)
+            .where(published)
+            .order_by(lti_tool_keys.c.retired_at.is_(None).desc(), lti_tool_keys.c.created_at.desc())
+        )
+        return await self._all(stmt)

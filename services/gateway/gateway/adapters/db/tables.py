@@ -320,5 +320,16 @@ lti_contexts = sa.Table(
     _created(),
 )
 
+# The tool's own RSA keys (its JWKS; they sign deep-linking answers and service token requests),
+# sealed with a key derived from AUTH_SECRET. A retired key is still published until retired_at.
+lti_tool_keys = sa.Table(
+    "lti_tool_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("sealed_key", sa.LargeBinary, nullable=False),
+    _created(),
+    sa.Column("retired_at", sa.DateTime(timezone=True)),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

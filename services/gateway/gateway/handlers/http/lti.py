@@ -5,7 +5,9 @@ id_token, posted as a form), which lands it on the school's front end (LTI_LANDI
 token in the fragment, which no server sees) or, without one, on a small page of its own."""
 
 import html
+from typing import Any
 from urllib.parse import parse_qs, urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -42,7 +44,24 @@ async def list_platforms(edge: EdgeOf, _: Admin) -> list[s.LtiPlatformOut]:
 @router.get("/lti/config", response_model=s.LtiToolOut)
 async def tool_config(request: Request) -> s.LtiToolOut:
     """The URLs a platform's administrator enters to register Gradeflow as a tool."""
-    return s.LtiToolOut(login_url=_url(request, "/lti/login"), launch_url=_url(request, "/lti/launch"))
+    return s.LtiToolOut(
+        login_url=_url(request, "/lti/login"),
+        launch_url=_url(request, "/lti/launch"),
+        key_set_url=_url(request, "/lti/jwks.json"),
+    )
+
+
+@router.get("/lti/jwks.json")
+async def tool_keys(edge: EdgeOf) -> dict[str, Any]:
+    """The tool's public keys (RS256), which platforms check its deep-linking answers and its
+    service token requests against: the signing key and those rotated out less than a day ago."""
+    return await edge.lti.keyring.jwks()
+
+
+@router.post("/v1/lti/keys/rotate", response_model=s.LtiKeyOut)
+async def rotate_tool_key(edge: EdgeOf, _: Admin) -> s.LtiKeyOut:
+    """A new tool key signs from now on; the others stay published a day (admins only)."""
+    return s.LtiKeyOut(kid=await edge.lti.keyring.rotate())
 
 
 @router.api_route(
@@ -77,14 +96,34 @@ async def launch(request: Request) -> Response:
         "course_id": str(landing.course_id),
         "role": landing.role,
         **({"assignment_id": str(landing.assignment_id)} if landing.assignment_id else {}),
+        **({"selection": landing.choice.selection} if landing.choice else {}),
     }
     if edge.lti_landing_url:
         return RedirectResponse(
             f"{edge.lti_landing_url}#{urlencode(fragment)}", status_code=status.HTTP_303_SEE_OTHER
         )
-    return HTMLResponse(
-        _page(fragment), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return HTMLResponse(_page(fragment, landing.choice), headers=_PRIVATE)
+
+
+@router.post("/lti/deep-link", responses=errors(401, 404))
+async def deep_link(request: Request) -> Response:
+    """A teacher's choice in a deep-linking launch (`selection` from its landing, `assignment_id`):
+    the browser posts the signed answer on to the platform, which adds the activity."""
+    form = await _form(request)
+    try:
+        assignment_id: UUID | None = UUID(form.get("assignment_id", ""))
+    except ValueError:
+        assignment_id = None  # not found, once the selection is checked
+    tool = edge_of(request).lti
+    launch_url = _url(request, "/lti/launch")
+    answer = await tool.deep_link(form.get("selection", ""), assignment_id, launch_url)
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Gradeflow</title></head><body>"
+        f'<form id="answer" method="post" action="{html.escape(answer.return_url)}">'
+        f'<input type="hidden" name="JWT" value="{html.escape(answer.jwt)}"><button>Continue</button></form>'
+        "<script>document.getElementById('answer').submit()</script></body></html>"
     )
+    return HTMLResponse(page, headers=_PRIVATE)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -101,12 +140,26 @@ def _url(request: Request, path: str) -> str:
     return public.rstrip("/") + path
 
 
-def _page(fields: dict[str, str]) -> str:
-    """The landing without a front end: where the user is, and the token a client uses."""
+_PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _page(fields: dict[str, str], choice: lti.Choice | None) -> str:
+    """The landing without a front end: where the user is, the token a client uses and, for a
+    deep-linking launch, a form per assignment to add to the LMS."""
     rows = "".join(
         f'<dt>{html.escape(k)}</dt><dd id="{html.escape(k)}">{html.escape(v)}</dd>' for k, v in fields.items()
     )
+    forms = ""
+    if choice is not None:
+        selection = html.escape(choice.selection)
+        forms = "".join(
+            '<form method="post" action="deep-link">'
+            f'<input type="hidden" name="selection" value="{selection}">'
+            f'<input type="hidden" name="assignment_id" value="{a_id}">'
+            f"<button>Add {html.escape(title)}</button></form>"
+            for a_id, title in choice.assignments
+        )
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>Gradeflow</title></head>"
-        f"<body><h1>Signed in to Gradeflow</h1><dl>{rows}</dl></body></html>"
+        f"<body><h1>Signed in to Gradeflow</h1><dl>{rows}</dl>{forms}</body></html>"
     )

@@ -1,5 +1,5 @@
 """LTI 1.3: the platforms (LMSs) registered by an admin, the nonces their launches used (each
-once), and the course each platform's context is.
+once), the course each platform's context is, and the tool's own signing keys (sealed).
 
 Revision ID: 0019
 Revises: 0018
@@ -43,9 +43,18 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         schema=S,
     )
+    op.create_table(
+        "lti_tool_keys",
+        sa.Column("kid", sa.String(64), primary_key=True),
+        sa.Column("sealed_key", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("retired_at", sa.DateTime(timezone=True)),
+        schema=S,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("lti_tool_keys", schema=S)
     op.drop_table("lti_contexts", schema=S)
     op.drop_table("lti_nonces", schema=S)
     op.drop_table("lti_platforms", schema=S)
