@@ -4,10 +4,13 @@ launches as it builds them — the OIDC login initiation, then, from the tool's 
 request, the launch message (user, roles, context, resource link, custom parameters) and its
 id_token. Its key set is served by a real HTTP server on 127.0.0.1, where the gateway fetches it."""
 
+import json
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,12 +23,12 @@ from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
 
-from tests.support.json_server import serving_json
-
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTRUCTOR, LEARNER, MENTOR = MEMBERSHIP + "Instructor", MEMBERSHIP + "Learner", MEMBERSHIP + "Mentor"
 AUTHORIZE_URL = "https://lms.example.test/auth"  # the browser is the test: never fetched
 DEEP_LINK_RETURN_URL = "https://lms.example.test/deep-link-return"
+NAMES_ROLES_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+PAGE = 50  # members a roster page
 
 
 def _pem(key: rsa.RSAPrivateKey) -> tuple[str, str]:
@@ -73,6 +76,7 @@ class Person:
     name: str
     email: str | None = None
     mentees: list[str] = field(default_factory=list)
+    status: str = "Active"
 
 
 class Lms:
@@ -92,8 +96,9 @@ class Lms:
         )
         self.rotate()
         self.config = _Config(registration=self.registration)
-        self.key_set_url = ""  # set once served
-        self.key_fetches = 0
+        self.base_url = self.key_set_url = ""  # set once served
+        self.key_fetches = self.roster_reads = 0
+        self.rosters: dict[str, list[Person]] = {}  # context id → its members
 
     def rotate(self) -> None:
         """A new signing key, which alone the key set publishes from now on."""
@@ -109,7 +114,7 @@ class Lms:
             "client_id": self.client_id,
             "deployment_ids": [self.deployment_id],
             "auth_login_url": AUTHORIZE_URL,
-            "auth_token_url": "https://lms.example.test/token",
+            "auth_token_url": f"{self.base_url}/token",
             "key_set_url": self.key_set_url,
         }
 
@@ -133,6 +138,7 @@ class Lms:
         launch.set_launch_context_claim(context[0], context_title=context[1])
         launch.set_resource_link_claim(link, title="Gradeflow activity")
         launch.set_custom_parameters_claim(custom)
+        launch.set_nrps(f"{self.base_url}/memberships/{context[0]}")
         if person.mentees:
             launch.set_extra_claims(
                 {"https://purl.imsglobal.org/spec/lti/claim/role_scope_mentor": person.mentees}
@@ -153,9 +159,13 @@ class Lms:
         form: dict[str, Any] = launch.lti_launch()
         return form
 
+    def trust(self, tool_keys: dict[str, Any]) -> None:
+        """The tool's key set, as the platform's registration of the tool holds it."""
+        self.registration.set_tool_key_set(tool_keys)  # type: ignore[arg-type]
+
     def content_items(self, answer: str, tool_keys: dict[str, Any]) -> list[dict[str, Any]]:
         """The tool's deep-linking answer as the platform checks it, against the tool's key set."""
-        self.registration.set_tool_key_set(tool_keys)  # type: ignore[arg-type]
+        self.trust(tool_keys)
         return self.config.validate_deeplinking_resp({"JWT": answer})
 
     def sign(
@@ -197,12 +207,73 @@ async def launch(
 
 
 @contextmanager
-def serving_keys(lms: Lms) -> Iterator[Lms]:
-    """The platform's key set on a real HTTP server on 127.0.0.1."""
+def serving_platform(lms: Lms) -> Iterator[Lms]:
+    """The platform's endpoints a tool calls, on a real HTTP server on 127.0.0.1: its key set,
+    its token endpoint (lti1p3platform's client-credentials grant, checking the tool's signed
+    assertion against the tool's key set) and each context's roster (NRPS, checking the access
+    token lti1p3platform issued; PAGE members a page, the next page named by a Link header)."""
 
-    def fetched() -> None:
-        lms.key_fetches += 1
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # http.server calls it so
+            if self.path == "/jwks":
+                lms.key_fetches += 1
+                self._answer(200, lms.jwks())
+                return
+            path, _, query = self.path.partition("?")
+            token = self.headers.get("authorization", "").removeprefix("Bearer ")
+            try:
+                allowed = lms.config.validate_token(token, allowed_scopes=[NAMES_ROLES_SCOPE])
+            except Exception as exc:  # the platform's own refusal, whatever it raised
+                self._answer(401, {"error": str(exc)})
+                return
+            if not allowed or not path.startswith("/memberships/"):
+                self._answer(403 if allowed is False else 404, {})
+                return
+            lms.roster_reads += 1
+            members = lms.rosters.get(path.removeprefix("/memberships/"), [])
+            start = int(dict(parse_qsl(query)).get("from", "0"))
+            page = [_member(p) for p in members[start : start + PAGE]]
+            more = start + PAGE < len(members)
+            link = f'<{lms.base_url}{path}?from={start + PAGE}>; rel="next"' if more else None
+            self._answer(200, {"id": path, "context": {"id": path}, "members": page}, link)
 
-    with serving_json(lms.jwks, fetched) as url:
-        lms.key_set_url = f"{url}/jwks"
+        def do_POST(self) -> None:  # the token endpoint
+            length = int(self.headers.get("content-length", "0"))
+            form = dict(parse_qsl(self.rfile.read(length).decode()))
+            try:
+                self._answer(200, dict(lms.config.get_access_token(form)))
+            except Exception as exc:  # the platform's own refusal, whatever it raised
+                self._answer(400, {"error": "invalid_client", "error_description": str(exc)})
+
+        def _answer(self, status: int, document: Any, link: str | None = None) -> None:
+            body = json.dumps(document).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            if link:
+                self.send_header("link", link)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    lms.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    lms.key_set_url = f"{lms.base_url}/jwks"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
         yield lms
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _member(person: Person) -> dict[str, Any]:
+    return {
+        "user_id": person.subject,
+        "roles": person.roles,
+        "name": person.name,
+        "email": person.email,
+        "status": person.status,
+    }

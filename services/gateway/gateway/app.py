@@ -14,7 +14,7 @@ from gateway.adapters.db.grades import SqlGrades
 from gateway.adapters.db.lti import SqlLtiPlatforms
 from gateway.adapters.db.submit_store import PgSubmitStore
 from gateway.adapters.db.tables import SCHEMA, inbox, outbox
-from gateway.adapters.lti import KeySealer, LoginStates, PlatformKeys
+from gateway.adapters.lti import HttpPlatformServices, KeySealer, LoginStates, PlatformKeys
 from gateway.adapters.notifier_api import NotifierApi
 from gateway.adapters.offload import ProcessOffload
 from gateway.adapters.rate_limit import RedisRateLimiter
@@ -90,12 +90,14 @@ def create_app(
     sender = HttpCallbacks(guard, settings.callback_timeout_seconds)
     runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
     platform_keys = PlatformKeys()  # LTI platforms' keys
+    platform_services = HttpPlatformServices()
     lti_tool = LtiTool(
         units,
         platform_keys,
         states=LoginStates(settings.auth_secret),
         selections=LoginStates(settings.auth_secret, "selection"),
         keyring=ToolKeyring(units, KeySealer(settings.auth_secret)),
+        services=platform_services,
         sign_in=lambda user, ttl: tokens.issue(user, ttl_seconds=ttl),
     )
 
@@ -114,7 +116,14 @@ def create_app(
         "Gradeflow gateway",
         routers,
         ERROR_TABLE,
-        on_stop=[notifier_api.close, limiter.close, sender.close, offload.close, platform_keys.close],
+        on_stop=[
+            notifier_api.close,
+            limiter.close,
+            sender.close,
+            offload.close,
+            platform_keys.close,
+            platform_services.close,
+        ],
         publishes=PUBLISHES,
         error_rules=[door_errors],
     )

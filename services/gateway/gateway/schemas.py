@@ -782,3 +782,12 @@ class LtiToolOut(BaseModel):
 
 class LtiKeyOut(BaseModel):
     kid: str = Field(description="The tool key that signs from now on")
+
+
+class LtiRosterSynced(BaseModel):
+    members: int = Field(description="Active instructors and learners the LMS listed")
+    students: int
+    teachers: int
+    skipped: int = Field(
+        description="Inactive, or in a role a roster does not give (mentors: at their launch)"
+    )

@@ -134,6 +134,8 @@ ROUTES: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/judge0/statistics", None, ADMINS_ONLY),
     ("GET", "/v1/lti/platforms", None, ADMINS_ONLY),
     ("POST", "/v1/lti/keys/rotate", None, ADMINS_ONLY),
+    # No LMS launched into this course: its teacher is told there is no roster to sync (409).
+    ("POST", "/v1/courses/{course}/lti/roster-sync", None, (409, 403, 403, 403, 403, 404, 401)),
     ("POST", "/v1/lti/platforms", {"name": "LMS", "issuer": "https://lms.example", "client_id": "c",
      "deployment_ids": ["1"], "auth_login_url": "https://lms.example/auth",
      "auth_token_url": "https://lms.example/token", "key_set_url": "https://lms.example/jwks"}, ADMINS_ONLY),

@@ -33,7 +33,7 @@ from tests.support.lti_platform import (
     Lms,
     Person,
     launch,
-    serving_keys,
+    serving_platform,
 )
 
 pytestmark = pytest.mark.integration
@@ -50,7 +50,7 @@ async def gateway(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def lms() -> Iterator[Lms]:
-    with serving_keys(Lms(f"{TOOL}/lti/login", f"{TOOL}/lti/launch")) as served:
+    with serving_platform(Lms(f"{TOOL}/lti/login", f"{TOOL}/lti/launch")) as served:
         yield served
 
 
@@ -59,6 +59,7 @@ async def registered(gateway: httpx.AsyncClient, lms: Lms) -> Lms:
     _, admin = await login(gateway, "admin", ADMIN)
     r = await gateway.post("/v1/lti/platforms", json=lms.registered(), headers=admin)
     assert r.status_code == 201, r.text
+    lms.trust((await gateway.get("/lti/jwks.json")).json())
     again = await gateway.post("/v1/lti/platforms", json=lms.registered(), headers=admin)
     assert again.status_code == 409 and again.json()["fields"][0]["field"] == "client_id", again.text
     return lms
@@ -354,3 +355,58 @@ async def test_a_teacher_deep_links_an_assignment_which_students_then_launch(
     published = (await gateway.get("/lti/jwks.json")).json()
     assert rotated.json()["kid"] in {k["kid"] for k in published["keys"]} and len(published["keys"]) >= 2
     assert [i["custom"] for i in lms.content_items(answer["JWT"], published)] == [item["custom"]]
+
+
+async def test_a_roster_of_200_is_synced_from_the_lms_each_in_their_role(
+    gateway: httpx.AsyncClient, registered: Lms, infra: Infra
+) -> None:
+    lms = registered
+    context = (f"ctx-{uuid.uuid4().hex[:8]}", "Big class")
+    teacher = _person([INSTRUCTOR], "Teacher")
+    taken = fresh_email("taken")
+    owner_id, _ = await login(gateway, "owner", taken)
+    students = [_person([LEARNER], f"Student {i}") for i in range(198)]
+    students[7] = Person(students[7].subject, [LEARNER], "Same email", taken)
+    gone = _person([LEARNER], "Dropped")
+    gone.status = "Inactive"
+    lms.rosters[context[0]] = [teacher, _person([INSTRUCTOR], "Second teacher"), *students, gone]
+    first = landed((await launch(gateway, lms, teacher, context))[1])
+    as_teacher = bearer(first["token"])
+
+    synced = await gateway.post(f"/v1/courses/{first['course_id']}/lti/roster-sync", headers=as_teacher)
+    assert synced.status_code == 200, synced.text
+    assert synced.json() == {"members": 200, "students": 198, "teachers": 2, "skipped": 1}
+    assert lms.roster_reads >= 4  # 201 listed, 50 a page: every page followed
+    members = await _all_members(gateway, first["course_id"], as_teacher)
+    assert sorted(m["role"] for m in members.values()) == ["student"] * 198 + ["teacher"] * 2
+    assert owner_id not in members and taken not in {m["email"] for m in members.values()}
+
+    # A student synced, launching later, is the user the sync made (bound by subject).
+    page = landed((await launch(gateway, lms, students[3], context))[1])
+    assert page["role"] == "student" and _user(page) in members
+    # Synced again: the same 200, no one twice (the course still has 200 members).
+    again = await gateway.post(f"/v1/courses/{first['course_id']}/lti/roster-sync", headers=as_teacher)
+    assert (
+        again.json()["members"] == 200
+        and len(await _all_members(gateway, first["course_id"], as_teacher)) == 200
+    )
+    # A student may not sync; a course no LMS launched into has no roster to sync.
+    r = await gateway.post(f"/v1/courses/{first['course_id']}/lti/roster-sync", headers=bearer(page["token"]))
+    assert r.status_code == 403, r.text
+    _, plain = await login(gateway, "plain-teacher")
+    course = (await gateway.post("/v1/courses", json={"title": "No LMS"}, headers=plain)).json()
+    r = await gateway.post(f"/v1/courses/{course['id']}/lti/roster-sync", headers=plain)
+    assert r.status_code == 409 and r.json()["fields"][0]["field"] == "course_id", r.text
+
+
+async def _all_members(
+    gateway: httpx.AsyncClient, course_id: str, auth: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    members: dict[str, dict[str, Any]] = {}
+    cursor: str | None = ""
+    while cursor is not None:
+        query = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = (await gateway.get(f"/v1/courses/{course_id}/enrollments", params=query, headers=auth)).json()
+        members |= {m["user_id"]: m for m in page["items"]}
+        cursor = page["next_cursor"]
+    return members

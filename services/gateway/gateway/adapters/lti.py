@@ -2,7 +2,8 @@
 (its JWKS) at the first launch and again when a launch names a key not seen yet — the platform
 rotated its keys — at most every REFRESH_MIN_SECONDS; the login's state, a short-lived token
 signed with a key derived from AUTH_SECRET, so that any replica can check the launch that follows;
-and the tool's own RSA keys, sealed for the database."""
+the tool's own RSA keys, sealed for the database; and the platform's services (Names and Role
+Provisioning) called with an access token of its token endpoint."""
 
 import asyncio
 import hashlib
@@ -18,10 +19,25 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from gateway.domain.errors import GatewayError
 from gateway.domain.lti import LaunchRefused
 from gradeflow_shared.errors import Unavailable
 
 log = logging.getLogger(__name__)
+
+
+async def _get_json(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], limit: int
+) -> tuple[Any, dict[str, Any]]:
+    """A JSON document and the answer's links, not read past `limit` bytes (ValueError)."""
+    async with client.stream("GET", url, headers=headers) as response:
+        response.raise_for_status()
+        body = b""
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > limit:
+                raise ValueError(f"over {limit} bytes")
+        return json.loads(body), {str(k): v for k, v in response.links.items()}
 
 
 class PlatformKeys:
@@ -49,14 +65,7 @@ class PlatformKeys:
 
     async def _fetch(self, url: str) -> dict[str, Any]:
         try:
-            async with self._client.stream("GET", url) as response:
-                response.raise_for_status()
-                body = b""
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > self.MAX_BYTES:
-                        raise ValueError(f"over {self.MAX_BYTES} bytes")
-            document = json.loads(body)
+            document, _ = await _get_json(self._client, url, {}, self.MAX_BYTES)
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("the LTI platform's key set at %s could not be read: %s", url, exc)
             raise Unavailable(f"the platform's key set could not be read ({exc})") from exc
@@ -137,3 +146,71 @@ class KeySealer:
     def public_jwk(kid: str, key: rsa.RSAPrivateKey) -> dict[str, Any]:
         jwk: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
         return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
+
+
+NAMES_ROLES_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+MEMBERSHIPS_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+class HttpPlatformServices:
+    """A platform's LTI Advantage services over HTTP: an access token from its token endpoint
+    (OAuth 2 client credentials with the tool's signed assertion, kept until a minute before it
+    expires), then the service itself — every page a `Link: rel="next"` names, each bounded."""
+
+    TIMEOUT_SECONDS = 10.0
+    MAX_PAGES = 500
+    MAX_PAGE_BYTES = 8 * 1024 * 1024
+    MAX_MEMBERS = 100_000  # a roster's bound, as for CSV
+
+    def __init__(self) -> None:
+        self._client = httpx.AsyncClient(timeout=self.TIMEOUT_SECONDS, follow_redirects=False)
+        self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
+
+    async def memberships(self, platform: Any, url: str, assertion: str) -> list[dict[str, Any]]:
+        members: list[dict[str, Any]] = []
+        page_url: str | None = url
+        for _ in range(self.MAX_PAGES):
+            if page_url is None:
+                return members
+            token = await self._token(platform, NAMES_ROLES_SCOPE, assertion)
+            headers = {"Authorization": f"Bearer {token}", "Accept": MEMBERSHIPS_TYPE}
+            document, links = await self._get(page_url, headers)
+            page = document.get("members", []) if isinstance(document, dict) else []
+            members += [m for m in page if isinstance(m, dict)]
+            if len(members) > self.MAX_MEMBERS:
+                raise GatewayError(
+                    f"the platform's roster is over {self.MAX_MEMBERS} members", field="course_id"
+                )
+            page_url = links.get("next", {}).get("url")
+        raise Unavailable(f"the platform's roster is over {self.MAX_PAGES} pages")
+
+    async def _token(self, platform: Any, scope: str, assertion: str) -> str:
+        key = (str(platform.id), scope)
+        kept = self._tokens.get(key)
+        if kept is not None and kept[1] > time.monotonic():
+            return kept[0]
+        form = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion,
+            "scope": scope,
+        }
+        try:
+            answer = await self._client.post(platform.auth_token_url, data=form)
+            answer.raise_for_status()
+            body = answer.json()
+            token, lasts = str(body["access_token"]), float(body.get("expires_in", 3600))
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise Unavailable(f"the platform's token endpoint gave no access token ({exc})") from exc
+        self._tokens[key] = (token, time.monotonic() + max(lasts - 60, 0))
+        return token
+
+    async def _get(self, url: str, headers: dict[str, str]) -> tuple[Any, dict[str, Any]]:
+        try:
+            return await _get_json(self._client, url, headers, self.MAX_PAGE_BYTES)
+        except (httpx.HTTPError, ValueError) as exc:
+            raise Unavailable(f"the platform's service at {url} could not be read ({exc})") from exc
+
+    async def close(self) -> None:
+        await self._client.aclose()

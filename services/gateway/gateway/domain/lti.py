@@ -6,6 +6,8 @@ its claim (LTI 1.3 core §5, Deep Linking 2.0 §4.4, NRPS 2.0, AGS 2.0)."""
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
 from gateway.domain.access import PARENT, STUDENT, TEACHER
 from gradeflow_shared.errors import Unauthenticated
 
@@ -181,3 +183,47 @@ def _name(claims: dict[str, Any]) -> str | None:
 def _url(service: dict[str, Any], key: str) -> str | None:
     value = service.get(key)
     return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A member of a context as the platform's roster (NRPS) lists them."""
+
+    subject: str
+    name: str
+    email: str | None
+    role: str  # teacher or student
+
+
+_email = TypeAdapter(EmailStr)
+
+
+def read_members(members: list[dict[str, Any]]) -> tuple[list[Listed], int]:
+    """The roster's active instructors and learners (each subject once), and how many members
+    were skipped: inactive, malformed, or in no role a roster gives (a mentor needs the mentees a
+    launch names)."""
+    listed: dict[str, Listed] = {}
+    skipped = 0
+    for member in members:
+        subject, roles = member.get("user_id"), member.get("roles")
+        role = (
+            course_role(roles) if isinstance(roles, list) and all(isinstance(r, str) for r in roles) else None
+        )
+        active = member.get("status", "Active") == "Active"
+        if not active or role not in (TEACHER, STUDENT) or not isinstance(subject, str) or not subject:
+            skipped += 1
+            continue
+        if len(subject) > MAX_CLAIM_CHARS or subject in listed:
+            skipped += 1
+            continue
+        email = member.get("email")
+        try:
+            email = (
+                _email.validate_python(email).lower()
+                if isinstance(email, str) and len(email) <= 320
+                else None
+            )
+        except ValidationError:
+            email = None
+        listed[subject] = Listed(subject, (_name(member) or subject)[:200], email, role)
+    return list(listed.values()), skipped

@@ -223,3 +223,14 @@ class LtiToolKeyRecord(Protocol):
     sealed_key: bytes
     created_at: datetime
     retired_at: datetime | None
+
+
+class LtiContextRecord(Protocol):
+    """A platform's context linked to a course, with the platform's issuer."""
+
+    platform_id: UUID
+    context_id: str
+    course_id: UUID
+    issuer: str
+    memberships_url: str | None
+    synced_at: datetime | None

@@ -14,17 +14,19 @@ launch), the role the launch's (instructor → teacher, learner → student, men
 mentees already known), and the landing a short-lived Gradeflow token for the course and, when the
 link names one (`custom.assignment_id`), the assignment."""
 
+import asyncio
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlencode
 from uuid import UUID
 
 import jwt
 
 from gateway import schemas as s
-from gateway.domain.access import PARENT, STUDENT
+from gateway.domain.access import PARENT, STUDENT, TEACHER
 from gateway.domain.errors import Conflict, NotFound
 from gateway.domain.lti import (
     CONTENT_ITEMS,
@@ -37,11 +39,29 @@ from gateway.domain.lti import (
     Launch,
     LaunchRefused,
     read_launch,
+    read_members,
 )
 from gateway.domain.records import LtiPlatformRecord
-from gateway.usecases.catalogue import course_event, enrollment_event
-from gateway.usecases.ports import LoginStateSigner, PlatformKeyring, ToolKeySealer, Units, Uow
+from gateway.usecases.catalogue import (
+    ROSTER_EVENT_MEMBERS,
+    ROSTER_STATEMENT_ROWS,
+    course_event,
+    enrollment_event,
+    role_in,
+)
+from gateway.usecases.ports import (
+    LoginStateSigner,
+    PlatformKeyring,
+    PlatformServices,
+    ToolKeySealer,
+    Units,
+    Uow,
+)
+from gradeflow_shared.events import EnrollmentsChanged, Member, Role
 from gradeflow_shared.ids import new_id
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 LEEWAY_SECONDS = 30  # clocks of platform and tool may differ by this much (iat, exp)
 LANDING_TOKEN_SECONDS = 900  # the token a launch lands with: long enough to open the activity
@@ -149,13 +169,24 @@ async def platforms(units: Units) -> list[LtiPlatformRecord]:
 
 
 @dataclass(frozen=True)
+class RosterSynced:
+    members: int  # active members the platform listed
+    students: int
+    teachers: int
+    skipped: int  # inactive, or in no role Gradeflow maps without a launch (mentors)
+
+
+@dataclass(frozen=True)
 class LtiTool:
     units: Units
     keys: PlatformKeyring
     states: LoginStateSigner
     selections: LoginStateSigner  # a deep-linking launch's choice, until the teacher makes it
     keyring: ToolKeyring
+    services: PlatformServices
     sign_in: SignIn
+    _syncing: set[UUID] = field(default_factory=set)  # courses whose roster is being synced
+    _tasks: set["asyncio.Task[None]"] = field(default_factory=set)
 
     async def login(self, request: LoginRequest, launch_url: str) -> str:
         """Where the browser goes next: the platform's authorization endpoint, asked for an
@@ -204,6 +235,8 @@ class LtiTool:
                 await self._choice(uow, platform, launch, course_id) if launch.deep_link_return_url else None
             )
             await uow.commit()
+        if launch.role == TEACHER and launch.memberships_url:
+            self._sync_soon(user.id, course_id)  # a teacher's launch brings the roster in
         token = self.sign_in(user.id, LANDING_TOKEN_SECONDS)
         return Landing(user.id, course_id, launch.role, assignment_id, token, launch.message_type, choice)
 
@@ -304,6 +337,117 @@ class LtiTool:
             raise LaunchRefused("the target link is not the one the login named", TARGET_LINK_URI)
         return platform, claims
 
+    async def sync_roster(self, actor_id: UUID, course_id: UUID) -> RosterSynced:
+        """The course's roster as its LMS lists it (Names and Role Provisioning), for each
+        context linked to it: every active instructor and learner enrolled in their role — a
+        member already bound by (issuer, subject) as that user, anyone else as a new user (with
+        the listed email only if no account has it: never someone else's account), no one
+        renamed; members the LMS no longer lists are left as they are."""
+        async with self.units() as uow:
+            await role_in(uow, course_id, actor_id, require=TEACHER)
+            contexts = [c for c in await uow.repos.lti.course_contexts(course_id) if c.memberships_url]
+            platforms = {c.platform_id: await uow.repos.lti.platform_by_id(c.platform_id) for c in contexts}
+        if not contexts:
+            raise Conflict("no launch from the course's LMS has offered its roster yet", field="course_id")
+        totals = RosterSynced(0, 0, 0, 0)
+        for context in contexts:
+            platform = platforms[context.platform_id]
+            if platform is None or context.memberships_url is None:
+                continue
+            listed = await self.services.memberships(
+                platform, context.memberships_url, await self._assertion(platform)
+            )
+            synced = await self._enrol(platform, context.context_id, course_id, listed)
+            totals = RosterSynced(
+                *(a + b for a, b in zip(totals.__dict__.values(), synced.__dict__.values(), strict=True))
+            )
+        return totals
+
+    def _sync_soon(self, actor_id: UUID, course_id: UUID) -> None:
+        """The course's roster synced in the background (one sync a course at a time); one that
+        fails is logged and comes again at the next teacher's launch, or on demand."""
+        if course_id in self._syncing:
+            return
+        self._syncing.add(course_id)
+
+        async def sync() -> None:
+            try:
+                synced = await self.sync_roster(actor_id, course_id)
+                log.info("LTI roster of course %s synced: %s", course_id, synced)
+            except Exception:
+                log.exception("LTI roster of course %s not synced", course_id)
+            finally:
+                self._syncing.discard(course_id)
+
+        task = asyncio.create_task(sync())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _assertion(self, platform: LtiPlatformRecord) -> str:
+        """The tool's client assertion for the platform's token endpoint (RFC 7523)."""
+        now = int(time.time())
+        claims = {
+            "iss": platform.client_id,
+            "sub": platform.client_id,
+            "aud": platform.auth_token_url,
+            "iat": now,
+            "exp": now + 300,
+            "jti": new_id().hex,
+        }
+        return await self.keyring.sign(claims)
+
+    async def _enrol(
+        self, platform: LtiPlatformRecord, context_id: str, course_id: UUID, listed: list[dict[str, Any]]
+    ) -> RosterSynced:
+        people, skipped = read_members(listed)
+        async with self.units() as uow:
+            known: dict[str, UUID] = {}
+            for some in _slices([p.subject for p in people]):
+                known |= await uow.repos.lti.identities_of(platform.issuer, some)
+            new = [p for p in people if p.subject not in known]
+            wanted = sorted({p.email for p in new if p.email})
+            taken: set[str] = set()
+            for some in _slices(wanted):
+                taken |= set(await uow.repos.users.users_by_email(some))
+            seen: set[str] = set()
+            accounts = []
+            for person in new:
+                free = person.email and person.email not in taken and person.email not in seen
+                email = person.email if free and person.email else f"{new_id().hex}@lti.invalid"
+                seen.add(email)
+                accounts.append((person.subject, email, person.name))
+            for made in _slices(accounts):
+                ids = await uow.repos.users.upsert_users([(email, name) for _, email, name in made])
+                await uow.repos.lti.bind_identities(
+                    platform.issuer, [(subject, ids[email]) for subject, email, _ in made]
+                )
+            for some in _slices([p.subject for p in new]):
+                known |= await uow.repos.lti.identities_of(
+                    platform.issuer, some
+                )  # as bound (a race: the first)
+            roles = {known[p.subject]: p.role for p in people if p.subject in known}
+            members = []
+            for enrolled in _slices(list(roles)):
+                await uow.repos.courses.upsert_enrollments(
+                    course_id, [(user, roles[user]) for user in enrolled]
+                )
+                for user in await uow.repos.users.users_by_id(enrolled):
+                    members.append(
+                        Member(
+                            user_id=user.id, email=user.email, name=user.name, role=cast(Role, roles[user.id])
+                        )
+                    )
+            for start in range(0, len(members), ROSTER_EVENT_MEMBERS):
+                uow.add_event(
+                    EnrollmentsChanged(
+                        course_id=course_id, members=tuple(members[start : start + ROSTER_EVENT_MEMBERS])
+                    )
+                )
+            await uow.repos.lti.mark_synced(platform.id, context_id)
+            await uow.commit()
+        students = sum(1 for r in roles.values() if r == STUDENT)
+        return RosterSynced(len(people), students, len(roles) - students, skipped)
+
     async def _user(self, uow: Uow, platform: LtiPlatformRecord, launch: Launch) -> Any:
         users = uow.repos.users
         bound = await users.identity(platform.issuer, launch.subject)
@@ -328,6 +472,8 @@ class LtiTool:
             course_id = await uow.repos.lti.link_context(platform.id, launch.context_id, course.id)
             if course_id == course.id:
                 uow.add_event(course_event(course))
+        if launch.memberships_url:
+            await uow.repos.lti.set_memberships_url(platform.id, launch.context_id, launch.memberships_url)
         enrolled = await courses.enrollment(course_id, user.id)
         followed: list[UUID] = []
         if launch.role == PARENT:
@@ -356,3 +502,7 @@ async def _assignment(uow: Uow, course_id: UUID, named: str | None) -> UUID | No
         return None
     found = await uow.repos.assignments.get_assignment(assignment_id)
     return assignment_id if found is not None and found.course_id == course_id else None
+
+
+def _slices(items: list[T]) -> list[list[T]]:
+    return [items[i : i + ROSTER_STATEMENT_ROWS] for i in range(0, len(items), ROSTER_STATEMENT_ROWS)]

@@ -26,6 +26,7 @@ from gateway.domain.records import (
     Fields,
     IdempotencyRecord,
     JsonValue,
+    LtiContextRecord,
     LtiPlatformRecord,
     LtiToolKeyRecord,
     MemberRecord,
@@ -77,6 +78,7 @@ class Users(Protocol):
         ...
 
     async def users_by_email(self, emails: Sequence[str]) -> dict[str, UUID]: ...
+    async def users_by_id(self, user_ids: Sequence[UUID]) -> Sequence[UserRecord]: ...
     async def upsert_users(self, people: Sequence[tuple[str, str]]) -> dict[str, UUID]:
         """(email, name) pairs → each email's user id, in one statement."""
         ...
@@ -313,6 +315,20 @@ class LtiPlatforms(Protocol):
         ...
 
     async def context_course(self, platform_id: UUID, context_id: str) -> UUID | None: ...
+    async def set_memberships_url(self, platform_id: UUID, context_id: str, url: str) -> None: ...
+    async def course_contexts(self, course_id: UUID) -> Sequence[LtiContextRecord]:
+        """The platform contexts linked to the course, each with its platform's `issuer`."""
+        ...
+
+    async def mark_synced(self, platform_id: UUID, context_id: str) -> None: ...
+    async def identities_of(self, issuer: str, subjects: Sequence[str]) -> dict[str, UUID]:
+        """The users the issuer's subjects are bound to (those bound)."""
+        ...
+
+    async def bind_identities(self, issuer: str, bound: Sequence[tuple[str, UUID]]) -> None:
+        """(subject, user) pairs; a subject bound already stays as it was."""
+        ...
+
     async def link_context(self, platform_id: UUID, context_id: str, course_id: UUID) -> UUID:
         """The context's course: `course_id`, unless a launch at the same time linked another."""
         ...
@@ -393,6 +409,17 @@ class ToolKeySealer(Protocol):
 
     def open(self, kid: str, sealed: bytes) -> Any: ...
     def public_jwk(self, kid: str, key: Any) -> dict[str, Any]: ...
+
+
+class PlatformServices(Protocol):
+    """A platform's LTI Advantage services, called with an access token of its token endpoint."""
+
+    async def memberships(
+        self, platform: LtiPlatformRecord, url: str, assertion: str
+    ) -> list[dict[str, Any]]:
+        """The context's members (Names and Role Provisioning), every page of them; `assertion`
+        is the tool's signed client assertion for the token request."""
+        ...
 
 
 class RateLimiter(Protocol):

@@ -10,7 +10,7 @@ from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gateway.adapters.db.repositories import _Repository
-from gateway.adapters.db.tables import lti_contexts, lti_nonces, lti_platforms, lti_tool_keys
+from gateway.adapters.db.tables import identities, lti_contexts, lti_nonces, lti_platforms, lti_tool_keys
 from gradeflow_shared.ids import new_id
 
 
@@ -77,3 +77,34 @@ class SqlLtiPlatforms(_Repository):
             .order_by(lti_tool_keys.c.retired_at.is_(None).desc(), lti_tool_keys.c.created_at.desc())
         )
         return await self._all(stmt)
+
+    async def set_memberships_url(self, platform_id: UUID, context_id: str, url: str) -> None:
+        stmt = update(lti_contexts).where(
+            lti_contexts.c.platform_id == platform_id,
+            lti_contexts.c.context_id == context_id,
+            lti_contexts.c.memberships_url.is_distinct_from(url),
+        )
+        await self._session.execute(stmt.values(memberships_url=url))
+
+    async def course_contexts(self, course_id: UUID) -> Sequence[Row[Any]]:
+        stmt = select(lti_contexts, lti_platforms.c.issuer).join(
+            lti_platforms, lti_platforms.c.id == lti_contexts.c.platform_id
+        )
+        return await self._all(stmt.where(lti_contexts.c.course_id == course_id))
+
+    async def mark_synced(self, platform_id: UUID, context_id: str) -> None:
+        stmt = update(lti_contexts).where(
+            lti_contexts.c.platform_id == platform_id, lti_contexts.c.context_id == context_id
+        )
+        await self._session.execute(stmt.values(synced_at=func.now()))
+
+    async def identities_of(self, issuer: str, subjects: Sequence[str]) -> dict[str, UUID]:
+        stmt = select(identities.c.subject, identities.c.user_id).where(
+            identities.c.issuer == issuer, identities.c.subject.in_(list(subjects))
+        )
+        return {row.subject: UUID(str(row.user_id)) for row in await self._session.execute(stmt)}
+
+    async def bind_identities(self, issuer: str, bound: Sequence[tuple[str, UUID]]) -> None:
+        rows = [{"issuer": issuer, "subject": subject, "user_id": user_id} for subject, user_id in bound]
+        if rows:
+            await self._session.execute(pg_insert(identities).values(rows).on_conflict_do_nothing())

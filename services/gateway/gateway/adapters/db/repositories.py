@@ -153,6 +153,9 @@ class SqlUsers(_Repository):
         rows = await self._session.execute(_UPSERT_USERS, params)
         return {row.email: row.id for row in rows}
 
+    async def users_by_id(self, user_ids: Sequence[UUID]) -> Sequence[Row[Any]]:
+        return await self._all(select(users).where(users.c.id.in_(list(user_ids))))
+
     async def users_by_email(self, emails: Sequence[str]) -> dict[str, UUID]:
         rows = await self._session.execute(_USERS_BY_EMAIL, {"emails": list(emails)})
         return {row.email: row.id for row in rows}

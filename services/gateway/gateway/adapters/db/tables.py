@@ -318,6 +318,10 @@ lti_contexts = sa.Table(
     sa.Column("context_id", sa.String(500), primary_key=True),
     sa.Column("course_id", sa.Uuid, sa.ForeignKey("courses.id"), nullable=False, index=True),
     _created(),
+    # Its roster's address at the platform (Names and Role Provisioning), as the last launch gave
+    # it, and when the roster was last synced from it.
+    sa.Column("memberships_url", sa.String(2000)),
+    sa.Column("synced_at", sa.DateTime(timezone=True)),
 )
 
 # The tool's own RSA keys (its JWKS; they sign deep-linking answers and service token requests),

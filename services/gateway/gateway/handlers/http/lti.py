@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway import schemas as s
 from gateway.domain.lti import LaunchRefused
-from gateway.handlers.http.deps import Admin, EdgeOf, edge_of
+from gateway.handlers.http.deps import Admin, EdgeOf, User, edge_of
 from gateway.usecases import lti
 from gradeflow_shared.openapi import errors
 
@@ -39,6 +39,18 @@ async def register_platform(body: s.LtiPlatformIn, edge: EdgeOf, _: Admin) -> s.
 async def list_platforms(edge: EdgeOf, _: Admin) -> list[s.LtiPlatformOut]:
     rows = await lti.platforms(edge.context.units)
     return [s.LtiPlatformOut.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.post(
+    "/v1/courses/{course_id}/lti/roster-sync",
+    response_model=s.LtiRosterSynced,
+    responses=errors(404, 409, 503),
+)
+async def sync_roster(course_id: UUID, edge: EdgeOf, user: User) -> s.LtiRosterSynced:
+    """The course's roster synced from its LMS now (a teacher's launch also does it): each active
+    instructor and learner the LMS lists enrolled in their role; no one renamed or removed."""
+    synced = await edge.lti.sync_roster(user, course_id)
+    return s.LtiRosterSynced(**synced.__dict__)
 
 
 @router.get("/lti/config", response_model=s.LtiToolOut)

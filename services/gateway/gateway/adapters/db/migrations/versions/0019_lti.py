@@ -41,6 +41,8 @@ def upgrade() -> None:
         sa.Column("context_id", sa.String(500), primary_key=True),
         sa.Column("course_id", sa.Uuid(), sa.ForeignKey(f"{S}.courses.id"), nullable=False, index=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("memberships_url", sa.String(2000)),
+        sa.Column("synced_at", sa.DateTime(timezone=True)),
         schema=S,
     )
     op.create_table(
