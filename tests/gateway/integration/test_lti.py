@@ -410,3 +410,15 @@ async def _all_members(
         members |= {m["user_id"]: m for m in page["items"]}
         cursor = page["next_cursor"]
     return members
+
+
+async def test_tool_keys_sealed_under_another_secret_are_not_used(
+    gateway: httpx.AsyncClient, infra: Infra
+) -> None:
+    ours = {k["kid"] for k in (await gateway.get("/lti/jwks.json")).json()["keys"]}
+    settings = gateway_settings(infra, auth_secret="a-secret-that-is-not-this-runs-" + uuid.uuid4().hex)
+    async with serving(create_app(settings)) as other:
+        theirs = await other.get("/lti/jwks.json")
+        assert theirs.status_code == 200, theirs.text
+        kids = {k["kid"] for k in theirs.json()["keys"]}
+    assert kids and not kids & ours  # a key of its own, none it cannot open

@@ -17,6 +17,7 @@ link names one (`custom.assignment_id`), the assignment."""
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar, cast
@@ -24,6 +25,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 import jwt
+from cryptography.exceptions import InvalidTag
 
 from gateway import schemas as s
 from gateway.domain.access import PARENT, STUDENT, TEACHER
@@ -41,7 +43,7 @@ from gateway.domain.lti import (
     read_launch,
     read_members,
 )
-from gateway.domain.records import LtiPlatformRecord
+from gateway.domain.records import LtiPlatformRecord, LtiToolKeyRecord
 from gateway.usecases.catalogue import (
     ROSTER_EVENT_MEMBERS,
     ROSTER_STATEMENT_ROWS,
@@ -126,13 +128,21 @@ class ToolKeyring:
         if self._kept is not None and time.monotonic() - self._kept[0] < KEYS_KEPT_SECONDS:
             return self._kept[1]
         async with self.units() as uow:
-            rows = await uow.repos.lti.tool_keys()
-            if not rows:
+            keys = self._opened(await uow.repos.lti.tool_keys())
+            if not keys:  # the first need, or none sealed under this AUTH_SECRET (it changed)
                 await uow.repos.lti.add_tool_key(*self.sealer.new(), retire_others_at=None)
-                rows = await uow.repos.lti.tool_keys()
+                keys = self._opened(await uow.repos.lti.tool_keys())
             await uow.commit()
-        keys = [(row.kid, self.sealer.open(row.kid, row.sealed_key)) for row in rows]
         self._kept = (time.monotonic(), keys)
+        return keys
+
+    def _opened(self, rows: Sequence[LtiToolKeyRecord]) -> list[tuple[str, Any]]:
+        keys = []
+        for row in rows:
+            try:
+                keys.append((row.kid, self.sealer.open(row.kid, row.sealed_key)))
+            except InvalidTag:
+                log.warning("LTI tool key %s is sealed under another AUTH_SECRET: not used", row.kid)
         return keys
 
     async def jwks(self) -> dict[str, Any]:
