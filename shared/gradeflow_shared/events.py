@@ -154,6 +154,22 @@ class SubmissionGraded(Event):
     notify: bool = True
 
 
+class GradeOverridden(Event):
+    """Gateway → gateway (its LMS pass-back): a teacher's grade put in place of a submission's
+    graded one, or taken back (`score` null: the graded score counts again)."""
+
+    type: ClassVar[str] = "grade.overridden"
+    submission_id: UUID
+    assignment_id: UUID
+    course_id: UUID
+    student_id: UUID
+    score: int | None  # the teacher's; null: taken back
+    graded_score: int | None  # what the grading gave (the grade again once the override is gone)
+    max_score: int
+    reason: str | None = None
+    at: datetime
+
+
 # A plain file name: letters, digits, '-', '_' and '.', not starting with '.' (no path, no
 # hidden file, nothing a shell or the sandbox could read as more than a name).
 RUN_FILE_NAME = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$"
@@ -362,6 +378,7 @@ CATALOGUE: tuple[type[Event], ...] = (
     SubmissionRegradeRequested,
     GradingStarted,
     SubmissionGraded,
+    GradeOverridden,
     RunRequested,
     RunCompleted,
     EnrollmentChanged,

@@ -92,6 +92,10 @@ GRADER_RUNS = Route("grader.runs", "run.requested")
 # Regrades apart from live submissions: the grader takes one only with a slot free of live work.
 GRADER_REGRADES = Route("grader.regrades", "submission.regrade_requested")
 GATEWAY_RUNS_COMPLETED = Route("gateway.runs-completed", "run.completed")
+# Grades passed back to the LMS a course is linked to (LTI Assignment and Grade Services): each
+# grade and each override posted as a score, retried through the tiers while the LMS is away.
+GATEWAY_LTI_GRADES = Route("gateway.lti-grades", "submission.graded")
+GATEWAY_LTI_OVERRIDES = Route("gateway.lti-overrides", "grade.overridden")
 NOTIFIER_GRADES = Route("notifier.grades", "submission.graded")
 NOTIFIER_RECIPIENTS = Route("notifier.recipients", "enrollment.changed")
 NOTIFIER_ROSTERS = Route("notifier.rosters", "enrollments.changed")
@@ -111,6 +115,8 @@ ROUTES: tuple[Route, ...] = (
     GRADER_RUNS,
     GRADER_REGRADES,
     GATEWAY_RUNS_COMPLETED,
+    GATEWAY_LTI_GRADES,
+    GATEWAY_LTI_OVERRIDES,
     NOTIFIER_GRADES,
     NOTIFIER_RECIPIENTS,
     NOTIFIER_ROSTERS,

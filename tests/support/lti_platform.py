@@ -28,6 +28,8 @@ INSTRUCTOR, LEARNER, MENTOR = MEMBERSHIP + "Instructor", MEMBERSHIP + "Learner",
 AUTHORIZE_URL = "https://lms.example.test/auth"  # the browser is the test: never fetched
 DEEP_LINK_RETURN_URL = "https://lms.example.test/deep-link-return"
 NAMES_ROLES_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 PAGE = 50  # members a roster page
 
 
@@ -99,6 +101,10 @@ class Lms:
         self.base_url = self.key_set_url = ""  # set once served
         self.key_fetches = self.roster_reads = 0
         self.rosters: dict[str, list[Person]] = {}  # context id → its members
+        self.scores: dict[tuple[str, str], dict[str, Any]] = {}  # (line item, user) → the score held
+        self.score_posts: list[tuple[str, dict[str, Any]]] = []  # every score posted, in order
+        self.down = False  # every endpoint answers 503 while set
+        self.refused = 0
 
     def rotate(self) -> None:
         """A new signing key, which alone the key set publishes from now on."""
@@ -139,6 +145,8 @@ class Lms:
         launch.set_resource_link_claim(link, title="Gradeflow activity")
         launch.set_custom_parameters_claim(custom)
         launch.set_nrps(f"{self.base_url}/memberships/{context[0]}")
+        # The link's line item (one per resource link), where its grades are posted.
+        launch.set_ags(f"{self.base_url}/lineitems", f"{self.base_url}/lineitems/{link}")
         if person.mentees:
             launch.set_extra_claims(
                 {"https://purl.imsglobal.org/spec/lti/claim/role_scope_mentor": person.mentees}
@@ -210,11 +218,16 @@ async def launch(
 def serving_platform(lms: Lms) -> Iterator[Lms]:
     """The platform's endpoints a tool calls, on a real HTTP server on 127.0.0.1: its key set,
     its token endpoint (lti1p3platform's client-credentials grant, checking the tool's signed
-    assertion against the tool's key set) and each context's roster (NRPS, checking the access
-    token lti1p3platform issued; PAGE members a page, the next page named by a Link header)."""
+    assertion against the tool's key set), each context's roster (NRPS, checking the access
+    token lti1p3platform issued; PAGE members a page, the next page named by a Link header) and
+    each line item's scores (AGS: every post counted, the latest by timestamp held). `down` makes
+    every endpoint answer 503."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # http.server calls it so
+            if lms.down:
+                self._answer(503, {"error": "down for maintenance"})
+                return
             if self.path == "/jwks":
                 lms.key_fetches += 1
                 self._answer(200, lms.jwks())
@@ -237,13 +250,39 @@ def serving_platform(lms: Lms) -> Iterator[Lms]:
             link = f'<{lms.base_url}{path}?from={start + PAGE}>; rel="next"' if more else None
             self._answer(200, {"id": path, "context": {"id": path}, "members": page}, link)
 
-        def do_POST(self) -> None:  # the token endpoint
+        def do_POST(self) -> None:  # the token endpoint, a line item's scores
             length = int(self.headers.get("content-length", "0"))
-            form = dict(parse_qsl(self.rfile.read(length).decode()))
+            body = self.rfile.read(length).decode()
+            if lms.down:
+                lms.refused += 1
+                self._answer(503, {"error": "down for maintenance"})
+                return
+            if self.path == "/token":
+                try:
+                    self._answer(200, dict(lms.config.get_access_token(dict(parse_qsl(body)))))
+                except Exception as exc:  # the platform's own refusal, whatever it raised
+                    self._answer(400, {"error": "invalid_client", "error_description": str(exc)})
+                return
+            token = self.headers.get("authorization", "").removeprefix("Bearer ")
             try:
-                self._answer(200, dict(lms.config.get_access_token(form)))
+                allowed = lms.config.validate_token(token, allowed_scopes=[SCORE_SCOPE])
             except Exception as exc:  # the platform's own refusal, whatever it raised
-                self._answer(400, {"error": "invalid_client", "error_description": str(exc)})
+                self._answer(401, {"error": str(exc)})
+                return
+            lineitem = self.path.removesuffix("/scores")
+            if (
+                not allowed
+                or not self.path.endswith("/scores")
+                or self.headers.get("content-type") != SCORE_TYPE
+            ):
+                self._answer(403 if not allowed else 400, {})
+                return
+            score = json.loads(body)
+            lms.score_posts.append((lineitem, score))
+            held = lms.scores.get((lineitem, score["userId"]))
+            if held is None or held["timestamp"] <= score["timestamp"]:  # the latest replaces
+                lms.scores[(lineitem, score["userId"])] = score
+            self._answer(200, {})
 
         def _answer(self, status: int, document: Any, link: str | None = None) -> None:
             body = json.dumps(document).encode()

@@ -79,16 +79,7 @@ def create_app(
     units = units or runtime.units_of_work(sql_repos)
     # The group commit of submits on the driver itself: the gateway's hottest unit of work.
     submit_units = submit_units or runtime.driver_units_of_work(PgSubmitStore)
-    runtime.consume(lambda subs: register(subs, units))
     tokens = settings.tokens(settings.token_ttl_seconds)
-    notifier_api = NotifierApi(
-        settings.notifier_url, mint=lambda user, ttl: tokens.issue(user, ttl_seconds=ttl)
-    )
-    limiter = RedisRateLimiter(settings.redis_url)
-    offload = ProcessOffload()
-    guard = TargetGuard(settings.callback_allow)  # Judge0 callbacks' targets
-    sender = HttpCallbacks(guard, settings.callback_timeout_seconds)
-    runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
     platform_keys = PlatformKeys()  # LTI platforms' keys
     platform_services = HttpPlatformServices()
     lti_tool = LtiTool(
@@ -100,6 +91,15 @@ def create_app(
         services=platform_services,
         sign_in=lambda user, ttl: tokens.issue(user, ttl_seconds=ttl),
     )
+    runtime.consume(lambda subs: register(subs, units, lti_tool))
+    notifier_api = NotifierApi(
+        settings.notifier_url, mint=lambda user, ttl: tokens.issue(user, ttl_seconds=ttl)
+    )
+    limiter = RedisRateLimiter(settings.redis_url)
+    offload = ProcessOffload()
+    guard = TargetGuard(settings.callback_allow)  # Judge0 callbacks' targets
+    sender = HttpCallbacks(guard, settings.callback_timeout_seconds)
+    runtime.alongside(tokens.run, tokens.stop)  # an identity provider's keys kept fresh
 
     routers = [
         api_router,

@@ -10,6 +10,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -21,9 +22,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gateway.adapters.lti import PlatformKeys
 from gateway.app import create_app
+from gradeflow_shared.events import SubmissionGraded
 from tests.gateway.integration.conftest import gateway_settings
 from tests.support.api import bearer, fresh_email, login
 from tests.support.apps import serving
+from tests.support.events import publish
 from tests.support.infra import Infra
 from tests.support.lti_platform import (
     DEEP_LINK_RETURN_URL,
@@ -422,3 +425,88 @@ async def test_tool_keys_sealed_under_another_secret_are_not_used(
         assert theirs.status_code == 200, theirs.text
         kids = {k["kid"] for k in theirs.json()["keys"]}
     assert kids and not kids & ours  # a key of its own, none it cannot open
+
+
+async def _graded(
+    infra: Infra, submission_id: str, page: dict[str, str], assignment_id: str, score: int
+) -> None:
+    """The submission graded as the grader says it (score of 2)."""
+    graded = SubmissionGraded(
+        submission_id=uuid.UUID(submission_id),
+        assignment_id=uuid.UUID(assignment_id),
+        course_id=uuid.UUID(page["course_id"]),
+        student_id=uuid.UUID(_user(page)),
+        verdict="accepted" if score == 2 else "wrong_answer",
+        score=score,
+        max_score=2,
+        tests=(),
+        graded_at=datetime.now(UTC),
+    )
+    await publish(infra.amqp_url, graded)
+
+
+async def _held(lms: Lms, lineitem: str, subject: str, given: int, timeout: float = 30) -> dict[str, Any]:
+    for _ in range(int(timeout * 10)):
+        held = lms.scores.get((lineitem, subject))
+        if held is not None and held["scoreGiven"] == given:
+            return held
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the platform holds {lms.scores.get((lineitem, subject))}, not {given}")
+
+
+async def test_grades_and_overrides_reach_the_lms_once_each_even_while_it_is_down(
+    gateway: httpx.AsyncClient, registered: Lms, infra: Infra
+) -> None:
+    lms = registered
+    context = (f"ctx-{uuid.uuid4().hex[:8]}", "Graded")
+    teacher = landed((await launch(gateway, lms, _person([INSTRUCTOR], "Teacher"), context))[1])
+    as_teacher = bearer(teacher["token"])
+    body = {"title": "Sum", "tests": [{"stdin": "1\n", "expected_stdout": "1\n", "weight": 2}]}
+    made = await gateway.post(
+        f"/v1/courses/{teacher['course_id']}/assignments", json=body, headers=as_teacher
+    )
+    assignment_id = made.json()["id"]
+    student = _person([LEARNER], "Student")
+    link = f"link-{uuid.uuid4().hex[:6]}"
+    page = landed((await launch(gateway, lms, student, context, link, {"assignment_id": assignment_id}))[1])
+    lineitem = f"/lineitems/{link}"
+    submitted = await gateway.post(
+        "/v1/submissions",
+        json={"assignment_id": assignment_id, "language": "python", "source": "print(1)"},
+        headers=bearer(page["token"]),
+    )
+    assert submitted.status_code == 202, submitted.text
+    submission = submitted.json()["id"]
+
+    await _graded(infra, submission, page, assignment_id, score=1)
+    held = await _held(lms, lineitem, student.subject, 1)
+    assert (held["scoreMaximum"], held["activityProgress"], held["gradingProgress"]) == (
+        2,
+        "Completed",
+        "FullyGraded",
+    )
+
+    override = f"/v1/submissions/{submission}/override"
+    r = await gateway.put(override, json={"score": 2, "reason": "a fair reading"}, headers=as_teacher)
+    assert r.status_code == 204, r.text
+    assert (await _held(lms, lineitem, student.subject, 2))["comment"] == "a fair reading"
+    assert (await gateway.delete(override, headers=as_teacher)).status_code == 204
+    await _held(lms, lineitem, student.subject, 1)  # taken back: the graded score again
+
+    # The LMS away: an override made meanwhile reaches it once it is back (retried through the tiers).
+    lms.down = True
+    r = await gateway.put(override, json={"score": 0, "reason": "copied"}, headers=as_teacher)
+    assert r.status_code == 204, r.text
+    for _ in range(100):
+        if lms.refused >= 2:  # the first try and the first retry, refused
+            break
+        await asyncio.sleep(0.1)
+    assert lms.refused >= 2, "the score was not tried while the LMS was down"
+    lms.down = False
+    await _held(lms, lineitem, student.subject, 0, timeout=40)
+    posted = [
+        (score["scoreGiven"], score["timestamp"]) for item, score in lms.score_posts if item == lineitem
+    ]
+    assert [given for given, _ in posted] == [1, 2, 1, 0], (
+        posted
+    )  # each once, in order: none lost, none twice

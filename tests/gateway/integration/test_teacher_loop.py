@@ -14,11 +14,11 @@ import aio_pika
 import httpx
 import pytest
 
-from gradeflow_shared.broker import Publisher, declare_topology, message_for
-from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.broker import declare_topology
 from gradeflow_shared.events import AssignmentPublished, SubmissionGraded, SubmissionRegradeRequested
 from gradeflow_shared.topology import DEFAULT_RETRY_DELAYS_MS, GRADER_ASSIGNMENTS, GRADER_REGRADES
 from tests.support.api import classroom
+from tests.support.events import publish
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -63,13 +63,7 @@ async def _grade(
         suite_version=version,
         **kw,
     )
-    publisher = Publisher(infra.amqp_url)
-    try:
-        await publisher.publish(
-            message_for(graded.model_dump_json().encode(), Envelope.for_event(graded)), graded.type
-        )
-    finally:
-        await publisher.close()
+    await publish(infra.amqp_url, graded)
 
 
 async def _seen(

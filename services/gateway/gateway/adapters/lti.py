@@ -3,7 +3,7 @@
 rotated its keys — at most every REFRESH_MIN_SECONDS; the login's state, a short-lived token
 signed with a key derived from AUTH_SECRET, so that any replica can check the launch that follows;
 the tool's own RSA keys, sealed for the database; and the platform's services (Names and Role
-Provisioning) called with an access token of its token endpoint."""
+Provisioning, Assignment and Grade Services) called with an access token of its token endpoint."""
 
 import asyncio
 import hashlib
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.domain.errors import GatewayError
 from gateway.domain.lti import LaunchRefused
-from gradeflow_shared.errors import Unavailable
+from gradeflow_shared.errors import PermanentError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,8 @@ class KeySealer:
 NAMES_ROLES_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 MEMBERSHIPS_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 
 
 class HttpPlatformServices:
@@ -185,6 +187,24 @@ class HttpPlatformServices:
             page_url = links.get("next", {}).get("url")
         raise Unavailable(f"the platform's roster is over {self.MAX_PAGES} pages")
 
+    async def post_score(
+        self, platform: Any, lineitem_url: str, score: dict[str, Any], assertion: str
+    ) -> None:
+        token = await self._token(platform, SCORE_SCOPE, assertion)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": SCORE_TYPE}
+        try:
+            answer = await self._client.post(scores_url(lineitem_url), json=score, headers=headers)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"the platform took no score ({exc})") from exc
+        if answer.status_code == 401:  # the token expired early, or was revoked: a new one next time
+            self._tokens.pop((str(platform.id), SCORE_SCOPE), None)
+        if answer.status_code in (401, 408, 429) or answer.status_code >= 500:
+            raise Unavailable(f"the platform answered {answer.status_code} to a score")
+        if answer.status_code == 409:
+            return  # the platform holds a later score already: nothing to replace
+        if answer.status_code >= 400:
+            raise PermanentError(f"the platform refused the score: {answer.status_code} {answer.text[:200]}")
+
     async def _token(self, platform: Any, scope: str, assertion: str) -> str:
         key = (str(platform.id), scope)
         kept = self._tokens.get(key)
@@ -214,3 +234,9 @@ class HttpPlatformServices:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def scores_url(lineitem_url: str) -> str:
+    """A line item's scores endpoint: `/scores` after its path, before its query (AGS 2.0 §3.4)."""
+    path, mark, query = lineitem_url.partition("?")
+    return f"{path.rstrip('/')}/scores{mark}{query}"

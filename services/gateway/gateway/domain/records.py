@@ -234,3 +234,10 @@ class LtiContextRecord(Protocol):
     issuer: str
     memberships_url: str | None
     synced_at: datetime | None
+
+
+class LtiScoreTarget(LtiPlatformRecord, Protocol):
+    """A line item a student's grade goes to, with its platform's fields."""
+
+    lineitem_url: str
+    subject: str  # the student, as the platform knows them

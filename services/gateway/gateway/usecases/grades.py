@@ -27,7 +27,7 @@ from gateway.usecases.catalogue import assignment_taught, role_in
 from gateway.usecases.ports import Context, Uow
 from gateway.usecases.submissions import visible
 from gradeflow_shared.cursor import decode_cursor, encode_cursor
-from gradeflow_shared.events import SubmissionRegradeRequested
+from gradeflow_shared.events import GradeOverridden, SubmissionRegradeRequested
 from gradeflow_shared.pacing import Pace
 from gradeflow_shared.topology import GRADER_REGRADES
 
@@ -183,6 +183,20 @@ async def override_grade(ctx: Context, actor_id: UUID, submission_id: UUID, cmd:
         await uow.repos.grades.set_override(
             submission_id, cmd.score if cmd else None, cmd.reason if cmd else None, actor_id
         )
+        if submission.max_score is not None:  # to the LMS the course may be linked to
+            uow.add_event(
+                GradeOverridden(
+                    submission_id=submission_id,
+                    assignment_id=submission.assignment_id,
+                    course_id=submission.course_id,
+                    student_id=submission.student_id,
+                    score=cmd.score if cmd else None,
+                    graded_score=submission.score,
+                    max_score=submission.max_score,
+                    reason=cmd.reason if cmd else None,
+                    at=datetime.now(UTC),
+                )
+            )
         await uow.commit()
 
 

@@ -43,7 +43,7 @@ from gateway.domain.lti import (
     read_launch,
     read_members,
 )
-from gateway.domain.records import LtiPlatformRecord, LtiToolKeyRecord
+from gateway.domain.records import LtiPlatformRecord, LtiScoreTarget, LtiToolKeyRecord
 from gateway.usecases.catalogue import (
     ROSTER_EVENT_MEMBERS,
     ROSTER_STATEMENT_ROWS,
@@ -59,7 +59,9 @@ from gateway.usecases.ports import (
     Units,
     Uow,
 )
-from gradeflow_shared.events import EnrollmentsChanged, Member, Role
+from gradeflow_shared.envelope import Envelope
+from gradeflow_shared.errors import Unavailable
+from gradeflow_shared.events import EnrollmentsChanged, GradeOverridden, Member, Role, SubmissionGraded
 from gradeflow_shared.ids import new_id
 
 T = TypeVar("T")
@@ -241,6 +243,10 @@ class LtiTool:
             user = await self._user(uow, platform, launch)
             course_id = await self._course(uow, platform, launch, user)
             assignment_id = await _assignment(uow, course_id, launch.custom.get("assignment_id"))
+            if assignment_id is not None and launch.lineitem_url:  # where its grades go
+                await uow.repos.lti.set_lineitem(
+                    platform.id, launch.context_id, assignment_id, launch.lineitem_url
+                )
             choice = (
                 await self._choice(uow, platform, launch, course_id) if launch.deep_link_return_url else None
             )
@@ -393,6 +399,40 @@ class LtiTool:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def pass_back_graded(self, event: SubmissionGraded, _: Envelope) -> None:
+        """A grade to the LMS the course is linked to, as the gateway recorded it (after any late
+        penalty; an override that holds the submission instead). Retried through the tiers while
+        the gradebook has not recorded it yet, or the platform cannot take it."""
+        async with self.units() as uow:
+            targets = await uow.repos.lti.score_targets(event.assignment_id, event.student_id)
+            submission = await uow.repos.submissions.get_submission(event.submission_id) if targets else None
+        if submission is None:
+            return  # linked to no line item (or no such submission): nothing to pass back
+        if submission.raw_score != event.score or submission.suite_version != event.suite_version:
+            raise Unavailable("the grade is not recorded in the gradebook yet")  # the other queue's turn
+        held = submission.override_score is not None
+        score = submission.override_score if held else submission.score
+        comment = submission.override_reason if held else f"{event.verdict} ({event.score}/{event.max_score})"
+        when = submission.override_at if held and submission.override_at else event.graded_at
+        await self._post(targets, _score(score or 0, event.max_score, comment, when))
+
+    async def pass_back_override(self, event: GradeOverridden, _: Envelope) -> None:
+        """A teacher's grade (or, taken back, the graded one) to the LMS the course is linked to."""
+        async with self.units() as uow:
+            targets = await uow.repos.lti.score_targets(event.assignment_id, event.student_id)
+        score = event.score if event.score is not None else event.graded_score
+        if targets and score is not None:
+            await self._post(targets, _score(score, event.max_score, event.reason, event.at))
+
+    async def _post(self, targets: Sequence[LtiScoreTarget], score: dict[str, Any]) -> None:
+        for target in targets:
+            await self.services.post_score(
+                target,
+                target.lineitem_url,
+                {**score, "userId": target.subject},
+                await self._assertion(target),
+            )
+
     async def _assertion(self, platform: LtiPlatformRecord) -> str:
         """The tool's client assertion for the platform's token endpoint (RFC 7523)."""
         now = int(time.time())
@@ -516,3 +556,16 @@ async def _assignment(uow: Uow, course_id: UUID, named: str | None) -> UUID | No
 
 def _slices(items: list[T]) -> list[list[T]]:
     return [items[i : i + ROSTER_STATEMENT_ROWS] for i in range(0, len(items), ROSTER_STATEMENT_ROWS)]
+
+
+def _score(given: int, maximum: int, comment: str | None, at: datetime) -> dict[str, Any]:
+    """A score as AGS 2.0 takes it (the platform keeps the latest by timestamp: a re-post after a
+    regrade or an override replaces, never adds)."""
+    return {
+        "scoreGiven": given,
+        "scoreMaximum": maximum,
+        "comment": comment or "",
+        "timestamp": at.isoformat(),
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+    }

@@ -28,6 +28,7 @@ from gateway.domain.records import (
     JsonValue,
     LtiContextRecord,
     LtiPlatformRecord,
+    LtiScoreTarget,
     LtiToolKeyRecord,
     MemberRecord,
     RunRecord,
@@ -321,6 +322,14 @@ class LtiPlatforms(Protocol):
         ...
 
     async def mark_synced(self, platform_id: UUID, context_id: str) -> None: ...
+    async def set_lineitem(
+        self, platform_id: UUID, context_id: str, assignment_id: UUID, url: str
+    ) -> None: ...
+    async def score_targets(self, assignment_id: UUID, student_id: UUID) -> Sequence[LtiScoreTarget]:
+        """Where the student's grades of the assignment go: each linked platform's line item, with
+        the platform's fields and the student's subject there."""
+        ...
+
     async def identities_of(self, issuer: str, subjects: Sequence[str]) -> dict[str, UUID]:
         """The users the issuer's subjects are bound to (those bound)."""
         ...
@@ -419,6 +428,13 @@ class PlatformServices(Protocol):
     ) -> list[dict[str, Any]]:
         """The context's members (Names and Role Provisioning), every page of them; `assertion`
         is the tool's signed client assertion for the token request."""
+        ...
+
+    async def post_score(
+        self, platform: LtiPlatformRecord, lineitem_url: str, score: dict[str, Any], assertion: str
+    ) -> None:
+        """The score posted to the line item (Assignment and Grade Services); Unavailable if the
+        platform could not take it now, PermanentError if it never will."""
         ...
 
 

@@ -10,7 +10,14 @@ from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gateway.adapters.db.repositories import _Repository
-from gateway.adapters.db.tables import identities, lti_contexts, lti_nonces, lti_platforms, lti_tool_keys
+from gateway.adapters.db.tables import (
+    identities,
+    lti_contexts,
+    lti_lineitems,
+    lti_nonces,
+    lti_platforms,
+    lti_tool_keys,
+)
 from gradeflow_shared.ids import new_id
 
 
@@ -108,3 +115,22 @@ class SqlLtiPlatforms(_Repository):
         rows = [{"issuer": issuer, "subject": subject, "user_id": user_id} for subject, user_id in bound]
         if rows:
             await self._session.execute(pg_insert(identities).values(rows).on_conflict_do_nothing())
+
+    async def set_lineitem(self, platform_id: UUID, context_id: str, assignment_id: UUID, url: str) -> None:
+        values = {"platform_id": platform_id, "context_id": context_id, "assignment_id": assignment_id}
+        stmt = pg_insert(lti_lineitems).values(**values, lineitem_url=url)
+        changed = lti_lineitems.c.lineitem_url.is_distinct_from(stmt.excluded.lineitem_url)
+        await self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(values), set_={"lineitem_url": stmt.excluded.lineitem_url}, where=changed
+            )
+        )
+
+    async def score_targets(self, assignment_id: UUID, student_id: UUID) -> Sequence[Row[Any]]:
+        stmt = (
+            select(lti_lineitems.c.lineitem_url, identities.c.subject, lti_platforms)
+            .join(lti_platforms, lti_platforms.c.id == lti_lineitems.c.platform_id)
+            .join(identities, identities.c.issuer == lti_platforms.c.issuer)
+            .where(lti_lineitems.c.assignment_id == assignment_id, identities.c.user_id == student_id)
+        )
+        return await self._all(stmt)

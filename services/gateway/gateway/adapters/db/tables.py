@@ -324,6 +324,19 @@ lti_contexts = sa.Table(
     sa.Column("synced_at", sa.DateTime(timezone=True)),
 )
 
+# An assignment's line item (its grades' column) in a platform's context, as the launches of its
+# activity name it (the AGS claim's `lineitem`): where its grades are posted.
+lti_lineitems = sa.Table(
+    "lti_lineitems",
+    metadata,
+    sa.Column("platform_id", sa.Uuid, sa.ForeignKey("lti_platforms.id"), primary_key=True),
+    sa.Column("context_id", sa.String(500), primary_key=True),
+    sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), primary_key=True),
+    sa.Column("lineitem_url", sa.String(2000), nullable=False),
+    _created(),
+    sa.Index("ix_lti_lineitems_assignment", "assignment_id"),
+)
+
 # The tool's own RSA keys (its JWKS; they sign deep-linking answers and service token requests),
 # sealed with a key derived from AUTH_SECRET. A retired key is still published until retired_at.
 lti_tool_keys = sa.Table(

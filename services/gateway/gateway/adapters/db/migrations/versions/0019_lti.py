@@ -1,5 +1,6 @@
 """LTI 1.3: the platforms (LMSs) registered by an admin, the nonces their launches used (each
-once), the course each platform's context is, and the tool's own signing keys (sealed).
+once), the course each platform's context is, each assignment's line item there (its grades'
+column), and the tool's own signing keys (sealed).
 
 Revision ID: 0019
 Revises: 0018
@@ -46,6 +47,16 @@ def upgrade() -> None:
         schema=S,
     )
     op.create_table(
+        "lti_lineitems",
+        sa.Column("platform_id", sa.Uuid(), sa.ForeignKey(f"{S}.lti_platforms.id"), primary_key=True),
+        sa.Column("context_id", sa.String(500), primary_key=True),
+        sa.Column("assignment_id", sa.Uuid(), sa.ForeignKey(f"{S}.assignments.id"), primary_key=True),
+        sa.Column("lineitem_url", sa.String(2000), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        schema=S,
+    )
+    op.create_index("ix_lti_lineitems_assignment", "lti_lineitems", ["assignment_id"], schema=S)
+    op.create_table(
         "lti_tool_keys",
         sa.Column("kid", sa.String(64), primary_key=True),
         sa.Column("sealed_key", sa.LargeBinary(), nullable=False),
@@ -57,6 +68,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("lti_tool_keys", schema=S)
+    op.drop_table("lti_lineitems", schema=S)
     op.drop_table("lti_contexts", schema=S)
     op.drop_table("lti_nonces", schema=S)
     op.drop_table("lti_platforms", schema=S)
