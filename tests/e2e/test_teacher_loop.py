@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.api import Member, classroom
 from tests.support.smtp import FlakySink
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
@@ -25,15 +26,6 @@ TESTS = [
     {"stdin": "2\n", "expected_stdout": "4\n"},  # wrong: 1 + 2 is 3
 ]
 FIXED = [TESTS[0], {"stdin": "2\n", "expected_stdout": "3\n"}]
-
-
-async def _until(check: Any, what: str, timeout: float = 120) -> Any:
-    for _ in range(int(timeout * 4)):
-        found = await check()
-        if found:
-            return found
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 async def _graded(gateway: httpx.AsyncClient, student: Member, submission: str) -> dict[str, Any]:
@@ -72,9 +64,9 @@ async def test_fix_a_test_regrade_the_latest_tell_only_whose_grade_moved(
             r = await gateway.post("/v1/submissions", json=body, headers=student.auth)
             assert r.status_code == 202, r.text
             latest[student.user_id] = r.json()["id"]
-            await _until(lambda: _graded(gateway, student, r.json()["id"]), "graded")  # noqa: B023
+            await until(lambda: _graded(gateway, student, r.json()["id"]), "graded")  # noqa: B023
     for student, sources in plan:  # each first grade told (a note per submission) before the fix
-        await _until(
+        await until(
             lambda: _at_least(gateway, student, len(sources)),  # noqa: B023
             f"{student.email}'s grade notifications",
         )
@@ -103,10 +95,10 @@ async def test_fix_a_test_regrade_the_latest_tell_only_whose_grade_moved(
         progress = (await gateway.get(f"/v1/regrades/{regrade['id']}", headers=room.teacher)).json()
         return progress if progress["done"] == progress["total"] else {}
 
-    await _until(finished, "the regrade done")
+    await until(finished, "the regrade done")
     told = [*moves[1:], *twice_moves]
     for student in told:
-        await _until(lambda: _regraded(gateway, student), f"{student.email} told")  # noqa: B023
+        await until(lambda: _regraded(gateway, student), f"{student.email} told")  # noqa: B023
     again = await gateway.post(
         f"/v1/assignments/{room.assignment_id}/regrades", json={"scope": "latest"}, headers=room.teacher
     )
@@ -159,7 +151,7 @@ async def test_a_corrected_then_cancelled_event_is_told_once_each_and_a_removed_
         r = await gateway.get("/v1/notifications", headers=auth, params={"limit": 50})
         return sorted(n["title"] for n in r.json()["items"] if n["kind"] != "submission.graded")
 
-    await _until(lambda: _has(titles, ada, 1), "the event told")
+    await until(lambda: _has(titles, ada, 1), "the event told")
     for _ in range(2):  # the same correction twice: told once
         fixed = await gateway.patch(
             f"{events}/{event['id']}", json={"title": "Exam moved"}, headers=room.teacher
@@ -170,7 +162,7 @@ async def test_a_corrected_then_cancelled_event_is_told_once_each_and_a_removed_
     again = await gateway.patch(f"{events}/{event['id']}", json={"body": "Monday"}, headers=room.teacher)
     assert again.status_code == 409, "a cancelled event is not corrected"
     for auth in (ada, bo):
-        await _until(lambda: _has(titles, auth, 3), "the correction and the cancel told")  # noqa: B023
+        await until(lambda: _has(titles, auth, 3), "the correction and the cancel told")  # noqa: B023
     await asyncio.sleep(3)
     expected = ["Cancelled: Exam moved", "Corrected: Exam moved", "Exam"]
     assert await titles(ada) == expected and await titles(bo) == expected

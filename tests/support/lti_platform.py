@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -203,15 +204,63 @@ async def launch(
     """A browser's whole launch: the platform's login initiation to the gateway, its redirect to
     the platform's authorization endpoint, the platform's form posted back to the gateway. The
     form and the gateway's answer to it."""
-    started = await gateway.get(lms.login_initiation(person))
-    assert started.status_code == 302, started.text
-    where = urlsplit(started.headers["location"])
-    assert f"{where.scheme}://{where.netloc}{where.path}" == AUTHORIZE_URL
-    form = lms.launch_message(dict(parse_qsl(where.query)), person, context, link, custom or {})
+    form = lms.launch_message(await authorized(gateway, lms, person), person, context, link, custom or {})
     answer = await gateway.post(
         urlsplit(form["launch_url"]).path, data={"id_token": form["id_token"], "state": form["state"]}
     )
     return form, answer
+
+
+class _Landing(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._at: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._at = dict(attrs).get("id") if tag == "dd" else None
+
+    def handle_data(self, data: str) -> None:
+        if self._at:
+            self.fields[self._at] = data
+
+
+def landed(answer: httpx.Response) -> dict[str, str]:
+    assert answer.status_code == 200, answer.text
+    page = _Landing()
+    page.feed(answer.text)
+    return page.fields
+
+
+class _Forms(HTMLParser):
+    """Each form of a page: its action and its fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        at = dict(attrs)
+        if tag == "form":
+            self.forms.append((at.get("action") or "", {}))
+        elif tag == "input" and self.forms:
+            self.forms[-1][1][at.get("name") or ""] = at.get("value") or ""
+
+
+def forms(answer: httpx.Response) -> list[tuple[str, dict[str, str]]]:
+    assert answer.status_code == 200, answer.text
+    page = _Forms()
+    page.feed(answer.text)
+    return page.forms
+
+
+async def authorized(gateway: httpx.AsyncClient, lms: Lms, person: Person) -> dict[str, str]:
+    """The platform's login initiation to the gateway: its authorization request's parameters."""
+    started = await gateway.get(lms.login_initiation(person))
+    assert started.status_code == 302, started.text
+    where = urlsplit(started.headers["location"])
+    assert f"{where.scheme}://{where.netloc}{where.path}" == AUTHORIZE_URL
+    return dict(parse_qsl(where.query))
 
 
 @contextmanager

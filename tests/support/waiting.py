@@ -2,9 +2,12 @@
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
+
+T = TypeVar("T")
 
 
 async def wait_graded(
@@ -24,3 +27,14 @@ async def wait_graded(
     missing = set(submissions) - set(done)
     assert not missing, f"{len(missing)} of {len(submissions)} not graded within {timeout}s"
     return done
+
+
+async def until(check: Callable[[], Awaitable[T]], what: str, timeout: float = 120) -> T:
+    """`check`'s first true answer, looked for every 0.25 s; AssertionError naming `what` after
+    `timeout` seconds."""
+    for _ in range(int(timeout * 4)):
+        found = await check()
+        if found:
+            return found
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"not within {timeout} s: {what}")

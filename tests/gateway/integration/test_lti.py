@@ -11,9 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import jwt
@@ -35,6 +33,9 @@ from tests.support.lti_platform import (
     MENTOR,
     Lms,
     Person,
+    authorized,
+    forms,
+    landed,
     launch,
     serving_platform,
 )
@@ -66,27 +67,6 @@ async def registered(gateway: httpx.AsyncClient, lms: Lms) -> Lms:
     again = await gateway.post("/v1/lti/platforms", json=lms.registered(), headers=admin)
     assert again.status_code == 409 and again.json()["fields"][0]["field"] == "client_id", again.text
     return lms
-
-
-class _Landing(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-        self._at: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._at = dict(attrs).get("id") if tag == "dd" else None
-
-    def handle_data(self, data: str) -> None:
-        if self._at:
-            self.fields[self._at] = data
-
-
-def landed(answer: httpx.Response) -> dict[str, str]:
-    assert answer.status_code == 200, answer.text
-    page = _Landing()
-    page.feed(answer.text)
-    return page.fields
 
 
 def _person(
@@ -175,12 +155,6 @@ def _user(fields: dict[str, str]) -> str:
     return str(jwt.decode(fields["token"], options={"verify_signature": False})["sub"])
 
 
-async def _authorized(gateway: httpx.AsyncClient, lms: Lms, person: Person) -> dict[str, str]:
-    started = await gateway.get(lms.login_initiation(person))
-    assert started.status_code == 302, started.text
-    return dict(parse_qsl(urlsplit(started.headers["location"]).query))
-
-
 def _changed(claims: dict[str, Any], **changes: Any) -> dict[str, Any]:
     out = {k: v for k, v in claims.items() if k not in changes or changes[k] is not None}
     out.update({k: v for k, v in changes.items() if v is not None})
@@ -201,7 +175,7 @@ async def test_hostile_launches_are_refused_naming_the_claim(
 
     async def attempt(forge: Any) -> httpx.Response:
         """A fresh login, the platform's own launch for it, then `forge`d: (id_token, state)."""
-        authorization = await _authorized(gateway, lms, person)
+        authorization = await authorized(gateway, lms, person)
         form = lms.launch_message(authorization, person, ("ctx-hostile", "H"), "link-h", {})
         token, state = forge(form["id_token"], form["state"], lms.claims(form["id_token"]))
         return await gateway.post("/lti/launch", data={"id_token": token, "state": state})
@@ -231,14 +205,14 @@ async def test_hostile_launches_are_refused_naming_the_claim(
         assert r.status_code == 401 and r.json()["fields"][0]["field"] == claim, (name, r.text)
 
     # Another login's nonce: the token of one login with the state of the next.
-    first = await _authorized(gateway, lms, person)
+    first = await authorized(gateway, lms, person)
     form = lms.launch_message(first, person, ("ctx-hostile", "H"), "link-h", {})
-    second = await _authorized(gateway, lms, person)
+    second = await authorized(gateway, lms, person)
     r = await gateway.post("/lti/launch", data={"id_token": form["id_token"], "state": second["state"]})
     assert r.status_code == 401 and r.json()["fields"][0]["field"] == "nonce", r.text
 
     # Replayed: the first post lands, the same post again is refused.
-    authorization = await _authorized(gateway, lms, person)
+    authorization = await authorized(gateway, lms, person)
     form = lms.launch_message(authorization, person, ("ctx-hostile", "H"), "link-h", {})
     fields = {"id_token": form["id_token"], "state": form["state"]}
     assert (await gateway.post("/lti/launch", data=fields)).status_code == 200
@@ -265,32 +239,10 @@ async def test_a_platform_that_rotates_its_key_is_followed(
     assert landed(page)["role"] == "student" and lms.key_fetches == fetched + 1
 
 
-class _Forms(HTMLParser):
-    """Each form of a page: its action and its fields."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[tuple[str, dict[str, str]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        at = dict(attrs)
-        if tag == "form":
-            self.forms.append((at.get("action") or "", {}))
-        elif tag == "input" and self.forms:
-            self.forms[-1][1][at.get("name") or ""] = at.get("value") or ""
-
-
-def forms(answer: httpx.Response) -> list[tuple[str, dict[str, str]]]:
-    assert answer.status_code == 200, answer.text
-    page = _Forms()
-    page.feed(answer.text)
-    return page.forms
-
-
 async def _deep_linking(
     gateway: httpx.AsyncClient, lms: Lms, person: Person, context: tuple[str, str]
 ) -> httpx.Response:
-    authorization = await _authorized(gateway, lms, person)
+    authorization = await authorized(gateway, lms, person)
     form = lms.deep_linking_message(authorization, person, context, data="platform-opaque-42")
     return await gateway.post("/lti/launch", data={"id_token": form["id_token"], "state": form["state"]})
 

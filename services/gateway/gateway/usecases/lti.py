@@ -402,7 +402,10 @@ class LtiTool:
     async def pass_back_graded(self, event: SubmissionGraded, _: Envelope) -> None:
         """A grade to the LMS the course is linked to, as the gateway recorded it (after any late
         penalty; an override that holds the submission instead). Retried through the tiers while
-        the gradebook has not recorded it yet, or the platform cannot take it."""
+        the gradebook has not recorded it yet, or the platform cannot take it. A regrade that
+        moved nothing (or that an override holds) is not posted: the platform has that grade."""
+        if event.regrade_id is not None and not event.notify:
+            return
         async with self.units() as uow:
             targets = await uow.repos.lti.score_targets(event.assignment_id, event.student_id)
             submission = await uow.repos.submissions.get_submission(event.submission_id) if targets else None
