@@ -411,8 +411,11 @@ class LtiTool:
             submission = await uow.repos.submissions.get_submission(event.submission_id) if targets else None
         if submission is None:
             return  # linked to no line item (or no such submission): nothing to pass back
-        if submission.raw_score != event.score or submission.suite_version != event.suite_version:
+        recorded = submission.suite_version or 1
+        if submission.status != "graded" or recorded < event.suite_version:
             raise Unavailable("the grade is not recorded in the gradebook yet")  # the other queue's turn
+        if recorded > event.suite_version:
+            return  # a later suite's grade holds the submission: that one is posted
         held = submission.override_score is not None
         score = submission.override_score if held else submission.score
         comment = submission.override_reason if held else f"{event.verdict} ({event.score}/{event.max_score})"
