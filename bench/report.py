@@ -433,6 +433,10 @@ def main() -> None:
     section = build()
     text = DOC.read_text()
     if BEGIN in text and END in text:
+        if text.count(BEGIN) != 1 or text.count(END) != 1:  # else what follows would be kept twice
+            raise SystemExit(
+                f"{DOC.relative_to(ROOT)}: the generated section's markers must be there once each"
+            )
         before, rest = text.split(BEGIN, 1)
         after = rest.split(END, 1)[1]
         text = before + section + after
