@@ -9,6 +9,10 @@ lease that ran out) is found within `longest` seconds."""
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
 
 
 class Pace:
@@ -47,3 +51,19 @@ class Pace:
             self._delay = self.first
             loop = asyncio.get_running_loop()
             await asyncio.sleep(max(0.0, self._began + self.first - loop.time()))
+
+    async def run(self, look: Callable[[], Awaitable[int]], full: int, failed: str) -> None:
+        """Look until stopped: again at once after a look that took `full` (more may be waiting;
+        other work gets the loop between), else after `wait`. A look that fails (the database
+        away) is logged with `failed` and counts as finding nothing."""
+        while not self._stopping:
+            self.began()
+            try:
+                found = await look()
+            except Exception as exc:
+                log.warning("%s: %s", failed, exc)
+                found = 0
+            if found < full:
+                await self.wait(found=found > 0)
+            else:
+                await asyncio.sleep(0)

@@ -257,6 +257,13 @@ class FakeGatewayStore:
             self.callbacks[run_id]["state"] = "pending"
 
 
+class FakeLtiPlatforms:
+    """No course of an in-memory test is linked to an LMS: no grade goes anywhere."""
+
+    async def score_targets(self, assignment_id: UUID, student_id: UUID) -> list[object]:
+        return []
+
+
 class FakeRepos:
     """`GatewayRepos` over one in-memory store (`store`: what tests read and seed)."""
 
@@ -264,6 +271,7 @@ class FakeRepos:
         self.store = store or FakeGatewayStore()
         self.users = self.courses = self.assignments = self.submissions = self.grades = self.store
         self.runs = self.files = self.keys = self.idempotency = self.store
+        self.lti = FakeLtiPlatforms()
         # The group commit's own store (SubmitStore), on the same tables.
         self.submit_targets, self.add_submissions = self.store.submit_targets, self.store.add_submissions
 

@@ -31,15 +31,7 @@ class Callbacks:
     pace: Pace = field(default_factory=lambda: Pace(0.2, 1.0))
 
     async def run(self) -> None:
-        while not self.pace.stopping:
-            self.pace.began()
-            try:
-                sent = await self.once()
-            except Exception as exc:  # the database away: try again soon
-                log.warning("callbacks not dispatched: %s", exc)
-                sent = 0
-            if sent < BATCH:  # a full batch: more may be due at once
-                await self.pace.wait(found=sent > 0)
+        await self.pace.run(self.once, BATCH, "callbacks not dispatched")
 
     async def once(self) -> int:
         """Every callback due now, PUT concurrently; how many were taken."""

@@ -10,7 +10,6 @@ the outbox, nor the broker holds a class's sources at once. Each is told whether
 its grade when it is sent (then no one is notified whatever the regrade finds). An override wins
 over every grade, regrades included."""
 
-import asyncio
 import csv
 import io
 import logging
@@ -96,17 +95,7 @@ class RegradeFeeder:
     pace: Pace = field(default_factory=lambda: Pace(0.2, 1.0))
 
     async def run(self) -> None:
-        while not self.pace.stopping:
-            self.pace.began()
-            try:
-                fed = await self.once()
-            except Exception as exc:  # the database away: try again soon
-                log.warning("regrades not fed: %s", exc)
-                fed = 0
-            if fed < FEED_SLICE:  # a full slice: more may be waiting
-                await self.pace.wait(found=fed > 0)
-            else:
-                await asyncio.sleep(0)  # the relay and live work between slices
+        await self.pace.run(self.once, FEED_SLICE, "regrades not fed")
 
     async def once(self) -> int:
         backlog = self.ctx.backlog
