@@ -88,7 +88,8 @@ async def test_a_class_of_200_launches_submits_and_its_grades_reach_the_lms_once
         synced = await gateway.post(f"/v1/courses/{home['course_id']}/lti/roster-sync", headers=as_teacher)
         assert synced.status_code == 200 and synced.json()["students"] == STUDENTS, synced.text
 
-        # Each student launches the activity and submits: half right, half right for n = 1 only.
+        # Each student launches the activity and submits: half right, half right for n = 1 only —
+        # both pass the first test alone while the second expects 4.
         link = "activity-1"
         lineitem = f"/lineitems/{link}"
         submissions = {}
@@ -107,8 +108,7 @@ async def test_a_class_of_200_launches_submits_and_its_grades_reach_the_lms_once
             return len(held()) == STUDENTS
 
         await until(all_graded, "a score for every student")
-        first = held()
-        assert Counter(first.values()) == {2: STUDENTS // 2, 1: STUDENTS // 2}, Counter(first.values())
+        assert Counter(held().values()) == {1: STUDENTS}, Counter(held().values())
         posted = Counter(score["userId"] for li, score in lms.score_posts if li == lineitem)
         assert set(posted.values()) == {1}, "a student's first grade posted twice"
 
@@ -127,12 +127,15 @@ async def test_a_class_of_200_launches_submits_and_its_grades_reach_the_lms_once
         assert lms.refused > 0 and len(lms.score_posts) == posts_before, "nothing got through while down"
         lms.down = False
 
-        async def moved() -> bool:
-            return all(v == 2 for v in held().values())
+        # The right ones now pass both tests (2); the others still one (1: their grade did not move).
+        movers = {p.subject for i, p in enumerate(students) if i % 2}
 
-        await until(moved, "every student's new grade at the LMS", timeout=420)
+        async def moved() -> bool:
+            now = held()
+            return all(now[user] == (2 if user in movers else 1) for user in now)
+
+        await until(moved, "every new grade at the LMS", timeout=420)
         regraded = [s["userId"] for li, s in lms.score_posts[posts_before:] if li == lineitem]
-        movers = {p.subject for i, p in enumerate(students) if not i % 2}
         assert sorted(regraded) == sorted(movers), "each student whose grade moved, posted once; no one else"
         print(
             f"LTI e2e: students={STUDENTS} scores_held={len(held())} first_posts={posts_before} "
