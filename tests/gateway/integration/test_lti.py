@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import jwt
@@ -27,6 +28,7 @@ from tests.support.apps import serving
 from tests.support.events import publish
 from tests.support.infra import Infra
 from tests.support.lti_platform import (
+    AUTHORIZE_URL,
     DEEP_LINK_RETURN_URL,
     INSTRUCTOR,
     LEARNER,
@@ -230,6 +232,10 @@ async def test_a_platform_that_rotates_its_key_is_followed(
 ) -> None:
     lms = registered
     person = _person([LEARNER], "Rotated")
+    # The login initiation posted as a form (platforms may send either) goes the same way.
+    form = dict(parse_qsl(urlsplit(lms.login_initiation(person)).query))
+    posted = await gateway.post("/lti/login", data=form)
+    assert posted.status_code == 302 and posted.headers["location"].startswith(AUTHORIZE_URL), posted.text
     _, page = await launch(gateway, lms, person)
     assert landed(page)["role"] == "student"
     fetched = lms.key_fetches

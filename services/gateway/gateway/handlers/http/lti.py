@@ -76,12 +76,19 @@ async def rotate_tool_key(edge: EdgeOf, _: Admin) -> s.LtiKeyOut:
     return s.LtiKeyOut(kid=await edge.lti.keyring.rotate())
 
 
-@router.api_route(
-    "/lti/login", methods=["GET", "POST"], status_code=status.HTTP_302_FOUND, responses=errors(401)
-)
+@router.get("/lti/login", status_code=status.HTTP_302_FOUND, responses=errors(401))
 async def login(request: Request) -> Response:
-    """The platform's third-party login initiation: on to its authorization endpoint."""
-    params = {**dict(request.query_params), **(await _form(request) if request.method == "POST" else {})}
+    """The platform's third-party login initiation (query): on to its authorization endpoint."""
+    return await _login(request, dict(request.query_params))
+
+
+@router.post("/lti/login", status_code=status.HTTP_302_FOUND, responses=errors(401))
+async def login_posted(request: Request) -> Response:
+    """The platform's third-party login initiation (form): on to its authorization endpoint."""
+    return await _login(request, {**dict(request.query_params), **await _form(request)})
+
+
+async def _login(request: Request, params: dict[str, str]) -> Response:
     for required in ("iss", "login_hint", "target_link_uri"):
         if not params.get(required):
             raise LaunchRefused(f"the login has no {required}", required)
