@@ -98,12 +98,10 @@ class Choice:
 
 @dataclass(frozen=True)
 class Landing:
-    user_id: UUID
     course_id: UUID
     role: str
     assignment_id: UUID | None
     token: str  # a Gradeflow bearer token for the user, LANDING_TOKEN_SECONDS long
-    message_type: str
     choice: Choice | None = None  # a deep-linking launch's
 
 
@@ -254,7 +252,7 @@ class LtiTool:
         if launch.role == TEACHER and launch.memberships_url:
             self._sync_soon(user.id, course_id)  # a teacher's launch brings the roster in
         token = self.sign_in(user.id, LANDING_TOKEN_SECONDS)
-        return Landing(user.id, course_id, launch.role, assignment_id, token, launch.message_type, choice)
+        return Landing(course_id, launch.role, assignment_id, token, choice)
 
     async def _choice(self, uow: Uow, platform: LtiPlatformRecord, launch: Launch, course_id: UUID) -> Choice:
         page = await uow.repos.assignments.assignments_page(course_id, MAX_CHOICES, None)
@@ -461,26 +459,13 @@ class LtiTool:
             for some in _slices([p.subject for p in people]):
                 known |= await uow.repos.lti.identities_of(platform.issuer, some)
             new = [p for p in people if p.subject not in known]
-            wanted = sorted({p.email for p in new if p.email})
-            taken: set[str] = set()
-            for some in _slices(wanted):
-                taken |= set(await uow.repos.users.users_by_email(some))
-            seen: set[str] = set()
-            accounts = []
-            for person in new:
-                free = person.email and person.email not in taken and person.email not in seen
-                email = person.email if free and person.email else f"{new_id().hex}@lti.invalid"
-                seen.add(email)
-                accounts.append((person.subject, email, person.name))
-            for made in _slices(accounts):
-                ids = await uow.repos.users.upsert_users([(email, name) for _, email, name in made])
+            for batch in _slices(new):
+                made = await _new_users(uow, [(p.email, p.name) for p in batch])
                 await uow.repos.lti.bind_identities(
-                    platform.issuer, [(subject, ids[email]) for subject, email, _ in made]
+                    platform.issuer, [(p.subject, user) for p, user in zip(batch, made, strict=True)]
                 )
-            for some in _slices([p.subject for p in new]):
-                known |= await uow.repos.lti.identities_of(
-                    platform.issuer, some
-                )  # as bound (a race: the first)
+            for some in _slices([p.subject for p in new]):  # as bound: a concurrent sync's, if first
+                known |= await uow.repos.lti.identities_of(platform.issuer, some)
             roles = {known[p.subject]: p.role for p in people if p.subject in known}
             members = []
             for enrolled in _slices(list(roles)):
@@ -508,11 +493,7 @@ class LtiTool:
         users = uow.repos.users
         bound = await users.identity(platform.issuer, launch.subject)
         if bound is None:
-            email = (launch.email or "").strip().lower()
-            if not email or len(email) > 320 or await users.user_by_email(email) is not None:
-                # Nobody's account is found by an email a platform asserts (it would take it).
-                email = f"{new_id().hex}@lti.invalid"
-            made = await users.add_user(new_id(), email, launch.name)
+            [made] = await _new_users(uow, [(launch.email, launch.name)])
             bound = await users.bind_identity(platform.issuer, launch.subject, made)
         user = await users.get_user(bound)
         assert user is not None
@@ -532,11 +513,11 @@ class LtiTool:
             await uow.repos.lti.set_memberships_url(platform.id, launch.context_id, launch.memberships_url)
         enrolled = await courses.enrollment(course_id, user.id)
         followed: list[UUID] = []
-        if launch.role == PARENT:
-            for mentee in launch.mentees[:100]:
-                student = await uow.repos.users.identity(platform.issuer, mentee)
-                row = await courses.enrollment(course_id, student) if student else None
-                if student is not None and row is not None and row.role == STUDENT:
+        if launch.role == PARENT and launch.mentees:
+            mentees = await uow.repos.lti.identities_of(platform.issuer, launch.mentees[:100])
+            for student in mentees.values():
+                row = await courses.enrollment(course_id, student)
+                if row is not None and row.role == STUDENT:
                     followed.append(student)
         if enrolled is None or enrolled.role != launch.role or followed:
             await courses.upsert_enrollments(course_id, [(user.id, launch.role)])
@@ -575,3 +556,25 @@ def _score(given: int, maximum: int, comment: str | None, at: datetime) -> dict[
         "activityProgress": "Completed",
         "gradingProgress": "FullyGraded",
     }
+
+
+async def _new_users(uow: Uow, people: Sequence[tuple[str | None, str]]) -> list[UUID]:
+    """A new user for each (email, name): with the email if no account has it — claimed by the
+    insert itself, so no existing account is ever taken, not even one made meanwhile by another
+    request — else with an address of its own under lti.invalid (an email a platform asserts
+    names nobody here)."""
+    emails = [email.strip().lower() if email and len(email) <= 320 else None for email, _ in people]
+    made = await uow.repos.users.add_new_users(
+        [(e, name) for e, (_, name) in zip(emails, people, strict=True) if e]
+    )
+    ids: list[UUID | None] = []
+    given: set[str] = set()
+    for email in emails:
+        ids.append(made[email] if email in made and email not in given else None)
+        given.add(email or "")
+    missing = [i for i, user in enumerate(ids) if user is None]
+    placeholders = [(f"{new_id().hex}@lti.invalid", people[i][1]) for i in missing]
+    more = await uow.repos.users.add_new_users(placeholders)
+    for i, (email, _) in zip(missing, placeholders, strict=True):
+        ids[i] = more[email]
+    return [user for user in ids if user is not None]

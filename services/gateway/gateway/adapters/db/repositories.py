@@ -68,6 +68,11 @@ _UPSERT_USERS = text(
     # A known email keeps its user and that user's name: a roster never renames anyone.
     "ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id, email"
 )
+_ADD_NEW_USERS = text(
+    "INSERT INTO gateway.users (id, email, name) "
+    "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS text[]), CAST(:names AS text[])) "
+    "ON CONFLICT (email) DO NOTHING RETURNING id, email"
+)
 _UPSERT_ENROLLMENTS = text(
     "INSERT INTO gateway.enrollments (course_id, user_id, role) "
     "SELECT CAST(:course AS uuid), * FROM unnest(CAST(:users AS uuid[]), CAST(:roles AS text[])) "
@@ -151,6 +156,17 @@ class SqlUsers(_Repository):
         emails = [email for email, _ in people]
         params = {"ids": [new_id() for _ in people], "emails": emails, "names": [name for _, name in people]}
         rows = await self._session.execute(_UPSERT_USERS, params)
+        return {row.email: row.id for row in rows}
+
+    async def add_new_users(self, people: Sequence[tuple[str, str]]) -> dict[str, UUID]:
+        """(email, name) pairs, emails lowercased already → the id of each user made: an email an
+        account has already (or an earlier pair of the same call) makes none."""
+        params = {
+            "ids": [new_id() for _ in people],
+            "emails": [email for email, _ in people],
+            "names": [name for _, name in people],
+        }
+        rows = await self._session.execute(_ADD_NEW_USERS, params)
         return {row.email: row.id for row in rows}
 
     async def users_by_id(self, user_ids: Sequence[UUID]) -> Sequence[Row[Any]]:
