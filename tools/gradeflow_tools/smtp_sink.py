@@ -7,6 +7,7 @@ file; `list` shows them.
 """
 
 import mailbox
+import re
 import threading
 import time
 from collections import Counter
@@ -20,6 +21,14 @@ from aiosmtpd.controller import Controller
 
 cli = typer.Typer(add_completion=False, help=__doc__)
 DEFAULT_MBOX = Path(".run/mail.mbox")
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]*>)", re.IGNORECASE | re.MULTILINE)
+
+
+def message_id(content: bytes) -> bytes | None:
+    """The Message-ID header of a message's head (None when it has none)."""
+    head = content.split(b"\r\n\r\n", 1)[0]
+    found = _MESSAGE_ID.search(head)
+    return found.group(1) if found else None
 
 
 class MailSink:
@@ -30,6 +39,9 @@ class MailSink:
         self.messages: list[Message] = []
         self.accepted = 0
         self.per_recipient: Counter[str] = Counter()  # messages accepted for each address
+        # The Message-IDs each address was sent: what its mailbox holds where a repeat of one is
+        # suppressed (Gmail; Cyrus's duplicatesuppression; Dovecot's duplicate elimination).
+        self.message_ids: dict[str, set[bytes]] = {}
         self._keep = keep
         self._lock = threading.Lock()
         self._box = mailbox.mbox(mbox) if mbox is not None else None
@@ -45,6 +57,9 @@ class MailSink:
         with self._lock:
             self.accepted += 1
             self.per_recipient.update(envelope.rcpt_tos)
+            mid = message_id(envelope.content) or b"<none:%d>" % self.accepted  # none: each its own
+            for address in envelope.rcpt_tos:
+                self.message_ids.setdefault(address, set()).add(mid)
             if self._keep or self._box is not None:
                 message = message_from_bytes(envelope.content)
                 if self._keep:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from notifier.domain.records import Failed, Retry
 from tests.support.fakes import record
 
 
@@ -70,12 +71,7 @@ class FakeNotifierStore:
             d.delay = lease_seconds  # taken: not due again until the lease (or a retry) runs out
         return due
 
-    async def settle(
-        self,
-        sent: Sequence[UUID],
-        retry: Sequence[tuple[UUID, float, str]],
-        failed: Sequence[tuple[UUID, str]],
-    ) -> None:
+    async def settle(self, sent: Sequence[UUID], retry: Sequence[Retry], failed: Sequence[Failed]) -> None:
         for delivery in sent:
             self.deliveries[delivery].state = "sent"
         for delivery, delay, error in retry:

@@ -17,6 +17,7 @@ from gradeflow_shared.topology import NOTIFIER_CHUNKS
 from gradeflow_shared.unit_of_work import claimed
 from notifier.adapters.mail import render
 from notifier.domain.delivery import Mail, SendResult
+from notifier.domain.records import Failed, Retry
 from notifier.usecases import fanout
 from notifier.usecases.deliveries import DeliveryPolicy, Dispatcher, one_each
 from tests.notifier.events import course_event
@@ -131,12 +132,7 @@ class AwayOnce(FakeNotifierStore):
         super().__init__()
         self.outages = outages
 
-    async def settle(
-        self,
-        sent: Sequence[UUID],
-        retry: Sequence[tuple[UUID, float, str]],
-        failed: Sequence[tuple[UUID, str]],
-    ) -> None:
+    async def settle(self, sent: Sequence[UUID], retry: Sequence[Retry], failed: Sequence[Failed]) -> None:
         if self.outages:
             self.outages -= 1
             raise Unavailable("the database is unavailable")

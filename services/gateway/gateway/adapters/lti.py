@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.domain.errors import GatewayError
 from gateway.domain.lti import LaunchRefused
+from gateway.domain.records import JsonObject, LtiPlatformRecord
 from gradeflow_shared.errors import PermanentError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,10 @@ class PlatformKeys:
 
     def __init__(self) -> None:
         self._client = httpx.AsyncClient(timeout=self.TIMEOUT_SECONDS, follow_redirects=False)
-        self._sets: dict[str, tuple[dict[str, Any], float]] = {}
+        self._sets: dict[str, tuple[dict[str, rsa.RSAPublicKey], float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def key(self, url: str, kid: str) -> Any | None:
+    async def key(self, url: str, kid: str) -> rsa.RSAPublicKey | None:
         """The public key `kid` of the key set at `url`, or None if the platform does not publish it."""
         keys, fetched = self._sets.get(url, ({}, -1e9))
         age = time.monotonic() - fetched
@@ -63,7 +64,7 @@ class PlatformKeys:
                     self._sets[url] = (keys, time.monotonic())
         return keys.get(kid)
 
-    async def _fetch(self, url: str) -> dict[str, Any]:
+    async def _fetch(self, url: str) -> dict[str, rsa.RSAPublicKey]:
         try:
             document, _ = await _get_json(self._client, url, {}, self.MAX_BYTES)
         except (httpx.HTTPError, ValueError) as exc:
@@ -75,7 +76,7 @@ class PlatformKeys:
                 parsed = jwt.PyJWK(jwk)
             except (jwt.PyJWTError, TypeError, ValueError):
                 continue  # a key of a type or use this tool does not read: the others still count
-            if parsed.key_id:
+            if parsed.key_id and isinstance(parsed.key, rsa.RSAPublicKey):  # RS256 is all a launch may use
                 keys[parsed.key_id] = parsed.key
         return keys
 
@@ -169,8 +170,8 @@ class HttpPlatformServices:
         self._client = httpx.AsyncClient(timeout=self.TIMEOUT_SECONDS, follow_redirects=False)
         self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
 
-    async def memberships(self, platform: Any, url: str, assertion: str) -> list[dict[str, Any]]:
-        members: list[dict[str, Any]] = []
+    async def memberships(self, platform: LtiPlatformRecord, url: str, assertion: str) -> list[JsonObject]:
+        members: list[JsonObject] = []
         page_url: str | None = url
         for _ in range(self.MAX_PAGES):
             if page_url is None:
@@ -188,12 +189,12 @@ class HttpPlatformServices:
         raise Unavailable(f"the platform's roster is over {self.MAX_PAGES} pages")
 
     async def post_score(
-        self, platform: Any, lineitem_url: str, score: dict[str, Any], assertion: str
+        self, platform: LtiPlatformRecord, lineitem_url: str, score: JsonObject, assertion: str
     ) -> None:
         token = await self._token(platform, SCORE_SCOPE, assertion)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": SCORE_TYPE}
         try:
-            answer = await self._client.post(scores_url(lineitem_url), json=score, headers=headers)
+            answer = await self._client.post(scores_url(lineitem_url), json=dict(score), headers=headers)
         except httpx.HTTPError as exc:
             raise Unavailable(f"the platform took no score ({exc})") from exc
         if answer.status_code == 401:  # the token expired early, or was revoked: a new one next time
@@ -205,7 +206,7 @@ class HttpPlatformServices:
         if answer.status_code >= 400:
             raise PermanentError(f"the platform refused the score: {answer.status_code} {answer.text[:200]}")
 
-    async def _token(self, platform: Any, scope: str, assertion: str) -> str:
+    async def _token(self, platform: LtiPlatformRecord, scope: str, assertion: str) -> str:
         key = (str(platform.id), scope)
         kept = self._tokens.get(key)
         if kept is not None and kept[1] > time.monotonic():

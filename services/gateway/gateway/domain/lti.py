@@ -3,6 +3,7 @@ are checked already (adapters/lti.py) read into what Gradeflow acts on — who, 
 which role, asking for what — each claim the specification requires checked, a fault named by
 its claim (LTI 1.3 core §5, Deep Linking 2.0 §4.4, NRPS 2.0, AGS 2.0)."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +175,7 @@ def _object(claims: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _name(claims: dict[str, Any]) -> str | None:
+def _name(claims: Mapping[str, object]) -> str | None:
     parts = [claims.get(k) for k in ("given_name", "family_name")]
     full = claims.get("name") or " ".join(p for p in parts if isinstance(p, str) and p)
     return full if isinstance(full, str) and full.strip() else None
@@ -198,7 +199,7 @@ class Listed:
 _email = TypeAdapter(EmailStr)
 
 
-def read_members(members: list[dict[str, Any]]) -> tuple[list[Listed], int]:
+def read_members(members: Sequence[Mapping[str, object]]) -> tuple[list[Listed], int]:
     """The roster's active instructors and learners (each subject once), and how many members
     were skipped: inactive, malformed, or in no role a roster gives (a mentor needs the mentees a
     launch names)."""

@@ -2,13 +2,14 @@
 repositories' rows (a database row, a fake's record) satisfy by their attributes; and the shapes
 of what the repositories are given to write."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, TypedDict
 from uuid import UUID
 
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 Fields = dict[str, object]  # the columns a write sets, by name
+JsonObject = Mapping[str, object]  # a JSON object another party sent: each member checked when read
 
 
 class UserRecord(Protocol):
@@ -202,6 +203,76 @@ class IdempotencyRecord(Protocol):
     status: int | None
     headers: dict[str, str] | None
     body: bytes | None
+
+
+class Identified(Protocol):
+    id: UUID
+
+
+class RegradeRecord(Protocol):
+    """A regrade asked: of an assignment's submissions (a scope) or of one, against a suite version."""
+
+    id: UUID
+    assignment_id: UUID
+    submission_id: UUID | None
+    scope: str
+    suite_version: int
+    total: int
+    created_at: datetime
+
+
+class RegradeInCourse(RegradeRecord, Protocol):
+    course_id: UUID
+
+
+class RegradeItemDue(Protocol):
+    """A regrade's submission not yet sent to the grader, with what its event carries."""
+
+    regrade_id: UUID
+    submission_id: UUID
+    suite_version: int
+    assignment_id: UUID
+    course_id: UUID
+    student_id: UUID
+    language: str
+    source: str
+    override_score: int | None
+
+
+class GradeHistoryLine(Protocol):
+    kind: str
+    suite_version: int | None
+    score: int | None
+    max_score: int | None
+    verdict: str | None
+    reason: str | None
+    at: datetime
+
+
+class GradebookColumn(Protocol):
+    id: UUID
+    title: str
+    due_at: datetime | None
+
+
+class GradebookStudent(Protocol):
+    id: UUID
+    name: str
+    email: str
+
+
+class ChosenSubmission(Protocol):
+    """A student's submission the gradebook shows for an assignment, with the grade they have."""
+
+    id: UUID
+    assignment_id: UUID
+    student_id: UUID
+    score: int | None
+    max_score: int | None
+    late_days: int
+    override_score: int | None
+    override_reason: str | None
+    grade: int | None  # the override if any, else the score
 
 
 class LtiPlatformRecord(Protocol):

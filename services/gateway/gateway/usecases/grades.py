@@ -13,15 +13,16 @@ over every grade, regrades included."""
 import csv
 import io
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from gateway import schemas as s
 from gateway.domain.access import TEACHER, require_teacher
 from gateway.domain.errors import Forbidden, GatewayError, NotFound
+from gateway.domain.records import AssignmentRecord, Identified, RegradeRecord
 from gateway.usecases.catalogue import assignment_taught, role_in
 from gateway.usecases.ports import Context, Uow
 from gateway.usecases.submissions import visible
@@ -68,8 +69,13 @@ async def regrade_submission(ctx: Context, actor_id: UUID, submission_id: UUID) 
 
 
 async def _regrade(
-    uow: Uow, actor_id: UUID, assignment: Any, scope: str, chosen: Any, one: UUID | None = None
-) -> Any:
+    uow: Uow,
+    actor_id: UUID,
+    assignment: AssignmentRecord,
+    scope: str,
+    chosen: Sequence[Identified],
+    one: UUID | None = None,
+) -> RegradeRecord:
     return await uow.repos.grades.add_regrade(
         {
             "assignment_id": assignment.id,
@@ -125,18 +131,10 @@ class RegradeFeeder:
         self.pace.stop()
 
 
-async def _progress(uow: Uow, regrade: Any) -> s.RegradeOut:
+async def _progress(uow: Uow, regrade: RegradeRecord) -> s.RegradeOut:
     done = await uow.repos.grades.regrade_done(regrade.id, regrade.suite_version)
-    return s.RegradeOut(
-        id=regrade.id,
-        assignment_id=regrade.assignment_id,
-        submission_id=regrade.submission_id,
-        scope=regrade.scope,
-        suite_version=regrade.suite_version,
-        total=regrade.total,
-        done=done,
-        created_at=regrade.created_at,
-    )
+    kept = {name: getattr(regrade, name) for name in s.RegradeOut.model_fields.keys() - {"done"}}
+    return s.RegradeOut(**kept, done=done)
 
 
 async def regrade_progress(ctx: Context, viewer_id: UUID, regrade_id: UUID) -> s.RegradeOut:
@@ -194,18 +192,7 @@ async def history(ctx: Context, viewer_id: UUID, submission_id: UUID) -> list[s.
     await visible(ctx, viewer_id, submission_id)
     async with ctx.units() as uow:
         lines = await uow.repos.grades.history(submission_id)
-    return [
-        s.GradeHistoryOut(
-            kind=h.kind,
-            suite_version=h.suite_version,
-            score=h.score,
-            max_score=h.max_score,
-            verdict=h.verdict,
-            reason=h.reason,
-            at=h.at,
-        )
-        for h in lines
-    ]
+    return [s.GradeHistoryOut.model_validate(h, from_attributes=True) for h in lines]
 
 
 async def gradebook(

@@ -26,6 +26,7 @@ from uuid import UUID
 
 import jwt
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from gateway import schemas as s
 from gateway.domain.access import PARENT, STUDENT, TEACHER
@@ -43,7 +44,7 @@ from gateway.domain.lti import (
     read_launch,
     read_members,
 )
-from gateway.domain.records import LtiPlatformRecord, LtiScoreTarget, LtiToolKeyRecord
+from gateway.domain.records import JsonObject, LtiPlatformRecord, LtiScoreTarget, LtiToolKeyRecord, UserRecord
 from gateway.usecases.catalogue import (
     ROSTER_EVENT_MEMBERS,
     ROSTER_STATEMENT_ROWS,
@@ -122,9 +123,9 @@ class ToolKeyring:
 
     units: Units
     sealer: ToolKeySealer
-    _kept: tuple[float, list[tuple[str, Any]]] | None = None
+    _kept: tuple[float, list[tuple[str, RSAPrivateKey]]] | None = None
 
-    async def keys(self) -> list[tuple[str, Any]]:
+    async def keys(self) -> list[tuple[str, RSAPrivateKey]]:
         if self._kept is not None and time.monotonic() - self._kept[0] < KEYS_KEPT_SECONDS:
             return self._kept[1]
         async with self.units() as uow:
@@ -136,7 +137,7 @@ class ToolKeyring:
         self._kept = (time.monotonic(), keys)
         return keys
 
-    def _opened(self, rows: Sequence[LtiToolKeyRecord]) -> list[tuple[str, Any]]:
+    def _opened(self, rows: Sequence[LtiToolKeyRecord]) -> list[tuple[str, RSAPrivateKey]]:
         keys = []
         for row in rows:
             try:
@@ -145,7 +146,7 @@ class ToolKeyring:
                 log.warning("LTI tool key %s is sealed under another AUTH_SECRET: not used", row.kid)
         return keys
 
-    async def jwks(self) -> dict[str, Any]:
+    async def jwks(self) -> dict[str, list[JsonObject]]:
         return {"keys": [self.sealer.public_jwk(kid, key) for kid, key in await self.keys()]}
 
     async def sign(self, claims: dict[str, Any]) -> str:
@@ -428,7 +429,7 @@ class LtiTool:
         if targets and score is not None:
             await self._post(targets, _score(score, event.max_score, event.reason, event.at))
 
-    async def _post(self, targets: Sequence[LtiScoreTarget], score: dict[str, Any]) -> None:
+    async def _post(self, targets: Sequence[LtiScoreTarget], score: JsonObject) -> None:
         for target in targets:
             await self.services.post_score(
                 target,
@@ -451,7 +452,7 @@ class LtiTool:
         return await self.keyring.sign(claims)
 
     async def _enrol(
-        self, platform: LtiPlatformRecord, context_id: str, course_id: UUID, listed: list[dict[str, Any]]
+        self, platform: LtiPlatformRecord, context_id: str, course_id: UUID, listed: Sequence[JsonObject]
     ) -> RosterSynced:
         people, skipped = read_members(listed)
         async with self.units() as uow:
@@ -489,7 +490,7 @@ class LtiTool:
         students = sum(1 for r in roles.values() if r == STUDENT)
         return RosterSynced(len(people), students, len(roles) - students, skipped)
 
-    async def _user(self, uow: Uow, platform: LtiPlatformRecord, launch: Launch) -> Any:
+    async def _user(self, uow: Uow, platform: LtiPlatformRecord, launch: Launch) -> UserRecord:
         users = uow.repos.users
         bound = await users.identity(platform.issuer, launch.subject)
         if bound is None:
@@ -499,7 +500,7 @@ class LtiTool:
         assert user is not None
         return user
 
-    async def _course(self, uow: Uow, platform: LtiPlatformRecord, launch: Launch, user: Any) -> UUID:
+    async def _course(self, uow: Uow, platform: LtiPlatformRecord, launch: Launch, user: UserRecord) -> UUID:
         courses = uow.repos.courses
         course_id = await uow.repos.lti.context_course(platform.id, launch.context_id)
         if course_id is None:
@@ -545,7 +546,7 @@ def _slices(items: list[T]) -> list[list[T]]:
     return [items[i : i + ROSTER_STATEMENT_ROWS] for i in range(0, len(items), ROSTER_STATEMENT_ROWS)]
 
 
-def _score(given: int, maximum: int, comment: str | None, at: datetime) -> dict[str, Any]:
+def _score(given: int, maximum: int, comment: str | None, at: datetime) -> JsonObject:
     """A score as AGS 2.0 takes it (the platform keeps the latest by timestamp: a re-post after a
     regrade or an override replaces, never adds)."""
     return {

@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,18 +20,27 @@ from gateway.domain.records import (
     ApiKeyRecord,
     AssignmentRecord,
     CallbackDue,
+    ChosenSubmission,
     CourseEventRecord,
     CourseOfUser,
     CourseRecord,
     EnrollmentRecord,
     Fields,
+    GradebookColumn,
+    GradebookStudent,
+    GradeHistoryLine,
     IdempotencyRecord,
+    Identified,
+    JsonObject,
     JsonValue,
     LtiContextRecord,
     LtiPlatformRecord,
     LtiScoreTarget,
     LtiToolKeyRecord,
     MemberRecord,
+    RegradeInCourse,
+    RegradeItemDue,
+    RegradeRecord,
     RunRecord,
     RunStatistics,
     SubmissionAdded,
@@ -204,24 +214,26 @@ class Grades(Protocol):
 
     async def regrade_of(
         self, assignment_id: UUID, suite_version: int, scope: str, submission_id: UUID | None
-    ) -> Any | None: ...
-    async def regrade_targets(self, assignment_id: UUID, scope: str) -> Sequence[Any]: ...
-    async def add_regrade(self, fields: Fields, submission_ids: Sequence[UUID]) -> Any: ...
-    async def take_unsent(self, limit: int) -> Sequence[Any]:
+    ) -> RegradeRecord | None: ...
+    async def regrade_targets(self, assignment_id: UUID, scope: str) -> Sequence[Identified]: ...
+    async def add_regrade(self, fields: Fields, submission_ids: Sequence[UUID]) -> RegradeRecord: ...
+    async def take_unsent(self, limit: int) -> Sequence[RegradeItemDue]:
         """Regrade items not yet sent (marked sent now), with what their event carries."""
         ...
 
-    async def get_regrade(self, regrade_id: UUID) -> Any | None: ...
+    async def get_regrade(self, regrade_id: UUID) -> RegradeInCourse | None: ...
     async def regrade_done(self, regrade_id: UUID, suite_version: int) -> int: ...
     async def set_override(
         self, submission_id: UUID, score: int | None, reason: str | None, by: UUID
     ) -> None: ...
-    async def history(self, submission_id: UUID) -> Sequence[Any]: ...
-    async def course_assignments(self, course_id: UUID) -> Sequence[Any]: ...
-    async def students_page(self, course_id: UUID, limit: int, after: UUID | None) -> Sequence[Any]: ...
+    async def history(self, submission_id: UUID) -> Sequence[GradeHistoryLine]: ...
+    async def course_assignments(self, course_id: UUID) -> Sequence[GradebookColumn]: ...
+    async def students_page(
+        self, course_id: UUID, limit: int, after: UUID | None
+    ) -> Sequence[GradebookStudent]: ...
     async def chosen_submissions(
         self, assignment_ids: Sequence[UUID], student_ids: Sequence[UUID], rule: str
-    ) -> Sequence[Any]: ...
+    ) -> Sequence[ChosenSubmission]: ...
 
 
 class Runs(Protocol):
@@ -403,8 +415,9 @@ class Backlog(Protocol):
 
 
 class PlatformKeyring(Protocol):
-    async def key(self, url: str, kid: str) -> Any | None:
-        """The public key `kid` of the LTI platform's key set at `url`; None if it has none such."""
+    async def key(self, url: str, kid: str) -> RSAPublicKey | None:
+        """The RSA public key `kid` of the LTI platform's key set at `url` (launches are RS256 only);
+        None if it has none such."""
         ...
 
 
@@ -420,22 +433,20 @@ class ToolKeySealer(Protocol):
         """A new RSA key: its kid and its sealed form."""
         ...
 
-    def open(self, kid: str, sealed: bytes) -> Any: ...
-    def public_jwk(self, kid: str, key: Any) -> dict[str, Any]: ...
+    def open(self, kid: str, sealed: bytes) -> RSAPrivateKey: ...
+    def public_jwk(self, kid: str, key: RSAPrivateKey) -> JsonObject: ...
 
 
 class PlatformServices(Protocol):
     """A platform's LTI Advantage services, called with an access token of its token endpoint."""
 
-    async def memberships(
-        self, platform: LtiPlatformRecord, url: str, assertion: str
-    ) -> list[dict[str, Any]]:
+    async def memberships(self, platform: LtiPlatformRecord, url: str, assertion: str) -> list[JsonObject]:
         """The context's members (Names and Role Provisioning), every page of them; `assertion`
         is the tool's signed client assertion for the token request."""
         ...
 
     async def post_score(
-        self, platform: LtiPlatformRecord, lineitem_url: str, score: dict[str, Any], assertion: str
+        self, platform: LtiPlatformRecord, lineitem_url: str, score: JsonObject, assertion: str
     ) -> None:
         """The score posted to the line item (Assignment and Grade Services); Unavailable if the
         platform could not take it now, PermanentError if it never will."""

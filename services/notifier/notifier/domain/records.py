@@ -10,6 +10,8 @@ from gradeflow_shared.events import Audience
 
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 Fields = Mapping[str, object]  # a message's columns (kind, title, body, category, priority, data)
+Retry = tuple[UUID, float, str]  # a delivery due again after a delay (seconds), and why
+Failed = tuple[UUID, str]  # a delivery failed for good, and why
 
 
 class NotificationRecord(Protocol):

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from gradeflow_shared.errors import Unavailable
 from gradeflow_shared.pacing import Pace
-from notifier.domain.records import DueDelivery
+from notifier.domain.records import DueDelivery, Failed, Retry
 from notifier.usecases.ports import Sender, Units
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,6 @@ class DeliveryPolicy:
 # What a batch of due deliveries becomes: items to send (a mail, a call), each with the
 # deliveries it carries — one each, or a user's whole digest in one mail.
 T = TypeVar("T")
-Retry = tuple[UUID, float, str]  # a delivery due again after a delay, and why
-Failed = tuple[UUID, str]  # a delivery failed for good, and why
 Compose = Callable[[Sequence[DueDelivery]], list[tuple[T, Sequence[DueDelivery]]]]
 
 

@@ -12,7 +12,15 @@ from uuid import UUID
 from gradeflow_shared.events import Member
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
 from notifier.domain.delivery import SendResult
-from notifier.domain.records import CourseEventSeen, DueDelivery, Fields, NotificationRecord, WebhookRecord
+from notifier.domain.records import (
+    CourseEventSeen,
+    DueDelivery,
+    Failed,
+    Fields,
+    NotificationRecord,
+    Retry,
+    WebhookRecord,
+)
 
 Item = TypeVar("Item", contravariant=True)  # what a sender sends: a mail, a webhook call
 
@@ -95,12 +103,7 @@ class Outgoing(Protocol):
         a webhook, the endpoint's secret."""
         ...
 
-    async def settle(
-        self,
-        sent: Sequence[UUID],
-        retry: Sequence[tuple[UUID, float, str]],
-        failed: Sequence[tuple[UUID, str]],
-    ) -> None:
+    async def settle(self, sent: Sequence[UUID], retry: Sequence[Retry], failed: Sequence[Failed]) -> None:
         """Sent; due again after a delay (seconds), with the error; failed for good, with it."""
         ...
 

@@ -25,6 +25,7 @@ from notifier.adapters.db.tables import (
     recipients,
     webhooks,
 )
+from notifier.domain.records import Failed, Retry
 
 # A chunk's notifications in one statement: arrays of ids and recipients, the rest shared; a row
 # that exists already (a chunk delivered again) is skipped, and so are its deliveries: they are
@@ -326,12 +327,7 @@ class SqlOutgoing(_Repository):
         claim = _CLAIM_DIGEST if channel == "digest" else _CLAIM
         return (await self._session.execute(claim, params)).all()
 
-    async def settle(
-        self,
-        sent: Sequence[UUID],
-        retry: Sequence[tuple[UUID, float, str]],
-        failed: Sequence[tuple[UUID, str]],
-    ) -> None:
+    async def settle(self, sent: Sequence[UUID], retry: Sequence[Retry], failed: Sequence[Failed]) -> None:
         if sent:
             await self._session.execute(_SENT, {"ids": list(sent)})
         if retry:
