@@ -39,11 +39,16 @@ class Event(BaseModel):
     version: ClassVar[int] = 1
 
 
-class TestCaseSpec(BaseModel):
+class _OfATest(BaseModel):
+    """What names one of an assignment's tests, in what is said of it."""
+
     __test__ = False  # a contract, not a pytest class
     model_config = ConfigDict(frozen=True)
     test_id: UUID
     position: int
+
+
+class TestCaseSpec(_OfATest):
     stdin: str
     expected_stdout: str
     weight: int = Field(ge=0)
@@ -77,30 +82,29 @@ class AssignmentPublished(Event, RunLimits):
     suite_version: int = Field(default=1, ge=1)
 
 
-class SubmissionCreated(Event):
-    type: ClassVar[str] = "submission.created"
+class _ToGrade(Event):
+    """A student's submission, as the grader takes it."""
+
     submission_id: UUID
     assignment_id: UUID
     course_id: UUID
     student_id: UUID
     language: str
     source: str
+
+
+class SubmissionCreated(_ToGrade):
+    type: ClassVar[str] = "submission.created"
     created_at: datetime
     suite_version: int = Field(default=1, ge=1)  # current when submitted: graded by it or a later one
 
 
-class SubmissionRegradeRequested(Event):
+class SubmissionRegradeRequested(_ToGrade):
     """Grade a submission again, against its assignment's suite of `suite_version` (or a later
     one); graded once per version however often it is asked. Its own queue, taken by the grader
     only when a slot is free of live work."""
 
     type: ClassVar[str] = "submission.regrade_requested"
-    submission_id: UUID
-    assignment_id: UUID
-    course_id: UUID
-    student_id: UUID
-    language: str
-    source: str
     suite_version: int = Field(ge=1)
     regrade_id: UUID
     # False when nothing the student sees can move (a teacher's override holds the grade).
@@ -117,11 +121,7 @@ class GradingStarted(Event):
     started_at: datetime
 
 
-class TestOutcome(BaseModel):
-    __test__ = False  # a contract, not a pytest class
-    model_config = ConfigDict(frozen=True)
-    test_id: UUID
-    position: int
+class TestOutcome(_OfATest):
     verdict: Verdict
     weight: int
     hidden: bool
