@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.adapters.sandbox import BwrapSandbox
-from grader.domain.grading import Limits, failure_of, verdict_of
+from grader.domain.grading import BuildOptions, Limits, failure_of, verdict_of
 from tests.grader.integration.support import leftovers
 
 pytestmark = pytest.mark.integration
@@ -96,12 +96,12 @@ MANY_CLASSES = (
 async def test_a_compiles_output_counts_against_the_disk_limit(
     sandbox: BwrapSandbox, language: str, source: str
 ) -> None:
-    build = await sandbox.prepare(language, source, disk_bytes=2 << 20)
+    build = await sandbox.prepare(language, source, how=BuildOptions(disk_bytes=2 << 20))
     try:
         assert build.compile_error is not None and "limit" in build.compile_error, build
     finally:
         await sandbox.discard(build)
-    build = await sandbox.prepare(language, source, disk_bytes=8 << 20)
+    build = await sandbox.prepare(language, source, how=BuildOptions(disk_bytes=8 << 20))
     try:
         assert build.compile_error is None, build.compile_error
     finally:

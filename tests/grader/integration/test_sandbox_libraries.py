@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from grader.adapters.sandbox import BwrapSandbox
-from grader.domain.grading import Build, Execution, Limits
+from grader.domain.grading import Build, BuildOptions, Execution, Limits
 from grader.domain.languages import JobeWay
 from tests.grader.integration.support import started_sandbox
 
@@ -27,7 +27,7 @@ async def sandbox() -> AsyncIterator[BwrapSandbox]:
 async def _run(
     sandbox: BwrapSandbox, language: str, source: str, limits: Limits = LIMITS, stdin: str = "", **how: object
 ) -> tuple[Build, Execution | None]:
-    build = await sandbox.prepare(language, source, **how)  # type: ignore[arg-type]
+    build = await sandbox.prepare(language, source, how=BuildOptions(**how))
     try:
         if build.compile_error is not None:
             return build, None

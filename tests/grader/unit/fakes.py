@@ -10,7 +10,9 @@ from gradeflow_shared.events import AssignmentPublished
 from gradeflow_shared.limits import LIMIT_FIELDS, RunLimits
 from grader.domain.errors import SandboxError
 from grader.domain.grading import (
+    PLAIN,
     Build,
+    BuildOptions,
     Checker,
     CheckInput,
     Execution,
@@ -23,7 +25,6 @@ from grader.domain.grading import (
     TestCase,
     TestResult,
 )
-from grader.domain.languages import JobeWay
 from tests.support.fakes import FakeUnits
 
 
@@ -111,24 +112,19 @@ class FakeSandbox:
         language_id: str,
         source: str,
         within: Build | None = None,
-        disk_bytes: int = 20 << 20,
-        files: Sequence[tuple[str, bytes]] = (),
-        args: Sequence[str] = (),
-        compile_options: Sequence[str] = (),
-        jobe: JobeWay | None = None,
-        merge_stderr: bool = False,
+        how: BuildOptions = PLAIN,
     ) -> Build:
         if self.failing:
             raise SandboxError("bwrap: No permissions to create new namespace")
-        self.disk_seen.append(disk_bytes)
+        self.disk_seen.append(how.disk_bytes)
         self._count += 1
         build = Build(
             language_id,
             f"/fake/{self._count}",
             60_000,
             self.compile_error,
-            jobe=jobe,
-            merge_stderr=merge_stderr,
+            jobe=how.jobe,
+            merge_stderr=how.merge_stderr,
         )
         self.live.add(build.path)
         return build

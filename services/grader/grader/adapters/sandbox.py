@@ -42,8 +42,8 @@ from grader.adapters.sandbox_processes import (
     start_serving,
 )
 from grader.domain.errors import InvalidRun, SandboxError
-from grader.domain.grading import Build, CheckInput, Execution, Limits
-from grader.domain.languages import JobeWay, Language, language_of, main_class
+from grader.domain.grading import DISK_BYTES, PLAIN, Build, BuildOptions, CheckInput, Execution, Limits
+from grader.domain.languages import Language, language_of, main_class
 
 __all__ = ["ZYGOTE_FROM", "BwrapSandbox"]
 log = logging.getLogger(__name__)
@@ -72,7 +72,6 @@ READ_ONLY = (
 )
 CHECK_ARGS = ("input", "output", "expected")  # testlib's order, as file names in the test's folder
 COMPILE_LIMITS = Limits(time_ms=15_000, memory_mb=1024, output_bytes=256 * 1024, processes=64)
-DEFAULT_DISK_BYTES = Limits(time_ms=1, memory_mb=1, output_bytes=1).disk_bytes
 _instances = itertools.count()  # slot directories of sandboxes in one process stay apart
 
 
@@ -171,7 +170,7 @@ class BwrapSandbox:
         become_subreaper()
         if self._pool is not None:
             for uid in self._uid_range:
-                self._pool.refill(uid, DEFAULT_DISK_BYTES)
+                self._pool.refill(uid, DISK_BYTES)
 
     async def close(self) -> None:
         """Let the sandboxes started ahead go (at the service's shutdown)."""
@@ -199,20 +198,16 @@ class BwrapSandbox:
         language_id: str,
         source: str,
         within: Build | None = None,
-        disk_bytes: int = DEFAULT_DISK_BYTES,
-        files: Sequence[tuple[str, bytes]] = (),
-        args: Sequence[str] = (),
-        compile_options: Sequence[str] = (),
-        jobe: JobeWay | None = None,
-        merge_stderr: bool = False,
+        how: BuildOptions = PLAIN,
     ) -> Build:
         """Write the source into an empty box (the slot's own) and compile it once (for compiled languages).
         `within`: a checker, prepared inside its submission's directory and slot (one uid per
         submission, so a checker never waits for a slot its own submission holds). What the
         compiler writes counts against `disk_bytes`, as what a run writes does."""
+        files, jobe, disk_bytes = how.files, how.jobe, how.disk_bytes
         try:
-            options = program_args.compiler_options(language_id, tuple(compile_options))
-            arguments = program_args.arguments(tuple(args))
+            options = program_args.compiler_options(language_id, tuple(how.compile_options))
+            arguments = program_args.arguments(tuple(how.args))
             if jobe is not None:
                 program_args.compiler_words(language_id, (*(jobe.compile_args or ()), *jobe.link_args))
                 program_args.arguments(jobe.interpreter_args or ())
@@ -239,7 +234,7 @@ class BwrapSandbox:
             main=main,
             args=arguments,
             jobe=jobe,
-            merge_stderr=merge_stderr,
+            merge_stderr=how.merge_stderr,
         )
         if language.compile is None or (language.compile_if and language.compile_if not in dict(files)):
             return build

@@ -10,6 +10,8 @@ from gradeflow_shared.events import Verdict
 from gradeflow_shared.limits import RunLimits
 from grader.domain.languages import JobeWay
 
+DISK_BYTES = 20 * 1024 * 1024  # what a run, or a compile, may write by default
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -22,7 +24,7 @@ class Limits:
     file_bytes: int = 1024 * 1024
     stack_bytes: int = 64 * 1024 * 1024
     wall_ms: int | None = None  # None: twice the CPU time plus 1 s
-    disk_bytes: int = 20 * 1024 * 1024  # each tmpfs a run writes in (/tmp, /dev/shm, /work)
+    disk_bytes: int = DISK_BYTES  # each tmpfs a run writes in (/tmp, /dev/shm, /work)
     # CPU time past the limit before the run is killed (Judge0's cpu_extra_time): a run that used
     # more than `time_ms` is over its limit all the same.
     extra_ms: int = 0
@@ -143,23 +145,31 @@ class CheckInput(NamedTuple):
     expected: str
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """How a program is built beyond its language and source.
+
+    `disk_bytes`: what the compile may write (as a run's limit); `files`: (name, content) written
+    beside the source before it compiles; `args`: the program's arguments at each run;
+    `compile_options`: added to the compile (checked); `jobe`: built and run as Jobe does instead
+    (domain.languages.jobe_language); `merge_stderr`: the error stream into the output, as Jobe
+    answers."""
+
+    disk_bytes: int = DISK_BYTES
+    files: Sequence[tuple[str, bytes]] = ()
+    args: Sequence[str] = ()
+    compile_options: Sequence[str] = ()
+    jobe: JobeWay | None = None
+    merge_stderr: bool = False
+
+
+PLAIN = BuildOptions()  # a submission's build: its source alone
+
+
 class Sandbox(Protocol):
     async def prepare(
-        self,
-        language_id: str,
-        source: str,
-        within: Build | None = None,
-        disk_bytes: int = ...,
-        files: Sequence[tuple[str, bytes]] = (),
-        args: Sequence[str] = (),
-        compile_options: Sequence[str] = (),
-        jobe: JobeWay | None = None,
-        merge_stderr: bool = False,
-    ) -> Build:
-        """`files`: (name, content) written beside the source before it compiles; `args`: the
-        program's arguments at each run; `compile_options`: added to the compile (checked);
-        `jobe`: built and run as Jobe does instead (domain.languages.jobe_language)."""
-        ...
+        self, language_id: str, source: str, within: Build | None = None, how: BuildOptions = PLAIN
+    ) -> Build: ...
 
     async def run(self, build: Build, stdin: str, limits: Limits) -> Execution: ...
 

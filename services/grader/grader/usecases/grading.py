@@ -26,6 +26,7 @@ from grader.domain.errors import SandboxError, SuiteNotReceived
 from grader.domain.grading import (
     COMPILE_FAILED,
     Build,
+    BuildOptions,
     Grade,
     Job,
     Suite,
@@ -172,7 +173,7 @@ def _started(ctx: GraderContext, event: Job) -> GradingStarted:
 async def _judge(ctx: GraderContext, event: Job, suite: Suite) -> Judged:
     """Compile once, run every test against the build; (results, what the compiler said)."""
     limits = limits_of(suite.limits, ctx.max_output_bytes)
-    build = await ctx.sandbox.prepare(event.language, event.source, disk_bytes=limits.disk_bytes)
+    build = await ctx.sandbox.prepare(event.language, event.source, how=BuildOptions(limits.disk_bytes))
     try:
         results = await judge(ctx.sandbox, build, suite.cases, limits, suite.checker)
     finally:

@@ -10,7 +10,7 @@ from gradeflow_shared.events import RunCompleted, RunRequested, Verdict
 from gradeflow_shared.limits import SPECS
 from gradeflow_shared.topology import GRADER_RUNS
 from grader.domain.errors import SandboxError, UnsupportedLanguage
-from grader.domain.grading import COMPILE_FAILED, Execution, failure_of, limits_of, verdict_of
+from grader.domain.grading import COMPILE_FAILED, BuildOptions, Execution, failure_of, limits_of, verdict_of
 from grader.domain.languages import LANGUAGES, JobeWay
 from grader.usecases.grading import OUTPUT_EXCERPT
 from grader.usecases.ports import GraderContext
@@ -57,16 +57,8 @@ async def _run(ctx: GraderContext, event: RunRequested) -> tuple[Execution, Verd
         if event.dialect == "jobe"
         else None
     )
-    build = await ctx.sandbox.prepare(
-        event.language,
-        event.source,
-        disk_bytes=limits.disk_bytes,
-        files=files,
-        args=event.args,
-        compile_options=event.compile_options,
-        jobe=jobe,
-        merge_stderr=event.merge_stderr,
-    )
+    how = BuildOptions(limits.disk_bytes, files, event.args, event.compile_options, jobe, event.merge_stderr)
+    build = await ctx.sandbox.prepare(event.language, event.source, how=how)
     try:
         if build.compile_error is not None:
             return COMPILE_FAILED, "compilation_error", build.compile_error
