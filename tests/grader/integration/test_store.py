@@ -14,7 +14,17 @@ from gradeflow_shared.db import make_engine, make_sessions
 from gradeflow_shared.events import AssignmentPublished, TestCaseSpec
 from grader.adapters.db.repositories import SqlGraderStore
 from grader.adapters.db.tables import SCHEMA, runs, test_results
-from grader.domain.grading import Execution, Finished, Grade, Job, RunStart, TestCase, TestResult, Verdict
+from grader.domain.grading import (
+    Execution,
+    Finished,
+    Grade,
+    Job,
+    Outcome,
+    RunStart,
+    TestCase,
+    TestResult,
+    Verdict,
+)
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -80,8 +90,10 @@ async def test_a_run_is_recorded_once_and_finished_once(session: AsyncSession) -
     assert await store.start_run(job, 1) == RunStart(fresh=False, finished=False), "a redelivery"
 
     results = [_result(loaded.cases[0], "accepted"), _result(loaded.cases[1], "wrong_answer")]
-    assert await store.finish_run(submission, 1, Grade(1, "wrong_answer"), 2, results) == Finished(True, None)
-    again = await store.finish_run(submission, 1, Grade(2, "accepted"), 2, results)
+    assert await store.finish_run(submission, 1, Outcome(Grade(1, "wrong_answer"), 2, results)) == Finished(
+        True, None
+    )
+    again = await store.finish_run(submission, 1, Outcome(Grade(2, "accepted"), 2, results))
     assert again.stored is False, "finished once"
     assert await store.start_run(job, 1) == RunStart(fresh=False, finished=True)
 
@@ -99,7 +111,7 @@ async def test_a_run_is_recorded_once_and_finished_once(session: AsyncSession) -
     )
     empty = uuid.uuid4()  # a run with no results (no tests) still finishes
     await store.start_run(_job(empty, suite.assignment_id, student), 1)
-    assert (await store.finish_run(empty, 1, Grade(0, "accepted"), 0, [])).stored
+    assert (await store.finish_run(empty, 1, Outcome(Grade(0, "accepted"), 0, []))).stored
     count = select(func.count()).select_from(test_results).where(test_results.c.submission_id == empty)
     assert await session.scalar(count) == 0
 
@@ -113,7 +125,7 @@ async def test_versions_of_a_suite_and_a_regrade_of_each(session: AsyncSession) 
     live = _job(submission, assignment, student)
     await store.start_run(live, 1)
     graded = Grade(1, "wrong_answer")
-    await store.finish_run(submission, 1, graded, 2, [_result(first.cases[0], "accepted")])
+    await store.finish_run(submission, 1, Outcome(graded, 2, [_result(first.cases[0], "accepted")]))
 
     assert await store.save_suite(_suite(assignment, 3, 3)), "a later version replaces"
     assert not await store.save_suite(_suite(assignment, 2, 1)), "an earlier one, late, does not"
@@ -125,7 +137,7 @@ async def test_versions_of_a_suite_and_a_regrade_of_each(session: AsyncSession) 
     regrade = _job(submission, assignment, student, regrade=True)
     assert await store.start_run(regrade, 3) == RunStart(fresh=False, finished=False)
     results = [_result(c, "accepted") for c in third.cases]
-    done = await store.finish_run(submission, 3, Grade(3, "accepted"), 3, results)
+    done = await store.finish_run(submission, 3, Outcome(Grade(3, "accepted"), 3, results))
     assert done == Finished(True, graded), "the grade before it is the first version's"
     assert await store.start_run(regrade, 3) == RunStart(fresh=False, finished=True), "once per version"
     kept = (

@@ -1,7 +1,7 @@
 """In-memory stand-ins for the grader's store and sandbox."""
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -20,10 +20,10 @@ from grader.domain.grading import (
     Grade,
     Job,
     Limits,
+    Outcome,
     RunStart,
     Suite,
     TestCase,
-    TestResult,
 )
 from tests.support.fakes import FakeUnits
 
@@ -70,21 +70,20 @@ class FakeGraderStore:
         self.runs[key] = {"assignment_id": job.assignment_id, "verdict": None}
         return RunStart(fresh=True, finished=finished)
 
-    async def finish_run(
-        self,
-        submission_id: UUID,
-        suite_version: int,
-        grade: Grade,
-        possible: int,
-        results: Sequence[TestResult],
-    ) -> Finished:
+    async def finish_run(self, submission_id: UUID, suite_version: int, outcome: Outcome) -> Finished:
         earlier = {v: r for v, r in self._finished(submission_id).items() if v < suite_version}
         last = earlier[max(earlier)] if earlier else None
         before = Grade(last["score"], last["verdict"]) if last else None
         run = self.runs[(submission_id, suite_version)]
         if run["verdict"] is not None:
             return Finished(False, before)
-        run.update(verdict=grade.verdict, score=grade.score, max_score=possible, results=list(results))
+        grade = outcome.grade
+        run.update(
+            verdict=grade.verdict,
+            score=grade.score,
+            max_score=outcome.possible,
+            results=list(outcome.results),
+        )
         return Finished(True, before)
 
 

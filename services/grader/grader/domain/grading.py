@@ -300,6 +300,15 @@ class Grade:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """A run's outcome as stored: the grade, the points possible, each test's result."""
+
+    grade: Grade
+    possible: int
+    results: Sequence[TestResult]
+
+
+@dataclass(frozen=True)
 class Finished:
     """What storing a run's outcome found: whether it stored it (False: another worker finished
     this run first), and the grade of the submission's newest earlier version, if any."""

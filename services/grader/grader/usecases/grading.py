@@ -29,6 +29,7 @@ from grader.domain.grading import (
     BuildOptions,
     Grade,
     Job,
+    Outcome,
     Suite,
     TestResult,
     limits_of,
@@ -91,7 +92,9 @@ async def _grade(ctx: GraderContext, event: Job, envelope: Envelope) -> None:
     earned, possible = score(results)
     now = Grade(earned, verdict)
     async with ctx.units() as uow:
-        finished = await uow.repos.finish_run(event.submission_id, suite.version, now, possible, results)
+        finished = await uow.repos.finish_run(
+            event.submission_id, suite.version, Outcome(now, possible, results)
+        )
         if finished.stored:
             graded = SubmissionGraded(
                 submission_id=event.submission_id,

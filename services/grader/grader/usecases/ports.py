@@ -1,7 +1,7 @@
 """What the grader's use cases need from the outside: its store, the unit of work around it, the
 sandbox (domain.grading.Sandbox) and a clock. Adapters implement them; unit tests pass fakes."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -9,7 +9,7 @@ from uuid import UUID
 
 from gradeflow_shared.events import AssignmentPublished
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
-from grader.domain.grading import Finished, Grade, Job, RunStart, Sandbox, Suite, TestResult
+from grader.domain.grading import Finished, Job, Outcome, RunStart, Sandbox, Suite
 from grader.usecases.live import LiveWork
 from grader.usecases.suites import SuiteCache
 
@@ -28,14 +28,7 @@ class GraderStore(Protocol):
         redelivery); what was there before."""
         ...
 
-    async def finish_run(
-        self,
-        submission_id: UUID,
-        suite_version: int,
-        grade: Grade,
-        possible: int,
-        results: Sequence[TestResult],
-    ) -> Finished:
+    async def finish_run(self, submission_id: UUID, suite_version: int, outcome: Outcome) -> Finished:
         """Store the outcome once, and say what the newest earlier version graded."""
         ...
 

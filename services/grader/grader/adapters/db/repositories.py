@@ -1,7 +1,6 @@
 """The grader's repository on one unit of work's session; bulk writes are single multi-row
 statements. Implements usecases.ports.GraderStore."""
 
-from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy import select, text
@@ -11,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gradeflow_shared.events import AssignmentPublished
 from gradeflow_shared.limits import LIMIT_FIELDS, RunLimits
 from grader.adapters.db.tables import assignments, test_cases
-from grader.domain.grading import Checker, Finished, Grade, Job, RunStart, Suite, TestCase, TestResult
+from grader.domain.grading import Checker, Finished, Grade, Job, Outcome, RunStart, Suite, TestCase
 
 # A run recorded and what was there before, in one statement (the SELECTs see the table as it was
 # before the INSERT). Finished already: for a live submission, any run of it finished (it is graded
@@ -143,22 +142,16 @@ class SqlGraderStore:
         row = (await self._session.execute(_START_RUN, params)).one()
         return RunStart(fresh=row.fresh, finished=row.finished)
 
-    async def finish_run(
-        self,
-        submission_id: UUID,
-        suite_version: int,
-        grade: Grade,
-        possible: int,
-        results: Sequence[TestResult],
-    ) -> Finished:
+    async def finish_run(self, submission_id: UUID, suite_version: int, outcome: Outcome) -> Finished:
         """Store the outcome once (stored False: another worker finished this run first), with
         the grade of the newest earlier version."""
+        grade, results = outcome.grade, outcome.results
         params = {
             "submission_id": submission_id,
             "suite_version": suite_version,
             "verdict": grade.verdict,
             "score": grade.score,
-            "max_score": possible,
+            "max_score": outcome.possible,
             "test_ids": [r.case.test_id for r in results],
             "verdicts": [r.verdict for r in results],
             "times_ms": [r.execution.time_ms for r in results],
