@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from gateway.domain import deadlines
+from gateway.domain.records import GradeReceived
 from gradeflow_shared.ids import new_id
 from tests.support.fakes import FakeUnits, record
 
@@ -200,23 +201,24 @@ class FakeGatewayStore:
         return 1
 
     async def grade_submission(
-        self,
-        submission_id: UUID,
-        allowed_from: Sequence[str],
-        raw_score: int,
-        suite_version: int,
-        regrade_id: UUID | None,
-        **values: Any,
+        self, submission_id: UUID, allowed_from: Sequence[str], grade: GradeReceived
     ) -> int:
         row = self.submissions.get(submission_id)
         if row is None:
             return 0
-        score = deadlines.penalised(raw_score, row.penalty_percent)
-        newer = row.status == "graded" and (getattr(row, "suite_version", None) or 1) < suite_version
+        score = deadlines.penalised(grade.raw_score, row.penalty_percent)
+        newer = row.status == "graded" and (getattr(row, "suite_version", None) or 1) < grade.suite_version
         if row.status not in allowed_from and not newer:
             return 0
         row.__dict__.update(
-            values, raw_score=raw_score, score=score, suite_version=suite_version, updated_at=self._now()
+            status="graded",
+            verdict=grade.verdict,
+            max_score=grade.max_score,
+            results=grade.results,
+            raw_score=grade.raw_score,
+            score=score,
+            suite_version=grade.suite_version,
+            updated_at=self._now(),
         )
         return 1
 

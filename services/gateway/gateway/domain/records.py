@@ -3,6 +3,7 @@ repositories' rows (a database row, a fake's record) satisfy by their attributes
 of what the repositories are given to write."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypedDict
 from uuid import UUID
@@ -207,6 +208,18 @@ class IdempotencyRecord(Protocol):
 
 class Identified(Protocol):
     id: UUID
+
+
+@dataclass(frozen=True)
+class GradeReceived:
+    """A grade as the grader sent it (before any late penalty), as the read model takes it."""
+
+    raw_score: int
+    max_score: int
+    verdict: str
+    suite_version: int
+    regrade_id: UUID | None  # a regrade's, or None for a first grade
+    results: list[JsonValue]  # each test's outcome
 
 
 class RegradeRecord(Protocol):

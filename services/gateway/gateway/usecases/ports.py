@@ -29,6 +29,7 @@ from gateway.domain.records import (
     GradebookColumn,
     GradebookStudent,
     GradeHistoryLine,
+    GradeReceived,
     IdempotencyRecord,
     Identified,
     JsonObject,
@@ -195,13 +196,7 @@ class Submissions(Protocol):
         self, submission_id: UUID, allowed_from: Sequence[str], **values: object
     ) -> int: ...
     async def grade_submission(
-        self,
-        submission_id: UUID,
-        allowed_from: Sequence[str],
-        raw_score: int,
-        suite_version: int,
-        regrade_id: UUID | None,
-        **values: object,
+        self, submission_id: UUID, allowed_from: Sequence[str], grade: GradeReceived
     ) -> int:
         """`advance_submission` to a grade: `raw_score` kept, and `score` is it less the
         submission's own late penalty (deadlines.penalised), in the same write; a graded one only

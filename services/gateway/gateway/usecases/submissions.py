@@ -8,6 +8,7 @@ from gateway import schemas as s
 from gateway.domain import deadlines
 from gateway.domain.access import may_view_submission, require_student
 from gateway.domain.errors import Conflict, GatewayError, NotFound, Overloaded
+from gateway.domain.records import GradeReceived
 from gateway.domain.submissions import earlier_than, results_for_viewer
 from gateway.usecases.ports import Context, Intake, Submit, SubmitUnits, Uow
 from gradeflow_shared.batching import Batcher
@@ -192,14 +193,12 @@ async def submission_graded(uow: Uow, event: SubmissionGraded, _: Envelope) -> N
     """The result into the read model; a late submission's score less its penalty (the grader's
     own score kept as `raw_score`). A regrade replaces an earlier version's grade (a teacher's
     override, kept apart, still wins); every grade is kept in the history."""
-    await uow.repos.submissions.grade_submission(
-        event.submission_id,
-        earlier_than("graded"),
+    grade = GradeReceived(
         raw_score=event.score,
+        max_score=event.max_score,
+        verdict=event.verdict,
         suite_version=event.suite_version,
         regrade_id=event.regrade_id,
-        status="graded",
-        verdict=event.verdict,
-        max_score=event.max_score,
         results=[storable_json(t.model_dump(mode="json")) for t in event.tests],
     )
+    await uow.repos.submissions.grade_submission(event.submission_id, earlier_than("graded"), grade)

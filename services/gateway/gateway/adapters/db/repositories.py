@@ -48,7 +48,7 @@ from gateway.adapters.db.tables import (
     users,
 )
 from gateway.domain import deadlines
-from gateway.domain.records import RunStatistics
+from gateway.domain.records import GradeReceived, RunStatistics
 from gradeflow_shared.ids import new_id
 from gradeflow_shared.text import storable_json
 
@@ -442,18 +442,13 @@ class SqlSubmissions(_Repository):
         return int(await self._session.scalar(select(notices).select_from(moved)) or 0)
 
     async def grade_submission(
-        self,
-        submission_id: UUID,
-        allowed_from: Sequence[str],
-        raw_score: int,
-        suite_version: int,
-        regrade_id: UUID | None,
-        **values: Any,
+        self, submission_id: UUID, allowed_from: Sequence[str], grade: GradeReceived
     ) -> int:
         """The grade into the read model, with its line in the grade history, in one statement:
         a first grade moves a submission from `allowed_from`; a later one (a regrade) replaces a
         grade only if graded by a later suite version (a late or repeated one changes nothing)."""
         c = submissions.c
+        raw_score, suite_version, regrade_id = grade.raw_score, grade.suite_version, grade.regrade_id
         # The domain's rule applied by the database to the row's own percent (SQLAlchemy's operators
         # write the same arithmetic in SQL): no read before the write.
         score = deadlines.penalised(raw_score, c.penalty_percent)  # type: ignore[arg-type]
@@ -465,7 +460,14 @@ class SqlSubmissions(_Repository):
             update(submissions)
             .where(c.id == submission_id, newer)
             .values(
-                updated_at=func.now(), raw_score=raw_score, score=score, suite_version=suite_version, **values
+                status="graded",
+                verdict=grade.verdict,
+                max_score=grade.max_score,
+                results=grade.results,
+                updated_at=func.now(),
+                raw_score=raw_score,
+                score=score,
+                suite_version=suite_version,
             )
             .returning(c.id, c.score, c.raw_score, c.max_score, c.verdict)
             .cte("moved")
