@@ -115,6 +115,9 @@ class OutboxRelay:
     async def run(self) -> None:
         failing = 0  # consecutive passes that failed or left rows unconfirmed
         while not self._stopping:
+            # Cleared as the pass begins, not after it: a commit made while the pass runs (after
+            # its SELECT) wakes the next pass at once instead of waiting out the poll.
+            self._wake.clear()
             try:
                 # Bounded: a pass stuck on a broker that stopped answering releases its row locks.
                 sent = await asyncio.wait_for(self.relay_once(), PASS_TIMEOUT_SECONDS)
@@ -129,7 +132,6 @@ class OutboxRelay:
                 continue
             failing = 0
             if sent < self._batch:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll)
 
