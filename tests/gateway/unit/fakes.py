@@ -66,6 +66,13 @@ class FakeGatewayStore:
         known = await self.users_by_email([email for email, _ in people])
         return {email: known.get(email) or (await self.upsert_user(email, name)).id for email, name in people}
 
+    async def add_new_users(self, people: Sequence[tuple[str, str]]) -> dict[str, UUID]:
+        made: dict[str, UUID] = {}
+        for email, name in people:
+            if email not in made and not await self.users_by_email([email]):
+                made[email] = (await self.upsert_user(email, name)).id
+        return made
+
     async def users_by_email(self, emails: Sequence[str]) -> dict[str, UUID]:
         return {u.email: u.id for u in self.users.values() if u.email in emails}
 

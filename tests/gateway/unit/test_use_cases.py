@@ -10,7 +10,7 @@ import pytest
 
 from gateway import schemas as s
 from gateway.domain.errors import Forbidden, NotFound
-from gateway.usecases import catalogue, runs, submissions
+from gateway.usecases import catalogue, lti, runs, submissions
 from gateway.usecases.ports import Context
 from gradeflow_shared.envelope import Envelope
 from gradeflow_shared.events import (
@@ -323,3 +323,24 @@ async def test_a_completed_run_is_shown_to_its_owner_only() -> None:
     )
     with pytest.raises(NotFound):
         await runs.view_run(ctx, other, accepted.id)
+
+
+async def test_lti_users_never_take_an_account_by_an_asserted_email() -> None:
+    """An email an account has, one given twice in a call, none and one too long: each of those
+    people gets a new account under lti.invalid; only the first free email is used as given."""
+    units = fake_units()
+    taken = await units.repos.store.upsert_user("taken@example.org", "Owner")
+    people = [
+        ("Taken@Example.org", "A"),
+        ("new@example.org", "B"),
+        ("new@example.org", "C"),
+        (None, "D"),
+        ("x" * 320 + "@example.org", "E"),
+    ]
+    async with units() as uow:
+        made = await lti._new_users(uow, people)
+    assert len(made) == len(set(made)) == len(people) and taken.id not in made
+    emails = [units.repos.store.users[user].email for user in made]
+    assert emails[1] == "new@example.org"
+    assert all(e.endswith("@lti.invalid") for i, e in enumerate(emails) if i != 1), emails
+    assert [units.repos.store.users[user].name for user in made] == ["A", "B", "C", "D", "E"]

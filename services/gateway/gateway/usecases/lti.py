@@ -568,11 +568,7 @@ async def _new_users(uow: Uow, people: Sequence[tuple[str | None, str]]) -> list
     made = await uow.repos.users.add_new_users(
         [(e, name) for e, (_, name) in zip(emails, people, strict=True) if e]
     )
-    ids: list[UUID | None] = []
-    given: set[str] = set()
-    for email in emails:
-        ids.append(made[email] if email in made and email not in given else None)
-        given.add(email or "")
+    ids = [made.pop(email, None) if email else None for email in emails]  # an email's first person only
     missing = [i for i, user in enumerate(ids) if user is None]
     placeholders = [(f"{new_id().hex}@lti.invalid", people[i][1]) for i in missing]
     more = await uow.repos.users.add_new_users(placeholders)
