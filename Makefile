@@ -25,8 +25,11 @@ demo:
 migrate: install
 	$(UV) run --frozen gradeflow-run --migrate-only
 
+# In parallel workers (pytest-xdist), a test file or package to a worker; each worker past the
+# first runs a RabbitMQ node of its own (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: install
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test-fast: install
 	$(UV) run --frozen pytest -m "not e2e"

@@ -1,5 +1,12 @@
-"""Fixtures shared by every test package: real infrastructure for this test run."""
+"""Fixtures shared by every test package: real infrastructure for this test run.
 
+The suite runs in parallel workers (`make test`: pytest-xdist, a test file or package to a worker). The first
+worker uses the machine's RabbitMQ; every other starts a node of its own for the run, so that what a
+test does to its broker (a restart, a changed setting, cut connections) reaches no other worker's
+tests. PostgreSQL, Redis and the sandbox are shared: each test's database, keys and sandbox uids are
+its own."""
+
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -7,6 +14,73 @@ from _pytest.terminal import TerminalReporter
 
 from tests.support.infra import Infra, provisioned_infra
 from tests.support.load import REPORT
+from tests.support.rabbit_node import HOME, Node
+
+# What a worker takes at once (pytest-xdist's `loadgroup`): a test file, or a package whose
+# fixtures start a system of its own for all its files (the fault tests, the operations tests).
+PACKAGES = ("tests/e2e/faults/", "tests/e2e/operations/")
+# The longest, most of it waiting on the clock (a broker restart, an LMS down for a minute, an
+# alert's hold and resolve times, a cluster's nodes, the schema fuzzing), handed out first so that
+# the rest fill the workers around them; then the other end-to-end files, then everything else.
+FIRST = (
+    "tests/e2e/faults/",
+    "tests/e2e/test_lti.py",
+    "tests/e2e/operations/",
+    "tests/e2e/cluster/test_node_lost.py",
+    "tests/e2e/test_api_schema.py",
+)
+
+
+def _worker_node(worker: str) -> Node:
+    index = int(worker.removeprefix("gw"))
+    name = f"gfw{index}"
+    return Node(
+        f"{name}@localhost", HOME / "gradeflow-workers" / name, 5690 + index, 25690 + index, 15690 + index
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None or worker == "gw0":
+        return
+    node = _worker_node(worker)
+    node.start()  # it boots while the worker collects (awaited before the first test)
+    config.stash[_NODE] = node
+    os.environ["TEST_AMQP_URL"] = f"amqp://guest:guest@127.0.0.1:{node.port}"
+    os.environ["TEST_RABBITMQ_NODE"] = node.name
+    os.environ["RABBITMQ_MANAGEMENT_URL"] = f"http://127.0.0.1:{node.management_port}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    node = config.stash.get(_NODE, None)
+    if node is not None:
+        node.stop()
+
+
+_NODE = pytest.StashKey[Node]()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def group(item: pytest.Item) -> str:
+        path = item.nodeid.split("::")[0]
+        return next((p for p in PACKAGES if path.startswith(p)), path)
+
+    def rank(item: pytest.Item) -> int:
+        name = group(item)
+        if name in FIRST:
+            return FIRST.index(name)
+        return len(FIRST) + (0 if name.startswith("tests/e2e/") else 1)
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    items.sort(key=rank)  # stable: within a rank, the order collected
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_broker(request: pytest.FixtureRequest) -> None:
+    node = request.config.stash.get(_NODE, None)
+    if node is not None:
+        node.await_startup()
 
 
 @pytest.fixture(scope="session")
@@ -14,6 +88,17 @@ def infra() -> Iterator[Infra]:
     """A fresh vhost and a migrated database (all four schemas and roles) for this test run."""
     with provisioned_infra() as value:
         yield value
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker hands its fault counts to the controller, which prints them."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["fault_counts"] = list(REPORT)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    REPORT.extend(getattr(node, "workeroutput", {}).get("fault_counts", []))
 
 
 def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:

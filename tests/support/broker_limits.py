@@ -1,15 +1,13 @@
 """The broker's own bounds, changed for one test and put back: RabbitMQ's `max_message_size`."""
 
 import contextlib
-import subprocess
 from collections.abc import Iterator
+
+from tests.support.infra import rabbitmqctl
 
 
 def _max_message_size(value: str) -> str:
-    done = subprocess.run(
-        ["rabbitmqctl", "-q", "eval", f"application:{value}"], capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
+    return rabbitmqctl("eval", f"application:{value}").strip()
 
 
 @contextlib.contextmanager

@@ -3,60 +3,18 @@
 machine's Erlang cookie (the nodes run as the rabbitmq user), no plugins. Made afresh and removed
 by the test that uses it."""
 
-import contextlib
 import json
 import shutil
-import subprocess
-import time
-from pathlib import Path
 
-BASE = Path("/var/lib/rabbitmq/gradeflow-cluster")
+from tests.support.rabbit_node import HOME, Node, ctl
+
+BASE = HOME / "gradeflow-cluster"
 NODES = ("gf1@localhost", "gf2@localhost", "gf3@localhost")
 PORTS = (5681, 5682, 5683)
-
-
-def ctl(node: str, *args: str, timeout: float = 120) -> str:
-    done = subprocess.run(
-        ["rabbitmqctl", "-q", "-n", node, *args], capture_output=True, text=True, timeout=timeout
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"rabbitmqctl -n {node} {' '.join(args)}: {done.stderr.strip()[-500:]}")
-    return done.stdout
-
-
-def _start_node(index: int) -> None:
-    folder = BASE / f"gf{index + 1}"
-    folder.mkdir(parents=True)
-    (folder / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{PORTS[index]}\n")
-    (folder / "enabled_plugins").write_text("[].\n")
-    shutil.chown(folder, "rabbitmq", "rabbitmq")
-    for file in folder.iterdir():
-        shutil.chown(file, "rabbitmq", "rabbitmq")
-    env = " ".join(
-        [
-            f"RABBITMQ_NODENAME={NODES[index]}",
-            f"RABBITMQ_DIST_PORT={25681 + index}",
-            f"RABBITMQ_CONFIG_FILE={folder}/rabbitmq.conf",
-            f"RABBITMQ_ENABLED_PLUGINS_FILE={folder}/enabled_plugins",
-            f"RABBITMQ_MNESIA_BASE={folder}/mnesia",
-            f"RABBITMQ_LOG_BASE={folder}/log",
-            f"RABBITMQ_PID_FILE={folder}/pid",
-        ]
-    )
-    command = f"cd /var/lib/rabbitmq && env {env} /usr/lib/rabbitmq/bin/rabbitmq-server -detached"
-    subprocess.run(["su", "rabbitmq", "-s", "/bin/sh", "-c", command], check=True, timeout=60)
-
-
-def _await(node: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            ctl(node, "await_startup", "--timeout", "10", timeout=30)
-            return
-        except RuntimeError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
+_NODES = [
+    Node(name, BASE / name.split("@")[0], port, 25681 + index)
+    for index, (name, port) in enumerate(zip(NODES, PORTS, strict=True))
+]
 
 
 class RabbitCluster:
@@ -65,10 +23,10 @@ class RabbitCluster:
         shutil.rmtree(BASE, ignore_errors=True)
         BASE.mkdir(parents=True)
         shutil.chown(BASE, "rabbitmq", "rabbitmq")
-        for index in range(len(NODES)):
-            _start_node(index)
-        for node in NODES:
-            _await(node)
+        for node in _NODES:
+            node.start()
+        for node in _NODES:
+            node.await_startup()
         for node in NODES[1:]:
             ctl(node, "stop_app")
             ctl(node, "reset")
@@ -105,9 +63,8 @@ class RabbitCluster:
 
     def start_app(self, node: str) -> None:
         ctl(node, "start_app")
-        _await(node)
+        next(n for n in _NODES if n.name == node).await_startup()
 
     def stop(self) -> None:
-        for node in NODES:
-            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                ctl(node, "shutdown", timeout=60)
+        for node in _NODES:
+            node.stop()

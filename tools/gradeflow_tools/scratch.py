@@ -19,7 +19,25 @@ from gradeflow_tools.stack import SERVICES, StackConfig
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (tools/ is an editable member)
 ADMIN_BASE = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
-AMQP_BASE = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+
+
+def amqp_base() -> str:
+    """The broker scratch vhosts are made on: the development broker, or the node a parallel test
+    worker started for itself (its `TEST_AMQP_URL`, `TEST_RABBITMQ_NODE`)."""
+    return os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+
+
+def rabbitmqctl(*args: str, timeout: float = 180) -> str:
+    """`rabbitmqctl` against that broker."""
+    node = os.environ.get("TEST_RABBITMQ_NODE")
+    command = ["rabbitmqctl", "-q", *(["-n", node] if node else []), *args]
+    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=timeout).stdout
+
+
+def management_url() -> str:
+    """That broker's management API (a worker's node sets `RABBITMQ_MANAGEMENT_URL`, which the
+    metrics service reads too)."""
+    return os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://127.0.0.1:15672")
 
 
 def migrations_of(service: str) -> Path:
@@ -37,7 +55,7 @@ class Infra:
 
     @property
     def amqp_url(self) -> str:
-        return f"{AMQP_BASE}/{self.vhost}"
+        return f"{amqp_base()}/{self.vhost}"
 
     @property
     def admin_url(self) -> str:
@@ -73,10 +91,6 @@ class Infra:
         return self.stack_config().database_url(service)
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True)
-
-
 def migrate_all(infra: Infra) -> None:
     for service in SERVICES:
         url = infra.database_url(service)
@@ -88,13 +102,13 @@ def migrate_all(infra: Infra) -> None:
 def provisioned_infra(prefix: str = "gradeflow_test") -> Iterator[Infra]:
     tag = f"{prefix}_{uuid.uuid4().hex[:10]}"
     infra = Infra(vhost=tag, database=tag, secret=secrets.token_hex(16))
-    _rabbitmqctl("add_vhost", tag)
-    _rabbitmqctl("set_permissions", "-p", tag, "guest", ".*", ".*", ".*")
+    rabbitmqctl("add_vhost", tag)
+    rabbitmqctl("set_permissions", "-p", tag, "guest", ".*", ".*", ".*")
     try:
         migrate_all(infra)
         yield infra
     finally:
-        _rabbitmqctl("delete_vhost", tag)
+        rabbitmqctl("delete_vhost", tag)
         asyncio.run(_drop_database(tag))
 
 

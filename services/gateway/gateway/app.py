@@ -4,6 +4,7 @@ may pass their own units of work (a fake store) instead of the database's."""
 import sys
 
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.adapters.backlog import QueueBacklog
@@ -95,7 +96,9 @@ def create_app(
     notifier_api = NotifierApi(
         settings.notifier_url, mint=lambda user, ttl: tokens.issue(user, ttl_seconds=ttl)
     )
-    limiter = RedisRateLimiter(settings.redis_url)
+    # Buckets of this deployment's own (its database's name): another sharing the Redis counts apart.
+    deployment = make_url(settings.database_url).database
+    limiter = RedisRateLimiter(settings.redis_url, f"gradeflow:rate:{deployment}")
     offload = ProcessOffload()
     guard = TargetGuard(settings.callback_allow)  # Judge0 callbacks' targets
     sender = HttpCallbacks(guard, settings.callback_timeout_seconds)

@@ -489,16 +489,6 @@ class RegradeOut(BaseModel):
     created_at: datetime
 
 
-class GradeHistoryOut(BaseModel):
-    kind: Literal["graded", "regraded", "override", "override_removed"]
-    suite_version: int | None
-    score: int | None
-    max_score: int | None
-    verdict: str | None
-    reason: str | None
-    at: datetime
-
-
 class GradebookAssignment(BaseModel):
     id: UUID
     title: str

@@ -2,12 +2,11 @@
 holds them), and after the broker is back every one is graded, published and emailed once."""
 
 import asyncio
-import subprocess
 
 import httpx
 import pytest
 
-from gradeflow_tools.scratch import Infra
+from gradeflow_tools.scratch import Infra, rabbitmqctl
 from gradeflow_tools.stack import Stack
 from tests.e2e.faults.conftest import LOAD, ONE_TEST
 from tests.support.api import classroom
@@ -16,10 +15,6 @@ from tests.support.smtp import FlakySink
 
 # Grading this load takes minutes on two cores, past the suite's default limit of 300 s.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
-
-
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=180)
 
 
 async def _ready(client: httpx.AsyncClient) -> int:
@@ -37,14 +32,14 @@ async def test_broker_restart_under_load_loses_and_repeats_nothing(
     )
     await asyncio.sleep(3)  # a part of the load is in, the rest arrives during the restart
     try:
-        await asyncio.to_thread(_rabbitmqctl, "stop_app")
+        await asyncio.to_thread(rabbitmqctl, "stop_app")
         assert not load.done(), "the restart happens while submissions arrive"
         await asyncio.sleep(2)
         assert await _ready(fault_gateway) == 503, "readiness turns false while the broker is down"
         await asyncio.sleep(3)
     finally:  # the broker comes back whatever the assertions said: the rest of the suite needs it
-        await asyncio.to_thread(_rabbitmqctl, "start_app")
-        await asyncio.to_thread(_rabbitmqctl, "await_startup")
+        await asyncio.to_thread(rabbitmqctl, "start_app")
+        await asyncio.to_thread(rabbitmqctl, "await_startup")
     for _ in range(100):
         if await _ready(fault_gateway) == 200:
             break

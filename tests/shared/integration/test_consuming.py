@@ -4,7 +4,6 @@ period and its message redelivered; consuming resumes on its own after the broke
 connection; readiness follows the connection."""
 
 import asyncio
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from gradeflow_shared.events import GradingStarted
 from gradeflow_shared.messaging import Messaging, MessagingPolicy, Mode
 from gradeflow_shared.telemetry import Telemetry
 from gradeflow_shared.topology import Route
-from tests.support.infra import Infra
+from tests.support.infra import Infra, rabbitmqctl
 
 pytestmark = pytest.mark.integration
 DELAYS = (200,)
@@ -122,13 +121,10 @@ async def test_a_consumer_that_cannot_reach_the_broker_fails_to_start() -> None:
 def _close_connections_named(name: str) -> int:
     """Close, from the broker's side, every connection the client named `name` (as a broker restart
     or a network cut would); how many."""
-    listed = subprocess.run(
-        ["rabbitmqctl", "list_connections", "-q", "--no-table-headers", "pid", "client_properties"],
-        capture_output=True, text=True, check=True, timeout=60,
-    ).stdout  # fmt: skip
+    listed = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties", timeout=60)
     pids = [line.split("\t")[0] for line in listed.splitlines() if f'{{"connection_name","{name}"}}' in line]
     for pid in pids:
-        subprocess.run(["rabbitmqctl", "close_connection", pid, "test: cut"], check=True, timeout=60)
+        rabbitmqctl("close_connection", pid, "test: cut", timeout=60)
     return len(pids)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from gradeflow_shared.broker import MIGRATING, migrate_queues
 from gradeflow_shared.topology import Route
-from tests.support.infra import Infra
+from tests.support.infra import Infra, management_url
 
 pytestmark = pytest.mark.integration
 DELAYS = (60_000, 120_000)
@@ -27,7 +27,7 @@ def _old_declarations(route: Route) -> list[tuple[str, dict[str, object]]]:
 
 
 def _management(infra: Infra, queue: str) -> dict[str, object]:
-    answer = httpx.get(f"http://127.0.0.1:15672/api/queues/{infra.vhost}/{queue}", auth=("guest", "guest"))
+    answer = httpx.get(f"{management_url()}/api/queues/{infra.vhost}/{queue}", auth=("guest", "guest"))
     answer.raise_for_status()
     data: dict[str, object] = answer.json()
     return data

@@ -42,7 +42,7 @@ return {allowed, limit - count, tostring(reset)}
 
 
 class RedisRateLimiter:
-    def __init__(self, url: str, prefix: str = "gradeflow:rate") -> None:
+    def __init__(self, url: str, prefix: str) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._take = self._redis.register_script(_TAKE)
         self._prefix = prefix

@@ -5,7 +5,7 @@ of what the repositories are given to write."""
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypedDict
+from typing import Literal, Protocol, TypedDict
 from uuid import UUID
 
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
@@ -252,8 +252,22 @@ class RegradeItemDue(Protocol):
     override_score: int | None
 
 
-class GradeHistoryLine(Protocol):
-    kind: str
+@dataclass(frozen=True)
+class SubmissionsWanted:
+    """Which submissions a page lists: of an assignment, of a student, or both; with `per_student`
+    only each student's latest or best scored (then newest)."""
+
+    assignment_id: UUID | None = None
+    student_id: UUID | None = None
+    per_student: Literal["latest", "best"] | None = None
+
+
+@dataclass(frozen=True)
+class GradeHistoryLine:
+    """A grade a submission had: from the grader, from a regrade, a teacher's override, or an
+    override taken back (the API answers with it as it is)."""
+
+    kind: Literal["graded", "regraded", "override", "override_removed"]
     suite_version: int | None
     score: int | None
     max_score: int | None

@@ -22,7 +22,7 @@ from uuid import UUID
 from gateway import schemas as s
 from gateway.domain.access import TEACHER, require_teacher
 from gateway.domain.errors import Forbidden, GatewayError, NotFound
-from gateway.domain.records import AssignmentRecord, Identified, RegradeRecord
+from gateway.domain.records import AssignmentRecord, GradeHistoryLine, Identified, RegradeRecord
 from gateway.usecases.catalogue import assignment_taught, role_in
 from gateway.usecases.ports import Context, Uow
 from gateway.usecases.submissions import visible
@@ -187,12 +187,11 @@ async def override_grade(ctx: Context, actor_id: UUID, submission_id: UUID, cmd:
         await uow.commit()
 
 
-async def history(ctx: Context, viewer_id: UUID, submission_id: UUID) -> list[s.GradeHistoryOut]:
+async def history(ctx: Context, viewer_id: UUID, submission_id: UUID) -> Sequence[GradeHistoryLine]:
     """Every grade the submission had, oldest first: to whoever may see the submission."""
     await visible(ctx, viewer_id, submission_id)
     async with ctx.units() as uow:
-        lines = await uow.repos.grades.history(submission_id)
-    return [s.GradeHistoryOut.model_validate(h, from_attributes=True) for h in lines]
+        return await uow.repos.grades.history(submission_id)
 
 
 async def gradebook(

@@ -12,12 +12,13 @@ from pydantic import BaseModel
 from gateway import schemas as s
 from gateway.domain.access import TEACHER, audiences_seen_by, require_teacher
 from gateway.domain.errors import GatewayError, NotFound
+from gateway.domain.records import SubmissionsWanted
 from gateway.usecases.catalogue import role_in
 from gateway.usecases.ports import Before, Context
 from gradeflow_shared.cursor import decode_cursor, encode_cursor
 
 T = TypeVar("T", bound=BaseModel)
-PerStudent = Literal["latest", "best"]
+PerStudent = Literal["latest", "best"]  # as `SubmissionsWanted.per_student`
 Role = Literal["student", "teacher", "parent"]
 
 
@@ -56,9 +57,8 @@ async def my_submissions(
     ctx: Context, user_id: UUID, assignment_id: UUID | None, limit: int, cursor: str | None
 ) -> s.Page[s.SubmissionSummary]:
     async with ctx.units() as uow:
-        rows = await uow.repos.submissions.submissions_page(
-            limit + 1, _before(cursor), assignment_id=assignment_id, student_id=user_id
-        )
+        wanted = SubmissionsWanted(assignment_id=assignment_id, student_id=user_id)
+        rows = await uow.repos.submissions.submissions_page(wanted, limit + 1, _before(cursor))
     return _page(rows, limit, s.SubmissionSummary)
 
 
@@ -75,9 +75,8 @@ async def assignment_submissions(
         if assignment is None:
             raise NotFound("assignment not found", field="assignment_id")
         require_teacher(await role_in(uow, assignment.course_id, user_id))
-        rows = await uow.repos.submissions.submissions_page(
-            limit + 1, _before(cursor), assignment_id=assignment_id, per_student=per_student
-        )
+        wanted = SubmissionsWanted(assignment_id=assignment_id, per_student=per_student)
+        rows = await uow.repos.submissions.submissions_page(wanted, limit + 1, _before(cursor))
     return _page(rows, limit, s.SubmissionSummary)
 
 

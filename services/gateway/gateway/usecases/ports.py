@@ -47,6 +47,7 @@ from gateway.domain.records import (
     SubmissionAdded,
     SubmissionInCourse,
     SubmissionRecord,
+    SubmissionsWanted,
     SubmitTarget,
     TestCaseRecord,
     UserRecord,
@@ -177,16 +178,8 @@ class Submissions(Protocol):
     """Submissions and their read model (status, verdict, score)."""
 
     async def submissions_page(
-        self,
-        limit: int,
-        before: Before,
-        *,
-        assignment_id: UUID | None = None,
-        student_id: UUID | None = None,
-        per_student: str | None = None,
-    ) -> Sequence[SubmissionRecord]:
-        """Submissions, filtered; `per_student`: only each student's latest, or best (by score)."""
-        ...
+        self, wanted: SubmissionsWanted, limit: int, before: Before
+    ) -> Sequence[SubmissionRecord]: ...
 
     async def get_submission(self, submission_id: UUID) -> SubmissionInCourse | None:
         """The submission with its assignment's `course_id`."""

@@ -1,7 +1,9 @@
-"""What a stored row holds, as the metrics service's use cases read it: one protocol a kind, which
-the repository's rows (a database row, a fake's record) satisfy by their attributes."""
+"""What a stored row holds, as the metrics service's use cases read it: a protocol a kind, which
+the repository's rows (a database row, a fake's record) satisfy by their attributes; or, for what
+the API answers with as it is stored (timings, samples), a record the repository builds."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -24,7 +26,10 @@ class Aggregate(Protocol):
     total_pcts: Sequence[float] | None
 
 
-class TimingRecord(Protocol):
+@dataclass(frozen=True)
+class JobTiming:
+    """A job settled on a queue: how long it waited and ran, how it ended."""
+
     message_id: str
     message_type: str
     outcome: str
@@ -36,7 +41,10 @@ class TimingRecord(Protocol):
     error: str | None
 
 
-class SampleRecord(Protocol):
+@dataclass(frozen=True)
+class QueueSample:
+    """A queue as the monitor sampled it."""
+
     queue: str
     at: datetime
     ready: int | None
@@ -50,7 +58,10 @@ class SampleRecord(Protocol):
     health_score: int
 
 
-class AlertRecord(Protocol):
+@dataclass(frozen=True)
+class AlertRecord:
+    """An alert raised on a queue by a rule, and resolved once the rule holds again."""
+
     id: UUID
     queue: str
     rule: AlertRule

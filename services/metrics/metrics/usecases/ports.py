@@ -8,7 +8,7 @@ from typing import Protocol
 from gradeflow_shared.topology import Route
 from gradeflow_shared.unit_of_work import UnitOfWork, UnitsOfWork
 from metrics.domain.dead_letters import DeadLetter
-from metrics.domain.records import Aggregate, AlertRecord, Fields, SampleRecord, TimingRecord
+from metrics.domain.records import Aggregate, AlertRecord, Fields, JobTiming, QueueSample
 from metrics.domain.timings import Timing
 
 
@@ -23,9 +23,9 @@ class MetricsStore(Protocol):
         wait_/processing_/total_pcts (p50, p95, p99)."""
         ...
 
-    async def recent_timings(self, queue: str, limit: int) -> Sequence[TimingRecord]: ...
+    async def recent_timings(self, queue: str, limit: int) -> Sequence[JobTiming]: ...
     async def add_samples(self, rows: Sequence[Fields]) -> None: ...
-    async def samples(self, queue: str | None, since: datetime) -> Sequence[SampleRecord]:
+    async def samples(self, queue: str | None, since: datetime) -> Sequence[QueueSample]:
         """Queue samples since `since`, by queue then time."""
         ...
 

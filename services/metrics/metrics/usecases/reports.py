@@ -1,20 +1,17 @@
 """What operators read beside the per-queue statistics: a queue's recent timings and history, the
 performance report with its recommendations, and the alerts."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from metrics.domain.health import Thresholds
 from metrics.domain.performance import outlook
+from metrics.domain.records import AlertRecord, JobTiming, QueueSample
 from metrics.usecases import stats
 from metrics.usecases.dead_letters import route_named
 from metrics.usecases.ports import QueueProbe, Units
-
-
-def _row(row: Any) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row._mapping.items()}
 
 
 async def queue_report(
@@ -31,18 +28,16 @@ async def queue_report(
     return report
 
 
-async def history(units: Units, queue: str | None, minutes: int) -> list[dict[str, Any]]:
+async def history(units: Units, queue: str | None, minutes: int) -> Sequence[QueueSample]:
     since = datetime.now(UTC) - timedelta(minutes=minutes)
     async with units() as uow:
-        rows = await uow.repos.samples(queue, since)
-    return [_row(r) for r in rows]
+        return await uow.repos.samples(queue, since)
 
 
-async def timings(units: Units, queue: str, limit: int) -> list[dict[str, Any]]:
+async def timings(units: Units, queue: str, limit: int) -> Sequence[JobTiming]:
     route_named(queue)
     async with units() as uow:
-        rows = await uow.repos.recent_timings(queue, limit)
-    return [_row(r) for r in rows]
+        return await uow.repos.recent_timings(queue, limit)
 
 
 async def performance(
@@ -91,7 +86,6 @@ async def performance(
     return {"target_seconds": target_seconds, "queues": queues, "recommendations": advice}
 
 
-async def alerts(units: Units, state: str | None, limit: int) -> list[dict[str, Any]]:
+async def alerts(units: Units, state: str | None, limit: int) -> Sequence[AlertRecord]:
     async with units() as uow:
-        rows = await uow.repos.list_alerts(state, limit)
-    return [_row(r) for r in rows]
+        return await uow.repos.list_alerts(state, limit)

@@ -19,6 +19,7 @@ from gateway.adapters.db.tables import (
     submissions,
     users,
 )
+from gateway.domain.records import GradeHistoryLine
 from gradeflow_shared.ids import new_id
 
 # Each student's chosen submission of an assignment: the newest, or the best scored (then newest).
@@ -136,9 +137,11 @@ class SqlGrades(_Repository):
             )
         )
 
-    async def history(self, submission_id: UUID) -> Sequence[Row[Any]]:
-        stmt = select(grade_history).where(grade_history.c.submission_id == submission_id)
-        return await self._all(stmt.order_by(grade_history.c.id))
+    async def history(self, submission_id: UUID) -> list[GradeHistoryLine]:
+        c = grade_history.c
+        stmt = select(c.kind, c.suite_version, c.score, c.max_score, c.verdict, c.reason, c.at)
+        rows = await self._all(stmt.where(c.submission_id == submission_id).order_by(c.id))
+        return [GradeHistoryLine(**row._mapping) for row in rows]
 
     async def course_assignments(self, course_id: UUID) -> Sequence[Row[Any]]:
         """The gradebook's columns: the course's assignments in use, oldest first."""

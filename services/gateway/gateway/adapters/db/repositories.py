@@ -48,7 +48,7 @@ from gateway.adapters.db.tables import (
     users,
 )
 from gateway.domain import deadlines
-from gateway.domain.records import GradeReceived, RunStatistics
+from gateway.domain.records import GradeReceived, RunStatistics, SubmissionsWanted
 from gradeflow_shared.ids import new_id
 from gradeflow_shared.text import storable_json
 
@@ -393,24 +393,18 @@ class SqlSubmissions(_Repository):
     """Submissions and their read model (status, verdict, score)."""
 
     async def submissions_page(
-        self,
-        limit: int,
-        before: Before,
-        *,
-        assignment_id: UUID | None = None,
-        student_id: UUID | None = None,
-        per_student: str | None = None,
+        self, wanted: SubmissionsWanted, limit: int, before: Before
     ) -> Sequence[Row[Any]]:
         c = submissions.c
         stmt = select(submissions)
-        if assignment_id is not None:
-            stmt = stmt.where(c.assignment_id == assignment_id)
-        if student_id is not None:
-            stmt = stmt.where(c.student_id == student_id)
-        if per_student is not None:  # one a student: the newest, or the best scored (then newest)
+        if wanted.assignment_id is not None:
+            stmt = stmt.where(c.assignment_id == wanted.assignment_id)
+        if wanted.student_id is not None:
+            stmt = stmt.where(c.student_id == wanted.student_id)
+        if wanted.per_student is not None:  # one a student: the newest, or the best scored (then newest)
             ranking = (
                 [c.created_at.desc()]
-                if per_student == "latest"
+                if wanted.per_student == "latest"
                 else [c.score.desc().nulls_last(), c.created_at.desc()]
             )
             chosen = stmt.ext(distinct_on(c.student_id)).order_by(c.student_id, *ranking).subquery()

@@ -1,7 +1,7 @@
 """A teacher's grades over HTTP: regrades and their progress, overrides, a submission's grade
 history, the course's gradebook (JSON pages, or the whole of it as CSV)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from gateway import schemas as s
+from gateway.domain.records import GradeHistoryLine
 from gateway.handlers.http.deps import Ctx, User
 from gateway.usecases import grades
 from gradeflow_shared.cursor import CURSOR_PATTERN
@@ -71,9 +72,9 @@ async def remove_override(submission_id: UUID, ctx: Ctx, user: User) -> Response
 
 
 @router.get(
-    "/submissions/{submission_id}/grades", response_model=list[s.GradeHistoryOut], responses=errors(404)
+    "/submissions/{submission_id}/grades", response_model=list[GradeHistoryLine], responses=errors(404)
 )
-async def grade_history(submission_id: UUID, ctx: Ctx, user: User) -> list[s.GradeHistoryOut]:
+async def grade_history(submission_id: UUID, ctx: Ctx, user: User) -> Sequence[GradeHistoryLine]:
     """Every grade the submission had, oldest first: graded, regraded, overridden, taken back."""
     return await grades.history(ctx, user, submission_id)
 

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics.adapters.db.tables import alerts, job_timings, queue_samples
+from metrics.domain.records import AlertRecord, JobTiming, QueueSample
 from metrics.domain.timings import Timing
 
 # Every window in one pass: each row joins the windows it falls in (the newest rows all three).
@@ -114,7 +115,7 @@ class SqlMetricsStore:
         rows = await self._session.execute(_AGGREGATES, {"windows": list(windows), "longest": max(windows)})
         return {(row.queue, row.window_seconds): row for row in rows}
 
-    async def recent_timings(self, queue: str, limit: int) -> Sequence[Any]:
+    async def recent_timings(self, queue: str, limit: int) -> list[JobTiming]:
         t = job_timings.c
         stmt = (
             select(t.message_id, t.message_type, t.outcome, t.attempt, t.wait_ms, t.processing_ms)
@@ -123,17 +124,17 @@ class SqlMetricsStore:
             .order_by(t.finished_at.desc())
             .limit(limit)
         )
-        return (await self._session.execute(stmt)).all()
+        return [JobTiming(**row._mapping) for row in await self._session.execute(stmt)]
 
     async def add_samples(self, rows: Sequence[Mapping[str, Any]]) -> None:
         await self._session.execute(pg_insert(queue_samples).values(rows).on_conflict_do_nothing())
 
-    async def samples(self, queue: str | None, since: datetime) -> Sequence[Any]:
+    async def samples(self, queue: str | None, since: datetime) -> list[QueueSample]:
         s = queue_samples.c
         stmt = select(queue_samples).where(s.at >= since).order_by(s.queue, s.at)
         if queue is not None:
             stmt = stmt.where(s.queue == queue)
-        return (await self._session.execute(stmt)).all()
+        return [QueueSample(**row._mapping) for row in await self._session.execute(stmt)]
 
     async def prune(self, full_before: datetime, samples_before: datetime, timings_before: datetime) -> None:
         await self._session.execute(_THIN, {"full_before": full_before})
@@ -144,8 +145,9 @@ class SqlMetricsStore:
         """This unit of work is the only one evaluating alerts until it ends (replicas take turns)."""
         return bool((await self._session.execute(_LEAD)).scalar())
 
-    async def raised_alerts(self) -> Sequence[Any]:
-        return (await self._session.execute(select(alerts).where(alerts.c.state == "raised"))).all()
+    async def raised_alerts(self) -> list[AlertRecord]:
+        rows = await self._session.execute(select(alerts).where(alerts.c.state == "raised"))
+        return [AlertRecord(**row._mapping) for row in rows]
 
     async def raise_alert(self, row: Mapping[str, Any]) -> bool:
         """False when the queue's rule has a raised alert already."""
@@ -157,8 +159,8 @@ class SqlMetricsStore:
         )
         return (await self._session.execute(stmt)).first() is not None
 
-    async def resolve_alert(self, queue: str, rule: str, at: datetime) -> Any:
-        """The alert resolved (its row), or None when none was raised."""
+    async def resolve_alert(self, queue: str, rule: str, at: datetime) -> AlertRecord | None:
+        """The alert resolved, or None when none was raised."""
         a = alerts.c
         stmt = (
             update(alerts)
@@ -166,10 +168,11 @@ class SqlMetricsStore:
             .values(state="resolved", resolved_at=at)
             .returning(alerts)
         )
-        return (await self._session.execute(stmt)).first()
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else AlertRecord(**row._mapping)
 
-    async def list_alerts(self, state: str | None, limit: int) -> Sequence[Any]:
+    async def list_alerts(self, state: str | None, limit: int) -> list[AlertRecord]:
         stmt = select(alerts).order_by(alerts.c.raised_at.desc()).limit(limit)
         if state is not None:
             stmt = stmt.where(alerts.c.state == state)
-        return (await self._session.execute(stmt)).all()
+        return [AlertRecord(**row._mapping) for row in await self._session.execute(stmt)]

@@ -1,12 +1,10 @@
 """The metrics API's response models: what each route answers, in its OpenAPI schema and checked
 on the way out (a report that strays from its model is a 500, not a surprise to a client)."""
 
-from datetime import datetime
-from uuid import UUID
-
 from pydantic import BaseModel
 
 from metrics.domain.dead_letters import DeadLetter
+from metrics.domain.records import AlertRecord, JobTiming, QueueSample
 
 
 class Times(BaseModel):
@@ -54,22 +52,6 @@ class Thresholds(BaseModel):
     min_throughput_per_min: float
 
 
-class Sample(BaseModel):
-    """A queue as the monitor sampled it."""
-
-    queue: str
-    at: datetime
-    ready: int | None
-    unacked: int | None
-    consumers: int | None
-    dead_letters: int | None
-    throughput_per_min: float
-    wait_p95_ms: float | None
-    processing_p95_ms: float | None
-    failure_rate: float | None
-    health_score: int
-
-
 class QueueStats(BaseModel):
     """A queue's depth and consumers (from the broker; None when it does not know the queue), its
     jobs over `window_seconds` and over 1 minute, 5 minutes and 1 hour, and its health."""
@@ -93,32 +75,20 @@ class QueueStats(BaseModel):
 
 
 class QueueReport(QueueStats):
-    history: list[Sample]
+    history: list[QueueSample]
 
 
 class Queues(BaseModel):
     queues: list[QueueStats]
 
 
-class Timing(BaseModel):
-    message_id: str
-    message_type: str
-    outcome: str
-    attempt: int
-    wait_ms: float | None
-    processing_ms: float
-    started_at: datetime
-    finished_at: datetime
-    error: str | None
-
-
 class Timings(BaseModel):
     queue: str
-    timings: list[Timing]
+    timings: list[JobTiming]
 
 
 class History(BaseModel):
-    samples: list[Sample]
+    samples: list[QueueSample]
 
 
 class QueueOutlook(BaseModel):
@@ -139,21 +109,8 @@ class Performance(BaseModel):
     recommendations: list[str]
 
 
-class Alert(BaseModel):
-    id: UUID
-    queue: str
-    rule: str
-    severity: str
-    state: str
-    value: float
-    threshold: float
-    message: str
-    raised_at: datetime
-    resolved_at: datetime | None
-
-
 class Alerts(BaseModel):
-    alerts: list[Alert]
+    alerts: list[AlertRecord]
 
 
 class DeadLetters(BaseModel):
