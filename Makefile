@@ -29,7 +29,7 @@ migrate: install
 # first runs a RabbitMQ node of its own (tests/conftest.py).
 TEST_WORKERS ?= 2
 test: install
-	$(UV) run --frozen pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(UV) run --frozen pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 test-fast: install
 	$(UV) run --frozen pytest -m "not e2e"

@@ -16,7 +16,7 @@ from tests.support.infra import Infra, provisioned_infra
 from tests.support.load import REPORT
 from tests.support.rabbit_node import HOME, Node
 
-# What a worker takes at once (pytest-xdist's `loadgroup`): a test file, or a package whose
+# What a worker takes at once: a test file, or a package whose
 # fixtures start a system of its own for all its files (the fault tests, the operations tests).
 PACKAGES = ("tests/e2e/faults/", "tests/e2e/operations/")
 # The longest, most of it waiting on the clock (a broker restart, an LMS down for a minute, an
@@ -60,19 +60,31 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 _NODE = pytest.StashKey[Node]()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def group(item: pytest.Item) -> str:
-        path = item.nodeid.split("::")[0]
-        return next((p for p in PACKAGES if path.startswith(p)), path)
+def _group(path: str) -> str:
+    """The work unit of a test file: the file, or the package that shares one system."""
+    return next((p for p in PACKAGES if path.startswith(p)), path)
 
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """xdist's scheduling by scope, with the scope of each test its group (pytest-xdist's own
+    `loadgroup` relies on rewriting test ids, which pytest 9 no longer allows)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid.split("::")[0])
+
+    return ByGroup(config, log)  # type: ignore[arg-type]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
-        name = group(item)
+        name = _group(item.nodeid.split("::")[0])
         if name in FIRST:
             return FIRST.index(name)
         return len(FIRST) + (0 if name.startswith("tests/e2e/") else 1)
 
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
     items.sort(key=rank)  # stable: within a rank, the order collected
 
 

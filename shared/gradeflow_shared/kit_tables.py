@@ -1,6 +1,7 @@
 """Tables every service keeps in its own schema: the outbox (events to publish) and the inbox
-(message ids already processed, for idempotent consumers); and the columns of a run's limits, for
-the services that store them."""
+(message ids already processed, for idempotent consumers); the columns of a run's limits, for the
+services that store them; and the columns every schema declares alike (a UUID key, a time the
+database stamps)."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -8,17 +9,27 @@ from sqlalchemy.dialects.postgresql import JSONB
 from gradeflow_shared.limits import SPECS
 
 
+def key(name: str = "id") -> sa.Column[object]:
+    """A UUID primary key (or one column of a composite one)."""
+    return sa.Column(name, sa.Uuid, primary_key=True)
+
+
+def stamp(name: str = "created_at") -> sa.Column[object]:
+    """A required time the database sets to the transaction's when the row is written."""
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+
+
 def outbox_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         "outbox",
         metadata,
-        sa.Column("id", sa.Uuid, primary_key=True),  # the message id (UUIDv7: ordered by creation)
+        key(),  # the message id (UUIDv7: ordered by creation)
         sa.Column("routing_key", sa.String(200), nullable=False),
         sa.Column("message_type", sa.String(200), nullable=False),
         sa.Column("correlation_id", sa.String(100), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("headers", JSONB, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        stamp(),
         sa.Column("published_at", sa.DateTime(timezone=True)),
         # A row the broker refused on its own (outbox.py): set aside with the broker's reason, so
         # that it never blocks the rows behind it.
@@ -35,7 +46,7 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
         metadata,
         sa.Column("message_id", sa.String(100), primary_key=True),
         sa.Column("queue", sa.String(200), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        stamp("processed_at"),
     )
 
 
@@ -55,7 +66,7 @@ def test_cases_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         "test_cases",
         metadata,
-        sa.Column("id", sa.Uuid, primary_key=True),
+        key(),
         sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
         sa.Column("position", sa.Integer, nullable=False),
         sa.Column("stdin", sa.Text, nullable=False),

@@ -38,8 +38,8 @@ PROGRAMS = {
 @pytest.fixture(scope="module")
 async def sandboxes() -> AsyncIterator[tuple[BwrapSandbox, BwrapSandbox]]:
     root = Path(tempfile.gettempdir())
-    forked = BwrapSandbox(root / "gradeflow-test-zygote", 61_500, slots=1, zygote=True)
-    started = BwrapSandbox(root / "gradeflow-test-exec", 61_600, slots=1, zygote=False)
+    forked = BwrapSandbox(root / "gradeflow-test-zygote", 61_900, slots=1, zygote=True)
+    started = BwrapSandbox(root / "gradeflow-test-exec", 61_910, slots=1, zygote=False)
     for sandbox in (forked, started):
         await sandbox.start()
     yield forked, started

@@ -4,32 +4,28 @@ submissions read model, ad-hoc runs, course events, and the kit's outbox and inb
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table, test_cases_table
+from gradeflow_shared.kit_tables import inbox_table, key, limit_columns, outbox_table, stamp, test_cases_table
 
 SCHEMA = "gateway"
 metadata = sa.MetaData(schema=SCHEMA)
 
 
-def _created() -> sa.Column[object]:
-    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
-
-
 users = sa.Table(
     "users",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("email", sa.String(320), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
-    _created(),
+    stamp(),
 )
 
 courses = sa.Table(
     "courses",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("created_by", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
-    _created(),
+    stamp(),
     # Whether a student's grades also reach the parents who follow them.
     sa.Column("grades_to_parents", sa.Boolean, nullable=False, server_default=sa.false()),
 )
@@ -40,7 +36,7 @@ enrollments = sa.Table(
     sa.Column("course_id", sa.Uuid, sa.ForeignKey("courses.id"), primary_key=True),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), primary_key=True, index=True),
     sa.Column("role", sa.String(16), nullable=False),
-    _created(),
+    stamp(),
     sa.CheckConstraint("role IN ('student', 'teacher', 'parent')", name="ck_enrollments_role"),
 )
 
@@ -48,8 +44,8 @@ enrollments = sa.Table(
 parent_links = sa.Table(
     "parent_links",
     metadata,
-    sa.Column("course_id", sa.Uuid, primary_key=True),
-    sa.Column("parent_id", sa.Uuid, primary_key=True),
+    key("course_id"),
+    key("parent_id"),
     sa.Column("student_id", sa.Uuid, sa.ForeignKey("users.id"), primary_key=True),
     sa.ForeignKeyConstraint(
         ["course_id", "parent_id"], ["enrollments.course_id", "enrollments.user_id"], ondelete="CASCADE"
@@ -60,7 +56,7 @@ parent_links = sa.Table(
 assignments = sa.Table(
     "assignments",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("course_id", sa.Uuid, sa.ForeignKey("courses.id"), nullable=False, index=True),
     sa.Column("title", sa.String(200), nullable=False),
     *limit_columns(),
@@ -73,7 +69,7 @@ assignments = sa.Table(
     sa.Column("close_at", sa.DateTime(timezone=True)),
     sa.Column("late_policy", sa.String(16), nullable=False, server_default="accept"),
     sa.Column("late_penalty_percent", sa.Integer, nullable=False, server_default="10"),
-    _created(),
+    stamp(),
     sa.CheckConstraint("late_policy IN ('accept', 'penalty', 'refuse')", name="ck_assignments_late_policy"),
     # Each change of its tests, checker or limits is a new version; archived: hidden, kept.
     sa.Column("suite_version", sa.Integer, nullable=False, server_default="1"),
@@ -85,7 +81,7 @@ test_cases = test_cases_table(metadata)
 submissions = sa.Table(
     "submissions",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
     sa.Column("student_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
     sa.Column("language", sa.String(32), nullable=False),
@@ -98,8 +94,8 @@ submissions = sa.Table(
     sa.Column("late_days", sa.Integer, nullable=False, server_default="0"),
     sa.Column("penalty_percent", sa.Integer, nullable=False, server_default="0"),
     sa.Column("raw_score", sa.Integer),  # as graded
-    _created(),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp(),
+    stamp("updated_at"),
     sa.Index("ix_submissions_student_created", "student_id", "created_at"),
     sa.Column("suite_version", sa.Integer),  # the suite's version that graded it
     # A teacher's grade in place of the graded one, with why (kept through regrades).
@@ -124,7 +120,7 @@ grade_history = sa.Table(
     sa.Column("regrade_id", sa.Uuid),
     sa.Column("by_user", sa.Uuid),
     sa.Column("reason", sa.String(500)),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp("at"),
     sa.CheckConstraint(
         "kind IN ('graded', 'regraded', 'override', 'override_removed')", name="ck_grade_history_kind"
     ),
@@ -137,14 +133,14 @@ grade_history = sa.Table(
 regrades = sa.Table(
     "regrades",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False),
     sa.Column("suite_version", sa.Integer, nullable=False),
     sa.Column("scope", sa.String(16), nullable=False),
     sa.Column("submission_id", sa.Uuid, sa.ForeignKey("submissions.id"), index=True),
     sa.Column("requested_by", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
     sa.Column("total", sa.Integer, nullable=False),
-    _created(),
+    stamp(),
     sa.CheckConstraint("scope IN ('all', 'latest', 'best', 'one')", name="ck_regrades_scope"),
     sa.Index(
         "ux_regrades_once",
@@ -172,7 +168,7 @@ regrade_items = sa.Table(
 runs = sa.Table(
     "runs",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
     sa.Column("language", sa.String(32), nullable=False),
     sa.Column("source", sa.Text, nullable=False),
@@ -182,8 +178,8 @@ runs = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("verdict", sa.String(32)),
     sa.Column("result", JSONB),
-    _created(),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp(),
+    stamp("updated_at"),
 )
 
 # Judge0 callbacks: waiting for the run, then pending until PUT to the URL (attempts, a lease).
@@ -195,9 +191,9 @@ callbacks = sa.Table(
     sa.Column("base64", sa.Boolean, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp("next_attempt_at"),
     sa.Column("last_error", sa.Text),
-    _created(),
+    stamp(),
     sa.CheckConstraint("state IN ('waiting', 'pending', 'sent', 'failed')", name="ck_callbacks_state"),
     sa.Index("ix_callbacks_due", "next_attempt_at", postgresql_where=sa.text("state = 'pending'")),
 )
@@ -206,7 +202,7 @@ callbacks = sa.Table(
 course_events = sa.Table(
     "course_events",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("course_id", sa.Uuid, sa.ForeignKey("courses.id"), nullable=False),
     sa.Column("author_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
     sa.Column("title", sa.String(300), nullable=False),
@@ -214,7 +210,7 @@ course_events = sa.Table(
     sa.Column("category", sa.String(16), nullable=False),
     sa.Column("priority", sa.String(8), nullable=False),
     sa.Column("audience", sa.String(16), nullable=False),
-    _created(),
+    stamp(),
     sa.CheckConstraint(
         "category IN ('announcement', 'deadline', 'exam', 'grade')", name="ck_course_events_category"
     ),
@@ -239,7 +235,7 @@ idempotency_keys = sa.Table(
     sa.Column("status", sa.Integer),
     sa.Column("headers", JSONB),
     sa.Column("body", sa.LargeBinary),
-    _created(),
+    stamp(),
     sa.Index("ix_idempotency_keys_created", "created_at"),  # expired keys are swept by age
 )
 
@@ -247,13 +243,13 @@ idempotency_keys = sa.Table(
 api_keys = sa.Table(
     "api_keys",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("prefix", sa.String(8), nullable=False, unique=True),
     sa.Column("secret_sha256", sa.String(64), nullable=False),
     sa.Column("scopes", ARRAY(sa.String(16)), nullable=False),
-    _created(),
+    stamp(),
     sa.Column("last_used_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
     # The key's own limit on code runs (a Moodle site's one key runs for all its students): that
@@ -269,7 +265,7 @@ identities = sa.Table(
     sa.Column("issuer", sa.String(500), primary_key=True),
     sa.Column("subject", sa.String(500), primary_key=True),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
-    _created(),
+    stamp(),
 )
 
 # Jobe's files (PUT files/{id}): kept by the client's id until they expire; a run's file_list
@@ -281,7 +277,7 @@ jobe_files = sa.Table(
     sa.Column("owner_id", sa.Uuid, sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("id", sa.String(100), primary_key=True),
     sa.Column("content", sa.LargeBinary, nullable=False),
-    _created(),
+    stamp(),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
@@ -290,7 +286,7 @@ jobe_files = sa.Table(
 lti_platforms = sa.Table(
     "lti_platforms",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("issuer", sa.String(500), nullable=False),
     sa.Column("client_id", sa.String(500), nullable=False),
     sa.Column("deployment_ids", ARRAY(sa.String(500)), nullable=False),
@@ -298,7 +294,7 @@ lti_platforms = sa.Table(
     sa.Column("auth_token_url", sa.String(2000), nullable=False),
     sa.Column("key_set_url", sa.String(2000), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
-    _created(),
+    stamp(),
     sa.UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer_client"),
 )
 
@@ -317,7 +313,7 @@ lti_contexts = sa.Table(
     sa.Column("platform_id", sa.Uuid, sa.ForeignKey("lti_platforms.id"), primary_key=True),
     sa.Column("context_id", sa.String(500), primary_key=True),
     sa.Column("course_id", sa.Uuid, sa.ForeignKey("courses.id"), nullable=False, index=True),
-    _created(),
+    stamp(),
     # Its roster's address at the platform (Names and Role Provisioning), as the last launch gave
     # it, and when the roster was last synced from it.
     sa.Column("memberships_url", sa.String(2000)),
@@ -333,7 +329,7 @@ lti_lineitems = sa.Table(
     sa.Column("context_id", sa.String(500), primary_key=True),
     sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), primary_key=True),
     sa.Column("lineitem_url", sa.String(2000), nullable=False),
-    _created(),
+    stamp(),
     sa.Index("ix_lti_lineitems_assignment", "assignment_id"),
 )
 
@@ -344,7 +340,7 @@ lti_tool_keys = sa.Table(
     metadata,
     sa.Column("kid", sa.String(64), primary_key=True),
     sa.Column("sealed_key", sa.LargeBinary, nullable=False),
-    _created(),
+    stamp(),
     sa.Column("retired_at", sa.DateTime(timezone=True)),
 )
 

@@ -4,7 +4,7 @@ results."""
 
 import sqlalchemy as sa
 
-from gradeflow_shared.kit_tables import inbox_table, limit_columns, outbox_table, test_cases_table
+from gradeflow_shared.kit_tables import inbox_table, key, limit_columns, outbox_table, stamp, test_cases_table
 
 SCHEMA = "grader"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -12,13 +12,13 @@ metadata = sa.MetaData(schema=SCHEMA)
 assignments = sa.Table(
     "assignments",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("course_id", sa.Uuid, nullable=False, index=True),
     *limit_columns(),
     # The teacher's checker program, for tests compared by "checker".
     sa.Column("checker_language", sa.String(32)),
     sa.Column("checker_source", sa.Text),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp("received_at"),
     sa.Column("suite_version", sa.Integer, nullable=False, server_default="1"),  # the newest received
 )
 
@@ -27,7 +27,7 @@ test_cases = test_cases_table(metadata)
 runs = sa.Table(
     "runs",
     metadata,
-    sa.Column("submission_id", sa.Uuid, primary_key=True),
+    key("submission_id"),
     sa.Column("suite_version", sa.Integer, primary_key=True, server_default="1"),
     sa.Column("assignment_id", sa.Uuid, sa.ForeignKey("assignments.id"), nullable=False, index=True),
     sa.Column("student_id", sa.Uuid, nullable=False, index=True),
@@ -35,14 +35,14 @@ runs = sa.Table(
     sa.Column("verdict", sa.String(32)),
     sa.Column("score", sa.Integer),
     sa.Column("max_score", sa.Integer),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp("started_at"),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
 )
 
 test_results = sa.Table(
     "test_results",
     metadata,
-    sa.Column("submission_id", sa.Uuid, primary_key=True),
+    key("submission_id"),
     sa.Column("suite_version", sa.Integer, primary_key=True, server_default="1"),
     sa.Column("test_id", sa.Uuid, sa.ForeignKey("test_cases.id"), primary_key=True, index=True),
     sa.Column("verdict", sa.String(32), nullable=False),

@@ -3,7 +3,7 @@ sampled over time (downsampled as it ages), and the alerts raised."""
 
 import sqlalchemy as sa
 
-from gradeflow_shared.kit_tables import inbox_table, outbox_table
+from gradeflow_shared.kit_tables import inbox_table, key, outbox_table
 
 SCHEMA = "metrics"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -11,7 +11,7 @@ metadata = sa.MetaData(schema=SCHEMA)
 job_timings = sa.Table(
     "job_timings",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),  # the telemetry message id
+    key(),  # the telemetry message id
     sa.Column("queue", sa.String(200), nullable=False),
     sa.Column("message_id", sa.String(100), nullable=False),
     sa.Column("message_type", sa.String(200), nullable=False),
@@ -49,7 +49,7 @@ queue_samples = sa.Table(
 alerts = sa.Table(
     "alerts",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("queue", sa.String(200), nullable=False),
     sa.Column("rule", sa.String(32), nullable=False),
     sa.Column("severity", sa.String(16), nullable=False),

@@ -4,7 +4,7 @@ enrollment events, and the in-app inbox."""
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from gradeflow_shared.kit_tables import inbox_table, outbox_table
+from gradeflow_shared.kit_tables import inbox_table, key, outbox_table, stamp
 
 SCHEMA = "notifier"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -12,10 +12,10 @@ metadata = sa.MetaData(schema=SCHEMA)
 recipients = sa.Table(
     "recipients",
     metadata,
-    sa.Column("user_id", sa.Uuid, primary_key=True),
+    key("user_id"),
     sa.Column("email", sa.String(320), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp("updated_at"),
     # The user's own choice (never in enrollment events): low-priority emails gathered into one.
     sa.Column("digest", sa.Boolean, nullable=False, server_default=sa.false()),
 )
@@ -24,14 +24,14 @@ recipients = sa.Table(
 courses = sa.Table(
     "courses",
     metadata,
-    sa.Column("course_id", sa.Uuid, primary_key=True),
+    key("course_id"),
     sa.Column("grades_to_parents", sa.Boolean, nullable=False),
 )
 
 memberships = sa.Table(
     "memberships",
     metadata,
-    sa.Column("course_id", sa.Uuid, primary_key=True),
+    key("course_id"),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("recipients.user_id"), primary_key=True, index=True),
     sa.Column("role", sa.String(16), nullable=False),
 )
@@ -40,22 +40,22 @@ memberships = sa.Table(
 parent_links = sa.Table(
     "parent_links",
     metadata,
-    sa.Column("course_id", sa.Uuid, primary_key=True),
+    key("course_id"),
     sa.Column("parent_id", sa.Uuid, sa.ForeignKey("recipients.user_id"), primary_key=True, index=True),
-    sa.Column("student_id", sa.Uuid, primary_key=True),
+    key("student_id"),
     sa.Index("ix_parent_links_student", "student_id"),
 )
 
 notifications = sa.Table(
     "notifications",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("user_id", sa.Uuid, nullable=False),
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("title", sa.String(300), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("data", JSONB, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp(),
     sa.Column("read_at", sa.DateTime(timezone=True)),
     sa.Column("category", sa.String(16)),
     sa.Column("priority", sa.String(8)),
@@ -70,7 +70,7 @@ notifications = sa.Table(
 course_events = sa.Table(
     "course_events",
     metadata,
-    sa.Column("event_id", sa.Uuid, primary_key=True),
+    key("event_id"),
     sa.Column("course_id", sa.Uuid, nullable=False),
     sa.Column("audience", sa.String(16), nullable=False),
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
@@ -83,18 +83,18 @@ course_events = sa.Table(
 webhooks = sa.Table(
     "webhooks",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    key(),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("recipients.user_id"), nullable=False, index=True),
     sa.Column("url", sa.String(2048), nullable=False),
     sa.Column("secret", sa.String(100), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp(),
 )
 
 # A notification on its way by a channel (email, webhook): the sender's work list and record.
 deliveries = sa.Table(
     "deliveries",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),  # derived from the notification and the channel
+    key(),  # derived from the notification and the channel
     sa.Column("notification_id", sa.Uuid, sa.ForeignKey("notifications.id"), nullable=False, index=True),
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("address", sa.String(2048), nullable=False),
@@ -102,9 +102,9 @@ deliveries = sa.Table(
     sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp("next_attempt_at"),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    stamp(),
     sa.CheckConstraint("state IN ('pending', 'sent', 'failed')", name="ck_deliveries_state"),
     # digest: a low-priority email kept for the user's next digest (due when its window closes).
     sa.CheckConstraint("channel IN ('email', 'digest', 'webhook')", name="ck_deliveries_channel"),
