@@ -23,6 +23,15 @@ app.add_typer(roster, name="roster")
 app.add_typer(dlq, name="dlq")
 console = Console()
 
+
+@app.callback()
+def _sized_now() -> None:
+    # Each invocation sizes its output to the terminal as it is then (`COLUMNS` included), not as
+    # it was when the module was imported (a long-lived process calling the app, the tests).
+    global console
+    console = Console()
+
+
 LANGUAGES = {".py": "python", ".c": "c", ".cpp": "cpp", ".cc": "cpp", ".js": "javascript", ".java": "java"}
 Url = Annotated[str, typer.Option(envvar="GRADEFLOW_URL", help="The gateway")]
 MetricsUrl = Annotated[str, typer.Option(envvar="GRADEFLOW_METRICS_URL", help="The metrics service")]
@@ -62,12 +71,19 @@ def _fault(fault: dict[str, Any]) -> str:
     return f"{where}{fault.get('field', '')}: {fault['message']}"
 
 
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+def _table(title: str, columns: list[str], rows: list[list[Any]], keys: int = 1) -> None:
+    """The first `keys` columns (ids, queue names: what a user copies into the next command) are
+    shown whole whatever the terminal's width; the others wrap to fit."""
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
     table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+    for i, column in enumerate(columns):
+        if i < keys:
+            widest = max((len(row[i]) for row in cells), default=0)
+            table.add_column(column, no_wrap=True, min_width=max(widest, len(column)))
+        else:
+            table.add_column(column)
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
 
 
@@ -122,7 +138,7 @@ def submissions(
     rows = [
         [s["id"], s["assignment_id"], s["status"], s["verdict"], _score(s), s["created_at"]] for s in items
     ]
-    _table("Submissions", ["id", "assignment", "status", "verdict", "score", "submitted"], rows)
+    _table("Submissions", ["id", "assignment", "status", "verdict", "score", "submitted"], rows, keys=2)
 
 
 @app.command()
