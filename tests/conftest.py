@@ -35,7 +35,7 @@ def _worker_node(worker: str) -> Node:
     index = int(worker.removeprefix("gw"))
     name = f"gfw{index}"
     return Node(
-        f"{name}@localhost", HOME / "gradeflow-workers" / name, 5690 + index, 25690 + index, 15690 + index
+        f"{name}@localhost", HOME / "gradeflow-workers" / name, 5700 + index, 25700 + index, 15700 + index
     )
 
 
@@ -92,7 +92,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _worker_broker(request: pytest.FixtureRequest) -> None:
     node = request.config.stash.get(_NODE, None)
     if node is not None:
-        node.await_startup()
+        try:
+            node.await_startup()
+        except RuntimeError as error:  # every test of this worker would fail on it: stop the run
+            pytest.exit(f"this worker's RabbitMQ node did not start (its log: {node.folder}/log): {error}", 3)
 
 
 @pytest.fixture(scope="session")
