@@ -1,10 +1,10 @@
 """Fixtures shared by every test package: real infrastructure for this test run.
 
-The suite runs in parallel workers (`make test`: pytest-xdist, a test file or package to a worker). The first
-worker uses the machine's RabbitMQ; every other starts a node of its own for the run, so that what a
-test does to its broker (a restart, a changed setting, cut connections) reaches no other worker's
-tests. PostgreSQL, Redis and the sandbox are shared: each test's database, keys and sandbox uids are
-its own."""
+The suite runs in parallel workers (`make test`: pytest-xdist, a test file or package to a
+worker). The first worker uses the machine's RabbitMQ; every other starts a node of its own for the
+run, so that what a test does to its broker (a restart, a changed setting, cut connections) reaches
+no other worker's tests. PostgreSQL, Redis and the sandbox are shared: each test's database, keys and
+sandbox uids are its own."""
 
 import os
 from collections.abc import Iterator
@@ -16,8 +16,8 @@ from tests.support.infra import Infra, provisioned_infra
 from tests.support.load import REPORT
 from tests.support.rabbit_node import HOME, Node
 
-# What a worker takes at once: a test file, or a package whose
-# fixtures start a system of its own for all its files (the fault tests, the operations tests).
+# What a worker takes at once: a test file, or a package whose fixtures start a system of its own
+# for all its files (the fault tests, the operations tests).
 PACKAGES = ("tests/e2e/faults/", "tests/e2e/operations/")
 # The longest, most of it waiting on the clock (a broker restart, an LMS down for a minute, an
 # alert's hold and resolve times, a cluster's nodes, the schema fuzzing), handed out first so that
@@ -29,6 +29,9 @@ FIRST = (
     "tests/e2e/cluster/test_node_lost.py",
     "tests/e2e/test_api_schema.py",
 )
+
+
+_NODE = pytest.StashKey[Node]()  # a worker's own broker
 
 
 def _worker_node(worker: str) -> Node:
@@ -55,9 +58,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     node = config.stash.get(_NODE, None)
     if node is not None:
         node.stop()
-
-
-_NODE = pytest.StashKey[Node]()
 
 
 def _group(path: str) -> str:

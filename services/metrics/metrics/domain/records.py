@@ -1,6 +1,6 @@
 """What a stored row holds, as the metrics service's use cases read it: a protocol a kind, which
 the repository's rows (a database row, a fake's record) satisfy by their attributes; or, for what
-the API answers with as it is stored (timings, samples), a record the repository builds."""
+the API answers with as it is stored (timings, samples, alerts), a record the repository builds."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
