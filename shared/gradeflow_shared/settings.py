@@ -79,6 +79,12 @@ class ServiceSettings(BaseSettings):
     verifies_tokens: ClassVar[bool] = True
 
     @property
+    def deployment(self) -> str:
+        """This deployment's name (its database's): what keys its share of a server other
+        deployments may use too (Redis's rate limits and email budget)."""
+        return make_url(self.database_url).database or ""
+
+    @property
     def direct_database_url(self) -> str:
         """Where a session of its own goes (LISTEN, migrations): the direct URL if there is one."""
         return self.database_direct_url or self.database_url

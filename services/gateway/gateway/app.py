@@ -4,7 +4,6 @@ may pass their own units of work (a fake store) instead of the database's."""
 import sys
 
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.adapters.backlog import QueueBacklog
@@ -96,9 +95,7 @@ def create_app(
     notifier_api = NotifierApi(
         settings.notifier_url, mint=lambda user, ttl: tokens.issue(user, ttl_seconds=ttl)
     )
-    # Buckets of this deployment's own (its database's name): another sharing the Redis counts apart.
-    deployment = make_url(settings.database_url).database
-    limiter = RedisRateLimiter(settings.redis_url, f"gradeflow:rate:{deployment}")
+    limiter = RedisRateLimiter(settings.redis_url, f"gradeflow:rate:{settings.deployment}")
     offload = ProcessOffload()
     guard = TargetGuard(settings.callback_allow)  # Judge0 callbacks' targets
     sender = HttpCallbacks(guard, settings.callback_timeout_seconds)

@@ -1,7 +1,6 @@
 """The notifier's composition root; tests may pass their own units of work."""
 
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.broker import Publisher
@@ -60,7 +59,7 @@ def create_app(
         SharedEmailRate(
             settings.redis_url,
             settings.email_per_second,
-            key=f"gradeflow:email-rate:{make_url(settings.database_url).database}",
+            key=f"gradeflow:email-rate:{settings.deployment}",
         )
         if settings.redis_url
         else None
