@@ -48,7 +48,7 @@ from gradeflow_shared.envelope import (
 )
 from gradeflow_shared.errors import disposition
 from gradeflow_shared.events import Event, Outcome
-from gradeflow_shared.telemetry import JobReport, Telemetry
+from gradeflow_shared.telemetry import Telemetry
 from gradeflow_shared.topology import EXCHANGE, Route
 from gradeflow_shared.unit_of_work import (
     UnitOfWork,
@@ -217,7 +217,7 @@ class _Settle(BaseMiddleware):
         kit.observe(outcome, started, finished, published)
         if kit.report:
             kit.telemetry.report(
-                JobReport(
+                (
                     kit.route.queue,
                     str(raw.message_id),
                     str(raw.type or kit.route.routing_key),

@@ -5,13 +5,20 @@ nothing, and a regrade is a run of its own that knows the grade before it."""
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradeflow_shared.db import make_engine, make_sessions
-from gradeflow_shared.events import AssignmentPublished, TestCaseSpec
+from gradeflow_shared.events import (
+    AssignmentPublished,
+    SubmissionCreated,
+    SubmissionRegradeRequested,
+    TestCaseSpec,
+    Verdict,
+)
 from grader.adapters.db.repositories import SqlGraderStore
 from grader.adapters.db.tables import SCHEMA, runs, test_results
 from grader.domain.grading import (
@@ -23,7 +30,6 @@ from grader.domain.grading import (
     RunStart,
     TestCase,
     TestResult,
-    Verdict,
 )
 from tests.support.infra import Infra
 
@@ -41,10 +47,18 @@ async def session(infra: Infra) -> AsyncIterator[AsyncSession]:
 
 
 def _job(submission: uuid.UUID, assignment: uuid.UUID, student: uuid.UUID, regrade: bool = False) -> Job:
-    return Job(
-        submission, assignment, uuid.uuid4(), student, "python", "print(1)", 1,
-        regrade_id=uuid.uuid4() if regrade else None,
-    )  # fmt: skip
+    fields = {
+        "submission_id": submission,
+        "assignment_id": assignment,
+        "course_id": uuid.uuid4(),
+        "student_id": student,
+        "language": "python",
+        "source": "print(1)",
+        "suite_version": 1,
+    }
+    if regrade:
+        return SubmissionRegradeRequested(**fields, regrade_id=uuid.uuid4())
+    return SubmissionCreated(**fields, created_at=datetime.now(UTC))
 
 
 def _suite(assignment: uuid.UUID, version: int, tests: int) -> AssignmentPublished:

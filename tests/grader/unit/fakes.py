@@ -24,6 +24,7 @@ from grader.domain.grading import (
     RunStart,
     Suite,
     TestCase,
+    regrade_of,
 )
 from tests.support.fakes import FakeUnits
 
@@ -63,7 +64,7 @@ class FakeGraderStore:
 
     async def start_run(self, job: Job, suite_version: int) -> RunStart:
         done = self._finished(job.submission_id)
-        finished = any(v >= suite_version for v in done) if job.regrade_id else bool(done)
+        finished = any(v >= suite_version for v in done) if regrade_of(job) else bool(done)
         key = (job.submission_id, suite_version)
         if key in self.runs:
             return RunStart(fresh=False, finished=finished)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
-from gradeflow_shared.events import Verdict
+from gradeflow_shared.events import SubmissionCreated, SubmissionRegradeRequested, Verdict
 from gradeflow_shared.limits import RunLimits
 from grader.domain.languages import JobeWay
 
@@ -317,24 +317,20 @@ class Finished:
     before: Grade | None
 
 
-@dataclass(frozen=True)
-class Job:
-    """A submission to grade: live (`submission.created`), or again at a teacher's request (a
-    regrade). A live one is graded once, whatever the version; a regrade once per version."""
+Job = SubmissionCreated | SubmissionRegradeRequested
+"""A submission to grade: live (`submission.created`), or again at a teacher's request (a
+regrade). A live one is graded once, whatever the version; a regrade once per version — each
+against its `suite_version` or a later one."""
 
-    submission_id: UUID
-    assignment_id: UUID
-    course_id: UUID
-    student_id: UUID
-    language: str
-    source: str
-    suite_version: int  # the suite to grade against: this version or a later one
-    regrade_id: UUID | None = None
-    notify: bool = True  # for a regrade: whether a moved grade is told (no override holds it)
+
+def regrade_of(job: Job) -> UUID | None:
+    """The regrade a job is, None for a live submission."""
+    return job.regrade_id if isinstance(job, SubmissionRegradeRequested) else None
 
 
 def worth_telling(job: Job, before: Grade | None, now: Grade) -> bool:
-    """A first grade is always told; a regrade only when what the student sees moved."""
-    if job.regrade_id is None or before is None:
-        return job.notify
-    return job.notify and before != now
+    """A first grade is always told; a regrade only when what the student sees moved, and no
+    teacher's override holds it (the regrade's `notify`)."""
+    if not isinstance(job, SubmissionRegradeRequested):
+        return True
+    return job.notify and (before is None or before != now)

@@ -34,6 +34,7 @@ from grader.domain.grading import (
     TestResult,
     limits_of,
     overall_verdict,
+    regrade_of,
     score,
     worth_telling,
 )
@@ -49,29 +50,14 @@ async def copy_suite(uow: Uow, event: AssignmentPublished, _: Envelope) -> None:
     await uow.repos.save_suite(event)
 
 
-def _job(event: SubmissionCreated | SubmissionRegradeRequested) -> Job:
-    regrade = event if isinstance(event, SubmissionRegradeRequested) else None
-    return Job(
-        submission_id=event.submission_id,
-        assignment_id=event.assignment_id,
-        course_id=event.course_id,
-        student_id=event.student_id,
-        language=event.language,
-        source=event.source,
-        suite_version=event.suite_version,
-        regrade_id=regrade.regrade_id if regrade else None,
-        notify=regrade.notify if regrade else True,
-    )
-
-
 async def grade(ctx: GraderContext, event: SubmissionCreated, envelope: Envelope) -> None:
     async with ctx.live.working():
-        await _grade(ctx, _job(event), envelope)
+        await _grade(ctx, event, envelope)
 
 
 async def regrade(ctx: GraderContext, event: SubmissionRegradeRequested, envelope: Envelope) -> None:
     await ctx.live.room()
-    await _grade(ctx, _job(event), envelope)
+    await _grade(ctx, event, envelope)
 
 
 async def _grade(ctx: GraderContext, event: Job, envelope: Envelope) -> None:
@@ -108,7 +94,7 @@ async def _grade(ctx: GraderContext, event: Job, envelope: Envelope) -> None:
                 compile_output=compiler_says[:OUTPUT_EXCERPT],
                 graded_at=ctx.clock(),
                 suite_version=suite.version,
-                regrade_id=event.regrade_id,
+                regrade_id=regrade_of(event),
                 notify=worth_telling(event, finished.before, now),
             )
             uow.add_event(graded, envelope.correlation_id)
@@ -132,7 +118,7 @@ async def _start(ctx: GraderContext, event: Job, envelope: Envelope) -> Suite | 
         run = await uow.repos.start_run(event, suite.version)
         if run.finished:
             return None  # nothing written: rolled back
-        if run.fresh and ctx.started_after == 0 and event.regrade_id is None:
+        if run.fresh and ctx.started_after == 0 and isinstance(event, SubmissionCreated):
             uow.add_event(_started(ctx, event), envelope.correlation_id)
         await uow.commit()
     return suite
@@ -141,7 +127,7 @@ async def _start(ctx: GraderContext, event: Job, envelope: Envelope) -> Suite | 
 async def _judge_announcing(ctx: GraderContext, event: Job, envelope: Envelope, suite: Suite) -> Judged:
     judging = asyncio.ensure_future(_judge(ctx, event, suite))
     try:
-        if ctx.started_after > 0 and event.regrade_id is None:
+        if ctx.started_after > 0 and isinstance(event, SubmissionCreated):
             await _announce_when_slow(ctx, event, envelope, judging)
         return await judging
     finally:

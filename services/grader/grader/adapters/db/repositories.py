@@ -10,7 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gradeflow_shared.events import AssignmentPublished
 from gradeflow_shared.limits import LIMIT_FIELDS, RunLimits
 from grader.adapters.db.tables import assignments, test_cases
-from grader.domain.grading import Checker, Finished, Grade, Job, Outcome, RunStart, Suite, TestCase
+from grader.domain.grading import (
+    Checker,
+    Finished,
+    Grade,
+    Job,
+    Outcome,
+    RunStart,
+    Suite,
+    TestCase,
+    regrade_of,
+)
 
 # A run recorded and what was there before, in one statement (the SELECTs see the table as it was
 # before the INSERT). Finished already: for a live submission, any run of it finished (it is graded
@@ -137,7 +147,7 @@ class SqlGraderStore:
             "assignment_id": job.assignment_id,
             "student_id": job.student_id,
             "language": job.language,
-            "regrade": job.regrade_id is not None,
+            "regrade": regrade_of(job) is not None,
         }
         row = (await self._session.execute(_START_RUN, params)).one()
         return RunStart(fresh=row.fresh, finished=row.finished)
