@@ -34,13 +34,19 @@ _templates = Environment(
 
 def render(row: DueDelivery) -> Mail:
     """A claimed delivery (notifications' title and body) as a mail."""
-    context = {"title": row.title, "body": row.body}
-    return Mail(
-        delivery_id=row.id,
-        to=row.address,
-        subject=row.title,
-        text=_templates.get_template("notification.txt.j2").render(context),
-        html=_templates.get_template("notification.html.j2").render(context),
+    text, html = _parts(row.title, row.body)
+    return Mail(delivery_id=row.id, to=row.address, subject=row.title, text=text, html=html)
+
+
+@functools.lru_cache(maxsize=64)  # a body is at most 20,000 characters: a few MB at most
+def _parts(title: str, body: str) -> tuple[str, str]:
+    """A notification's plain text and HTML: the same for each of its recipients (a course event's
+    thousands, in batch after batch), so rendered once — and the same string objects, whose hash
+    the mailer's cache of built messages then computes once, not per recipient."""
+    context = {"title": title, "body": body}
+    return (
+        _templates.get_template("notification.txt.j2").render(context),
+        _templates.get_template("notification.html.j2").render(context),
     )
 
 
