@@ -1,9 +1,10 @@
 """Gradeflow inside an LMS, the four services as real processes, the LMS a platform built on
 lti1p3platform (PyPI; tests/support/lti_platform.py) on 127.0.0.1: an admin registers it; a
-teacher launches, adds an assignment by Deep Linking and syncs a roster of 200; each student
-launches the activity and submits; every grade reaches the line item — exactly one score per
-student —; the teacher fixes a test and regrades while the LMS is down for a minute: once it is
-back, each student whose grade moved has the new score, posted once, and no score is lost."""
+teacher launches, adds an assignment by Deep Linking and syncs a roster of 200; the students
+launch the activity and submit, eight at a time; every grade reaches the line item — exactly one
+score per student —; the teacher fixes a test and regrades while the LMS is down for a minute:
+once it is back, each student whose grade moved has the new score, posted once, and no score is
+lost."""
 
 import asyncio
 import uuid
@@ -36,6 +37,7 @@ ONE = "input()\nprint(1)\n"  # right for n = 1 only
 TESTS = [{"stdin": "1\n", "expected_stdout": "1\n"}, {"stdin": "2\n", "expected_stdout": "4\n"}]  # 4: wrong
 FIXED = [TESTS[0], {"stdin": "2\n", "expected_stdout": "3\n"}]
 DOWN_SECONDS = 60
+CONCURRENT = 8  # students launching and submitting at the same moment
 
 
 async def test_a_class_of_200_launches_submits_and_its_grades_reach_the_lms_once_each(
@@ -88,18 +90,25 @@ async def test_a_class_of_200_launches_submits_and_its_grades_reach_the_lms_once
         synced = await gateway.post(f"/v1/courses/{home['course_id']}/lti/roster-sync", headers=as_teacher)
         assert synced.status_code == 200 and synced.json()["students"] == STUDENTS, synced.text
 
-        # Each student launches the activity and submits: half right, half right for n = 1 only —
-        # both pass the first test alone while the second expects 4.
+        # Each student launches the activity and submits, a class's worth at once: half right, half
+        # right for n = 1 only — both pass the first test alone while the second expects 4.
         link = "activity-1"
         lineitem = f"/lineitems/{link}"
         submissions = {}
-        for i, student in enumerate(students):
-            page = landed((await launch(gateway, lms, student, context, link, item["custom"]))[1])
-            assert page["assignment_id"] == assignment and page["role"] == "student"
-            body = {"assignment_id": assignment, "language": "python", "source": RIGHT if i % 2 else ONE}
-            r = await gateway.post("/v1/submissions", json=body, headers=bearer(page["token"]))
-            assert r.status_code == 202, r.text
-            submissions[student.subject] = r.json()["id"]
+        at_once = asyncio.Semaphore(CONCURRENT)
+
+        async def take_part(i: int, student: Person) -> None:
+            async with at_once:
+                page = landed((await launch(gateway, lms, student, context, link, item["custom"]))[1])
+                assert page["assignment_id"] == assignment and page["role"] == "student"
+                source = RIGHT if i % 2 else ONE
+                body = {"assignment_id": assignment, "language": "python", "source": source}
+                r = await gateway.post("/v1/submissions", json=body, headers=bearer(page["token"]))
+                assert r.status_code == 202, r.text
+                submissions[student.subject] = r.json()["id"]
+
+        await asyncio.gather(*(take_part(i, student) for i, student in enumerate(students)))
+        assert len(submissions) == STUDENTS
 
         def held() -> dict[str, int]:
             return {user: s["scoreGiven"] for (li, user), s in lms.scores.items() if li == lineitem}

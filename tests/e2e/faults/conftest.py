@@ -17,7 +17,7 @@ from tests.support.tcp_proxy import TcpProxy
 
 RETRY_DELAYS_MS = [500, 2000, 5000, 15000]
 ONE_TEST = [{"stdin": "10\n", "expected_stdout": "55\n", "weight": 1, "hidden": False}]
-LOAD = 2000
+LOAD = 1000
 
 
 def _free_port() -> int:
