@@ -9,11 +9,11 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import aio_pika
 import httpx
 import pytest
+from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from gradeflow_shared.auth import Tokens
@@ -103,7 +103,7 @@ async def test_a_backlog_raises_one_alert_and_its_end_resolves_it_once(
     assert report["thresholds"]["backlog"] == 5 and report["history"], "sampled"
     advice = (await metrics.get("/v1/performance")).json()["recommendations"]
     assert any(a.startswith(f"{QUEUE}: ") and "waiting and no consumer" in a for a in advice), advice
-    families: dict[str, Any] = {}
+    families: dict[str, Metric] = {}
 
     async def gauged() -> bool:  # /metrics is the monitor's last pass, which may predate the last 20
         families.update(
