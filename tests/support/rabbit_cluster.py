@@ -5,14 +5,17 @@ by the test that uses it."""
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 from tests.support.rabbit_node import HOME, Node, ctl
 
 BASE = HOME / "gradeflow-cluster"
 NODES = ("gf1@localhost", "gf2@localhost", "gf3@localhost")
 PORTS = (5681, 5682, 5683)
+# The first node forms the cluster; the others find it in their configuration and join it as they
+# boot (peer discovery from the node list), so no node is reset and rejoined by hand.
 _NODES = [
-    Node(name, BASE / name.split("@")[0], port, 25681 + index)
+    Node(name, BASE / name.split("@")[0], port, 25681 + index, peers=NODES[:1] if index else ())
     for index, (name, port) in enumerate(zip(NODES, PORTS, strict=True))
 ]
 
@@ -23,15 +26,13 @@ class RabbitCluster:
         shutil.rmtree(BASE, ignore_errors=True)
         BASE.mkdir(parents=True)
         shutil.chown(BASE, "rabbitmq", "rabbitmq")
-        for node in _NODES:
+        first, *others = _NODES
+        first.start()
+        first.await_startup()
+        for node in others:
             node.start()
-        for node in _NODES:
+        for node in others:
             node.await_startup()
-        for node in NODES[1:]:
-            ctl(node, "stop_app")
-            ctl(node, "reset")
-            ctl(node, "join_cluster", NODES[0])
-            ctl(node, "start_app")
         running = ctl(NODES[0], "cluster_status", "--formatter", "json")
         assert sorted(json.loads(running)["running_nodes"]) == sorted(NODES), running
 
@@ -66,5 +67,6 @@ class RabbitCluster:
         next(n for n in _NODES if n.name == node).await_startup()
 
     def stop(self) -> None:
-        for node in _NODES:
-            node.stop()
+        """Every node shut down, all at once."""
+        with ThreadPoolExecutor(len(_NODES)) as pool:
+            list(pool.map(Node.stop, _NODES))

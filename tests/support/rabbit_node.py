@@ -30,6 +30,7 @@ class Node:
     port: int  # AMQP
     dist_port: int  # Erlang distribution
     management_port: int | None = None  # the management plugin's HTTP API, when wanted
+    peers: tuple[str, ...] = ()  # running nodes it joins at its first boot (classic_config discovery)
 
     def start(self) -> None:
         """Started from an empty data directory (a node of that name left running is stopped)."""
@@ -41,6 +42,11 @@ class Node:
         if self.management_port is not None:
             config += [f"management.tcp.port = {self.management_port}", "management.tcp.ip = 127.0.0.1"]
             plugins.append("rabbitmq_management")
+        if self.peers:
+            config.append("cluster_formation.peer_discovery_backend = classic_config")
+            config += [
+                f"cluster_formation.classic_config.nodes.{i} = {peer}" for i, peer in enumerate(self.peers, 1)
+            ]
         (self.folder / "rabbitmq.conf").write_text("\n".join(config) + "\n")
         (self.folder / "enabled_plugins").write_text(f"[{','.join(plugins)}].\n")
         for path in (self.folder, *self.folder.iterdir()):
