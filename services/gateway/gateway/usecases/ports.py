@@ -271,7 +271,7 @@ class ApiKeys(Protocol):
 
     async def touch_api_key(self, key_id: UUID) -> None: ...
     async def update_api_key(self, key_id: UUID, fields: Fields) -> ApiKeyRecord | None:
-        """Any user's key (an admin's change); None when there is no such key."""
+        """The key of whichever user holds it (an admin's change); None when there is no such key."""
         ...
 
 
